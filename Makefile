@@ -1,0 +1,39 @@
+# Thin wrapper over CMake. `make demo` and `make test` are the two commands.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlite3 \
+           libcurl4-openssl-dev lua-busted lua-cjson tzdata
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build demo test asan bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps build
+	./$(BUILD)/drip simulate --journeys scripts --events examples/events.jsonl
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The C unit tests and the end-to-end tests again, built with ASan + UBSan.
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DDRIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L sanitize
+
+bench: deps build
+	tests/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,121 @@
+/*
+ * host — the Lua state with a memory ceiling, and the `drip.host` module.
+ * See host.h.
+ */
+#include "host.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+  size_t used;
+  size_t limit; /* 0: unlimited */
+} alloc_state;
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  alloc_state *st = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    st->used -= old;
+    return NULL;
+  }
+  if (st->limit && nsize > old && st->used + (nsize - old) > st->limit)
+    return NULL; /* Lua raises "not enough memory" in the running coroutine */
+  void *p = realloc(ptr, nsize);
+  if (p) st->used = st->used - old + nsize;
+  return p;
+}
+
+static int panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "drip: fatal Lua error: %s\n", msg ? msg : "(not a string)");
+  return 0;
+}
+
+lua_State *drip_host_newstate(size_t limit_bytes) {
+  alloc_state *st = calloc(1, sizeof *st);
+  if (!st) return NULL;
+  st->limit = limit_bytes;
+  lua_State *L = lua_newstate(limited_alloc, st);
+  if (!L) {
+    free(st);
+    return NULL;
+  }
+  lua_atpanic(L, panic);
+  return L;
+}
+
+size_t drip_host_memory_used(lua_State *L) {
+  void *ud = NULL;
+  if (lua_getallocf(L, &ud) != limited_alloc) return 0;
+  return ((alloc_state *)ud)->used;
+}
+
+/* 64-bit FNV-1a: script versions and deterministic split buckets. */
+static uint64_t fnv1a(const unsigned char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/* host.hash(s) -> 16 hex digits */
+static int l_hash(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char out[17];
+  snprintf(out, sizeof out, "%016llx", (unsigned long long)fnv1a((const unsigned char *)s, n));
+  lua_pushstring(L, out);
+  return 1;
+}
+
+/* host.bucket(s, n) -> integer in [0, n) from the hash of s */
+static int l_bucket(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_Integer m = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, m > 0, 2, "must be positive");
+  lua_pushinteger(L, (lua_Integer)(fnv1a((const unsigned char *)s, n) % (uint64_t)m));
+  return 1;
+}
+
+/* host.clock() -> monotonic seconds (float), for timing and benchmarks */
+static int l_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* host.time() -> wall-clock epoch seconds (integer) */
+static int l_time(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)time(NULL));
+  return 1;
+}
+
+/* host.memory() -> bytes allocated by this Lua state (0 when not ours) */
+static int l_memory(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)drip_host_memory_used(L));
+  return 1;
+}
+
+static const luaL_Reg host_funcs[] = {
+    {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
+    {"time", l_time}, {"memory", l_memory}, {NULL, NULL}};
+
+int luaopen_drip_host(lua_State *L) {
+  luaL_newlib(L, host_funcs);
+  lua_pushstring(L, DRIP_STDLIB_DIR);
+  lua_setfield(L, -2, "stdlib_dir");
+  drip_sandbox_register(L);
+  drip_store_register(L);
+  drip_tz_register(L);
+  return 1;
+}

@@ -1,0 +1,29 @@
+/*
+ * host — the C side that the Lua engine and journeys run on.
+ *
+ * Owns: creating the Lua state (with its memory ceiling) and the `drip.host`
+ * module table that gathers the sandbox, store and tz functions. It does not
+ * own engine logic: that lives in the Lua modules under stdlib/drip, on top of this module.
+ */
+#ifndef DRIP_HOST_H
+#define DRIP_HOST_H
+
+#include <lua.h>
+#include <stddef.h>
+
+/* A Lua state whose allocator refuses to grow past limit_bytes (0: no limit).
+ * Returns NULL when out of memory. Close with lua_close(). */
+lua_State *drip_host_newstate(size_t limit_bytes);
+
+/* Bytes currently allocated by a state made with drip_host_newstate. */
+size_t drip_host_memory_used(lua_State *L);
+
+/* The `drip.host` module: sandbox, store, tz and hashing functions. */
+int luaopen_drip_host(lua_State *L);
+
+/* Registration of each part into the module table on top of the stack. */
+void drip_sandbox_register(lua_State *L);
+void drip_store_register(lua_State *L);
+void drip_tz_register(lua_State *L);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * sandbox — running journey code with an instruction budget.
+ *
+ * Owns: host.resume(co, ...), a coroutine.resume that arms a count hook on
+ * the coroutine so one resume can execute at most `budget` VM instructions,
+ * and adds a traceback to errors. Once the budget is spent the hook fires on
+ * every instruction, so a pcall inside the journey cannot swallow the kill.
+ * The allowed globals and the read-only environment are built in Lua
+ * (stdlib/drip/sandbox.lua); this file does not decide what scripts may call.
+ *
+ * One budget per process: the host runs one journey state, one resume at a time.
+ */
+#include "host.h"
+
+#include <lauxlib.h>
+
+#define HOOK_EVERY 1000
+
+static lua_Integer budget = 50 * 1000 * 1000; /* instructions per resume */
+static lua_Integer remaining;
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  remaining -= HOOK_EVERY;
+  if (remaining > 0) return;
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+  remaining = HOOK_EVERY; /* keeps firing: every instruction now raises */
+  luaL_error(L, "instruction budget exceeded (%I instructions in one step)", (LUAI_UACINT)budget);
+}
+
+/* host.set_budget(n): instructions allowed per resume; returns the old one */
+static int l_set_budget(lua_State *L) {
+  lua_Integer old = budget;
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= HOOK_EVERY, 1, "budget too small");
+  budget = n;
+  lua_pushinteger(L, old);
+  return 1;
+}
+
+/* host.resume(co, ...) -> true, results... | false, message-with-traceback */
+static int l_resume(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  luaL_argexpected(L, co, 1, "coroutine");
+  int narg = lua_gettop(L) - 1;
+  if (!lua_checkstack(co, narg + 1)) return luaL_error(L, "too many arguments to resume");
+  int st = lua_status(co);
+  if (st != LUA_YIELD && !(st == LUA_OK && lua_gettop(co) > 0)) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "cannot resume dead coroutine");
+    return 2;
+  }
+  lua_xmove(L, co, narg); /* stack of co: [fn] args... */
+  remaining = budget;
+  lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  int nres = 0;
+  int status = lua_resume(co, L, narg, &nres);
+  lua_sethook(co, NULL, 0, 0);
+  if (status == LUA_OK || status == LUA_YIELD) {
+    if (!lua_checkstack(L, nres + 1)) {
+      lua_pop(co, nres);
+      return luaL_error(L, "too many results to resume");
+    }
+    lua_pushboolean(L, 1);
+    lua_xmove(co, L, nres); /* stack: true results... */
+    return nres + 1;
+  }
+  /* error: the message is on top of co's stack; add co's traceback */
+  const char *msg = lua_tostring(co, -1);
+  lua_pushboolean(L, 0);
+  luaL_traceback(L, co, msg ? msg : "(error object is not a string)", 0);
+  return 2;
+}
+
+static const luaL_Reg sandbox_funcs[] = {
+    {"resume", l_resume}, {"set_budget", l_set_budget}, {NULL, NULL}};
+
+void drip_sandbox_register(lua_State *L) { luaL_setfuncs(L, sandbox_funcs, 0); }

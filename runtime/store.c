@@ -1,0 +1,233 @@
+/*
+ * store — the SQLite binding the engine's store module (stdlib/drip/store.lua)
+ * is written on.
+ *
+ * Owns: database handles and prepared statements as Lua userdata, binding Lua
+ * values to parameters and reading rows back. It knows no schema: tables,
+ * pragmas and queries belong to store.lua. A statement holds a reference to
+ * its database (user value), so the database outlives every statement.
+ */
+#include "host.h"
+
+#include <lauxlib.h>
+#include <sqlite3.h>
+
+#define DB_MT "drip.db"
+#define STMT_MT "drip.stmt"
+
+typedef struct {
+  sqlite3 *db;
+} db_ud;
+
+typedef struct {
+  sqlite3_stmt *stmt;
+  sqlite3 *db; /* borrowed: the db userdata is pinned as our user value */
+} stmt_ud;
+
+static db_ud *check_db(lua_State *L, int idx) {
+  db_ud *d = luaL_checkudata(L, idx, DB_MT);
+  if (!d->db) luaL_error(L, "database is closed");
+  return d;
+}
+
+static stmt_ud *check_stmt(lua_State *L, int idx) {
+  stmt_ud *s = luaL_checkudata(L, idx, STMT_MT);
+  if (!s->stmt) luaL_error(L, "statement is finalized");
+  return s;
+}
+
+static int fail(lua_State *L, sqlite3 *db, const char *sql) {
+  return luaL_error(L, "sqlite: %s (in: %.80s)", sqlite3_errmsg(db), sql ? sql : "?");
+}
+
+/* host.open(path) -> db */
+static int l_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  db_ud *d = lua_newuserdatauv(L, sizeof *d, 0);
+  d->db = NULL;
+  luaL_setmetatable(L, DB_MT);
+  int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK) {
+    const char *msg = d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, msg);
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+    return 2;
+  }
+  sqlite3_busy_timeout(d->db, 5000);
+  return 1;
+}
+
+/* db:exec(sql): runs one or more statements without results */
+static int l_db_exec(lua_State *L) {
+  db_ud *d = check_db(L, 1);
+  const char *sql = luaL_checkstring(L, 2);
+  char *err = NULL;
+  if (sqlite3_exec(d->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    lua_pushfstring(L, "sqlite: %s (in: %.80s)", err ? err : "error", sql);
+    sqlite3_free(err);
+    return lua_error(L);
+  }
+  return 0;
+}
+
+/* db:prepare(sql) -> stmt */
+static int l_db_prepare(lua_State *L) {
+  db_ud *d = check_db(L, 1);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len);
+  stmt_ud *s = lua_newuserdatauv(L, sizeof *s, 1);
+  s->stmt = NULL;
+  s->db = d->db;
+  luaL_setmetatable(L, STMT_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1); /* pin the db */
+  if (sqlite3_prepare_v3(d->db, sql, (int)len + 1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL) != SQLITE_OK)
+    return fail(L, d->db, sql);
+  return 1;
+}
+
+static int l_db_last_id(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(check_db(L, 1)->db));
+  return 1;
+}
+
+static int l_db_changes(lua_State *L) {
+  lua_pushinteger(L, sqlite3_changes(check_db(L, 1)->db));
+  return 1;
+}
+
+static int l_db_close(lua_State *L) {
+  db_ud *d = luaL_checkudata(L, 1, DB_MT);
+  if (d->db) sqlite3_close_v2(d->db); /* deferred until statements finalize */
+  d->db = NULL;
+  return 0;
+}
+
+/* Bind arguments first..top of the Lua stack to parameters 1..n. */
+static void bind_args(lua_State *L, stmt_ud *s, int first) {
+  sqlite3_stmt *st = s->stmt;
+  int n = lua_gettop(L) - first + 1;
+  int want = sqlite3_bind_parameter_count(st);
+  if (n > want) luaL_error(L, "sqlite: %d values for %d parameters (in: %.80s)", n, want, sqlite3_sql(st));
+  for (int i = 1; i <= want; i++) {
+    int idx = first + i - 1;
+    int rc;
+    switch (i <= n ? lua_type(L, idx) : LUA_TNIL) {
+    case LUA_TNIL: rc = sqlite3_bind_null(st, i); break;
+    case LUA_TBOOLEAN: rc = sqlite3_bind_int(st, i, lua_toboolean(L, idx)); break;
+    case LUA_TNUMBER:
+      rc = lua_isinteger(L, idx) ? sqlite3_bind_int64(st, i, lua_tointeger(L, idx))
+                                 : sqlite3_bind_double(st, i, lua_tonumber(L, idx));
+      break;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *str = lua_tolstring(L, idx, &len);
+      rc = sqlite3_bind_text(st, i, str, (int)len, SQLITE_TRANSIENT);
+      break;
+    }
+    default:
+      sqlite3_reset(st);
+      luaL_error(L, "sqlite: cannot bind a %s to parameter %d", luaL_typename(L, idx), i);
+      return;
+    }
+    if (rc != SQLITE_OK) {
+      sqlite3_reset(st);
+      fail(L, s->db, sqlite3_sql(st));
+    }
+  }
+}
+
+static void push_column(lua_State *L, sqlite3_stmt *st, int i) {
+  switch (sqlite3_column_type(st, i)) {
+  case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(st, i)); break;
+  case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(st, i)); break;
+  case SQLITE_NULL: lua_pushnil(L); break;
+  default:
+    lua_pushlstring(L, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+  }
+}
+
+/* Step once; raises on error (after resetting so the statement is reusable). */
+static int step(lua_State *L, stmt_ud *s) {
+  int rc = sqlite3_step(s->stmt);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
+  sqlite3_reset(s->stmt);
+  return fail(L, s->db, sqlite3_sql(s->stmt));
+}
+
+/* stmt:run(...) -> number of rows changed */
+static int l_stmt_run(lua_State *L) {
+  stmt_ud *s = check_stmt(L, 1);
+  bind_args(L, s, 2);
+  while (step(L, s) == SQLITE_ROW) {
+  }
+  sqlite3_reset(s->stmt);
+  lua_pushinteger(L, sqlite3_changes(s->db));
+  return 1;
+}
+
+/* stmt:first(...) -> the columns of the first row, or nothing */
+static int l_stmt_first(lua_State *L) {
+  stmt_ud *s = check_stmt(L, 1);
+  bind_args(L, s, 2);
+  int n = 0;
+  if (step(L, s) == SQLITE_ROW) {
+    n = sqlite3_column_count(s->stmt);
+    luaL_checkstack(L, n, "too many columns");
+    for (int i = 0; i < n; i++) push_column(L, s->stmt, i);
+  }
+  sqlite3_reset(s->stmt);
+  return n;
+}
+
+/* stmt:all(...) -> { {col1, col2, ...}, ... } (nil columns leave holes) */
+static int l_stmt_all(lua_State *L) {
+  stmt_ud *s = check_stmt(L, 1);
+  bind_args(L, s, 2);
+  lua_newtable(L);
+  int ncol = sqlite3_column_count(s->stmt);
+  lua_Integer row = 0;
+  while (step(L, s) == SQLITE_ROW) {
+    lua_createtable(L, ncol, 0);
+    for (int i = 0; i < ncol; i++) {
+      push_column(L, s->stmt, i);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_rawseti(L, -2, ++row);
+  }
+  sqlite3_reset(s->stmt);
+  return 1;
+}
+
+static int l_stmt_gc(lua_State *L) {
+  stmt_ud *s = luaL_checkudata(L, 1, STMT_MT);
+  sqlite3_finalize(s->stmt); /* accepts NULL */
+  s->stmt = NULL;
+  return 0;
+}
+
+static const luaL_Reg db_methods[] = {
+    {"exec", l_db_exec}, {"prepare", l_db_prepare}, {"last_id", l_db_last_id},
+    {"changes", l_db_changes}, {"close", l_db_close}, {NULL, NULL}};
+
+static const luaL_Reg stmt_methods[] = {
+    {"run", l_stmt_run}, {"first", l_stmt_first}, {"all", l_stmt_all}, {NULL, NULL}};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
+
+void drip_store_register(lua_State *L) {
+  new_class(L, DB_MT, db_methods, l_db_close);
+  new_class(L, STMT_MT, stmt_methods, l_stmt_gc);
+  lua_pushcfunction(L, l_open);
+  lua_setfield(L, -2, "open");
+}

@@ -1,0 +1,139 @@
+-- drip.cli — the `drip` command line: dispatch, flags, help (SPEC §5).
+-- Each subcommand is a module drip.cmd_<name> with `run(opts)` returning an
+-- exit status; this file parses flags for it and owns help and usage errors.
+local cli = {}
+
+local VERSION = "0.1.0"
+
+-- name -> { summary, usage, flags = { flag = "value" | "list" | "bool" }, args = max positionals }
+local COMMANDS = {
+  simulate = {
+    summary = "dry-run journeys against sample events on a virtual clock",
+    usage = "drip simulate --events FILE [--journeys DIR|FILE...] [--until T|+DUR] [--format table|jsonl] [--db FILE] [--config FILE]",
+    flags = { events = "value", journeys = "list", ["until"] = "value", format = "value", db = "value", config = "value" },
+    args = 0,
+    help = [[
+Events are processed in timestamp order on a virtual clock; timers fire in
+virtual time. After the last event the clock runs on to --until (an ISO time,
+or +DUR after the last event such as +30d); by default until no timer is
+left, at most 90 days. Nothing is delivered.
+
+  --events FILE      JSON Lines events (Segment shape); bad lines are reported and skipped
+  --journeys PATH    journey directory or files (default: scripts, or `journeys` in the config)
+  --until T|+DUR     where to stop the clock
+  --format F         table (default: readable, with a funnel summary) or jsonl (one record per action)
+  --db FILE          keep the state in this SQLite file (default: in memory); a later
+                     simulate with the same --db continues where this one stopped
+  --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)]],
+  },
+  check = {
+    summary = "compile and validate journey scripts",
+    usage = "drip check [FILE|DIR...]",
+    flags = { config = "value" },
+    args = math.huge,
+    help = [[
+Compiles every journey (default: the scripts directory) and reports problems
+as file:line: message: syntax errors, unknown keys in journey{}, a missing
+trigger, bad durations, unknown segment names, calls to unknown functions.
+Exit status 0 when all are fine, 1 when any has a problem.]],
+  },
+}
+
+local PLANNED = { run = true, import = true, inspect = true, explain = true, stats = true, backtest = true,
+                  migrate = true, forget = true }
+
+local function usage_error(cmd, msg)
+  io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
+  io.stderr:write(string.format("usage: %s\n", COMMANDS[cmd].usage))
+  return 2
+end
+
+-- Parse argv[first..] against a command's flags. -> opts | nil, message
+local function parse(spec, argv, first)
+  local opts, positional = {}, {}
+  local i = first
+  while i <= #argv do
+    local a = argv[i]
+    local name, inline = a:match("^%-%-([%w%-_]+)=(.*)$")
+    name = name or a:match("^%-%-([%w%-_]+)$")
+    if name then
+      local kind = spec.flags[name]
+      if not kind then return nil, "unknown flag --" .. name end
+      if kind == "bool" then
+        opts[name] = true
+      elseif kind == "value" then
+        local v = inline
+        if not v then
+          i = i + 1
+          v = argv[i]
+        end
+        if v == nil then return nil, "--" .. name .. " needs a value" end
+        opts[name] = v
+      else -- list: values until the next flag
+        local list = opts[name] or {}
+        if inline then list[#list + 1] = inline end
+        while argv[i + 1] and not argv[i + 1]:match("^%-%-") do
+          i = i + 1
+          list[#list + 1] = argv[i]
+        end
+        if #list == 0 then return nil, "--" .. name .. " needs a value" end
+        opts[name] = list
+      end
+    elseif a:match("^%-") and a ~= "-" then
+      return nil, "unknown flag " .. a
+    else
+      positional[#positional + 1] = a
+    end
+    i = i + 1
+  end
+  if #positional > spec.args then return nil, "unexpected argument '" .. positional[spec.args + 1] .. "'" end
+  opts.args = positional
+  return opts
+end
+
+local function help(topic)
+  if topic and COMMANDS[topic] then
+    local c = COMMANDS[topic]
+    print("usage: " .. c.usage .. "\n\n" .. c.summary .. ".\n\n" .. c.help)
+    return 0
+  end
+  if topic and not PLANNED[topic] then
+    io.stderr:write("drip help: unknown command '" .. topic .. "'\n")
+    return 2
+  end
+  print("drip " .. VERSION .. " — customer journeys as Lua code, durable on SQLite\n")
+  print("usage: drip COMMAND [FLAGS]\n")
+  local names = {}
+  for name in pairs(COMMANDS) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
+  print("  version    print the version")
+  print("  help CMD   the flags of one command")
+  print("\nNot in this build yet: run, import, inspect, explain, stats, backtest, migrate, forget.")
+  return 0
+end
+
+-- cli.main(argv) -> exit status
+function cli.main(argv)
+  local cmd = argv[1]
+  if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then return help(argv[2]) end
+  if cmd == "version" or cmd == "--version" then
+    print("drip " .. VERSION)
+    return 0
+  end
+  local spec = COMMANDS[cmd]
+  if not spec then
+    if PLANNED[cmd] then
+      io.stderr:write("drip " .. cmd .. ": not available in this build yet\n")
+      return 1
+    end
+    io.stderr:write("drip: unknown command '" .. cmd .. "' (see drip help)\n")
+    return 2
+  end
+  if argv[2] == "--help" or argv[2] == "-h" then return help(cmd) end
+  local opts, err = parse(spec, argv, 2)
+  if not opts then return usage_error(cmd, err) end
+  return require("drip.cmd_" .. cmd).run(opts, function(msg) return usage_error(cmd, msg) end)
+end
+
+return cli

@@ -1,0 +1,55 @@
+-- drip.config — drip.conf.lua (SPEC §7): plain assignments, `env "NAME"` for
+-- secrets, unknown keys an error naming the key. Flags override the file.
+local journey = require "drip.journey"
+
+local config = {}
+
+local KEYS = { listen = "string", journeys = "string", db = "string", token = "string", timezone = "string",
+               consent = "string", quiet_hours = "table", frequency_cap = "table", public_url = "string",
+               secret = "string", body_limit = "string", channels = "table" }
+
+config.DEFAULTS = { listen = "127.0.0.1:8425", journeys = "scripts", db = "drip.db", timezone = "UTC",
+                    consent = "opt-in", body_limit = "1MiB" }
+
+-- config.load(path, required) -> table | nil, "file:line: message"
+-- With required == false a missing file gives the defaults.
+function config.load(path, required)
+  local values = {}
+  for k, v in pairs(config.DEFAULTS) do values[k] = v end
+  local source = journey.read(path)
+  if not source then
+    if required then return nil, path .. ": cannot read the configuration file" end
+    return values
+  end
+  local set = {}
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      if k == "env" then return function(name) return os.getenv(tostring(name)) end end
+      return rawget(set, k)
+    end,
+    __newindex = function(_, k, v) rawset(set, k, v) end,
+  })
+  local chunk, err = load(source, "@" .. path, "t", env)
+  if not chunk then return nil, err end
+  local ok, rerr = journey.run_chunk(chunk)
+  if not ok then return nil, (tostring(rerr):gsub("\nstack traceback:.*", "")) end
+  for k, v in pairs(set) do
+    local line = journey.line_of(source, "%f[%w_]" .. k .. "%s*=", 1)
+    if not KEYS[k] then
+      local names = {}
+      for name in pairs(KEYS) do names[#names + 1] = name end
+      table.sort(names)
+      return nil, string.format("%s:%d: unknown key '%s' (known: %s)", path, line, k, table.concat(names, ", "))
+    end
+    if type(v) ~= KEYS[k] then
+      return nil, string.format("%s:%d: '%s' must be a %s", path, line, k, KEYS[k])
+    end
+    values[k] = v
+  end
+  if values.consent ~= "opt-in" and values.consent ~= "opt-out" then
+    return nil, string.format('%s: consent must be "opt-in" or "opt-out"', path)
+  end
+  return values
+end
+
+return config

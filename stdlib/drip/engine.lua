@@ -1,0 +1,552 @@
+-- drip.engine — events in, journeys run, records out. The one engine behind
+-- `drip simulate` and `drip run`: it knows nothing of where events and time
+-- come from. The caller feeds events (engine:ingest) and moves the clock
+-- (engine:run_until); the engine reads and writes only through the store and
+-- reports every action to the sink as a record.
+--
+-- Instances are durable by recorded steps (see drip.steps): a sleeping
+-- instance is only rows in the store; waking it rebuilds its coroutine by
+-- replaying its script against the recorded results.
+local host = require "drip_host"
+local json = require "drip.json"
+local time = require "drip.time"
+local journey = require "drip.journey"
+local steps = require "drip.steps"
+local policy = require "drip.policy"
+local template = require "drip.template"
+local sandbox = require "drip.sandbox"
+
+local Engine = {}
+Engine.__index = Engine
+
+local MAX_INTERNAL_EVENTS = 10000 -- journey-emitted events handled per outside event
+
+-- Engine.new{ store=, sink=function(record), timezone="UTC", consent="opt-in",
+--             deliver=false, templates_dir=, warn=function(msg) }
+function Engine.new(opts)
+  local self = setmetatable({
+    store = opts.store,
+    sink = opts.sink or function() end,
+    warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
+    timezone = opts.timezone or "UTC",
+    consent = opts.consent or "opt-in",
+    outbox_status = opts.deliver and "queued" or "simulated",
+    templates_dir = opts.templates_dir,
+    defs = {},        -- script hash -> definition
+    latest = {},      -- journey name -> newest definition
+    by_trigger = {},  -- event name -> { definitions }
+    inactive = {},    -- definitions with an inactive trigger
+    segments = {},    -- name -> predicate
+    running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
+    queue = {},       -- journey-emitted events waiting to be handled
+    templates = {},
+    warned = {},
+  }, Engine)
+  self.now = tonumber(self.store:meta("clock")) or 0
+  self.random = steps.random_function(self)
+  self.api = steps.api(self)
+  return self
+end
+
+-- the instance runtime of the running coroutine, or nil outside steps
+function Engine:current()
+  local co = coroutine.running()
+  return self.running[co]
+end
+
+function Engine:warn_once(key, msg)
+  if self.warned[key] then return end
+  self.warned[key] = true
+  self.warn(msg)
+end
+
+-- loading ---------------------------------------------------------------------
+
+function Engine:compile(source, file)
+  return journey.compile(source, file, self.api, self.random)
+end
+
+-- Load journey files as the newest versions. Returns a list of errors
+-- ("file:line: message"); files that fail are not loaded.
+function Engine:load_journeys(files)
+  local errors = {}
+  for _, file in ipairs(files) do
+    local source, err = journey.read(file)
+    local def
+    if source then def, err = self:compile(source, file) end
+    if not def then
+      errors[#errors + 1] = err
+    elseif self.latest[def.name] then
+      errors[#errors + 1] = string.format("%s:1: journey name '%s' is already used by %s", file, def.name,
+        self.latest[def.name].file)
+    else
+      self:activate(def)
+    end
+  end
+  return errors
+end
+
+function Engine:activate(def)
+  self.defs[def.hash] = def
+  self.latest[def.name] = def
+  self.store:put_script(def, self.now)
+  local t = def.trigger
+  if t.kind == "event" then
+    local list = self.by_trigger[t.event] or {}
+    list[#list + 1] = def
+    self.by_trigger[t.event] = list
+  elseif t.kind == "inactive" then
+    self.inactive[#self.inactive + 1] = def
+  end
+end
+
+-- the definition of a stored script version (instances stay on theirs)
+function Engine:def_for(hash)
+  local def = self.defs[hash]
+  if def then return def end
+  local source, file = self.store:script(hash)
+  if not source then error("script version " .. hash .. " is not in the store") end
+  local err
+  def, err = self:compile(source, file)
+  if not def then error(err) end
+  self.defs[hash] = def
+  return def
+end
+
+-- scripts/segments.lua: name -> function(contact) | { inactive = "60d" }
+function Engine:load_segments(path)
+  local source = journey.read(path)
+  if not source then return nil end
+  local env = sandbox.new_env({}, self.random)
+  local chunk, err = load(source, "@" .. path, "t", env)
+  if not chunk then return err end
+  local ok, result = journey.run_chunk(chunk)
+  if not ok then return (tostring(result):gsub("\nstack traceback:.*", "")) end
+  if type(result) ~= "table" then return path .. ":1: segments.lua must return a table of name = predicate" end
+  for name, pred in pairs(result) do
+    local line = journey.line_of(source, "%f[%w_]" .. tostring(name) .. "%s*=", 1)
+    if type(pred) == "table" and pred.inactive then
+      local secs, derr = require("drip.duration").parse(pred.inactive)
+      if not secs then return string.format("%s:%d: segment '%s': %s", path, line, name, derr) end
+      self.segments[name] = { inactive = secs }
+    elseif type(pred) == "function" then
+      self.segments[name] = pred
+    else
+      return string.format("%s:%d: segment '%s' must be a function(contact) or { inactive = \"60d\" }", path, line, name)
+    end
+  end
+  return nil
+end
+
+-- user code outside instances ---------------------------------------------------
+
+-- Call a journey-supplied function (where, segment) under the instruction budget.
+function Engine:call_user(what, fn, ...)
+  local co = coroutine.create(fn)
+  local ok, result = host.resume(co, ...)
+  if ok and coroutine.status(co) ~= "dead" then ok, result = false, "cannot wait inside " .. what end
+  if not ok then
+    self:warn_once(what .. tostring(result), what .. " failed: " .. tostring(result):gsub("\n.*", ""))
+    return false
+  end
+  return result
+end
+
+function Engine:matches(spec, ev, traits_fn)
+  if not spec or spec.event ~= ev.event then return false end
+  if not spec.where then return true end
+  return self:call_user("where of '" .. spec.event .. "'", spec.where, ev.data, traits_fn()) and true or false
+end
+
+function Engine:in_segment(name, contact_id, traits)
+  local seg = self.segments[name]
+  if type(seg) == "function" then return self:call_user("segment '" .. name .. "'", seg, traits) and true or false end
+  local last = self.store:last_activity(contact_id)
+  return last ~= nil and self.now - last >= seg.inactive
+end
+
+function Engine:zone_of(traits)
+  local tz = traits and traits.timezone
+  if type(tz) == "string" and time.zone_ok(tz) then return tz end
+  return self.timezone
+end
+
+-- records -----------------------------------------------------------------------
+
+-- who: an instance runtime or row with id, contact, journey
+function Engine:record(who, kind, fields)
+  local rec = { at = time.iso(self.now), contact = who.contact, journey = who.journey, kind = kind }
+  for k, v in pairs(fields) do rec[k] = v end
+  self.store:add_history(who.id, self.now, kind, json.encode(fields))
+  self.sink(rec)
+end
+
+function Engine:record_step(R, op, value)
+  self.store:add_step(R.id, R.pos, steps.encode(op, value))
+end
+
+-- events ------------------------------------------------------------------------
+
+-- Take one validated event (see drip.events). Returns false for a duplicate messageId.
+function Engine:ingest(ev)
+  if ev.ts > self.now then self.now = ev.ts end
+  local seq = self.store:add_event(ev, ev.body)
+  if not seq then return false end
+  local contact = ev.userId
+  if ev.type == "identify" and ev.traits then
+    local traits = self.store:contact(contact) or {}
+    steps.merge(traits, ev.traits)
+    self.store:put_contact(contact, traits, self.now)
+  else
+    self.store:touch_contact(contact, self.now)
+  end
+  if not ev.internal then
+    for _, def in ipairs(self.inactive) do
+      self.store:set_inactivity(contact, def.name, self.now + def.trigger.secs)
+    end
+  end
+  if ev.type == "track" then self:route(ev, seq) end
+  if not ev.internal then self:drain() end
+  return true
+end
+
+-- the revenue of a goal event: properties.revenue, .value or .total
+local function event_value(data)
+  local p = type(data.properties) == "table" and data.properties or {}
+  local v = p.revenue or p.value or p.total
+  if type(v) == "number" then return v end
+  return json.null
+end
+
+function Engine:route(ev, seq)
+  local contact = ev.userId
+  local traits
+  local function traits_fn()
+    traits = traits or self.store:contact(contact) or {}
+    return traits
+  end
+  local active = {}
+  for _, row in ipairs(self.store:active_instances(contact)) do
+    local id, name, version, wait_seq, wait_event = row[1], row[2], row[3], row[4], row[5]
+    local ok, def = pcall(self.def_for, self, version)
+    local who = { id = id, contact = contact, journey = name }
+    if not ok then
+      self:finish(who, "error", tostring(def))
+    elseif self:matches(def.goal, ev, traits_fn) then
+      local value = event_value(ev.data)
+      self:record(who, "convert", { event = ev.event, value = value })
+      self.store:convert(id, value ~= json.null and value or nil)
+      self:finish(who, "goal")
+    elseif self:exits_on(def, ev, traits_fn) then
+      self:finish(who, "exit_event", nil, ev.event)
+    else
+      active[name] = true
+      if wait_event == ev.event then self:wake(id, ev.data) end
+    end
+  end
+  for _, def in ipairs(self.by_trigger[ev.event] or {}) do
+    if self:matches(def.trigger, ev, traits_fn) and self:may_enter(def, contact, active) then
+      self:start(def, contact, ev.data, seq, ev.event)
+    end
+  end
+end
+
+function Engine:exits_on(def, ev, traits_fn)
+  for _, spec in ipairs(def.exit_on) do
+    if self:matches(spec, ev, traits_fn) then return true end
+  end
+  return false
+end
+
+function Engine:may_enter(def, contact, active)
+  local mode = def.reentry.mode
+  if mode == "always" then return true end
+  if mode == "active" then
+    if active then return not active[def.name] end
+    for _, row in ipairs(self.store:active_instances(contact)) do
+      if row[2] == def.name then return false end
+    end
+    return true
+  end
+  local last = self.store:last_entry(contact, def.name)
+  if not last then return true end
+  if mode == "once" then return false end
+  return self.now >= last + def.reentry.secs
+end
+
+-- Journey-emitted events, handled after the step that emitted them.
+function Engine:emit(R, name, props)
+  local data = { type = "track", userId = R.contact, event = name, properties = props,
+                 timestamp = time.iso(self.now), context = { journey = R.journey } }
+  local body = json.encode_ordered(data, { "type", "userId", "event", "properties", "timestamp" })
+  local ev = { type = "track", userId = R.contact, event = name, ts = self.now, internal = true,
+               data = json.decode(body), body = body }
+  self.queue[#self.queue + 1] = ev
+  return true
+end
+
+function Engine:drain()
+  local handled = 0
+  while #self.queue > 0 do
+    local ev = table.remove(self.queue, 1)
+    handled = handled + 1
+    if handled > MAX_INTERNAL_EVENTS then
+      self:warn(string.format("more than %d events emitted by journeys in one step; dropping the rest (a track() loop?)", MAX_INTERNAL_EVENTS))
+      self.queue = {}
+      return
+    end
+    self:ingest(ev)
+  end
+end
+
+-- instances -----------------------------------------------------------------------
+
+local function runtime(self, inst, def, history, ctx)
+  local R = {
+    id = inst.id, contact = inst.contact, journey = def.name, def = def, entered_at = inst.entered_at,
+    entry_traits = inst.traits, history = history, pos = 0, ctx = ctx, pending_seq = inst.wait_seq,
+    rng = steps.seed(inst.id, def.name),
+  }
+  R.co = coroutine.create(function() return def.steps(ctx) end)
+  self.running[R.co] = R
+  return R
+end
+
+function Engine:start(def, contact, ev, seq, trigger_name)
+  local traits_json = json.encode(self.store:contact(contact) or {})
+  local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
+  local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json }
+  local ctx = { contact = json.decode(traits_json), event = ev, journey = def.name, instance = id }
+  local R = runtime(self, inst, def, {}, ctx)
+  self:record(R, "enter", { event = trigger_name })
+  if def.timeout then self.store:add_timer(self.now + def.timeout, id, nil, "expire") end
+  self:advance(R)
+end
+
+-- Rebuild a sleeping instance up to the wait it sleeps in. Returns the
+-- runtime and that wait's request, or nil when the instance failed.
+function Engine:rebuild(id)
+  local inst = self.store:instance(id)
+  if not inst or inst.active ~= 1 or not inst.wait_seq then return nil end
+  local who = { id = id, contact = inst.contact, journey = inst.journey }
+  local ok, def = pcall(self.def_for, self, inst.version)
+  if not ok then
+    self:finish(who, "error", tostring(def))
+    return nil
+  end
+  local ev = inst.trigger_seq and self.store:event(inst.trigger_seq)
+    or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact, timestamp = time.iso(inst.entered_at) }
+  local ctx = { contact = json.decode(inst.traits), event = ev, journey = def.name, instance = id }
+  local R = runtime(self, inst, def, self.store:steps(id), ctx)
+  local okr, req = host.resume(R.co)
+  if not okr then
+    self:fail(R, req)
+    return nil
+  end
+  if type(req) ~= "table" or not req.existing then
+    self.running[R.co] = nil
+    self:fail(R, "replay diverged: the instance sleeps at step " .. inst.wait_seq
+      .. " but its script no longer reaches that wait")
+    return nil
+  end
+  return R, req
+end
+
+-- Wake a sleeping instance with the result of its wait (an event, or nil on a timer).
+function Engine:wake(id, value)
+  local R, req = self:rebuild(id)
+  if not R then return end
+  if value ~= nil and req.where and not self:call_user("where of wait_for", req.where, value, R.ctx.contact) then
+    self.running[R.co] = nil
+    return
+  end
+  local traits_json = self.store:contact_json(R.contact) or "{}"
+  local snapshot = traits_json ~= R.entry_traits and traits_json or nil
+  self.store:add_step(R.id, req.seq, steps.encode(req.op, value, snapshot))
+  self.store:set_wait(R.id, nil, nil)
+  R.pending_seq = nil
+  self:advance(R, value, json.decode(traits_json))
+end
+
+-- Resume an instance until it waits, ends or fails.
+function Engine:advance(R, ...)
+  local ok, req = host.resume(R.co, ...)
+  if not ok then return self:fail(R, req) end
+  if coroutine.status(R.co) == "dead" then
+    self.running[R.co] = nil
+    return self:finish(R, "completed")
+  end
+  self.running[R.co] = nil -- sleeping instances are not kept in memory
+  if req.op == "exit" then return self:finish(R, "exit", nil, req.detail) end
+  self.store:set_wait(R.id, req.seq, req.event)
+  if req.due then self.store:add_timer(req.due, R.id, req.seq, "wake") end
+end
+
+function Engine:fail(R, traceback)
+  self.running[R.co] = nil
+  local message = tostring(traceback):match("^[^\n]*")
+  self:finish(R, "error", message, nil, tostring(traceback))
+end
+
+function Engine:finish(who, reason, err, detail, traceback)
+  if not self.store:end_instance(who.id, self.now, reason, traceback or err) then return end
+  self:record(who, "exit", { reason = reason, error = err, detail = detail })
+end
+
+-- step effects (called by drip.steps when a step runs live) -----------------------
+
+function Engine:template_file(name)
+  local cached = self.templates[name]
+  if cached then return cached end
+  if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") or name:match("%.%.") then
+    error("template: bad name '" .. tostring(name) .. "'", 0)
+  end
+  local fields = {}
+  for ext, field in pairs({ txt = "text", html = "html", subject = "subject" }) do
+    local path = (self.templates_dir or "scripts/templates") .. "/" .. name .. "." .. ext
+    fields[field] = journey.read(path)
+  end
+  if not fields.text and not fields.html then
+    error(string.format("template '%s' not found (looked for %s/%s.txt and .html)", name,
+      self.templates_dir or "scripts/templates", name), 0)
+  end
+  self.templates[name] = fields
+  return fields
+end
+
+local CONTROL = { kind = true, template = true, to = true, channels = true }
+
+local function render_value(v, scope, html)
+  if type(v) == "string" then return template.render(v, scope, html) end
+  if type(v) == "table" then
+    local out = {}
+    for k, x in pairs(v) do out[k] = render_value(x, scope, false) end
+    return out
+  end
+  return v
+end
+
+function Engine:render(R, msg)
+  local fields = {}
+  if msg.template then
+    for k, v in pairs(self:template_file(msg.template)) do fields[k] = v end
+  end
+  for k, v in pairs(msg) do
+    if not CONTROL[k] then fields[k] = v end
+  end
+  local scope = { contact = R.ctx.contact, event = R.ctx.event, journey = R.journey }
+  local out = {}
+  for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html") end
+  return out
+end
+
+function Engine:send(R, channels, msg)
+  local kind = msg.kind or "marketing"
+  if kind ~= "marketing" and kind ~= "transactional" then
+    error('send: kind must be "marketing" or "transactional"', 0)
+  end
+  local traits = R.ctx.contact
+  local reason, last
+  for _, channel in ipairs(channels) do
+    local to, why = policy.check(channel, kind, traits, { consent = self.consent, to = msg.to })
+    if to then
+      local message = self:render(R, msg)
+      self.store:add_outbox(R.id, R.pos, channel, to, kind, json.encode(message), self.outbox_status, nil, self.now)
+      self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind })
+      return { status = "queued", channel = channel }
+    end
+    reason, last = why, channel
+  end
+  self.store:add_outbox(R.id, R.pos, last, nil, kind, "{}", "suppressed", reason, self.now)
+  self:record(R, "suppress", { channel = last, reason = reason })
+  return { status = "suppressed", reason = reason, channel = last }
+end
+
+function Engine:split(R, name, names, weights, total)
+  local point = host.bucket(R.contact .. "\0" .. R.journey .. "\0" .. name, 1000000) / 1000000 * total
+  local acc, chosen = 0, names[#names]
+  for _, n in ipairs(names) do
+    acc = acc + weights[n]
+    if point < acc then
+      chosen = n
+      break
+    end
+  end
+  self:record(R, "variant", { split = name, variant = chosen })
+  return chosen
+end
+
+function Engine:set_traits(R, traits)
+  local stored = self.store:contact(R.contact) or {}
+  steps.merge(stored, traits)
+  self.store:put_contact(R.contact, stored, self.now)
+  steps.merge(R.ctx.contact, traits)
+  return true
+end
+
+function Engine:convert(R, value)
+  self.store:convert(R.id, value)
+  self:record(R, "convert", { event = json.null, value = value == nil and json.null or value })
+  return true
+end
+
+-- time --------------------------------------------------------------------------
+
+local BATCH = 256
+
+-- Fire every timer due at or before t, in due order, then set the clock to t.
+function Engine:run_until(t)
+  while true do
+    local timers = self.store:due_timers(t, BATCH)
+    local quiet = self.store:due_inactivity(t, BATCH)
+    if #timers == 0 and #quiet == 0 then break end
+    local i, j = 1, 1
+    while i <= #timers or j <= #quiet do
+      local ti, qj = timers[i], quiet[j]
+      if ti and (not qj or ti[2] <= qj[3]) then
+        self:fire_timer(ti)
+        i = i + 1
+      else
+        self:fire_inactivity(qj)
+        j = j + 1
+      end
+      -- a timer made while firing may be due before the rest of this batch
+      local next_due = self.store:next_due()
+      local rest = math.min(timers[i] and timers[i][2] or math.huge, quiet[j] and quiet[j][3] or math.huge)
+      if next_due and next_due < rest then break end
+    end
+  end
+  if t > self.now then self.now = t end
+end
+
+function Engine:fire_timer(row)
+  local id, due, instance, seq, kind = row[1], row[2], row[3], row[4], row[5]
+  self.store:delete_timer(id)
+  if due > self.now then self.now = due end
+  if kind == "expire" then
+    local inst = self.store:instance(instance)
+    if inst and inst.active == 1 then self:finish(inst, "expired") end
+  else
+    local inst = self.store:instance(instance)
+    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil) end
+  end
+  self:drain()
+end
+
+function Engine:fire_inactivity(row)
+  local contact, name, due = row[1], row[2], row[3]
+  self.store:delete_inactivity(contact, name)
+  if due > self.now then self.now = due end
+  local def = self.latest[name]
+  if def and def.trigger.kind == "inactive" and self:may_enter(def, contact) then
+    local ev = { type = "inactive", event = "inactive", userId = contact, timestamp = time.iso(self.now) }
+    self:start(def, contact, ev, nil, "inactive")
+  end
+  self:drain()
+end
+
+function Engine:save_clock()
+  self.store:set_meta("clock", self.now)
+end
+
+return Engine

@@ -1,0 +1,123 @@
+-- drip.events — the Segment-shaped events drip takes in (SPEC §2).
+-- Owns validating a decoded event into what the engine needs, and reading
+-- JSON Lines files with one error per bad line. It never rejects unknown
+-- fields: the original object is kept as the event's body.
+local json = require "drip.json"
+local time = require "drip.time"
+
+local events = {}
+
+local TYPES = { identify = true, track = true }
+local MAX_ID = 256
+
+local function field_error(field, msg) return nil, string.format("field '%s': %s", field, msg) end
+
+-- events.normalize(obj, raw, default_ts) -> ev | nil, "field 'x': message"
+-- ev = { type, userId, event, traits, ts, messageId, data = obj, body = text }
+function events.normalize(obj, raw, default_ts)
+  if type(obj) ~= "table" or obj[1] ~= nil then return nil, "an event must be a JSON object" end
+  local kind = obj.type
+  if kind == nil or kind == json.null then return field_error("type", 'required ("identify" or "track")') end
+  if not TYPES[kind] then return field_error("type", string.format('must be "identify" or "track", got %s', json.encode(kind))) end
+  local uid = obj.userId
+  if uid == nil or uid == json.null then return field_error("userId", "required") end
+  if type(uid) ~= "string" then return field_error("userId", "must be a string") end
+  if #uid == 0 or #uid > MAX_ID then return field_error("userId", "must be 1 to 256 bytes") end
+  local name
+  if kind == "track" then
+    name = obj.event
+    if type(name) ~= "string" or name == "" then return field_error("event", "required for track (a non-empty string)") end
+    if #name > MAX_ID then return field_error("event", "must be at most 256 bytes") end
+    if obj.properties ~= nil and obj.properties ~= json.null and type(obj.properties) ~= "table" then
+      return field_error("properties", "must be an object")
+    end
+  elseif obj.traits ~= nil and obj.traits ~= json.null and (type(obj.traits) ~= "table" or obj.traits[1] ~= nil) then
+    return field_error("traits", "must be an object")
+  end
+  local mid = obj.messageId
+  if mid == json.null then mid = nil end
+  if mid ~= nil and type(mid) ~= "string" then return field_error("messageId", "must be a string") end
+  local ts
+  if obj.timestamp == nil or obj.timestamp == json.null then
+    ts = default_ts
+    obj.timestamp = time.iso(ts)
+    raw = nil
+  else
+    local err
+    ts, err = time.parse(obj.timestamp)
+    if not ts then return field_error("timestamp", err) end
+  end
+  local traits = obj.traits
+  if traits == json.null then traits = nil end
+  return { type = kind, userId = uid, event = name, traits = traits, ts = ts, messageId = mid, data = obj,
+           body = raw or json.encode(obj) }
+end
+
+-- events.decode_line(line, default_ts) -> ev | nil, message
+function events.decode_line(line, default_ts)
+  local obj, err = json.decode(line)
+  if obj == nil then return nil, "bad JSON: " .. err end
+  return events.normalize(obj, line, default_ts)
+end
+
+local function skip(line) return line:match("^%s*$") or line:match("^%s*#") end
+
+-- events.scan(path, on_error) -> index | nil, error
+-- Reads a JSONL file once, reporting bad lines through on_error("path:line: message"),
+-- and returns the valid lines in timestamp order (stable): { n, ts = {}, off = {} }.
+function events.scan(path, on_error, default_ts)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local index = { n = 0, ts = {}, off = {}, lineno = {}, sorted = true, path = path }
+  local lineno, last_ts = 0, default_ts or 0
+  while true do
+    local off = f:seek()
+    local line = f:read("l")
+    if not line then break end
+    lineno = lineno + 1
+    if not skip(line) then
+      local ev, e = events.decode_line(line, last_ts)
+      if not ev then
+        on_error(string.format("%s:%d: %s", path, lineno, e))
+      else
+        local n = index.n + 1
+        index.n, index.ts[n], index.off[n], index.lineno[n] = n, ev.ts, off, lineno
+        if ev.ts < last_ts then index.sorted = false end
+        last_ts = math.max(last_ts, ev.ts)
+      end
+    end
+  end
+  f:close()
+  if not index.sorted then
+    local order = {}
+    for i = 1, index.n do order[i] = i end
+    local ts = index.ts
+    table.sort(order, function(a, b)
+      if ts[a] ~= ts[b] then return ts[a] < ts[b] end
+      return a < b
+    end)
+    index.order = order
+  end
+  return index
+end
+
+-- events.each(index) -> iterator of ev, in timestamp order
+function events.each(index)
+  local f = assert(io.open(index.path, "rb"))
+  local i = 0
+  return function()
+    i = i + 1
+    if i > index.n then
+      f:close()
+      return nil
+    end
+    local k = index.order and index.order[i] or i
+    if index.order then f:seek("set", index.off[k]) end
+    local line = f:read("l")
+    local ev = assert(events.decode_line(line, index.ts[k]))
+    ev.ts = index.ts[k]
+    return ev
+  end
+end
+
+return events

@@ -1,0 +1,172 @@
+-- drip.journey — compiling and validating journey scripts into definitions.
+-- A definition is plain data plus the `steps` function:
+--   { name, file, hash, source, trigger = {kind=...}, goal, exit_on = {...},
+--     reentry = {mode="active"|"once"|"after", secs}, timeout, steps }
+-- Loading runs the script's top level in the sandbox under the instruction
+-- budget. Errors are "file:line: message".
+local host = require "drip_host"
+local sandbox = require "drip.sandbox"
+local duration = require "drip.duration"
+
+local journey = {}
+
+local KEYS = { name = true, description = true, trigger = true, goal = true, exit_on = true,
+               reentry = true, timeout = true, steps = true }
+local KEY_LIST = "name, description, trigger, goal, exit_on, reentry, timeout, steps"
+
+-- The line of `key =` in the source, else the fallback line.
+local function line_of(source, pattern, fallback)
+  local pos = source:find(pattern)
+  if not pos then return fallback end
+  local _, n = source:sub(1, pos):gsub("\n", "")
+  return n + 1
+end
+journey.line_of = line_of
+
+local Invalid = {}
+Invalid.__index = Invalid
+local function invalid(line, msg) return setmetatable({ line = line, msg = msg }, Invalid) end
+
+local function event_spec(v, what, line)
+  if type(v) == "string" and v ~= "" then return { event = v } end
+  if type(v) == "table" and type(v.event) == "string" then
+    if v.where ~= nil and type(v.where) ~= "function" then
+      error(invalid(line, what .. ".where must be a function(event, contact)"))
+    end
+    return { event = v.event, where = v.where }
+  end
+  error(invalid(line, what .. ' must be an event name or { event = "Name", where = function(event, contact) ... end }'))
+end
+
+local function checked_duration(v, what, line)
+  local secs, err = duration.parse(v)
+  if not secs then error(invalid(line, what .. ": " .. err)) end
+  return secs
+end
+
+local function parse_trigger(t, line)
+  if t == nil then error(invalid(line, 'journey has no trigger (e.g. trigger = "Cart Updated")')) end
+  if type(t) == "string" or (type(t) == "table" and t.event) then
+    local spec = event_spec(t, "trigger", line)
+    spec.kind = "event"
+    return spec
+  end
+  if type(t) == "table" and t.inactive then
+    return { kind = "inactive", secs = checked_duration(t.inactive, "trigger.inactive", line) }
+  end
+  if type(t) == "table" and (t.schedule or t.segment) then
+    return { kind = t.schedule and "schedule" or "segment", schedule = t.schedule, segment = t.segment,
+             rollout = t.rollout }
+  end
+  error(invalid(line, 'trigger must be "Event Name", { event = ..., where = ... } or { inactive = "30d" }'))
+end
+
+local function parse_reentry(v, line)
+  if v == nil then return { mode = "active" } end
+  if v == false then return { mode = "once" } end
+  if v == true then return { mode = "always" } end
+  return { mode = "after", secs = checked_duration(v, "reentry", line) }
+end
+
+-- Build a definition from the table given to journey{...}.
+local function build(t, source, default_name)
+  local function at(key) return line_of(source, "%f[%w_]" .. key .. "%s*=", 1) end
+  for k in pairs(t) do
+    if not KEYS[k] then
+      error(invalid(at(tostring(k)), string.format("unknown key '%s' in journey{} (expected one of: %s)", tostring(k), KEY_LIST)))
+    end
+  end
+  if type(t.steps) ~= "function" then
+    error(invalid(at("steps"), "journey needs steps = function(ctx) ... end"))
+  end
+  if t.name ~= nil and (type(t.name) ~= "string" or not t.name:match("^[%w_%-%.]+$")) then
+    error(invalid(at("name"), "name must be letters, digits, _ - or ."))
+  end
+  local def = {
+    name = t.name or default_name,
+    description = t.description,
+    trigger = parse_trigger(t.trigger, at("trigger")),
+    goal = t.goal ~= nil and event_spec(t.goal, "goal", at("goal")) or nil,
+    exit_on = {},
+    reentry = parse_reentry(t.reentry, at("reentry")),
+    timeout = t.timeout ~= nil and checked_duration(t.timeout, "timeout", at("timeout")) or nil,
+    steps = t.steps,
+  }
+  local exits = t.exit_on
+  if type(exits) == "string" or (type(exits) == "table" and exits.event) then exits = { exits } end
+  for i, e in ipairs(exits or {}) do def.exit_on[i] = event_spec(e, "exit_on", at("exit_on")) end
+  return def
+end
+
+-- Run a chunk's top level under the instruction budget.
+local function run_chunk(chunk)
+  local co = coroutine.create(chunk)
+  local ok, result = host.resume(co)
+  if ok and coroutine.status(co) ~= "dead" then return false, "scripts cannot wait at the top level" end
+  return ok, result
+end
+journey.run_chunk = run_chunk
+
+-- journey.compile(source, file, globals) -> def | nil, "file:line: message"
+-- globals: the step API and anything else scripts may call.
+function journey.compile(source, file, globals, random)
+  local default_name = file:match("([^/]+)%.lua$") or file
+  local marker = {}
+  local extra = {}
+  for k, v in pairs(globals or {}) do extra[k] = v end
+  extra.journey = function(t)
+    if type(t) ~= "table" then error("journey expects a table: journey { ... }", 2) end
+    local ok, def = pcall(build, t, source, default_name)
+    if not ok then
+      if getmetatable(def) == Invalid then error(string.format("%s:%d: %s", file, def.line, def.msg), 0) end
+      error(def, 0)
+    end
+    def[marker] = true
+    return def
+  end
+  local env = sandbox.new_env(extra, random)
+  local chunk, err = load(source, "@" .. file, "t", env)
+  if not chunk then return nil, err end
+  local ok, def = run_chunk(chunk)
+  if not ok then return nil, (tostring(def):gsub("\nstack traceback:.*", "")) end
+  if type(def) ~= "table" or not def[marker] then
+    return nil, string.format("%s:%d: the script must return journey { ... }", file, select(2, source:gsub("\n", "")) + 1)
+  end
+  def[marker] = nil
+  def.file, def.source, def.hash = file, source, host.hash(source)
+  return def
+end
+
+-- journey.read(path) -> source | nil, error
+function journey.read(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- journey.list(paths) -> sorted list of journey files (directories are scanned
+-- for *.lua, skipping segments.lua and templates/)
+function journey.list(paths)
+  local files = {}
+  for _, p in ipairs(paths) do
+    local dir = io.open(p .. "/.", "r")
+    if dir then
+      dir:close()
+      local ls = io.popen('ls -1 "' .. p:gsub('"', '\\"') .. '" 2>/dev/null')
+      for name in ls:lines() do
+        if name:match("%.lua$") and name ~= "segments.lua" and not name:match("^%.") then
+          files[#files + 1] = p:gsub("/$", "") .. "/" .. name
+        end
+      end
+      ls:close()
+    else
+      files[#files + 1] = p
+    end
+  end
+  table.sort(files)
+  return files
+end
+
+return journey

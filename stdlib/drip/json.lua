@@ -1,0 +1,107 @@
+-- drip.json — JSON in and out.
+-- Decoding is lua-cjson's. Encoding is ours only to make output deterministic
+-- and readable: object keys sorted (or in a given order), UTF-8 left as is,
+-- "/" not escaped, integral numbers printed without a fraction.
+local cjson = require "cjson"
+
+local json = { null = cjson.null }
+
+cjson.decode_invalid_numbers(false)
+cjson.decode_max_depth(64)
+
+-- json.decode(text) -> value | nil, error message
+function json.decode(text)
+  local ok, value = pcall(cjson.decode, text)
+  if ok then return value end
+  return nil, (tostring(value):gsub("^.-: ", ""))
+end
+
+local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function escape_char(c)
+  return escapes[c] or string.format("\\u%04x", c:byte())
+end
+
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', escape_char) .. '"'
+end
+json.quote = quote
+
+local function number(n)
+  if n ~= n or n == math.huge or n == -math.huge then return "null" end
+  if math.type(n) == "integer" then return tostring(n) end
+  if n == math.floor(n) and math.abs(n) < 2^53 then return string.format("%d", n) end
+  return string.format("%.14g", n)
+end
+json.number = number
+
+local function is_array(t)
+  local n = #t
+  if n == 0 then return false end
+  local count = 0
+  for _ in pairs(t) do count = count + 1 end
+  return count == n
+end
+
+local encode
+
+local function encode_object(t, keys, seen)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if v ~= nil then parts[#parts + 1] = quote(tostring(k)) .. ":" .. encode(v, seen) end
+  end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do
+    local tk = type(k)
+    if tk == "string" or tk == "number" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+encode = function(v, seen)
+  local tv = type(v)
+  if tv == "string" then return quote(v)
+  elseif tv == "number" then return number(v)
+  elseif tv == "boolean" then return tostring(v)
+  elseif v == nil or v == cjson.null then return "null"
+  elseif tv == "table" then
+    seen = seen or {}
+    if seen[v] then error("cannot encode a table that contains itself", 0) end
+    seen[v] = true
+    local out
+    if is_array(v) then
+      local parts = {}
+      for i = 1, #v do parts[i] = encode(v[i], seen) end
+      out = "[" .. table.concat(parts, ",") .. "]"
+    else
+      out = encode_object(v, sorted_keys(v), seen)
+    end
+    seen[v] = nil
+    return out
+  end
+  error("cannot encode a " .. tv .. " as JSON", 0)
+end
+
+-- json.encode(value) -> text, keys sorted
+function json.encode(v) return encode(v) end
+
+-- json.encode_ordered(t, keys) -> text with `keys` first in that order, then the rest sorted
+function json.encode_ordered(t, keys)
+  local all, listed = {}, {}
+  for _, k in ipairs(keys) do
+    if t[k] ~= nil then all[#all + 1] = k end
+    listed[k] = true
+  end
+  for _, k in ipairs(sorted_keys(t)) do
+    if not listed[k] then all[#all + 1] = k end
+  end
+  return encode_object(t, all)
+end
+
+return json

@@ -1,0 +1,121 @@
+-- drip.report — how simulate shows records: JSON Lines, or a readable table
+-- followed by a funnel summary per journey and sends per channel.
+local json = require "drip.json"
+
+local report = {}
+
+local RECORD_KEYS = { "at", "contact", "journey", "kind" }
+
+function report.jsonl(rec) return json.encode_ordered(rec, RECORD_KEYS) end
+
+-- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)
+local function width(s) return utf8.len(s) or #s end
+
+local function pad(s, n)
+  s = tostring(s)
+  return s .. string.rep(" ", math.max(0, n - width(s)))
+end
+
+local function clip(s, n)
+  s = tostring(s):gsub("%s+", " ")
+  if width(s) <= n then return s end
+  local cut = utf8.offset(s, n) or n
+  return s:sub(1, cut - 1) .. "…"
+end
+
+local function describe(rec)
+  local k = rec.kind
+  if k == "enter" then return "entered on " .. tostring(rec.event)
+  elseif k == "send" then
+    local m = rec.message or {}
+    local what = m.subject or m.title or m.text or m.body or ""
+    return string.format("%s → %s  %s%s", rec.channel, rec.to, clip(what, 60),
+      rec.kind_of_message == "transactional" and "  [transactional]" or "")
+  elseif k == "suppress" then return string.format("%s suppressed: %s", rec.channel, rec.reason)
+  elseif k == "defer" then return string.format("%s deferred (%s) until %s", rec.channel, rec.reason, rec["until"])
+  elseif k == "variant" then return string.format("split %s → %s", rec.split, rec.variant)
+  elseif k == "convert" then
+    local v = rec.value ~= json.null and rec.value and (" value " .. json.number(rec.value)) or ""
+    return "converted" .. (rec.event ~= json.null and rec.event and (" on " .. rec.event) or "") .. v
+  elseif k == "exit" then
+    local s = "exit: " .. rec.reason
+    if rec.detail then s = s .. " (" .. rec.detail .. ")" end
+    if rec.error then s = s .. ": " .. clip(rec.error, 100) end
+    return s
+  elseif k == "log" then return "log: " .. clip(rec.message, 80)
+  end
+  return k
+end
+
+function report.line(rec)
+  return string.format("%s  %s %s %s", rec.at:sub(1, 16):gsub("T", " "), pad(clip(rec.contact, 14), 14),
+    pad(rec.journey, 20), describe(rec))
+end
+
+-- Funnel: counts records as they pass, prints the summary at the end.
+function report.funnel()
+  local f = { journeys = {}, channels = {} }
+  local function j(name)
+    local t = f.journeys[name]
+    if not t then
+      t = { entered = 0, converted = 0, exited = 0, failed = 0, sent = 0 }
+      f.journeys[name] = t
+    end
+    return t
+  end
+  local function ch(name)
+    local t = f.channels[name]
+    if not t then
+      t = { sent = 0, suppressed = 0, reasons = {} }
+      f.channels[name] = t
+    end
+    return t
+  end
+  function f.add(rec)
+    local t = j(rec.journey)
+    if rec.kind == "enter" then t.entered = t.entered + 1
+    elseif rec.kind == "convert" then t.converted = t.converted + 1
+    elseif rec.kind == "exit" then
+      if rec.reason == "error" then t.failed = t.failed + 1 else t.exited = t.exited + 1 end
+    elseif rec.kind == "send" then
+      t.sent = t.sent + 1
+      ch(rec.channel).sent = ch(rec.channel).sent + 1
+    elseif rec.kind == "suppress" then
+      local c = ch(rec.channel)
+      c.suppressed = c.suppressed + 1
+      c.reasons[rec.reason] = (c.reasons[rec.reason] or 0) + 1
+    end
+  end
+  function f.render()
+    local out = { "", "Funnel" }
+    out[#out + 1] = string.format("  %s %8s %16s %8s %8s %8s %8s", pad("journey", 22), "entered", "converted",
+      "exited", "failed", "active", "sends")
+    local names = {}
+    for n in pairs(f.journeys) do names[#names + 1] = n end
+    table.sort(names)
+    for _, n in ipairs(names) do
+      local t = f.journeys[n]
+      local rate = t.entered > 0 and string.format("%d (%.0f%%)", t.converted, 100 * t.converted / t.entered) or "0"
+      out[#out + 1] = string.format("  %s %8d %16s %8d %8d %8d %8d", pad(n, 22), t.entered, rate, t.exited,
+        t.failed, t.entered - t.exited - t.failed, t.sent)
+    end
+    out[#out + 1] = ""
+    out[#out + 1] = "Sends per channel"
+    local chans = {}
+    for n in pairs(f.channels) do chans[#chans + 1] = n end
+    table.sort(chans)
+    for _, n in ipairs(chans) do
+      local c = f.channels[n]
+      local reasons = {}
+      for r, count in pairs(c.reasons) do reasons[#reasons + 1] = r .. " " .. count end
+      table.sort(reasons)
+      out[#out + 1] = string.format("  %s sent %6d   suppressed %6d%s", pad(n, 10), c.sent, c.suppressed,
+        #reasons > 0 and ("  (" .. table.concat(reasons, ", ") .. ")") or "")
+    end
+    if #chans == 0 then out[#out + 1] = "  (nothing sent)" end
+    return table.concat(out, "\n")
+  end
+  return f
+end
+
+return report

@@ -1,0 +1,241 @@
+-- drip.steps — the step API journeys call inside `steps` (SPEC §3).
+-- Every call gets the next sequence number of its instance. When the
+-- instance's recorded history has a result for that number, the call is a
+-- replay: it returns the recorded result with no side effect. Otherwise it
+-- runs live through the engine and its result is recorded. Waits yield the
+-- instance's coroutine to the engine, which stores the wait and lets the
+-- coroutine go; the wake's result is recorded before the code continues.
+local json = require "drip.json"
+local duration = require "drip.duration"
+local time = require "drip.time"
+local policy = require "drip.policy"
+
+local steps = {}
+
+local function decode_step(text)
+  local rec = json.decode(text)
+  local value = rec[2]
+  if value == json.null then value = nil end
+  local traits = rec[3]
+  if traits == json.null then traits = nil end
+  return rec[1], value, traits
+end
+steps.decode = decode_step
+
+-- steps.encode(op, value, traits_json) -> the stored text of one step result
+function steps.encode(op, value, traits_json)
+  local text = "[" .. json.quote(op) .. "," .. json.encode(value)
+  if traits_json then text = text .. "," .. traits_json end
+  return text .. "]"
+end
+
+local function diverged(R, op, rop)
+  error(string.format("replay diverged at step %d: the history has %s() but the script now calls %s() "
+    .. "(journey code must be deterministic; running instances stay on the script version they entered with)",
+    R.pos, rop, op), 0)
+end
+
+-- A non-waiting step: replay the recorded result, or run `live` and record it.
+local function recorded(engine, R, op, live, replay)
+  R.pos = R.pos + 1
+  local text = R.history[R.pos]
+  if text then
+    local rop, value = decode_step(text)
+    if rop ~= op then diverged(R, op, rop) end
+    if replay then replay(value) end
+    return value
+  end
+  if R.pending_seq and R.pos < R.pending_seq then diverged(R, op, "nothing") end
+  local value = live()
+  engine:record_step(R, op, value)
+  return value
+end
+
+-- A waiting step. make_req() -> { due =, event =, where = } describes the wait.
+local function waiting(engine, R, op, make_req)
+  R.pos = R.pos + 1
+  local text = R.history[R.pos]
+  if text then
+    local rop, value, traits = decode_step(text)
+    if rop ~= op then diverged(R, op, rop) end
+    R.ctx.contact = traits or json.decode(R.entry_traits)
+    return value
+  end
+  local req = make_req()
+  req.op, req.seq, req.existing = op, R.pos, R.pending_seq == R.pos
+  local value, traits = coroutine.yield(req)
+  R.ctx.contact = traits
+  return value
+end
+
+local function event_spec(spec, what)
+  if type(spec) == "string" and spec ~= "" then return spec, nil end
+  if type(spec) == "table" and type(spec.event) == "string" then
+    if spec.where ~= nil and type(spec.where) ~= "function" then
+      error(what .. ": where must be a function(event, contact)", 3)
+    end
+    return spec.event, spec.where
+  end
+  error(what .. ': expected an event name or { event = "Name", where = function(event, contact) ... end }', 3)
+end
+
+local function merge(into, traits)
+  for k, v in pairs(traits) do
+    if v == json.null then into[k] = nil else into[k] = v end
+  end
+end
+steps.merge = merge
+
+-- steps.api(engine) -> name -> function, the step globals of journey scripts
+function steps.api(engine)
+  local function current(name)
+    local R = engine:current()
+    if not R then error(name .. "() can only be called inside steps", 3) end
+    return R
+  end
+
+  local api = {}
+
+  function api.wait(d)
+    local R = current("wait")
+    local secs = duration.check(d, "wait")
+    return waiting(engine, R, "wait", function() return { due = engine.now + secs } end)
+  end
+
+  function api.wait_until(spec)
+    local R = current("wait_until")
+    local zone = engine:zone_of(R.ctx.contact)
+    local due, err = time.next_at(zone, engine.now, spec)
+    if not due then error("wait_until: " .. err, 2) end
+    return waiting(engine, R, "wait_until", function() return { due = math.max(due, engine.now) } end)
+  end
+
+  function api.wait_for(spec, timeout)
+    local R = current("wait_for")
+    local name, where = event_spec(spec, "wait_for")
+    local secs = timeout ~= nil and duration.check(timeout, "wait_for timeout") or nil
+    return waiting(engine, R, "wait_for", function()
+      return { event = name, where = where, due = secs and engine.now + secs or nil }
+    end)
+  end
+
+  function api.send(channel, msg)
+    local R = current("send")
+    if type(channel) == "table" and msg == nil then channel, msg = nil, channel end
+    if type(msg) ~= "table" then error("send: expected a message table, e.g. email { subject = ..., text = ... }", 2) end
+    local channels = msg.channels or { channel }
+    if type(channels) ~= "table" or #channels == 0 then error("send: name a channel or give channels = {...}", 2) end
+    for _, c in ipairs(channels) do
+      if not policy.CHANNELS[c] then
+        error(string.format("send: unknown channel '%s' (email, sms, push, telegram, webhook)", tostring(c)), 2)
+      end
+    end
+    return recorded(engine, R, "send", function() return engine:send(R, channels, msg) end)
+  end
+
+  for c in pairs(policy.CHANNELS) do
+    api[c] = function(msg)
+      if type(msg) ~= "table" then error(c .. ": expected a message table, e.g. " .. c .. " { text = ... }", 2) end
+      return api.send(c, msg)
+    end
+  end
+
+  function api.split(name, weights)
+    local R = current("split")
+    if type(name) ~= "string" or type(weights) ~= "table" then
+      error('split: expected split("name", { A = 50, B = 50 })', 2)
+    end
+    local names, total = {}, 0
+    for k, w in pairs(weights) do
+      if type(w) ~= "number" or w < 0 then error("split: weight of '" .. tostring(k) .. "' must be a number >= 0", 2) end
+      names[#names + 1] = tostring(k)
+      total = total + w
+    end
+    if total <= 0 then error("split: weights must add up to more than 0", 2) end
+    table.sort(names)
+    return recorded(engine, R, "split", function() return engine:split(R, name, names, weights, total) end)
+  end
+
+  function api.set(traits)
+    local R = current("set")
+    if type(traits) ~= "table" then error("set: expected a table of traits", 2) end
+    return recorded(engine, R, "set", function() return engine:set_traits(R, traits) end,
+      function() merge(R.ctx.contact, traits) end)
+  end
+
+  function api.track(name, props)
+    local R = current("track")
+    if type(name) ~= "string" or name == "" then error("track: expected an event name", 2) end
+    if props ~= nil and type(props) ~= "table" then error("track: properties must be a table", 2) end
+    return recorded(engine, R, "track", function() return engine:emit(R, name, props or {}) end)
+  end
+
+  function api.convert(value)
+    local R = current("convert")
+    if value ~= nil and type(value) ~= "number" then error("convert: value must be a number", 2) end
+    return recorded(engine, R, "convert", function() return engine:convert(R, value) end)
+  end
+
+  function api.exit(reason)
+    current("exit")
+    coroutine.yield({ op = "exit", detail = reason ~= nil and tostring(reason) or nil })
+  end
+
+  function api.happened(name, since)
+    local R = current("happened")
+    if type(name) ~= "string" then error("happened: expected an event name", 2) end
+    local secs = since ~= nil and since ~= "entry" and duration.check(since, "happened since") or nil
+    return recorded(engine, R, "happened", function()
+      local from = secs and engine.now - secs or R.entered_at
+      return engine.store:last_event(R.contact, name, from)
+    end)
+  end
+
+  function api.in_segment(name)
+    local R = current("in_segment")
+    if not engine.segments[name] then error("in_segment: unknown segment '" .. tostring(name) .. "'", 2) end
+    return recorded(engine, R, "in_segment", function() return engine:in_segment(name, R.contact, R.ctx.contact) end)
+  end
+
+  function api.now()
+    local R = current("now")
+    return recorded(engine, R, "now", function() return engine.now end)
+  end
+
+  function api.log(fmt, ...)
+    local R = current("log")
+    local ok, text = pcall(string.format, tostring(fmt), ...)
+    if not ok then text = tostring(fmt) end
+    return recorded(engine, R, "log", function() engine:record(R, "log", { message = text }) return true end)
+  end
+
+  return api
+end
+
+-- Per-instance math.random: xorshift64, seeded from the instance, so a
+-- replay draws the same numbers.
+function steps.seed(id, journey)
+  local s = 0x9E3779B97F4A7C15 ~ (id * 0x100000001B3) ~ #journey
+  if s == 0 then s = 1 end
+  return { s = s }
+end
+
+function steps.random_function(engine)
+  local fallback = { s = 0x2545F4914F6CDD1D }
+  return function(m, n)
+    local R = engine:current()
+    local st = R and R.rng or fallback
+    local x = st.s
+    x = x ~ (x << 13)
+    x = x ~ (x >> 7)
+    x = x ~ (x << 17)
+    st.s = x
+    local r = (x >> 11) * (1.0 / 9007199254740992.0)
+    if m == nil then return r end
+    if n == nil then m, n = 1, m end
+    if m > n then error("bad argument to 'random' (interval is empty)", 2) end
+    return m + math.floor(r * (n - m + 1))
+  end
+end
+
+return steps

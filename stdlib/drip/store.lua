@@ -1,0 +1,254 @@
+-- drip.store — all of drip's state in one SQLite file (WAL).
+-- Owns the schema, its version, every query, and transactions. The engine
+-- talks to the store only through these methods, so another backend could
+-- replace this file without touching the engine.
+local host = require "drip_host"
+local json = require "drip.json"
+
+local Store = {}
+Store.__index = Store
+
+local SCHEMA_VERSION = 1
+
+local SCHEMA = [[
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS contacts (
+  id TEXT PRIMARY KEY, traits TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, contact TEXT NOT NULL, type TEXT NOT NULL, name TEXT,
+  ts INTEGER NOT NULL, message_id TEXT, internal INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_message_id ON events(message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts);
+CREATE TABLE IF NOT EXISTS scripts (
+  hash TEXT PRIMARY KEY, journey TEXT NOT NULL, file TEXT, source TEXT NOT NULL, loaded_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS instances (
+  id INTEGER PRIMARY KEY, journey TEXT NOT NULL, version TEXT NOT NULL, contact TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1, entered_at INTEGER NOT NULL, trigger_seq INTEGER,
+  trigger_name TEXT, traits TEXT, wait_seq INTEGER, wait_event TEXT,
+  ended_at INTEGER, exit_reason TEXT, converted INTEGER NOT NULL DEFAULT 0, value REAL, error TEXT
+);
+CREATE INDEX IF NOT EXISTS instances_contact ON instances(contact, journey, entered_at);
+CREATE INDEX IF NOT EXISTS instances_active ON instances(contact) WHERE active = 1;
+CREATE TABLE IF NOT EXISTS steps (
+  instance INTEGER NOT NULL, seq INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (instance, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (
+  id INTEGER PRIMARY KEY, due INTEGER NOT NULL, instance INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers(due, id);
+CREATE TABLE IF NOT EXISTS inactivity (
+  contact TEXT NOT NULL, journey TEXT NOT NULL, due INTEGER NOT NULL, PRIMARY KEY (contact, journey)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inactivity_due ON inactivity(due);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY, instance INTEGER NOT NULL, seq INTEGER NOT NULL, channel TEXT NOT NULL,
+  address TEXT, kind TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+  created_at INTEGER NOT NULL, UNIQUE (instance, seq)
+);
+CREATE TABLE IF NOT EXISTS history (
+  id INTEGER PRIMARY KEY, instance INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT
+);
+CREATE INDEX IF NOT EXISTS history_instance ON history(instance);
+]]
+
+local QUERIES = {
+  meta_get = "SELECT value FROM meta WHERE key = ?",
+  meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  contact_get = "SELECT traits FROM contacts WHERE id = ?",
+  contact_touch = "INSERT OR IGNORE INTO contacts(id, created_at) VALUES (?, ?)",
+  contact_put = "INSERT INTO contacts(id, traits, created_at) VALUES (?, ?, ?) "
+    .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits",
+  event_add = "INSERT OR IGNORE INTO events(contact, type, name, ts, message_id, internal, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  event_get = "SELECT body FROM events WHERE seq = ?",
+  event_last = "SELECT body FROM events WHERE contact = ? AND name = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT 1",
+  event_last_activity = "SELECT max(ts) FROM events WHERE contact = ? AND internal = 0",
+  script_put = "INSERT OR IGNORE INTO scripts(hash, journey, file, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
+  script_get = "SELECT source, file FROM scripts WHERE hash = ?",
+  instance_add = "INSERT INTO instances(journey, version, contact, entered_at, trigger_seq, trigger_name, traits) "
+    .. "VALUES (?, ?, ?, ?, ?, ?, ?)",
+  instance_get = "SELECT id, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, "
+    .. "wait_seq, wait_event FROM instances WHERE id = ?",
+  instances_active = "SELECT id, journey, version, wait_seq, wait_event FROM instances "
+    .. "WHERE contact = ? AND active = 1 ORDER BY id",
+  instance_last_entry = "SELECT max(entered_at) FROM instances WHERE contact = ? AND journey = ?",
+  instance_wait = "UPDATE instances SET wait_seq = ?, wait_event = ? WHERE id = ?",
+  instance_convert = "UPDATE instances SET converted = 1, value = coalesce(value, 0) + coalesce(?, 0) WHERE id = ?",
+  instance_end = "UPDATE instances SET active = 0, ended_at = ?, exit_reason = ?, error = ?, wait_seq = NULL, "
+    .. "wait_event = NULL WHERE id = ? AND active = 1",
+  step_add = "INSERT INTO steps(instance, seq, result) VALUES (?, ?, ?)",
+  steps_of = "SELECT seq, result FROM steps WHERE instance = ? ORDER BY seq",
+  timer_add = "INSERT INTO timers(due, instance, seq, kind) VALUES (?, ?, ?, ?)",
+  timers_due = "SELECT id, due, instance, seq, kind FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
+  timer_del = "DELETE FROM timers WHERE id = ?",
+  timer_next = "SELECT min(due) FROM timers",
+  inactivity_set = "INSERT INTO inactivity(contact, journey, due) VALUES (?, ?, ?) "
+    .. "ON CONFLICT(contact, journey) DO UPDATE SET due = excluded.due",
+  inactivity_due = "SELECT contact, journey, due FROM inactivity WHERE due <= ? ORDER BY due, contact, journey LIMIT ?",
+  inactivity_del = "DELETE FROM inactivity WHERE contact = ? AND journey = ?",
+  inactivity_next = "SELECT min(due) FROM inactivity",
+  outbox_add = "INSERT INTO outbox(instance, seq, channel, address, kind, message, status, reason, created_at) "
+    .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  history_add = "INSERT INTO history(instance, at, kind, data) VALUES (?, ?, ?, ?)",
+}
+
+-- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF"
+function Store.open(path, opts)
+  opts = opts or {}
+  local db, err = host.open(path)
+  if not db then return nil, err end
+  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false }, Store)
+  local ok, perr = pcall(function()
+    db:exec("PRAGMA journal_mode = WAL")
+    db:exec("PRAGMA synchronous = " .. (opts.synchronous or "FULL"))
+    db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")
+    db:exec(SCHEMA)
+  end)
+  if not ok then return nil, path .. ": " .. tostring(perr) end
+  local version = self:meta("schema_version")
+  if version and tonumber(version) > SCHEMA_VERSION then
+    return nil, string.format("%s: made by a newer drip (schema %s, this drip knows %d)", path, version, SCHEMA_VERSION)
+  end
+  self:set_meta("schema_version", SCHEMA_VERSION)
+  return self
+end
+
+-- Prepared statements are made on first use and kept.
+function Store:q(name)
+  local st = self.stmts[name]
+  if not st then
+    st = self.db:prepare(assert(QUERIES[name], name))
+    self.stmts[name] = st
+  end
+  return st
+end
+
+function Store:begin()
+  if not self.in_tx then
+    self.db:exec("BEGIN")
+    self.in_tx = true
+  end
+end
+
+function Store:commit()
+  if self.in_tx then
+    self.db:exec("COMMIT")
+    self.in_tx = false
+  end
+end
+
+function Store:close()
+  self:commit()
+  self.stmts = {}
+  self.db:close()
+end
+
+function Store:meta(key) return (self:q("meta_get"):first(key)) end
+function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
+
+-- contacts ------------------------------------------------------------------
+
+-- traits table of a contact, or nil when unknown
+function Store:contact(id)
+  local traits = self:q("contact_get"):first(id)
+  return traits and json.decode(traits)
+end
+
+-- the stored traits text of a contact, or nil
+function Store:contact_json(id) return (self:q("contact_get"):first(id)) end
+
+-- make sure the contact exists; true when it was new
+function Store:touch_contact(id, now) return self:q("contact_touch"):run(id, now) > 0 end
+
+function Store:put_contact(id, traits, now) self:q("contact_put"):run(id, json.encode(traits), now) end
+
+-- events --------------------------------------------------------------------
+
+-- add an event; returns its seq, or nil when its messageId was seen before
+function Store:add_event(ev, body)
+  local n = self:q("event_add"):run(ev.userId, ev.type, ev.event, ev.ts, ev.messageId, ev.internal and 1 or 0, body)
+  if n == 0 then return nil end
+  return self.db:last_id()
+end
+
+function Store:event(seq)
+  local body = self:q("event_get"):first(seq)
+  return body and json.decode(body)
+end
+
+function Store:last_event(contact, name, since)
+  local body = self:q("event_last"):first(contact, name, since)
+  return body and json.decode(body)
+end
+
+function Store:last_activity(contact) return (self:q("event_last_activity"):first(contact)) end
+
+-- scripts -------------------------------------------------------------------
+
+function Store:put_script(def, now) self:q("script_put"):run(def.hash, def.name, def.file, def.source, now) end
+function Store:script(hash) return self:q("script_get"):first(hash) end
+
+-- instances -----------------------------------------------------------------
+
+function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
+  self:q("instance_add"):run(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
+  return self.db:last_id()
+end
+
+local INSTANCE_FIELDS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq",
+                          "trigger_name", "traits", "wait_seq", "wait_event" }
+function Store:instance(id)
+  local row = table.pack(self:q("instance_get"):first(id))
+  if row.n == 0 then return nil end
+  local inst = {}
+  for i, k in ipairs(INSTANCE_FIELDS) do inst[k] = row[i] end
+  return inst
+end
+
+-- active instances of a contact: list of { id, journey, version, wait_seq, wait_event }
+function Store:active_instances(contact) return self:q("instances_active"):all(contact) end
+function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
+function Store:set_wait(id, seq, event) self:q("instance_wait"):run(seq, event, id) end
+function Store:convert(id, value) self:q("instance_convert"):run(value, id) end
+function Store:end_instance(id, now, reason, err) return self:q("instance_end"):run(now, reason, err, id) > 0 end
+
+-- steps ---------------------------------------------------------------------
+
+function Store:add_step(instance, seq, result) self:q("step_add"):run(instance, seq, result) end
+
+-- recorded results of an instance as an array indexed by seq
+function Store:steps(instance)
+  local out = {}
+  for _, row in ipairs(self:q("steps_of"):all(instance)) do out[row[1]] = row[2] end
+  return out
+end
+
+-- timers --------------------------------------------------------------------
+
+function Store:add_timer(due, instance, seq, kind) self:q("timer_add"):run(due, instance, seq, kind) end
+function Store:due_timers(now, limit) return self:q("timers_due"):all(now, limit) end
+function Store:delete_timer(id) self:q("timer_del"):run(id) end
+
+function Store:set_inactivity(contact, journey, due) self:q("inactivity_set"):run(contact, journey, due) end
+function Store:due_inactivity(now, limit) return self:q("inactivity_due"):all(now, limit) end
+function Store:delete_inactivity(contact, journey) self:q("inactivity_del"):run(contact, journey) end
+
+-- the earliest due time of any timer, or nil
+function Store:next_due()
+  local a = self:q("timer_next"):first()
+  local b = self:q("inactivity_next"):first()
+  if a and b then return math.min(a, b) end
+  return a or b
+end
+
+-- outbox and history --------------------------------------------------------
+
+function Store:add_outbox(instance, seq, channel, address, kind, message_json, status, reason, now)
+  self:q("outbox_add"):run(instance, seq, channel, address, kind, message_json, status, reason, now)
+end
+
+function Store:add_history(instance, at, kind, data_json) self:q("history_add"):run(instance, at, kind, data_json) end
+
+return Store

@@ -1,0 +1,118 @@
+-- drip.template — "{{contact.first_name | default "there"}}" in message fields.
+-- A template is compiled once (cached) into a list of literal and
+-- placeholder parts. Placeholders read dotted paths from a scope table;
+-- filters transform the value. In HTML fields values are escaped.
+local json = require "drip.json"
+
+local template = {}
+
+local filters = {}
+template.filters = filters
+
+-- default "x": the value when missing or empty
+function filters.default(value, fallback)
+  if value == nil or value == "" or value == json.null then return fallback end
+  return value
+end
+function filters.upper(value) return value and tostring(value):upper() end
+function filters.lower(value) return value and tostring(value):lower() end
+
+-- Filter arguments: "x", 'x' or bare numbers/words, separated by spaces or
+-- commas, optionally in parentheses: default "there", plural("a", "b", "c").
+local function parse_args(text, expr)
+  local args = {}
+  local s = text:gsub("^%s*%(", ""):gsub("%)%s*$", "")
+  local pos = 1
+  while true do
+    pos = select(2, s:find("^[%s,]*", pos)) + 1
+    if pos > #s then break end
+    local q = s:sub(pos, pos)
+    if q == '"' or q == "'" then
+      local close = s:find(q, pos + 1, true)
+      if not close then error(string.format('unclosed quote in "{{%s}}"', expr), 0) end
+      args[#args + 1] = s:sub(pos + 1, close - 1)
+      pos = close + 1
+    else
+      local tok = s:match("^[^%s,]+", pos)
+      args[#args + 1] = tonumber(tok) or tok
+      pos = pos + #tok
+    end
+  end
+  return args
+end
+
+local function compile_placeholder(expr, src)
+  local segments = {}
+  for piece in (expr .. "|"):gmatch("([^|]*)|") do segments[#segments + 1] = piece end
+  local path = segments[1]:match("^%s*([%w_%.]+)%s*$")
+  if not path then error(string.format('bad placeholder "{{%s}}" in "%s"', expr, src), 0) end
+  local keys = {}
+  for k in path:gmatch("[^%.]+") do keys[#keys + 1] = tonumber(k) or k end
+  local chain = {}
+  for i = 2, #segments do
+    local name, rest = segments[i]:match("^%s*([%a_][%w_]*)(.*)$")
+    if not name or not filters[name] then
+      error(string.format('unknown filter "%s" in "{{%s}}"', (segments[i]:gsub("^%s+", "")), expr), 0)
+    end
+    chain[#chain + 1] = { fn = filters[name], args = parse_args(rest, expr) }
+  end
+  return { keys = keys, filters = chain }
+end
+
+local compiled = {}
+
+-- template.compile(src) -> parts (raises on a bad placeholder)
+function template.compile(src)
+  local parts = compiled[src]
+  if parts then return parts end
+  parts = {}
+  local pos = 1
+  while true do
+    local s, e, expr = src:find("{{(.-)}}", pos)
+    if not s then break end
+    if s > pos then parts[#parts + 1] = src:sub(pos, s - 1) end
+    parts[#parts + 1] = compile_placeholder(expr, src)
+    pos = e + 1
+  end
+  if pos <= #src then parts[#parts + 1] = src:sub(pos) end
+  compiled[src] = parts
+  return parts
+end
+
+local function lookup(scope, keys)
+  local v = scope
+  for _, k in ipairs(keys) do
+    if type(v) ~= "table" then return nil end
+    v = v[k]
+  end
+  if v == json.null then return nil end
+  return v
+end
+
+local function to_text(v)
+  if v == nil then return "" end
+  if type(v) == "number" then return json.number(v) end
+  if type(v) == "table" then return json.encode(v) end
+  return tostring(v)
+end
+
+local html_escapes = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+function template.escape_html(s) return (s:gsub("[&<>\"']", html_escapes)) end
+
+-- template.render(src, scope, html) -> text
+function template.render(src, scope, html)
+  local out = {}
+  for i, part in ipairs(template.compile(src)) do
+    if type(part) == "string" then
+      out[i] = part
+    else
+      local v = lookup(scope, part.keys)
+      for _, f in ipairs(part.filters) do v = f.fn(v, table.unpack(f.args)) end
+      local text = to_text(v)
+      out[i] = html and template.escape_html(text) or text
+    end
+  end
+  return table.concat(out)
+end
+
+return template

@@ -1,0 +1,138 @@
+-- drip.time — epoch seconds <-> ISO 8601, and wall-clock times in a zone.
+-- UTC arithmetic is pure (days from the civil date); anything in a named
+-- zone goes through drip_host's tz functions, i.e. the system zoneinfo.
+local host = require "drip_host"
+
+local time = {}
+
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+local function civil_from_days(z)
+  z = z + 719468
+  local era = (z >= 0 and z or z - 146096) // 146097
+  local doe = z - era * 146097
+  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+  local mp = (5 * doy + 2) // 153
+  local d = doy - (153 * mp + 2) // 5 + 1
+  local m = mp + (mp < 10 and 3 or -9)
+  return (m <= 2 and y + 1 or y), m, d
+end
+
+function time.utc_epoch(y, m, d, H, M, S)
+  return days_from_civil(y, m, d) * 86400 + (H or 0) * 3600 + (M or 0) * 60 + (S or 0)
+end
+
+-- time.iso(epoch) -> "2026-11-01T09:00:00Z"
+function time.iso(t)
+  local days, secs = t // 86400, t % 86400
+  local y, m, d = civil_from_days(days)
+  return string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs // 3600, secs % 3600 // 60, secs % 60)
+end
+
+-- time.human(epoch) -> "2026-11-01 09:00" (UTC), for tables
+function time.human(t)
+  return (time.iso(t):gsub("T", " "):gsub(":%d%dZ$", ""))
+end
+
+local function valid_date(y, m, d, H, M, S)
+  return m >= 1 and m <= 12 and d >= 1 and d <= 31 and H <= 23 and M <= 59 and S <= 60
+end
+
+-- time.parse(s, zone) -> epoch | nil, error. Accepts "2026-11-01T09:00:00Z",
+-- fractions, "+03:30" offsets, "2026-11-01 09:00" and "2026-11-01".
+-- A time without an offset is read in `zone` (default UTC).
+function time.parse(s, zone)
+  if type(s) ~= "string" then return nil, "expected an ISO 8601 time string" end
+  local y, m, d, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
+  if not y then return nil, string.format('bad time "%s" (expected ISO 8601, e.g. 2026-11-01T09:00:00Z)', s) end
+  local H, M, S, frac, tz = 0, 0, 0, nil, nil
+  if rest ~= "" then
+    local h, mi, tail = rest:match("^[T ](%d%d):(%d%d)(.*)$")
+    if not h then return nil, string.format('bad time "%s" (expected ISO 8601, e.g. 2026-11-01T09:00:00Z)', s) end
+    H, M = tonumber(h), tonumber(mi)
+    local sec, tail2 = tail:match("^:(%d%d)(.*)$")
+    if sec then S, tail = tonumber(sec), tail2 end
+    frac, tail = tail:match("^(%.?%d*)(.*)$")
+    tz = tail
+  end
+  y, m, d = tonumber(y), tonumber(m), tonumber(d)
+  if not valid_date(y, m, d, H, M, S) then return nil, string.format('bad time "%s" (date or time out of range)', s) end
+  if tz == nil or tz == "" then
+    if zone and zone ~= "UTC" then return host.tz_epoch(zone, y, m, d, H, M, S) end
+    return time.utc_epoch(y, m, d, H, M, S)
+  end
+  if tz == "Z" or tz == "z" then return time.utc_epoch(y, m, d, H, M, S) end
+  local sign, oh, om = tz:match("^([+-])(%d%d):?(%d?%d?)$")
+  if not sign then return nil, string.format('bad time "%s" (bad zone offset "%s")', s, tz) end
+  local offset = tonumber(oh) * 3600 + (tonumber(om) or 0) * 60
+  return time.utc_epoch(y, m, d, H, M, S) - (sign == "+" and offset or -offset)
+end
+
+-- time.zone_ok(name) -> boolean
+function time.zone_ok(name)
+  return name == "UTC" or (type(name) == "string" and host.tz_valid(name))
+end
+
+-- time.local_parts(zone, epoch) -> y, m, d, H, M, S, wday (0 = Sunday)
+function time.local_parts(zone, t)
+  if zone == "UTC" then
+    local y, m, d = civil_from_days(t // 86400)
+    local s = t % 86400
+    return y, m, d, s // 3600, s % 3600 // 60, s % 60, (t // 86400 + 4) % 7
+  end
+  return host.tz_local(zone, t)
+end
+
+function time.local_epoch(zone, y, m, d, H, M, S)
+  if zone == "UTC" then
+    -- normalise day overflow (d + 1 past month end) like mktime does
+    return days_from_civil(y, m, 1) * 86400 + (d - 1) * 86400 + H * 3600 + M * 60 + (S or 0)
+  end
+  return host.tz_epoch(zone, y, m, d, H, M, S or 0)
+end
+
+local weekdays = { sun = 0, mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6 }
+
+local function parse_clock(at)
+  local H, M = tostring(at):match("^(%d%d?):(%d%d)$")
+  H, M = tonumber(H), tonumber(M)
+  if not H or H > 23 or M > 59 then return nil end
+  return H, M
+end
+time.parse_clock = parse_clock
+
+-- time.next_at(zone, now, spec) -> epoch of the next matching wall time after now, or nil, error.
+-- spec: "09:00", { weekday = "mon", at = "09:00" }, or an ISO time.
+function time.next_at(zone, now, spec)
+  if type(spec) == "table" then
+    local wd = weekdays[tostring(spec.weekday or ""):lower():sub(1, 3)]
+    local H, M = parse_clock(spec.at or "00:00")
+    if not wd or not H then return nil, 'expected { weekday = "mon", at = "09:00" }' end
+    local y, m, d, _, _, _, w = time.local_parts(zone, now)
+    local ahead = (wd - w) % 7
+    local t = time.local_epoch(zone, y, m, d + ahead, H, M, 0)
+    if t <= now then t = time.local_epoch(zone, y, m, d + ahead + 7, H, M, 0) end
+    return t
+  end
+  local H, M = parse_clock(spec)
+  if H then
+    local y, m, d = time.local_parts(zone, now)
+    local t = time.local_epoch(zone, y, m, d, H, M, 0)
+    if t <= now then t = time.local_epoch(zone, y, m, d + 1, H, M, 0) end
+    return t
+  end
+  local t, err = time.parse(spec, zone)
+  if not t then return nil, err .. ' or "09:00" or { weekday = "mon", at = "09:00" }' end
+  return t
+end
+
+return time
