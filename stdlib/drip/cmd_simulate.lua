@@ -70,7 +70,10 @@ function cmd.run(opts, usage)
   end
   local sink
   if format == "jsonl" then
-    sink = function(rec) out[#out + 1] = report.jsonl(rec) .. "\n" if #out > 512 then flush() end end
+    sink = function(rec, fields_json)
+      out[#out + 1] = report.jsonl(rec, fields_json) .. "\n"
+      if #out > 512 then flush() end
+    end
   else
     sink = function(rec)
       funnel.add(rec)

@@ -20,6 +20,12 @@ local Engine = {}
 Engine.__index = Engine
 
 local MAX_INTERNAL_EVENTS = 10000 -- journey-emitted events handled per outside event
+local MAX_KNOWN_CONTACTS = 200000 -- contacts remembered as existing, to skip a write per event
+
+-- Recently slept instances are kept as live coroutines, up to this many, so a
+-- wake soon after need not replay; past it (and after a restart) an instance
+-- is only rows in the store and waking it replays its history.
+local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
 -- Engine.new{ store=, sink=function(record), timezone="UTC", consent="opt-in",
 --             deliver=false, templates_dir=, warn=function(msg) }
@@ -41,6 +47,8 @@ function Engine.new(opts)
     queue = {},       -- journey-emitted events waiting to be handled
     templates = {},
     warned = {},
+    live = {}, live_count = 0, -- instance id -> runtime of a slept instance (cache)
+    known = {}, known_count = 0,
   }, Engine)
   self.now = tonumber(self.store:meta("clock")) or 0
   self.random = steps.random_function(self)
@@ -177,8 +185,9 @@ end
 function Engine:record(who, kind, fields)
   local rec = { at = time.iso(self.now), contact = who.contact, journey = who.journey, kind = kind }
   for k, v in pairs(fields) do rec[k] = v end
-  self.store:add_history(who.id, self.now, kind, json.encode(fields))
-  self.sink(rec)
+  local fields_json = json.encode(fields)
+  self.store:add_history(who.id, self.now, kind, fields_json)
+  self.sink(rec, fields_json)
 end
 
 function Engine:record_step(R, op, value)
@@ -197,8 +206,10 @@ function Engine:ingest(ev)
     local traits = self.store:contact(contact) or {}
     steps.merge(traits, ev.traits)
     self.store:put_contact(contact, traits, self.now)
-  else
+  elseif not self.known[contact] then
     self.store:touch_contact(contact, self.now)
+    if self.known_count >= MAX_KNOWN_CONTACTS then self.known, self.known_count = {}, 0 end
+    self.known[contact], self.known_count = true, self.known_count + 1
   end
   if not ev.internal then
     for _, def in ipairs(self.inactive) do
@@ -241,7 +252,7 @@ function Engine:route(ev, seq)
       self:finish(who, "exit_event", nil, ev.event)
     else
       active[name] = true
-      if wait_event == ev.event then self:wake(id, ev.data) end
+      if wait_event == ev.event then self:wake(id, ev.data, wait_seq) end
     end
   end
   for _, def in ipairs(self.by_trigger[ev.event] or {}) do
@@ -352,12 +363,31 @@ function Engine:rebuild(id)
   return R, req
 end
 
+-- Keep a slept instance's coroutine for a quick wake (bounded; see LIVE_CACHE).
+function Engine:keep_live(R, req)
+  if LIVE_CACHE <= 0 then return end
+  if self.live_count >= LIVE_CACHE then self.live, self.live_count = {}, 0 end
+  R.req = req
+  self.live[R.id], self.live_count = R, self.live_count + 1
+end
+
+function Engine:take_live(id, wait_seq)
+  local R = self.live[id]
+  if not R then return nil end
+  self.live[id], self.live_count = nil, self.live_count - 1
+  if R.req.seq ~= wait_seq then return nil end
+  self.running[R.co] = R
+  return R, R.req
+end
+
 -- Wake a sleeping instance with the result of its wait (an event, or nil on a timer).
-function Engine:wake(id, value)
-  local R, req = self:rebuild(id)
+function Engine:wake(id, value, wait_seq)
+  local R, req = self:take_live(id, wait_seq)
+  if not R then R, req = self:rebuild(id) end
   if not R then return end
   if value ~= nil and req.where and not self:call_user("where of wait_for", req.where, value, R.ctx.contact) then
     self.running[R.co] = nil
+    self:keep_live(R, req)
     return
   end
   local traits_json = self.store:contact_json(R.contact) or "{}"
@@ -380,6 +410,7 @@ function Engine:advance(R, ...)
   if req.op == "exit" then return self:finish(R, "exit", nil, req.detail) end
   self.store:set_wait(R.id, req.seq, req.event)
   if req.due then self.store:add_timer(req.due, R.id, req.seq, "wake") end
+  self:keep_live(R, req)
 end
 
 function Engine:fail(R, traceback)
@@ -389,6 +420,7 @@ function Engine:fail(R, traceback)
 end
 
 function Engine:finish(who, reason, err, detail, traceback)
+  if self.live[who.id] then self.live[who.id], self.live_count = nil, self.live_count - 1 end
   if not self.store:end_instance(who.id, self.now, reason, traceback or err) then return end
   self:record(who, "exit", { reason = reason, error = err, detail = detail })
 end
@@ -528,7 +560,7 @@ function Engine:fire_timer(row)
     if inst and inst.active == 1 then self:finish(inst, "expired") end
   else
     local inst = self.store:instance(instance)
-    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil) end
+    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil, seq) end
   end
   self:drain()
 end

@@ -62,33 +62,44 @@ end
 
 local function skip(line) return line:match("^%s*$") or line:match("^%s*#") end
 
--- events.scan(path, on_error) -> index | nil, error
--- Reads a JSONL file once, reporting bad lines through on_error("path:line: message"),
--- and returns the valid lines in timestamp order (stable): { n, ts = {}, off = {} }.
+-- The timestamp of a line without decoding it (the common case), or nil.
+local function quick_ts(line)
+  local _, e = line:find('"timestamp":"', 1, true)
+  if not e then return nil end
+  local close = line:find('"', e + 1, true)
+  return close and time.parse(line:sub(e + 1, close - 1)) or nil
+end
+
+-- events.scan(path, on_error, default_ts) -> index | nil, error
+-- Reads a JSONL file once for the timestamps, and returns its event lines in
+-- timestamp order (stable): { n, ts = {}, off = {}, lineno = {} }. Lines that
+-- are not valid events are reported through on_error("path:line: message"),
+-- here or when events.each reaches them.
 function events.scan(path, on_error, default_ts)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local index = { n = 0, ts = {}, off = {}, lineno = {}, sorted = true, path = path }
-  local lineno, last_ts = 0, default_ts or 0
-  while true do
-    local off = f:seek()
-    local line = f:read("l")
-    if not line then break end
+  local index = { n = 0, ts = {}, off = {}, lineno = {}, path = path, on_error = on_error }
+  local lineno, pos, last_ts, sorted = 0, 0, default_ts or 0, true
+  for line in f:lines("L") do
     lineno = lineno + 1
+    local off = pos
+    pos = pos + #line
     if not skip(line) then
-      local ev, e = events.decode_line(line, last_ts)
-      if not ev then
-        on_error(string.format("%s:%d: %s", path, lineno, e))
-      else
+      local ts = quick_ts(line)
+      if not ts then
+        local ev, e = events.decode_line(line, last_ts)
+        if ev then ts = ev.ts else on_error(string.format("%s:%d: %s", path, lineno, e)) end
+      end
+      if ts then
         local n = index.n + 1
-        index.n, index.ts[n], index.off[n], index.lineno[n] = n, ev.ts, off, lineno
-        if ev.ts < last_ts then index.sorted = false end
-        last_ts = math.max(last_ts, ev.ts)
+        index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
+        if ts < last_ts then sorted = false end
+        last_ts = math.max(last_ts, ts)
       end
     end
   end
   f:close()
-  if not index.sorted then
+  if not sorted then
     local order = {}
     for i = 1, index.n do order[i] = i end
     local ts = index.ts
@@ -101,23 +112,33 @@ function events.scan(path, on_error, default_ts)
   return index
 end
 
--- events.each(index) -> iterator of ev, in timestamp order
+-- events.each(index) -> iterator of ev, in timestamp order (bad lines reported and skipped)
 function events.each(index)
   local f = assert(io.open(index.path, "rb"))
-  local i = 0
-  return function()
+  local i, pos = 0, 0
+  local function next_event()
     i = i + 1
     if i > index.n then
       f:close()
       return nil
     end
     local k = index.order and index.order[i] or i
-    if index.order then f:seek("set", index.off[k]) end
-    local line = f:read("l")
-    local ev = assert(events.decode_line(line, index.ts[k]))
-    ev.ts = index.ts[k]
+    local off = index.off[k]
+    if index.order then
+      f:seek("set", off)
+    else
+      while pos < off do pos = pos + #f:read("L") end -- skip blank, comment and bad lines
+    end
+    local line = f:read("L")
+    pos = pos + #line
+    local ev, err = events.decode_line(line, index.ts[k])
+    if not ev then
+      index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))
+      return next_event()
+    end
     return ev
   end
+  return next_event
 end
 
 return events

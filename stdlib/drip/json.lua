@@ -16,15 +16,7 @@ function json.decode(text)
   return nil, (tostring(value):gsub("^.-: ", ""))
 end
 
-local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-local function escape_char(c)
-  return escapes[c] or string.format("\\u%04x", c:byte())
-end
-
-local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', escape_char) .. '"'
-end
+local quote = require("drip_host").quote
 json.quote = quote
 
 local function number(n)
@@ -38,9 +30,10 @@ json.number = number
 local function is_array(t)
   local n = #t
   if n == 0 then return false end
-  local count = 0
-  for _ in pairs(t) do count = count + 1 end
-  return count == n
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+  end
+  return true
 end
 
 local encode
@@ -55,12 +48,20 @@ local function encode_object(t, keys, seen)
 end
 
 local function sorted_keys(t)
-  local keys = {}
+  local keys, mixed = {}, false
   for k in pairs(t) do
     local tk = type(k)
-    if tk == "string" or tk == "number" then keys[#keys + 1] = k end
+    if tk == "string" then keys[#keys + 1] = k
+    elseif tk == "number" then
+      keys[#keys + 1] = k
+      mixed = true
+    end
   end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  if mixed then
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  else
+    table.sort(keys)
+  end
   return keys
 end
 
@@ -102,6 +103,18 @@ function json.encode_ordered(t, keys)
     if not listed[k] then all[#all + 1] = k end
   end
   return encode_object(t, all)
+end
+
+-- json.prepend(head, keys, object_text): an object with head's keys (in order)
+-- before those of an already encoded object, without encoding it again.
+function json.prepend(head, keys, object_text)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    if head[k] ~= nil then parts[#parts + 1] = quote(k) .. ":" .. encode(head[k]) end
+  end
+  local rest = object_text:sub(2, -2)
+  if rest ~= "" then parts[#parts + 1] = rest end
+  return "{" .. table.concat(parts, ",") .. "}"
 end
 
 return json

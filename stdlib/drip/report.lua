@@ -6,7 +6,8 @@ local report = {}
 
 local RECORD_KEYS = { "at", "contact", "journey", "kind" }
 
-function report.jsonl(rec) return json.encode_ordered(rec, RECORD_KEYS) end
+-- one JSON line: at, contact, journey, kind, then the kind's keys (already encoded)
+function report.jsonl(rec, fields_json) return json.prepend(rec, RECORD_KEYS, fields_json) end
 
 -- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)
 local function width(s) return utf8.len(s) or #s end

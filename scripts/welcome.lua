@@ -1,0 +1,33 @@
+-- Welcome series: a greeting right after sign-up (subject line A/B tested),
+-- tips two days later, and a first-order nudge at 10:00 local time on day 5
+-- unless the contact has ordered by then.
+local subjects = {
+  en = { A = "Welcome to Shop, {{contact.first_name | default \"friend\"}}!",
+         B = "{{contact.first_name | default \"Hi\"}}, your 10% welcome gift is inside" },
+  fa = { A = "{{contact.first_name | default \"دوست عزیز\"}}، به فروشگاه خوش آمدید!",
+         B = "{{contact.first_name | default \"سلام\"}}، هدیه ۱۰٪ خوش‌آمدگویی شما" },
+  ru = { A = "Добро пожаловать в Shop, {{contact.first_name | default \"друг\"}}!",
+         B = "{{contact.first_name | default \"Привет\"}}, ваш подарок 10% внутри" },
+}
+
+return journey {
+  name    = "welcome",
+  trigger = "Signed Up",
+  goal    = "Order Completed",
+  exit_on = "Unsubscribed",
+  reentry = false,
+  steps   = function(ctx)
+    local lang = subjects[ctx.contact.locale] and ctx.contact.locale or "en"
+    local variant = split("welcome_subject", { A = 50, B = 50 })
+    email { subject = subjects[lang][variant], template = "welcome" }
+    wait "2d"
+    email { subject = "3 tips to get the most out of Shop",
+            text = "Save favourites, track orders, and set your size once: {{event.properties.app_url | default \"https://shop.test/app\"}}" }
+    wait "3d"
+    wait_until "10:00"
+    if not happened("Order Completed", "entry") then
+      email { subject = "Your welcome code WELCOME10 expires soon",
+              text = "Use WELCOME10 at checkout before Sunday." }
+    end
+  end,
+}

@@ -1,0 +1,95 @@
+-- drip.cmd_check — `drip check`: compile and validate journeys, report
+-- "file:line: message". Beyond compiling, it reads the source for literal
+-- arguments that would only fail at run time: durations, segment names,
+-- and calls to names that are neither step functions nor locals.
+local Store = require "drip.store"
+local Engine = require "drip.engine"
+local config = require "drip.config"
+local duration = require "drip.duration"
+local simulate = require "drip.cmd_simulate"
+local journey = require "drip.journey"
+
+local cmd = {}
+
+local KNOWN = {}
+for _, n in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber", "tostring",
+  "type", "xpcall", "rawequal", "rawget", "rawlen", "setmetatable", "getmetatable", "load", "string", "table",
+  "math", "utf8", "journey", "return", "if", "then", "else", "elseif", "end", "for", "while", "do", "repeat",
+  "until", "local", "function", "and", "or", "not", "break", "goto", "in" }) do KNOWN[n] = true end
+
+local function lint(file, source, api, segments, report)
+  local locals = {}
+  for name in source:gmatch("local%s+function%s+([%a_][%w_]*)") do locals[name] = true end
+  for list in source:gmatch("local%s+([%a_][%w_%s,]*)") do
+    for name in list:gmatch("[%a_][%w_]*") do locals[name] = true end
+  end
+  for params in source:gmatch("function%s*[%w_%.:]*%s*%(([^)]*)%)") do
+    for name in params:gmatch("[%a_][%w_]*") do locals[name] = true end
+  end
+  local lineno = 0
+  for line in (source .. "\n"):gmatch("(.-)\r?\n") do
+    lineno = lineno + 1
+    local code = line:gsub("%-%-.*$", "")
+    local function bad_duration(v, what)
+      if v and not duration.parse(v) then
+        report(string.format("%s:%d: %s: %s", file, lineno, what, select(2, duration.parse(v))))
+      end
+    end
+    bad_duration(code:match('%f[%w_]wait%s*%(?%s*"([^"]*)"'), "wait")
+    bad_duration(code:match('%f[%w_]wait_for%s*%(.-,%s*"([^"]*)"%s*%)'), "wait_for timeout")
+    local since = code:match('%f[%w_]happened%s*%(.-,%s*"([^"]*)"%s*%)')
+    if since ~= "entry" then bad_duration(since, "happened since") end
+    local seg = code:match('%f[%w_]in_segment%s*%(?%s*"([^"]*)"')
+    if seg and not segments[seg] then
+      report(string.format("%s:%d: unknown segment '%s' (define it in segments.lua)", file, lineno, seg))
+    end
+    local called = code:match('^%s*([%a_][%w_]*)%s*[%({"]')
+    if called and not KNOWN[called] and not api[called] and not locals[called] then
+      report(string.format("%s:%d: unknown function '%s'", file, lineno, called))
+    end
+  end
+end
+
+function cmd.run(opts, usage)
+  local conf, cerr
+  if opts.config then conf, cerr = config.load(opts.config, true) else conf, cerr = config.load("drip.conf.lua", false) end
+  if not conf then io.stderr:write(cerr, "\n") return 2 end
+  local paths = #opts.args > 0 and opts.args or { conf.journeys }
+  for _, p in ipairs(paths) do
+    local f = io.open(p, "r")
+    if not f then io.stderr:write("drip check: ", p, ": no such file or directory\n") return 2 end
+    f:close()
+  end
+  local files, dir = simulate.locate(paths)
+  local store = assert(Store.open(":memory:"))
+  local engine = Engine.new({ store = store })
+  local problems = {}
+  local function report(msg) problems[#problems + 1] = msg end
+  local seg_err = engine:load_segments(dir .. "/segments.lua")
+  if seg_err then report(seg_err) end
+  for _, file in ipairs(files) do
+    local before = #problems
+    for _, e in ipairs(engine:load_journeys({ file })) do report(e) end
+    local def
+    if #problems == before then
+      for _, d in pairs(engine.latest) do
+        if d.file == file then def = d end
+      end
+    end
+    if def then
+      lint(file, def.source, engine.api, engine.segments, report)
+      local seg = def.trigger.segment
+      if type(seg) == "string" and not engine.segments[seg] then
+        report(string.format("%s:%d: unknown segment '%s' in trigger", file,
+          journey.line_of(def.source, "segment%s*=", 1), seg))
+      end
+    end
+  end
+  store:close()
+  for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
+  if #problems > 0 then return 1 end
+  print(string.format("ok: %d journeys", #files))
+  return 0
+end
+
+return cmd

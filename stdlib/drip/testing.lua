@@ -1,0 +1,176 @@
+-- drip.testing — test journeys like code, with busted, on the virtual clock.
+-- The real engine and an in-memory SQLite store; nothing is delivered.
+--
+--   local testing = require "drip.testing"
+--   local sim = testing.new { journeys = { "scripts/abandoned_cart.lua" }, start = "2026-11-02T09:00:00Z" }
+--   sim:identify("u1", { email = "ava@example.com", consent = { email = true } })
+--   sim:track("u1", "Cart Updated", { cart_url = "https://shop.test/c/1" })
+--   sim:advance "1h"
+--   local mail = sim:expect_sent { channel = "email", contact = "u1", at = "1h" }
+--   assert.matches("cart", mail.message.subject)
+local Store = require "drip.store"
+local Engine = require "drip.engine"
+local events = require "drip.events"
+local time = require "drip.time"
+local duration = require "drip.duration"
+local simulate = require "drip.cmd_simulate"
+
+local testing = {}
+
+local Sim = {}
+Sim.__index = Sim
+
+-- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent = }
+function testing.new(opts)
+  local store = assert(Store.open(":memory:"))
+  local sim = setmetatable({ store = store, log = {}, mid = 0 }, Sim)
+  local files, dir = simulate.locate(opts.journeys or { "scripts" })
+  sim.engine = Engine.new({
+    store = store, timezone = opts.timezone, consent = opts.consent, templates_dir = dir .. "/templates",
+    sink = function(rec) sim.log[#sim.log + 1] = rec end,
+    warn = function(msg) sim.warnings = (sim.warnings or "") .. msg .. "\n" end,
+  })
+  local seg_err = sim.engine:load_segments(dir .. "/segments.lua")
+  if seg_err then error(seg_err, 2) end
+  local errs = sim.engine:load_journeys(files)
+  if #errs > 0 then error(table.concat(errs, "\n"), 2) end
+  sim.start = assert(time.parse(opts.start or "2026-11-02T09:00:00Z"))
+  sim.engine.now = sim.start
+  store:begin()
+  return sim
+end
+
+function Sim:now() return self.engine.now end
+
+local function since_start(self, t) return duration.format(t - self.start) end
+
+-- Feed one event object (Segment shape); timestamp defaults to now.
+function Sim:event(obj)
+  self.mid = self.mid + 1
+  obj.messageId = obj.messageId or ("test-" .. self.mid)
+  local ev, err = events.normalize(obj, nil, self.engine.now)
+  if not ev then error(err, 3) end
+  self.engine:run_until(ev.ts)
+  return self.engine:ingest(ev)
+end
+
+function Sim:identify(contact, traits) return self:event({ type = "identify", userId = contact, traits = traits }) end
+
+function Sim:track(contact, name, props)
+  return self:event({ type = "track", userId = contact, event = name, properties = props or {} })
+end
+
+-- Move the virtual clock on by a duration ("2h") or to an ISO time, firing timers.
+function Sim:advance(d)
+  local t = time.parse(d) or (self.engine.now + duration.check(d, "advance"))
+  self.engine:run_until(t)
+end
+
+-- Run the clock until no timer is left (at most `limit`, default 90d).
+function Sim:settle(limit)
+  local stop = self.engine.now + duration.check(limit or "90d", "settle")
+  while true do
+    local due = self.store:next_due()
+    if not due or due > stop then break end
+    self.engine:run_until(due)
+  end
+end
+
+local function filter(list, want)
+  local out = {}
+  for _, r in ipairs(list) do
+    local ok = true
+    for k, v in pairs(want or {}) do
+      if r[k] ~= v then ok = false end
+    end
+    if ok then out[#out + 1] = r end
+  end
+  return out
+end
+
+-- All records so far, optionally filtered by fields: sim:records{ kind = "exit" }
+function Sim:records(want) return filter(self.log, want) end
+
+-- Send records, optionally filtered: sim:sent{ channel = "sms", contact = "u1" }
+function Sim:sent(want)
+  local w = { kind = "send" }
+  for k, v in pairs(want or {}) do w[k] = v end
+  return filter(self.log, w)
+end
+
+-- Per journey: entered, converted, exited, failed, sent.
+function Sim:stats()
+  local out = {}
+  for _, r in ipairs(self.log) do
+    local s = out[r.journey] or { entered = 0, converted = 0, exited = 0, failed = 0, sent = 0, suppressed = 0 }
+    out[r.journey] = s
+    if r.kind == "enter" then s.entered = s.entered + 1
+    elseif r.kind == "convert" then s.converted = s.converted + 1
+    elseif r.kind == "send" then s.sent = s.sent + 1
+    elseif r.kind == "suppress" then s.suppressed = s.suppressed + 1
+    elseif r.kind == "exit" then
+      if r.reason == "error" then s.failed = s.failed + 1 else s.exited = s.exited + 1 end
+    end
+  end
+  return out
+end
+
+-- What a contact's instances are doing now, for assertion messages.
+function Sim:describe(contact)
+  local lines = {}
+  for _, row in ipairs(self.store:active_instances(contact)) do
+    local id, name, wait_event = row[1], row[2], row[5]
+    local due = self.store.db:prepare("SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?")
+      :first(id, self.engine.now)
+    local what = wait_event and ("waiting for " .. wait_event) or "waiting"
+    if due then what = what .. " until " .. time.iso(due) .. " (+" .. since_start(self, due) .. ")" end
+    lines[#lines + 1] = string.format("the %s instance is %s", name, what)
+  end
+  for _, r in ipairs(self:records({ contact = contact, kind = "exit" })) do
+    lines[#lines + 1] = string.format("%s ended at +%s: %s%s", r.journey, since_start(self, time.parse(r.at)), r.reason,
+      r.error and (" (" .. r.error .. ")") or "")
+  end
+  if #lines == 0 then return "no instance for " .. tostring(contact) end
+  return table.concat(lines, "; ")
+end
+
+-- Assert exactly one matching send (at `at` after the start when given) and return it.
+-- want: { channel =, contact =, journey =, at = "1h" | ISO time }
+function Sim:expect_sent(want)
+  local match = {}
+  for k, v in pairs(want) do
+    if k ~= "at" then match[k] = v end
+  end
+  local found = self:sent(match)
+  local what = string.format("%s%s", want.channel or "a message", want.at and (" at +" .. want.at) or "")
+  if want.at then
+    local t = time.parse(want.at) or (self.start + duration.check(want.at, "at"))
+    local at = {}
+    for _, r in ipairs(found) do
+      if time.parse(r.at) == t then at[#at + 1] = r end
+    end
+    if #at == 0 then
+      local got = {}
+      for _, r in ipairs(found) do got[#got + 1] = "+" .. since_start(self, time.parse(r.at)) end
+      error(string.format("expected %s to %s, got %s; %s", what, tostring(want.contact or "anyone"),
+        #got > 0 and ("one at " .. table.concat(got, ", ")) or "none", self:describe(want.contact)), 2)
+    end
+    found = at
+  end
+  if #found ~= 1 then
+    error(string.format("expected one %s to %s, got %d; %s", what, tostring(want.contact or "anyone"), #found,
+      self:describe(want.contact)), 2)
+  end
+  return found[1]
+end
+
+-- Assert that nothing matching was sent.
+function Sim:expect_none(want)
+  local found = self:sent(want)
+  if #found > 0 then
+    error(string.format("expected no %s, got %d (first at %s: %s)", want.channel or "message", #found, found[1].at,
+      found[1].message.subject or found[1].message.text or "?"), 2)
+  end
+end
+
+return testing

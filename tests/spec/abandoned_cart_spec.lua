@@ -1,0 +1,65 @@
+local testing = require "drip.testing"
+
+local ava = { email = "ava@example.com", first_name = "Ava", phone = "+4915112345678",
+              consent = { email = true, sms = true } }
+
+describe("abandoned_cart", function()
+  local sim
+  before_each(function()
+    sim = testing.new { journeys = { "scripts/abandoned_cart.lua" }, start = "2026-11-02T09:00:00Z" }
+    sim:identify("u1", ava)
+    sim:track("u1", "Cart Updated", { cart_url = "https://shop.test/c/1" })
+  end)
+
+  it("emails after 1h with the cart link, then texts a day later", function()
+    sim:advance "1h"
+    local mail = sim:expect_sent { channel = "email", contact = "u1", at = "1h" }
+    assert.equal("You left something behind, Ava", mail.message.subject)
+    assert.equal("Your cart is waiting: https://shop.test/c/1", mail.message.text)
+    assert.equal("ava@example.com", mail.to)
+    sim:advance "1d"
+    local sms = sim:expect_sent { channel = "sms", contact = "u1", at = "25h" }
+    assert.equal("Still thinking? https://shop.test/c/1", sms.message.text)
+    assert.equal("completed", sim:records { kind = "exit" }[1].reason)
+  end)
+
+  it("sends nothing more after an order, and counts the conversion", function()
+    sim:advance "2h"
+    sim:track("u1", "Order Completed", { revenue = 59.9 })
+    sim:settle()
+    sim:expect_none { channel = "sms" }
+    local conv = sim:records { kind = "convert" }
+    assert.equal(1, #conv)
+    assert.equal(59.9, conv[1].value)
+    assert.equal("goal", sim:records { kind = "exit" }[1].reason)
+  end)
+
+  it("does not start a second instance while one is active, and respects reentry 24h", function()
+    sim:track("u1", "Cart Updated", { cart_url = "https://shop.test/c/2" })
+    assert.equal(1, #sim:records { kind = "enter" })
+    sim:settle()
+    sim:track("u1", "Cart Updated", { cart_url = "https://shop.test/c/3" })
+    assert.equal(2, #sim:records { kind = "enter" })
+  end)
+
+  it("ends on Unsubscribed without sending", function()
+    sim:track("u1", "Unsubscribed")
+    sim:settle()
+    sim:expect_none {}
+    assert.equal("exit_event", sim:records { kind = "exit" }[1].reason)
+  end)
+
+  it("suppresses the SMS without consent and says why", function()
+    sim:identify("u1", { consent = { email = true, sms = false } })
+    sim:settle()
+    local s = sim:records { kind = "suppress" }
+    assert.equal(1, #s)
+    assert.same({ "sms", "no_consent" }, { s[1].channel, s[1].reason })
+  end)
+
+  it("explains a missing send in the assertion message", function()
+    local ok, err = pcall(sim.expect_sent, sim, { channel = "email", contact = "u1", at = "30m" })
+    assert.is_false(ok)
+    assert.matches("expected email at %+30m to u1, got none; the abandoned_cart instance is waiting until", err)
+  end)
+end)
