@@ -65,8 +65,12 @@ static int l_resume(lua_State *L) {
     lua_xmove(co, L, nres); /* stack: true results... */
     return nres + 1;
   }
-  /* error: the message is on top of co's stack; add co's traceback */
-  const char *msg = lua_tostring(co, -1);
+  /* error: move the message out, drop what the dead coroutine holds (after a
+   * memory error, that is what filled the state), then add its traceback */
+  lua_xmove(co, L, 1);
+  lua_settop(co, 0);
+  if (status == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
+  const char *msg = lua_tostring(L, -1);
   lua_pushboolean(L, 0);
   luaL_traceback(L, co, msg ? msg : "(error object is not a string)", 0);
   return 2;

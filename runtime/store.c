@@ -36,8 +36,15 @@ static stmt_ud *check_stmt(lua_State *L, int idx) {
   return s;
 }
 
+/* The first 80 bytes of a statement, for error messages (lua_pushfstring has no precision). */
+static const char *sql_head(char *buf, size_t size, const char *sql) {
+  snprintf(buf, size, "%.80s", sql ? sql : "?");
+  return buf;
+}
+
 static int fail(lua_State *L, sqlite3 *db, const char *sql) {
-  return luaL_error(L, "sqlite: %s (in: %.80s)", sqlite3_errmsg(db), sql ? sql : "?");
+  char head[96];
+  return luaL_error(L, "sqlite: %s (in: %s)", sqlite3_errmsg(db), sql_head(head, sizeof head, sql));
 }
 
 /* host.open(path) -> db */
@@ -65,7 +72,8 @@ static int l_db_exec(lua_State *L) {
   const char *sql = luaL_checkstring(L, 2);
   char *err = NULL;
   if (sqlite3_exec(d->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-    lua_pushfstring(L, "sqlite: %s (in: %.80s)", err ? err : "error", sql);
+    char head[96];
+    lua_pushfstring(L, "sqlite: %s (in: %s)", err ? err : "error", sql_head(head, sizeof head, sql));
     sqlite3_free(err);
     return lua_error(L);
   }
@@ -110,7 +118,10 @@ static void bind_args(lua_State *L, stmt_ud *s, int first) {
   sqlite3_stmt *st = s->stmt;
   int n = lua_gettop(L) - first + 1;
   int want = sqlite3_bind_parameter_count(st);
-  if (n > want) luaL_error(L, "sqlite: %d values for %d parameters (in: %.80s)", n, want, sqlite3_sql(st));
+  if (n > want) {
+    char head[96];
+    luaL_error(L, "sqlite: %d values for %d parameters (in: %s)", n, want, sql_head(head, sizeof head, sqlite3_sql(st)));
+  }
   for (int i = 1; i <= want; i++) {
     int idx = first + i - 1;
     int rc;

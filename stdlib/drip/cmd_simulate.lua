@@ -55,6 +55,10 @@ function cmd.run(opts, usage)
   if not opts.events then return usage("--events FILE is required") end
   local format = opts.format or "table"
   if format ~= "table" and format ~= "jsonl" then return usage("--format must be table or jsonl") end
+  if opts["until"] then
+    local ok, uerr = parse_until(opts["until"], 0)
+    if not ok then return usage(uerr) end
+  end
 
   local conf, files, dir = cmd.setup(opts)
   if not conf then err(files) return 2 end
@@ -115,9 +119,7 @@ function cmd.run(opts, usage)
   end
 
   if opts["until"] then
-    local stop, uerr = parse_until(opts["until"], engine.now)
-    if not stop then err(uerr) store:close() return 2 end
-    engine:run_until(stop)
+    engine:run_until((parse_until(opts["until"], engine.now)))
   else
     local limit = engine.now + MAX_RUN_ON
     while true do

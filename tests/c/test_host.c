@@ -1,0 +1,129 @@
+/*
+ * test_host — unit tests of the C host: the allocator ceiling, the
+ * instruction budget, the SQLite binding, zoneinfo and JSON string quoting.
+ * Each test drives the `drip_host` module from a small Lua snippet and
+ * checks what comes back in C.
+ */
+#include "host.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                   \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      failures++;                                                          \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                                        \
+      fputc('\n', stderr);                                                 \
+    }                                                                      \
+  } while (0)
+
+static lua_State *new_state(size_t limit) {
+  lua_State *L = drip_host_newstate(limit);
+  luaL_openlibs(L);
+  luaL_requiref(L, "drip_host", luaopen_drip_host, 1);
+  lua_pop(L, 1);
+  return L;
+}
+
+/* Run a chunk returning one string (or the error message); never NULL. */
+static const char *eval(lua_State *L, const char *code) {
+  lua_settop(L, 0);
+  (void)luaL_dostring(L, code);
+  const char *r = lua_tostring(L, -1);
+  return r ? r : "(no result)";
+}
+
+static void test_budget(void) {
+  lua_State *L = new_state(0);
+  const char *r = eval(L, "local h = require 'drip_host'\n"
+                          "local co = coroutine.create(function() pcall(function() while true do end end) return 'escaped' end)\n"
+                          "local ok, err = h.resume(co)\n"
+                          "return tostring(ok) .. ' ' .. err");
+  CHECK(strstr(r, "false") == r, "got %s", r);
+  CHECK(strstr(r, "instruction budget exceeded"), "got %s", r);
+  CHECK(strstr(r, "stack traceback"), "no traceback in %s", r);
+  r = eval(L, "local h = require 'drip_host'\n"
+              "local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end)\n"
+              "local _, x = h.resume(co, 1) local _, y = h.resume(co, 10)\n"
+              "local dead_ok = h.resume(co)\n"
+              "return x .. ' ' .. y .. ' ' .. tostring(dead_ok)");
+  CHECK(strcmp(r, "2 20 false") == 0, "got %s", r);
+  lua_close(L);
+}
+
+static void test_memory_ceiling(void) {
+  lua_State *L = new_state((size_t)32 << 20);
+  const char *r = eval(L, "local ok, err = pcall(string.rep, 'x', 64 * 1024 * 1024) return tostring(ok) .. ' ' .. tostring(err)");
+  CHECK(strstr(r, "false not enough memory"), "got %s", r);
+  CHECK(drip_host_memory_used(L) < ((size_t)32 << 20), "used %zu", drip_host_memory_used(L));
+  r = eval(L, "return string.rep('y', 1024)");
+  CHECK(strlen(r) == 1024, "state unusable after the refusal");
+  lua_close(L);
+}
+
+static void test_store(void) {
+  lua_State *L = new_state(0);
+  const char *r = eval(L,
+      "local h = require 'drip_host'\n"
+      "local db = assert(h.open(':memory:'))\n"
+      "db:exec('CREATE TABLE t (a INTEGER, b REAL, c TEXT, d)')\n"
+      "local ins = db:prepare('INSERT INTO t VALUES (?, ?, ?, ?)')\n"
+      "assert(ins:run(1, 2.5, 'سلام', nil) == 1)\n"
+      "assert(ins:run(2, 0.5, 'Привет', true) == 1)\n"
+      "local a, b, c, d = db:prepare('SELECT a, b, c, d FROM t WHERE a = ?'):first(1)\n"
+      "assert(math.type(a) == 'integer' and b == 2.5 and c == 'سلام' and d == nil)\n"
+      "local rows = db:prepare('SELECT c FROM t ORDER BY a'):all()\n"
+      "assert(#rows == 2 and rows[2][1] == 'Привет')\n"
+      "assert(db:prepare('SELECT a FROM t WHERE a = 9'):first() == nil)\n"
+      "local ok, err = pcall(db.prepare, db, 'SELEC nonsense')\n"
+      "assert(not ok and err:find('sqlite: near'), err)\n"
+      "ok, err = pcall(ins.run, ins, {})\n"
+      "assert(not ok and err:find('cannot bind a table'), err)\n"
+      "return 'ok'");
+  CHECK(strcmp(r, "ok") == 0, "%s", r);
+  r = eval(L, "local h = require 'drip_host' local db, err = h.open('/nonexistent/dir/x.db') return tostring(db) .. ' ' .. err");
+  CHECK(strstr(r, "nil /nonexistent/dir/x.db:"), "got %s", r);
+  lua_close(L);
+}
+
+static void test_tz(void) {
+  lua_State *L = new_state(0);
+  /* 2026-11-01T12:00:00Z */
+  const char *r = eval(L, "local h = require 'drip_host'\n"
+                          "local _, _, _, H, M, _, _, off = h.tz_local('Asia/Tehran', 1793534400)\n"
+                          "local _, _, _, H2, _, _, _, off2 = h.tz_local('Europe/Moscow', 1793534400)\n"
+                          "local _, _, _, H3, _, _, _, off3 = h.tz_local('Europe/Berlin', 1782907200)\n"
+                          "return string.format('%d:%02d %d %d %d %d %d', H, M, off, H2, off2, H3, off3)");
+  CHECK(strcmp(r, "15:30 12600 15 10800 14 7200") == 0, "got %s", r); /* Berlin in July: CEST */
+  r = eval(L, "local h = require 'drip_host'\n"
+              "return tostring(h.tz_epoch('Asia/Tehran', 2026, 11, 1, 15, 30, 0)) .. ' ' .. tostring(h.tz_valid('Mars/Base')) .. ' ' .. tostring(h.tz_valid('../etc/passwd'))");
+  CHECK(strcmp(r, "1793534400 false false") == 0, "got %s", r);
+  lua_close(L);
+}
+
+static void test_quote(void) {
+  lua_State *L = new_state(0);
+  const char *r = eval(L, "return require('drip_host').quote('a\"b\\\\c\\n\\1 /x سلام')");
+  CHECK(strcmp(r, "\"a\\\"b\\\\c\\n\\u0001 /x سلام\"") == 0, "got %s", r);
+  lua_close(L);
+}
+
+int main(void) {
+  test_budget();
+  test_memory_ceiling();
+  test_store();
+  test_tz();
+  test_quote();
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("test_host: all checks passed\n");
+  return 0;
+}

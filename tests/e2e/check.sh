@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip check` through the real binary.
+DRIP=${1:?usage: check.sh path/to/drip}
+. "$(dirname "$0")/lib.sh"
+
+out=$("$DRIP" check scripts); code=$?
+expect_eq "the example journeys pass" 0 $code
+expect_contains "and it says how many" "$out" "ok: 7 journeys"
+
+mkdir -p "$TMP/s"
+printf 'return { vip = function(c) return true end }\n' > "$TMP/s/segments.lua"
+printf 'return journey {\n  trigger = "X",\n  colour = "red",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/a.lua"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait "3x"\n    emial { text = "hi" }\n    if in_segment("vipp") then end\n    wait_for("Y", "2q")\n  end,\n}\n' > "$TMP/s/b.lua"
+printf 'return journey {\n  steps = function(ctx) end,\n}\n' > "$TMP/s/c.lua"
+printf 'return journey {\n  trigger = "X"\n  steps = 1\n}\n' > "$TMP/s/d.lua"
+printf 'return journey {\n  trigger = "X",\n  reentry = "often",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/e.lua"
+"$DRIP" check "$TMP/s" 2> "$TMP/err"; code=$?
+err=$(cat "$TMP/err")
+expect_eq "problems give exit 1" 1 $code
+expect_contains "unknown key, with its line" "$err" "$TMP/s/a.lua:3: unknown key 'colour' in journey{}"
+expect_contains "bad duration in a step" "$err" "$TMP/s/b.lua:4: wait: bad duration \"3x\""
+expect_contains "unknown function" "$err" "$TMP/s/b.lua:5: unknown function 'emial'"
+expect_contains "unknown segment" "$err" "$TMP/s/b.lua:6: unknown segment 'vipp'"
+expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout: bad duration \"2q\""
+expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger"
+expect_contains "syntax error" "$err" "$TMP/s/d.lua:3: '}' expected"
+expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad duration \"often\""
+
+"$DRIP" check /no/such/file.lua 2> "$TMP/err"; expect_eq "a missing file is exit 2" 2 $?
+"$DRIP" simulate --events examples/events.jsonl --journeys "$TMP/s" 2> "$TMP/err"
+expect_eq "simulate refuses broken journeys with exit 2" 2 $?
+expect_contains "and reports them" "$(cat "$TMP/err")" "a.lua:3: unknown key"
+finish

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip simulate` through the real binary.
+DRIP=${1:?usage: simulate.sh path/to/drip}
+. "$(dirname "$0")/lib.sh"
+EV=examples/events.jsonl
+
+# --- JSON Lines records: shape and kinds ---------------------------------
+"$DRIP" simulate --events $EV --journeys scripts --format jsonl > "$TMP/full.jsonl" 2> "$TMP/err"
+expect_eq "simulate exits 0" 0 $?
+expect_eq "no warnings on the sample events" "" "$(cat "$TMP/err")"
+shape=$(lua5.4 "$(dirname "$0")/check_records.lua" "$TMP/full.jsonl")
+expect_eq "records well formed, in time order, all kinds present" "0 convert,enter,exit,log,send,suppress,variant" "$shape"
+
+# --- determinism: the same input twice gives the same output --------------
+"$DRIP" simulate --events $EV --journeys scripts --format jsonl > "$TMP/again.jsonl"
+expect_eq "two jsonl runs identical" "" "$(cmp "$TMP/full.jsonl" "$TMP/again.jsonl" 2>&1)"
+"$DRIP" simulate --events $EV --journeys scripts | grep -v ' events (' > "$TMP/t1"
+"$DRIP" simulate --events $EV --journeys scripts | grep -v ' events (' > "$TMP/t2"
+expect_eq "two table runs identical" "" "$(cmp "$TMP/t1" "$TMP/t2" 2>&1)"
+expect_contains "table has a funnel" "$(cat "$TMP/t1")" "Funnel"
+expect_contains "table has sends per channel" "$(cat "$TMP/t1")" "Sends per channel"
+
+# --- durability: half a run, a new process for the rest = one run ---------
+grep -v '^#' $EV > "$TMP/all.jsonl"
+total=$(wc -l < "$TMP/all.jsonl")
+half=$((total / 2))
+head -n $half "$TMP/all.jsonl" > "$TMP/a.jsonl"
+tail -n +$((half + 1)) "$TMP/all.jsonl" > "$TMP/b.jsonl"
+cut_at=$(head -n 1 "$TMP/b.jsonl" | grep -o '"timestamp":"[^"]*"' | cut -d'"' -f4)
+"$DRIP" simulate --events "$TMP/a.jsonl" --journeys scripts --format jsonl --db "$TMP/s.db" --until "$cut_at" > "$TMP/p1.jsonl"
+"$DRIP" simulate --events "$TMP/b.jsonl" --journeys scripts --format jsonl --db "$TMP/s.db" > "$TMP/p2.jsonl"
+cat "$TMP/p1.jsonl" "$TMP/p2.jsonl" > "$TMP/split.jsonl"
+expect_eq "two processes over one --db = one uninterrupted run" "" "$(cmp "$TMP/full.jsonl" "$TMP/split.jsonl" 2>&1)"
+expect_eq "the first process left sleeping instances" 1 "$([ "$(sqlite3 "$TMP/s.db" 'SELECT count(*) FROM steps')" -gt 0 ] && echo 1)"
+
+# --- replay: with no live coroutines kept, every wake replays; same output
+DRIP_LIVE_CACHE=0 "$DRIP" simulate --events $EV --journeys scripts --format jsonl > "$TMP/replay.jsonl"
+expect_eq "replay-only run identical" "" "$(cmp "$TMP/full.jsonl" "$TMP/replay.jsonl" 2>&1)"
+
+# --- bad lines are reported with their line number and skipped ------------
+cat > "$TMP/bad.jsonl" <<'JSONL'
+# a comment
+
+{"type":"identify","userId":"u1","traits":{"email":"a@x.test","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}
+{not json
+{"type":"track","event":"Signed Up","timestamp":"2026-11-01T09:00:00Z"}
+{"type":"track","userId":"u1","event":"Signed Up","timestamp":"yesterday"}
+{"type":"page","userId":"u1"}
+{"type":"track","userId":"u1","event":"Signed Up","timestamp":"2026-11-01T10:00:00Z","messageId":"x1"}
+{"type":"track","userId":"u1","event":"Signed Up","timestamp":"2026-11-01T10:00:00Z","messageId":"x1"}
+JSONL
+out=$("$DRIP" simulate --events "$TMP/bad.jsonl" --journeys scripts/welcome.lua --format jsonl 2> "$TMP/err")
+expect_eq "bad lines do not stop the run" 0 $?
+err=$(cat "$TMP/err")
+expect_contains "bad JSON named by line" "$err" "bad.jsonl:4: bad JSON"
+expect_contains "missing userId named by field" "$err" "bad.jsonl:5: field 'userId': required"
+expect_contains "bad timestamp named by field" "$err" "bad.jsonl:6: field 'timestamp'"
+expect_contains "bad type named by field" "$err" "bad.jsonl:7: field 'type'"
+expect_eq "the good event ran, the duplicate messageId did not" 1 "$(printf '%s\n' "$out" | grep -c '"kind":"enter"')"
+
+# --- a journey error fails that instance only -----------------------------
+mkdir -p "$TMP/j"
+cat > "$TMP/j/boom.lua" <<'LUA'
+return journey { trigger = "Signed Up", steps = function(ctx)
+  if ctx.contact.email == "a@x.test" then error("boom for " .. ctx.contact.email) end
+  email { subject = "ok" }
+end }
+LUA
+printf '%s\n' '{"type":"identify","userId":"u1","traits":{"email":"a@x.test"},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"identify","userId":"u2","traits":{"email":"b@x.test","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"u1","event":"Signed Up","timestamp":"2026-11-01T09:01:00Z"}' \
+  '{"type":"track","userId":"u2","event":"Signed Up","timestamp":"2026-11-01T09:02:00Z"}' > "$TMP/e.jsonl"
+out=$("$DRIP" simulate --events "$TMP/e.jsonl" --journeys "$TMP/j" --format jsonl)
+expect_eq "error exits the process 0" 0 $?
+expect_contains "the failing instance has the error message" "$out" '"error":"'"$TMP"'/j/boom.lua:2: boom for a@x.test","reason":"error"'
+expect_contains "the other instance sent" "$out" '"contact":"u2","journey":"boom","kind":"send"'
+
+# --- memory ceiling: a journey that allocates without bound fails alone -----
+cat > "$TMP/j/boom.lua" <<'LUA'
+return journey { trigger = "Signed Up", steps = function(ctx)
+  local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 1000) .. i end
+end }
+LUA
+out=$(DRIP_MEMORY_LIMIT_MB=64 "$DRIP" simulate --events "$TMP/e.jsonl" --journeys "$TMP/j" --format jsonl)
+expect_eq "memory ceiling keeps the process alive" 0 $?
+expect_eq "both instances failed on memory" 2 "$(printf '%s\n' "$out" | grep -c 'not enough memory')"
+
+# --- UTF-8 round trip, byte for byte ---------------------------------------
+cat > "$TMP/j/boom.lua" <<'LUA'
+return journey { trigger = "Signed Up", steps = function(ctx)
+  email { subject = "{{contact.first_name}} — {{event.properties.note}}", kind = "transactional" }
+end }
+LUA
+printf '%s\n' '{"type":"identify","userId":"u1","traits":{"email":"a@x.test","first_name":"نگار"},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"u1","event":"Signed Up","properties":{"note":"Привет, мир ۱۲۳"},"timestamp":"2026-11-01T09:01:00Z"}' > "$TMP/u.jsonl"
+out=$("$DRIP" simulate --events "$TMP/u.jsonl" --journeys "$TMP/j" --format jsonl)
+expect_contains "Persian and Russian round-trip" "$out" '"subject":"نگار — Привет, мир ۱۲۳"'
+
+# --- --until -----------------------------------------------------------------
+out=$("$DRIP" simulate --events $EV --journeys scripts --format jsonl --until +1d | tail -n 1)
+expect_contains "--until +1d stops the clock a day after the last event" "$out" '"at":"2026-1'
+last=$(printf '%s' "$out" | grep -o '"at":"[^"]*"' | cut -d'"' -f4)
+expect_eq "nothing after the stop" 1 "$([ "$last" \< "2026-12-03" ] && echo 1)"
+
+# --- usage errors ----------------------------------------------------------
+"$DRIP" simulate --journeys scripts > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "missing --events is exit 2" 2 $code
+expect_contains "and says so" "$(cat "$TMP/err")" "--events FILE is required"
+"$DRIP" simulate --events $EV --bogus > /dev/null 2> "$TMP/err"; expect_eq "unknown flag is exit 2" 2 $?
+expect_contains "naming the flag" "$(cat "$TMP/err")" "unknown flag --bogus"
+"$DRIP" simulate --events /nonexistent.jsonl 2> "$TMP/err"; expect_eq "missing file is exit 2" 2 $?
+expect_contains "naming the file" "$(cat "$TMP/err")" "/nonexistent.jsonl"
+"$DRIP" simulate --events $EV --until tomorrow > /dev/null 2> "$TMP/err"; expect_eq "bad --until is exit 2" 2 $?
+"$DRIP" frobnicate 2> /dev/null; expect_eq "unknown command is exit 2" 2 $?
+expect_contains "help lists simulate" "$("$DRIP" help)" "simulate"
+expect_contains "help simulate shows flags" "$("$DRIP" help simulate)" "--until"
+expect_contains "version" "$("$DRIP" version)" "drip "
+printf 'bogus_key = 1\n' > "$TMP/drip.conf.lua"
+"$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "unknown config key is exit 2" 2 $?
+expect_contains "naming the key and line" "$(cat "$TMP/err")" "drip.conf.lua:1: unknown key 'bogus_key'"
+finish

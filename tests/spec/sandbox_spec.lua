@@ -1,0 +1,72 @@
+local helpers = require "helpers"
+
+local function journey_with(body)
+  return 'return journey { trigger = "Go", steps = function(ctx)\n' .. body .. '\nend }'
+end
+
+local function run(body)
+  local sim = helpers.sim(journey_with(body))
+  sim:identify("u1", { email = "a@x.test", consent = { email = true } })
+  sim:track("u1", "Go")
+  sim:settle()
+  return sim
+end
+
+local function exit_error(sim) return sim:records { kind = "exit" }[1].error end
+
+describe("sandbox", function()
+  for _, name in ipairs({ "os", "io", "debug", "package", "require", "dofile", "loadfile", "collectgarbage",
+                          "coroutine", "rawset" }) do
+    it("has no " .. name, function()
+      local sim = run("if " .. name .. " ~= nil then email { text = 'leak' } end")
+      assert.equal(0, #sim:sent())
+      assert.equal("completed", sim:records { kind = "exit" }[1].reason)
+    end)
+  end
+
+  it("refuses bytecode in load", function()
+    local sim = run([[local f = load(string.char(27) .. "Lua") ; if f == nil then log("refused") end]])
+    assert.equal(1, #sim:records { kind = "log" })
+  end)
+
+  it("has a read-only global table", function()
+    local sim = run("x = 1")
+    assert.matches("cannot set global 'x'", exit_error(sim))
+  end)
+
+  it("has read-only standard libraries", function()
+    local sim = run("string.upper = nil")
+    assert.matches("string is read%-only", exit_error(sim))
+  end)
+
+  it("stops a runaway loop, failing only that instance; pcall cannot swallow it", function()
+    local sim = run("pcall(function() while true do end end) email { text = 'after' }")
+    assert.matches("instruction budget exceeded", exit_error(sim))
+    assert.equal(0, #sim:sent())
+    -- the engine goes on: another instance works
+    sim:track("u2", "Go")
+    assert.equal(2, #sim:records { kind = "enter" })
+  end)
+
+  it("fails the instance with a traceback in its history on a journey error", function()
+    local sim = run("local t = nil\nlocal x = t.field")
+    local rec = sim:records { kind = "exit" }[1]
+    assert.equal("error", rec.reason)
+    assert.matches("j.lua:3: attempt to index a nil value", rec.error)
+    local tb = sim.store.db:prepare("SELECT error FROM instances"):first()
+    assert.matches("stack traceback", tb)
+  end)
+
+  it("seeds math.random per instance, the same on every run", function()
+    local body = "log('%d %d', math.random(1000000), math.random(1000000))"
+    local a = run(body):records { kind = "log" }[1].message
+    local b = run(body):records { kind = "log" }[1].message
+    assert.equal(a, b)
+  end)
+
+  it("refuses step calls outside steps", function()
+    local sim, dir = pcall(helpers.sim, 'wait "1h"\nreturn journey { trigger = "Go", steps = function() end }')
+    assert.is_false(sim)
+    assert.matches("wait%(%) can only be called inside steps", dir)
+  end)
+end)

@@ -1,0 +1,169 @@
+local helpers = require "helpers"
+local time = require "drip.time"
+
+local function journey_with(body, extra)
+  return 'return journey { trigger = "Go", ' .. (extra or "") .. ' steps = function(ctx)\n' .. body .. '\nend }'
+end
+
+local function start(body, opts)
+  local sim = helpers.sim(journey_with(body, opts and opts.extra), opts)
+  sim:identify("u1", { email = "a@x.test", phone = "+100", consent = { email = true, sms = true },
+                       timezone = opts and opts.tz })
+  sim:track("u1", "Go", { n = 7 })
+  return sim
+end
+
+describe("steps", function()
+  it("wait accepts 90s, 15m, 2h, 3d, 1w and seconds", function()
+    local sim = start([[wait "90s" log("a") wait "15m" log("b") wait "2h" log("c") wait "3d" log("d")
+      wait "1w" log("e") wait(30) log("f")]])
+    sim:settle()
+    local at = {}
+    for _, r in ipairs(sim:records { kind = "log" }) do at[#at + 1] = time.parse(r.at) - sim.start end
+    assert.same({ 90, 990, 8190, 267390, 872190, 872220 }, at)
+  end)
+
+  it("a bad duration fails the instance with a clear message", function()
+    local sim = start('wait "3x"')
+    assert.matches('bad duration "3x"', sim:records { kind = "exit" }[1].error)
+  end)
+
+  it("wait_until an ISO time and a clock time in the contact's zone", function()
+    local sim = start([[wait_until "2026-11-03T00:00:00Z" log("iso") wait_until "09:00" log("nine")]],
+      { tz = "Europe/Moscow" })
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.equal("2026-11-03T00:00:00Z", logs[1].at)
+    assert.equal("2026-11-03T06:00:00Z", logs[2].at) -- 09:00 Moscow (UTC+3)
+  end)
+
+  it("wait_until uses the default timezone when the contact has none", function()
+    local sim = start([[wait_until "09:00" log("nine")]], { timezone = "Asia/Tehran" })
+    sim:settle()
+    assert.equal("2026-11-03T05:30:00Z", sim:records { kind = "log" }[1].at)
+  end)
+
+  it("wait_for returns the event, with where filtering, or nil on timeout", function()
+    local sim = start([[
+      local e = wait_for({ event = "Paid", where = function(ev) return ev.properties.amount > 10 end }, "1d")
+      log("got %s", e and e.properties.amount or "nothing")
+      local t = wait_for("Never", "1h")
+      log("then %s", tostring(t))]])
+    sim:track("u1", "Paid", { amount = 5 })
+    sim:advance "1h"
+    sim:track("u1", "Paid", { amount = 50 })
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.equal("got 50", logs[1].message)
+    assert.equal("then nil", logs[2].message)
+  end)
+
+  it("goal and exit_on end an instance waiting inside wait_for", function()
+    local sim = start('wait_for("Never") email { text = "x" }', { extra = 'goal = "Bought", exit_on = "Stop",' })
+    sim:track("u1", "Bought", { revenue = 12.5 })
+    local c = sim:records { kind = "convert" }[1]
+    assert.same({ "Bought", 12.5 }, { c.event, c.value })
+    assert.equal("goal", sim:records { kind = "exit" }[1].reason)
+  end)
+
+  it("happened looks back since entry or a duration", function()
+    local sim = start([[wait "2h" local a = happened("Viewed", "entry") local b = happened("Viewed", "30m")
+      log("%s %s", a and a.properties.p or "-", b and b.properties.p or "-")]])
+    sim:track("u1", "Viewed", { p = "first" })
+    sim:advance "1h"
+    sim:track("u1", "Viewed", { p = "second" })
+    sim:settle()
+    assert.equal("second -", sim:records { kind = "log" }[1].message)
+  end)
+
+  it("send returns queued or suppressed with a reason; fallback picks the first allowed channel", function()
+    local sim = start([[
+      local a = push { title = "x" }
+      local b = send { channels = { "push", "sms", "email" }, text = "hi" }
+      local c = telegram { text = "x" }
+      log("%s/%s %s/%s %s", a.status, a.reason, b.status, b.channel, c.reason)]])
+    assert.equal("suppressed/no_address queued/sms no_address", sim:records { kind = "log" }[1].message)
+    assert.equal("+100", sim:sent()[1].to)
+  end)
+
+  it("unsubscribed contacts get no marketing but do get transactional mail", function()
+    local sim = helpers.sim(journey_with([[email { text = "promo" } email { text = "receipt", kind = "transactional" }]]))
+    sim:identify("u1", { email = "a@x.test", consent = { email = true }, unsubscribed = { email = true } })
+    sim:track("u1", "Go")
+    assert.equal("unsubscribed", sim:records { kind = "suppress" }[1].reason)
+    assert.equal("receipt", sim:sent()[1].message.text)
+  end)
+
+  it("opt-out consent sends unless consent is false", function()
+    local sim = helpers.sim(journey_with([[email { text = "promo" }]]), { consent = "opt-out" })
+    sim:identify("u1", { email = "a@x.test" })
+    sim:track("u1", "Go")
+    sim:identify("u2", { email = "b@x.test", consent = { email = false } })
+    sim:track("u2", "Go")
+    assert.equal(1, #sim:sent())
+    assert.equal("no_consent", sim:records { kind = "suppress" }[1].reason)
+  end)
+
+  it("set merges traits that later templates see; track emits an event other journeys see", function()
+    local other = 'return journey { name = "other", trigger = "Pinged", steps = function(ctx) '
+      .. 'sms { text = "points {{contact.points}} via {{event.properties.via}}" } end }'
+    local sim = helpers.sim(journey_with([[set { points = 10 } email { text = "{{contact.points}}" }
+      track("Pinged", { via = "j" })]]), { files = { ["other.lua"] = other } })
+    sim:identify("u1", { email = "a@x.test", phone = "+1", consent = { email = true, sms = true } })
+    sim:track("u1", "Go")
+    assert.equal("10", sim:sent { channel = "email" }[1].message.text)
+    assert.equal("points 10 via j", sim:sent { channel = "sms" }[1].message.text)
+  end)
+
+  it("convert counts revenue, exit ends with a reason, now and in_segment work", function()
+    local sim = start([[log("%d", now()) convert(42) if in_segment("has_phone") then exit("done early") end
+      email { text = "never" }]], { files = { ["segments.lua"] = 'return { has_phone = function(c) return c.phone ~= nil end }' } })
+    assert.equal(tostring(sim.start), sim:records { kind = "log" }[1].message)
+    assert.equal(42, sim:records { kind = "convert" }[1].value)
+    local exit = sim:records { kind = "exit" }[1]
+    assert.same({ "exit", "done early" }, { exit.reason, exit.detail })
+    assert.equal(0, #sim:sent())
+  end)
+
+  it("split is deterministic per contact and reported as a variant record", function()
+    local sim = start([[local v = split("s", { A = 1, B = 0 }) log(v)]])
+    assert.equal("A", sim:records { kind = "log" }[1].message)
+    assert.same({ "s", "A" }, { sim:records { kind = "variant" }[1].split, sim:records { kind = "variant" }[1].variant })
+  end)
+
+  it("templates: default filter, missing values, files under templates/", function()
+    local sim = start([[email { subject = "Hi {{contact.first_name | default \"there\"}}{{contact.nope}}", template = "t" }]],
+      { files = { ["templates/t.txt"] = "Order {{event.properties.n}}" } })
+    local m = sim:sent()[1].message
+    assert.same({ "Hi there", "Order 7" }, { m.subject, m.text })
+  end)
+
+  it("reentry = false lets a contact in once; timeout expires an instance", function()
+    local sim = start('wait "10d"', { extra = 'reentry = false, timeout = "2d",' })
+    sim:settle()
+    sim:track("u1", "Go")
+    assert.equal(1, #sim:records { kind = "enter" })
+    assert.equal("expired", sim:records { kind = "exit" }[1].reason)
+    assert.equal(time.iso(sim.start + 2 * 86400), sim:records { kind = "exit" }[1].at)
+  end)
+
+  it("a running instance stays on the script version it entered with", function()
+    local sim, dir = helpers.sim(journey_with('wait "1h" email { text = "v1" }'))
+    sim:identify("u1", { email = "a@x.test", consent = { email = true } })
+    sim:track("u1", "Go")
+    -- a new engine over the same store loads a changed script; the old instance replays v1
+    local Engine = require "drip.engine"
+    local f = assert(io.open(dir .. "/j.lua", "w"))
+    f:write(journey_with('email { text = "v2" }'))
+    f:close()
+    local engine = Engine.new { store = sim.store, sink = function(r) sim.log[#sim.log + 1] = r end }
+    engine.now = sim.engine.now
+    assert.same({}, engine:load_journeys({ dir .. "/j.lua" }))
+    sim.engine = engine
+    sim:identify("u2", { email = "b@x.test", consent = { email = true } })
+    sim:track("u2", "Go")
+    sim:settle()
+    assert.equal("v2", sim:sent { contact = "u2" }[1].message.text)
+    assert.equal("v1", sim:sent { contact = "u1" }[1].message.text)
+  end)
+end)
