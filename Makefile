@@ -30,7 +30,7 @@ test: deps build
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DDRIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L sanitize
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L sanitize
 
 bench: deps build
 	tests/bench/run.sh $(BUILD)

@@ -51,6 +51,14 @@ lua_State *drip_host_newstate(size_t limit_bytes) {
   return L;
 }
 
+void drip_host_close(lua_State *L) {
+  if (!L) return;
+  void *ud = NULL;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  lua_close(L);
+  if (f == limited_alloc) free(ud);
+}
+
 size_t drip_host_memory_used(lua_State *L) {
   void *ud = NULL;
   if (lua_getallocf(L, &ud) != limited_alloc) return 0;

@@ -12,8 +12,11 @@
 #include <stddef.h>
 
 /* A Lua state whose allocator refuses to grow past limit_bytes (0: no limit).
- * Returns NULL when out of memory. Close with lua_close(). */
+ * Returns NULL when out of memory. Close with drip_host_close(). */
 lua_State *drip_host_newstate(size_t limit_bytes);
+
+/* Close a state made by drip_host_newstate and free its allocator. Accepts NULL. */
+void drip_host_close(lua_State *L);
 
 /* Bytes currently allocated by a state made with drip_host_newstate. */
 size_t drip_host_memory_used(lua_State *L);

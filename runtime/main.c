@@ -69,6 +69,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "drip: cannot load the standard library: %s\n", lua_tostring(L, -1));
   }
   fflush(stdout);
-  lua_close(L);
+  drip_host_close(L);
   return status;
 }

@@ -54,7 +54,7 @@ static void test_budget(void) {
               "local dead_ok = h.resume(co)\n"
               "return x .. ' ' .. y .. ' ' .. tostring(dead_ok)");
   CHECK(strcmp(r, "2 20 false") == 0, "got %s", r);
-  lua_close(L);
+  drip_host_close(L);
 }
 
 static void test_memory_ceiling(void) {
@@ -64,7 +64,7 @@ static void test_memory_ceiling(void) {
   CHECK(drip_host_memory_used(L) < ((size_t)32 << 20), "used %zu", drip_host_memory_used(L));
   r = eval(L, "return string.rep('y', 1024)");
   CHECK(strlen(r) == 1024, "state unusable after the refusal");
-  lua_close(L);
+  drip_host_close(L);
 }
 
 static void test_store(void) {
@@ -89,7 +89,7 @@ static void test_store(void) {
   CHECK(strcmp(r, "ok") == 0, "%s", r);
   r = eval(L, "local h = require 'drip_host' local db, err = h.open('/nonexistent/dir/x.db') return tostring(db) .. ' ' .. err");
   CHECK(strstr(r, "nil /nonexistent/dir/x.db:"), "got %s", r);
-  lua_close(L);
+  drip_host_close(L);
 }
 
 static void test_tz(void) {
@@ -104,14 +104,14 @@ static void test_tz(void) {
   r = eval(L, "local h = require 'drip_host'\n"
               "return tostring(h.tz_epoch('Asia/Tehran', 2026, 11, 1, 15, 30, 0)) .. ' ' .. tostring(h.tz_valid('Mars/Base')) .. ' ' .. tostring(h.tz_valid('../etc/passwd'))");
   CHECK(strcmp(r, "1793534400 false false") == 0, "got %s", r);
-  lua_close(L);
+  drip_host_close(L);
 }
 
 static void test_quote(void) {
   lua_State *L = new_state(0);
   const char *r = eval(L, "return require('drip_host').quote('a\"b\\\\c\\n\\1 /x سلام')");
   CHECK(strcmp(r, "\"a\\\"b\\\\c\\n\\u0001 /x سلام\"") == 0, "got %s", r);
-  lua_close(L);
+  drip_host_close(L);
 }
 
 int main(void) {
