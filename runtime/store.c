@@ -212,6 +212,20 @@ static int l_stmt_all(lua_State *L) {
   return 1;
 }
 
+/* stmt:column(...) -> { first column of row 1, of row 2, ... } */
+static int l_stmt_column(lua_State *L) {
+  stmt_ud *s = check_stmt(L, 1);
+  bind_args(L, s, 2);
+  lua_newtable(L);
+  lua_Integer row = 0;
+  while (step(L, s) == SQLITE_ROW) {
+    push_column(L, s->stmt, 0);
+    lua_rawseti(L, -2, ++row);
+  }
+  sqlite3_reset(s->stmt);
+  return 1;
+}
+
 static int l_stmt_gc(lua_State *L) {
   stmt_ud *s = luaL_checkudata(L, 1, STMT_MT);
   sqlite3_finalize(s->stmt); /* accepts NULL */
@@ -224,7 +238,7 @@ static const luaL_Reg db_methods[] = {
     {"changes", l_db_changes}, {"close", l_db_close}, {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {
-    {"run", l_stmt_run}, {"first", l_stmt_first}, {"all", l_stmt_all}, {NULL, NULL}};
+    {"run", l_stmt_run}, {"first", l_stmt_first}, {"all", l_stmt_all}, {"column", l_stmt_column}, {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
   luaL_newmetatable(L, name);

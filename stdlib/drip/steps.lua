@@ -35,13 +35,30 @@ local function diverged(R, op, rop)
     R.pos, rop, op), 0)
 end
 
+-- The recorded result of step `op`; results true and null (most steps) are
+-- read without decoding JSON.
+local SIMPLE = { ["true]"] = true, ["null]"] = false }
+local HEADS = setmetatable({}, { __index = function(t, op)
+  t[op] = '["' .. op .. '",'
+  return t[op]
+end })
+local function replayed_value(R, op, text)
+  local head = HEADS[op]
+  if text:sub(1, #head) == head then
+    local simple = SIMPLE[text:sub(#head + 1)]
+    if simple ~= nil then return simple or nil end
+  end
+  local rop, value = decode_step(text)
+  if rop ~= op then diverged(R, op, rop) end
+  return value
+end
+
 -- A non-waiting step: replay the recorded result, or run `live` and record it.
 local function recorded(engine, R, op, live, replay)
   R.pos = R.pos + 1
   local text = R.history[R.pos]
   if text then
-    local rop, value = decode_step(text)
-    if rop ~= op then diverged(R, op, rop) end
+    local value = replayed_value(R, op, text)
     if replay then replay(value) end
     return value
   end

@@ -79,7 +79,7 @@ local QUERIES = {
   instance_end = "UPDATE instances SET active = 0, ended_at = ?, exit_reason = ?, error = ?, wait_seq = NULL, "
     .. "wait_event = NULL WHERE id = ? AND active = 1",
   step_add = "INSERT INTO steps(instance, seq, result) VALUES (?, ?, ?)",
-  steps_of = "SELECT seq, result FROM steps WHERE instance = ? ORDER BY seq",
+  steps_of = "SELECT result FROM steps WHERE instance = ? ORDER BY seq",
   timer_add = "INSERT INTO timers(due, instance, seq, kind) VALUES (?, ?, ?, ?)",
   timers_due = "SELECT id, due, instance, seq, kind FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
   timer_del = "DELETE FROM timers WHERE id = ?",
@@ -218,12 +218,9 @@ function Store:end_instance(id, now, reason, err) return self:q("instance_end"):
 
 function Store:add_step(instance, seq, result) self:q("step_add"):run(instance, seq, result) end
 
--- recorded results of an instance as an array indexed by seq
-function Store:steps(instance)
-  local out = {}
-  for _, row in ipairs(self:q("steps_of"):all(instance)) do out[row[1]] = row[2] end
-  return out
-end
+-- recorded results of an instance as an array indexed by seq (steps are
+-- recorded in order, so the sequence has no gaps)
+function Store:steps(instance) return self:q("steps_of"):column(instance) end
 
 -- timers --------------------------------------------------------------------
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# drip benchmarks: printed, not asserted. Usage: tests/bench/run.sh [BUILD_DIR] [SCALE]
+# SCALE 1 = the issue's figures (1,000,000 events / instances); 0.1 for a quick look.
+set -eu
+BUILD=${1:-build}
+SCALE=${2:-1}
+DRIP=$BUILD/drip
+OUT=tests/bench/out
+mkdir -p $OUT
+n() { lua5.4 -e "print(math.floor($1 * $SCALE))"; }
+
+EVENTS=$(n 1000000); CONTACTS=$(n 100000)
+echo "== simulate: abandoned cart, $EVENTS events, $CONTACTS contacts, file --db"
+[ -s $OUT/cart_$EVENTS.jsonl ] || lua5.4 tests/bench/gen_cart.lua $EVENTS $CONTACTS > $OUT/cart_$EVENTS.jsonl
+rm -f $OUT/cart.db*
+start=$(date +%s.%N)
+$DRIP simulate --events $OUT/cart_$EVENTS.jsonl --journeys scripts/abandoned_cart.lua --db $OUT/cart.db --format jsonl > $OUT/cart_records.jsonl
+end=$(date +%s.%N)
+lua5.4 -e "local s = $end - $start print(string.format('%d events in %.1f s: %.0f events/s, %d records', $EVENTS, s, $EVENTS / s, $(wc -l < $OUT/cart_records.jsonl)))"
+
+echo "== sleeping instances: RSS and database bytes per instance"
+measure() { # count -> "rss_kb db_bytes instance_bytes"
+  local count=$1
+  [ -s $OUT/sleep_$count.jsonl ] || lua5.4 tests/bench/gen_sleepers.lua $count > $OUT/sleep_$count.jsonl
+  rm -f $OUT/sleep.db*
+  /usr/bin/time -f "%M" -o $OUT/rss $DRIP simulate --events $OUT/sleep_$count.jsonl --journeys tests/bench/journeys/sleep.lua \
+    --db $OUT/sleep.db --format jsonl --until +1h > /dev/null
+  local db=$(stat -c %s $OUT/sleep.db)
+  local inst=$(sqlite3 $OUT/sleep.db "SELECT sum(pgsize) FROM dbstat WHERE name NOT LIKE 'events%' AND name NOT LIKE 'contacts%'")
+  echo "$(cat $OUT/rss) $db $inst"
+}
+SMALL=$(n 100000); BIG=$(n 1000000)
+read -r rss1 db1 in1 <<< "$(measure $SMALL)"
+read -r rss2 db2 in2 <<< "$(measure $BIG)"
+lua5.4 -e "
+  local d = $BIG - $SMALL
+  print(string.format('%d sleeping: peak RSS %d MiB; %d sleeping: %d MiB -> %.0f bytes RSS per extra instance', $SMALL, $rss1 // 1024, $BIG, $rss2 // 1024, ($rss2 - $rss1) * 1024 / d))
+  print(string.format('database: %.0f bytes per instance in all (event and contact rows included), %.0f bytes in instance tables (instances, steps, timers, history, indexes)', ($db2 - $db1) / d, ($in2 - $in1) / d))"
+
+echo "== replay"
+lua5.4 tests/bench/replay.lua
