@@ -51,8 +51,7 @@ local function lint(file, source, api, segments, report)
 end
 
 function cmd.run(opts, usage)
-  local conf, cerr
-  if opts.config then conf, cerr = config.load(opts.config, true) else conf, cerr = config.load("drip.conf.lua", false) end
+  local conf, cerr = config.for_command(opts)
   if not conf then io.stderr:write(cerr, "\n") return 2 end
   local paths = #opts.args > 0 and opts.args or { conf.journeys }
   for _, p in ipairs(paths) do

@@ -24,9 +24,8 @@ end
 -- journey files and the directory holding segments.lua and templates/
 function cmd.locate(paths)
   local files = journey.list(paths)
-  local dir = paths[1]
-  if #paths == 1 and not paths[1]:match("%.lua$") then dir = paths[1] else dir = (files[1] or ""):match("^(.*)/[^/]*$") or "." end
-  return files, dir
+  if #paths == 1 and not paths[1]:match("%.lua$") then return files, paths[1] end
+  return files, (files[1] or ""):match("^(.*)/[^/]*$") or "."
 end
 
 -- the --until flag: an ISO time, or +DUR after `last`
@@ -41,16 +40,6 @@ local function parse_until(v, last)
   return t
 end
 
-function cmd.setup(opts, usage)
-  local conf, cerr
-  if opts.config then conf, cerr = config.load(opts.config, true) else conf, cerr = config.load("drip.conf.lua", false) end
-  if not conf then return nil, cerr end
-  local paths = opts.journeys or { conf.journeys }
-  local files, dir = cmd.locate(paths)
-  if #files == 0 then return nil, "no journey scripts in " .. table.concat(paths, ", ") end
-  return conf, files, dir
-end
-
 function cmd.run(opts, usage)
   if not opts.events then return usage("--events FILE is required") end
   local format = opts.format or "table"
@@ -60,8 +49,11 @@ function cmd.run(opts, usage)
     if not ok then return usage(uerr) end
   end
 
-  local conf, files, dir = cmd.setup(opts)
-  if not conf then err(files) return 2 end
+  local conf, cerr = config.for_command(opts)
+  if not conf then err(cerr) return 2 end
+  local paths = opts.journeys or { conf.journeys }
+  local files, dir = cmd.locate(paths)
+  if #files == 0 then err("no journey scripts in " .. table.concat(paths, ", ")) return 2 end
   if not time.zone_ok(conf.timezone) then err("timezone: unknown time zone '" .. conf.timezone .. "'") return 2 end
 
   local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL" })

@@ -52,4 +52,10 @@ function config.load(path, required)
   return values
 end
 
+-- config.for_command(opts): --config FILE (must exist), else ./drip.conf.lua when present
+function config.for_command(opts)
+  if opts.config then return config.load(opts.config, true) end
+  return config.load("drip.conf.lua", false)
+end
+
 return config

@@ -15,6 +15,7 @@ local steps = require "drip.steps"
 local policy = require "drip.policy"
 local template = require "drip.template"
 local sandbox = require "drip.sandbox"
+local duration = require "drip.duration"
 
 local Engine = {}
 Engine.__index = Engine
@@ -134,7 +135,7 @@ function Engine:load_segments(path)
   for name, pred in pairs(result) do
     local line = journey.line_of(source, "%f[%w_]" .. tostring(name) .. "%s*=", 1)
     if type(pred) == "table" and pred.inactive then
-      local secs, derr = require("drip.duration").parse(pred.inactive)
+      local secs, derr = duration.parse(pred.inactive)
       if not secs then return string.format("%s:%d: segment '%s': %s", path, line, name, derr) end
       self.segments[name] = { inactive = secs }
     elseif type(pred) == "function" then
@@ -330,7 +331,7 @@ function Engine:start(def, contact, ev, seq, trigger_name)
   local ctx = { contact = json.decode(traits_json), event = ev, journey = def.name, instance = id }
   local R = runtime(self, inst, def, {}, ctx)
   self:record(R, "enter", { event = trigger_name })
-  if def.timeout then self.store:add_timer(self.now + def.timeout, id, nil, "expire") end
+  if def.timeout then self:add_timer(self.now + def.timeout, id, nil, "expire") end
   self:advance(R)
 end
 
@@ -409,7 +410,7 @@ function Engine:advance(R, ...)
   self.running[R.co] = nil -- sleeping instances are not kept in memory
   if req.op == "exit" then return self:finish(R, "exit", nil, req.detail) end
   self.store:set_wait(R.id, req.seq, req.event)
-  if req.due then self.store:add_timer(req.due, R.id, req.seq, "wake") end
+  if req.due then self:add_timer(req.due, R.id, req.seq, "wake") end
   self:keep_live(R, req)
 end
 
@@ -526,12 +527,19 @@ end
 
 local BATCH = 256
 
+-- Every timer is made here, so run_until knows the earliest one made while it fires.
+function Engine:add_timer(due, instance, seq, kind)
+  self.store:add_timer(due, instance, seq, kind)
+  if not self.earliest_new or due < self.earliest_new then self.earliest_new = due end
+end
+
 -- Fire every timer due at or before t, in due order, then set the clock to t.
 function Engine:run_until(t)
   while true do
     local timers = self.store:due_timers(t, BATCH)
     local quiet = self.store:due_inactivity(t, BATCH)
     if #timers == 0 and #quiet == 0 then break end
+    self.earliest_new = nil
     local i, j = 1, 1
     while i <= #timers or j <= #quiet do
       local ti, qj = timers[i], quiet[j]
@@ -543,9 +551,8 @@ function Engine:run_until(t)
         j = j + 1
       end
       -- a timer made while firing may be due before the rest of this batch
-      local next_due = self.store:next_due()
       local rest = math.min(timers[i] and timers[i][2] or math.huge, quiet[j] and quiet[j][3] or math.huge)
-      if next_due and next_due < rest then break end
+      if self.earliest_new and self.earliest_new < rest then break end
     end
   end
   if t > self.now then self.now = t end

@@ -83,6 +83,7 @@ local QUERIES = {
   timer_add = "INSERT INTO timers(due, instance, seq, kind) VALUES (?, ?, ?, ?)",
   timers_due = "SELECT id, due, instance, seq, kind FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
   timer_del = "DELETE FROM timers WHERE id = ?",
+  timer_next_wake = "SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?",
   timer_next = "SELECT min(due) FROM timers",
   inactivity_set = "INSERT INTO inactivity(contact, journey, due) VALUES (?, ?, ?) "
     .. "ON CONFLICT(contact, journey) DO UPDATE SET due = excluded.due",
@@ -227,6 +228,7 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 function Store:add_timer(due, instance, seq, kind) self:q("timer_add"):run(due, instance, seq, kind) end
 function Store:due_timers(now, limit) return self:q("timers_due"):all(now, limit) end
 function Store:delete_timer(id) self:q("timer_del"):run(id) end
+function Store:next_wake(instance, now) return (self:q("timer_next_wake"):first(instance, now)) end
 
 function Store:set_inactivity(contact, journey, due) self:q("inactivity_set"):run(contact, journey, due) end
 function Store:due_inactivity(now, limit) return self:q("inactivity_due"):all(now, limit) end

@@ -120,8 +120,7 @@ function Sim:describe(contact)
   local lines = {}
   for _, row in ipairs(self.store:active_instances(contact)) do
     local id, name, wait_event = row[1], row[2], row[5]
-    local due = self.store.db:prepare("SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?")
-      :first(id, self.engine.now)
+    local due = self.store:next_wake(id, self.engine.now)
     local what = wait_event and ("waiting for " .. wait_event) or "waiting"
     if due then what = what .. " until " .. time.iso(due) .. " (+" .. since_start(self, due) .. ")" end
     lines[#lines + 1] = string.format("the %s instance is %s", name, what)
