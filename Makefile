@@ -2,7 +2,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlite3 \
-           libcurl4-openssl-dev lua-busted lua-cjson tzdata
+           libcurl4-openssl-dev libmicrohttpd-dev lua-busted lua-cjson tzdata curl
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build demo test asan bench clean

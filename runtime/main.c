@@ -7,6 +7,7 @@
  * never crashes. Exit status: 0 success, 1 failure of the work, 2 bad usage.
  */
 #include "host.h"
+#include "http.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -37,6 +38,8 @@ static void set_paths(lua_State *L) {
   luaL_getsubtable(L, -1, "preload");
   lua_pushcfunction(L, luaopen_drip_host);
   lua_setfield(L, -2, "drip_host");
+  lua_pushcfunction(L, luaopen_drip_server);
+  lua_setfield(L, -2, "drip_server");
   lua_pop(L, 2);
 }
 

@@ -26,6 +26,40 @@ left, at most 90 days. Nothing is delivered.
                      simulate with the same --db continues where this one stopped
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)]],
   },
+  run = {
+    summary = "serve: HTTP ingest, real timers, hot reload of journeys",
+    usage = "drip run [--config FILE] [--journeys DIR] [--db FILE] [--listen ADDR] [--dry-run]",
+    flags = { config = "value", journeys = "value", db = "value", listen = "value", ["dry-run"] = "bool" },
+    args = 0,
+    help = [[
+Takes events over HTTP (SPEC §6) and runs journeys on the wall clock. An
+event is answered 200 only after the transaction holding it commits; all
+requests that arrive in one loop turn share one commit. Timers are durable:
+after a restart, overdue ones fire at once. Changed scripts in the journeys
+directory are reloaded: new entries get the new version, running instances
+stay on theirs, a script that fails to compile is logged and its previous
+version keeps running. SIGINT/SIGTERM finish the current batch and stop.
+
+  --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)
+  --journeys DIR     journey directory (default: scripts)
+  --db FILE          the SQLite store (default: drip.db)
+  --listen ADDR      HOST:PORT (default 127.0.0.1:8425). A non-loopback address
+                     needs a token (config `token` or DRIP_TOKEN).
+  --dry-run          record messages in the outbox as simulated, never deliver]],
+  },
+  migrate = {
+    summary = "move in-flight instances to the newest version of a journey",
+    usage = "drip migrate JOURNEY [--dry-run] [--db FILE] [--journeys DIR] [--config FILE]",
+    flags = { config = "value", journeys = "value", db = "value", ["dry-run"] = "bool" },
+    args = 1,
+    help = [[
+Loads the journey's newest script from the journeys directory and replays each
+active instance on an older version against it. An instance whose recorded
+history replays to the same wait moves to the new version; the others stay on
+theirs and are listed with the step where they differ. Nothing is sent while
+replaying. --dry-run reports without changing anything. Exit status 0 when
+every instance moved, 1 when some could not.]],
+  },
   check = {
     summary = "compile and validate journey scripts",
     usage = "drip check [FILE|DIR...]",
@@ -39,8 +73,7 @@ Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }
 
-local PLANNED = { run = true, import = true, inspect = true, explain = true, stats = true, backtest = true,
-                  migrate = true, forget = true }
+local PLANNED = { import = true, inspect = true, explain = true, stats = true, backtest = true, forget = true }
 
 local function usage_error(cmd, msg)
   io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
@@ -109,7 +142,7 @@ local function help(topic)
   for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
   print("  version    print the version")
   print("  help CMD   the flags of one command")
-  print("\nNot in this build yet: run, import, inspect, explain, stats, backtest, migrate, forget.")
+  print("\nNot in this build yet: import, inspect, explain, stats, backtest, forget.")
   return 0
 end
 

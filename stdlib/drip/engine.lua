@@ -29,7 +29,9 @@ local MAX_KNOWN_CONTACTS = 200000 -- contacts remembered as existing, to skip a 
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
 -- Engine.new{ store=, sink=function(record), timezone="UTC", consent="opt-in",
---             deliver=false, templates_dir=, warn=function(msg) }
+--             deliver=false, templates_dir=, warn=function(msg), live=false }
+-- live: the caller keeps engine.now on the wall clock, so event timestamps
+-- never move it (simulate lets them: its clock is the events' time).
 function Engine.new(opts)
   local self = setmetatable({
     store = opts.store,
@@ -39,6 +41,8 @@ function Engine.new(opts)
     consent = opts.consent or "opt-in",
     outbox_status = opts.deliver and "queued" or "simulated",
     templates_dir = opts.templates_dir,
+    live_clock = opts.live or false,
+    steps_recorded = 0,
     defs = {},        -- script hash -> definition
     latest = {},      -- journey name -> newest definition
     by_trigger = {},  -- event name -> { definitions }
@@ -63,6 +67,13 @@ function Engine:current()
   return self.running[co]
 end
 
+-- Drop what memory holds beyond the store (after a rolled-back transaction).
+function Engine:reset_caches()
+  self.live, self.live_count = {}, 0
+  self.known, self.known_count = {}, 0
+  self.queue = {}
+end
+
 function Engine:warn_once(key, msg)
   if self.warned[key] then return end
   self.warned[key] = true
@@ -78,34 +89,61 @@ end
 -- Load journey files as the newest versions. Returns a list of errors
 -- ("file:line: message"); files that fail are not loaded.
 function Engine:load_journeys(files)
-  local errors = {}
-  for _, file in ipairs(files) do
-    local source, err = journey.read(file)
-    local def
-    if source then def, err = self:compile(source, file) end
-    if not def then
-      errors[#errors + 1] = err
-    elseif self.latest[def.name] then
-      errors[#errors + 1] = string.format("%s:1: journey name '%s' is already used by %s", file, def.name,
-        self.latest[def.name].file)
-    else
-      self:activate(def)
-    end
-  end
+  local errors = self:reload(files)
   return errors
 end
 
-function Engine:activate(def)
-  self.defs[def.hash] = def
-  self.latest[def.name] = def
-  self.store:put_script(def, self.now)
-  local t = def.trigger
-  if t.kind == "event" then
-    local list = self.by_trigger[t.event] or {}
-    list[#list + 1] = def
-    self.by_trigger[t.event] = list
-  elseif t.kind == "inactive" then
-    self.inactive[#self.inactive + 1] = def
+-- Make `files` the journeys: new and changed scripts become the newest
+-- versions, a script that fails to compile keeps its previous version, a
+-- deleted script stops new entries. Running instances stay on their version.
+-- -> errors, changes (list of { name =, version =, change = "loaded"|"removed" })
+function Engine:reload(files)
+  local errors, changes, latest, by_file = {}, {}, {}, {}
+  for _, def in pairs(self.latest) do by_file[def.file] = def end
+  for _, file in ipairs(files) do
+    local source, err = journey.read(file)
+    local def = by_file[file]
+    if source and not (def and def.source == source) then def, err = self:compile(source, file) end
+    if not source or err then
+      errors[#errors + 1] = err
+      def = by_file[file] -- the previous version keeps running
+    end
+    if def and latest[def.name] then
+      errors[#errors + 1] = string.format("%s:1: journey name '%s' is already used by %s", file, def.name,
+        latest[def.name].file)
+    elseif def then
+      latest[def.name] = def
+      if not self.latest[def.name] or self.latest[def.name].hash ~= def.hash then
+        changes[#changes + 1] = { name = def.name, version = def.hash, change = "loaded", file = file }
+      end
+    end
+  end
+  for name, def in pairs(self.latest) do
+    if not latest[name] then changes[#changes + 1] = { name = name, version = def.hash, change = "removed", file = def.file } end
+  end
+  self:index(latest)
+  self.templates = {}
+  return errors, changes
+end
+
+-- the trigger indexes of the newest definitions
+function Engine:index(latest)
+  self.latest, self.by_trigger, self.inactive = latest, {}, {}
+  local names = {}
+  for name in pairs(latest) do names[#names + 1] = name end
+  table.sort(names) -- journeys start in name order, whatever the load order
+  for _, name in ipairs(names) do
+    local def = latest[name]
+    self.defs[def.hash] = def
+    self.store:put_script(def, self.now)
+    local t = def.trigger
+    if t.kind == "event" then
+      local list = self.by_trigger[t.event] or {}
+      list[#list + 1] = def
+      self.by_trigger[t.event] = list
+    elseif t.kind == "inactive" then
+      self.inactive[#self.inactive + 1] = def
+    end
   end
 end
 
@@ -192,6 +230,7 @@ function Engine:record(who, kind, fields)
 end
 
 function Engine:record_step(R, op, value)
+  self.steps_recorded = self.steps_recorded + 1
   self.store:add_step(R.id, R.pos, steps.encode(op, value))
 end
 
@@ -199,7 +238,7 @@ end
 
 -- Take one validated event (see drip.events). Returns false for a duplicate messageId.
 function Engine:ingest(ev)
-  if ev.ts > self.now then self.now = ev.ts end
+  if ev.ts > self.now and not self.live_clock then self.now = ev.ts end
   local seq = self.store:add_event(ev, ev.body)
   if not seq then return false end
   local contact = ev.userId
@@ -335,30 +374,39 @@ function Engine:start(def, contact, ev, seq, trigger_name)
   self:advance(R)
 end
 
+-- Replay a sleeping instance's recorded history on `def` up to the wait it
+-- sleeps in, with no side effects (a step past the history is a divergence).
+-- -> runtime, wait request | nil, error
+function Engine:replay(inst, def)
+  local ev = inst.trigger_seq and self.store:event(inst.trigger_seq)
+    or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact, timestamp = time.iso(inst.entered_at) }
+  local ctx = { contact = json.decode(inst.traits), event = ev, journey = def.name, instance = inst.id }
+  local R = runtime(self, inst, def, self.store:steps(inst.id), ctx)
+  local ok, req = host.resume(R.co)
+  if ok and (type(req) ~= "table" or not req.existing) then
+    ok, req = false, "replay diverged: the instance sleeps at step " .. inst.wait_seq
+      .. " but its script no longer reaches that wait"
+  end
+  if not ok then
+    self.running[R.co] = nil
+    return nil, req, R
+  end
+  return R, req
+end
+
 -- Rebuild a sleeping instance up to the wait it sleeps in. Returns the
 -- runtime and that wait's request, or nil when the instance failed.
 function Engine:rebuild(id)
   local inst = self.store:instance(id)
   if not inst or inst.active ~= 1 or not inst.wait_seq then return nil end
-  local who = { id = id, contact = inst.contact, journey = inst.journey }
   local ok, def = pcall(self.def_for, self, inst.version)
   if not ok then
-    self:finish(who, "error", tostring(def))
+    self:finish({ id = id, contact = inst.contact, journey = inst.journey }, "error", tostring(def))
     return nil
   end
-  local ev = inst.trigger_seq and self.store:event(inst.trigger_seq)
-    or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact, timestamp = time.iso(inst.entered_at) }
-  local ctx = { contact = json.decode(inst.traits), event = ev, journey = def.name, instance = id }
-  local R = runtime(self, inst, def, self.store:steps(id), ctx)
-  local okr, req = host.resume(R.co)
-  if not okr then
-    self:fail(R, req)
-    return nil
-  end
-  if type(req) ~= "table" or not req.existing then
-    self.running[R.co] = nil
-    self:fail(R, "replay diverged: the instance sleeps at step " .. inst.wait_seq
-      .. " but its script no longer reaches that wait")
+  local R, req, failed = self:replay(inst, def)
+  if not R then
+    self:fail(failed, req)
     return nil
   end
   return R, req
@@ -393,6 +441,7 @@ function Engine:wake(id, value, wait_seq)
   end
   local traits_json = self.store:contact_json(R.contact) or "{}"
   local snapshot = traits_json ~= R.entry_traits and traits_json or nil
+  self.steps_recorded = self.steps_recorded + 1
   self.store:add_step(R.id, req.seq, steps.encode(req.op, value, snapshot))
   self.store:set_wait(R.id, nil, nil)
   R.pending_seq = nil
@@ -534,11 +583,15 @@ function Engine:add_timer(due, instance, seq, kind)
 end
 
 -- Fire every timer due at or before t, in due order, then set the clock to t.
-function Engine:run_until(t)
+-- With `max`, stop after that many and return false (the clock stays at the
+-- last one fired); true when none due by t is left. Second result: how many fired.
+function Engine:run_until(t, max)
+  local fired = 0
   while true do
     local timers = self.store:due_timers(t, BATCH)
     local quiet = self.store:due_inactivity(t, BATCH)
     if #timers == 0 and #quiet == 0 then break end
+    if max and fired >= max then return false, fired end
     self.earliest_new = nil
     local i, j = 1, 1
     while i <= #timers or j <= #quiet do
@@ -550,12 +603,15 @@ function Engine:run_until(t)
         self:fire_inactivity(qj)
         j = j + 1
       end
+      fired = fired + 1
+      if max and fired >= max then break end
       -- a timer made while firing may be due before the rest of this batch
       local rest = math.min(timers[i] and timers[i][2] or math.huge, quiet[j] and quiet[j][3] or math.huge)
       if self.earliest_new and self.earliest_new < rest then break end
     end
   end
   if t > self.now then self.now = t end
+  return true, fired
 end
 
 function Engine:fire_timer(row)

@@ -93,6 +93,29 @@ local QUERIES = {
   outbox_add = "INSERT INTO outbox(instance, seq, channel, address, kind, message, status, reason, created_at) "
     .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   history_add = "INSERT INTO history(instance, at, kind, data) VALUES (?, ?, ?, ?)",
+  contact_row = "SELECT traits, created_at FROM contacts WHERE id = ?",
+  contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
+    .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
+  contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
+  active_by_journey = "SELECT journey, count(*) FROM instances WHERE active = 1 GROUP BY journey",
+  journey_totals = "SELECT count(*), coalesce(sum(active), 0), coalesce(sum(converted), 0), coalesce(sum(value), 0) "
+    .. "FROM instances WHERE journey = ?",
+  journey_exits = "SELECT exit_reason, count(*) FROM instances WHERE journey = ? AND active = 0 "
+    .. "GROUP BY exit_reason ORDER BY exit_reason",
+  to_migrate = "SELECT id FROM instances WHERE journey = ? AND active = 1 AND version <> ? ORDER BY id",
+  instance_version = "UPDATE instances SET version = ? WHERE id = ?",
+}
+
+-- What `forget` erases, in order: rows hanging off the contact's instances first.
+local FORGET = {
+  { "steps", "DELETE FROM steps WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
+  { "timers", "DELETE FROM timers WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
+  { "messages", "DELETE FROM outbox WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
+  { "history", "DELETE FROM history WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
+  { "instances", "DELETE FROM instances WHERE contact = ?1" },
+  { "events", "DELETE FROM events WHERE contact = ?1" },
+  { "inactivity", "DELETE FROM inactivity WHERE contact = ?1" },
+  { "contact", "DELETE FROM contacts WHERE id = ?1" },
 }
 
 -- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF"
@@ -249,5 +272,54 @@ function Store:add_outbox(instance, seq, channel, address, kind, message_json, s
 end
 
 function Store:add_history(instance, at, kind, data_json) self:q("history_add"):run(instance, at, kind, data_json) end
+
+-- views for the API and the toolkit ----------------------------------------------
+
+local INSTANCE_VIEW = { "id", "journey", "version", "active", "entered_at", "trigger", "waiting_for", "ended_at",
+                        "exit_reason", "converted", "value", "error" }
+
+-- contact_view(id, recent) -> { id, traits, created_at, instances = {...}, events = {...} } | nil
+function Store:contact_view(id, recent)
+  local traits, created = self:q("contact_row"):first(id)
+  if not traits then return nil end
+  local view = { id = id, traits = json.decode(traits), created_at = created, instances = {}, events = {} }
+  for _, row in ipairs(self:q("contact_instances"):all(id)) do
+    local inst = {}
+    for i, k in ipairs(INSTANCE_VIEW) do inst[k] = row[i] end
+    inst.active, inst.converted = inst.active == 1, inst.converted == 1
+    view.instances[#view.instances + 1] = inst
+  end
+  for i, body in ipairs(self:q("contact_events"):column(id, recent or 50)) do view.events[i] = json.decode(body) end
+  return view
+end
+
+-- erase everything about a contact -> { table = rows removed } | nil when unknown
+function Store:forget(id)
+  if not self:q("contact_row"):first(id) then return nil end
+  local removed = {}
+  for _, step in ipairs(FORGET) do
+    removed[step[1]] = self.db:prepare(step[2]):run(id)
+  end
+  return removed
+end
+
+-- journey name -> active instances
+function Store:active_counts()
+  local counts = {}
+  for _, row in ipairs(self:q("active_by_journey"):all()) do counts[row[1]] = row[2] end
+  return counts
+end
+
+-- totals of one journey: { entered, active, converted, value, exited = { reason = n } }
+function Store:journey_totals(name)
+  local entered, active, converted, value = self:q("journey_totals"):first(name)
+  local exited = {}
+  for _, row in ipairs(self:q("journey_exits"):all(name)) do exited[row[1]] = row[2] end
+  return { entered = entered, active = active, converted = converted, value = value, exited = exited }
+end
+
+-- ids of active instances of `journey` on a version other than `hash`
+function Store:instances_to_migrate(journey, hash) return self:q("to_migrate"):column(journey, hash) end
+function Store:set_version(id, hash) self:q("instance_version"):run(hash, id) end
 
 return Store

@@ -1,0 +1,531 @@
+/*
+ * http — the HTTP server of `drip run` and the libuv loop it lives on.
+ *
+ * Owns: the libmicrohttpd daemon, driven from libuv through its epoll fd
+ * (MHD parses HTTP; we write no parser); request bodies and their size limit
+ * (413); the bearer token check on /v1/ (401, constant time); overload and
+ * shutdown answers (503 with Retry-After); the loop's other handles: the one
+ * due-timer, the journeys-directory watch and SIGINT/SIGTERM.
+ *
+ * It does not interpret requests. Every request that passes those checks is
+ * suspended; after the loop's poll phase all requests that completed in that
+ * turn go to one Lua callback together (the engine commits them in one
+ * transaction), and each is answered only after that callback returns. Every
+ * call into Lua goes through one protected call with a traceback; a Lua error
+ * answers that batch 500 and is logged, it never stops the process.
+ */
+#include "http.h"
+
+#include <lauxlib.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define DEBOUNCE_MS 200
+#define DRAIN_MS 300
+
+enum { CB_REQUESTS, CB_TIMER, CB_CHANGE, CB_STOP, CB_COUNT };
+static const char *const CB_NAMES[CB_COUNT] = {"on_requests", "on_timer", "on_change", "on_stop"};
+
+typedef struct request request;
+
+typedef struct server {
+  lua_State *L;
+  uv_loop_t loop;
+  struct MHD_Daemon *mhd;
+  uv_poll_t poll;
+  uv_timer_t mhd_timer, due_timer, debounce, drain;
+  uv_check_t check;
+  uv_fs_event_t watch;
+  uv_signal_t sigint, sigterm;
+  int refs[CB_COUNT];
+  char *token;
+  size_t body_limit;     /* bytes per request body */
+  size_t buffered;       /* bytes of bodies held now, all requests */
+  size_t buffered_limit; /* above it new requests get 503 */
+  request *pending, **pending_tail;
+  int npending;
+  int stopping, watching;
+} server;
+
+struct request {
+  server *srv;
+  struct MHD_Connection *conn;
+  char method[16];
+  char *path;
+  char *body;
+  size_t len, cap;
+  unsigned reject;   /* a status to answer without Lua, or 0 */
+  unsigned status;   /* the answer from Lua, once made */
+  struct MHD_Response *response;
+  request *next;
+};
+
+/* logging ------------------------------------------------------------------ */
+
+static void log_line(const char *level, const char *msg, const char *detail) {
+  char stamp[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  fprintf(stderr, "ts=%s level=%s msg=\"%s\"", stamp, level, msg);
+  if (detail) {
+    fputs(" error=\"", stderr);
+    for (const char *p = detail; *p; p++) {
+      if (*p == '"' || *p == '\\') fputc('\\', stderr);
+      if (*p == '\n') fputs("\\n", stderr);
+      else fputc(*p, stderr);
+    }
+    fputc('"', stderr);
+  }
+  fputc('\n', stderr);
+}
+
+/* calling Lua ---------------------------------------------------------------- */
+
+static int traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+  return 1;
+}
+
+/* The one entry into Lua. stack: args (nargs) -> results (nres) on success,
+ * nothing on failure (the error is logged). */
+static int call_lua(server *s, int cb, int nargs, int nres) {
+  lua_State *L = s->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, traceback);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs[cb]);
+  lua_rotate(L, base + 1, 2); /* stack: traceback fn args */
+  int rc = lua_pcall(L, nargs, nres, base + 1);
+  if (rc != LUA_OK) {
+    log_line("error", CB_NAMES[cb], lua_tostring(L, -1));
+    lua_settop(L, base);
+    return 0;
+  }
+  lua_remove(L, base + 1); /* the traceback function */
+  return 1;
+}
+
+/* the due timer -------------------------------------------------------------- */
+
+static double wall_now(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void on_due(uv_timer_t *t);
+
+/* Arm the due timer from the value on top of the stack (epoch seconds or nil), and pop it. */
+static void arm_due(server *s) {
+  lua_State *L = s->L;
+  if (lua_isnumber(L, -1) && !s->stopping) {
+    double delay = (lua_tonumber(L, -1) - wall_now()) * 1000.0;
+    uint64_t ms = delay <= 0 ? 0 : delay > 86400000.0 ? 86400000 : (uint64_t)delay;
+    uv_timer_start(&s->due_timer, on_due, ms, 0);
+  } else {
+    uv_timer_stop(&s->due_timer);
+  }
+  lua_pop(L, 1);
+}
+
+static void on_due(uv_timer_t *t) {
+  server *s = t->data;
+  if (call_lua(s, CB_TIMER, 0, 1)) {
+    arm_due(s);
+  } else {
+    uv_timer_start(&s->due_timer, on_due, 1000, 0); /* retry after an error, do not spin */
+  }
+}
+
+/* answers ------------------------------------------------------------------------- */
+
+static struct MHD_Response *make_response(const char *body, size_t len, const char *type, int retry_after) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (!r) return NULL;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : "application/json");
+  if (retry_after > 0) {
+    char v[16];
+    snprintf(v, sizeof v, "%d", retry_after);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+  }
+  return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r) {
+  if (!r) return MHD_NO;
+  enum MHD_Result ok = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static enum MHD_Result answer_error(struct MHD_Connection *c, unsigned status) {
+  const char *msg;
+  int retry = 0;
+  switch (status) {
+  case 401: msg = "{\"error\":\"missing or wrong bearer token\",\"field\":\"Authorization\"}"; break;
+  case 413: msg = "{\"error\":\"request body over the size limit\"}"; break;
+  case 503: msg = "{\"error\":\"overloaded or shutting down; retry later\"}"; retry = 1; break;
+  default: msg = "{\"error\":\"internal error\"}"; break;
+  }
+  return queue(c, status, make_response(msg, strlen(msg), NULL, retry));
+}
+
+/* checks before Lua ---------------------------------------------------------- */
+
+static int equal_ct(const char *a, size_t alen, const char *b, size_t blen) {
+  unsigned char diff = (unsigned char)(alen != blen);
+  for (size_t i = 0; i < alen; i++) diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
+  return diff == 0;
+}
+
+static int authorized(server *s, struct MHD_Connection *c) {
+  if (!s->token) return 1;
+  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (!h || strncmp(h, "Bearer ", 7) != 0) return 0;
+  return equal_ct(h + 7, strlen(h + 7), s->token, strlen(s->token));
+}
+
+/* The status to answer at once from the headers alone, or 0. */
+static unsigned admit(server *s, struct MHD_Connection *c, const char *url) {
+  if (s->stopping || s->buffered > s->buffered_limit) return 503;
+  if (strncmp(url, "/v1/", 4) == 0 && !authorized(s, c)) return 401;
+  const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl && strtoull(cl, NULL, 10) > s->body_limit) return 413;
+  return 0;
+}
+
+static unsigned append_body(server *s, request *r, const char *data, size_t n) {
+  if (r->len + n > s->body_limit) return 413;
+  if (s->buffered + n > s->buffered_limit) return 503;
+  if (r->len + n > r->cap) {
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + n) cap *= 2;
+    char *b = realloc(r->body, cap);
+    if (!b) return 503;
+    r->body = b;
+    r->cap = cap;
+  }
+  memcpy(r->body + r->len, data, n);
+  r->len += n;
+  s->buffered += n;
+  return 0;
+}
+
+/* MHD callbacks ---------------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+  server *s = cls;
+  request *r = *con_cls;
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    r->srv = s;
+    r->conn = c;
+    snprintf(r->method, sizeof r->method, "%s", method);
+    r->path = strdup(url);
+    *con_cls = r;
+    if (!r->path) return MHD_NO;
+    r->reject = admit(s, c, url);
+    if (r->reject) return answer_error(c, r->reject);
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (!r->reject) r->reject = append_body(s, r, upload, *upload_size);
+    *upload_size = 0;
+    if (r->reject) return answer_error(c, r->reject);
+    return MHD_YES;
+  }
+  if (r->response) { /* resumed with Lua's answer */
+    struct MHD_Response *resp = r->response;
+    r->response = NULL;
+    return queue(c, r->status, resp);
+  }
+  if (r->reject) return MHD_YES; /* answered already */
+  /* complete: hold it for this turn's batch */
+  r->next = NULL;
+  *s->pending_tail = r;
+  s->pending_tail = &r->next;
+  s->npending++;
+  MHD_suspend_connection(c);
+  return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode code) {
+  server *s = cls;
+  request *r = *con_cls;
+  if (!r) return;
+  s->buffered -= r->len;
+  if (r->response) MHD_destroy_response(r->response);
+  free(r->body);
+  free(r->path);
+  free(r);
+  *con_cls = NULL;
+}
+
+/* driving MHD from libuv --------------------------------------------------------- */
+
+static void on_mhd_timer(uv_timer_t *t);
+
+static void run_mhd(server *s) {
+  if (!s->mhd) return;
+  MHD_run(s->mhd);
+  MHD_UNSIGNED_LONG_LONG ms;
+  if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) uv_timer_start(&s->mhd_timer, on_mhd_timer, ms, 0);
+  else uv_timer_stop(&s->mhd_timer);
+}
+
+static void on_mhd_timer(uv_timer_t *t) { run_mhd(t->data); }
+
+static void on_poll(uv_poll_t *p, int status, int events) { run_mhd(p->data); }
+
+/* the batch ------------------------------------------------------------------------ */
+
+static void push_request(lua_State *L, request *r) {
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, r->method);
+  lua_setfield(L, -2, "method");
+  lua_pushstring(L, r->path);
+  lua_setfield(L, -2, "path");
+  lua_pushlstring(L, r->body ? r->body : "", r->len);
+  lua_setfield(L, -2, "body");
+}
+
+/* stack: response table -> (popped); the request gets its MHD response */
+static void take_response(lua_State *L, request *r) {
+  unsigned status = 500;
+  const char *body = "{\"error\":\"internal error\"}", *type = NULL;
+  size_t len = strlen(body);
+  int retry = 0;
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "status");
+    lua_getfield(L, -2, "body");
+    lua_getfield(L, -3, "type");
+    lua_getfield(L, -4, "retry_after");
+    if (lua_isinteger(L, -4)) status = (unsigned)lua_tointeger(L, -4);
+    if (lua_isstring(L, -3)) body = lua_tolstring(L, -3, &len);
+    if (lua_isstring(L, -2)) type = lua_tostring(L, -2);
+    if (lua_isinteger(L, -1)) retry = (int)lua_tointeger(L, -1);
+    r->response = make_response(body, len, type, retry);
+    lua_pop(L, 4);
+  } else {
+    r->response = make_response(body, len, NULL, 0);
+  }
+  r->status = status;
+  lua_pop(L, 1);
+}
+
+static void dispatch_batch(server *s) {
+  lua_State *L = s->L;
+  request *head = s->pending;
+  int n = s->npending;
+  s->pending = NULL;
+  s->pending_tail = &s->pending;
+  s->npending = 0;
+
+  lua_createtable(L, n, 0);
+  int i = 1;
+  for (request *r = head; r; r = r->next) {
+    push_request(L, r);
+    lua_rawseti(L, -2, i++);
+  }
+  int ok = call_lua(s, CB_REQUESTS, 1, 2); /* stack: responses next_due */
+  i = 1;
+  for (request *r = head, *next; r; r = next) {
+    next = r->next;
+    if (ok) lua_rawgeti(L, -2, i++);
+    else lua_pushnil(L);
+    take_response(L, r);
+    MHD_resume_connection(r->conn);
+  }
+  if (ok) {
+    arm_due(s);
+    lua_pop(L, 1);
+  }
+}
+
+static void start_drain(server *s);
+
+static void on_check(uv_check_t *h) {
+  server *s = h->data;
+  if (s->npending) {
+    dispatch_batch(s);
+    run_mhd(s);
+  }
+  if (s->stopping && s->mhd && !uv_is_active((uv_handle_t *)&s->drain)) start_drain(s);
+}
+
+/* journeys directory watch ---------------------------------------------------------- */
+
+static void on_debounced(uv_timer_t *t) {
+  server *s = t->data;
+  if (call_lua(s, CB_CHANGE, 0, 1)) arm_due(s);
+}
+
+static void on_fs(uv_fs_event_t *h, const char *name, int events, int status) {
+  server *s = h->data;
+  uv_timer_start(&s->debounce, on_debounced, DEBOUNCE_MS, 0);
+}
+
+/* stopping ---------------------------------------------------------------------------- */
+
+static void close_handle(uv_handle_t *h, void *arg) {
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* After the last batch: give answered connections a moment to flush, then close. */
+static void on_drained(uv_timer_t *t) {
+  server *s = t->data;
+  run_mhd(s);
+  if (s->npending) { /* bodies that were still arriving: on_check answers them first */
+    uv_timer_start(&s->drain, on_drained, DRAIN_MS, 0);
+    return;
+  }
+  call_lua(s, CB_STOP, 0, 0);
+  MHD_stop_daemon(s->mhd);
+  s->mhd = NULL;
+  uv_walk(&s->loop, close_handle, NULL);
+}
+
+static void start_drain(server *s) { uv_timer_start(&s->drain, on_drained, DRAIN_MS, 0); }
+
+static void on_signal(uv_signal_t *h, int signum) {
+  server *s = h->data;
+  if (s->stopping) return;
+  s->stopping = 1;
+  log_line("info", signum == SIGTERM ? "SIGTERM: finishing the current batch, then stopping"
+                                     : "SIGINT: finishing the current batch, then stopping", NULL);
+  MHD_socket fd = MHD_quiesce_daemon(s->mhd); /* no new connections */
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+  uv_timer_stop(&s->due_timer);
+}
+
+/* setting up ---------------------------------------------------------------------------- */
+
+static int resolve(const char *host, const char *port, struct sockaddr_storage *out, char *err, size_t errlen) {
+  struct addrinfo hints = {0}, *res = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  int rc = getaddrinfo(host, port, &hints, &res);
+  if (rc != 0) {
+    snprintf(err, errlen, "listen: cannot resolve '%s': %s", host, gai_strerror(rc));
+    return 0;
+  }
+  memcpy(out, res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  return 1;
+}
+
+static int start_mhd(server *s, const char *host, const char *port, char *err, size_t errlen) {
+  struct sockaddr_storage addr;
+  if (!resolve(host, port, &addr, err, errlen)) return 0;
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+  if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+  s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                            (unsigned)1024, MHD_OPTION_END);
+  if (!s->mhd) {
+    snprintf(err, errlen, "listen: cannot listen on %s:%s (in use, or not an address of this machine)", host, port);
+    return 0;
+  }
+  return 1;
+}
+
+static void init_handles(server *s, const char *watch_dir) {
+  uv_timer_init(&s->loop, &s->mhd_timer);
+  uv_timer_init(&s->loop, &s->due_timer);
+  uv_timer_init(&s->loop, &s->debounce);
+  uv_timer_init(&s->loop, &s->drain);
+  uv_check_init(&s->loop, &s->check);
+  uv_signal_init(&s->loop, &s->sigint);
+  uv_signal_init(&s->loop, &s->sigterm);
+  uv_handle_t *hs[] = {(uv_handle_t *)&s->mhd_timer, (uv_handle_t *)&s->due_timer, (uv_handle_t *)&s->debounce,
+                       (uv_handle_t *)&s->drain,     (uv_handle_t *)&s->check,     (uv_handle_t *)&s->sigint,
+                       (uv_handle_t *)&s->sigterm,   (uv_handle_t *)&s->poll,      (uv_handle_t *)&s->watch};
+  for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) hs[i]->data = s;
+  int epfd = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+  uv_poll_init(&s->loop, &s->poll, epfd);
+  uv_poll_start(&s->poll, UV_READABLE, on_poll);
+  uv_check_start(&s->check, on_check);
+  uv_signal_start(&s->sigint, on_signal, SIGINT);
+  uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+  if (watch_dir && uv_fs_event_init(&s->loop, &s->watch) == 0) {
+    if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0) log_line("warn", "cannot watch the journeys directory", watch_dir);
+  }
+}
+
+static size_t opt_size(lua_State *L, const char *key, size_t dflt) {
+  lua_getfield(L, 1, key);
+  size_t v = lua_isinteger(L, -1) ? (size_t)lua_tointeger(L, -1) : dflt;
+  lua_pop(L, 1);
+  return v;
+}
+
+/* server.serve{ host=, port=, token=, body_limit=, buffered_limit=, watch=DIR,
+ *               on_requests=fn(list) -> responses, next_due;
+ *               on_timer=fn() -> next_due; on_change=fn() -> next_due; on_stop=fn(),
+ *               next_due=N, on_listening=fn(port) }
+ * Runs the loop until SIGINT/SIGTERM. -> true | nil, error */
+static int l_serve(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  server *s = lua_newuserdatauv(L, sizeof *s, 0); /* kept on the stack (index 2) for the whole run */
+  memset(s, 0, sizeof *s);
+  s->L = L;
+  s->pending_tail = &s->pending;
+  s->body_limit = opt_size(L, "body_limit", 1 << 20);
+  s->buffered_limit = opt_size(L, "buffered_limit", 256u << 20);
+  for (int i = 0; i < CB_COUNT; i++) {
+    lua_getfield(L, 1, CB_NAMES[i]);
+    luaL_argexpected(L, lua_isfunction(L, -1), 1, CB_NAMES[i]);
+    s->refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_getfield(L, 1, "host");
+  lua_getfield(L, 1, "port");
+  lua_getfield(L, 1, "token");
+  lua_getfield(L, 1, "watch");
+  const char *host = luaL_checkstring(L, -4), *port = luaL_checkstring(L, -3);
+  const char *token = lua_tostring(L, -2), *watch = lua_tostring(L, -1);
+
+  char err[256];
+  int ok = start_mhd(s, host, port, err, sizeof err);
+  if (ok) {
+    s->token = token ? strdup(token) : NULL;
+    uv_loop_init(&s->loop);
+    init_handles(s, watch);
+    lua_getfield(L, 1, "on_listening");
+    lua_pushinteger(L, MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT)->port);
+    if (lua_isfunction(L, -2)) lua_call(L, 1, 0);
+    else lua_pop(L, 2);
+    lua_getfield(L, 1, "next_due");
+    arm_due(s);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+    free(s->token);
+  }
+  for (int i = 0; i < CB_COUNT; i++) luaL_unref(L, LUA_REGISTRYINDEX, s->refs[i]);
+  if (!ok) {
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+int luaopen_drip_server(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"serve", l_serve}, {NULL, NULL}};
+  luaL_newlib(L, funcs);
+  return 1;
+}

@@ -1,0 +1,191 @@
+-- drip.api — the HTTP endpoints of `drip run` (SPEC §6), over the engine and
+-- the store. Owns routing, reading request bodies into events (with a 400
+-- that names the field), and the JSON of every answer. It runs inside the
+-- caller's transaction and does not commit: a request is answered only after
+-- the batch holding it commits (see drip.cmd_run). Token checks, body limits
+-- and overload answers happen before, in the C server.
+local json = require "drip.json"
+local events = require "drip.events"
+local time = require "drip.time"
+
+local Api = {}
+Api.__index = Api
+
+local MAX_STRING = 65536 -- bytes in any one string of an event
+local RECENT_EVENTS = 50
+
+-- Api.new{ engine=, store=, metrics= }
+function Api.new(opts) return setmetatable(opts, Api) end
+
+local function answer(status, value, type_)
+  return { status = status, body = type(value) == "string" and value or json.encode(value),
+           type = type_ or "application/json" }
+end
+
+local function bad(message, field)
+  return answer(400, { error = message, field = field or json.null })
+end
+
+local function not_found(what) return answer(404, { error = what .. " not found" }) end
+
+-- the first string over MAX_STRING inside v, as a field path, or nil
+local function oversize(v, path)
+  if type(v) == "string" then return #v > MAX_STRING and path or nil end
+  if type(v) ~= "table" then return nil end
+  for k, x in pairs(v) do
+    local sub = type(k) == "number" and string.format("%s[%d]", path, k - 1) or (path == "" and k or path .. "." .. k)
+    local found = oversize(x, sub)
+    if found then return found end
+  end
+  return nil
+end
+
+-- One decoded object into an event, or nil and (message, field). `prefix`
+-- names where it sits ("batch[2]."), `kind` is the type an endpoint implies.
+function Api:event(obj, raw, prefix, kind)
+  if kind and type(obj) == "table" then
+    if obj.type == nil then obj.type = kind
+    elseif obj.type ~= kind then
+      return nil, string.format("field '%stype': this endpoint takes %s events", prefix, kind), prefix .. "type"
+    end
+  end
+  local long = oversize(obj, "")
+  if long then
+    return nil, string.format("field '%s%s': longer than %d bytes", prefix, long, MAX_STRING), prefix .. long
+  end
+  local ev, err = events.normalize(obj, raw, self.engine.now)
+  if not ev then
+    local field = err:match("^field '([^']*)'")
+    if field then return nil, "field '" .. prefix .. err:sub(#"field '" + 1), prefix .. field end
+    return nil, (prefix ~= "" and prefix:gsub("%.$", "") .. ": " or "") .. err, prefix ~= "" and prefix:gsub("%.$", "") or nil
+  end
+  return ev
+end
+
+-- Store and route a validated list; the answer counts what was new.
+function Api:ingest(list)
+  local accepted, dups = 0, 0
+  for _, ev in ipairs(list) do
+    if self.engine:ingest(ev) then accepted = accepted + 1 else dups = dups + 1 end
+  end
+  self.metrics:ingested(accepted, dups)
+  return answer(200, { ok = true, accepted = accepted, duplicates = dups })
+end
+
+local function decode_object(body)
+  local obj, err = json.decode(body)
+  if obj == nil then return nil, "bad JSON: " .. err end
+  if type(obj) ~= "table" or (next(obj) ~= nil and obj[1] ~= nil) then return nil, "the body must be a JSON object" end
+  return obj
+end
+
+function Api:single(req, kind)
+  local obj, err = decode_object(req.body)
+  if not obj then return bad(err) end
+  local ev, msg, field = self:event(obj, nil, "", kind)
+  if not ev then return bad(msg, field) end
+  return self:ingest({ ev })
+end
+
+-- Segment's batch: { "batch": [ {type=...}, ... ] }; all or nothing.
+function Api:batch(req)
+  local obj, err = decode_object(req.body)
+  if not obj then return bad(err) end
+  local items = obj.batch
+  if type(items) ~= "table" or (next(items) ~= nil and items[1] == nil) then
+    return bad("field 'batch': required, an array of events", "batch")
+  end
+  local list = {}
+  for i, item in ipairs(items) do
+    local ev, msg, field = self:event(item, nil, string.format("batch[%d].", i - 1))
+    if not ev then return bad(msg, field) end
+    list[i] = ev
+  end
+  return self:ingest(list)
+end
+
+-- JSON Lines; all or nothing, errors name the line.
+function Api:lines(req)
+  local list, lineno = {}, 0
+  for line in (req.body .. "\n"):gmatch("([^\n]*)\n") do
+    lineno = lineno + 1
+    if line:match("%S") then
+      local obj, err = json.decode(line)
+      if obj == nil then return bad(string.format("line %d: bad JSON: %s", lineno, err), "line " .. lineno) end
+      local ev, msg, field = self:event(obj, line, "")
+      if not ev then return bad(string.format("line %d: %s", lineno, msg), field) end
+      list[#list + 1] = ev
+    end
+  end
+  return self:ingest(list)
+end
+
+function Api:contact(req, id)
+  if req.method == "DELETE" then
+    local removed = self.store:forget(id)
+    if not removed then return not_found("contact '" .. id .. "'") end
+    self.engine:reset_caches()
+    return answer(200, { ok = true, contact = id, removed = removed })
+  end
+  local view = self.store:contact_view(id, RECENT_EVENTS)
+  if not view then return not_found("contact '" .. id .. "'") end
+  view.created_at = time.iso(view.created_at)
+  for _, inst in ipairs(view.instances) do
+    inst.entered_at = time.iso(inst.entered_at)
+    if inst.ended_at then inst.ended_at = time.iso(inst.ended_at) end
+  end
+  return answer(200, view)
+end
+
+function Api:journeys()
+  local list, names = {}, {}
+  for name in pairs(self.engine.latest) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local def = self.engine.latest[name]
+    local t = def.trigger
+    list[#list + 1] = { name = name, version = def.hash, file = def.file, trigger = t.event or t.kind,
+                        active = self.metrics.active[name] or 0 }
+  end
+  return answer(200, { journeys = list })
+end
+
+function Api:stats(name)
+  local totals = self.store:journey_totals(name)
+  if totals.entered == 0 and not self.engine.latest[name] then return not_found("journey '" .. name .. "'") end
+  totals.journey = name
+  totals.failed = totals.exited.error or 0
+  totals.conversion_rate = totals.entered > 0 and totals.converted / totals.entered or 0
+  return answer(200, totals)
+end
+
+-- path pattern, allowed methods, handler(self, req, capture)
+local ROUTES = {
+  { "^/v1/track$", "POST", function(self, req) return self:single(req, "track") end },
+  { "^/v1/identify$", "POST", function(self, req) return self:single(req, "identify") end },
+  { "^/v1/batch$", "POST", Api.batch },
+  { "^/v1/events$", "POST", Api.lines },
+  { "^/v1/contacts/(.+)$", "GET DELETE", Api.contact },
+  { "^/v1/journeys$", "GET", Api.journeys },
+  { "^/v1/journeys/([^/]+)/stats$", "GET", function(self, _, name) return self:stats(name) end },
+  { "^/metrics$", "GET", function(self)
+      return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
+    end },
+  { "^/healthz$", "GET", function() return answer(200, { ok = true }) end },
+}
+
+-- Api:handle{ method=, path=, body= } -> { status=, body=, type= }
+function Api:handle(req)
+  for _, route in ipairs(ROUTES) do
+    local capture = req.path:match(route[1])
+    if capture or req.path:match(route[1]) then
+      if not (" " .. route[2] .. " "):find(" " .. req.method .. " ", 1, true) then
+        return answer(405, { error = string.format("%s takes %s, not %s", req.path, route[2], req.method) })
+      end
+      return route[3](self, req, capture)
+    end
+  end
+  return not_found("path '" .. req.path .. "'")
+end
+
+return Api

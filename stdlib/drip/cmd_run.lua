@@ -1,0 +1,219 @@
+-- drip.cmd_run — `drip run`: the engine on the wall clock, fed over HTTP.
+-- Owns the set-up (config, flags, the token rule, the store, the journeys)
+-- and the four callbacks the C server (drip_server) calls on its loop:
+-- a batch of requests (one transaction: group commit, answered after it
+-- commits), the due timer, a change in the journeys directory, and stop.
+local Store = require "drip.store"
+local Engine = require "drip.engine"
+local Api = require "drip.api"
+local metrics = require "drip.metrics"
+local config = require "drip.config"
+local journey = require "drip.journey"
+local log = require "drip.log"
+local host = require "drip_host"
+
+local cmd = {}
+
+local FIRE_PER_TURN = 2000 -- timers fired per loop turn, so requests are served in between
+
+local function err(msg) io.stderr:write("drip run: ", msg, "\n") end
+
+-- "127.0.0.1:8425", "[::1]:8425", "localhost:8425" -> host, port
+function cmd.parse_listen(v)
+  local h, p = v:match("^%[([^%]]+)%]:(%d+)$")
+  if not h then h, p = v:match("^([^:]*):(%d+)$") end
+  if not h or h == "" then return nil end
+  if tonumber(p) > 65535 then return nil end
+  return h, p
+end
+
+function cmd.loopback(h)
+  return h == "localhost" or h == "::1" or h:match("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+-- "1MiB", "512KiB", "2MB", "1048576" -> bytes
+function cmd.parse_size(v)
+  local n, unit = tostring(v):match("^(%d+)%s*(%a*)$")
+  local mult = ({ [""] = 1, B = 1, KiB = 1024, KB = 1000, MiB = 1048576, MB = 1000000, GiB = 1073741824 })[unit or ""]
+  if not n or not mult then return nil end
+  return tonumber(n) * mult
+end
+
+local function load_segments(engine, dir)
+  local e = engine:load_segments(dir .. "/segments.lua")
+  if e then log.error("segments not loaded", "error", e) end
+end
+
+-- the settings of one run, from flags over config -> t | nil, message
+local function settings(opts)
+  local conf, cerr = config.for_command(opts)
+  if not conf then return nil, cerr end
+  local listen = opts.listen or conf.listen
+  local h, p = cmd.parse_listen(listen)
+  if not h then return nil, "--listen: '" .. listen .. "' is not HOST:PORT (e.g. 127.0.0.1:8425)" end
+  local token = conf.token or os.getenv("DRIP_TOKEN")
+  if token == "" then token = nil end
+  if not cmd.loopback(h) and not token then
+    return nil, "refusing to listen on " .. listen .. " without a token: set token in drip.conf.lua or DRIP_TOKEN"
+  end
+  local limit = cmd.parse_size(conf.body_limit)
+  if not limit then return nil, "body_limit: '" .. tostring(conf.body_limit) .. "' is not a size such as 1MiB" end
+  return { conf = conf, host = h, port = p, token = token, body_limit = limit, dir = opts.journeys or conf.journeys,
+           db = opts.db or conf.db, dry_run = opts["dry-run"] or false }
+end
+
+-- one transaction around fn; on an error nothing of it stays -> ok, error
+local function transaction(store, engine, fn)
+  store:begin()
+  local ok, e = pcall(fn)
+  if ok then ok, e = pcall(store.commit, store) end
+  if not ok then
+    pcall(store.db.exec, store.db, "ROLLBACK")
+    store.in_tx = false
+    engine:reset_caches()
+  end
+  return ok, e
+end
+
+local SERVER_ERROR = { status = 500, body = '{"error":"internal error; nothing of this request was kept"}' }
+local NOT_DURABLE = { status = 503, body = '{"error":"could not commit; nothing was kept, retry"}', retry_after = 1 }
+
+-- One loop turn's requests in one transaction, each in a savepoint so a
+-- failing request takes nothing else with it.
+local function batch_handler(s)
+  return function(list)
+    local responses = {}
+    s.engine.now = math.max(s.engine.now, host.time())
+    local ok, e = transaction(s.store, s.engine, function()
+      local db = s.store.db
+      for i, req in ipairs(list) do
+        db:exec("SAVEPOINT request")
+        local rok, resp = pcall(s.api.handle, s.api, req)
+        if rok then
+          db:exec("RELEASE request")
+        else
+          db:exec("ROLLBACK TO request; RELEASE request")
+          s.engine:reset_caches()
+          log.error("request failed", "method", req.method, "path", req.path, "error", resp)
+          resp = SERVER_ERROR
+        end
+        responses[i] = resp
+      end
+      s.engine:save_clock()
+      s.commit_started = host.clock()
+    end)
+    if ok then
+      s.metrics:committed(host.clock() - s.commit_started)
+    else
+      log.error("commit failed", "error", e)
+      for i = 1, #list do responses[i] = NOT_DURABLE end
+    end
+    for _, r in ipairs(responses) do s.metrics:answered(r.status) end
+    return responses, s.store:next_due()
+  end
+end
+
+local function timer_handler(s)
+  return function()
+    s.engine.now = math.max(s.engine.now, host.time())
+    local ok, e = transaction(s.store, s.engine, function()
+      local _, fired = s.engine:run_until(s.engine.now, FIRE_PER_TURN)
+      s.engine:save_clock()
+      s.fired = fired
+    end)
+    if ok then s.metrics:fired(s.fired) else log.error("firing timers failed", "error", e) end
+    return s.store:next_due()
+  end
+end
+
+local function change_handler(s)
+  return function()
+    local errors, changes
+    local ok, e = transaction(s.store, s.engine, function()
+      errors, changes = s.engine:reload(journey.list({ s.dir }))
+      load_segments(s.engine, s.dir)
+    end)
+    if not ok then
+      log.error("reload failed", "error", e)
+    else
+      for _, m in ipairs(errors) do log.error("journey not loaded; its previous version keeps running", "error", m) end
+      for _, c in ipairs(changes) do
+        log.info(c.change == "loaded" and "journey loaded" or "journey removed; running instances finish",
+          "journey", c.name, "version", c.version:sub(1, 12), "file", c.file)
+      end
+    end
+    return s.store:next_due()
+  end
+end
+
+function cmd.run(opts, usage)
+  local set, serr = settings(opts)
+  if not set then
+    err(serr)
+    return 2
+  end
+  local files = journey.list({ set.dir })
+  if #files == 0 then
+    err("no journey scripts in " .. set.dir)
+    return 2
+  end
+  local store, oerr = Store.open(set.db, { synchronous = "FULL" })
+  if not store then
+    err(oerr)
+    return 1
+  end
+  local s = { store = store, dir = set.dir }
+  s.metrics = metrics.new(store:active_counts(), set.dry_run and "simulated" or "queued")
+  s.engine = Engine.new({
+    store = store, live = true, deliver = not set.dry_run, timezone = set.conf.timezone, consent = set.conf.consent,
+    templates_dir = set.dir .. "/templates",
+    sink = function(rec)
+      s.metrics:record(rec)
+      if rec.kind == "exit" and rec.reason == "error" then
+        log.warn("instance failed", "journey", rec.journey, "contact", rec.contact, "error", rec.error)
+      end
+    end,
+    warn = function(msg) log.warn(msg) end,
+  })
+  s.engine.now = math.max(s.engine.now, host.time())
+  local problems
+  transaction(store, s.engine, function()
+    problems = s.engine:load_journeys(files)
+    local seg = s.engine:load_segments(set.dir .. "/segments.lua")
+    if seg then problems[#problems + 1] = seg end
+  end)
+  if #problems > 0 then
+    for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
+    store:close()
+    return 2
+  end
+  s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics })
+
+  local ok, lerr = require("drip_server").serve({
+    host = set.host, port = set.port, token = set.token, body_limit = set.body_limit, watch = set.dir,
+    next_due = store:next_due(),
+    on_listening = function(port)
+      log.info("listening", "addr", (set.host:find(":") and "[" .. set.host .. "]" or set.host) .. ":" .. port,
+        "journeys", #files, "db", set.db, "mode", set.dry_run and "dry-run" or "live",
+        "auth", set.token and "bearer" or "none")
+      if not set.dry_run then
+        log.warn("delivery is not in this build: messages stay queued in the outbox")
+      end
+    end,
+    on_requests = batch_handler(s),
+    on_timer = timer_handler(s),
+    on_change = change_handler(s),
+    on_stop = function()
+      store:close()
+      log.info("stopped")
+    end,
+  })
+  if not ok then
+    store:close()
+    err(lerr)
+    return 1
+  end
+  return 0
+end
+
+return cmd

@@ -1,0 +1,91 @@
+-- drip.metrics — the counters behind GET /metrics (Prometheus text format).
+-- Owns counting: events in, steps, sends by channel and status, instances
+-- active by journey (kept from the engine's records, not counted by a query
+-- per scrape), HTTP answers by code, timers fired, and the commit latency
+-- histogram. The other modules only call the count functions.
+local metrics = {}
+metrics.__index = metrics
+
+local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 }
+
+-- metrics.new(active_counts: journey -> n, send_status: "queued" | "simulated")
+function metrics.new(active, send_status)
+  return setmetatable({
+    send_status = send_status or "queued",
+    events = 0, duplicates = 0, timers = 0, active = active or {}, sends = {}, http = {},
+    commit = { buckets = {}, sum = 0, count = 0 },
+  }, metrics)
+end
+
+local function bump(t, k, n) t[k] = (t[k] or 0) + (n or 1) end
+
+-- one engine record (see drip.engine's sink)
+function metrics:record(rec)
+  local kind = rec.kind
+  if kind == "enter" then
+    bump(self.active, rec.journey)
+  elseif kind == "exit" then
+    bump(self.active, rec.journey, -1)
+  elseif kind == "send" then
+    bump(self.sends, rec.channel .. "\0" .. self.send_status)
+  elseif kind == "suppress" then
+    bump(self.sends, rec.channel .. "\0suppressed")
+  end
+end
+
+function metrics:ingested(n, dups)
+  self.events = self.events + n
+  self.duplicates = self.duplicates + dups
+end
+
+function metrics:fired(n) self.timers = self.timers + n end
+function metrics:answered(status) bump(self.http, status) end
+
+function metrics:committed(seconds)
+  local c = self.commit
+  c.sum, c.count = c.sum + seconds, c.count + 1
+  for i, le in ipairs(COMMIT_BUCKETS) do
+    if seconds <= le then bump(c.buckets, i) end
+  end
+end
+
+local function label(v) return (tostring(v):gsub('[\\"]', '\\%0'):gsub("\n", "\\n")) end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+-- the exposition text; steps = the engine's recorded step count
+function metrics:render(steps)
+  local out = {}
+  local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
+  add("# HELP drip_events_ingested_total Events accepted and stored.\n# TYPE drip_events_ingested_total counter")
+  add("drip_events_ingested_total %d", self.events)
+  add("# HELP drip_events_duplicate_total Events dropped as a repeated messageId.\n# TYPE drip_events_duplicate_total counter")
+  add("drip_events_duplicate_total %d", self.duplicates)
+  add("# HELP drip_instances_active Journey instances running or sleeping.\n# TYPE drip_instances_active gauge")
+  for _, j in ipairs(sorted_keys(self.active)) do add('drip_instances_active{journey="%s"} %d', label(j), self.active[j]) end
+  add("# HELP drip_steps_total Journey steps recorded.\n# TYPE drip_steps_total counter")
+  add("drip_steps_total %d", steps)
+  add("# HELP drip_timers_fired_total Timers fired.\n# TYPE drip_timers_fired_total counter")
+  add("drip_timers_fired_total %d", self.timers)
+  add("# HELP drip_sends_total Messages by channel and status.\n# TYPE drip_sends_total counter")
+  for _, k in ipairs(sorted_keys(self.sends)) do
+    local channel, status = k:match("^(.-)%z(.*)$")
+    add('drip_sends_total{channel="%s",status="%s"} %d', label(channel), label(status), self.sends[k])
+  end
+  add("# HELP drip_http_responses_total HTTP answers by status code.\n# TYPE drip_http_responses_total counter")
+  for _, code in ipairs(sorted_keys(self.http)) do add('drip_http_responses_total{code="%s"} %d', code, self.http[code]) end
+  local c = self.commit
+  add("# HELP drip_commit_seconds Time to commit one batch (group commit).\n# TYPE drip_commit_seconds histogram")
+  for i, le in ipairs(COMMIT_BUCKETS) do add('drip_commit_seconds_bucket{le="%g"} %d', le, c.buckets[i] or 0) end
+  add('drip_commit_seconds_bucket{le="+Inf"} %d', c.count)
+  add("drip_commit_seconds_sum %.6f", c.sum)
+  add("drip_commit_seconds_count %d", c.count)
+  return table.concat(out, "\n") .. "\n"
+end
+
+return metrics
