@@ -42,6 +42,7 @@ typedef struct server {
   uv_poll_t poll;
   uv_timer_t mhd_timer, due_timer, debounce, drain;
   uv_check_t check;
+  uv_idle_t idle; /* active while requests wait for on_check: keeps poll from blocking */
   uv_fs_event_t watch;
   uv_signal_t sigint, sigterm;
   int refs[CB_COUNT];
@@ -62,6 +63,7 @@ struct request {
   char *body;
   size_t len, cap;
   unsigned reject;   /* a status to answer without Lua, or 0 */
+  int rejected;      /* that answer is queued */
   unsigned status;   /* the answer from Lua, once made */
   struct MHD_Response *response;
   request *next;
@@ -167,7 +169,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
   return ok;
 }
 
-static enum MHD_Result answer_error(struct MHD_Connection *c, unsigned status) {
+static struct MHD_Response *error_response(unsigned status) {
   const char *msg;
   int retry = 0;
   switch (status) {
@@ -176,7 +178,7 @@ static enum MHD_Result answer_error(struct MHD_Connection *c, unsigned status) {
   case 503: msg = "{\"error\":\"overloaded or shutting down; retry later\"}"; retry = 1; break;
   default: msg = "{\"error\":\"internal error\"}"; break;
   }
-  return queue(c, status, make_response(msg, strlen(msg), NULL, retry));
+  return make_response(msg, strlen(msg), NULL, retry);
 }
 
 /* checks before Lua ---------------------------------------------------------- */
@@ -222,6 +224,16 @@ static unsigned append_body(server *s, request *r, const char *data, size_t n) {
 
 /* MHD callbacks ---------------------------------------------------------------- */
 
+/* Answer r->reject now. MHD may refuse while a body is still arriving; then
+ * the rest of the body is read and dropped, and the answer goes at its end. */
+static enum MHD_Result reject(request *r) {
+  struct MHD_Response *resp = error_response(r->reject);
+  if (!resp) return MHD_NO;
+  if (MHD_queue_response(r->conn, r->reject, resp) == MHD_YES) r->rejected = 1;
+  MHD_destroy_response(resp);
+  return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
   server *s = cls;
@@ -236,13 +248,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *con_cls = r;
     if (!r->path) return MHD_NO;
     r->reject = admit(s, c, url);
-    if (r->reject) return answer_error(c, r->reject);
+    if (r->reject) return reject(r);
     return MHD_YES;
   }
   if (*upload_size) {
     if (!r->reject) r->reject = append_body(s, r, upload, *upload_size);
     *upload_size = 0;
-    if (r->reject) return answer_error(c, r->reject);
+    if (r->reject && !r->rejected) return reject(r);
     return MHD_YES;
   }
   if (r->response) { /* resumed with Lua's answer */
@@ -250,7 +262,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->response = NULL;
     return queue(c, r->status, resp);
   }
-  if (r->reject) return MHD_YES; /* answered already */
+  if (r->reject) return r->rejected ? MHD_YES : reject(r);
   /* complete: hold it for this turn's batch */
   r->next = NULL;
   *s->pending_tail = r;
@@ -276,9 +288,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
 static void on_mhd_timer(uv_timer_t *t);
 
+static void on_idle(uv_idle_t *h) {}
+
 static void run_mhd(server *s) {
   if (!s->mhd) return;
   MHD_run(s->mhd);
+  if (s->npending) uv_idle_start(&s->idle, on_idle);
   MHD_UNSIGNED_LONG_LONG ms;
   if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) uv_timer_start(&s->mhd_timer, on_mhd_timer, ms, 0);
   else uv_timer_stop(&s->mhd_timer);
@@ -357,6 +372,7 @@ static void start_drain(server *s);
 
 static void on_check(uv_check_t *h) {
   server *s = h->data;
+  uv_idle_stop(&s->idle);
   if (s->npending) {
     dispatch_batch(s);
     run_mhd(s);
@@ -449,11 +465,13 @@ static void init_handles(server *s, const char *watch_dir) {
   uv_timer_init(&s->loop, &s->debounce);
   uv_timer_init(&s->loop, &s->drain);
   uv_check_init(&s->loop, &s->check);
+  uv_idle_init(&s->loop, &s->idle);
   uv_signal_init(&s->loop, &s->sigint);
   uv_signal_init(&s->loop, &s->sigterm);
   uv_handle_t *hs[] = {(uv_handle_t *)&s->mhd_timer, (uv_handle_t *)&s->due_timer, (uv_handle_t *)&s->debounce,
                        (uv_handle_t *)&s->drain,     (uv_handle_t *)&s->check,     (uv_handle_t *)&s->sigint,
-                       (uv_handle_t *)&s->sigterm,   (uv_handle_t *)&s->poll,      (uv_handle_t *)&s->watch};
+                       (uv_handle_t *)&s->sigterm,   (uv_handle_t *)&s->poll,      (uv_handle_t *)&s->watch,
+                       (uv_handle_t *)&s->idle};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) hs[i]->data = s;
   int epfd = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
   uv_poll_init(&s->loop, &s->poll, epfd);

@@ -58,7 +58,9 @@ local function settings(opts)
   end
   local limit = cmd.parse_size(conf.body_limit)
   if not limit then return nil, "body_limit: '" .. tostring(conf.body_limit) .. "' is not a size such as 1MiB" end
-  return { conf = conf, host = h, port = p, token = token, body_limit = limit, dir = opts.journeys or conf.journeys,
+  local buffered = cmd.parse_size(conf.buffer_limit)
+  if not buffered then return nil, "buffer_limit: '" .. tostring(conf.buffer_limit) .. "' is not a size such as 256MiB" end
+  return { conf = conf, host = h, port = p, token = token, body_limit = limit, buffer_limit = buffered, dir = opts.journeys or conf.journeys,
            db = opts.db or conf.db, dry_run = opts["dry-run"] or false }
 end
 
@@ -190,7 +192,8 @@ function cmd.run(opts, usage)
   s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics })
 
   local ok, lerr = require("drip_server").serve({
-    host = set.host, port = set.port, token = set.token, body_limit = set.body_limit, watch = set.dir,
+    host = set.host, port = set.port, token = set.token, body_limit = set.body_limit,
+    buffered_limit = set.buffer_limit, watch = set.dir,
     next_due = store:next_due(),
     on_listening = function(port)
       log.info("listening", "addr", (set.host:find(":") and "[" .. set.host .. "]" or set.host) .. ":" .. port,

@@ -6,10 +6,10 @@ local config = {}
 
 local KEYS = { listen = "string", journeys = "string", db = "string", token = "string", timezone = "string",
                consent = "string", quiet_hours = "table", frequency_cap = "table", public_url = "string",
-               secret = "string", body_limit = "string", channels = "table" }
+               secret = "string", body_limit = "string", buffer_limit = "string", channels = "table" }
 
 config.DEFAULTS = { listen = "127.0.0.1:8425", journeys = "scripts", db = "drip.db", timezone = "UTC",
-                    consent = "opt-in", body_limit = "1MiB" }
+                    consent = "opt-in", body_limit = "1MiB", buffer_limit = "256MiB" }
 
 -- config.load(path, required) -> table | nil, "file:line: message"
 -- With required == false a missing file gives the defaults.

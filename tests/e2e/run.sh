@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip run`: the real server on loopback, driven with curl.
+DRIP=$(realpath "${1:?usage: run.sh path/to/drip}")
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server.sh"
+
+J="$TMP/journeys"
+mkdir -p "$J"
+cat > "$J/quick.lua" <<'EOF'
+return journey {
+  name = "quick",
+  trigger = "Signed Up",
+  steps = function(ctx)
+    email { subject = "hi {{contact.name | default \"there\"}}", text = "v1" }
+    wait "2s"
+    sms { text = "later" }
+  end,
+}
+EOF
+cat > "$J/broken_later.lua" <<'EOF'
+return journey { name = "other", trigger = "Other", steps = function() log "other v1" end }
+EOF
+cat > "$TMP/drip.conf.lua" <<'EOF'
+body_limit = "256KiB"
+buffer_limit = "600KiB"
+EOF
+cd "$TMP"
+DB="$TMP/run.db"
+start_drip run --journeys "$J" --db "$DB"
+
+# --- health, ingest, dedupe ------------------------------------------------
+expect_eq "healthz" '200 {"ok":true}' "$(req GET /healthz)"
+TRAITS='{"userId":"ann","traits":{"name":"Ann","email":"ann@x.test","phone":"+15550002222","consent":{"email":true,"sms":true}}}'
+expect_eq "identify" '200 {"accepted":1,"duplicates":0,"ok":true}' "$(req POST /v1/identify "$TRAITS")"
+expect_eq "track" '200 {"accepted":1,"duplicates":0,"ok":true}' \
+  "$(req POST /v1/track '{"userId":"ann","event":"Signed Up","messageId":"m-1"}')"
+expect_eq "same messageId again is a duplicate" '200 {"accepted":0,"duplicates":1,"ok":true}' \
+  "$(req POST /v1/track '{"userId":"ann","event":"Signed Up","messageId":"m-1"}')"
+expect_eq "batch" '200 {"accepted":2,"duplicates":0,"ok":true}' \
+  "$(req POST /v1/batch '{"batch":[{"type":"identify","userId":"bob","traits":{"plan":"pro"}},{"type":"track","userId":"bob","event":"Other"}]}')"
+expect_eq "JSON Lines" '200 {"accepted":2,"duplicates":0,"ok":true}' \
+  "$(req POST /v1/events "$(printf '{"type":"track","userId":"cy","event":"Other"}\n\n{"type":"identify","userId":"cy","traits":{"name":"Сай"}}\n')")"
+expect_eq "an event stored before its 200" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'm-1'")"
+
+# --- reading -----------------------------------------------------------------
+contact=$(req GET /v1/contacts/ann)
+expect_contains "contact has traits" "$contact" '"name":"Ann"'
+expect_contains "contact has its instance" "$contact" '"journey":"quick"'
+expect_contains "UTF-8 traits round-trip" "$(req GET /v1/contacts/cy)" '"name":"Сай"'
+expect_contains "a percent-encoded id" "$(req POST /v1/track '{"userId":"a b/c","event":"Other"}'; req GET /v1/contacts/a%20b%2Fc)" '"id":"a b/c"'
+expect_contains "journeys list" "$(req GET /v1/journeys)" '"name":"quick"'
+expect_contains "journey stats" "$(req GET /v1/journeys/quick/stats)" '"entered":1'
+expect_eq "unknown journey stats" '404 {"error":"journey '"'"'nope'"'"' not found"}' "$(req GET /v1/journeys/nope/stats)"
+expect_eq "unknown contact" "404" "$(req GET /v1/contacts/nobody | cut -d' ' -f1)"
+expect_eq "unknown path" "404" "$(req GET /v2/what | cut -d' ' -f1)"
+expect_eq "wrong method" '405 {"error":"/v1/track takes POST, not GET"}' "$(req GET /v1/track)"
+
+# --- bad input: 400 naming the field, 413 over the limit, 503 when full ------
+expect_eq "bad JSON" 400 "$(req POST /v1/track '{"userId":' | cut -d' ' -f1)"
+expect_contains "missing userId" "$(req POST /v1/track '{"event":"X"}')" '"field":"userId"'
+expect_contains "userId of the wrong type" "$(req POST /v1/track '{"userId":5,"event":"X"}')" "field 'userId': must be a string"
+long=$(head -c 70000 /dev/zero | tr '\0' 'x')
+expect_contains "an oversize string" "$(req POST /v1/track '{"userId":"u","event":"X","properties":{"note":"'$long'"}}')" '"field":"properties.note"'
+expect_contains "a bad batch item names its index" "$(req POST /v1/batch '{"batch":[{"type":"track","userId":"u","event":"X"},{"type":"track","event":"X"}]}')" '"field":"batch[1].userId"'
+expect_eq "a bad batch keeps none of it" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id = 'u'")"
+expect_contains "a bad line names its number" "$(req POST /v1/events "$(printf '{"type":"track","userId":"u","event":"X"}\nnot json\n')")" 'line 2: bad JSON'
+expect_contains "identify with the wrong type" "$(req POST /v1/identify '{"type":"track","userId":"u"}')" '"field":"type"'
+head -c 300000 /dev/zero | tr '\0' 'a' > "$TMP/big"
+expect_eq "413 over body_limit" 413 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary @"$TMP/big")"
+# Two bodies of 200 KiB arriving together exceed buffer_limit (600 KiB with the first).
+head -c 200000 /dev/zero | tr '\0' 'b' > "$TMP/mid"
+heads=$(for i in $(seq 10); do curl -s -D - -o /dev/null -XPOST "$URL/v1/track" --data-binary @"$TMP/mid" & done; wait)
+expect_contains "503 when the buffer is full" "$heads" "HTTP/1.1 503"
+expect_contains "503 carries Retry-After" "$heads" "Retry-After: 1"
+
+# --- keep-alive and pipelining ---------------------------------------------------
+reused=$(curl -sv "$URL/healthz" "$URL/healthz" 2>&1 | grep -c 'Re-using existing connection')
+expect_eq "keep-alive reuses the connection" 1 "$reused"
+expect_eq "pipelined requests answered in order" 3 "$(pipelined 3 | grep -c 'HTTP/1.1 200')"
+
+# --- real timers: the wait ends on the wall clock --------------------------------
+sleep 3
+expect_eq "after 2s the sms step ran" "email sms" \
+  "$(sqlite3 "$DB" "SELECT group_concat(channel, ' ') FROM (SELECT channel FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'ann' ORDER BY o.seq)")"
+expect_contains "metrics count events as the store does" "$(req GET /metrics)" \
+  "drip_events_ingested_total $(sqlite3 "$DB" 'SELECT count(*) FROM events WHERE internal = 0')"
+expect_contains "metrics count sends by channel and status" "$(req GET /metrics)" 'drip_sends_total{channel="sms",status="queued"} 1'
+expect_contains "metrics have the commit histogram" "$(req GET /metrics)" 'drip_commit_seconds_count'
+
+# --- hot reload --------------------------------------------------------------------
+sed -i 's/v1/v2/' "$J/quick.lua"
+wait_log "journey loaded.*journey=quick"
+req POST /v1/batch '{"batch":[{"type":"identify","userId":"dan","traits":{"email":"d@x.test","consent":{"email":true}}},{"type":"track","userId":"dan","event":"Signed Up"}]}' > /dev/null
+versions=$(sqlite3 "$DB" "SELECT count(DISTINCT version) FROM instances WHERE journey = 'quick'")
+expect_eq "a changed script is the version for new entries" 2 "$versions"
+expect_contains "the new version runs" "$(sqlite3 "$DB" "SELECT message FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'dan'")" '"text":"v2"'
+echo 'return journey { name = "other", trigger = "Other", steps = function() log "x" end' > "$J/broken_later.lua"
+wait_log "journey not loaded.*broken_later.lua:[0-9]"
+expect_eq "a broken script keeps its previous version" '200 {"accepted":1,"duplicates":0,"ok":true}' \
+  "$(req POST /v1/track '{"userId":"eve","event":"Other"}')"
+expect_eq "... which still starts instances" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM instances WHERE contact = 'eve' AND journey = 'other'")"
+rm "$J/broken_later.lua"
+wait_log "journey removed.*journey=other"
+req POST /v1/track '{"userId":"fay","event":"Other"}' > /dev/null
+expect_eq "a deleted script starts no new instances" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM instances WHERE contact = 'fay'")"
+
+# --- erase ---------------------------------------------------------------------
+expect_contains "DELETE a contact says what it removed" "$(req DELETE /v1/contacts/bob)" '"events":2'
+expect_eq "... and it is gone" 404 "$(req GET /v1/contacts/bob | cut -d' ' -f1)"
+
+# --- crash and restart: overdue timers fire promptly and once --------------------
+req POST /v1/track '{"userId":"gus","event":"Signed Up"}' > /dev/null
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
+sleep 3
+start_drip run --journeys "$J" --db "$DB"
+sleep 1
+expect_eq "after kill -9 and restart the overdue wait fired" "email sms" \
+  "$(sqlite3 "$DB" "SELECT group_concat(channel, ' ') FROM (SELECT channel FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'gus' ORDER BY o.seq)")"
+expect_eq "no timer fired twice" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM (SELECT instance FROM history WHERE kind = 'send' GROUP BY instance, data HAVING count(*) > 1)")"
+
+# --- SIGTERM: stop cleanly ---------------------------------------------------------
+kill -TERM "$PID"
+wait "$PID"
+expect_eq "SIGTERM exits 0" 0 $?
+expect_contains "SIGTERM logged" "$(cat "$LOG")" 'msg=stopped'
+
+# --- tokens ---------------------------------------------------------------------
+DRIP_TOKEN=s3cret start_drip run --journeys "$J" --db "$DB"
+expect_eq "no token: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" -d '{}')"
+expect_eq "wrong token: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer nope' "$URL/v1/journeys")"
+expect_eq "right token: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' "$URL/v1/journeys")"
+expect_eq "healthz needs no token" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+stop_drip
+"$DRIP" run --journeys "$J" --db "$DB" --listen 0.0.0.0:0 2> "$TMP/err"
+expect_eq "non-loopback without a token exits 2" 2 $?
+expect_contains "... and says why" "$(cat "$TMP/err")" "refusing to listen on 0.0.0.0:0 without a token"
+"$DRIP" run --journeys "$J" --db "$DB" --listen nonsense 2> "$TMP/err"
+expect_eq "a bad --listen exits 2" 2 $?
+
+finish
