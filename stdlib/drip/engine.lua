@@ -292,7 +292,7 @@ function Engine:route(ev, seq)
       self:finish(who, "exit_event", nil, ev.event)
     else
       active[name] = true
-      if wait_event == ev.event then self:wake(id, ev.data, wait_seq) end
+      if wait_event == ev.event then self:wake(id, ev.data, wait_seq, version) end
     end
   end
   for _, def in ipairs(self.by_trigger[ev.event] or {}) do
@@ -420,18 +420,19 @@ function Engine:keep_live(R, req)
   self.live[R.id], self.live_count = R, self.live_count + 1
 end
 
-function Engine:take_live(id, wait_seq)
+function Engine:take_live(id, wait_seq, version)
   local R = self.live[id]
   if not R then return nil end
   self.live[id], self.live_count = nil, self.live_count - 1
-  if R.req.seq ~= wait_seq then return nil end
+  if R.req.seq ~= wait_seq or R.def.hash ~= version then return nil end -- moved on, or migrated
   self.running[R.co] = R
   return R, R.req
 end
 
--- Wake a sleeping instance with the result of its wait (an event, or nil on a timer).
-function Engine:wake(id, value, wait_seq)
-  local R, req = self:take_live(id, wait_seq)
+-- Wake a sleeping instance (on script `version`) with the result of its wait
+-- (an event, or nil on a timer).
+function Engine:wake(id, value, wait_seq, version)
+  local R, req = self:take_live(id, wait_seq, version)
   if not R then R, req = self:rebuild(id) end
   if not R then return end
   if value ~= nil and req.where and not self:call_user("where of wait_for", req.where, value, R.ctx.contact) then
@@ -623,7 +624,7 @@ function Engine:fire_timer(row)
     if inst and inst.active == 1 then self:finish(inst, "expired") end
   else
     local inst = self.store:instance(instance)
-    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil, seq) end
+    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil, seq, inst.version) end
   end
   self:drain()
 end

@@ -62,7 +62,9 @@ local function recorded(engine, R, op, live, replay)
     if replay then replay(value) end
     return value
   end
-  if R.pending_seq and R.pos < R.pending_seq then diverged(R, op, "nothing") end
+  if R.pending_seq and R.pos <= R.pending_seq then -- replaying: nothing may run live before the wait
+    diverged(R, op, R.pos == R.pending_seq and "the wait it sleeps in, wait" or "nothing")
+  end
   local value = live()
   engine:record_step(R, op, value)
   return value
