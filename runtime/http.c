@@ -198,10 +198,12 @@ static int authorized(server *s, struct MHD_Connection *c) {
 
 /* The status to answer at once from the headers alone, or 0. */
 static unsigned admit(server *s, struct MHD_Connection *c, const char *url) {
-  if (s->stopping || s->buffered > s->buffered_limit) return 503;
-  if (strncmp(url, "/v1/", 4) == 0 && !authorized(s, c)) return 401;
   const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  if (cl && strtoull(cl, NULL, 10) > s->body_limit) return 413;
+  unsigned long long length = cl ? strtoull(cl, NULL, 10) : 0;
+  if (s->stopping) return 503;
+  if (strncmp(url, "/v1/", 4) == 0 && !authorized(s, c)) return 401;
+  if (length > s->body_limit) return 413;
+  if (s->buffered + length > s->buffered_limit || s->buffered >= s->buffered_limit) return 503;
   return 0;
 }
 

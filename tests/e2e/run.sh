@@ -22,7 +22,7 @@ return journey { name = "other", trigger = "Other", steps = function() log "othe
 EOF
 cat > "$TMP/drip.conf.lua" <<'EOF'
 body_limit = "256KiB"
-buffer_limit = "600KiB"
+buffer_limit = "300KiB"
 EOF
 cd "$TMP"
 DB="$TMP/run.db"
@@ -66,12 +66,17 @@ expect_eq "a bad batch keeps none of it" 0 "$(sqlite3 "$DB" "SELECT count(*) FRO
 expect_contains "a bad line names its number" "$(req POST /v1/events "$(printf '{"type":"track","userId":"u","event":"X"}\nnot json\n')")" 'line 2: bad JSON'
 expect_contains "identify with the wrong type" "$(req POST /v1/identify '{"type":"track","userId":"u"}')" '"field":"type"'
 head -c 300000 /dev/zero | tr '\0' 'a' > "$TMP/big"
+head -c 150000 /dev/zero | tr '\0' 'b' > "$TMP/mid"
 expect_eq "413 over body_limit" 413 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary @"$TMP/big")"
-# Two bodies of 200 KiB arriving together exceed buffer_limit (600 KiB with the first).
-head -c 200000 /dev/zero | tr '\0' 'b' > "$TMP/mid"
-heads=$(for i in $(seq 10); do curl -s -D - -o /dev/null -XPOST "$URL/v1/track" --data-binary @"$TMP/mid" & done; wait)
+# An upload left half-way holds 200 KB; one more of 150 KB would pass buffer_limit (300 KiB): 503.
+hold_upload 4 250000 200000
+sleep 0.3
+heads=$(curl -s -D - -o /dev/null -XPOST "$URL/v1/track" --data-binary @"$TMP/mid")
+exec 4<&-
 expect_contains "503 when the buffer is full" "$heads" "HTTP/1.1 503"
 expect_contains "503 carries Retry-After" "$heads" "Retry-After: 1"
+sleep 0.2
+expect_eq "the buffer frees when they go" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
 
 # --- keep-alive and pipelining ---------------------------------------------------
 reused=$(curl -sv "$URL/healthz" "$URL/healthz" 2>&1 | grep -c 'Re-using existing connection')

@@ -57,3 +57,11 @@ pipelined() {
   timeout 1 cat <&3
   exec 3<&-
 }
+
+# hold_upload FD LENGTH SENT: open a POST on fd FD declaring LENGTH bytes, send SENT of them, keep it open
+hold_upload() {
+  local port=${URL##*:}
+  eval "exec $1<>/dev/tcp/127.0.0.1/$port"
+  printf 'POST /v1/track HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n' "$2" >&"$1"
+  head -c "$3" /dev/zero | tr '\0' 'h' >&"$1"
+}
