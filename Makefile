@@ -5,7 +5,7 @@ PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlit
            libcurl4-openssl-dev libmicrohttpd-dev lua-busted lua-cjson tzdata curl
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test asan bench clean
+.PHONY: all deps build demo test asan crash bench clean
 
 all: build
 
@@ -31,6 +31,10 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DDRIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L sanitize
+
+# The long crash test: 100 kill -9 of `drip run` while 6,000 contacts stream in.
+crash: deps build
+	tests/crash/crash.sh $(BUILD)/drip 100 6000
 
 bench: deps build
 	tests/bench/run.sh $(BUILD)
