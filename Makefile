@@ -1,11 +1,13 @@
 # Thin wrapper over CMake. `make demo` and `make test` are the two commands.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlite3 \
            libcurl4-openssl-dev libmicrohttpd-dev lua-busted lua-cjson tzdata curl
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test asan crash bench clean
+.PHONY: all deps build demo test asan crash fuzz bench clean
 
 all: build
 
@@ -36,8 +38,18 @@ asan: deps
 crash: deps build
 	tests/crash/crash.sh $(BUILD)/drip 100 6000
 
+# Fuzz the ingest path (tests/fuzz) with libFuzzer for FUZZ_SECONDS; findings land in $(FUZZ_BUILD).
+fuzz: deps
+	@dpkg -s clang libclang-rt-14-dev >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev)
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DDRIP_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_ingest
+	mkdir -p $(FUZZ_BUILD)/corpus
+	cd $(FUZZ_BUILD) && ASAN_OPTIONS=detect_leaks=0 ./tests/fuzz_ingest -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=65536 corpus ../tests/fuzz/corpus
+
 bench: deps build
 	tests/bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

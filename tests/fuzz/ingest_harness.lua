@@ -1,0 +1,30 @@
+-- The Lua side of fuzz_ingest.c: returns make(scripts_dir) -> handle(selector, body) -> status.
+-- Same modules as `drip run`; each request in a transaction that is rolled back.
+local Store = require "drip.store"
+local Engine = require "drip.engine"
+local Api = require "drip.api"
+local metrics = require "drip.metrics"
+local journey = require "drip.journey"
+
+local PATHS = { "/v1/track", "/v1/identify", "/v1/batch", "/v1/events" }
+
+return function(dir)
+  local store = assert(Store.open(":memory:", { synchronous = "OFF" }))
+  local engine = Engine.new({ store = store, live = true, templates_dir = dir .. "/templates", warn = function() end })
+  engine.now = 1790000000
+  store:begin()
+  local errors = engine:load_journeys(journey.list({ dir }))
+  assert(#errors == 0, errors[1])
+  assert(not engine:load_segments(dir .. "/segments.lua"))
+  store:commit()
+  local api = Api.new({ engine = engine, store = store, metrics = metrics.new({}) })
+  return function(selector, body)
+    store:begin()
+    local ok, resp = pcall(api.handle, api, { method = "POST", path = PATHS[selector % #PATHS + 1], body = body })
+    store.db:exec("ROLLBACK")
+    store.in_tx = false
+    engine:reset_caches()
+    if not ok then error(resp, 0) end
+    return resp.status
+  end
+end
