@@ -50,7 +50,7 @@ function events.normalize(obj, raw, default_ts)
   local traits = obj.traits
   if traits == json.null then traits = nil end
   return { type = kind, userId = uid, event = name, traits = traits, ts = ts, messageId = mid, data = obj,
-           body = raw or json.encode(obj) }
+           body = raw or json.store(obj) }
 end
 
 -- events.decode_line(line, default_ts) -> ev | nil, message

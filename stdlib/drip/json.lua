@@ -8,6 +8,13 @@ local json = { null = cjson.null }
 
 cjson.decode_invalid_numbers(false)
 cjson.decode_max_depth(64)
+cjson.encode_sparse_array(true)
+cjson.encode_invalid_numbers("null")
+cjson.encode_max_depth(64)
+
+-- json.store(value) -> text: for storage only (fast, in C; key order not
+-- fixed). Anything printed uses json.encode, which is deterministic.
+function json.store(value) return cjson.encode(value) end
 
 -- json.decode(text) -> value | nil, error message
 function json.decode(text)

@@ -6,7 +6,7 @@ package.cpath = "build/?.so;" .. package.cpath
 local host = require "drip_host"
 local testing = require "drip.testing"
 
-local sim = testing.new { journeys = { "tests/bench/journeys/replay20.lua" } }
+local sim = testing.new { journeys = { "tests/bench/journeys/replay20/replay20.lua" } }
 sim:track("u1", "Go")
 local id = sim.store.db:prepare("SELECT id FROM instances"):first()
 local steps = sim.store.db:prepare("SELECT count(*) FROM steps WHERE instance = ?"):first(id)

@@ -23,7 +23,7 @@ measure() { # count -> "rss_kb db_bytes instance_bytes"
   local count=$1
   [ -s $OUT/sleep_$count.jsonl ] || lua5.4 tests/bench/gen_sleepers.lua $count > $OUT/sleep_$count.jsonl
   rm -f $OUT/sleep.db*
-  /usr/bin/time -f "%M" -o $OUT/rss $DRIP simulate --events $OUT/sleep_$count.jsonl --journeys tests/bench/journeys/sleep.lua \
+  /usr/bin/time -f "%M" -o $OUT/rss $DRIP simulate --events $OUT/sleep_$count.jsonl --journeys tests/bench/journeys/sleep \
     --db $OUT/sleep.db --format jsonl --until +1h > /dev/null
   local db=$(stat -c %s $OUT/sleep.db)
   local inst=$(sqlite3 $OUT/sleep.db "SELECT sum(pgsize) FROM dbstat WHERE name NOT LIKE 'events%' AND name NOT LIKE 'contacts%'")
