@@ -49,7 +49,9 @@ fuzz: deps
 	  -max_len=65536 corpus ../tests/fuzz/corpus
 
 bench: deps build
+	@dpkg -s wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	tests/bench/run.sh $(BUILD)
+	tests/bench/serve.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

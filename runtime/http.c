@@ -447,7 +447,7 @@ static int resolve(const char *host, const char *port, struct sockaddr_storage *
 static int start_mhd(server *s, const char *host, const char *port, char *err, size_t errlen) {
   struct sockaddr_storage addr;
   if (!resolve(host, port, &addr, err, errlen)) return 0;
-  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,

@@ -15,6 +15,9 @@ local host = require "drip_host"
 local cmd = {}
 
 local FIRE_PER_TURN = 2000 -- timers fired per loop turn, so requests are served in between
+-- Live, waits are long and wakes replay cheaply; coroutines kept for quick
+-- wakes would only lengthen the collector's pauses (each is re-scanned).
+local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 0
 
 local function err(msg) io.stderr:write("drip run: ", msg, "\n") end
 
@@ -167,7 +170,8 @@ function cmd.run(opts, usage)
   local s = { store = store, dir = set.dir }
   s.metrics = metrics.new(store:active_counts(), set.dry_run and "simulated" or "queued")
   s.engine = Engine.new({
-    store = store, live = true, deliver = not set.dry_run, timezone = set.conf.timezone, consent = set.conf.consent,
+    store = store, live = true, live_cache = LIVE_CACHE, deliver = not set.dry_run,
+    timezone = set.conf.timezone, consent = set.conf.consent,
     templates_dir = set.dir .. "/templates",
     sink = function(rec)
       s.metrics:record(rec)

@@ -23,13 +23,14 @@ Engine.__index = Engine
 local MAX_INTERNAL_EVENTS = 10000 -- journey-emitted events handled per outside event
 local MAX_KNOWN_CONTACTS = 200000 -- contacts remembered as existing, to skip a write per event
 
--- Recently slept instances are kept as live coroutines, up to this many, so a
--- wake soon after need not replay; past it (and after a restart) an instance
--- is only rows in the store and waking it replays its history.
+-- Recently slept instances are kept as live coroutines, up to `live_cache`
+-- (default DRIP_LIVE_CACHE or 20000), so a wake soon after need not replay;
+-- past it (and after a restart) an instance is only rows in the store and
+-- waking it replays its history.
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
 -- Engine.new{ store=, sink=function(record), timezone="UTC", consent="opt-in",
---             deliver=false, templates_dir=, warn=function(msg), live=false }
+--             deliver=false, templates_dir=, warn=function(msg), live=false, live_cache=N }
 -- live: the caller keeps engine.now on the wall clock, so event timestamps
 -- never move it (simulate lets them: its clock is the events' time).
 function Engine.new(opts)
@@ -42,6 +43,7 @@ function Engine.new(opts)
     outbox_status = opts.deliver and "queued" or "simulated",
     templates_dir = opts.templates_dir,
     live_clock = opts.live or false,
+    live_cache = opts.live_cache or LIVE_CACHE,
     steps_recorded = 0,
     defs = {},        -- script hash -> definition
     latest = {},      -- journey name -> newest definition
@@ -414,8 +416,8 @@ end
 
 -- Keep a slept instance's coroutine for a quick wake (bounded; see LIVE_CACHE).
 function Engine:keep_live(R, req)
-  if LIVE_CACHE <= 0 then return end
-  if self.live_count >= LIVE_CACHE then self.live, self.live_count = {}, 0 end
+  if self.live_cache <= 0 then return end
+  if self.live_count >= self.live_cache then self.live, self.live_count = {}, 0 end
   R.req = req
   self.live[R.id], self.live_count = R, self.live_count + 1
 end

@@ -44,17 +44,17 @@ stop
 lua5.4 -e "
   local t = io.open('$OUT/wrk_batch.txt'):read('a')
   print(string.format('%.0f events/s; request latency p50 %s, p99 %s', tonumber(t:match('Requests/sec:%s*([%d.]+)')) * 100,
-    t:match('50%%%s*(%S+)'), t:match('99%%%s*(%S+)')))"
+    t:match('\n%s+50%%%s+(%S+)'), t:match('\n%s+99%%%s+(%S+)')))"
 
-echo "== /v1/track, one event per request, paced at ~2,000 requests/s (20 connections, 10 ms apart)"
+echo "== /v1/track, one event per request, paced at ~2,000 requests/s (28 connections, 10 ms apart)"
 cp $BASE $OUT/track.db
 start $OUT/track.db; up
-DELAY_MS=10 wrk -t2 -c20 -d20s --latency -s tests/bench/wrk_track.lua $URL > $OUT/wrk_track.txt
+DELAY_MS=10 wrk -t1 -c28 -d20s --latency -s tests/bench/wrk_track.lua $URL > $OUT/wrk_track.txt
 stop
 lua5.4 -e "
   local t = io.open('$OUT/wrk_track.txt'):read('a')
   print(string.format('%.0f requests/s; latency p50 %s, p99 %s', tonumber(t:match('Requests/sec:%s*([%d.]+)')),
-    t:match('50%%%s*(%S+)'), t:match('99%%%s*(%S+)')))"
+    t:match('\n%s+50%%%s+(%S+)'), t:match('\n%s+99%%%s+(%S+)')))"
 
 TIMERS=$(n 100000)
 echo "== $TIMERS timers due in the same minute"
