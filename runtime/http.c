@@ -482,7 +482,8 @@ static void init_handles(server *s, const char *watch_dir) {
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   if (watch_dir && uv_fs_event_init(&s->loop, &s->watch) == 0) {
-    if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0) log_line("warn", "cannot watch the journeys directory", watch_dir);
+    if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0)
+      log_line("warn", "cannot watch the journeys directory; changes need a restart", watch_dir);
   }
 }
 

@@ -62,8 +62,11 @@ local function settings(opts)
   local limit = cmd.parse_size(conf.body_limit)
   if not limit then return nil, "body_limit: '" .. tostring(conf.body_limit) .. "' is not a size such as 1MiB" end
   local buffered = cmd.parse_size(conf.buffer_limit)
-  if not buffered then return nil, "buffer_limit: '" .. tostring(conf.buffer_limit) .. "' is not a size such as 256MiB" end
-  return { conf = conf, host = h, port = p, token = token, body_limit = limit, buffer_limit = buffered, dir = opts.journeys or conf.journeys,
+  if not buffered then
+    return nil, "buffer_limit: '" .. tostring(conf.buffer_limit) .. "' is not a size such as 256MiB"
+  end
+  return { conf = conf, host = h, port = p, token = token, body_limit = limit, buffer_limit = buffered,
+           dir = opts.journeys or conf.journeys,
            db = opts.db or conf.db, dry_run = opts["dry-run"] or false }
 end
 

@@ -90,10 +90,7 @@ end
 
 -- Load journey files as the newest versions. Returns a list of errors
 -- ("file:line: message"); files that fail are not loaded.
-function Engine:load_journeys(files)
-  local errors = self:reload(files)
-  return errors
-end
+function Engine:load_journeys(files) return (self:reload(files)) end
 
 -- Make `files` the journeys: new and changed scripts become the newest
 -- versions, a script that fails to compile keeps its previous version, a
@@ -121,7 +118,9 @@ function Engine:reload(files)
     end
   end
   for name, def in pairs(self.latest) do
-    if not latest[name] then changes[#changes + 1] = { name = name, version = def.hash, change = "removed", file = def.file } end
+    if not latest[name] then
+      changes[#changes + 1] = { name = name, version = def.hash, change = "removed", file = def.file }
+    end
   end
   self:index(latest)
   self.templates = {}
