@@ -60,6 +60,17 @@ theirs and are listed with the step where they differ. Nothing is sent while
 replaying. --dry-run reports without changing anything. Exit status 0 when
 every instance moved, 1 when some could not.]],
   },
+  forget = {
+    summary = "erase everything stored about a contact",
+    usage = "drip forget CONTACT [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value" },
+    args = 1,
+    help = [[
+Removes the contact's traits, events, journey instances with their steps,
+timers, messages and history, in one transaction, and prints how many rows of
+each it removed. Exit status 1 when the contact is not in the store. A running
+`drip run` does the same for DELETE /v1/contacts/{id}.]],
+  },
   check = {
     summary = "compile and validate journey scripts",
     usage = "drip check [FILE|DIR...]",
@@ -73,7 +84,7 @@ Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }
 
-local PLANNED = { import = true, inspect = true, explain = true, stats = true, backtest = true, forget = true }
+local PLANNED = { import = true, inspect = true, explain = true, stats = true, backtest = true }
 
 local function usage_error(cmd, msg)
   io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
@@ -142,7 +153,7 @@ local function help(topic)
   for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
   print("  version    print the version")
   print("  help CMD   the flags of one command")
-  print("\nNot in this build yet: import, inspect, explain, stats, backtest, forget.")
+  print("\nNot in this build yet: import, inspect, explain, stats, backtest.")
   return 0
 end
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end tests of `drip migrate`: in-flight instances move to a new script
-# version only when their history replays on it.
+# End-to-end tests of `drip migrate` (in-flight instances move to a new script
+# version only when their history replays on it) and of `drip forget`.
 DRIP=$(realpath "${1:?usage: migrate.sh path/to/drip}")
 . "$(dirname "$0")/lib.sh"
 J="$TMP/journeys"
@@ -59,4 +59,17 @@ expect_eq "replaying sent nothing" 3 "$(sqlite3 "$DB2" "SELECT count(*) FROM out
 "$DRIP" migrate nope --db "$DB2" --journeys "$J" 2> "$TMP/err"
 expect_eq "an unknown journey exits 2" 2 $?
 expect_contains "... and names it" "$(cat "$TMP/err")" "no journey named 'nope'"
+
+# --- drip forget (same store) -----------------------------------------------------
+out=$("$DRIP" forget a --db "$DB2")
+expect_eq "forget exits 0" 0 $?
+expect_contains "forget says what it removed" "$out" "forgot 'a': removed 1 contact, 2 events, 1 instances"
+expect_eq "nothing of the contact is left" "0 0 0" "$(sqlite3 "$DB2" "SELECT (SELECT count(*) FROM contacts WHERE id = 'a'),
+  (SELECT count(*) FROM events WHERE contact = 'a'), (SELECT count(*) FROM instances WHERE contact = 'a')" | tr '|' ' ')"
+expect_eq "other contacts stay" 2 "$(sqlite3 "$DB2" "SELECT count(*) FROM instances")"
+"$DRIP" forget a --db "$DB2" 2> "$TMP/err"
+expect_eq "forgetting an unknown contact exits 1" 1 $?
+expect_contains "... and says so" "$(cat "$TMP/err")" "no contact 'a'"
+"$DRIP" forget a --db "$TMP/missing.db" 2> "$TMP/err"
+expect_eq "a missing database exits 2" 2 $?
 finish
