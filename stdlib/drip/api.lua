@@ -54,12 +54,12 @@ function Api:event(obj, raw, prefix, kind)
     return nil, string.format("field '%s%s': longer than %d bytes", prefix, long, MAX_STRING), prefix .. long
   end
   local ev, err = events.normalize(obj, raw, self.engine.now)
-  if not ev then
-    local field = err:match("^field '([^']*)'")
-    if field then return nil, "field '" .. prefix .. err:sub(#"field '" + 1), prefix .. field end
-    return nil, (prefix ~= "" and prefix:gsub("%.$", "") .. ": " or "") .. err, prefix ~= "" and prefix:gsub("%.$", "") or nil
-  end
-  return ev
+  if ev then return ev end
+  local field = err:match("^field '([^']*)'")
+  if field then return nil, "field '" .. prefix .. err:sub(#"field '" + 1), prefix .. field end
+  if prefix == "" then return nil, err end
+  local where = prefix:sub(1, -2) -- "batch[2]." -> "batch[2]"
+  return nil, where .. ": " .. err, where
 end
 
 -- Store and route a validated list; the answer counts what was new.
@@ -177,8 +177,8 @@ local ROUTES = {
 -- Api:handle{ method=, path=, body= } -> { status=, body=, type= }
 function Api:handle(req)
   for _, route in ipairs(ROUTES) do
-    local capture = req.path:match(route[1])
-    if capture or req.path:match(route[1]) then
+    local capture = req.path:match(route[1]) -- the whole path when the pattern has no capture
+    if capture then
       if not (" " .. route[2] .. " "):find(" " .. req.method .. " ", 1, true) then
         return answer(405, { error = string.format("%s takes %s, not %s", req.path, route[2], req.method) })
       end

@@ -27,8 +27,7 @@ function cmd.run(opts, usage)
   if not def then
     for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
     err(string.format("no journey named '%s' loads from %s", name, dir))
-    store.db:exec("ROLLBACK")
-    store.in_tx = false
+    store:rollback()
     store:close()
     return 2
   end
@@ -44,10 +43,7 @@ function cmd.run(opts, usage)
       stuck[#stuck + 1] = { id = id, contact = inst.contact, version = inst.version, why = tostring(why):match("^[^\n]*") }
     end
   end
-  if opts["dry-run"] then
-    store.db:exec("ROLLBACK")
-    store.in_tx = false
-  end
+  if opts["dry-run"] then store:rollback() end
   store:close()
 
   local total = moved + #stuck

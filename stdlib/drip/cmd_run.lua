@@ -76,8 +76,7 @@ local function transaction(store, engine, fn)
   local ok, e = pcall(fn)
   if ok then ok, e = pcall(store.commit, store) end
   if not ok then
-    pcall(store.db.exec, store.db, "ROLLBACK")
-    store.in_tx = false
+    store:rollback()
     engine:reset_caches()
   end
   return ok, e

@@ -107,16 +107,16 @@ local QUERIES = {
 }
 
 -- What `forget` erases, in order: rows hanging off the contact's instances first.
-local FORGET = {
-  { "steps", "DELETE FROM steps WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
-  { "timers", "DELETE FROM timers WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
-  { "messages", "DELETE FROM outbox WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
-  { "history", "DELETE FROM history WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)" },
-  { "instances", "DELETE FROM instances WHERE contact = ?1" },
-  { "events", "DELETE FROM events WHERE contact = ?1" },
-  { "inactivity", "DELETE FROM inactivity WHERE contact = ?1" },
-  { "contact", "DELETE FROM contacts WHERE id = ?1" },
-}
+local FORGET = { "steps", "timers", "messages", "history", "instances", "events", "inactivity", "contact" }
+local OF_INSTANCES = " WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)"
+QUERIES.forget_steps = "DELETE FROM steps" .. OF_INSTANCES
+QUERIES.forget_timers = "DELETE FROM timers" .. OF_INSTANCES
+QUERIES.forget_messages = "DELETE FROM outbox" .. OF_INSTANCES
+QUERIES.forget_history = "DELETE FROM history" .. OF_INSTANCES
+QUERIES.forget_instances = "DELETE FROM instances WHERE contact = ?1"
+QUERIES.forget_events = "DELETE FROM events WHERE contact = ?1"
+QUERIES.forget_inactivity = "DELETE FROM inactivity WHERE contact = ?1"
+QUERIES.forget_contact = "DELETE FROM contacts WHERE id = ?1"
 
 -- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF"
 function Store.open(path, opts)
@@ -159,6 +159,14 @@ end
 function Store:commit()
   if self.in_tx then
     self.db:exec("COMMIT")
+    self.in_tx = false
+  end
+end
+
+-- undo the open transaction (safe when none is open or it already failed)
+function Store:rollback()
+  if self.in_tx then
+    pcall(self.db.exec, self.db, "ROLLBACK")
     self.in_tx = false
   end
 end
@@ -297,9 +305,7 @@ end
 function Store:forget(id)
   if not self:q("contact_row"):first(id) then return nil end
   local removed = {}
-  for _, step in ipairs(FORGET) do
-    removed[step[1]] = self.db:prepare(step[2]):run(id)
-  end
+  for _, what in ipairs(FORGET) do removed[what] = self:q("forget_" .. what):run(id) end
   return removed
 end
 

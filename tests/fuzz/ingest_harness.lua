@@ -21,8 +21,7 @@ return function(dir)
   return function(selector, body)
     store:begin()
     local ok, resp = pcall(api.handle, api, { method = "POST", path = PATHS[selector % #PATHS + 1], body = body })
-    store.db:exec("ROLLBACK")
-    store.in_tx = false
+    store:rollback()
     engine:reset_caches()
     if not ok then error(resp, 0) end
     return resp.status
