@@ -145,7 +145,7 @@ function Api:journeys()
     local def = self.engine.latest[name]
     local t = def.trigger
     list[#list + 1] = { name = name, version = def.hash, file = def.file, trigger = t.event or t.kind,
-                        active = self.metrics.active[name] or 0 }
+                        active = self.metrics:active_counts()[name] or 0 }
   end
   return answer(200, { journeys = list })
 end

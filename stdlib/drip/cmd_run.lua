@@ -170,7 +170,7 @@ function cmd.run(opts, usage)
     return 1
   end
   local s = { store = store, dir = set.dir }
-  s.metrics = metrics.new(store:active_counts(), set.dry_run and "simulated" or "queued")
+  s.metrics = metrics.new(function() return store:active_counts() end, set.dry_run and "simulated" or "queued")
   s.engine = Engine.new({
     store = store, live = true, live_cache = LIVE_CACHE, deliver = not set.dry_run,
     timezone = set.conf.timezone, consent = set.conf.consent,

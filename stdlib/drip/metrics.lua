@@ -1,31 +1,38 @@
 -- drip.metrics — the counters behind GET /metrics (Prometheus text format).
 -- Owns counting: events in, steps, sends by channel and status, instances
--- active by journey (kept from the engine's records, not counted by a query
--- per scrape), HTTP answers by code, timers fired, and the commit latency
+-- active by journey (counted in the store once, on first read, then kept from
+-- the engine's records; not a query per scrape, nor at start-up), HTTP answers by code, timers fired, and the commit latency
 -- histogram. The other modules only call the count functions.
 local metrics = {}
 metrics.__index = metrics
 
 local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 }
 
--- metrics.new(active_counts: journey -> n, send_status: "queued" | "simulated")
-function metrics.new(active, send_status)
+-- metrics.new(count_active: function() -> journey -> n, send_status: "queued" | "simulated")
+function metrics.new(count_active, send_status)
   return setmetatable({
-    send_status = send_status or "queued",
-    events = 0, duplicates = 0, timers = 0, active = active or {}, sends = {}, http = {},
+    send_status = send_status or "queued", count_active = count_active or function() return {} end,
+    events = 0, duplicates = 0, timers = 0, active = nil, sends = {}, http = {},
     commit = { buckets = {}, sum = 0, count = 0 },
   }, metrics)
 end
 
 local function bump(t, k, n) t[k] = (t[k] or 0) + (n or 1) end
 
+-- journey -> active instances. The first call counts the store (it sees every
+-- change made so far, so records before it need not be kept).
+function metrics:active_counts()
+  if not self.active then self.active = self.count_active() end
+  return self.active
+end
+
 -- one engine record (see drip.engine's sink)
 function metrics:record(rec)
   local kind = rec.kind
   if kind == "enter" then
-    bump(self.active, rec.journey)
+    if self.active then bump(self.active, rec.journey) end
   elseif kind == "exit" then
-    bump(self.active, rec.journey, -1)
+    if self.active then bump(self.active, rec.journey, -1) end
   elseif kind == "send" then
     bump(self.sends, rec.channel .. "\0" .. self.send_status)
   elseif kind == "suppress" then
@@ -67,7 +74,8 @@ function metrics:render(steps)
   add("# HELP drip_events_duplicate_total Events dropped as a repeated messageId.\n# TYPE drip_events_duplicate_total counter")
   add("drip_events_duplicate_total %d", self.duplicates)
   add("# HELP drip_instances_active Journey instances running or sleeping.\n# TYPE drip_instances_active gauge")
-  for _, j in ipairs(sorted_keys(self.active)) do add('drip_instances_active{journey="%s"} %d', label(j), self.active[j]) end
+  local active = self:active_counts()
+  for _, j in ipairs(sorted_keys(active)) do add('drip_instances_active{journey="%s"} %d', label(j), active[j]) end
   add("# HELP drip_steps_total Journey steps recorded.\n# TYPE drip_steps_total counter")
   add("drip_steps_total %d", steps)
   add("# HELP drip_timers_fired_total Timers fired.\n# TYPE drip_timers_fired_total counter")

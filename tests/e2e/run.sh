@@ -20,6 +20,9 @@ EOF
 cat > "$J/broken_later.lua" <<'EOF'
 return journey { name = "other", trigger = "Other", steps = function() log "other v1" end }
 EOF
+cat > "$J/long.lua" <<'EOF'
+return journey { name = "long", trigger = "Long", steps = function() wait "1h" end }
+EOF
 cat > "$TMP/drip.conf.lua" <<'EOF'
 body_limit = "256KiB"
 buffer_limit = "300KiB"
@@ -91,6 +94,8 @@ expect_contains "metrics count events as the store does" "$(req GET /metrics)" \
   "drip_events_ingested_total $(sqlite3 "$DB" 'SELECT count(*) FROM events WHERE internal = 0')"
 expect_contains "metrics count sends by channel and status" "$(req GET /metrics)" 'drip_sends_total{channel="sms",status="queued"} 1'
 expect_contains "metrics have the commit histogram" "$(req GET /metrics)" 'drip_commit_seconds_count'
+expect_contains "metrics count active instances as the store does" "$(req GET /metrics)" \
+  "drip_instances_active{journey=\"quick\"} $(sqlite3 "$DB" "SELECT count(*) FROM instances WHERE journey = 'quick' AND active = 1")"
 
 # --- hot reload --------------------------------------------------------------------
 sed -i 's/v1/v2/' "$J/quick.lua"
@@ -115,6 +120,7 @@ expect_eq "... and it is gone" 404 "$(req GET /v1/contacts/bob | cut -d' ' -f1)"
 
 # --- crash and restart: overdue timers fire promptly and once --------------------
 req POST /v1/track '{"userId":"gus","event":"Signed Up"}' > /dev/null
+req POST /v1/batch '{"batch":[{"type":"track","userId":"l1","event":"Long"},{"type":"track","userId":"l2","event":"Long"}]}' > /dev/null
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 sleep 3
@@ -122,6 +128,9 @@ start_drip run --journeys "$J" --db "$DB"
 sleep 1
 expect_eq "after kill -9 and restart the overdue wait fired" "email sms" \
   "$(sqlite3 "$DB" "SELECT group_concat(channel, ' ') FROM (SELECT channel FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'gus' ORDER BY o.seq)")"
+expect_contains "after a restart the active gauge counts the store" "$(req GET /metrics)" 'drip_instances_active{journey="long"} 2'
+req POST /v1/track '{"userId":"l3","event":"Long"}' > /dev/null
+expect_contains "... and then follows entries" "$(req GET /v1/journeys)" '"active":3,"file":"'"$J"'/long.lua","name":"long"'
 expect_eq "no timer fired twice" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM (SELECT instance FROM history WHERE kind = 'send' GROUP BY instance, data HAVING count(*) > 1)")"
 
 # --- SIGTERM: stop cleanly ---------------------------------------------------------
