@@ -146,6 +146,16 @@ expect_eq "wrong token: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H 'A
 expect_eq "right token: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' "$URL/v1/journeys")"
 expect_eq "healthz needs no token" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
 stop_drip
+
+# --- --dry-run records messages instead of queueing them for delivery ----------
+expect_eq "live runs queue messages" queued "$(sqlite3 "$DB" "SELECT DISTINCT o.status FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'ann'")"
+start_drip run --journeys "$J" --db "$DB" --dry-run
+wait_log "mode=dry-run"
+req POST /v1/track '{"userId":"ann","event":"Signed Up"}' > /dev/null
+expect_eq "--dry-run records them as simulated" simulated \
+  "$(sqlite3 "$DB" "SELECT o.status FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'ann' ORDER BY o.id DESC LIMIT 1")"
+expect_contains "... and counts them so" "$(req GET /metrics)" 'drip_sends_total{channel="email",status="simulated"} 1'
+stop_drip
 "$DRIP" run --journeys "$J" --db "$DB" --listen 0.0.0.0:0 2> "$TMP/err"
 expect_eq "non-loopback without a token exits 2" 2 $?
 expect_contains "... and says why" "$(cat "$TMP/err")" "refusing to listen on 0.0.0.0:0 without a token"
