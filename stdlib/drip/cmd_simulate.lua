@@ -113,12 +113,7 @@ function cmd.run(opts, usage)
   if opts["until"] then
     engine:run_until((parse_until(opts["until"], engine.now)))
   else
-    local limit = engine.now + MAX_RUN_ON
-    while true do
-      local due = store:next_due()
-      if not due or due > limit then break end
-      engine:run_until(due)
-    end
+    engine:settle(engine.now + MAX_RUN_ON)
   end
   engine:save_clock()
   store:commit()

@@ -616,6 +616,16 @@ function Engine:run_until(t, max)
   return true, fired
 end
 
+-- Fire timers in due order until none is due by `stop`; unlike run_until the
+-- clock ends at the last timer fired, not at `stop`.
+function Engine:settle(stop)
+  while true do
+    local due = self.store:next_due()
+    if not due or due > stop then return end
+    self:run_until(due)
+  end
+end
+
 function Engine:fire_timer(row)
   local id, due, instance, seq, kind = row[1], row[2], row[3], row[4], row[5]
   self.store:delete_timer(id)

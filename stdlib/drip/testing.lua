@@ -68,12 +68,7 @@ end
 
 -- Run the clock until no timer is left (at most `limit`, default 90d).
 function Sim:settle(limit)
-  local stop = self.engine.now + duration.check(limit or "90d", "settle")
-  while true do
-    local due = self.store:next_due()
-    if not due or due > stop then break end
-    self.engine:run_until(due)
-  end
+  self.engine:settle(self.engine.now + duration.check(limit or "90d", "settle"))
 end
 
 local function filter(list, want)
