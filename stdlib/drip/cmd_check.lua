@@ -66,15 +66,11 @@ function cmd.run(opts, usage)
   local function report(msg) problems[#problems + 1] = msg end
   local seg_err = engine:load_segments(dir .. "/segments.lua")
   if seg_err then report(seg_err) end
-  for _, file in ipairs(files) do
-    local before = #problems
-    for _, e in ipairs(engine:load_journeys({ file })) do report(e) end
-    local def
-    if #problems == before then
-      for _, d in pairs(engine.latest) do
-        if d.file == file then def = d end
-      end
-    end
+  for _, e in ipairs(engine:load_journeys(files)) do report(e) end
+  local loaded = {}
+  for _, def in pairs(engine.latest) do loaded[def.file] = def end
+  for _, file in ipairs(files) do -- in file order, so the report reads top to bottom
+    local def = loaded[file]
     if def then
       lint(file, def.source, engine.api, engine.segments, report)
       local seg = def.trigger.segment

@@ -14,6 +14,8 @@ printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait "3
 printf 'return journey {\n  steps = function(ctx) end,\n}\n' > "$TMP/s/c.lua"
 printf 'return journey {\n  trigger = "X"\n  steps = 1\n}\n' > "$TMP/s/d.lua"
 printf 'return journey {\n  trigger = "X",\n  reentry = "often",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/e.lua"
+printf 'return journey { name = "same", trigger = "X", steps = function(ctx) end }\n' > "$TMP/s/f.lua"
+printf 'return journey { name = "same", trigger = "Y", steps = function(ctx) end }\n' > "$TMP/s/g.lua"
 "$DRIP" check "$TMP/s" 2> "$TMP/err"; code=$?
 err=$(cat "$TMP/err")
 expect_eq "problems give exit 1" 1 $code
@@ -25,6 +27,7 @@ expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout:
 expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger"
 expect_contains "syntax error" "$err" "$TMP/s/d.lua:3: '}' expected"
 expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad duration \"often\""
+expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name 'same' is already used by $TMP/s/f.lua"
 
 "$DRIP" check /no/such/file.lua 2> "$TMP/err"; expect_eq "a missing file is exit 2" 2 $?
 "$DRIP" simulate --events examples/events.jsonl --journeys "$TMP/s" 2> "$TMP/err"
