@@ -56,7 +56,6 @@ typedef struct server {
 } server;
 
 struct request {
-  server *srv;
   struct MHD_Connection *conn;
   char method[16];
   char *path;
@@ -243,7 +242,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (!r) {
     r = calloc(1, sizeof *r);
     if (!r) return MHD_NO;
-    r->srv = s;
     r->conn = c;
     snprintf(r->method, sizeof r->method, "%s", method);
     r->path = strdup(url);
