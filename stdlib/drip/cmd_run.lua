@@ -70,16 +70,20 @@ local function settings(opts)
            db = opts.db or conf.db, dry_run = opts["dry-run"] or false }
 end
 
--- one transaction around fn; on an error nothing of it stays -> ok, error
+-- One transaction around fn; on an error nothing of it stays.
+-- -> true, fn's result, seconds the commit took | false, error
 local function transaction(store, engine, fn)
   store:begin()
-  local ok, e = pcall(fn)
-  if ok then ok, e = pcall(store.commit, store) end
-  if not ok then
+  local ok, result = pcall(fn)
+  local started = host.clock()
+  local cok, cerr = true, nil
+  if ok then cok, cerr = pcall(store.commit, store) end
+  if not (ok and cok) then
     store:rollback()
     engine:reset_caches()
+    return false, ok and cerr or result
   end
-  return ok, e
+  return true, result, host.clock() - started
 end
 
 local SERVER_ERROR = { status = 500, body = '{"error":"internal error; nothing of this request was kept"}' }
@@ -91,7 +95,7 @@ local function batch_handler(s)
   return function(list)
     local responses = {}
     s.engine.now = math.max(s.engine.now, host.time())
-    local ok, e = transaction(s.store, s.engine, function()
+    local ok, e, commit_seconds = transaction(s.store, s.engine, function()
       local db = s.store.db
       for i, req in ipairs(list) do
         db:exec("SAVEPOINT request")
@@ -107,10 +111,9 @@ local function batch_handler(s)
         responses[i] = resp
       end
       s.engine:save_clock()
-      s.commit_started = host.clock()
     end)
     if ok then
-      s.metrics:committed(host.clock() - s.commit_started)
+      s.metrics:committed(commit_seconds)
     else
       log.error("commit failed", "error", e)
       for i = 1, #list do responses[i] = NOT_DURABLE end
@@ -123,12 +126,12 @@ end
 local function timer_handler(s)
   return function()
     s.engine.now = math.max(s.engine.now, host.time())
-    local ok, e = transaction(s.store, s.engine, function()
-      local _, fired = s.engine:run_until(s.engine.now, FIRE_PER_TURN)
+    local ok, fired = transaction(s.store, s.engine, function()
+      local _, n = s.engine:run_until(s.engine.now, FIRE_PER_TURN)
       s.engine:save_clock()
-      s.fired = fired
+      return n
     end)
-    if ok then s.metrics:fired(s.fired) else log.error("firing timers failed", "error", e) end
+    if ok then s.metrics:fired(fired) else log.error("firing timers failed", "error", fired) end
     return s.store:next_due()
   end
 end
@@ -184,12 +187,16 @@ function cmd.run(opts, usage)
     warn = function(msg) log.warn(msg) end,
   })
   s.engine.now = math.max(s.engine.now, host.time())
-  local problems
-  transaction(store, s.engine, function()
-    problems = s.engine:load_journeys(files)
-    local seg = s.engine:load_segments(set.dir .. "/segments.lua")
-    if seg then problems[#problems + 1] = seg end
+  local loaded, problems = transaction(store, s.engine, function()
+    local found = s.engine:load_journeys(files)
+    found[#found + 1] = s.engine:load_segments(set.dir .. "/segments.lua")
+    return found
   end)
+  if not loaded then
+    err(problems)
+    store:close()
+    return 1
+  end
   if #problems > 0 then
     for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
     store:close()
