@@ -28,5 +28,6 @@ int luaopen_drip_host(lua_State *L);
 void drip_sandbox_register(lua_State *L);
 void drip_store_register(lua_State *L);
 void drip_tz_register(lua_State *L);
+void drip_crypto_register(lua_State *L);
 
 #endif

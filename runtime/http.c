@@ -15,6 +15,7 @@
  * answers that batch 500 and is logged, it never stops the process.
  */
 #include "http.h"
+#include "loopcall.h"
 
 #include <lauxlib.h>
 #include <microhttpd.h>
@@ -37,7 +38,7 @@ typedef struct request request;
 
 typedef struct server {
   lua_State *L;
-  uv_loop_t loop;
+  uv_loop_t *loop; /* the process's default loop: delivery (drip_curl) shares it */
   struct MHD_Daemon *mhd;
   uv_poll_t poll;
   uv_timer_t mhd_timer, due_timer, debounce, drain;
@@ -68,51 +69,10 @@ struct request {
   request *next;
 };
 
-/* logging ------------------------------------------------------------------ */
-
-static void log_line(const char *level, const char *msg, const char *detail) {
-  char stamp[32];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  fprintf(stderr, "ts=%s level=%s msg=\"%s\"", stamp, level, msg);
-  if (detail) {
-    fputs(" error=\"", stderr);
-    for (const char *p = detail; *p; p++) {
-      if (*p == '"' || *p == '\\') fputc('\\', stderr);
-      if (*p == '\n') fputs("\\n", stderr);
-      else fputc(*p, stderr);
-    }
-    fputc('"', stderr);
-  }
-  fputc('\n', stderr);
-}
-
-/* calling Lua ---------------------------------------------------------------- */
-
-static int traceback(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
-  return 1;
-}
-
 /* The one entry into Lua. stack: args (nargs) -> results (nres) on success,
  * nothing on failure (the error is logged). */
 static int call_lua(server *s, int cb, int nargs, int nres) {
-  lua_State *L = s->L;
-  int base = lua_gettop(L) - nargs;
-  lua_pushcfunction(L, traceback);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs[cb]);
-  lua_rotate(L, base + 1, 2); /* stack: traceback fn args */
-  int rc = lua_pcall(L, nargs, nres, base + 1);
-  if (rc != LUA_OK) {
-    log_line("error", CB_NAMES[cb], lua_tostring(L, -1));
-    lua_settop(L, base);
-    return 0;
-  }
-  lua_remove(L, base + 1); /* the traceback function */
-  return 1;
+  return drip_call_ref(s->L, s->refs[cb], nargs, nres, CB_NAMES[cb]);
 }
 
 /* the due timer -------------------------------------------------------------- */
@@ -409,7 +369,7 @@ static void on_drained(uv_timer_t *t) {
   call_lua(s, CB_STOP, 0, 0);
   MHD_stop_daemon(s->mhd);
   s->mhd = NULL;
-  uv_walk(&s->loop, close_handle, NULL);
+  uv_walk(s->loop, close_handle, NULL);
 }
 
 static void start_drain(server *s) { uv_timer_start(&s->drain, on_drained, DRAIN_MS, 0); }
@@ -418,7 +378,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   server *s = h->data;
   if (s->stopping) return;
   s->stopping = 1;
-  log_line("info", signum == SIGTERM ? "SIGTERM: finishing the current batch, then stopping"
+  drip_log_line("info", signum == SIGTERM ? "SIGTERM: finishing the current batch, then stopping"
                                      : "SIGINT: finishing the current batch, then stopping", NULL);
   MHD_socket fd = MHD_quiesce_daemon(s->mhd); /* no new connections */
   if (fd != MHD_INVALID_SOCKET) close(fd);
@@ -460,28 +420,28 @@ static int start_mhd(server *s, const char *host, const char *port, char *err, s
 }
 
 static void init_handles(server *s, const char *watch_dir) {
-  uv_timer_init(&s->loop, &s->mhd_timer);
-  uv_timer_init(&s->loop, &s->due_timer);
-  uv_timer_init(&s->loop, &s->debounce);
-  uv_timer_init(&s->loop, &s->drain);
-  uv_check_init(&s->loop, &s->check);
-  uv_idle_init(&s->loop, &s->idle);
-  uv_signal_init(&s->loop, &s->sigint);
-  uv_signal_init(&s->loop, &s->sigterm);
+  uv_timer_init(s->loop, &s->mhd_timer);
+  uv_timer_init(s->loop, &s->due_timer);
+  uv_timer_init(s->loop, &s->debounce);
+  uv_timer_init(s->loop, &s->drain);
+  uv_check_init(s->loop, &s->check);
+  uv_idle_init(s->loop, &s->idle);
+  uv_signal_init(s->loop, &s->sigint);
+  uv_signal_init(s->loop, &s->sigterm);
   uv_handle_t *hs[] = {(uv_handle_t *)&s->mhd_timer, (uv_handle_t *)&s->due_timer, (uv_handle_t *)&s->debounce,
                        (uv_handle_t *)&s->drain,     (uv_handle_t *)&s->check,     (uv_handle_t *)&s->sigint,
                        (uv_handle_t *)&s->sigterm,   (uv_handle_t *)&s->poll,      (uv_handle_t *)&s->watch,
                        (uv_handle_t *)&s->idle};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) hs[i]->data = s;
   int epfd = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
-  uv_poll_init(&s->loop, &s->poll, epfd);
+  uv_poll_init(s->loop, &s->poll, epfd);
   uv_poll_start(&s->poll, UV_READABLE, on_poll);
   uv_check_start(&s->check, on_check);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-  if (watch_dir && uv_fs_event_init(&s->loop, &s->watch) == 0) {
+  if (watch_dir && uv_fs_event_init(s->loop, &s->watch) == 0) {
     if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0)
-      log_line("warn", "cannot watch the journeys directory; changes need a restart", watch_dir);
+      drip_log_line("warn", "cannot watch the journeys directory; changes need a restart", watch_dir);
   }
 }
 
@@ -521,7 +481,7 @@ static int l_serve(lua_State *L) {
   int ok = start_mhd(s, host, port, err, sizeof err);
   if (ok) {
     s->token = token ? strdup(token) : NULL;
-    uv_loop_init(&s->loop);
+    s->loop = uv_default_loop();
     init_handles(s, watch);
     lua_getfield(L, 1, "on_listening");
     lua_pushinteger(L, MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT)->port);
@@ -529,8 +489,8 @@ static int l_serve(lua_State *L) {
     else lua_pop(L, 2);
     lua_getfield(L, 1, "next_due");
     arm_due(s);
-    uv_run(&s->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&s->loop);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(s->loop);
     free(s->token);
   }
   for (int i = 0; i < CB_COUNT; i++) luaL_unref(L, LUA_REGISTRYINDEX, s->refs[i]);

@@ -8,6 +8,7 @@
  */
 #include "host.h"
 #include "http.h"
+#include "deliver.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -40,6 +41,8 @@ static void set_paths(lua_State *L) {
   lua_setfield(L, -2, "drip_host");
   lua_pushcfunction(L, luaopen_drip_server);
   lua_setfield(L, -2, "drip_server");
+  lua_pushcfunction(L, luaopen_drip_curl);
+  lua_setfield(L, -2, "drip_curl");
   lua_pop(L, 2);
 }
 

@@ -14,7 +14,7 @@ Api.__index = Api
 local MAX_STRING = 65536 -- bytes in any one string of an event
 local RECENT_EVENTS = 50
 
--- Api.new{ engine=, store=, metrics= }
+-- Api.new{ engine=, store=, metrics=, secret= (signs unsubscribe links) }
 function Api.new(opts) return setmetatable(opts, Api) end
 
 local function answer(status, value, type_)
@@ -159,6 +159,57 @@ function Api:stats(name)
   return answer(200, totals)
 end
 
+-- unsubscribe links (SPEC §6 /u/{token}) -------------------------------------------
+
+local PAGE = [[<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>%s</title></head>
+<body style="font-family:sans-serif;max-width:32em;margin:3em auto"><h1>%s</h1><p>%s</p>%s</body></html>
+]]
+
+local function page(status, title, text, form)
+  return answer(status, string.format(PAGE, title, title, text, form or ""), "text/html; charset=utf-8")
+end
+
+local CHANNEL_NAMES = { email = "emails", sms = "text messages", push = "push notifications",
+                        telegram = "Telegram messages", webhook = "messages" }
+
+-- Set the contact's `unsubscribed.<channel>` trait and emit Unsubscribed or
+-- Resubscribed for journeys (exit_on) -> false when it was already so.
+function Api:subscription(contact, channel, unsubscribed)
+  local traits = self.store:contact(contact) or {}
+  local key = "unsubscribed." .. channel
+  if (traits[key] == true) == unsubscribed then return false end
+  local now = time.iso(self.engine.now)
+  local identify = { type = "identify", userId = contact, timestamp = now, traits = { [key] = unsubscribed } }
+  local track = { type = "track", userId = contact, timestamp = now,
+                  event = unsubscribed and "Unsubscribed" or "Resubscribed", properties = { channel = channel } }
+  for _, obj in ipairs({ identify, track }) do self.engine:ingest(assert(events.normalize(obj, nil, self.engine.now))) end
+  return true
+end
+
+-- GET shows the page (and unsubscribes); POST is RFC 8058 one-click; POST .../resubscribe undoes it.
+function Api:unsubscribe_link(req, rest)
+  local token, action = rest:match("^([^/]+)/?(.*)$")
+  if req.method == "GET" and action ~= "" then return not_found("path '" .. req.path .. "'") end
+  local who, why = require("drip.unsubscribe").verify(self.secret, token or "", self.engine.now)
+  if not who then return page(400, "This link does not work", why .. ". Nothing was changed.") end
+  local what = CHANNEL_NAMES[who.channel] or "messages"
+  if not self.store:contact(who.contact) then
+    return page(200, "You are unsubscribed", "We hold nothing about you any more, so you will get no " .. what .. ".")
+  end
+  if action == "resubscribe" then
+    self:subscription(who.contact, who.channel, false)
+    return page(200, "You are subscribed again", "You will get our " .. what .. " again.")
+  elseif action ~= "" then
+    return not_found("path '" .. req.path .. "'")
+  end
+  self:subscription(who.contact, who.channel, true)
+  local form = string.format('<form method="post" action="/u/%s/resubscribe"><button type="submit">'
+    .. "Resubscribe</button></form>", token)
+  return page(200, "You are unsubscribed", "You will get no more " .. what .. " from us. Changed your mind?", form)
+end
+
 -- path pattern, allowed methods, handler(self, req, capture)
 local ROUTES = {
   { "^/v1/track$", "POST", function(self, req) return self:single(req, "track") end },
@@ -172,6 +223,7 @@ local ROUTES = {
       return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
     end },
   { "^/healthz$", "GET", function() return answer(200, { ok = true }) end },
+  { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
 }
 
 -- Api:handle{ method=, path=, body= } -> { status=, body=, type= }

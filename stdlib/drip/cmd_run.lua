@@ -11,6 +11,8 @@ local config = require "drip.config"
 local journey = require "drip.journey"
 local log = require "drip.log"
 local host = require "drip_host"
+local channels = require "drip.channels"
+local Deliver = require "drip.deliver"
 
 local cmd = {}
 
@@ -65,7 +67,10 @@ local function settings(opts)
   if not buffered then
     return nil, "buffer_limit: '" .. tostring(conf.buffer_limit) .. "' is not a size such as 256MiB"
   end
+  local chans, cherr = channels.check(conf.channels)
+  if not chans then return nil, cherr end
   return { conf = conf, host = h, port = p, token = token, body_limit = limit, buffer_limit = buffered,
+           channels = chans,
            dir = opts.journeys or conf.journeys,
            db = opts.db or conf.db, dry_run = opts["dry-run"] or false }
 end
@@ -88,6 +93,26 @@ end
 
 local SERVER_ERROR = { status = 500, body = '{"error":"internal error; nothing of this request was kept"}' }
 local NOT_DURABLE = { status = 503, body = '{"error":"could not commit; nothing was kept, retry"}', retry_after = 1 }
+
+-- new messages in the outbox: let the dispatcher look now rather than at its next tick
+local function kick_delivery(s)
+  if s.deliver and s.engine.queued ~= s.kicked_at then
+    s.kicked_at = s.engine.queued
+    s.deliver:kick()
+  end
+end
+
+-- The secret that signs unsubscribe links: from the configuration, else one
+-- made on first start and kept in the store (so links survive restarts).
+local function link_secret(conf, store)
+  if conf.secret and conf.secret ~= "" then return conf.secret end
+  local secret = store:meta("unsubscribe_secret")
+  if not secret then
+    secret = host.base64(host.random_bytes(32), "url")
+    store:set_meta("unsubscribe_secret", secret)
+  end
+  return secret
+end
 
 -- One loop turn's requests in one transaction, each in a savepoint so a
 -- failing request takes nothing else with it.
@@ -114,6 +139,7 @@ local function batch_handler(s)
     end)
     if ok then
       s.metrics:committed(commit_seconds)
+      kick_delivery(s)
     else
       log.error("commit failed", "error", e)
       for i = 1, #list do responses[i] = NOT_DURABLE end
@@ -131,7 +157,12 @@ local function timer_handler(s)
       s.engine:save_clock()
       return n
     end)
-    if ok then s.metrics:fired(fired) else log.error("firing timers failed", "error", fired) end
+    if ok then
+      s.metrics:fired(fired)
+      kick_delivery(s)
+    else
+      log.error("firing timers failed", "error", fired)
+    end
     return s.store:next_due()
   end
 end
@@ -173,10 +204,13 @@ function cmd.run(opts, usage)
     return 1
   end
   local s = { store = store, dir = set.dir }
+  local public_url = set.conf.public_url or ("http://" .. set.conf.listen)
+  local unsub = { base = public_url, secret = link_secret(set.conf, store) }
   s.metrics = metrics.new(function() return store:active_counts() end, set.dry_run and "simulated" or "queued")
   s.engine = Engine.new({
     store = store, live = true, live_cache = LIVE_CACHE, deliver = not set.dry_run,
-    timezone = set.conf.timezone, consent = set.conf.consent,
+    timezone = set.conf.timezone, consent = set.conf.consent, caps = set.conf.caps, quiet = set.conf.quiet,
+    unsubscribe = unsub,
     templates_dir = set.dir .. "/templates",
     sink = function(rec)
       s.metrics:record(rec)
@@ -202,7 +236,15 @@ function cmd.run(opts, usage)
     store:close()
     return 2
   end
-  s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics })
+  s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics, secret = unsub.secret })
+  if not set.dry_run then
+    s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,
+                              metrics = s.metrics, curl = require("drip_curl"),
+                              transaction = function(fn)
+                                local ok, result = transaction(store, s.engine, fn)
+                                return ok, result
+                              end })
+  end
 
   local ok, lerr = require("drip_server").serve({
     host = set.host, port = set.port, token = set.token, body_limit = set.body_limit,
@@ -212,14 +254,19 @@ function cmd.run(opts, usage)
       log.info("listening", "addr", (set.host:find(":") and "[" .. set.host .. "]" or set.host) .. ":" .. port,
         "journeys", #files, "db", set.db, "mode", set.dry_run and "dry-run" or "live",
         "auth", set.token and "bearer" or "none")
-      if not set.dry_run then
-        log.warn("delivery is not in this build: messages stay queued in the outbox")
+      if s.deliver then
+        local names = {}
+        for name in pairs(set.channels) do names[#names + 1] = name end
+        table.sort(names)
+        log.info("delivering", "channels", #names > 0 and table.concat(names, ",") or "none")
+        s.deliver:start()
       end
     end,
     on_requests = batch_handler(s),
     on_timer = timer_handler(s),
     on_change = change_handler(s),
     on_stop = function()
+      if s.deliver then s.deliver:stop() end
       store:close()
       log.info("stopped")
     end,

@@ -79,7 +79,9 @@ function cmd.run(opts, usage)
   end
 
   local engine = Engine.new({ store = store, sink = sink, timezone = conf.timezone, consent = conf.consent,
-                              templates_dir = dir .. "/templates" })
+                              caps = conf.caps, quiet = conf.quiet, templates_dir = dir .. "/templates",
+                              unsubscribe = { base = conf.public_url or "http://" .. conf.listen,
+                                              secret = conf.secret or "drip-simulate" } })
   store:begin()
   local problems = engine:load_journeys(files)
   local seg_err = engine:load_segments(dir .. "/segments.lua")

@@ -1,6 +1,7 @@
 -- drip.config — drip.conf.lua (SPEC §7): plain assignments, `env "NAME"` for
 -- secrets, unknown keys an error naming the key. Flags override the file.
 local journey = require "drip.journey"
+local policy = require "drip.policy"
 
 local config = {}
 
@@ -49,6 +50,11 @@ function config.load(path, required)
   if values.consent ~= "opt-in" and values.consent ~= "opt-out" then
     return nil, string.format('%s: consent must be "opt-in" or "opt-out"', path)
   end
+  local perr
+  values.caps, perr = policy.parse_caps(values.frequency_cap)
+  if perr then return nil, path .. ": " .. perr end
+  values.quiet, perr = policy.parse_quiet(values.quiet_hours)
+  if perr then return nil, path .. ": " .. perr end
   return values
 end
 

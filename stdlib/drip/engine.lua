@@ -16,6 +16,7 @@ local policy = require "drip.policy"
 local template = require "drip.template"
 local sandbox = require "drip.sandbox"
 local duration = require "drip.duration"
+local unsubscribe = require "drip.unsubscribe"
 
 local Engine = {}
 Engine.__index = Engine
@@ -30,6 +31,7 @@ local MAX_KNOWN_CONTACTS = 200000 -- contacts remembered as existing, to skip a 
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
 -- Engine.new{ store=, sink=function(record), timezone="UTC", consent="opt-in",
+--             caps={}, quiet=nil (see drip.policy), unsubscribe={ base=, secret= },
 --             deliver=false, templates_dir=, warn=function(msg), live=false, live_cache=N }
 -- live: the caller keeps engine.now on the wall clock, so event timestamps
 -- never move it (simulate lets them: its clock is the events' time).
@@ -40,7 +42,12 @@ function Engine.new(opts)
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
     timezone = opts.timezone or "UTC",
     consent = opts.consent or "opt-in",
+    caps = opts.caps or {},
+    quiet = opts.quiet,
+    unsubscribe = opts.unsubscribe or { base = "http://127.0.0.1:8425", secret = "drip-simulate" },
+    deliver = opts.deliver or false,
     outbox_status = opts.deliver and "queued" or "simulated",
+    queued = 0, -- messages put in the outbox to deliver, so far
     templates_dir = opts.templates_dir,
     live_clock = opts.live or false,
     live_cache = opts.live_cache or LIVE_CACHE,
@@ -510,7 +517,7 @@ local function render_value(v, scope, html)
   return v
 end
 
-function Engine:render(R, msg)
+function Engine:render(R, msg, channel)
   local fields = {}
   if msg.template then
     for k, v in pairs(self:template_file(msg.template)) do fields[k] = v end
@@ -518,10 +525,28 @@ function Engine:render(R, msg)
   for k, v in pairs(msg) do
     if not CONTROL[k] then fields[k] = v end
   end
-  local scope = { contact = R.ctx.contact, event = R.ctx.event, journey = R.journey }
+  local u = self.unsubscribe
+  local scope = { contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
+                  unsubscribe_url = unsubscribe.url(u.base, u.secret, R.contact, channel, self.now) }
   local out = {}
   for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html") end
   return out
+end
+
+-- The first channel the rules allow -> channel, address | nil, reason, last channel tried.
+function Engine:pick_channel(R, channels, kind, to)
+  local reason, last
+  for _, channel in ipairs(channels) do
+    local address, why = policy.check(channel, kind, R.ctx.contact, { consent = self.consent, to = to })
+    if address and kind == "marketing" and policy.capped(self.caps, channel, function(ch, window)
+          return self.store:marketing_sent(R.contact, self.now - window, ch)
+        end) then
+      address, why = nil, "frequency_cap"
+    end
+    if address then return channel, address end
+    reason, last = why, channel
+  end
+  return nil, reason, last
 end
 
 function Engine:send(R, channels, msg)
@@ -529,21 +554,29 @@ function Engine:send(R, channels, msg)
   if kind ~= "marketing" and kind ~= "transactional" then
     error('send: kind must be "marketing" or "transactional"', 0)
   end
-  local traits = R.ctx.contact
-  local reason, last
-  for _, channel in ipairs(channels) do
-    local to, why = policy.check(channel, kind, traits, { consent = self.consent, to = msg.to })
-    if to then
-      local message = self:render(R, msg)
-      self.store:add_outbox(R.id, R.pos, channel, to, kind, json.encode(message), self.outbox_status, nil, self.now)
-      self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind })
-      return { status = "queued", channel = channel }
-    end
-    reason, last = why, channel
+  local channel, to, last = self:pick_channel(R, channels, kind, msg.to)
+  local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact }
+  if not channel then
+    row.channel, row.message, row.status, row.reason = last, "{}", "suppressed", to
+    self.store:add_outbox(row, self.now)
+    self:record(R, "suppress", { channel = last, reason = to })
+    return { status = "suppressed", reason = to, channel = last }
   end
-  self.store:add_outbox(R.id, R.pos, last, nil, kind, "{}", "suppressed", reason, self.now)
-  self:record(R, "suppress", { channel = last, reason = reason })
-  return { status = "suppressed", reason = reason, channel = last }
+  local message = self:render(R, msg, channel)
+  row.channel, row.address, row.message = channel, to, json.encode(message)
+  local quiet_end = kind == "marketing" and policy.quiet_until(self.quiet, self:zone_of(R.ctx.contact), self.now)
+  if quiet_end then
+    row.status, row.reason, row.due = "deferred", "quiet_hours", self.deliver and quiet_end or nil
+    self.store:add_outbox(row, self.now)
+    self:record(R, "defer", { channel = channel, reason = "quiet_hours", ["until"] = time.iso(quiet_end),
+                              to = to, message = message, kind_of_message = kind })
+    return { status = "deferred", reason = "quiet_hours", ["until"] = time.iso(quiet_end), channel = channel }
+  end
+  row.status, row.due = self.outbox_status, self.deliver and self.now or nil
+  self.store:add_outbox(row, self.now)
+  self.queued = self.queued + 1
+  self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind })
+  return { status = "queued", channel = channel }
 end
 
 function Engine:split(R, name, names, weights, total)

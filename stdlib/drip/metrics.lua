@@ -37,6 +37,8 @@ function metrics:record(rec)
     bump(self.sends, rec.channel .. "\0" .. self.send_status)
   elseif kind == "suppress" then
     bump(self.sends, rec.channel .. "\0suppressed")
+  elseif kind == "defer" then
+    bump(self.sends, rec.channel .. "\0deferred")
   end
 end
 
@@ -44,6 +46,9 @@ function metrics:ingested(n, dups)
   self.events = self.events + n
   self.duplicates = self.duplicates + dups
 end
+
+-- a delivery's outcome: "sent", "retry" or "failed"
+function metrics:delivered(channel, status) bump(self.sends, channel .. "\0" .. status) end
 
 function metrics:fired(n) self.timers = self.timers + n end
 function metrics:answered(status) bump(self.http, status) end

@@ -1,8 +1,11 @@
--- drip.policy — may this message go to this contact on this channel?
--- Owns the per-message decision of SPEC §4 that needs only the contact:
--- address, unsubscribe and consent. Frequency caps and quiet hours need the
--- send history and the clock and are decided by delivery.
+-- drip.policy — may this message go to this contact on this channel, and when?
+-- Owns the rules of SPEC §4 as pure functions: address, unsubscribe and
+-- consent from the contact's traits; frequency caps ("3/7d") and quiet hours
+-- ({ from = "21:00", to = "08:00" }) parsed from the configuration and
+-- applied to counts and clock times the engine gives it.
 local json = require "drip.json"
+local duration = require "drip.duration"
+local time = require "drip.time"
 
 local policy = {}
 
@@ -49,6 +52,59 @@ function policy.check(channel, kind, traits, opts)
     return nil, "no_consent"
   end
   return to
+end
+
+-- frequency_cap table -> { [channel | "all"] = { n =, window = seconds } } | nil, "key: message"
+function policy.parse_caps(t)
+  local caps = {}
+  for k, v in pairs(t or {}) do
+    if not (policy.CHANNELS[k] or k == "all") then
+      return nil, string.format("frequency_cap.%s: not a channel (email, sms, push, telegram, webhook, all)", k)
+    end
+    local n, window = tostring(v):match("^%s*(%d+)%s*/%s*(%S+)%s*$")
+    local seconds = window and duration.parse(window)
+    if not n or not seconds or seconds == 0 then
+      return nil, string.format('frequency_cap.%s: "%s" is not a cap such as "3/7d"', k, tostring(v))
+    end
+    caps[k] = { n = tonumber(n), window = seconds }
+  end
+  return caps
+end
+
+-- quiet_hours table -> { from = minute of day, to = minute of day } | nil, "key: message"
+function policy.parse_quiet(t)
+  if t == nil then return nil end
+  local out = {}
+  for _, k in ipairs({ "from", "to" }) do
+    local H, M = time.parse_clock(t[k])
+    if not H then return nil, string.format('quiet_hours.%s: expected a time such as "21:00"', k) end
+    out[k] = H * 60 + M
+  end
+  return out
+end
+
+-- policy.quiet_until(quiet, zone, now) -> epoch when the quiet hours around
+-- `now` end in `zone`, or nil when `now` is not in them
+function policy.quiet_until(quiet, zone, now)
+  if not quiet or quiet.from == quiet.to then return nil end
+  local y, m, d, H, M = time.local_parts(zone, now)
+  local minute = H * 60 + M
+  local inside
+  if quiet.from < quiet.to then inside = minute >= quiet.from and minute < quiet.to
+  else inside = minute >= quiet.from or minute < quiet.to end
+  if not inside then return nil end
+  local day = (quiet.from > quiet.to and minute >= quiet.from) and d + 1 or d
+  return time.local_epoch(zone, y, m, day, quiet.to // 60, quiet.to % 60, 0)
+end
+
+-- policy.capped(caps, channel, count) -> true when one more would pass a cap.
+-- count(channel_or_nil, since_window_seconds) -> messages already counted
+function policy.capped(caps, channel, count)
+  for _, key in ipairs({ channel, "all" }) do
+    local cap = caps[key]
+    if cap and count(key ~= "all" and key or nil, cap.window) >= cap.n then return true end
+  end
+  return false
 end
 
 return policy

@@ -8,7 +8,7 @@ local json = require "drip.json"
 local Store = {}
 Store.__index = Store
 
-local SCHEMA_VERSION = 1
+local SCHEMA_VERSION = 2
 
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -48,10 +48,23 @@ CREATE TABLE IF NOT EXISTS outbox (
   address TEXT, kind TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
   created_at INTEGER NOT NULL, UNIQUE (instance, seq)
 );
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY, message INTEGER NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, detail TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries(message);
 CREATE TABLE IF NOT EXISTS history (
   id INTEGER PRIMARY KEY, instance INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT
 );
 CREATE INDEX IF NOT EXISTS history_instance ON history(instance);
+]]
+
+-- Schema 2 (delivery): who a message is for, when it is next due (NULL once
+-- it is final), attempts made, when it went out, and the provider's answer.
+local OUTBOX_V2 = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
+                    "detail TEXT" }
+local INDEXES_V2 = [[
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at);
 ]]
 
 local QUERIES = {
@@ -90,8 +103,19 @@ local QUERIES = {
   inactivity_due = "SELECT contact, journey, due FROM inactivity WHERE due <= ? ORDER BY due, contact, journey LIMIT ?",
   inactivity_del = "DELETE FROM inactivity WHERE contact = ? AND journey = ?",
   inactivity_next = "SELECT min(due) FROM inactivity",
-  outbox_add = "INSERT INTO outbox(instance, seq, channel, address, kind, message, status, reason, created_at) "
-    .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  outbox_add = "INSERT INTO outbox(instance, seq, channel, address, kind, message, status, reason, created_at, "
+    .. "contact, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  outbox_due = "SELECT o.id, o.instance, o.seq, o.channel, o.address, o.kind, o.message, o.attempts, o.contact, "
+    .. "i.journey FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
+    .. "WHERE o.channel = ? AND o.due <= ? ORDER BY o.due, o.id LIMIT ?",
+  outbox_next_due = "SELECT min(due) FROM outbox WHERE channel = ? AND due IS NOT NULL",
+  outbox_claim = "UPDATE outbox SET status = 'sending', due = NULL, attempts = attempts + 1 WHERE id = ?",
+  outbox_mark = "UPDATE outbox SET status = ?, due = ?, reason = ?, detail = ?, sent_at = ? WHERE id = ?",
+  outbox_resume = "UPDATE outbox SET status = 'queued', due = ? WHERE status = 'sending'",
+  outbox_pending = "SELECT channel, count(*) FROM outbox WHERE due IS NOT NULL GROUP BY channel",
+  outbox_sent_count = "SELECT count(*) FROM outbox WHERE contact = ?1 AND kind = 'marketing' AND created_at > ?2 "
+    .. "AND status IN ('queued', 'deferred', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
+  delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
   history_add = "INSERT INTO history(instance, at, kind, data) VALUES (?, ?, ?, ?)",
   contact_row = "SELECT traits, created_at FROM contacts WHERE id = ?",
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
@@ -107,10 +131,11 @@ local QUERIES = {
 }
 
 -- What `forget` erases, in order: rows hanging off the contact's instances first.
-local FORGET = { "steps", "timers", "messages", "history", "instances", "events", "inactivity", "contact" }
+local FORGET = { "steps", "timers", "deliveries", "messages", "history", "instances", "events", "inactivity", "contact" }
 local OF_INSTANCES = " WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)"
 QUERIES.forget_steps = "DELETE FROM steps" .. OF_INSTANCES
 QUERIES.forget_timers = "DELETE FROM timers" .. OF_INSTANCES
+QUERIES.forget_deliveries = "DELETE FROM deliveries WHERE message IN (SELECT id FROM outbox" .. OF_INSTANCES .. ")"
 QUERIES.forget_messages = "DELETE FROM outbox" .. OF_INSTANCES
 QUERIES.forget_history = "DELETE FROM history" .. OF_INSTANCES
 QUERIES.forget_instances = "DELETE FROM instances WHERE contact = ?1"
@@ -135,8 +160,20 @@ function Store.open(path, opts)
   if version and tonumber(version) > SCHEMA_VERSION then
     return nil, string.format("%s: made by a newer drip (schema %s, this drip knows %d)", path, version, SCHEMA_VERSION)
   end
+  ok, perr = pcall(self.upgrade, self)
+  if not ok then return nil, path .. ": cannot upgrade the schema: " .. tostring(perr) end
   self:set_meta("schema_version", SCHEMA_VERSION)
   return self
+end
+
+-- add what schema 2 added to a file made before it
+function Store:upgrade()
+  local have = {}
+  for _, row in ipairs(self.db:prepare("PRAGMA table_info(outbox)"):all()) do have[row[2]] = true end
+  for _, column in ipairs(OUTBOX_V2) do
+    if not have[column:match("^[%w_]+")] then self.db:exec("ALTER TABLE outbox ADD COLUMN " .. column) end
+  end
+  self.db:exec(INDEXES_V2)
 end
 
 -- Prepared statements are made on first use and kept.
@@ -275,8 +312,53 @@ end
 
 -- outbox and history --------------------------------------------------------
 
-function Store:add_outbox(instance, seq, channel, address, kind, message_json, status, reason, now)
-  self:q("outbox_add"):run(instance, seq, channel, address, kind, message_json, status, reason, now)
+-- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due }
+function Store:add_outbox(m, now)
+  self:q("outbox_add"):run(m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
+    m.contact, m.due)
+end
+
+-- marketing messages to `contact` made after `since` that went or will go
+-- out (on `channel`, or on any when nil): what frequency caps count
+function Store:marketing_sent(contact, since, channel)
+  return self:q("outbox_sent_count"):first(contact, since, channel)
+end
+
+local DUE_ROW = { "id", "instance", "seq", "channel", "address", "kind", "message", "attempts", "contact", "journey" }
+
+-- up to `limit` messages of `channel` due at `now`, oldest first
+function Store:due_messages(channel, now, limit)
+  local out = {}
+  for i, row in ipairs(self:q("outbox_due"):all(channel, now, limit)) do
+    local m = {}
+    for j, k in ipairs(DUE_ROW) do m[k] = row[j] end
+    out[i] = m
+  end
+  return out
+end
+
+function Store:next_message_due(channel) return self:q("outbox_next_due"):first(channel) end
+
+-- the message is on its way: not due any more, one more attempt
+function Store:claim_message(id, now)
+  self:q("outbox_claim"):run(id)
+  self:q("delivery_add"):run(id, now, "sending", nil)
+end
+
+-- a delivery's outcome: status, next due time (retries) or nil, reason, detail (JSON)
+function Store:mark_message(id, now, status, due, reason, detail)
+  self:q("outbox_mark"):run(status, due, reason, detail, status == "sent" and now or nil, id)
+  self:q("delivery_add"):run(id, now, status, detail)
+end
+
+-- messages left 'sending' by a stop or crash are due again -> how many
+function Store:resume_sending(now) return self:q("outbox_resume"):run(now) end
+
+-- channel -> messages waiting to be delivered
+function Store:pending_by_channel()
+  local out = {}
+  for _, row in ipairs(self:q("outbox_pending"):all()) do out[row[1]] = row[2] end
+  return out
 end
 
 function Store:add_history(instance, at, kind, data_json) self:q("history_add"):run(instance, at, kind, data_json) end

@@ -9,6 +9,7 @@
 --   local mail = sim:expect_sent { channel = "email", contact = "u1", at = "1h" }
 --   assert.matches("cart", mail.message.subject)
 local Store = require "drip.store"
+local policy = require "drip.policy"
 local Engine = require "drip.engine"
 local events = require "drip.events"
 local time = require "drip.time"
@@ -20,13 +21,18 @@ local testing = {}
 local Sim = {}
 Sim.__index = Sim
 
--- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent = }
+-- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent =,
+--              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = } }
 function testing.new(opts)
   local store = assert(Store.open(":memory:"))
   local sim = setmetatable({ store = store, log = {}, mid = 0 }, Sim)
   local files, dir = simulate.locate(opts.journeys or { "scripts" })
+  local caps = assert(policy.parse_caps(opts.frequency_cap))
+  local quiet, qerr = policy.parse_quiet(opts.quiet_hours)
+  if qerr then error(qerr, 2) end
   sim.engine = Engine.new({
     store = store, timezone = opts.timezone, consent = opts.consent, templates_dir = dir .. "/templates",
+    caps = caps, quiet = quiet,
     sink = function(rec) sim.log[#sim.log + 1] = rec end,
     warn = function(msg) sim.warnings = (sim.warnings or "") .. msg .. "\n" end,
   })

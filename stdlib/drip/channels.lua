@@ -1,0 +1,210 @@
+-- drip.channels — what each channel's provider expects, and what its answer means.
+-- Owns: the `channels` table of drip.conf.lua (checked, with defaults), one
+-- request builder per channel (SMTP, Twilio-style SMS, FCM-style push,
+-- Telegram Bot API, signed webhooks; each HTTP request with Idempotency-Key),
+-- the SMS segment count, and reading a provider's answer as sent, retry
+-- (with Retry-After honoured) or failed. drip.deliver calls these; the bytes
+-- move in C (drip_curl).
+local host = require "drip_host"
+local json = require "drip.json"
+local email = require "drip.email"
+local duration = require "drip.duration"
+local time = require "drip.time"
+
+local channels = {}
+
+local COMMON = { rate = "string", concurrency = "number", timeout = "string", attempts = "number",
+                 backoff = "string", max_backoff = "string", insecure = "boolean" }
+local KEYS = {
+  email = { smtp = "string", from = "string", reply_to = "string", username = "string", password = "string" },
+  sms = { url = "string", account = "string", token = "string", from = "string" },
+  push = { url = "string", token = "string" },
+  telegram = { url = "string", bot_token = "string" },
+  webhook = { url = "string", secret = "string" },
+}
+local REQUIRED = { email = { "smtp", "from" }, sms = { "url", "from" }, push = { "url" },
+                   telegram = { "url", "bot_token" }, webhook = { "url", "secret" } }
+local DEFAULTS = { concurrency = 500, timeout = "10s", attempts = 15, backoff = "2s", max_backoff = "1h" }
+
+-- "100/s", "6000/m", "10000/h" -> per second | nil
+function channels.parse_rate(v)
+  local n, unit = tostring(v):match("^%s*(%d+%.?%d*)%s*/%s*(%a)%a*%s*$")
+  local per = ({ s = 1, m = 60, h = 3600 })[unit or ""]
+  if not n or not per or tonumber(n) <= 0 then return nil end
+  return tonumber(n) / per
+end
+
+local function check_one(name, c)
+  local where = "channels." .. name
+  if type(c) ~= "table" then return nil, where .. ": expected a table" end
+  local out = {}
+  for k, v in pairs(DEFAULTS) do out[k] = v end
+  for k, v in pairs(c) do
+    local want = KEYS[name][k] or COMMON[k]
+    if not want then return nil, string.format("%s.%s: unknown key", where, k) end
+    if type(v) ~= want then return nil, string.format("%s.%s: must be a %s", where, k, want) end
+    out[k] = v
+  end
+  for _, k in ipairs(REQUIRED[name]) do
+    if not out[k] or out[k] == "" then return nil, string.format("%s.%s: required (a secret can come from env)", where, k) end
+  end
+  if c.rate then
+    out.rate = channels.parse_rate(c.rate)
+    if not out.rate then return nil, string.format('%s.rate: "%s" is not a rate such as "100/s"', where, c.rate) end
+  end
+  for _, k in ipairs({ "timeout", "backoff", "max_backoff" }) do
+    local secs, err = duration.parse(out[k])
+    if not secs then return nil, string.format("%s.%s: %s", where, k, err) end
+    out[k] = secs
+  end
+  return out
+end
+
+-- channels.check(conf.channels) -> { name = settings } | nil, "channels.<name>.<key>: message"
+function channels.check(t)
+  local out = {}
+  for name, c in pairs(t or {}) do
+    if not KEYS[name] then
+      return nil, string.format("channels.%s: not a channel (email, sms, push, telegram, webhook)", tostring(name))
+    end
+    local settings, err = check_one(name, c)
+    if not settings then return nil, err end
+    out[name] = settings
+  end
+  return out
+end
+
+-- SMS segments --------------------------------------------------------------------
+
+local GSM7 = {}
+for ch in ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+  .. "¿abcdefghijklmnopqrstuvwxyzäöñüà"):gmatch(utf8.charpattern) do GSM7[ch] = 1 end
+for ch in ("^{}\\[~]|€\f"):gmatch(utf8.charpattern) do GSM7[ch] = 2 end -- the escape table takes two septets
+
+-- channels.sms_segments(text) -> segments, "GSM-7" | "UCS-2"
+function channels.sms_segments(text)
+  local septets, units, gsm = 0, 0, true
+  for _, c in utf8.codes(text, true) do
+    local w = gsm and GSM7[utf8.char(c)]
+    if not w then gsm = false else septets = septets + w end
+    units = units + (c > 0xFFFF and 2 or 1)
+  end
+  if gsm then return septets <= 160 and 1 or math.ceil(septets / 153), "GSM-7" end
+  return units <= 70 and 1 or math.ceil(units / 67), "UCS-2"
+end
+
+-- request builders ------------------------------------------------------------------
+
+local function form(t)
+  local parts = {}
+  for _, kv in ipairs(t) do
+    local v = tostring(kv[2]):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end)
+    parts[#parts + 1] = kv[1] .. "=" .. v
+  end
+  return table.concat(parts, "&")
+end
+
+local function http_request(c, url, body, ctx, headers)
+  local h = { "Content-Type: application/json", "Idempotency-Key: " .. ctx.key, "Expect:" }
+  for _, x in ipairs(headers or {}) do h[#h + 1] = x end
+  return { url = url, method = "POST", body = body, headers = h, timeout_ms = c.timeout * 1000,
+           insecure = c.insecure }
+end
+
+local function text_of(m) return tostring(m.text or m.body or "") end
+
+local BUILD = {}
+
+-- ctx: { key=, contact=, journey=, kind=, now=, unsubscribe_url=, domain= }
+function BUILD.email(c, to, m, ctx)
+  local from = m.from or c.from
+  local domain = email.bare_address(from):match("@([%w%.%-]+)$") or "drip.local"
+  local body = email.compose({
+    from = from, to = to, subject = m.subject, text = m.text, html = m.html, dir = m.dir,
+    reply_to = m.reply_to or c.reply_to, message_id = ctx.key .. "@" .. domain, date = ctx.now,
+    list_unsubscribe = ctx.kind == "marketing" and ctx.unsubscribe_url or nil,
+  })
+  return { url = c.smtp, mail_from = email.bare_address(from), mail_rcpt = { email.bare_address(to) }, body = body,
+           username = c.username, password = c.password, timeout_ms = c.timeout * 1000, insecure = c.insecure }
+end
+
+function BUILD.sms(c, to, m, ctx)
+  local text = text_of(m)
+  local segments, encoding = channels.sms_segments(text)
+  local req = http_request(c, c.url, form({ { "To", to }, { "From", m.from or c.from }, { "Body", text } }), ctx)
+  req.headers[1] = "Content-Type: application/x-www-form-urlencoded"
+  req.username, req.password = c.account, c.token
+  return req, { segments = segments, encoding = encoding }
+end
+
+function BUILD.push(c, to, m, ctx)
+  local data
+  if type(m.data) == "table" then
+    data = {}
+    for k, v in pairs(m.data) do data[tostring(k)] = type(v) == "string" and v or json.encode(v) end
+  end
+  local body = json.encode({ message = { token = to, notification = { title = m.title, body = m.body or m.text },
+                                         data = data } })
+  return http_request(c, c.url, body, ctx, c.token and { "Authorization: Bearer " .. c.token })
+end
+
+function BUILD.telegram(c, to, m, ctx)
+  local body = json.encode({ chat_id = to, text = text_of(m), parse_mode = m.parse_mode,
+                             disable_web_page_preview = m.disable_web_page_preview })
+  return http_request(c, (c.url:gsub("/+$", "")) .. "/bot" .. c.bot_token .. "/sendMessage", body, ctx)
+end
+
+function BUILD.webhook(c, to, m, ctx)
+  local url = to ~= "webhook" and to:match("^https?://") and to or c.url
+  local body = json.encode({ id = ctx.key, journey = ctx.journey, contact = ctx.contact, kind = ctx.kind,
+                             message = m })
+  return http_request(c, url, body, ctx, {
+    "X-Drip-Signature: sha256=" .. host.hmac_sha256(c.secret, body),
+    "X-Drip-Timestamp: " .. tostring(ctx.now),
+  })
+end
+
+-- channels.request(name, settings, address, message fields, ctx) -> request spec, detail | nil
+function channels.request(name, c, to, m, ctx) return BUILD[name](c, to, m, ctx) end
+
+-- answers ----------------------------------------------------------------------------
+
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
+                 Nov = 11, Dec = 12 }
+
+-- Retry-After: seconds or an HTTP date -> seconds from now | nil
+function channels.retry_after(v, now)
+  if not v then return nil end
+  local secs = tonumber(v:match("^%s*(%d+)%s*$"))
+  if secs then return secs end
+  local d, mon, y, H, M, S = v:match("(%d+) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d)")
+  if not d or not MONTHS[mon] then return nil end
+  return math.max(0, time.utc_epoch(tonumber(y), MONTHS[mon], tonumber(d), tonumber(H), tonumber(M), tonumber(S)) - now)
+end
+
+local function snippet(body) return (body or ""):sub(1, 300) end
+
+-- channels.outcome(name, result) -> "sent" | "retry" | "failed", detail table, retry_after seconds | nil
+-- result: what drip_curl reports (status, error, timed_out, retry_after, body)
+function channels.outcome(name, r, now)
+  if name == "email" then
+    if not r.error then return "sent", { smtp = r.status } end
+    if r.status >= 500 and r.status < 600 then return "failed", { smtp = r.status, error = r.error } end
+    return "retry", { smtp = r.status ~= 0 and r.status or nil, error = r.error }
+  end
+  if r.error then return "retry", { error = r.error, timed_out = r.timed_out or nil } end
+  local s = r.status
+  if s >= 200 and s < 300 then return "sent", { http = s } end
+  local detail = { http = s, body = snippet(r.body) }
+  if s == 408 or s == 429 or s >= 500 then
+    local wait = channels.retry_after(r.retry_after, now)
+    if not wait and s == 429 and name == "telegram" then
+      local answer = json.decode(r.body or "")
+      wait = type(answer) == "table" and type(answer.parameters) == "table" and tonumber(answer.parameters.retry_after)
+    end
+    return "retry", detail, wait
+  end
+  return "failed", detail
+end
+
+return channels
