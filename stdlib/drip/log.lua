@@ -7,7 +7,7 @@ local log = {}
 
 local function value(v)
   v = tostring(v)
-  if v:match('^[%w%._:/%-@+]+$') then return v end
+  if v:match('^[%w%._:/%-@+,]+$') then return v end
   return '"' .. v:gsub('[\\"]', '\\%0'):gsub("\n", "\\n") .. '"'
 end
 

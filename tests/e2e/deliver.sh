@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# End-to-end tests of delivery: `drip run` sends to real loopback servers
+# (tests/sinks/sinks.py: SMTP with STARTTLS, HTTP stubs that fail on purpose),
+# and we assert on what those servers received.
+DRIP=$(realpath "${1:?usage: deliver.sh path/to/drip}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/server.sh"
+SINKS="$HERE/../sinks"
+
+# --- the sinks -----------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
+  -subj "/CN=127.0.0.1" 2>/dev/null || { fail "openssl could not make a test certificate"; finish; }
+SMTP_PORT=$((21000 + RANDOM % 9000)); HTTP_PORT=$((SMTP_PORT + 1))
+OUT="$TMP/received.jsonl"
+python3 "$SINKS/sinks.py" --smtp "$SMTP_PORT" --http "$HTTP_PORT" --out "$OUT" --secret hook-secret \
+  --cert "$TMP/cert.pem" --key "$TMP/key.pem" > "$TMP/sinks.out" 2>&1 &
+SINK_PID=$!
+trap 'kill $SINK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do grep -q ready "$TMP/sinks.out" && break; sleep 0.05; done
+q() { python3 "$SINKS/received.py" "$OUT" "$1"; }
+H="http://127.0.0.1:$HTTP_PORT"
+
+# Quiet hours are 21:00-08:00. The default zone is one where it is now
+# midday; a "night" contact lives where it is now 02:00-05:59.
+hour=$(date -u +%H); hour=${hour#0}
+zone_at() { # local hour range lo hi -> an Etc/GMT zone whose local hour is in it now
+  local off h
+  for off in $(seq -12 12); do
+    h=$(( (hour + off + 24) % 24 ))
+    if [ "$h" -ge "$1" ] && [ "$h" -le "$2" ]; then
+      if [ "$off" -ge 0 ]; then echo "Etc/GMT-$off"; else echo "Etc/GMT+$((-off))"; fi
+      return
+    fi
+  done
+}
+DAY_ZONE=$(zone_at 11 14); NIGHT_ZONE=$(zone_at 2 5)
+
+J="$TMP/journeys"; mkdir -p "$J"
+cat > "$J/hello.lua" <<'EOF'
+return journey { name = "hello", trigger = "Hello", steps = function(ctx)
+  email { subject = "Привет, {{contact.first_name}}!", text = "Hi {{contact.first_name}}. Leave: {{unsubscribe_url}}",
+          html = "<p>سلام {{contact.first_name}}، خوش آمدید</p>" }
+  sms { text = "{{event.properties.sms}}" }
+  push { title = "Hi", body = "Your cart misses you", data = { cart = "c1" } }
+  telegram { text = "Привет из drip" }
+  telegram { text = "a second one today" }
+  webhook { event = "hello", n = 1 }
+end }
+EOF
+cat > "$J/paths.lua" <<'EOF'
+return journey { name = "paths", trigger = "Path", reentry = true, steps = function(ctx)
+  webhook { to = ctx.event.properties.url, event = "path" }
+end }
+EOF
+cat > "$J/fallback.lua" <<'EOF'
+return journey { name = "fallback", trigger = "Fallback", steps = function(ctx)
+  send { channels = { "push", "sms", "email" }, title = "fb", text = "fallback text", subject = "fb" }
+end }
+EOF
+cat > "$J/receipt.lua" <<'EOF'
+return journey { name = "receipt", trigger = "Order Completed", steps = function(ctx)
+  email { kind = "transactional", subject = "Receipt", text = "Thanks" }
+end }
+EOF
+cat > "$J/news.lua" <<'EOF'
+return journey { name = "news", trigger = "News", exit_on = { "Unsubscribed" }, steps = function(ctx)
+  email { subject = "News", text = "Read: {{unsubscribe_url}}" }
+  wait "1h"
+  email { subject = "More news", text = "..." }
+end }
+EOF
+cat > "$J/again.lua" <<'EOF'
+return journey { name = "again", trigger = "Again", steps = function(ctx)
+  email { subject = "Again", text = "..." }
+end }
+EOF
+cat > "$TMP/drip.conf.lua" <<EOF
+timezone = "$DAY_ZONE"
+quiet_hours = { from = "21:00", to = "08:00" }
+frequency_cap = { telegram = "1/1d" }
+secret = "unsub-secret"
+public_url = "http://drip.test"
+channels = {
+  email = { smtp = "smtp://127.0.0.1:$SMTP_PORT", from = "Шоп <hi@shop.test>", insecure = true, backoff = "1s" },
+  sms = { url = "$H/ok/sms", account = "AC1", token = "sms-token", from = "+15550001111" },
+  push = { url = "$H/ok/push", token = env "PUSH_TOKEN" },
+  telegram = { url = "$H/ok/tg", bot_token = "123:abc" },
+  webhook = { url = "$H/ok/hook", secret = "hook-secret", timeout = "1s", backoff = "1s" },
+}
+EOF
+cd "$TMP"
+DB="$TMP/deliver.db"
+export PUSH_TOKEN=push-secret
+start_drip run --journeys "$J" --db "$DB"
+expect_eq "drip says which channels it delivers to" 1 \
+  "$(grep -c 'msg=delivering channels=email,push,sms,telegram,webhook' "$LOG")"
+
+post() { curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL$1" --data-binary "$2"; }
+ident() { post /v1/identify "{\"userId\":\"$1\",\"traits\":$2}"; }
+track() { post /v1/track "{\"userId\":\"$1\",\"event\":\"$2\",\"properties\":${3:-{\}}}"; }
+SMS_FA="سلام! سبد خرید شما هنوز منتظر است. برای تکمیل خرید همین حالا برگردید و از تخفیف ویژه استفاده کنید."
+ident ann '{"first_name":"Анна","email":"ann@x.test","phone":"+15550002222","push_token":"pt-ann","telegram_chat_id":"4242","consent":{"email":true,"sms":true,"push":true,"telegram":true}}' >/dev/null
+ident bob '{"email":"bob@x.test","consent.sms":true}' >/dev/null
+ident fb '{"phone":"+15550003333","email":"fb@x.test","consent":{"sms":true,"email":true,"push":true}}' >/dev/null
+ident night "{\"email\":\"night@x.test\",\"timezone\":\"$NIGHT_ZONE\",\"consent\":{\"email\":true}}" >/dev/null
+ident tx '{"email":"tx@x.test"}' >/dev/null
+ident bad '{"email":"fail550@x.test","consent":{"email":true}}' >/dev/null
+ident later '{"email":"fail451@x.test","consent":{"email":true}}' >/dev/null
+ident ops '{}' >/dev/null
+expect_eq "events in" 200 "$(track ann Hello "{\"sms\":\"$SMS_FA\"}")"
+track bob Hello '{"sms":"hi"}' >/dev/null
+track fb Fallback >/dev/null
+track night News >/dev/null
+track tx "Order Completed" >/dev/null
+track bad Again >/dev/null
+track later Again >/dev/null
+for mode in 500 429 slow drop 400; do track ops Path "{\"url\":\"$H/$mode/hook\"}" >/dev/null; done
+
+# wait until nothing is due or in flight any more (retries take a few seconds)
+settled() { sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE status IN ('queued','sending') OR (status = 'deferred' AND reason = 'retry')"; }
+for _ in $(seq 200); do [ "$(settled)" = 0 ] && break; sleep 0.1; done
+expect_eq "every message reached a final state" 0 "$(settled)"
+status_of() { sqlite3 "$DB" "SELECT o.status || ' ' || coalesce(o.reason, '-') FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = '$1' AND o.channel = '$2' ORDER BY o.id LIMIT 1 OFFSET ${3:-0}"; }
+
+# --- email over SMTP ---------------------------------------------------------------
+expect_eq "email: ann's arrived over STARTTLS" True "$(q 'mail("ann@x.test")["tls"]')"
+expect_eq "email: UTF-8 subject (RFC 2047) decodes" "Привет, Анна!" "$(q 'mail("ann@x.test")["subject"]')"
+expect_contains "email: the raw subject is an encoded word" "$(q 'mail("ann@x.test")["headers"]["Subject"] and [l for l in mail("ann@x.test")["raw"].splitlines() if l.startswith("Subject:")][0]')" "=?UTF-8?B?"
+expect_contains "email: From keeps the Cyrillic display name" "$(q 'mail("ann@x.test")["headers"]["From"]')" "Шоп <hi@shop.test>"
+expect_eq "email: Message-ID from the idempotency key" "1" \
+  "$(q 'int(mail("ann@x.test")["headers"]["Message-ID"].startswith("<drip-"))')"
+expect_eq "email: multipart/alternative" "multipart/alternative" "$(q 'mail("ann@x.test")["headers"]["Content-Type"].split(";")[0]')"
+expect_contains "email: text part, unsubscribe link rendered" "$(q 'mail("ann@x.test")["text"]')" "Leave: http://drip.test/u/"
+expect_contains "email: Persian HTML gets dir=rtl" "$(q 'mail("ann@x.test")["html"]')" '<div dir="rtl"><p>سلام Анна، خوش آمدید</p></div>'
+expect_contains "email: List-Unsubscribe on marketing mail" "$(q 'mail("ann@x.test")["headers"]["List-Unsubscribe"]')" "<http://drip.test/u/"
+expect_eq "email: List-Unsubscribe-Post one-click" "List-Unsubscribe=One-Click" "$(q 'mail("ann@x.test")["headers"]["List-Unsubscribe-Post"]')"
+expect_eq "email: transactional mail goes without consent" "sent -" "$(status_of tx email)"
+expect_eq "email: ... and without List-Unsubscribe" None "$(q 'mail("tx@x.test")["headers"].get("List-Unsubscribe")')"
+expect_eq "email: SMTP 550 is a permanent failure" "failed rejected: SMTP 550" "$(status_of bad email)"
+expect_eq "email: SMTP 451 is retried, then sent" "sent -" "$(status_of later email)"
+expect_eq "email: ... after two attempts" 2 "$(sqlite3 "$DB" "SELECT attempts FROM outbox WHERE address = 'fail451@x.test'")"
+
+# --- SMS, push, Telegram, webhook -------------------------------------------------------
+ANN_SMS='[r for r in http("/ok/sms") if "15550002222" in r["body"]]'
+expect_eq "sms: one request for ann" 1 "$(q "len($ANN_SMS)")"
+expect_eq "sms: form body, Persian text intact" "$SMS_FA" \
+  "$(q "__import__('urllib.parse').parse.parse_qs($ANN_SMS[0]['body'])['Body'][0]")"
+expect_eq "sms: basic auth with account and token" "Basic $(printf 'AC1:sms-token' | base64)" "$(q 'http("/ok/sms")[0]["headers"]["authorization"]')"
+expect_eq "sms: segment count recorded (UCS-2, 2 segments)" '2 UCS-2' \
+  "$(sqlite3 "$DB" "SELECT json_extract(detail, '$.segments') || ' ' || json_extract(detail, '$.encoding') FROM outbox WHERE channel = 'sms' AND address = '+15550002222'")"
+expect_eq "push: FCM v1 shape" '{"message": {"data": {"cart": "c1"}, "notification": {"body": "Your cart misses you", "title": "Hi"}, "token": "pt-ann"}}' \
+  "$(q 'json.loads(http("/ok/push")[0]["body"])')"
+expect_eq "push: bearer token from the environment" "Bearer push-secret" "$(q 'http("/ok/push")[0]["headers"]["authorization"]')"
+expect_eq "telegram: sendMessage with the bot token in the path" "/ok/tg/bot123:abc/sendMessage" "$(q 'http("/ok/tg")[0]["path"]')"
+expect_eq "telegram: chat_id from the trait, text intact" '{"chat_id": "4242", "text": "Привет из drip"}' "$(q 'json.loads(http("/ok/tg")[0]["body"])')"
+expect_eq "telegram: the second one today hits the frequency cap" "suppressed frequency_cap" "$(status_of ann telegram 1)"
+expect_eq "webhook: signature verifies" True "$(q 'http("/ok/hook")[0]["signature_ok"]')"
+expect_eq "webhook: timestamp header" 1 "$(q 'int(http("/ok/hook")[0]["headers"]["x-drip-timestamp"].isdigit())')"
+expect_eq "every HTTP request carries an Idempotency-Key" 0 "$(q 'len([r for r in http("/") if not r["headers"].get("idempotency-key", "").startswith("drip-")])')"
+
+# --- suppression, deferral, fallback ---------------------------------------------------------
+expect_eq "no consent: suppressed" "suppressed no_consent" "$(status_of bob email)"
+expect_eq "no address: suppressed" "suppressed no_address" "$(status_of bob push)"
+expect_eq "nothing was sent to bob by email" None "$(q 'mail("bob@x.test")')"
+expect_eq "quiet hours: the night contact's email is deferred" "deferred quiet_hours" "$(status_of night email)"
+expect_eq "quiet hours: ... not sent yet" None "$(q 'mail("night@x.test")')"
+expect_eq "quiet hours: ... due at 08:00 local" "08:00" \
+  "$(TZ=$NIGHT_ZONE date -d "@$(sqlite3 "$DB" "SELECT due FROM outbox WHERE address = 'night@x.test'")" +%H:%M)"
+expect_eq "fallback: no push token, so SMS" "sms" "$(sqlite3 "$DB" "SELECT channel FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'fb'")"
+expect_eq "fallback: ... which arrived" 1 "$(q 'len([r for r in http("/ok/sms") if "fallback" in r["body"]])')"
+
+# --- retries -------------------------------------------------------------------------
+for mode in 500 429 slow drop; do
+  expect_eq "retry: $mode once, then again with the same Idempotency-Key, then sent" "2 1 sent" \
+    "$(q "str(len(http('/$mode/hook'))) + ' ' + str(len(keys('/$mode/hook')))") $(sqlite3 "$DB" "SELECT status FROM outbox WHERE address LIKE '%/$mode/%'")"
+done
+expect_eq "retry: 429's Retry-After: 1 was honoured" 1 \
+  "$(q 'int(http("/429/hook")[1]["at"] - http("/429/hook")[0]["at"] >= 0.9)')"
+expect_eq "retry: the slow answer timed out (1s) and went again" 1 \
+  "$(sqlite3 "$DB" "SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.message WHERE o.address LIKE '%/slow/%' AND d.detail LIKE '%timed_out%'")"
+expect_eq "permanent: 400 is not retried" "1 failed rejected: HTTP 400" \
+  "$(q 'len(http("/400/hook"))') $(sqlite3 "$DB" "SELECT status || ' ' || reason FROM outbox WHERE address LIKE '%/400/%'")"
+expect_eq "every change is recorded" "sending deferred sending sent" \
+  "$(sqlite3 "$DB" "SELECT group_concat(d.status, ' ') FROM (SELECT d.status FROM deliveries d JOIN outbox o ON o.id = d.message WHERE o.address LIKE '%/500/%' ORDER BY d.id) d")"
+METRICS=$(curl -s "$URL/metrics")
+# (a dropped connection that curl had reused is retried by curl itself, so 3 or 4)
+expect_eq "metrics: retries counted" 1 \
+  "$(echo "$METRICS" | awk '/^drip_sends_total\{channel="webhook",status="retry"\}/ { print ($2 >= 3) }')"
+expect_contains "metrics: failures counted" "$METRICS" 'drip_sends_total{channel="webhook",status="failed"} 1'
+
+# --- unsubscribe ------------------------------------------------------------------------
+track ann News >/dev/null
+for _ in $(seq 50); do [ "$(q 'len([m for m in mails() if m["subject"] == "News"])')" = 1 ] && break; sleep 0.1; done
+LINK=$(q '[m for m in mails() if m["subject"] == "News"][0]["headers"]["List-Unsubscribe"]' | tr -d '<>')
+TOKEN=${LINK##*/u/}
+expect_eq "the link points at public_url" "http://drip.test/u/$TOKEN" "$LINK"
+PAGE=$(curl -s -w '\n%{http_code}' "$URL/u/$TOKEN")
+expect_contains "GET /u/{token}: 200 page" "$PAGE" "You are unsubscribed"
+expect_contains "... offering to resubscribe" "$PAGE" "/u/$TOKEN/resubscribe"
+expect_eq "... sets the trait" 1 "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'")"
+expect_eq "... emits Unsubscribed" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE contact = 'ann' AND name = 'Unsubscribed'")"
+expect_eq "... which ends the journey waiting on it (exit_on)" exit_event \
+  "$(sqlite3 "$DB" "SELECT exit_reason FROM instances WHERE contact = 'ann' AND journey = 'news'")"
+track ann Again >/dev/null
+sleep 0.3
+expect_eq "an unsubscribed contact's next marketing email is suppressed" "suppressed unsubscribed" \
+  "$(sqlite3 "$DB" "SELECT o.status || ' ' || o.reason FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'ann' AND i.journey = 'again'")"
+expect_eq "POST /u/{token} (RFC 8058 one-click): 200" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/u/$TOKEN" -d 'List-Unsubscribe=One-Click')"
+expect_eq "... and no second Unsubscribed event" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE contact = 'ann' AND name = 'Unsubscribed'")"
+TAMPERED="${TOKEN:0:5}$( [ "${TOKEN:5:1}" = A ] && echo B || echo A )${TOKEN:6}"
+expect_eq "a tampered token: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/u/$TAMPERED")"
+EXPIRED=$(python3 - <<'PY'
+import base64, hashlib, hmac
+b = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+payload = b"v1\nbob\nsms\n1000"
+print(b(payload) + "." + b(hmac.new(b"unsub-secret", payload, hashlib.sha256).digest()))
+PY
+)
+expect_eq "an expired token: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/u/$EXPIRED")"
+expect_eq "... and they change nothing" "" "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.sms\"') FROM contacts WHERE id = 'bob'")"
+expect_eq "resubscribe: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/u/$TOKEN/resubscribe")"
+expect_eq "... clears the trait and emits Resubscribed" "0 1" \
+  "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE contact = 'ann' AND name = 'Resubscribed'")"
+expect_eq "the unsubscribe link needs no bearer token (it is under /u/)" 0 "$(grep -c 'level=error' "$LOG")"
+
+stop_drip
+expect_eq "drip stops cleanly while delivering" 0 "$(wait "$PID" 2>/dev/null; echo $?)"
+finish
