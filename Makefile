@@ -35,9 +35,11 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L sanitize
 
-# The long crash test: 100 kill -9 of `drip run` while 6,000 contacts stream in.
+# The long crash tests: 100 kill -9 of `drip run` while 6,000 contacts stream in,
+# and 100 while it delivers 6,000 webhooks.
 crash: deps build
 	tests/crash/crash.sh $(BUILD)/drip 100 6000
+	tests/crash/deliver_crash.sh $(BUILD)/drip 100 3000
 
 # Fuzz the ingest path (tests/fuzz) with libFuzzer for FUZZ_SECONDS; findings land in $(FUZZ_BUILD).
 fuzz: deps
