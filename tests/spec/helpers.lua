@@ -21,7 +21,8 @@ function helpers.sim(journey_source, opts)
   local files = { ["j.lua"] = journey_source }
   for k, v in pairs(opts.files or {}) do files[k] = v end
   local dir = helpers.dir(files)
-  return testing.new { journeys = { dir }, start = opts.start, timezone = opts.timezone, consent = opts.consent }, dir
+  return testing.new { journeys = { dir }, start = opts.start, timezone = opts.timezone, consent = opts.consent,
+                       quiet_hours = opts.quiet_hours, frequency_cap = opts.frequency_cap }, dir
 end
 
 return helpers
