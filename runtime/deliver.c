@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #define SNIPPET 2048 /* bytes of a response body kept for the record */
+#define POOL 1024    /* finished easy handles kept for reuse (each holds large buffers) */
 
 typedef struct transfer transfer;
 struct transfer {
@@ -50,6 +51,8 @@ static struct {
   uv_idle_t idle; /* active while finished transfers wait for on_check: keeps poll from blocking */
   transfer *all;
   int on_done, on_tick; /* registry refs */
+  CURL *pool[POOL];
+  int pooled;
   int inflight;
   transfer *done, **done_tail;
   int started;
@@ -149,7 +152,12 @@ static void free_transfer(transfer *t) {
   if (t->prev_all) t->prev_all->next_all = t->next_all;
   else D.all = t->next_all;
   if (t->next_all) t->next_all->prev_all = t->prev_all;
-  curl_easy_cleanup(t->easy);
+  if (D.started && D.pooled < POOL) {
+    curl_easy_reset(t->easy);
+    D.pool[D.pooled++] = t->easy;
+  } else {
+    curl_easy_cleanup(t->easy);
+  }
   curl_slist_free_all(t->headers);
   curl_slist_free_all(t->rcpt);
   free(t->upload);
@@ -202,7 +210,8 @@ static int l_request(lua_State *L) {
   const char *url = opt_string(L, 2, "url");
   if (!url) return luaL_argerror(L, 2, "url");
   transfer *t = calloc(1, sizeof *t);
-  if (!t || !(t->easy = curl_easy_init())) {
+  if (t) t->easy = D.pooled ? D.pool[--D.pooled] : curl_easy_init();
+  if (!t || !t->easy) {
     free(t);
     lua_pushnil(L);
     lua_pushstring(L, "out of memory");
@@ -374,6 +383,7 @@ static int l_stop(lua_State *L) {
   }
   D.done = NULL;
   D.done_tail = &D.done;
+  while (D.pooled) curl_easy_cleanup(D.pool[--D.pooled]);
   curl_multi_cleanup(D.multi);
   D.multi = NULL;
   uv_close((uv_handle_t *)&D.curl_timer, NULL);

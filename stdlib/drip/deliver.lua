@@ -65,8 +65,10 @@ function Deliver:request(name, m, now)
   local fields = json.decode(m.message)
   if type(fields) ~= "table" then return nil, "the stored message is not JSON" end
   local u = self.unsubscribe
-  local ctx = { key = self:key(m), contact = m.contact, journey = m.journey, kind = m.kind, now = now,
-                unsubscribe_url = m.contact and unsubscribe.url(u.base, u.secret, m.contact, name, now) }
+  local ctx = { key = self:key(m), contact = m.contact, journey = m.journey, kind = m.kind, now = now }
+  if name == "email" and m.kind == "marketing" and m.contact then -- for List-Unsubscribe
+    ctx.unsubscribe_url = unsubscribe.url(u.base, u.secret, m.contact, name, now)
+  end
   local ok, spec, detail = pcall(channels.request, name, self.channels[name], m.address, fields, ctx)
   if not ok then return nil, tostring(spec) end
   return spec, detail
@@ -139,9 +141,9 @@ function Deliver:settle(s, r, now)
   local reason = status == "failed" and (detail.gave_up and "gave up after " .. s.attempts .. " attempts"
     or detail.http and "rejected: HTTP " .. detail.http or detail.smtp and "rejected: SMTP " .. detail.smtp) or nil
   if status == "retry" then
-    self.store:mark_message(s.id, now, "deferred", now + (wait or backoff(c, s.attempts)), "retry", json.encode(detail))
+    self.store:mark_message(s.id, now, "deferred", now + (wait or backoff(c, s.attempts)), "retry", json.store(detail))
   else
-    self.store:mark_message(s.id, now, status, nil, reason, json.encode(detail))
+    self.store:mark_message(s.id, now, status, nil, reason, json.store(detail))
   end
   self.metrics:delivered(s.channel, status)
   if status == "failed" then
