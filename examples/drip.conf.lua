@@ -8,3 +8,19 @@ token    = env "DRIP_TOKEN"
 listen   = "127.0.0.1:8425"       -- a non-loopback address needs a token
 body_limit   = "1MiB"             -- larger request bodies get 413
 buffer_limit = "256MiB"           -- request bodies held at once; past it, 503 + Retry-After
+
+-- Sending (drip run without --dry-run). Secrets come from the environment.
+secret        = env "DRIP_SECRET"                        -- signs unsubscribe links
+public_url    = "https://drip.shop.test"                 -- base of {{unsubscribe_url}}
+quiet_hours   = { from = "21:00", to = "08:00" }         -- marketing waits, in the contact's zone
+frequency_cap = { email = "3/7d", sms = "2/7d", all = "5/7d" }
+channels = {
+  email    = { smtp = "smtp://127.0.0.1:2525", from = "Shop <hi@shop.test>",
+               username = env "SMTP_USER", password = env "SMTP_PASS", rate = "100/s" },
+  sms      = { url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json",
+               account = env "TWILIO_SID", token = env "TWILIO_TOKEN", from = "+15550001111", rate = "10/s" },
+  push     = { url = "https://fcm.googleapis.com/v1/projects/shop/messages:send", token = env "FCM_TOKEN" },
+  telegram = { url = "https://api.telegram.org", bot_token = env "TELEGRAM_BOT_TOKEN", rate = "30/s" },
+  webhook  = { url = "https://hooks.shop.test/drip", secret = env "DRIP_WEBHOOK_SECRET",
+               timeout = "5s", attempts = 10 },
+}

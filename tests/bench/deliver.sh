@@ -9,6 +9,7 @@ set -eu
 BUILD=${1:-build}
 BACKLOG=${2:-1000000}
 BACKLOG_RATE=${3:-2000}
+EVENT_RATE=${EVENT_RATE:-5000}
 DRIP=$(realpath "$BUILD/drip")
 OUT=$(realpath -m tests/bench/out); mkdir -p "$OUT"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -24,12 +25,12 @@ start() { (cd "$OUT" && exec "$DRIP" run --journeys "$HERE/journeys/hook" --db "
           until curl -s -o /dev/null $URL/healthz; do sleep 0.01; done; }
 stop() { kill -TERM $PID; wait $PID || true; kill $SINK; wait $SINK 2>/dev/null || true; }
 
-echo "== event in -> webhook delivered: 5,000 events/s for 20 s, rate limit 5000/s, sink latency 50 ms"
+echo "== event in -> webhook delivered: $EVENT_RATE events/s for 20 s, rate limit 5000/s, sink latency 50 ms"
 rm -f "$OUT"/deliver.db*
 sink; conf "5000/s" 1000; start "$OUT/deliver.db"
 cpu() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 c0=$(cpu $PID); s0=$(cpu $SINK)
-python3 "$HERE/deliver_load.py" $URL 5000 20 500 > "$OUT/load.txt"
+python3 "$HERE/deliver_load.py" $URL $EVENT_RATE 20 500 > "$OUT/load.txt"
 sleep 3
 c1=$(cpu $PID); s1=$(cpu $SINK)
 stop

@@ -89,6 +89,13 @@ channels = {
   webhook = { url = "$H/ok/hook", secret = "hook-secret", timeout = "1s", backoff = "1s" },
 }
 EOF
+printf 'channels = { sms = { url = "http://x", from = "+1", colour = "red" } }\n' > "$TMP/bad.conf.lua"
+BAD=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$J" --db "$TMP/bad.db" 2>&1); rc=$?
+expect_eq "a bad channel setting: exit 2" 2 "$rc"
+expect_contains "... naming the key" "$BAD" "channels.sms.colour: unknown key"
+printf 'frequency_cap = { email = "often" }\n' > "$TMP/bad.conf.lua"
+BAD=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$J" --db "$TMP/bad.db" 2>&1); rc=$?
+expect_eq "a bad cap: exit 2 naming it" "2 frequency_cap.email" "$rc $(printf '%s' "$BAD" | grep -o 'frequency_cap.email')"
 cd "$TMP"
 DB="$TMP/deliver.db"
 export PUSH_TOKEN=push-secret

@@ -156,3 +156,15 @@ describe("channel settings", function()
     assert.equal(10, c.push.timeout)
   end)
 end)
+
+describe("the sample drip.conf.lua", function()
+  it("loads, with its caps and quiet hours read", function()
+    local config = require "drip.config"
+    local conf = assert(config.load("examples/drip.conf.lua", true))
+    assert.same({ n = 3, window = 7 * 86400 }, conf.caps.email)
+    assert.same({ from = 21 * 60, to = 8 * 60 }, conf.quiet)
+    -- (the secrets it reads with env are not set here)
+    conf.channels.webhook.secret, conf.channels.telegram.bot_token = "s", "t"
+    assert.truthy(channels.check(conf.channels))
+  end)
+end)
