@@ -55,6 +55,7 @@ bench: deps build
 	@dpkg -s wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	tests/bench/run.sh $(BUILD)
 	tests/bench/serve.sh $(BUILD)
+	tests/bench/deliver.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -16,7 +16,7 @@ OUT="$TMP/received.jsonl"
 python3 "$SINKS/sinks.py" --smtp "$SMTP_PORT" --http "$HTTP_PORT" --out "$OUT" --secret hook-secret \
   --cert "$TMP/cert.pem" --key "$TMP/key.pem" > "$TMP/sinks.out" 2>&1 &
 SINK_PID=$!
-trap 'kill $SINK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $SINK_PID $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do grep -q ready "$TMP/sinks.out" && break; sleep 0.05; done
 q() { python3 "$SINKS/received.py" "$OUT" "$1"; }
 H="http://127.0.0.1:$HTTP_PORT"
