@@ -71,6 +71,21 @@ timers, messages and history, in one transaction, and prints how many rows of
 each it removed. Exit status 1 when the contact is not in the store. A running
 `drip run` does the same for DELETE /v1/contacts/{id}.]],
   },
+  explain = {
+    summary = "why did (or didn't) a contact get a message",
+    usage = "drip explain CONTACT [JOURNEY] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value" },
+    args = 2,
+    help = [[
+Prints the contact's traits, what consent and unsubscribes allow on each
+channel, recent events, then each journey instance's story in order: the
+event it entered on, split variants, every message with where it went and
+each delivery state it passed (sending, deferred for a retry, sent, failed,
+with the provider's answer), every message not sent with its reason
+(no_consent, no_address, unsubscribed, frequency_cap) or deferral (quiet
+hours, until when), conversions, the exit or the error with its traceback,
+and what a running instance waits for. JOURNEY limits it to one journey.]],
+  },
   check = {
     summary = "compile and validate journey scripts",
     usage = "drip check [FILE|DIR...]",
@@ -84,7 +99,7 @@ Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }
 
-local PLANNED = { import = true, inspect = true, explain = true, stats = true, backtest = true }
+local PLANNED = { import = true, inspect = true, stats = true, backtest = true }
 
 local function usage_error(cmd, msg)
   io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
@@ -153,7 +168,7 @@ local function help(topic)
   for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
   print("  version    print the version")
   print("  help CMD   the flags of one command")
-  print("\nNot in this build yet: import, inspect, explain, stats, backtest.")
+  print("\nNot in this build yet: import, inspect, stats, backtest.")
   return 0
 end
 

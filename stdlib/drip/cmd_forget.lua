@@ -6,7 +6,8 @@ local config = require "drip.config"
 
 local cmd = {}
 
-local ORDER = { "contact", "events", "instances", "steps", "timers", "messages", "history", "inactivity" }
+local ORDER = { "contact", "events", "instances", "steps", "timers", "messages", "deliveries", "history",
+                "inactivity" }
 
 function cmd.run(opts, usage)
   local id = opts.args[1]
@@ -17,16 +18,10 @@ function cmd.run(opts, usage)
     return 2
   end
   local path = opts.db or conf.db
-  local f = io.open(path, "rb")
-  if not f then
-    io.stderr:write("drip forget: ", path, ": no such database\n")
-    return 2
-  end
-  f:close()
-  local store, serr = Store.open(path, { synchronous = "FULL" })
+  local store, serr, status = Store.open_existing(path)
   if not store then
     io.stderr:write("drip forget: ", serr, "\n")
-    return 1
+    return status
   end
   store:begin()
   local removed = store:forget(id)

@@ -116,6 +116,11 @@ local QUERIES = {
   outbox_sent_count = "SELECT count(*) FROM outbox WHERE contact = ?1 AND kind = 'marketing' AND created_at > ?2 "
     .. "AND status IN ('queued', 'deferred', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
+  history_of = "SELECT at, kind, data FROM history WHERE instance = ? ORDER BY id",
+  messages_of = "SELECT id, channel, address, status, reason, attempts, sent_at, due, detail FROM outbox "
+    .. "WHERE instance = ? ORDER BY seq",
+  deliveries_of = "SELECT at, status, detail FROM deliveries WHERE message = ? ORDER BY id",
+  instance_next_timer = "SELECT min(due) FROM timers WHERE instance = ?",
   history_add = "INSERT INTO history(instance, at, kind, data) VALUES (?, ?, ?, ?)",
   contact_row = "SELECT traits, created_at FROM contacts WHERE id = ?",
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
@@ -164,6 +169,17 @@ function Store.open(path, opts)
   if not ok then return nil, path .. ": cannot upgrade the schema: " .. tostring(perr) end
   self:set_meta("schema_version", SCHEMA_VERSION)
   return self
+end
+
+-- Store.open_existing(path) for the commands that read a store drip made:
+-- -> store | nil, message, exit status (2: no such file, 1: cannot open)
+function Store.open_existing(path)
+  local f = io.open(path, "rb")
+  if not f then return nil, path .. ": no such database", 2 end
+  f:close()
+  local store, err = Store.open(path, { synchronous = "FULL" })
+  if not store then return nil, err, 1 end
+  return store
 end
 
 -- add what schema 2 added to a file made before it
@@ -381,6 +397,25 @@ function Store:contact_view(id, recent)
   end
   for i, body in ipairs(self:q("contact_events"):column(id, recent or 50)) do view.events[i] = json.decode(body) end
   return view
+end
+
+local MESSAGE_VIEW = { "id", "channel", "address", "status", "reason", "attempts", "sent_at", "due", "detail" }
+
+-- an instance's story: its records in order, its messages in step order, each
+-- with the states it went through, and its next timer
+function Store:instance_story(id)
+  local story = { records = {}, messages = {}, next_timer = self:q("instance_next_timer"):first(id) }
+  for i, row in ipairs(self:q("history_of"):all(id)) do
+    story.records[i] = { at = row[1], kind = row[2], data = json.decode(row[3] or "{}") or {} }
+  end
+  for i, row in ipairs(self:q("messages_of"):all(id)) do
+    local m = {}
+    for j, k in ipairs(MESSAGE_VIEW) do m[k] = row[j] end
+    m.deliveries = {}
+    for n, d in ipairs(self:q("deliveries_of"):all(m.id)) do m.deliveries[n] = { at = d[1], status = d[2], detail = d[3] } end
+    story.messages[i] = m
+  end
+  return story
 end
 
 -- erase everything about a contact -> { table = rows removed } | nil when unknown

@@ -234,4 +234,18 @@ expect_eq "the unsubscribe link needs no bearer token (it is under /u/)" 0 "$(gr
 
 stop_drip
 expect_eq "drip stops cleanly while delivering" 0 "$(wait "$PID" 2>/dev/null; echo $?)"
+
+# --- drip explain shows every decision and every delivery state ---------------------------
+EX=$("$DRIP" explain ops --db "$DB")
+expect_contains "explain: a retried webhook's states in order" "$EX" "sent (HTTP 200); sending"
+expect_contains "explain: ... with the retry between" "$EX" "→ deferred"
+expect_contains "explain: a permanent failure and the provider's answer" "$EX" "failed: rejected: HTTP 400 (HTTP 400)"
+expect_contains "explain: no consent" "$("$DRIP" explain bob hello --db "$DB")" "email not sent: no_consent"
+expect_contains "explain: quiet hours, until when" "$("$DRIP" explain night --db "$DB")" "email deferred (quiet_hours) until"
+expect_contains "explain: SMTP refusal" "$("$DRIP" explain bad --db "$DB")" "failed: rejected: SMTP 550"
+expect_contains "explain: the unsubscribe and the exit it caused" "$("$DRIP" explain ann news --db "$DB")" "exit: exit_event"
+expect_contains "explain: what consent allows per channel" "$("$DRIP" explain bob --db "$DB")" "email no consent, sms ok"
+expect_contains "explain: a message not sent after the unsubscribe" "$("$DRIP" explain ann again --db "$DB")" "email not sent: unsubscribed"
+"$DRIP" explain nobody --db "$DB" 2> "$TMP/err"; rc=$?
+expect_eq "explain: an unknown contact exits 1 and says so" "1 drip explain: no contact 'nobody'" "$rc $(cat "$TMP/err")"
 finish

@@ -1,0 +1,131 @@
+-- drip.cmd_explain — `drip explain CONTACT [JOURNEY]`: why did (or didn't)
+-- this contact get that message. Owns telling a contact's story from the
+-- store: traits, consent and unsubscribes, recent events, then per instance
+-- every record in order (entry, variants, sends, suppressions and deferrals
+-- with their reason, conversions, exit or error) with each message's
+-- delivery states, and what the instance waits for now.
+local Store = require "drip.store"
+local config = require "drip.config"
+local json = require "drip.json"
+local policy = require "drip.policy"
+local time = require "drip.time"
+
+local cmd = {}
+
+local RECENT = 10
+local CHANNELS = { "email", "sms", "push", "telegram", "webhook" }
+
+local function iso(t) return t and time.iso(t) or "-" end
+
+-- "email yes (opted in), sms no ..." under the configured consent policy
+local function consent_line(traits, consent)
+  local parts = {}
+  for _, ch in ipairs(CHANNELS) do
+    if ch ~= "webhook" then
+      local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = "x" })
+      parts[#parts + 1] = ch .. " " .. (why and why:gsub("_", " ") or "ok")
+    end
+  end
+  return table.concat(parts, ", ")
+end
+
+local function delivery_line(m)
+  local steps = {}
+  for _, d in ipairs(m.deliveries) do steps[#steps + 1] = d.status .. " " .. iso(d.at):sub(12) end
+  local last = m.deliveries[#m.deliveries]
+  local answer = last and last.detail and json.decode(last.detail)
+  local said = ""
+  if type(answer) == "table" then
+    said = answer.http and string.format(" (HTTP %d)", answer.http)
+      or answer.smtp and string.format(" (SMTP %d)", answer.smtp) or answer.error and (" (" .. answer.error .. ")") or ""
+  end
+  local now = m.status .. (m.reason and (": " .. m.reason) or "") .. said
+  if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. ", next try " .. iso(m.due) end
+  if #steps == 0 then return now end
+  return now .. "; " .. table.concat(steps, " → ")
+end
+
+local function record_line(r, message)
+  local d = r.data
+  if r.kind == "enter" then return "entered on " .. tostring(d.event) end
+  if r.kind == "send" then
+    local subject = type(d.message) == "table" and (d.message.subject or d.message.title or d.message.text)
+    return string.format("%s to %s%s — %s", d.channel, d.to, subject and (' "' .. tostring(subject) .. '"') or "",
+      message and delivery_line(message) or "queued")
+  end
+  if r.kind == "suppress" then return string.format("%s not sent: %s", d.channel, d.reason) end
+  if r.kind == "defer" then
+    return string.format("%s deferred (%s) until %s — %s", d.channel, d.reason, d["until"],
+      message and delivery_line(message) or "deferred")
+  end
+  if r.kind == "variant" then return string.format("split %s: variant %s", d.split, d.variant) end
+  if r.kind == "convert" then
+    return "converted" .. (d.event ~= json.null and d.event and (" on " .. d.event) or "")
+      .. (d.value ~= json.null and d.value and (" worth " .. d.value) or "")
+  end
+  if r.kind == "exit" then
+    return "exit: " .. tostring(d.reason) .. (d.error and d.error ~= json.null and ("\n      " .. d.error:gsub("\n", "\n      ")) or "")
+  end
+  if r.kind == "log" then return "log: " .. tostring(d.message) end
+  return r.kind .. " " .. json.encode(d)
+end
+
+local MESSAGE_KINDS = { send = true, suppress = true, defer = true }
+
+local function print_instance(store, inst)
+  print(string.format("\n%s #%d (version %s) — %s", inst.journey, inst.id, inst.version:sub(1, 12),
+    inst.active and "active" or ("ended " .. iso(inst.ended_at) .. ": " .. tostring(inst.exit_reason))))
+  local story = store:instance_story(inst.id)
+  local m = 0
+  for _, r in ipairs(story.records) do
+    local message
+    if MESSAGE_KINDS[r.kind] then
+      m = m + 1
+      message = story.messages[m]
+    end
+    print(string.format("  %s  %s", iso(r.at), record_line(r, message)))
+  end
+  if inst.active then
+    local waiting = inst.waiting_for and ("for " .. inst.waiting_for) or "on a timer"
+    print(string.format("  now: waiting %s%s", waiting, story.next_timer and (" until " .. iso(story.next_timer)) or ""))
+  end
+end
+
+function cmd.run(opts, usage)
+  local id, journey = opts.args[1], opts.args[2]
+  if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
+  local conf, cerr = config.for_command(opts)
+  if not conf then
+    io.stderr:write("drip explain: ", cerr, "\n")
+    return 2
+  end
+  local store, serr, status = Store.open_existing(opts.db or conf.db)
+  if not store then
+    io.stderr:write("drip explain: ", serr, "\n")
+    return status
+  end
+  local view = store:contact_view(id, RECENT)
+  if not view then
+    store:close()
+    io.stderr:write(string.format("drip explain: no contact '%s'\n", id))
+    return 1
+  end
+  print(string.format("%s — first seen %s", id, iso(view.created_at)))
+  print("  traits   " .. json.encode(view.traits))
+  print("  consent  " .. consent_line(view.traits, conf.consent) .. " (policy " .. conf.consent .. ")")
+  for _, ev in ipairs(view.events) do print(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
+  local shown = 0
+  for _, inst in ipairs(view.instances) do
+    if not journey or inst.journey == journey then
+      print_instance(store, inst)
+      shown = shown + 1
+    end
+  end
+  if shown == 0 then
+    print(journey and ("\nnever entered " .. journey) or "\nin no journey yet")
+  end
+  store:close()
+  return 0
+end
+
+return cmd
