@@ -115,6 +115,7 @@ ident tx '{"email":"tx@x.test"}' >/dev/null
 ident bad '{"email":"fail550@x.test","consent":{"email":true}}' >/dev/null
 ident later '{"email":"fail451@x.test","consent":{"email":true}}' >/dev/null
 ident ops '{}' >/dev/null
+for mode in 500 429 slow drop 400; do track ops Path "{\"url\":\"$H/$mode/hook\"}" >/dev/null; done
 expect_eq "events in" 200 "$(track ann Hello "{\"sms\":\"$SMS_FA\"}")"
 track bob Hello '{"sms":"hi"}' >/dev/null
 track fb Fallback >/dev/null
@@ -122,7 +123,6 @@ track night News >/dev/null
 track tx "Order Completed" >/dev/null
 track bad Again >/dev/null
 track later Again >/dev/null
-for mode in 500 429 slow drop 400; do track ops Path "{\"url\":\"$H/$mode/hook\"}" >/dev/null; done
 
 # wait until nothing is due or in flight any more (retries take a few seconds)
 settled() { sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE status IN ('queued','sending') OR (status = 'deferred' AND reason = 'retry')"; }
@@ -184,6 +184,9 @@ for mode in 500 429 slow drop; do
 done
 expect_eq "retry: 429's Retry-After: 1 was honoured" 1 \
   "$(q 'int(http("/429/hook")[1]["at"] - http("/429/hook")[0]["at"] >= 0.9)')"
+FIRST_MAIL='[r for r in recs if r["kind"] == "smtp" and "ann@x.test" in r["to"]][0]["at"]'
+expect_eq "a slow provider holds up only its own channel: ann's email and SMS, queued after the slow webhook, arrived before it timed out" "True True" \
+  "$(q "$FIRST_MAIL < http('/slow/hook')[0]['at'] + 1") $(q "$ANN_SMS[0]['at'] < http('/slow/hook')[0]['at'] + 1")"
 expect_eq "retry: the slow answer timed out (1s) and went again" 1 \
   "$(sqlite3 "$DB" "SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.message WHERE o.address LIKE '%/slow/%' AND d.detail LIKE '%timed_out%'")"
 expect_eq "permanent: 400 is not retried" "1 failed rejected: HTTP 400" \
