@@ -56,11 +56,12 @@ sqlite3 "$OUT/backlog.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i +
 sink; conf "$BACKLOG_RATE/s" 1000; start "$OUT/backlog.db"
 sent() { sqlite3 "$OUT/backlog.db" "SELECT count(*) FROM outbox WHERE status = 'sent'"; }
 sleep 5
-s0=$(sent); t0=$(date +%s.%N)
+s0=$(sent); t0=$(date +%s.%N); c0=$(cpu $PID)
 for i in 1 2 3 4 5 6; do
   sleep 5
   echo "  after $((i * 5 + 5)) s: $(sent) sent; RSS $(awk '/VmRSS/ { print $2 }' /proc/$PID/status) KiB"
 done
-s1=$(sent); t1=$(date +%s.%N)
+s1=$(sent); t1=$(date +%s.%N); c1=$(cpu $PID)
 stop
+echo "drip's CPU: $(( (c1 - c0) * 10000 / (s1 - s0) )) µs per message delivered"
 lua5.4 -e "local r = ($s1 - $s0) / ($t1 - $t0); print(string.format('drained %.0f messages/s over %.0f s against a limit of $BACKLOG_RATE/s (%+.1f%%)', r, $t1 - $t0, (r / $BACKLOG_RATE - 1) * 100))"
