@@ -86,6 +86,23 @@ with the provider's answer), every message not sent with its reason
 hours, until when), conversions, the exit or the error with its traceback,
 and what a running instance waits for. JOURNEY limits it to one journey.]],
   },
+  stats = {
+    summary = "journey results: funnel, messages, revenue, A/B variants",
+    usage = "drip stats [JOURNEY] [--since DUR] [--format table|json] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value", since = "value", format = "value" },
+    args = 1,
+    help = [[
+Per journey: entered, active, converted (rate), failed, revenue from
+convert(value); exits by reason; how many instances reached each step; per
+channel messages sent (or simulated, queued, deferred), failed, and
+suppressed by reason; per split variant entered, converted and the rate with
+its 95% Wilson interval, and the two-proportion z-test of each variant
+against the first (by name), with its two-sided p-value.
+
+  --since DUR        only instances that entered in the last DUR (e.g. 30d), counted
+                     back from the store's clock (the wall clock, or a simulation's end)
+  --format F         table (default) or json]],
+  },
   check = {
     summary = "compile and validate journey scripts",
     usage = "drip check [FILE|DIR...]",
@@ -99,7 +116,7 @@ Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }
 
-local PLANNED = { import = true, inspect = true, stats = true, backtest = true }
+local PLANNED = { import = true, inspect = true, backtest = true }
 
 local function usage_error(cmd, msg)
   io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
@@ -168,7 +185,7 @@ local function help(topic)
   for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
   print("  version    print the version")
   print("  help CMD   the flags of one command")
-  print("\nNot in this build yet: import, inspect, stats, backtest.")
+  print("\nNot in this build yet: import, inspect, backtest.")
   return 0
 end
 

@@ -65,6 +65,8 @@ local OUTBOX_V2 = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DE
 local INDEXES_V2 = [[
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at);
+CREATE INDEX IF NOT EXISTS history_variant ON history(instance) WHERE kind = 'variant';
+CREATE INDEX IF NOT EXISTS instances_entered ON instances(entered_at);
 ]]
 
 local QUERIES = {
@@ -117,6 +119,17 @@ local QUERIES = {
     .. "AND status IN ('queued', 'deferred', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
   history_of = "SELECT at, kind, data FROM history WHERE instance = ? ORDER BY id",
+  stats_journeys = "SELECT journey, count(*), sum(active), sum(converted), coalesce(sum(value), 0), "
+    .. "sum(exit_reason = 'error') FROM instances WHERE entered_at >= ?1 GROUP BY journey",
+  stats_exits = "SELECT journey, exit_reason, count(*) FROM instances WHERE entered_at >= ?1 AND active = 0 "
+    .. "GROUP BY 1, 2",
+  stats_steps = "SELECT i.journey, s.seq, json_extract(s.result, '$[0]'), count(*) FROM steps s "
+    .. "JOIN instances i ON i.id = s.instance WHERE i.entered_at >= ?1 GROUP BY 1, 2, 3",
+  stats_messages = "SELECT i.journey, o.channel, o.status, coalesce(o.reason, ''), count(*) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE i.entered_at >= ?1 GROUP BY 1, 2, 3, 4",
+  stats_variants = "SELECT i.journey, json_extract(h.data, '$.split'), json_extract(h.data, '$.variant'), "
+    .. "count(*), sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
+    .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 GROUP BY 1, 2, 3",
   messages_of = "SELECT id, channel, address, status, reason, attempts, sent_at, due, detail FROM outbox "
     .. "WHERE instance = ? ORDER BY seq",
   deliveries_of = "SELECT at, status, detail FROM deliveries WHERE message = ? ORDER BY id",
@@ -439,6 +452,16 @@ function Store:journey_totals(name)
   local exited = {}
   for _, row in ipairs(self:q("journey_exits"):all(name)) do exited[row[1]] = row[2] end
   return { entered = entered, active = active, converted = converted, value = value, exited = exited }
+end
+
+-- the rows behind `drip stats` for instances entered at or after `since`:
+-- { journeys, exits, steps, messages, variants } as lists of row arrays (see QUERIES.stats_*)
+function Store:stats_rows(since)
+  local out = {}
+  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "variants" }) do
+    out[k] = self:q("stats_" .. k):all(since)
+  end
+  return out
 end
 
 -- ids of active instances of `journey` on a version other than `hash`

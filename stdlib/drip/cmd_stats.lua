@@ -1,0 +1,105 @@
+-- drip.cmd_stats — `drip stats [JOURNEY] [--since DUR] [--format table|json]`.
+-- Owns printing what drip.stats collects: per journey the funnel, exits by
+-- reason, steps reached, messages per channel (sent, suppressed by reason,
+-- failed), revenue, and each split's variants with a 95% Wilson interval and
+-- the two-proportion test against the first variant (by name).
+local Store = require "drip.store"
+local config = require "drip.config"
+local duration = require "drip.duration"
+local json = require "drip.json"
+local stats = require "drip.stats"
+local host = require "drip_host"
+
+local cmd = {}
+
+local function pct(x) return string.format("%.1f%%", x * 100) end
+
+local function sorted_pairs(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local i = 0
+  return function()
+    i = i + 1
+    return keys[i], t[keys[i]]
+  end
+end
+
+local function channel_line(name, c)
+  local parts = {}
+  for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "failed" }) do
+    if (c[k] or 0) > 0 then parts[#parts + 1] = k .. " " .. c[k] end
+  end
+  local why = {}
+  for reason, n in sorted_pairs(c.suppressed) do why[#why + 1] = reason .. " " .. n end
+  if #why > 0 then parts[#parts + 1] = "suppressed: " .. table.concat(why, ", ") end
+  return string.format("  %-8s %s", name, table.concat(parts, ", "))
+end
+
+local function print_journey(j)
+  print(j.journey)
+  print(string.format("  entered %d   active %d   converted %d (%s)   failed %d   revenue %s", j.entered, j.active,
+    j.converted, pct(j.conversion_rate or 0), j.failed, json.number(j.revenue)))
+  local exits = {}
+  for reason, n in sorted_pairs(j.exited) do exits[#exits + 1] = reason .. " " .. n end
+  if #exits > 0 then print("  exited   " .. table.concat(exits, ", ")) end
+  local steps = {}
+  for _, s in ipairs(j.steps) do steps[#steps + 1] = string.format("%d %s %d", s.step, s.call, s.reached) end
+  if #steps > 0 then print("  steps    " .. table.concat(steps, " · ")) end
+  for name, c in sorted_pairs(j.channels) do print(channel_line(name, c)) end
+  for split, variants in sorted_pairs(j.splits) do
+    print(string.format("  split %s", split))
+    for i, v in ipairs(variants) do
+      local test = ""
+      if i > 1 and v.z then test = string.format("   vs %s: z %.2f, p %.3f", variants[1].variant, v.z, v.p_value) end
+      print(string.format("    %-10s entered %d, converted %d, %s [%s–%s]%s", v.variant, v.entered, v.converted,
+        pct(v.rate), pct(v.low), pct(v.high), test))
+    end
+  end
+end
+
+function cmd.run(opts, usage)
+  local only = opts.args[1]
+  local format = opts.format or "table"
+  if format ~= "table" and format ~= "json" then return usage("--format is table or json") end
+  local since = 0
+  local conf, cerr = config.for_command(opts)
+  if not conf then
+    io.stderr:write("drip stats: ", cerr, "\n")
+    return 2
+  end
+  local store, serr, status = Store.open_existing(opts.db or conf.db)
+  if not store then
+    io.stderr:write("drip stats: ", serr, "\n")
+    return status
+  end
+  if opts.since then
+    local secs, derr = duration.parse(opts.since)
+    if not secs then
+      store:close()
+      return usage("--since: " .. derr)
+    end
+    since = math.max(tonumber(store:meta("clock")) or 0, host.time()) - secs
+  end
+  local list = {}
+  for _, j in ipairs(stats.collect(store, since)) do
+    if not only or j.journey == only then list[#list + 1] = j end
+  end
+  store:close()
+  if only and #list == 0 then
+    io.stderr:write(string.format("drip stats: no instances of journey '%s'%s\n", only, opts.since and " in that period" or ""))
+    return 1
+  end
+  if format == "json" then
+    print(json.encode({ journeys = list }))
+  else
+    for i, j in ipairs(list) do
+      if i > 1 then print("") end
+      print_journey(j)
+    end
+    if #list == 0 then print("no journey instances" .. (opts.since and " in that period" or "")) end
+  end
+  return 0
+end
+
+return cmd

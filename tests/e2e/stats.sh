@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip stats`: simulate the sample month into a store,
+# then check every figure stats prints against counts made independently
+# from simulate's JSON Lines records (and the Wilson interval against Python).
+DRIP=${1:?usage: stats.sh path/to/drip}
+. "$(dirname "$0")/lib.sh"
+
+"$DRIP" simulate --events examples/events.jsonl --journeys scripts --format jsonl --db "$TMP/s.db" > "$TMP/rec.jsonl"
+"$DRIP" stats --db "$TMP/s.db" --format json > "$TMP/stats.json"
+expect_eq "stats exits 0" 0 $?
+
+python3 - "$TMP/rec.jsonl" "$TMP/stats.json" > "$TMP/compare" <<'PY'
+import json, math, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+stats = {j["journey"]: j for j in json.load(open(sys.argv[2]))["journeys"]}
+problems = []
+def check(what, want, got):
+    if want != got: problems.append(f"{what}: records say {want}, stats say {got}")
+for name, j in stats.items():
+    mine = [r for r in recs if r["journey"] == name]
+    check(f"{name} entered", sum(r["kind"] == "enter" for r in mine), j["entered"])
+    check(f"{name} converted", sum(r["kind"] == "convert" for r in mine), j["converted"])
+    exits = {}
+    for r in mine:
+        if r["kind"] == "exit": exits[r["reason"]] = exits.get(r["reason"], 0) + 1
+    check(f"{name} exits", exits, j["exited"])
+    for ch, c in j["channels"].items():
+        check(f"{name} {ch} simulated", sum(r["kind"] == "send" and r["channel"] == ch for r in mine), c.get("simulated", 0))
+        sup = {}
+        for r in mine:
+            if r["kind"] == "suppress" and r["channel"] == ch: sup[r["reason"]] = sup.get(r["reason"], 0) + 1
+        check(f"{name} {ch} suppressed", sup, c["suppressed"] or {})
+    for split, variants in j["splits"].items():
+        for v in variants:
+            who = {r["contact"] for r in mine if r["kind"] == "variant" and r["variant"] == v["variant"]}
+            check(f"{name} {split} {v['variant']} entered", len(who), v["entered"])
+            n, k, z = v["entered"], v["converted"], 1.959963984540054
+            p = k / n
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+            check(f"{name} {split} {v['variant']} wilson", (round(centre - half, 6), round(centre + half, 6)),
+                  (round(v["low"], 6), round(v["high"], 6)))
+print("\n".join(problems) if problems else "agree", len(stats))
+PY
+expect_eq "every figure agrees with the records (7 journeys)" "agree 7" "$(cat "$TMP/compare")"
+expect_eq "the A/B split has two variants, B tested against A" "A B 1" \
+  "$(python3 -c 'import json,sys; v=[j for j in json.load(open(sys.argv[1]))["journeys"] if j["journey"]=="welcome"][0]["splits"]["welcome_subject"]; print(v[0]["variant"], v[1]["variant"], int(0 <= v[1]["p_value"] <= 1))' "$TMP/stats.json")"
+
+TABLE=$("$DRIP" stats welcome --db "$TMP/s.db")
+expect_contains "table: the funnel line" "$TABLE" "entered 183"
+expect_contains "table: the variant with its interval" "$TABLE" "A          entered"
+expect_contains "table: the test against the first variant" "$TABLE" "vs A: z "
+expect_eq "--since 1d counts only the last day's entries" \
+  "$(sqlite3 "$TMP/s.db" "SELECT count(*) FROM instances WHERE entered_at >= (SELECT value FROM meta WHERE key = 'clock') - 86400")" \
+  "$("$DRIP" stats --db "$TMP/s.db" --since 1d --format json | python3 -c 'import json,sys; print(sum(j["entered"] for j in json.load(sys.stdin)["journeys"]))')"
+"$DRIP" stats nope --db "$TMP/s.db" 2> "$TMP/err"; rc=$?
+expect_eq "an unknown journey exits 1 and says so" "1 drip stats: no instances of journey 'nope'" "$rc $(cat "$TMP/err")"
+"$DRIP" stats --db "$TMP/s.db" --since soon 2> "$TMP/err"; rc=$?
+expect_eq "a bad --since is a usage error" 2 "$rc"
+"$DRIP" stats --db "$TMP/none.db" 2> "$TMP/err"; rc=$?
+expect_eq "a missing store exits 2" "2 drip stats: $TMP/none.db: no such database" "$rc $(cat "$TMP/err")"
+finish
