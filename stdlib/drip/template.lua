@@ -17,6 +17,10 @@ end
 function filters.upper(value) return value and tostring(value):upper() end
 function filters.lower(value) return value and tostring(value):lower() end
 
+-- date "fa" | "ru" | "en", number "fa" | "ru", plural("товар", "товара", "товаров"), money "IRR" | "RUB" | "EUR"
+local locale = require "drip.locale"
+filters.date, filters.number, filters.plural, filters.money = locale.date, locale.number, locale.plural, locale.money
+
 -- Filter arguments: "x", 'x' or bare numbers/words, separated by spaces or
 -- commas, optionally in parentheses: default "there", plural("a", "b", "c").
 local function parse_args(text, expr)
