@@ -240,10 +240,7 @@ function cmd.run(opts, usage)
   if not set.dry_run then
     s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,
                               metrics = s.metrics, curl = require("drip_curl"),
-                              transaction = function(fn)
-                                local ok, result = transaction(store, s.engine, fn)
-                                return ok, result
-                              end })
+                              transaction = function(fn) return transaction(store, s.engine, fn) end })
   end
 
   local ok, lerr = require("drip_server").serve({

@@ -526,8 +526,10 @@ function Engine:render(R, msg, channel)
     if not CONTROL[k] then fields[k] = v end
   end
   local u = self.unsubscribe
-  local scope = { contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
-                  unsubscribe_url = unsubscribe.url(u.base, u.secret, R.contact, channel, self.now) }
+  local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey }, {
+    __index = function(_, k) -- signed only when a template asks for it
+      if k == "unsubscribe_url" then return unsubscribe.url(u.base, u.secret, R.contact, channel, self.now) end
+    end })
   local out = {}
   for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html") end
   return out
