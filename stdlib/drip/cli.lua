@@ -189,6 +189,23 @@ local function help(topic)
   return 0
 end
 
+-- For commands that read the store drip made: the configuration (flags over
+-- drip.conf.lua) and the store at --db or `db`. -> store, conf | nil, exit
+-- status (the error already printed as "drip NAME: ...")
+function cli.open_store(opts, name)
+  local conf, cerr = require("drip.config").for_command(opts)
+  if not conf then
+    io.stderr:write("drip ", name, ": ", cerr, "\n")
+    return nil, 2
+  end
+  local store, serr, status = require("drip.store").open_existing(opts.db or conf.db)
+  if not store then
+    io.stderr:write("drip ", name, ": ", serr, "\n")
+    return nil, status
+  end
+  return store, conf
+end
+
 -- cli.main(argv) -> exit status
 function cli.main(argv)
   local cmd = argv[1]

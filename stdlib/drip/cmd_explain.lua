@@ -4,8 +4,6 @@
 -- every record in order (entry, variants, sends, suppressions and deferrals
 -- with their reason, conversions, exit or error) with each message's
 -- delivery states, and what the instance waits for now.
-local Store = require "drip.store"
-local config = require "drip.config"
 local json = require "drip.json"
 local policy = require "drip.policy"
 local time = require "drip.time"
@@ -17,7 +15,7 @@ local CHANNELS = { "email", "sms", "push", "telegram", "webhook" }
 
 local function iso(t) return t and time.iso(t) or "-" end
 
--- "email yes (opted in), sms no ..." under the configured consent policy
+-- "email ok, sms no consent, ..." under the configured consent policy
 local function consent_line(traits, consent)
   local parts = {}
   for _, ch in ipairs(CHANNELS) do
@@ -94,16 +92,8 @@ end
 function cmd.run(opts, usage)
   local id, journey = opts.args[1], opts.args[2]
   if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
-  local conf, cerr = config.for_command(opts)
-  if not conf then
-    io.stderr:write("drip explain: ", cerr, "\n")
-    return 2
-  end
-  local store, serr, status = Store.open_existing(opts.db or conf.db)
-  if not store then
-    io.stderr:write("drip explain: ", serr, "\n")
-    return status
-  end
+  local store, conf = require("drip.cli").open_store(opts, "explain")
+  if not store then return conf end
   local view = store:contact_view(id, RECENT)
   if not view then
     store:close()

@@ -1,8 +1,6 @@
 -- drip.cmd_forget — `drip forget CONTACT`: erase everything stored about a
 -- contact (traits, events, instances with their steps, timers, messages and
 -- history) in one transaction, and say what was removed. Right to erasure.
-local Store = require "drip.store"
-local config = require "drip.config"
 
 local cmd = {}
 
@@ -12,17 +10,9 @@ local ORDER = { "contact", "events", "instances", "steps", "timers", "messages",
 function cmd.run(opts, usage)
   local id = opts.args[1]
   if not id then return usage("which contact? (drip forget CONTACT)") end
-  local conf, cerr = config.for_command(opts)
-  if not conf then
-    io.stderr:write("drip forget: ", cerr, "\n")
-    return 2
-  end
+  local store, conf = require("drip.cli").open_store(opts, "forget")
+  if not store then return conf end
   local path = opts.db or conf.db
-  local store, serr, status = Store.open_existing(path)
-  if not store then
-    io.stderr:write("drip forget: ", serr, "\n")
-    return status
-  end
   store:begin()
   local removed = store:forget(id)
   store:close()

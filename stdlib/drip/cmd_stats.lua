@@ -3,8 +3,6 @@
 -- reason, steps reached, messages per channel (sent, suppressed by reason,
 -- failed), revenue, and each split's variants with a 95% Wilson interval and
 -- the two-proportion test against the first variant (by name).
-local Store = require "drip.store"
-local config = require "drip.config"
 local duration = require "drip.duration"
 local json = require "drip.json"
 local stats = require "drip.stats"
@@ -63,16 +61,8 @@ function cmd.run(opts, usage)
   local format = opts.format or "table"
   if format ~= "table" and format ~= "json" then return usage("--format is table or json") end
   local since = 0
-  local conf, cerr = config.for_command(opts)
-  if not conf then
-    io.stderr:write("drip stats: ", cerr, "\n")
-    return 2
-  end
-  local store, serr, status = Store.open_existing(opts.db or conf.db)
-  if not store then
-    io.stderr:write("drip stats: ", serr, "\n")
-    return status
-  end
+  local store, conf = require("drip.cli").open_store(opts, "stats")
+  if not store then return conf end
   if opts.since then
     local secs, derr = duration.parse(opts.since)
     if not secs then

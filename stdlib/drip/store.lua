@@ -66,7 +66,6 @@ local INDEXES_V2 = [[
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at);
 CREATE INDEX IF NOT EXISTS history_variant ON history(instance) WHERE kind = 'variant';
-CREATE INDEX IF NOT EXISTS instances_entered ON instances(entered_at);
 ]]
 
 local QUERIES = {
