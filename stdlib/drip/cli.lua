@@ -86,6 +86,18 @@ with the provider's answer), every message not sent with its reason
 hours, until when), conversions, the exit or the error with its traceback,
 and what a running instance waits for. JOURNEY limits it to one journey.]],
   },
+  inspect = {
+    summary = "everything stored about a contact, as JSON",
+    usage = "drip inspect CONTACT [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value" },
+    args = 1,
+    help = [[
+Prints one JSON document: the contact's traits, when drip first saw them,
+which channels marketing may use now (true, or the reason it may not), the
+50 most recent events, and every journey instance with its state and its
+messages: channel, address, status, reason, attempts, and each delivery state
+with the provider's answer. `drip explain` tells the same story in words.]],
+  },
   stats = {
     summary = "journey results: funnel, messages, revenue, A/B variants",
     usage = "drip stats [JOURNEY] [--since DUR] [--format table|json] [--db FILE] [--config FILE]",
@@ -116,7 +128,7 @@ Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }
 
-local PLANNED = { import = true, inspect = true, backtest = true }
+local PLANNED = { import = true, backtest = true }
 
 local function usage_error(cmd, msg)
   io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
@@ -185,7 +197,7 @@ local function help(topic)
   for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
   print("  version    print the version")
   print("  help CMD   the flags of one command")
-  print("\nNot in this build yet: import, inspect, backtest.")
+  print("\nNot in this build yet: import, backtest.")
   return 0
 end
 

@@ -249,6 +249,9 @@ expect_contains "explain: SMTP refusal" "$("$DRIP" explain bad --db "$DB")" "fai
 expect_contains "explain: the unsubscribe and the exit it caused" "$("$DRIP" explain ann news --db "$DB")" "exit: exit_event"
 expect_contains "explain: what consent allows per channel" "$("$DRIP" explain bob --db "$DB")" "email no consent, sms ok"
 expect_contains "explain: a message not sent after the unsubscribe" "$("$DRIP" explain ann again --db "$DB")" "email not sent: unsubscribed"
+INS=$("$DRIP" inspect later --db "$DB")
+expect_eq "inspect: JSON with each message's delivery states" "2 sending,deferred,sending,sent no_address" \
+  "$(printf '%s' "$INS" | python3 -c 'import json,sys; v=json.load(sys.stdin); m=v["instances"][0]["messages"][0]; print(m["attempts"], ",".join(d["status"] for d in m["deliveries"]), v["marketing_allowed"]["sms"])')"
 "$DRIP" explain nobody --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "explain: an unknown contact exits 1 and says so" "1 drip explain: no contact 'nobody'" "$rc $(cat "$TMP/err")"
 finish

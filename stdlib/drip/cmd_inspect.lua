@@ -1,0 +1,50 @@
+-- drip.cmd_inspect — `drip inspect CONTACT`: everything stored about a
+-- contact as one JSON document (for scripts and support tools; `drip
+-- explain` tells the same story for people). Owns that document's shape:
+-- the contact view of GET /v1/contacts/{id}, plus what consent allows per
+-- channel and each instance's messages with their delivery states.
+local json = require "drip.json"
+local policy = require "drip.policy"
+local time = require "drip.time"
+
+local cmd = {}
+
+local CHANNELS = { "email", "sms", "push", "telegram" }
+
+function cmd.run(opts, usage)
+  local id = opts.args[1]
+  if not id then return usage("which contact? (drip inspect CONTACT)") end
+  local store, conf = require("drip.cli").open_store(opts, "inspect")
+  if not store then return conf end
+  local view = store:contact_view(id, 50)
+  if not view then
+    store:close()
+    io.stderr:write(string.format("drip inspect: no contact '%s'\n", id))
+    return 1
+  end
+  view.created_at = time.iso(view.created_at)
+  view.marketing_allowed = {}
+  for _, ch in ipairs(CHANNELS) do
+    local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent })
+    view.marketing_allowed[ch] = why or true
+  end
+  for _, inst in ipairs(view.instances) do
+    inst.entered_at = time.iso(inst.entered_at)
+    if inst.ended_at then inst.ended_at = time.iso(inst.ended_at) end
+    inst.messages = store:instance_story(inst.id).messages
+    for _, m in ipairs(inst.messages) do
+      m.detail = m.detail and json.decode(m.detail) or nil
+      for _, d in ipairs(m.deliveries) do
+        d.at = time.iso(d.at)
+        d.detail = d.detail and json.decode(d.detail) or nil
+      end
+      if m.sent_at then m.sent_at = time.iso(m.sent_at) end
+      if m.due then m.due = time.iso(m.due) end
+    end
+  end
+  store:close()
+  print(json.encode(view))
+  return 0
+end
+
+return cmd
