@@ -86,6 +86,23 @@ with the provider's answer), every message not sent with its reason
 hours, until when), conversions, the exit or the error with its traceback,
 and what a running instance waits for. JOURNEY limits it to one journey.]],
   },
+  import = {
+    summary = "contacts from CSV, or past events from JSON Lines, into the store",
+    usage = "drip import FILE.csv|FILE.jsonl [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value" },
+    args = 1,
+    help = [[
+FILE.csv: one contact per row. The header row names the traits; the id comes
+from a column named id, userId or user_id. Columns such as consent.email or
+unsubscribed.sms take yes/no (true/false, 1/0) and become nested traits; other
+cells are kept as text; an empty cell sets nothing. Quoted fields may hold
+commas and line breaks; the file is UTF-8.
+FILE.jsonl: events as `drip simulate` reads them; repeated messageIds are
+skipped. Imported events are stored and update traits, but start no journey.
+A bad row or line is reported as file:line: message and skipped; the rest is
+imported in one transaction. Exit status 2 when some were bad, else 0. The
+store is created when it does not exist.]],
+  },
   inspect = {
     summary = "everything stored about a contact, as JSON",
     usage = "drip inspect CONTACT [--db FILE] [--config FILE]",
@@ -128,7 +145,7 @@ Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }
 
-local PLANNED = { import = true, backtest = true }
+local PLANNED = { backtest = true }
 
 local function usage_error(cmd, msg)
   io.stderr:write(string.format("drip %s: %s\n", cmd, msg))
@@ -197,23 +214,25 @@ local function help(topic)
   for _, name in ipairs(names) do print(string.format("  %-10s %s", name, COMMANDS[name].summary)) end
   print("  version    print the version")
   print("  help CMD   the flags of one command")
-  print("\nNot in this build yet: import, backtest.")
+  print("\nNot in this build yet: backtest.")
   return 0
 end
 
 -- For commands that read the store drip made: the configuration (flags over
 -- drip.conf.lua) and the store at --db or `db`. -> store, conf | nil, exit
 -- status (the error already printed as "drip NAME: ...")
-function cli.open_store(opts, name)
+-- With `create`, a store that does not exist yet is made.
+function cli.open_store(opts, name, create)
   local conf, cerr = require("drip.config").for_command(opts)
   if not conf then
     io.stderr:write("drip ", name, ": ", cerr, "\n")
     return nil, 2
   end
-  local store, serr, status = require("drip.store").open_existing(opts.db or conf.db)
+  local Store = require "drip.store"
+  local store, serr, status = (create and Store.open or Store.open_existing)(opts.db or conf.db)
   if not store then
     io.stderr:write("drip ", name, ": ", serr, "\n")
-    return nil, status
+    return nil, status or 1
   end
   return store, conf
 end

@@ -1,0 +1,133 @@
+-- drip.cmd_import — `drip import FILE.csv|FILE.jsonl`: contacts from a CSV
+-- export, or past events from JSON Lines, into the store. Owns turning CSV
+-- rows into traits (header = trait names; `consent.email` style columns
+-- become nested yes/no traits) and reporting each bad row or line by its
+-- number while the rest go in. Imported events are stored and update traits;
+-- they do not start journeys (they are history, e.g. for backtests).
+local csv = require "drip.csv"
+local events = require "drip.events"
+local Engine = require "drip.engine"
+local time = require "drip.time"
+local host = require "drip_host"
+
+local cmd = {}
+
+local ID_COLUMNS = { id = true, userId = true, user_id = true }
+local FLAGS = { consent = true, unsubscribed = true } -- groups whose values are yes/no
+local YES = { ["true"] = true, yes = true, ["1"] = true, y = true }
+local NO = { ["false"] = true, no = true, ["0"] = true, n = true, [""] = true }
+
+local function err(path, line, msg) io.stderr:write(string.format("%s:%d: %s\n", path, line, msg)) end
+
+-- one CSV cell into the traits table (nil when the cell is empty)
+local function put(traits, column, value, existing)
+  if value == "" then return true end
+  local group, key = column:match("^([%w_]+)%.([%w_]+)$")
+  if group and FLAGS[group] then
+    local v = value:lower()
+    if not (YES[v] or NO[v]) then return nil, string.format("column '%s': '%s' is not yes/no", column, value) end
+    if not traits[group] then
+      local old = existing and existing[group]
+      traits[group] = {}
+      if type(old) == "table" then for k, x in pairs(old) do traits[group][k] = x end end
+    end
+    traits[group][key] = YES[v] == true
+  else
+    traits[column] = value
+  end
+  return true
+end
+
+local function import_csv(engine, path, text, now)
+  local rows, header, id_col = csv.rows(text), nil, nil
+  local ok_rows, bad = 0, 0
+  local parsed, perr = pcall(function()
+    for fields, line in rows do
+      if not header then
+        header = fields
+        for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
+        if not id_col then error(string.format("line %d: no id column (id, userId or user_id)", line), 0) end
+      elseif not (#fields == 1 and fields[1] == "") then
+        local why
+        local id = fields[id_col]
+        if #fields ~= #header then why = string.format("expected %d fields, got %d", #header, #fields)
+        elseif not id or id == "" then why = "empty id"
+        else
+          for _, f in ipairs(fields) do if not utf8.len(f) then why = "not UTF-8" end end
+        end
+        local traits = {}
+        if not why then
+          local existing = engine.store:contact(id)
+          for i, name in ipairs(header) do
+            if i ~= id_col then
+              local okp, perr2 = put(traits, name, fields[i], existing)
+              if not okp then why = perr2 break end
+            end
+          end
+        end
+        if why then
+          err(path, line, why)
+          bad = bad + 1
+        else
+          engine:ingest(assert(events.normalize({ type = "identify", userId = id, traits = traits,
+                                                   timestamp = time.iso(now) }, nil, now)))
+          ok_rows = ok_rows + 1
+        end
+      end
+    end
+  end)
+  if not parsed then
+    err(path, tonumber(tostring(perr):match("^line (%d+)")) or 1, (tostring(perr):gsub("^line %d+: ", "")))
+    return ok_rows, bad + 1
+  end
+  return ok_rows, bad
+end
+
+local function import_jsonl(engine, path, text, now)
+  local ok_lines, bad, dups, lineno = 0, 0, 0, 0
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    lineno = lineno + 1
+    if line:match("%S") and not line:match("^%s*#") then
+      local ev, why = events.decode_line(line, now)
+      if not ev then
+        err(path, lineno, why)
+        bad = bad + 1
+      elseif engine:ingest(ev) then
+        ok_lines = ok_lines + 1
+      else
+        dups = dups + 1
+      end
+    end
+  end
+  return ok_lines, bad, dups
+end
+
+function cmd.run(opts, usage)
+  local path = opts.args[1]
+  if not path then return usage("which file? (drip import FILE.csv|FILE.jsonl)") end
+  local kind = path:match("%.csv$") and "csv" or path:match("%.jsonl$") and "jsonl"
+  if not kind then return usage("'" .. path .. "': the file must end in .csv (contacts) or .jsonl (events)") end
+  local f = io.open(path, "rb")
+  if not f then
+    io.stderr:write("drip import: ", path, ": cannot read the file\n")
+    return 2
+  end
+  local text = f:read("a")
+  f:close()
+  local store, conf = require("drip.cli").open_store(opts, "import", true)
+  if not store then return conf end
+  local engine = Engine.new({ store = store, timezone = conf.timezone, consent = conf.consent, live = true })
+  local now = math.max(engine.now, host.time())
+  engine.now = now
+  store:begin()
+  local ok, bad, dups
+  if kind == "csv" then ok, bad = import_csv(engine, path, text, now)
+  else ok, bad, dups = import_jsonl(engine, path, text, now) end
+  store:close()
+  print(string.format("imported %d %s from %s%s%s", ok, kind == "csv" and "contacts" or "events", path,
+    dups and dups > 0 and string.format(" (%d duplicates skipped)", dups) or "",
+    bad > 0 and string.format("; %d bad %s reported above and skipped", bad, kind == "csv" and "rows" or "lines") or ""))
+  return bad > 0 and 2 or 0
+end
+
+return cmd

@@ -1,0 +1,53 @@
+-- drip.csv — reading CSV (RFC 4180): fields separated by commas, quoted
+-- with double quotes (a quote inside doubled), quoted fields may hold commas
+-- and line breaks; CRLF or LF line ends; a UTF-8 byte order mark is skipped.
+local csv = {}
+
+-- csv.rows(text) -> iterator of (fields, line number where the row starts) | raises on an unclosed quote
+function csv.rows(text)
+  text = text:gsub("^\239\187\191", "")
+  local pos, line, n = 1, 1, #text
+  return function()
+    if pos > n then return nil end
+    local fields, start, field = {}, line, {}
+    while true do
+      local c = text:sub(pos, pos)
+      if c == '"' and #field == 0 then
+        local i = pos + 1
+        while true do
+          local q = text:find('"', i, true)
+          if not q then error(string.format("line %d: a quoted field is never closed", start), 0) end
+          field[#field + 1] = text:sub(i, q - 1)
+          if text:sub(q + 1, q + 1) == '"' then
+            field[#field + 1] = '"'
+            i = q + 2
+          else
+            pos = q + 1
+            break
+          end
+        end
+        local quoted = table.concat(field)
+        local _, breaks = quoted:gsub("\n", "")
+        line = line + breaks
+        field = { quoted }
+      else
+        local stop = text:find("[,\r\n]", pos) or n + 1
+        field[#field + 1] = text:sub(pos, stop - 1)
+        pos = stop
+      end
+      c = text:sub(pos, pos)
+      if c == "," then
+        fields[#fields + 1] = table.concat(field)
+        field, pos = {}, pos + 1
+      else
+        fields[#fields + 1] = table.concat(field)
+        if c == "\r" then pos = pos + 1 end
+        if text:sub(pos, pos) == "\n" then pos = pos + 1 end
+        line = line + 1
+        return fields, start
+      end
+    end
+  end
+end
+
+return csv

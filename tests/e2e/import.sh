@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip import`: contacts from CSV, events from JSON Lines.
+DRIP=${1:?usage: import.sh path/to/drip}
+. "$(dirname "$0")/lib.sh"
+DB="$TMP/i.db"
+
+printf '\357\273\277id,first_name,email,consent.email,consent.sms,note\r\n' > "$TMP/c.csv"
+cat >> "$TMP/c.csv" <<'CSV'
+u1,Анна,anna@x.test,yes,no,"likes ""red"", and blue"
+u2,مریم,maryam@x.test,1,,"two
+lines"
+u3,Bob,bob@x.test,maybe,no,
+,NoId,x@x.test,yes,no,
+u4,Short
+u5,Ivan,ivan@x.test,TRUE,false,
+CSV
+OUT=$("$DRIP" import "$TMP/c.csv" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "bad rows make exit 2, the rest is imported" 2 "$rc"
+expect_eq "it says what it imported" "imported 3 contacts from $TMP/c.csv; 3 bad rows reported above and skipped" "$OUT"
+expect_eq "each bad row named by its line (a quoted line break counts)" \
+  "$TMP/c.csv:5: column 'consent.email': 'maybe' is not yes/no
+$TMP/c.csv:6: empty id
+$TMP/c.csv:7: expected 6 fields, got 2" "$(cat "$TMP/err")"
+expect_eq "UTF-8 names round-trip, consent becomes nested yes/no, quotes and commas survive" \
+  'Анна|1|0|likes "red", and blue' \
+  "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.first_name') || '|' || json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') || '|' || json_extract(traits, '$.note') FROM contacts WHERE id = 'u1'")"
+expect_eq "a Persian name and a multi-line cell" "مریم|two
+lines" "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.first_name') || '|' || json_extract(traits, '$.note') FROM contacts WHERE id = 'u2'")"
+expect_eq "an empty cell sets nothing" "" "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.consent.sms') FROM contacts WHERE id = 'u2'")"
+
+# a second file merges into existing consent instead of replacing it
+printf 'userId,consent.sms\nu1,yes\n' > "$TMP/more.csv"
+"$DRIP" import "$TMP/more.csv" --db "$DB" > /dev/null
+expect_eq "consent columns merge into what is there" "1|1" \
+  "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') FROM contacts WHERE id = 'u1'")"
+
+cat > "$TMP/e.jsonl" <<'EV'
+{"type":"track","userId":"u1","event":"Order Completed","messageId":"o-1","timestamp":"2026-10-01T10:00:00Z"}
+{"type":"track","userId":"u1","event":"Order Completed","messageId":"o-1","timestamp":"2026-10-01T10:00:00Z"}
+{"type":"track","event":"No User"}
+{"type":"identify","userId":"u9","traits":{"email":"u9@x.test"}}
+EV
+OUT=$("$DRIP" import "$TMP/e.jsonl" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "events: the bad line named, exit 2" "2 $TMP/e.jsonl:3: field 'userId': required" "$rc $(head -n 1 "$TMP/err" | sed 's/ (.*//')"
+expect_contains "events: duplicates skipped" "$OUT" "imported 2 events from $TMP/e.jsonl (1 duplicates skipped)"
+expect_eq "events stored with their own time; no journey ran" "1 0" \
+  "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'o-1' AND ts = strftime('%s', '2026-10-01T10:00:00Z')") $(sqlite3 "$DB" "SELECT count(*) FROM instances")"
+"$DRIP" import "$TMP/c.txt" --db "$DB" 2> /dev/null; rc=$?
+expect_eq "another file type is a usage error" 2 "$rc"
+finish
