@@ -27,7 +27,7 @@ left, at most 90 days. Nothing is delivered.
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)]],
   },
   run = {
-    summary = "serve: HTTP ingest, real timers, hot reload of journeys",
+    summary = "serve: HTTP ingest, real timers, delivery, hot reload of journeys",
     usage = "drip run [--config FILE] [--journeys DIR] [--db FILE] [--listen ADDR] [--dry-run]",
     flags = { config = "value", journeys = "value", db = "value", listen = "value", ["dry-run"] = "bool" },
     args = 0,
@@ -38,7 +38,10 @@ requests that arrive in one loop turn share one commit. Timers are durable:
 after a restart, overdue ones fire at once. Changed scripts in the journeys
 directory are reloaded: new entries get the new version, running instances
 stay on theirs, a script that fails to compile is logged and its previous
-version keeps running. SIGINT/SIGTERM finish the current batch and stop.
+version keeps running. Messages go out through the channels configured in
+drip.conf.lua (SMTP, SMS, push, Telegram, webhooks) with retries, rate limits,
+frequency caps and quiet hours; unsubscribe links are served at /u/{token}.
+SIGINT/SIGTERM finish the current batch and stop.
 
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)
   --journeys DIR     journey directory (default: scripts)
