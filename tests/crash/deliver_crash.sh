@@ -43,20 +43,7 @@ for ((i = 0; i < CONTACTS; i += 20)); do
 done
 
 PID=""
-start() {
-  "$DRIP" run --journeys "$J" --db "$DB" --listen "127.0.0.1:$PORT" 2>> "$TMP/drip.log" &
-  PID=$!
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && return; sleep 0.02; done
-  fail "drip run did not come back: $(tail -n 3 "$TMP/drip.log")"
-  finish
-}
-client() {
-  for b in batches/*.json; do
-    until [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$PORT/v1/batch" --data-binary @"$b")" = 200 ]; do
-      sleep 0.05
-    done
-  done
-}
+. "$HERE/lib.sh"
 
 start
 client &
