@@ -141,7 +141,9 @@ function Deliver:settle(s, r, now)
   local reason = status == "failed" and (detail.gave_up and "gave up after " .. s.attempts .. " attempts"
     or detail.http and "rejected: HTTP " .. detail.http or detail.smtp and "rejected: SMTP " .. detail.smtp) or nil
   if status == "retry" then
-    self.store:mark_message(s.id, now, "deferred", now + (wait or backoff(c, s.attempts)), "retry", json.store(detail))
+    -- due times are whole seconds: one more keeps a Retry-After from ending early
+    local due = now + (wait and wait + 1 or backoff(c, s.attempts))
+    self.store:mark_message(s.id, now, "deferred", due, "retry", json.store(detail))
   else
     self.store:mark_message(s.id, now, status, nil, reason, json.store(detail))
   end

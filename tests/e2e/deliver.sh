@@ -86,7 +86,7 @@ channels = {
   sms = { url = "$H/ok/sms", account = "AC1", token = "sms-token", from = "+15550001111" },
   push = { url = "$H/ok/push", token = env "PUSH_TOKEN" },
   telegram = { url = "$H/ok/tg", bot_token = "123:abc" },
-  webhook = { url = "$H/ok/hook", secret = "hook-secret", timeout = "1s", backoff = "1s" },
+  webhook = { url = "$H/ok/hook", secret = "hook-secret", timeout = "2s", backoff = "1s" },
 }
 EOF
 printf 'channels = { sms = { url = "http://x", from = "+1", colour = "red" } }\n' > "$TMP/bad.conf.lua"
@@ -186,8 +186,8 @@ expect_eq "retry: 429's Retry-After: 1 was honoured" 1 \
   "$(q 'int(http("/429/hook")[1]["at"] - http("/429/hook")[0]["at"] >= 0.9)')"
 FIRST_MAIL='[r for r in recs if r["kind"] == "smtp" and "ann@x.test" in r["to"]][0]["at"]'
 expect_eq "a slow provider holds up only its own channel: ann's email and SMS, queued after the slow webhook, arrived before it timed out" "True True" \
-  "$(q "$FIRST_MAIL < http('/slow/hook')[0]['at'] + 1") $(q "$ANN_SMS[0]['at'] < http('/slow/hook')[0]['at'] + 1")"
-expect_eq "retry: the slow answer timed out (1s) and went again" 1 \
+  "$(q "$FIRST_MAIL < http('/slow/hook')[0]['at'] + 2") $(q "$ANN_SMS[0]['at'] < http('/slow/hook')[0]['at'] + 2")"
+expect_eq "retry: the slow answer timed out (2s) and went again" 1 \
   "$(sqlite3 "$DB" "SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.message WHERE o.address LIKE '%/slow/%' AND d.detail LIKE '%timed_out%'")"
 expect_eq "permanent: 400 is not retried" "1 failed rejected: HTTP 400" \
   "$(q 'len(http("/400/hook"))') $(sqlite3 "$DB" "SELECT status || ' ' || reason FROM outbox WHERE address LIKE '%/400/%'")"
