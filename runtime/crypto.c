@@ -37,11 +37,14 @@ static int l_hmac_sha256(lua_State *L) {
   return 1;
 }
 
+/* the optional "url" argument of base64/unbase64 */
+static int url_form(lua_State *L, int idx) { return lua_isstring(L, idx) && strcmp(lua_tostring(L, idx), "url") == 0; }
+
 /* host.base64(s [, "url"]) -> base64 (URL-safe without padding with "url") */
 static int l_base64(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
-  int url = lua_isstring(L, 2) && strcmp(lua_tostring(L, 2), "url") == 0;
+  int url = url_form(L, 2);
   luaL_Buffer b;
   size_t cap = 4 * ((n + 2) / 3) + 1;
   char *out = luaL_buffinitsize(L, &b, cap);
@@ -58,7 +61,7 @@ static int l_base64(lua_State *L) {
 static int l_unbase64(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
-  int url = lua_isstring(L, 2) && strcmp(lua_tostring(L, 2), "url") == 0;
+  int url = url_form(L, 2);
   luaL_Buffer in;
   luaL_buffinit(L, &in);
   for (size_t i = 0; i < n; i++) {

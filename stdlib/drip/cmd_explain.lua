@@ -11,18 +11,15 @@ local time = require "drip.time"
 local cmd = {}
 
 local RECENT = 10
-local CHANNELS = { "email", "sms", "push", "telegram", "webhook" }
 
 local function iso(t) return t and time.iso(t) or "-" end
 
 -- "email ok, sms no consent, ..." under the configured consent policy
 local function consent_line(traits, consent)
   local parts = {}
-  for _, ch in ipairs(CHANNELS) do
-    if ch ~= "webhook" then
-      local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = "x" })
-      parts[#parts + 1] = ch .. " " .. (why and why:gsub("_", " ") or "ok")
-    end
+  for _, ch in ipairs(policy.TO_PEOPLE) do
+    local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = "x" })
+    parts[#parts + 1] = ch .. " " .. (why and why:gsub("_", " ") or "ok")
   end
   return table.concat(parts, ", ")
 end

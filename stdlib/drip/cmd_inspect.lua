@@ -9,8 +9,6 @@ local time = require "drip.time"
 
 local cmd = {}
 
-local CHANNELS = { "email", "sms", "push", "telegram" }
-
 function cmd.run(opts, usage)
   local id = opts.args[1]
   if not id then return usage("which contact? (drip inspect CONTACT)") end
@@ -24,7 +22,7 @@ function cmd.run(opts, usage)
   end
   view.created_at = time.iso(view.created_at)
   view.marketing_allowed = {}
-  for _, ch in ipairs(CHANNELS) do
+  for _, ch in ipairs(policy.TO_PEOPLE) do
     local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent })
     view.marketing_allowed[ch] = why or true
   end

@@ -11,6 +11,7 @@ local policy = {}
 
 policy.ADDRESS_TRAIT = { email = "email", sms = "phone", push = "push_token", telegram = "telegram_chat_id" }
 policy.CHANNELS = { email = true, sms = true, push = true, telegram = true, webhook = true }
+policy.TO_PEOPLE = { "email", "sms", "push", "telegram" } -- the channels with an address and consent
 
 local function flag(traits, group, channel)
   local t = traits[group]
