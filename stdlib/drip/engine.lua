@@ -17,9 +17,11 @@ local template = require "drip.template"
 local sandbox = require "drip.sandbox"
 local duration = require "drip.duration"
 local unsubscribe = require "drip.unsubscribe"
+local audience = require "drip.audience"
 
 local Engine = {}
 Engine.__index = Engine
+audience(Engine)
 
 local MAX_INTERNAL_EVENTS = 10000 -- journey-emitted events handled per outside event
 local MAX_KNOWN_CONTACTS = 200000 -- contacts remembered as existing, to skip a write per event
@@ -55,8 +57,9 @@ function Engine.new(opts)
     defs = {},        -- script hash -> definition
     latest = {},      -- journey name -> newest definition
     by_trigger = {},  -- event name -> { definitions }
-    inactive = {},    -- definitions with an inactive trigger
-    segments = {},    -- name -> predicate
+    inactive = {},    -- { def =, secs = } of inactive triggers (and inactive segment triggers)
+    segments = {},    -- name -> segment (see drip.segments)
+    on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
     running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
     queue = {},       -- journey-emitted events waiting to be handled
     templates = {},
@@ -150,9 +153,10 @@ function Engine:index(latest)
       list[#list + 1] = def
       self.by_trigger[t.event] = list
     elseif t.kind == "inactive" then
-      self.inactive[#self.inactive + 1] = def
+      self.inactive[#self.inactive + 1] = { def = def, secs = t.secs }
     end
   end
+  self:index_audience(names)
 end
 
 -- the definition of a stored script version (instances stay on theirs)
@@ -166,31 +170,6 @@ function Engine:def_for(hash)
   if not def then error(err) end
   self.defs[hash] = def
   return def
-end
-
--- scripts/segments.lua: name -> function(contact) | { inactive = "60d" }
-function Engine:load_segments(path)
-  local source = journey.read(path)
-  if not source then return nil end
-  local env = sandbox.new_env({}, self.random)
-  local chunk, err = load(source, "@" .. path, "t", env)
-  if not chunk then return err end
-  local ok, result = journey.run_chunk(chunk)
-  if not ok then return (tostring(result):gsub("\nstack traceback:.*", "")) end
-  if type(result) ~= "table" then return path .. ":1: segments.lua must return a table of name = predicate" end
-  for name, pred in pairs(result) do
-    local line = journey.line_of(source, "%f[%w_]" .. tostring(name) .. "%s*=", 1)
-    if type(pred) == "table" and pred.inactive then
-      local secs, derr = duration.parse(pred.inactive)
-      if not secs then return string.format("%s:%d: segment '%s': %s", path, line, name, derr) end
-      self.segments[name] = { inactive = secs }
-    elseif type(pred) == "function" then
-      self.segments[name] = pred
-    else
-      return string.format("%s:%d: segment '%s' must be a function(contact) or { inactive = \"60d\" }", path, line, name)
-    end
-  end
-  return nil
 end
 
 -- user code outside instances ---------------------------------------------------
@@ -211,13 +190,6 @@ function Engine:matches(spec, ev, traits_fn)
   if not spec or spec.event ~= ev.event then return false end
   if not spec.where then return true end
   return self:call_user("where of '" .. spec.event .. "'", spec.where, ev.data, traits_fn()) and true or false
-end
-
-function Engine:in_segment(name, contact_id, traits)
-  local seg = self.segments[name]
-  if type(seg) == "function" then return self:call_user("segment '" .. name .. "'", seg, traits) and true or false end
-  local last = self.store:last_activity(contact_id)
-  return last ~= nil and self.now - last >= seg.inactive
 end
 
 function Engine:zone_of(traits)
@@ -251,17 +223,16 @@ function Engine:ingest(ev)
   if not seq then return false end
   local contact = ev.userId
   if ev.type == "identify" and ev.traits then
-    local traits = self.store:contact(contact) or {}
-    steps.merge(traits, ev.traits)
-    self.store:put_contact(contact, traits, self.now)
+    local traits, before = self:put_traits(contact, ev.traits)
+    self:enter_trait_segments(contact, before, traits, ev.data, seq)
   elseif not self.known[contact] then
     self.store:touch_contact(contact, self.now)
     if self.known_count >= MAX_KNOWN_CONTACTS then self.known, self.known_count = {}, 0 end
     self.known[contact], self.known_count = true, self.known_count + 1
   end
   if not ev.internal then
-    for _, def in ipairs(self.inactive) do
-      self.store:set_inactivity(contact, def.name, self.now + def.trigger.secs)
+    for _, t in ipairs(self.inactive) do
+      self.store:set_inactivity(contact, t.def.name, self.now + t.secs)
     end
   end
   if ev.type == "track" then self:route(ev, seq) end
@@ -308,6 +279,7 @@ function Engine:route(ev, seq)
       self:start(def, contact, ev.data, seq, ev.event)
     end
   end
+  self:enter_did_segments(contact, ev, seq)
 end
 
 function Engine:exits_on(def, ev, traits_fn)
@@ -347,14 +319,14 @@ end
 function Engine:drain()
   local handled = 0
   while #self.queue > 0 do
-    local ev = table.remove(self.queue, 1)
+    local ev = table.remove(self.queue, 1) -- an event, or a segment check after set()
     handled = handled + 1
     if handled > MAX_INTERNAL_EVENTS then
       self:warn(string.format("more than %d events emitted by journeys in one step; dropping the rest (a track() loop?)", MAX_INTERNAL_EVENTS))
       self.queue = {}
       return
     end
-    self:ingest(ev)
+    if type(ev) == "function" then ev() else self:ingest(ev) end
   end
 end
 
@@ -535,6 +507,15 @@ function Engine:render(R, msg, channel)
   return out
 end
 
+-- What names a send step across contacts (backtest compares by it): its
+-- template, else its subject, title or text before rendering.
+local function message_label(msg)
+  local label = msg.template or msg.subject or msg.title or msg.text or msg.body or ""
+  label = tostring(label):gsub("%s+", " ")
+  if #label > 60 then label = label:sub(1, 57):gsub("[\128-\191]*$", ""):gsub("[\192-\255]$", "") .. "..." end
+  return label
+end
+
 -- The first channel the rules allow -> channel, address | nil, reason, last channel tried.
 function Engine:pick_channel(R, channels, kind, to)
   local reason, last
@@ -557,7 +538,7 @@ function Engine:send(R, channels, msg)
     error('send: kind must be "marketing" or "transactional"', 0)
   end
   local channel, to, last = self:pick_channel(R, channels, kind, msg.to)
-  local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact }
+  local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg) }
   if not channel then
     row.channel, row.message, row.status, row.reason = last, "{}", "suppressed", to
     self.store:add_outbox(row, self.now)
@@ -596,10 +577,13 @@ function Engine:split(R, name, names, weights, total)
 end
 
 function Engine:set_traits(R, traits)
-  local stored = self.store:contact(R.contact) or {}
-  steps.merge(stored, traits)
-  self.store:put_contact(R.contact, stored, self.now)
+  local after, before = self:put_traits(R.contact, traits)
   steps.merge(R.ctx.contact, traits)
+  if #self.on_traits > 0 then
+    local contact, ev = R.contact, { type = "segment", event = "segment", userId = R.contact,
+                                     timestamp = time.iso(self.now) }
+    self.queue[#self.queue + 1] = function() self:enter_trait_segments(contact, before, after, ev, nil) end
+  end
   return true
 end
 
@@ -616,35 +600,61 @@ local BATCH = 256
 -- Every timer is made here, so run_until knows the earliest one made while it fires.
 function Engine:add_timer(due, instance, seq, kind)
   self.store:add_timer(due, instance, seq, kind)
+  self:note_due(due)
+end
+
+function Engine:note_due(due)
   if not self.earliest_new or due < self.earliest_new then self.earliest_new = due end
+end
+
+-- What fires in time, each a list of rows in due order: timers, inactivity
+-- triggers and schedule occurrences due by t -> sources, or nil when none is due.
+function Engine:due_sources(t)
+  local sources = {
+    { rows = self.store:due_timers(t, BATCH), due = 2, fire = self.fire_timer },
+    { rows = self.store:due_inactivity(t, BATCH), due = 3, fire = self.fire_inactivity },
+    { rows = self.store:due_schedules(t, BATCH), due = 3, fire = self.fire_schedule },
+  }
+  for _, src in ipairs(sources) do
+    if #src.rows > 0 then
+      for _, s in ipairs(sources) do s.i = 1 end
+      return sources
+    end
+  end
+  return nil
+end
+
+-- the source whose next row is due first (ties: in source order), and that due time
+local function earliest(sources)
+  local best, best_due
+  for _, src in ipairs(sources) do
+    local row = src.rows[src.i]
+    if row and (not best_due or row[src.due] < best_due) then best, best_due = src, row[src.due] end
+  end
+  return best, best_due
 end
 
 -- Fire every timer due at or before t, in due order, then set the clock to t.
 -- With `max`, stop after that many and return false (the clock stays at the
 -- last one fired); true when none due by t is left. Second result: how many fired.
 function Engine:run_until(t, max)
+  if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end
   local fired = 0
   while true do
-    local timers = self.store:due_timers(t, BATCH)
-    local quiet = self.store:due_inactivity(t, BATCH)
-    if #timers == 0 and #quiet == 0 then break end
+    local sources = self:due_sources(t)
+    if not sources then break end
     if max and fired >= max then return false, fired end
     self.earliest_new = nil
-    local i, j = 1, 1
-    while i <= #timers or j <= #quiet do
-      local ti, qj = timers[i], quiet[j]
-      if ti and (not qj or ti[2] <= qj[3]) then
-        self:fire_timer(ti)
-        i = i + 1
-      else
-        self:fire_inactivity(qj)
-        j = j + 1
-      end
+    local src = earliest(sources)
+    while src do
+      src.fire(self, src.rows[src.i])
+      src.i = src.i + 1
       fired = fired + 1
       if max and fired >= max then break end
+      local rest
+      src, rest = earliest(sources)
       -- a timer made while firing may be due before the rest of this batch
-      local rest = math.min(timers[i] and timers[i][2] or math.huge, quiet[j] and quiet[j][3] or math.huge)
-      if self.earliest_new and self.earliest_new < rest then break end
+      if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
     end
   end
   if t > self.now then self.now = t end
@@ -680,9 +690,10 @@ function Engine:fire_inactivity(row)
   self.store:delete_inactivity(contact, name)
   if due > self.now then self.now = due end
   local def = self.latest[name]
-  if def and def.trigger.kind == "inactive" and self:may_enter(def, contact) then
-    local ev = { type = "inactive", event = "inactive", userId = contact, timestamp = time.iso(self.now) }
-    self:start(def, contact, ev, nil, "inactive")
+  local kind = def and def.trigger.kind
+  if (kind == "inactive" or kind == "segment") and self:may_start(def, contact) then
+    local ev = { type = kind, event = kind, userId = contact, timestamp = time.iso(self.now) }
+    self:start(def, contact, ev, nil, kind)
   end
   self:drain()
 end

@@ -7,6 +7,7 @@
 local host = require "drip_host"
 local sandbox = require "drip.sandbox"
 local duration = require "drip.duration"
+local schedule = require "drip.schedule"
 
 local journey = {}
 
@@ -44,6 +45,23 @@ local function checked_duration(v, what, line)
   return secs
 end
 
+-- { segment = "name" } and { schedule = "...", segment = "name" | function, rollout = "10%" }
+local function segment_trigger(t, line)
+  local seg = t.segment
+  if seg ~= nil and type(seg) ~= "function" and (type(seg) ~= "string" or seg == "") then
+    error(invalid(line, "trigger.segment must be a segment name or a function(contact)"))
+  end
+  local rule, err
+  if t.schedule ~= nil then
+    rule, err = schedule.parse(t.schedule)
+    if not rule then error(invalid(line, "trigger." .. err)) end
+  end
+  local share, rerr = schedule.parse_rollout(t.rollout)
+  if not share then error(invalid(line, "trigger." .. rerr)) end
+  return { kind = rule and "schedule" or "segment", schedule = t.schedule, rule = rule, segment = seg,
+           rollout = share }
+end
+
 local function parse_trigger(t, line)
   if t == nil then error(invalid(line, 'journey has no trigger (e.g. trigger = "Cart Updated")')) end
   if type(t) == "string" or (type(t) == "table" and t.event) then
@@ -54,11 +72,9 @@ local function parse_trigger(t, line)
   if type(t) == "table" and t.inactive then
     return { kind = "inactive", secs = checked_duration(t.inactive, "trigger.inactive", line) }
   end
-  if type(t) == "table" and (t.schedule or t.segment) then
-    return { kind = t.schedule and "schedule" or "segment", schedule = t.schedule, segment = t.segment,
-             rollout = t.rollout }
-  end
-  error(invalid(line, 'trigger must be "Event Name", { event = ..., where = ... } or { inactive = "30d" }'))
+  if type(t) == "table" and (t.schedule or t.segment) then return segment_trigger(t, line) end
+  error(invalid(line, 'trigger must be "Event Name", { event = ..., where = ... }, { inactive = "30d" }, '
+    .. '{ segment = "name" } or { schedule = "daily 09:00", segment = "name" }'))
 end
 
 local function parse_reentry(v, line)

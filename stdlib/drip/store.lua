@@ -8,7 +8,7 @@ local json = require "drip.json"
 local Store = {}
 Store.__index = Store
 
-local SCHEMA_VERSION = 2
+local SCHEMA_VERSION = 3
 
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -56,16 +56,27 @@ CREATE TABLE IF NOT EXISTS history (
   id INTEGER PRIMARY KEY, instance INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT
 );
 CREATE INDEX IF NOT EXISTS history_instance ON history(instance);
+CREATE TABLE IF NOT EXISTS schedules (
+  journey TEXT NOT NULL, zone TEXT NOT NULL, spec TEXT NOT NULL, occurrence TEXT, due INTEGER,
+  swept REAL NOT NULL DEFAULT 0, PRIMARY KEY (journey, zone)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS schedules_due ON schedules(due) WHERE due IS NOT NULL;
 ]]
 
 -- Schema 2 (delivery): who a message is for, when it is next due (NULL once
 -- it is final), attempts made, when it went out, and the provider's answer.
-local OUTBOX_V2 = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
-                    "detail TEXT" }
-local INDEXES_V2 = [[
+-- Schema 3 (segments, schedules, backtest): the message's step label, and the
+-- contact's timezone trait as a column so a broadcast finds a zone's contacts.
+local ADDED_COLUMNS = {
+  outbox = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
+             "detail TEXT", "label TEXT" },
+  contacts = { "tz TEXT" },
+}
+local ADDED_INDEXES = [[
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at);
 CREATE INDEX IF NOT EXISTS history_variant ON history(instance) WHERE kind = 'variant';
+CREATE INDEX IF NOT EXISTS contacts_tz ON contacts(tz);
 ]]
 
 local QUERIES = {
@@ -73,8 +84,18 @@ local QUERIES = {
   meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   contact_get = "SELECT traits FROM contacts WHERE id = ?",
   contact_touch = "INSERT OR IGNORE INTO contacts(id, created_at) VALUES (?, ?)",
-  contact_put = "INSERT INTO contacts(id, traits, created_at) VALUES (?, ?, ?) "
-    .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits",
+  contact_put = "INSERT INTO contacts(id, traits, created_at, tz) VALUES (?, ?, ?, ?) "
+    .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits, tz = excluded.tz",
+  contact_zones = "SELECT DISTINCT tz FROM contacts WHERE tz IS NOT NULL",
+  contacts_in_zones = "SELECT id, traits FROM contacts WHERE id > ?1 AND (tz IN (SELECT value FROM json_each(?2)) "
+    .. "OR (?3 AND tz IS NULL)) ORDER BY id LIMIT ?4",
+  event_count = "SELECT count(*) FROM events WHERE contact = ?1 AND name = ?2 AND ts >= coalesce(?3, ts)",
+  schedule_get = "SELECT spec, occurrence, due, swept FROM schedules WHERE journey = ? AND zone = ?",
+  schedule_put = "INSERT INTO schedules(journey, zone, spec, occurrence, due, swept) VALUES (?, ?, ?, ?, ?, ?) "
+    .. "ON CONFLICT(journey, zone) DO UPDATE SET spec = excluded.spec, occurrence = excluded.occurrence, "
+    .. "due = excluded.due, swept = excluded.swept",
+  schedules_due = "SELECT journey, zone, due FROM schedules WHERE due <= ? ORDER BY due, journey, zone LIMIT ?",
+  schedule_next = "SELECT min(due) FROM schedules",
   event_add = "INSERT OR IGNORE INTO events(contact, type, name, ts, message_id, internal, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
   event_get = "SELECT body FROM events WHERE seq = ?",
   event_last = "SELECT body FROM events WHERE contact = ? AND name = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT 1",
@@ -105,7 +126,7 @@ local QUERIES = {
   inactivity_del = "DELETE FROM inactivity WHERE contact = ? AND journey = ?",
   inactivity_next = "SELECT min(due) FROM inactivity",
   outbox_add = "INSERT INTO outbox(instance, seq, channel, address, kind, message, status, reason, created_at, "
-    .. "contact, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    .. "contact, due, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   outbox_due = "SELECT o.id, o.instance, o.seq, o.channel, o.address, o.kind, o.message, o.attempts, o.contact, "
     .. "i.journey FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
     .. "WHERE o.channel = ? AND o.due <= ? ORDER BY o.due, o.id LIMIT ?",
@@ -194,14 +215,23 @@ function Store.open_existing(path)
   return store
 end
 
--- add what schema 2 added to a file made before it
+-- add what schemas 2 and 3 added to a file made before them
 function Store:upgrade()
-  local have = {}
-  for _, row in ipairs(self.db:prepare("PRAGMA table_info(outbox)"):all()) do have[row[2]] = true end
-  for _, column in ipairs(OUTBOX_V2) do
-    if not have[column:match("^[%w_]+")] then self.db:exec("ALTER TABLE outbox ADD COLUMN " .. column) end
+  for tbl, columns in pairs(ADDED_COLUMNS) do
+    local have = {}
+    for _, row in ipairs(self.db:prepare("PRAGMA table_info(" .. tbl .. ")"):all()) do have[row[2]] = true end
+    for _, column in ipairs(columns) do
+      local name = column:match("^[%w_]+")
+      if not have[name] then
+        self.db:exec("ALTER TABLE " .. tbl .. " ADD COLUMN " .. column)
+        if name == "tz" then
+          self.db:exec("UPDATE contacts SET tz = json_extract(traits, '$.timezone') "
+            .. "WHERE json_type(traits, '$.timezone') = 'text'")
+        end
+      end
+    end
   end
-  self.db:exec(INDEXES_V2)
+  self.db:exec(ADDED_INDEXES)
 end
 
 -- Prepared statements are made on first use and kept.
@@ -259,7 +289,19 @@ function Store:contact_json(id) return (self:q("contact_get"):first(id)) end
 -- make sure the contact exists; true when it was new
 function Store:touch_contact(id, now) return self:q("contact_touch"):run(id, now) > 0 end
 
-function Store:put_contact(id, traits, now) self:q("contact_put"):run(id, json.encode(traits), now) end
+function Store:put_contact(id, traits, now)
+  local tz = type(traits.timezone) == "string" and traits.timezone or nil
+  self:q("contact_put"):run(id, json.encode(traits), now, tz)
+end
+
+-- the distinct timezone traits of all contacts
+function Store:contact_zones() return self:q("contact_zones"):column() end
+
+-- a page of { id, traits } of the contacts whose timezone trait is one of
+-- `zones` (or unset, with `unset`), after id `after`, in id order
+function Store:contacts_in_zones(zones, unset, after, limit)
+  return self:q("contacts_in_zones"):all(after, json.encode(zones), unset and 1 or 0, limit)
+end
 
 -- events --------------------------------------------------------------------
 
@@ -279,6 +321,9 @@ function Store:last_event(contact, name, since)
   local body = self:q("event_last"):first(contact, name, since)
   return body and json.decode(body)
 end
+
+-- how many events `name` a contact has had since `since` (nil: ever)
+function Store:count_events(contact, name, since) return (self:q("event_count"):first(contact, name, since)) end
 
 function Store:last_activity(contact) return (self:q("event_last_activity"):first(contact)) end
 
@@ -330,12 +375,28 @@ function Store:set_inactivity(contact, journey, due) self:q("inactivity_set"):ru
 function Store:due_inactivity(now, limit) return self:q("inactivity_due"):all(now, limit) end
 function Store:delete_inactivity(contact, journey) self:q("inactivity_del"):run(contact, journey) end
 
+-- schedules: per journey and zone, the occurrence waited for -----------------
+
+-- -> { spec, occurrence, due, swept } | nil
+function Store:schedule(journey, zone)
+  local row = self:q("schedule_get"):all(journey, zone)[1]
+  return row and { spec = row[1], occurrence = row[2], due = row[3], swept = row[4] }
+end
+
+function Store:put_schedule(journey, zone, s)
+  self:q("schedule_put"):run(journey, zone, s.spec, s.occurrence, s.due, s.swept)
+end
+
+function Store:due_schedules(now, limit) return self:q("schedules_due"):all(now, limit) end
+
 -- the earliest due time of any timer, or nil
 function Store:next_due()
-  local a = self:q("timer_next"):first()
-  local b = self:q("inactivity_next"):first()
-  if a and b then return math.min(a, b) end
-  return a or b
+  local due
+  for _, q in ipairs({ "timer_next", "inactivity_next", "schedule_next" }) do
+    local t = self:q(q):first()
+    if t and (not due or t < due) then due = t end
+  end
+  return due
 end
 
 -- outbox and history --------------------------------------------------------
@@ -343,7 +404,7 @@ end
 -- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due }
 function Store:add_outbox(m, now)
   self:q("outbox_add"):run(m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
-    m.contact, m.due)
+    m.contact, m.due, m.label)
 end
 
 -- marketing messages to `contact` made after `since` that went or will go

@@ -1,0 +1,238 @@
+-- drip.audience — who a journey reaches beyond single events: named segments
+-- (membership tests, and entries when traits change or an event arrives) and
+-- schedule triggers (broadcasts per time zone, with a staged rollout).
+-- Installs its methods on the Engine; the engine calls them from ingest,
+-- route, set_traits, index and run_until.
+--
+-- Membership is not stored: a segment is entered when the contact is a
+-- member after a change and was not before it (traits before and after an
+-- identify or set(); the count of a `did` event without and with this one).
+-- `inactive` segments are entered by time, through the inactivity timers.
+local json = require "drip.json"
+local time = require "drip.time"
+local journey = require "drip.journey"
+local steps = require "drip.steps"
+local sandbox = require "drip.sandbox"
+local segments = require "drip.segments"
+local schedule = require "drip.schedule"
+
+local PAGE = 500 -- contacts read at a time by a broadcast
+
+return function(Engine)
+
+-- scripts/segments.lua: name -> segment (see drip.segments). Returns an error or nil.
+function Engine:load_segments(path)
+  local source = journey.read(path)
+  if not source then return nil end
+  local env = sandbox.new_env({}, self.random)
+  local chunk, err = load(source, "@" .. path, "t", env)
+  if not chunk then return err end
+  local ok, result = journey.run_chunk(chunk)
+  if not ok then return (tostring(result):gsub("\nstack traceback:.*", "")) end
+  if type(result) ~= "table" then return path .. ":1: segments.lua must return a table of name = predicate" end
+  local loaded = {}
+  for name, pred in pairs(result) do
+    local seg, serr = segments.parse(pred)
+    if not seg then
+      local line = journey.line_of(source, "%f[%w_]" .. tostring(name) .. "%s*=", 1)
+      return string.format("%s:%d: segment '%s' %s", path, line, tostring(name), serr)
+    end
+    seg.name = tostring(name)
+    loaded[seg.name] = seg
+  end
+  self.segments = loaded
+  self:index(self.latest)
+  return nil
+end
+
+-- membership ------------------------------------------------------------------
+
+function Engine:member(seg, contact, traits)
+  if seg.kind == "traits" then
+    return self:call_user("segment '" .. seg.name .. "'", seg.fn, traits or {}) and true or false
+  end
+  if seg.kind == "did" then
+    return segments.counts(seg, self.store:count_events(contact, seg.event, segments.since(seg, self.now)))
+  end
+  local last = self.store:last_activity(contact)
+  return last ~= nil and self.now - last >= seg.secs
+end
+
+function Engine:in_segment(name, contact, traits) return self:member(self.segments[name], contact, traits) end
+
+-- names of the segments a contact is in now
+function Engine:segments_of(contact, traits)
+  local names = {}
+  for name, seg in pairs(self.segments) do
+    if self:member(seg, contact, traits) then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+
+-- the segment a trigger names (or its inline function), nil for everyone
+function Engine:trigger_segment(def)
+  local s = def.trigger.segment
+  if type(s) == "function" then return { kind = "traits", fn = s, name = "of " .. def.name } end
+  if s == nil then return nil end
+  local seg = self.segments[s]
+  if not seg then self:warn_once("seg" .. def.name, string.format("%s: unknown segment '%s' in trigger", def.file, s)) end
+  return seg or false
+end
+
+-- segment triggers --------------------------------------------------------------
+
+-- Sort the segment and schedule triggers of the newest definitions (from index).
+function Engine:index_audience(names)
+  self.on_traits, self.on_did, self.scheduled = {}, {}, {}
+  for _, name in ipairs(names) do
+    local def = self.latest[name]
+    local t = def.trigger
+    local seg = (t.kind == "segment" or t.kind == "schedule") and self:trigger_segment(def)
+    if t.kind == "schedule" then
+      if seg ~= false then self.scheduled[#self.scheduled + 1] = def end
+    elseif t.kind == "segment" and seg then
+      if seg.kind == "traits" then
+        self.on_traits[#self.on_traits + 1] = { def = def, seg = seg }
+      elseif seg.kind == "did" then
+        local list = self.on_did[seg.event] or {}
+        list[#list + 1] = { def = def, seg = seg }
+        self.on_did[seg.event] = list
+      else
+        self.inactive[#self.inactive + 1] = { def = def, secs = seg.secs }
+      end
+    end
+  end
+  self.schedules_dirty = #self.scheduled > 0
+end
+
+-- within the trigger's rollout and allowed to enter again
+function Engine:may_start(def, contact)
+  local share = def.trigger.rollout
+  if share and share < 100 and schedule.position(contact, def.name) >= share then return false end
+  return self:may_enter(def, contact)
+end
+
+-- Merge trait changes into a contact -> new traits, the stored traits text before.
+function Engine:put_traits(contact, changes)
+  local before = self.store:contact_json(contact)
+  local traits = before and json.decode(before) or {}
+  steps.merge(traits, changes)
+  self.store:put_contact(contact, traits, self.now)
+  if self.zones and type(traits.timezone) == "string" and not self.zones[traits.timezone] then
+    self.schedules_dirty = true
+  end
+  return traits, before
+end
+
+-- Start the journeys whose trait segment the contact has just entered.
+-- ev, seq: the event that changed the traits (seq nil for a journey's set()).
+function Engine:enter_trait_segments(contact, before_json, after, ev, seq)
+  if #self.on_traits == 0 then return end
+  local before = before_json and json.decode(before_json)
+  for _, t in ipairs(self.on_traits) do
+    if not (before and self:member(t.seg, contact, before)) and self:member(t.seg, contact, after)
+        and self:may_start(t.def, contact) then
+      self:start(t.def, contact, ev, seq, "segment")
+    end
+  end
+end
+
+-- Start the journeys whose `did` segment this event (already stored) has made the contact enter.
+function Engine:enter_did_segments(contact, ev, seq)
+  for _, t in ipairs(self.on_did[ev.event] or {}) do
+    local count = self.store:count_events(contact, ev.event, segments.since(t.seg, self.now))
+    if segments.counts(t.seg, count) and not segments.counts(t.seg, count - 1) and self:may_start(t.def, contact) then
+      self:start(t.def, contact, ev.data, seq, "segment")
+    end
+  end
+end
+
+-- schedules ---------------------------------------------------------------------
+
+-- Make sure every scheduled journey has its next occurrence planned in every
+-- zone its contacts live in (the default zone, and each valid timezone trait).
+-- bound: occurrences before it are past and skipped.
+function Engine:plan_schedules(bound)
+  self.schedules_dirty = false
+  self.zones = {} -- timezone trait -> the zone it is scheduled in
+  local zones = { [self.timezone] = true }
+  for _, raw in ipairs(self.store:contact_zones()) do
+    self.zones[raw] = time.zone_ok(raw) and raw or self.timezone
+    zones[self.zones[raw]] = true
+  end
+  for _, def in ipairs(self.scheduled) do
+    for zone in pairs(zones) do self:plan_schedule(def, zone, bound) end
+  end
+end
+
+function Engine:plan_schedule(def, zone, bound)
+  local t = def.trigger
+  local row = self.store:schedule(def.name, zone)
+  if row and row.spec == t.schedule then
+    if not row.due and row.occurrence and t.rollout > row.swept then
+      row.due = bound -- a one-off sent to a smaller share: the new share's rest goes now
+      self.store:put_schedule(def.name, zone, row)
+      self:note_due(bound)
+    end
+    return
+  end
+  local occurrence, due = schedule.first(t.rule, zone, bound)
+  self.store:put_schedule(def.name, zone, { spec = t.schedule, occurrence = occurrence, due = due, swept = 0 })
+  if due then self:note_due(due) end
+end
+
+-- One occurrence of a scheduled journey, in one zone, is due.
+function Engine:fire_schedule(row)
+  local name, zone, due = row[1], row[2], row[3]
+  if due > self.now then self.now = due end
+  local st = self.store:schedule(name, zone)
+  local def = self.latest[name]
+  if def and def.trigger.kind == "schedule" and def.trigger.schedule == st.spec then
+    self:broadcast(def, zone, st.swept)
+    local next_occurrence, next_due = schedule.after(def.trigger.rule, zone, st.occurrence)
+    if next_occurrence then
+      st.occurrence, st.due, st.swept = next_occurrence, next_due, 0
+      self:note_due(next_due)
+    else
+      st.due, st.swept = nil, def.trigger.rollout
+    end
+  else
+    st.due = nil -- the journey was removed or its schedule changed (re-planned on load)
+  end
+  self.store:put_schedule(name, zone, st)
+end
+
+-- the timezone traits scheduled in `zone`, and whether contacts without one are
+function Engine:traits_in_zone(zone)
+  local raws = {}
+  for raw, z in pairs(self.zones or {}) do
+    if z == zone then raws[#raws + 1] = raw end
+  end
+  table.sort(raws)
+  return raws, zone == self.timezone
+end
+
+-- Start `def` for every contact of the zone in its segment whose rollout
+-- position is in [from, rollout).
+function Engine:broadcast(def, zone, from)
+  local seg = self:trigger_segment(def)
+  local raws, unset = self:traits_in_zone(zone)
+  local after = ""
+  repeat
+    local page = self.store:contacts_in_zones(raws, unset, after, PAGE)
+    for _, row in ipairs(page) do
+      local contact = row[1]
+      local pos = schedule.position(contact, def.name)
+      if pos >= from and pos < def.trigger.rollout and (not seg or self:member(seg, contact, json.decode(row[2])))
+          and self:may_enter(def, contact) then
+        self:start(def, contact, { type = "schedule", event = "schedule", userId = contact,
+                                   timestamp = time.iso(self.now) }, nil, "schedule")
+        self:drain()
+      end
+      after = contact
+    end
+  until #page < PAGE
+end
+
+end
