@@ -22,8 +22,12 @@ return function(Engine)
 
 -- scripts/segments.lua: name -> segment (see drip.segments). Returns an error or nil.
 function Engine:load_segments(path)
+  self.segments_loaded = true -- from now on a trigger naming an unknown segment is warned about
   local source = journey.read(path)
-  if not source then return nil end
+  if not source then
+    self:index(self.latest)
+    return nil
+  end
   local env = sandbox.new_env({}, self.random)
   local chunk, err = load(source, "@" .. path, "t", env)
   if not chunk then return err end
@@ -76,7 +80,7 @@ function Engine:trigger_segment(def)
   if type(s) == "function" then return { kind = "traits", fn = s, name = "of " .. def.name } end
   if s == nil then return nil end
   local seg = self.segments[s]
-  if not seg then self:warn_once("seg" .. def.name, string.format("%s: unknown segment '%s' in trigger", def.file, s)) end
+  if not seg and self.segments_loaded then self:warn_once("seg" .. def.name, string.format("%s: unknown segment '%s' in trigger", def.file, s)) end
   return seg or false
 end
 

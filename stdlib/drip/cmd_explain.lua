@@ -100,6 +100,8 @@ function cmd.run(opts, usage)
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
   print("  traits   " .. json.encode(view.traits))
   print("  consent  " .. consent_line(view.traits, conf.consent) .. " (policy " .. conf.consent .. ")")
+  local segs = require("drip.cli").segments_of(store, conf, id, view.traits)
+  if segs then print("  segments " .. (#segs > 0 and table.concat(segs, ", ") or "none")) end
   for _, ev in ipairs(view.events) do print(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
   local shown = 0
   for _, inst in ipairs(view.instances) do

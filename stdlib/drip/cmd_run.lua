@@ -116,6 +116,16 @@ end
 
 -- One loop turn's requests in one transaction, each in a savepoint so a
 -- failing request takes nothing else with it.
+-- The next time anything is due, after planning schedule triggers when
+-- journeys or new time zones need it.
+local function next_due(s)
+  if s.engine.schedules_dirty then
+    local ok, e = transaction(s.store, s.engine, function() s.engine:plan_schedules(s.engine.now) end)
+    if not ok then log.error("planning schedules failed", "error", e) end
+  end
+  return s.store:next_due()
+end
+
 local function batch_handler(s)
   return function(list)
     local responses = {}
@@ -145,7 +155,7 @@ local function batch_handler(s)
       for i = 1, #list do responses[i] = NOT_DURABLE end
     end
     for _, r in ipairs(responses) do s.metrics:answered(r.status) end
-    return responses, s.store:next_due()
+    return responses, next_due(s)
   end
 end
 
@@ -163,7 +173,7 @@ local function timer_handler(s)
     else
       log.error("firing timers failed", "error", fired)
     end
-    return s.store:next_due()
+    return next_due(s)
   end
 end
 
@@ -183,7 +193,7 @@ local function change_handler(s)
           "journey", c.name, "version", c.version:sub(1, 12), "file", c.file)
       end
     end
-    return s.store:next_due()
+    return next_due(s)
   end
 end
 
@@ -246,7 +256,7 @@ function cmd.run(opts, usage)
   local ok, lerr = require("drip_server").serve({
     host = set.host, port = set.port, token = set.token, body_limit = set.body_limit,
     buffered_limit = set.buffer_limit, watch = set.dir,
-    next_due = store:next_due(),
+    next_due = next_due(s),
     on_listening = function(port)
       log.info("listening", "addr", (set.host:find(":") and "[" .. set.host .. "]" or set.host) .. ":" .. port,
         "journeys", #files, "db", set.db, "mode", set.dry_run and "dry-run" or "live",

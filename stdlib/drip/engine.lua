@@ -638,7 +638,7 @@ end
 -- With `max`, stop after that many and return false (the clock stays at the
 -- last one fired); true when none due by t is left. Second result: how many fired.
 function Engine:run_until(t, max)
-  if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end
+  if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end -- simulate starts at 0
   local fired = 0
   while true do
     local sources = self:due_sources(t)
@@ -664,6 +664,7 @@ end
 -- Fire timers in due order until none is due by `stop`; unlike run_until the
 -- clock ends at the last timer fired, not at `stop`.
 function Engine:settle(stop)
+  if self.schedules_dirty then self:plan_schedules(self.now) end
   while true do
     local due = self.store:next_due()
     if not due or due > stop then return end

@@ -116,6 +116,9 @@ function Sim:stats()
   return out
 end
 
+-- the names of the segments a contact is in now
+function Sim:segments_of(contact) return self.engine:segments_of(contact, self.store:contact(contact)) end
+
 -- What a contact's instances are doing now, for assertion messages.
 function Sim:describe(contact)
   local lines = {}

@@ -5,7 +5,8 @@ DRIP=${1:?usage: check.sh path/to/drip}
 
 out=$("$DRIP" check scripts); code=$?
 expect_eq "the example journeys pass" 0 $code
-expect_contains "and it says how many" "$out" "ok: 11 journeys"
+JOURNEYS=$(ls scripts/*.lua | grep -vc '/segments.lua$')
+expect_contains "and it says how many" "$out" "ok: $JOURNEYS journeys"
 
 mkdir -p "$TMP/s"
 printf 'return { vip = function(c) return true end }\n' > "$TMP/s/segments.lua"

@@ -1,0 +1,37 @@
+local testing = require "drip.testing"
+
+describe("seasonal_yalda", function()
+  local function sim_with(n)
+    local sim = testing.new { journeys = { "scripts/seasonal_yalda.lua" }, start = "2026-12-01T09:00:00Z" }
+    for i = 1, n do
+      sim:identify("fa" .. i, { email = i .. "@x.ir", first_name = "مریم", locale = "fa", timezone = "Asia/Tehran",
+                                consent = { email = true, push = true }, push_token = "tok" .. i })
+    end
+    sim:identify("en1", { email = "en@x.test", locale = "en", consent = { email = true } })
+    return sim
+  end
+
+  it("greets half of the Persian segment at 10:00 Tehran time on 20 December", function()
+    local sim = sim_with(200)
+    sim:advance "2026-12-20T12:00:00Z"
+    local mails = sim:sent { channel = "email" }
+    assert.is_true(#mails > 75 and #mails < 125, "half of 200, got " .. #mails)
+    for _, m in ipairs(mails) do
+      assert.equal("2026-12-20T06:30:00Z", m.at)
+      assert.equal("شب یلدا مبارک، مریم", m.message.subject)
+      assert.is_not.equal("en1", m.contact)
+    end
+  end)
+
+  it("follows up by push only those who did not order within a day", function()
+    local sim = sim_with(40)
+    sim:advance "2026-12-20T07:00:00Z"
+    local mails = sim:sent { channel = "email" }
+    assert.is_true(#mails > 0)
+    sim:track(mails[1].contact, "Order Completed", { total = 90 })
+    sim:settle()
+    local pushes = sim:sent { channel = "push" }
+    assert.equal(#mails - 1, #pushes)
+    assert.equal(1, sim:stats().seasonal_yalda.converted)
+  end)
+end)
