@@ -511,8 +511,8 @@ end
 -- template, else its subject, title or text before rendering.
 local function message_label(msg)
   local label = msg.template or msg.subject or msg.title or msg.text or msg.body or ""
-  label = tostring(label):gsub("%s+", " ")
-  if #label > 60 then label = label:sub(1, 57):gsub("[\128-\191]*$", ""):gsub("[\192-\255]$", "") .. "..." end
+  label = tostring(label):gsub("%s+", " "):gsub("{{%s*([%w_%.]+)[^}]*}}", "{{%1}}")
+  if #label > 60 then label = label:sub(1, 57):gsub("[\192-\255][\128-\191]*$", "") .. "…" end
   return label
 end
 

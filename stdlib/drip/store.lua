@@ -164,6 +164,20 @@ local QUERIES = {
     .. "FROM instances WHERE journey = ?",
   journey_exits = "SELECT exit_reason, count(*) FROM instances WHERE journey = ? AND active = 0 "
     .. "GROUP BY exit_reason ORDER BY exit_reason",
+  bt_entered = "SELECT journey, count(*), count(DISTINCT contact), sum(converted), coalesce(sum(value), 0) "
+    .. "FROM instances WHERE entered_at BETWEEN ?1 AND ?2 GROUP BY journey",
+  bt_messages = "SELECT i.journey, o.channel, coalesce(o.label, ''), o.status = 'suppressed', count(*) "
+    .. "FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4",
+  bt_paths = "SELECT i.journey, i.contact, i.id, i.converted, o.channel, coalesce(o.label, ''), o.status "
+    .. "FROM instances i LEFT JOIN outbox o ON o.instance = i.id WHERE i.entered_at BETWEEN ?1 AND ?2 "
+    .. "ORDER BY i.journey, i.contact, i.id, o.seq",
+  bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",
+  bt_copy_events = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
+    .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events WHERE ts >= ?1 AND ts < ?2",
+  bt_order = "INSERT INTO temp.replay(ts, seq) SELECT ts, seq FROM src.events "
+    .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 ORDER BY ts, seq",
+  bt_page = "SELECT r.rowid, e.body FROM temp.replay r JOIN src.events e ON e.seq = r.seq "
+    .. "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?",
   to_migrate = "SELECT id FROM instances WHERE journey = ? AND active = 1 AND version <> ? ORDER BY id",
   instance_version = "UPDATE instances SET version = ? WHERE id = ?",
 }
@@ -525,6 +539,30 @@ function Store:stats_rows(since)
 end
 
 -- ids of active instances of `journey` on a version other than `hash`
+-- backtest ----------------------------------------------------------------------
+
+-- What happened to journeys entered in [from, to]: rows of the bt_* queries.
+function Store:backtest_rows(from, to)
+  return { entered = self:q("bt_entered"):all(from, to), messages = self:q("bt_messages"):all(from, to),
+           paths = self:q("bt_paths"):all(from, to) }
+end
+
+-- Fill this (scratch) store from the store at `path` for a replay of
+-- [from, to]: every contact, the events of `history` seconds before `from`
+-- (for happened(), did segments and inactivity), and the order in which the
+-- period's outside events are replayed. -> how many events to replay
+function Store:replay_from(path, from, to, history)
+  self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
+  self:begin()
+  self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
+  self:q("bt_copy_contacts"):run()
+  self:q("bt_copy_events"):run(from - history, from)
+  return self:q("bt_order"):run(from, to)
+end
+
+-- the next page of event bodies to replay, after `after` -> rows of { position, body }
+function Store:replay_page(after, limit) return self:q("bt_page"):all(after, limit) end
+
 function Store:instances_to_migrate(journey, hash) return self:q("to_migrate"):column(journey, hash) end
 function Store:set_version(id, hash) self:q("instance_version"):run(hash, id) end
 

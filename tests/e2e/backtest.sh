@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip backtest` through the real binary, on a store
+# made by `drip simulate --db` from the sample events.
+DRIP=${1:?usage: backtest.sh path/to/drip}
+. "$(dirname "$0")/lib.sh"
+
+DB="$TMP/s.db"
+"$DRIP" simulate --journeys scripts --events examples/events.jsonl --db "$DB" --format jsonl >"$TMP/actual.jsonl"
+count_db() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select (select count(*) from instances), (select count(*) from outbox), (select count(*) from events)").fetchone())' "$DB"; }
+before=$(count_db)
+
+# 1. the same versions reproduce exactly what happened
+"$DRIP" backtest --journeys scripts --since 90d --db "$DB" --format json >"$TMP/same.json"; code=$?
+expect_eq "backtest of the same versions succeeds" 0 $code
+expect_eq "... and every journey matches what happened, contact by contact" "13 same" "$(python3 - "$TMP/same.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = [j["journey"] for j in r["journeys"] if j["changed"] or j["actual"] != j["backtest"]]
+print(len(r["journeys"]), "same" if not bad else "differ: " + ", ".join(bad))
+PY
+)"
+expect_eq "it replayed every outside event of the period" \
+  "$(grep -vc '^#' examples/events.jsonl | tr -d ' ')" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$TMP/same.json")"
+
+# 2. a new version without the SMS reminder: the change shows, with the contacts it affects
+mkdir -p "$TMP/new"
+cp -r scripts/* "$TMP/new/"
+python3 - "$TMP/new/abandoned_cart.lua" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s2 = re.sub(r'(?m)^\s*sms \{.*$', '      log("no sms in this version")', s)
+assert s2 != s
+open(p, "w").write(s2)
+PY
+"$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB" --format json >"$TMP/new.json"
+read -r sms_actual sms_contacts < <(python3 -c '
+import json, sys
+sms = [r["contact"] for l in open(sys.argv[1]) for r in [json.loads(l)]
+       if r["journey"] == "abandoned_cart" and r["kind"] == "send" and r["channel"] == "sms"]
+print(len(sms), len(set(sms)))' "$TMP/actual.jsonl")
+expect_eq "the new version is compared on its own journey: SMS as the records say, none in backtest, every SMS contact changed" \
+  "abandoned_cart $sms_actual 0 $sms_contacts True" "$(python3 - "$TMP/new.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+j = r["journeys"][0]
+sms = lambda side: sum(n for k, n in j[side]["messages"].items() if k.startswith("sms"))
+samples_ok = all("sms" in s["actual"] and "sms" not in s["backtest"] for s in j["sample"])
+print(len(r["journeys"]) == 1 and j["journey"], sms("actual"), sms("backtest"), j["changed"], samples_ok)
+PY
+)"
+table=$("$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB")
+expect_contains "the table shows the message row with its change" "$table" "-$sms_actual"
+expect_contains "... and sample paths" "$table" "backtest: entered · email “You left something behind, {{contact.first_name}}”"
+expect_eq "the store is not changed by a backtest" "$before" "$(count_db)"
+
+# 3. a short period holds fewer events
+n7=$("$DRIP" backtest --journeys scripts --since 40d --db "$DB" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+expect_eq "--since limits the replay to the period (events after the clock minus 40 days)" \
+  "$(python3 - examples/events.jsonl "$DB" <<'PY'
+import json, sys, sqlite3
+from datetime import datetime, timezone
+clock = int(sqlite3.connect(sys.argv[2]).execute("select value from meta where key='clock'").fetchone()[0])
+n = 0
+for l in open(sys.argv[1]):
+    if l.strip() and not l.startswith("#"):
+        t = datetime.strptime(json.loads(l)["timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        n += t >= clock - 40 * 86400
+print(n)
+PY
+)" "$n7"
+
+# 4. bad input
+"$DRIP" backtest --since 30d --db "$DB" 2>"$TMP/err"; expect_eq "no --journeys is bad usage" 2 $?
+expect_contains "... saying so" "$(cat "$TMP/err")" "--journeys NEW is required"
+"$DRIP" backtest --journeys scripts --since soon --db "$DB" 2>"$TMP/err"; expect_eq "a bad --since is bad usage" 2 $?
+expect_contains "... naming the flag" "$(cat "$TMP/err")" '--since: bad duration "soon"'
+printf 'return journey {\n  trigger = "X",\n  timeout = "later",\n  steps = function() end }\n' >"$TMP/broken.lua"
+"$DRIP" backtest --journeys "$TMP/broken.lua" --db "$DB" 2>"$TMP/err"; expect_eq "a journey that does not compile" 2 $?
+expect_contains "... is named with its line" "$(cat "$TMP/err")" "broken.lua:3: timeout: bad duration"
+"$DRIP" backtest --journeys scripts --db "$TMP/none.db" 2>"$TMP/err"; expect_eq "a missing store" 2 $?
+expect_contains "... is named" "$(cat "$TMP/err")" "none.db: no such database"
+finish
