@@ -39,3 +39,15 @@ lua5.4 -e "
 
 echo "== replay"
 lua5.4 tests/bench/replay.lua
+
+echo "== drip stats over the abandoned-cart store"
+start=$(date +%s.%N)
+$DRIP stats --db $OUT/cart.db --format json > /dev/null
+end=$(date +%s.%N)
+lua5.4 -e "print(string.format('drip stats: %.2f s', $end - $start))"
+
+echo "== segments: re-evaluation on a trait change"
+lua5.4 tests/bench/segments.lua $(n 20000)
+
+echo "== backtest: the month of abandoned-cart events through the journey again"
+$DRIP backtest --journeys scripts/abandoned_cart.lua --since 32d --db $OUT/cart.db | sed -n 1p
