@@ -57,7 +57,7 @@ end
 
 -- "email “Your cart is waiting”"
 local function message_name(channel, label)
-  return label ~= "" and string.format("%s “%s”", channel, label) or channel
+  return label and label ~= "" and string.format("%s “%s”", channel, label) or channel
 end
 
 -- Per journey in `names`: entered, contacts, converted, revenue, messages (name -> n),
@@ -103,6 +103,21 @@ local function summarize(rows, names)
     end
   end
   return out
+end
+
+-- Messages stored before drip kept step labels (schema 3) have none; then
+-- both sides are compared by channel only. -> whether labels were dropped
+local function unlabelled(rows)
+  for _, r in ipairs(rows.messages) do
+    if r[3] == nil and r[4] == 0 then return true end
+  end
+  return false
+end
+
+local function drop_labels(rows)
+  for _, r in ipairs(rows.messages) do r[3] = nil end
+  for _, r in ipairs(rows.paths) do r[6] = nil end
+  return rows
 end
 
 local function sorted_keys(...)
@@ -189,11 +204,15 @@ function cmd.run(opts, usage)
     return 2
   end
   local seconds = host.clock() - started
-  local actual, backtest = summarize(store:backtest_rows(from, to), names), summarize(scratch:backtest_rows(from, to), names)
+  local actual_rows, backtest_rows = store:backtest_rows(from, to), scratch:backtest_rows(from, to)
+  local by_channel = unlabelled(actual_rows)
+  if by_channel then drop_labels(actual_rows) drop_labels(backtest_rows) end
+  local actual, backtest = summarize(actual_rows, names), summarize(backtest_rows, names)
   store:close()
   scratch:close()
 
-  local result = { since = time.iso(from), ["until"] = time.iso(to), events = n, seconds = seconds, journeys = {} }
+  local result = { since = time.iso(from), ["until"] = time.iso(to), events = n, seconds = seconds, journeys = {},
+                   messages_by = by_channel and "channel" or "step" }
   for _, name in ipairs(sorted_keys(names)) do
     result.journeys[#result.journeys + 1] = compare(name, actual[name], backtest[name])
   end
@@ -203,6 +222,7 @@ function cmd.run(opts, usage)
   end
   print(string.format("backtest %s → %s: %d events replayed in %.2fs (%.0f events/s)", result.since, result["until"],
     n, seconds, n / math.max(seconds, 1e-6)))
+  if by_channel then print("(this store's messages predate step labels: messages are compared per channel)") end
   for _, j in ipairs(result.journeys) do print_journey(j) end
   return 0
 end

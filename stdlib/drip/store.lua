@@ -166,9 +166,9 @@ local QUERIES = {
     .. "GROUP BY exit_reason ORDER BY exit_reason",
   bt_entered = "SELECT journey, count(*), count(DISTINCT contact), sum(converted), coalesce(sum(value), 0) "
     .. "FROM instances WHERE entered_at BETWEEN ?1 AND ?2 GROUP BY journey",
-  bt_messages = "SELECT i.journey, o.channel, coalesce(o.label, ''), o.status = 'suppressed', count(*) "
+  bt_messages = "SELECT i.journey, o.channel, o.label, o.status = 'suppressed', count(*) "
     .. "FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4",
-  bt_paths = "SELECT i.journey, i.contact, i.id, i.converted, o.channel, coalesce(o.label, ''), o.status "
+  bt_paths = "SELECT i.journey, i.contact, i.id, i.converted, o.channel, o.label, o.status "
     .. "FROM instances i LEFT JOIN outbox o ON o.instance = i.id WHERE i.entered_at BETWEEN ?1 AND ?2 "
     .. "ORDER BY i.journey, i.contact, i.id, o.seq",
   bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",

@@ -70,7 +70,15 @@ print(n)
 PY
 )" "$n7"
 
-# 4. bad input
+# 4. a store from before step labels is compared per channel
+cp "$DB" "$TMP/old.db"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update outbox set label = null"); c.commit()' "$TMP/old.db"
+old=$("$DRIP" backtest --journeys scripts/abandoned_cart.lua --since 90d --db "$TMP/old.db")
+expect_contains "an unlabelled store says how it compares" "$old" "compared per channel"
+expect_contains "... and still matches contact by contact" "$old" "no contact's path changes"
+expect_contains "... with messages per channel" "$old" "  sms  "
+
+# 5. bad input
 "$DRIP" backtest --since 30d --db "$DB" 2>"$TMP/err"; expect_eq "no --journeys is bad usage" 2 $?
 expect_contains "... saying so" "$(cat "$TMP/err")" "--journeys NEW is required"
 "$DRIP" backtest --journeys scripts --since soon --db "$DB" 2>"$TMP/err"; expect_eq "a bad --since is bad usage" 2 $?
