@@ -28,29 +28,32 @@ end
 
 local function not_found(what) return answer(404, { error = what .. " not found" }) end
 
--- the first string over MAX_STRING inside v, as a field path, or nil
-local function oversize(v, path)
-  if type(v) == "string" then return #v > MAX_STRING and path or nil end
+-- the first string over MAX_STRING inside v, as a field path (".a.b[2]";
+-- made only when one is found), or nil
+local function oversize(v)
+  if type(v) == "string" then return #v > MAX_STRING and "" or nil end
   if type(v) ~= "table" then return nil end
   for k, x in pairs(v) do
-    local sub = type(k) == "number" and string.format("%s[%d]", path, k - 1) or (path == "" and k or path .. "." .. k)
-    local found = oversize(x, sub)
-    if found then return found end
+    local found = oversize(x)
+    if found then return (type(k) == "number" and string.format("[%d]", k - 1) or "." .. k) .. found end
   end
   return nil
 end
 
 -- One decoded object into an event, or nil and (message, field). `prefix`
--- names where it sits ("batch[2]."), `kind` is the type an endpoint implies.
-function Api:event(obj, raw, prefix, kind)
+-- names where it sits ("batch[2]."), `kind` is the type an endpoint implies,
+-- `body_len` the length of the request body it came from (no string in it
+-- can be longer, so short bodies skip the walk for long strings).
+function Api:event(obj, raw, prefix, kind, body_len)
   if kind and type(obj) == "table" then
     if obj.type == nil then obj.type = kind
     elseif obj.type ~= kind then
       return nil, string.format("field '%stype': this endpoint takes %s events", prefix, kind), prefix .. "type"
     end
   end
-  local long = oversize(obj, "")
+  local long = body_len > MAX_STRING and oversize(obj)
   if long then
+    long = long:gsub("^%.", "")
     return nil, string.format("field '%s%s': longer than %d bytes", prefix, long, MAX_STRING), prefix .. long
   end
   local ev, err = events.normalize(obj, raw, self.engine.now)
@@ -82,7 +85,7 @@ end
 function Api:single(req, kind)
   local obj, err = decode_object(req.body)
   if not obj then return bad(err) end
-  local ev, msg, field = self:event(obj, nil, "", kind)
+  local ev, msg, field = self:event(obj, nil, "", kind, #req.body)
   if not ev then return bad(msg, field) end
   return self:ingest({ ev })
 end
@@ -97,7 +100,7 @@ function Api:batch(req)
   end
   local list = {}
   for i, item in ipairs(items) do
-    local ev, msg, field = self:event(item, nil, string.format("batch[%d].", i - 1))
+    local ev, msg, field = self:event(item, nil, string.format("batch[%d].", i - 1), nil, #req.body)
     if not ev then return bad(msg, field) end
     list[i] = ev
   end
@@ -112,7 +115,7 @@ function Api:lines(req)
     if line:match("%S") then
       local obj, err = json.decode(line)
       if obj == nil then return bad(string.format("line %d: bad JSON: %s", lineno, err), "line " .. lineno) end
-      local ev, msg, field = self:event(obj, line, "")
+      local ev, msg, field = self:event(obj, line, "", nil, #line)
       if not ev then return bad(string.format("line %d: %s", lineno, msg), field) end
       list[#list + 1] = ev
     end

@@ -144,7 +144,9 @@ end
 
 -- Start the journeys whose `did` segment this event (already stored) has made the contact enter.
 function Engine:enter_did_segments(contact, ev, seq)
-  for _, t in ipairs(self.on_did[ev.event] or {}) do
+  local triggers = self.on_did[ev.event]
+  if not triggers then return end
+  for _, t in ipairs(triggers) do
     local count = self.store:count_events(contact, ev.event, segments.since(t.seg, self.now))
     if segments.counts(t.seg, count) and not segments.counts(t.seg, count - 1) and self:may_start(t.def, contact) then
       self:start(t.def, contact, ev.data, seq, "segment")

@@ -114,8 +114,6 @@ local function link_secret(conf, store)
   return secret
 end
 
--- One loop turn's requests in one transaction, each in a savepoint so a
--- failing request takes nothing else with it.
 -- The next time anything is due, after planning schedule triggers when
 -- journeys or new time zones need it.
 local function next_due(s)
@@ -126,6 +124,8 @@ local function next_due(s)
   return s.store:next_due()
 end
 
+-- One loop turn's requests in one transaction, each in a savepoint so a
+-- failing request takes nothing else with it.
 local function batch_handler(s)
   return function(list)
     local responses = {}

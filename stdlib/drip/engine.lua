@@ -344,7 +344,7 @@ local function runtime(self, inst, def, history, ctx)
 end
 
 function Engine:start(def, contact, ev, seq, trigger_name)
-  local traits_json = json.encode(self.store:contact(contact) or {})
+  local traits_json = self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
   local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json }
   local ctx = { contact = json.decode(traits_json), event = ev, journey = def.name, instance = id }
