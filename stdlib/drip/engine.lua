@@ -81,6 +81,7 @@ end
 
 -- Drop what memory holds beyond the store (after a rolled-back transaction).
 function Engine:reset_caches()
+  self.due_floor = nil
   self.live, self.live_count = {}, 0
   self.known, self.known_count = {}, 0
   self.queue = {}
@@ -233,6 +234,7 @@ function Engine:ingest(ev)
   if not ev.internal then
     for _, t in ipairs(self.inactive) do
       self.store:set_inactivity(contact, t.def.name, self.now + t.secs)
+      self:note_due(self.now + t.secs)
     end
   end
   if ev.type == "track" then self:route(ev, seq) end
@@ -603,8 +605,12 @@ function Engine:add_timer(due, instance, seq, kind)
   self:note_due(due)
 end
 
+-- Everything due later is made through here: timers, inactivity and schedules.
+-- due_floor: nothing in the store is due before it (nil: not known), so
+-- run_until need not ask the store while the clock is below it.
 function Engine:note_due(due)
   if not self.earliest_new or due < self.earliest_new then self.earliest_new = due end
+  if self.due_floor and due < self.due_floor then self.due_floor = due end
 end
 
 -- What fires in time, each a list of rows in due order: timers, inactivity
@@ -640,9 +646,12 @@ end
 function Engine:run_until(t, max)
   if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end -- simulate starts at 0
   local fired = 0
-  while true do
+  while not (self.due_floor and t < self.due_floor) do
     local sources = self:due_sources(t)
-    if not sources then break end
+    if not sources then
+      self.due_floor = self.store:next_due() or math.huge
+      break
+    end
     if max and fired >= max then return false, fired end
     self.earliest_new = nil
     local src = earliest(sources)
