@@ -131,14 +131,13 @@ local function batch_handler(s)
     local responses = {}
     s.engine.now = math.max(s.engine.now, host.time())
     local ok, e, commit_seconds = transaction(s.store, s.engine, function()
-      local db = s.store.db
       for i, req in ipairs(list) do
-        db:exec("SAVEPOINT request")
+        s.store:savepoint()
         local rok, resp = pcall(s.api.handle, s.api, req)
         if rok then
-          db:exec("RELEASE request")
+          s.store:release()
         else
-          db:exec("ROLLBACK TO request; RELEASE request")
+          s.store:rollback_to()
           s.engine:reset_caches()
           log.error("request failed", "method", req.method, "path", req.path, "error", resp)
           resp = SERVER_ERROR

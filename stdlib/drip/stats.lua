@@ -73,7 +73,7 @@ function stats.collect(store, since)
   end
   local list = {}
   for _, j in pairs(by) do
-    table.sort(j.steps, function(a, b) return a.step < b.step end)
+    table.sort(j.steps, function(a, b) return a.step < b.step or (a.step == b.step and a.call < b.call) end)
     for _, variants in pairs(j.splits) do
       table.sort(variants, function(a, b) return a.variant < b.variant end)
       local base = variants[1]

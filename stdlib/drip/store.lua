@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS schedules (
   swept REAL NOT NULL DEFAULT 0, PRIMARY KEY (journey, zone)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS schedules_due ON schedules(due) WHERE due IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (
+  journey TEXT NOT NULL, day INTEGER NOT NULL, metric TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,
+  c TEXT NOT NULL, n NOT NULL, PRIMARY KEY (journey, day, metric, a, b, c)
+) WITHOUT ROWID;
 ]]
 
 -- Schema 2 (delivery): who a message is for, when it is next due (NULL once
@@ -77,6 +81,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT N
 CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at);
 CREATE INDEX IF NOT EXISTS history_variant ON history(instance) WHERE kind = 'variant';
 CREATE INDEX IF NOT EXISTS contacts_tz ON contacts(tz);
+CREATE INDEX IF NOT EXISTS instances_entered ON instances(entered_at);
 ]]
 
 local QUERIES = {
@@ -110,7 +115,8 @@ local QUERIES = {
     .. "WHERE contact = ? AND active = 1 ORDER BY id",
   instance_last_entry = "SELECT max(entered_at) FROM instances WHERE contact = ? AND journey = ?",
   instance_wait = "UPDATE instances SET wait_seq = ?, wait_event = ? WHERE id = ?",
-  instance_convert = "UPDATE instances SET converted = 1, value = coalesce(value, 0) + coalesce(?, 0) WHERE id = ?",
+  instance_convert = "UPDATE instances SET converted = 1 WHERE id = ? AND converted = 0",
+  instance_value = "UPDATE instances SET value = coalesce(value, 0) + ? WHERE id = ?",
   instance_end = "UPDATE instances SET active = 0, ended_at = ?, exit_reason = ?, error = ?, wait_seq = NULL, "
     .. "wait_event = NULL WHERE id = ? AND active = 1",
   step_add = "INSERT INTO steps(instance, seq, result) VALUES (?, ?, ?)",
@@ -139,17 +145,41 @@ local QUERIES = {
     .. "AND status IN ('queued', 'deferred', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
   history_of = "SELECT at, kind, data FROM history WHERE instance = ? ORDER BY id",
+  -- exact, from the rows, for instances entered in [?1, ?2)
   stats_journeys = "SELECT journey, count(*), sum(active), sum(converted), coalesce(sum(value), 0), "
-    .. "sum(exit_reason = 'error') FROM instances WHERE entered_at >= ?1 GROUP BY journey",
-  stats_exits = "SELECT journey, exit_reason, count(*) FROM instances WHERE entered_at >= ?1 AND active = 0 "
-    .. "GROUP BY 1, 2",
+    .. "coalesce(sum(exit_reason = 'error'), 0) FROM instances WHERE entered_at >= ?1 AND entered_at < ?2 "
+    .. "GROUP BY journey",
+  stats_exits = "SELECT journey, exit_reason, count(*) FROM instances WHERE entered_at >= ?1 AND entered_at < ?2 "
+    .. "AND active = 0 GROUP BY 1, 2",
   stats_steps = "SELECT i.journey, s.seq, json_extract(s.result, '$[0]'), count(*) FROM steps s "
-    .. "JOIN instances i ON i.id = s.instance WHERE i.entered_at >= ?1 GROUP BY 1, 2, 3",
+    .. "JOIN instances i ON i.id = s.instance WHERE i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
   stats_messages = "SELECT i.journey, o.channel, o.status, coalesce(o.reason, ''), count(*) FROM outbox o "
-    .. "JOIN instances i ON i.id = o.instance WHERE i.entered_at >= ?1 GROUP BY 1, 2, 3, 4",
+    .. "JOIN instances i ON i.id = o.instance WHERE i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3, 4",
   stats_variants = "SELECT i.journey, json_extract(h.data, '$.split'), json_extract(h.data, '$.variant'), "
     .. "count(*), sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
-    .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 GROUP BY 1, 2, 3",
+    .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
+  -- the same shapes from the counters of entry days >= ?1
+  counted_journeys = "SELECT journey, sum(n) FILTER (WHERE metric = 'entered'), "
+    .. "coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) - coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE metric = 'converted'), 0), coalesce(sum(n) FILTER (WHERE metric = 'revenue'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE metric = 'exit' AND a = 'error'), 0) FROM counters WHERE day >= ?1 "
+    .. "GROUP BY journey HAVING sum(n) FILTER (WHERE metric = 'entered') > 0",
+  counted_exits = "SELECT journey, a, sum(n) FROM counters WHERE day >= ?1 AND metric = 'exit' GROUP BY 1, 2",
+  counted_steps = "SELECT journey, CAST(a AS INTEGER), b, sum(n) FROM counters WHERE day >= ?1 AND metric = 'step' "
+    .. "GROUP BY 1, 2, 3",
+  counted_messages = "SELECT journey, a, b, c, sum(n) FROM counters WHERE day >= ?1 AND metric = 'message' "
+    .. "GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
+  counted_variants = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE metric = 'variant'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE metric = 'variant_converted'), 0) FROM counters "
+    .. "WHERE day >= ?1 AND metric IN ('variant', 'variant_converted') GROUP BY 1, 2, 3",
+  counter_add = "INSERT INTO counters(journey, day, metric, a, b, c, n) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    .. "ON CONFLICT(journey, day, metric, a, b, c) DO UPDATE SET n = n + excluded.n",
+  instance_day = "SELECT journey, entered_at FROM instances WHERE id = ?",
+  message_state = "SELECT instance, channel, status, coalesce(reason, '') FROM outbox WHERE id = ?",
+  sending_by_instance = "SELECT instance, channel, coalesce(reason, ''), count(*) FROM outbox WHERE status = 'sending' "
+    .. "GROUP BY 1, 2, 3",
+  variants_of = "SELECT json_extract(data, '$.split'), json_extract(data, '$.variant') FROM history "
+    .. "WHERE instance = ? AND kind = 'variant'",
   messages_of = "SELECT id, channel, address, status, reason, attempts, sent_at, due, detail FROM outbox "
     .. "WHERE instance = ? ORDER BY seq",
   deliveries_of = "SELECT at, status, detail FROM deliveries WHERE message = ? ORDER BY id",
@@ -159,11 +189,13 @@ local QUERIES = {
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
     .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
-  active_by_journey = "SELECT journey, count(*) FROM instances WHERE active = 1 GROUP BY journey",
-  journey_totals = "SELECT count(*), coalesce(sum(active), 0), coalesce(sum(converted), 0), coalesce(sum(value), 0) "
-    .. "FROM instances WHERE journey = ?",
-  journey_exits = "SELECT exit_reason, count(*) FROM instances WHERE journey = ? AND active = 0 "
-    .. "GROUP BY exit_reason ORDER BY exit_reason",
+  active_by_journey = "SELECT journey, coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) "
+    .. "- coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0) FROM counters GROUP BY journey",
+  journey_totals = "SELECT coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) - coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE metric = 'converted'), 0), coalesce(sum(n) FILTER (WHERE metric = 'revenue'), 0) "
+    .. "FROM counters WHERE journey = ?",
+  journey_exits = "SELECT a, sum(n) FROM counters WHERE journey = ? AND metric = 'exit' GROUP BY a ORDER BY a",
   bt_entered = "SELECT journey, count(*), count(DISTINCT contact), sum(converted), coalesce(sum(value), 0) "
     .. "FROM instances WHERE entered_at BETWEEN ?1 AND ?2 GROUP BY journey",
   bt_messages = "SELECT i.journey, o.channel, o.label, o.status = 'suppressed', count(*) "
@@ -180,6 +212,28 @@ local QUERIES = {
     .. "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?",
   to_migrate = "SELECT id FROM instances WHERE journey = ? AND active = 1 AND version <> ? ORDER BY id",
   instance_version = "UPDATE instances SET version = ? WHERE id = ?",
+}
+
+-- Counters (what `drip stats` reads): per journey and day of entry, counts
+-- kept as the rows change, so stats need not scan instances, steps and the
+-- outbox. A store made before them is counted once, from its rows, on open.
+local DAY = 86400
+local BACKFILL = {
+  "SELECT journey, entered_at / 86400, 'entered', '', '', '', count(*) FROM instances GROUP BY 1, 2",
+  "SELECT journey, entered_at / 86400, 'exit', coalesce(exit_reason, ''), '', '', count(*) FROM instances "
+    .. "WHERE active = 0 GROUP BY 1, 2, 4",
+  "SELECT journey, entered_at / 86400, 'converted', '', '', '', sum(converted) FROM instances GROUP BY 1, 2",
+  "SELECT journey, entered_at / 86400, 'revenue', '', '', '', coalesce(sum(value), 0) FROM instances GROUP BY 1, 2",
+  "SELECT i.journey, i.entered_at / 86400, 'step', s.seq, json_extract(s.result, '$[0]'), '', count(*) "
+    .. "FROM steps s JOIN instances i ON i.id = s.instance GROUP BY 1, 2, 4, 5",
+  "SELECT i.journey, i.entered_at / 86400, 'message', o.channel, o.status, coalesce(o.reason, ''), count(*) "
+    .. "FROM outbox o JOIN instances i ON i.id = o.instance GROUP BY 1, 2, 4, 5, 6",
+  "SELECT i.journey, i.entered_at / 86400, 'variant', json_extract(h.data, '$.split'), "
+    .. "json_extract(h.data, '$.variant'), '', count(*) FROM history h JOIN instances i ON i.id = h.instance "
+    .. "WHERE h.kind = 'variant' GROUP BY 1, 2, 4, 5",
+  "SELECT i.journey, i.entered_at / 86400, 'variant_converted', json_extract(h.data, '$.split'), "
+    .. "json_extract(h.data, '$.variant'), '', sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
+    .. "WHERE h.kind = 'variant' GROUP BY 1, 2, 4, 5",
 }
 
 -- What `forget` erases, in order: rows hanging off the contact's instances first.
@@ -200,7 +254,8 @@ function Store.open(path, opts)
   opts = opts or {}
   local db, err = host.open(path)
   if not db then return nil, err end
-  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false }, Store)
+  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {},
+                              days = {}, days_n = 0 }, Store)
   local ok, perr = pcall(function()
     db:exec("PRAGMA journal_mode = WAL")
     db:exec("PRAGMA synchronous = " .. (opts.synchronous or "FULL"))
@@ -214,6 +269,8 @@ function Store.open(path, opts)
   end
   ok, perr = pcall(self.upgrade, self)
   if not ok then return nil, path .. ": cannot upgrade the schema: " .. tostring(perr) end
+  ok, perr = pcall(self.count_existing, self)
+  if not ok then return nil, path .. ": cannot count the existing instances: " .. tostring(perr) end
   self:set_meta("schema_version", SCHEMA_VERSION)
   return self
 end
@@ -266,6 +323,7 @@ function Store:begin()
 end
 
 function Store:commit()
+  self:write_counts()
   if self.in_tx then
     self.db:exec("COMMIT")
     self.in_tx = false
@@ -274,10 +332,30 @@ end
 
 -- undo the open transaction (safe when none is open or it already failed)
 function Store:rollback()
+  self.tally, self.saved = {}, {}
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
     self.in_tx = false
   end
+end
+
+-- Savepoints inside a transaction (one per request of a batch): the counts
+-- made since are undone with the rows.
+function Store:savepoint()
+  self.db:exec("SAVEPOINT request")
+  local copy = {}
+  for k, v in pairs(self.tally) do copy[k] = v end
+  self.saved[#self.saved + 1] = copy
+end
+
+function Store:release()
+  self.db:exec("RELEASE request")
+  self.saved[#self.saved] = nil
+end
+
+function Store:rollback_to()
+  self.db:exec("ROLLBACK TO request; RELEASE request")
+  self.tally = table.remove(self.saved)
 end
 
 function Store:close()
@@ -350,7 +428,10 @@ function Store:script(hash) return self:q("script_get"):first(hash) end
 
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   self:q("instance_add"):run(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
-  return self.db:last_id()
+  local id = self.db:last_id()
+  self:remember_day(id, { journey, now // DAY })
+  self:count(id, "entered")
+  return id
 end
 
 local INSTANCE_FIELDS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq",
@@ -367,12 +448,28 @@ end
 function Store:active_instances(contact) return self:q("instances_active"):all(contact) end
 function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
 function Store:set_wait(id, seq, event) self:q("instance_wait"):run(seq, event, id) end
-function Store:convert(id, value) self:q("instance_convert"):run(value, id) end
-function Store:end_instance(id, now, reason, err) return self:q("instance_end"):run(now, reason, err, id) > 0 end
+-- count a conversion (the first of an instance converts it) with its revenue
+function Store:convert(id, value)
+  if self:q("instance_convert"):run(id) > 0 then
+    self:count(id, "converted")
+    for _, v in ipairs(self:q("variants_of"):all(id)) do self:count(id, "variant_converted", v[1], v[2]) end
+  end
+  self:q("instance_value"):run(value or 0, id)
+  if value then self:count(id, "revenue", nil, nil, nil, value) end
+end
+
+function Store:end_instance(id, now, reason, err)
+  if self:q("instance_end"):run(now, reason, err, id) == 0 then return false end
+  self:count(id, "exit", reason)
+  return true
+end
 
 -- steps ---------------------------------------------------------------------
 
-function Store:add_step(instance, seq, result) self:q("step_add"):run(instance, seq, result) end
+function Store:add_step(instance, seq, result)
+  self:q("step_add"):run(instance, seq, result)
+  self:count(instance, "step", seq, result:match('^%["([^"]*)"'))
+end
 
 -- recorded results of an instance as an array indexed by seq (steps are
 -- recorded in order, so the sequence has no gaps)
@@ -419,6 +516,7 @@ end
 function Store:add_outbox(m, now)
   self:q("outbox_add"):run(m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
     m.contact, m.due, m.label)
+  self:count(m.instance, "message", m.channel, m.status, m.reason)
 end
 
 -- marketing messages to `contact` made after `since` that went or will go
@@ -444,18 +542,28 @@ function Store:next_message_due(channel) return self:q("outbox_next_due"):first(
 
 -- the message is on its way: not due any more, one more attempt
 function Store:claim_message(id, now)
+  local instance, channel, reason = self:uncount_message(id) -- a claim keeps the reason
   self:q("outbox_claim"):run(id)
   self:q("delivery_add"):run(id, now, "sending", nil)
+  if instance then self:count(instance, "message", channel, "sending", reason) end
 end
 
 -- a delivery's outcome: status, next due time (retries) or nil, reason, detail (JSON)
 function Store:mark_message(id, now, status, due, reason, detail)
+  local instance, channel = self:uncount_message(id)
   self:q("outbox_mark"):run(status, due, reason, detail, status == "sent" and now or nil, id)
   self:q("delivery_add"):run(id, now, status, detail)
+  if instance then self:count(instance, "message", channel, status, reason) end
 end
 
 -- messages left 'sending' by a stop or crash are due again -> how many
-function Store:resume_sending(now) return self:q("outbox_resume"):run(now) end
+function Store:resume_sending(now)
+  for _, r in ipairs(self:q("sending_by_instance"):all()) do
+    self:count(r[1], "message", r[2], "sending", r[3], -r[4])
+    self:count(r[1], "message", r[2], "queued", r[3], r[4])
+  end
+  return self:q("outbox_resume"):run(now)
+end
 
 -- channel -> messages waiting to be delivered
 function Store:pending_by_channel()
@@ -464,7 +572,13 @@ function Store:pending_by_channel()
   return out
 end
 
-function Store:add_history(instance, at, kind, data_json) self:q("history_add"):run(instance, at, kind, data_json) end
+function Store:add_history(instance, at, kind, data_json)
+  self:q("history_add"):run(instance, at, kind, data_json)
+  if kind == "variant" then
+    local v = json.decode(data_json)
+    self:count(instance, "variant", v.split, v.variant)
+  end
+end
 
 -- views for the API and the toolkit ----------------------------------------------
 
@@ -530,15 +644,102 @@ end
 
 -- the rows behind `drip stats` for instances entered at or after `since`:
 -- { journeys, exits, steps, messages, variants } as lists of row arrays (see QUERIES.stats_*)
-function Store:stats_rows(since)
-  local out = {}
-  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "variants" }) do
-    out[k] = self:q("stats_" .. k):all(since)
+
+-- ids of active instances of `journey` on a version other than `hash`
+-- counters ----------------------------------------------------------------------
+
+-- how many leading columns of each stats row name it (the rest are counts)
+local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, variants = 3 }
+
+-- rows a and b of one stats shape, with the counts of rows of the same name added
+local function merge_rows(a, b, nkey)
+  local by, out = {}, {}
+  for _, list in ipairs({ a, b }) do
+    for _, row in ipairs(list) do
+      local key = {}
+      for i = 1, nkey do key[i] = tostring(row[i]) end
+      key = table.concat(key, "\0")
+      local have = by[key]
+      if have then
+        for i = nkey + 1, #row do have[i] = (have[i] or 0) + (row[i] or 0) end
+      else
+        by[key] = row
+        out[#out + 1] = row
+      end
+    end
   end
   return out
 end
 
--- ids of active instances of `journey` on a version other than `hash`
+-- Count n (default 1) of a metric for the instance's journey and entry day;
+-- written with the transaction's commit.
+function Store:count(instance, metric, a, b, c, n)
+  local day = self.days[instance]
+  if not day then
+    local journey, entered_at = self:q("instance_day"):first(instance)
+    if not journey then return end
+    day = { journey, entered_at // DAY }
+    self:remember_day(instance, day)
+  end
+  local key = table.concat({ day[1], day[2], metric, a or "", b or "", c or "" }, "\0")
+  self.tally[key] = (self.tally[key] or 0) + (n or 1)
+end
+
+function Store:remember_day(instance, day)
+  if self.days_n >= 100000 then self.days, self.days_n = {}, 0 end
+  self.days[instance], self.days_n = day, self.days_n + 1
+end
+
+function Store:write_counts()
+  if next(self.tally) == nil then return end
+  local st = self:q("counter_add")
+  for key, n in pairs(self.tally) do
+    if n ~= 0 then
+      local journey, day, metric, a, b, c = key:match("^(.-)%z(%d+)%z(.-)%z(.-)%z(.-)%z(.*)$")
+      st:run(journey, tonumber(day), metric, a, b, c, n)
+    end
+  end
+  self.tally = {}
+end
+
+-- A store made before counters: count what its rows hold, once.
+function Store:count_existing()
+  if self:meta("counted") then return end
+  self.db:exec("BEGIN")
+  local ok, err = pcall(function()
+    self.db:exec("DELETE FROM counters")
+    for _, select in ipairs(BACKFILL) do
+      self.db:exec("INSERT INTO counters(journey, day, metric, a, b, c, n) " .. select
+        .. " ON CONFLICT(journey, day, metric, a, b, c) DO UPDATE SET n = n + excluded.n")
+    end
+    self:set_meta("counted", 1)
+  end)
+  self.db:exec(ok and "COMMIT" or "ROLLBACK")
+  if not ok then error(err, 0) end
+end
+
+-- the message's current state, to move its count when it changes
+function Store:uncount_message(id)
+  local instance, channel, status, reason = self:q("message_state"):first(id)
+  if instance then self:count(instance, "message", channel, status, reason, -1) end
+  return instance, channel, reason
+end
+
+-- Rows of stats for instances entered since `since`: counters for whole days,
+-- the rows themselves for the part of the first day after `since`.
+function Store:stats_rows(since)
+  local first_day = -((-since) // DAY) -- the first whole day
+  local out = {}
+  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "variants" }) do
+    out[k] = self:q("counted_" .. k):all(first_day)
+    if since < first_day * DAY then
+      local exact = self:q("stats_" .. k):all(since, first_day * DAY)
+      out[k] = merge_rows(out[k], exact, STATS_KEYS[k])
+    end
+  end
+  return out
+end
+
 -- backtest ----------------------------------------------------------------------
 
 -- What happened to journeys entered in [from, to]: rows of the bt_* queries.

@@ -81,4 +81,6 @@ else
   fail "$DUPS keys arrived twice but only $INFLIGHT messages were in flight at the kills"
 fi
 [ "$INFLIGHT" -gt 0 ] || fail "no kill hit a delivery in flight: the test did not test anything"
+expect_eq "stats after the kills count the messages as the outbox holds them" "same" \
+  "$(python3 "$E2E_DIR/stats_match.py" "$DB" "$("$DRIP" stats --db "$DB" --format json)")"
 finish

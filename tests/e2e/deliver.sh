@@ -252,6 +252,9 @@ expect_contains "explain: a message not sent after the unsubscribe" "$("$DRIP" e
 INS=$("$DRIP" inspect later --db "$DB")
 expect_eq "inspect: JSON with each message's delivery states" "2 sending,deferred,sending,sent no_address" \
   "$(printf '%s' "$INS" | python3 -c 'import json,sys; v=json.load(sys.stdin); m=v["instances"][0]["messages"][0]; print(m["attempts"], ",".join(d["status"] for d in m["deliveries"]), v["marketing_allowed"]["sms"])')"
+# stats keeps counts as messages move (queued, sending, deferred, sent, failed): they match the outbox
+expect_eq "stats: messages per journey, channel and outcome match the outbox after delivery" "same" \
+  "$(python3 "$E2E_DIR/stats_match.py" "$DB" "$("$DRIP" stats --db "$DB" --format json)")"
 "$DRIP" explain nobody --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "explain: an unknown contact exits 1 and says so" "1 drip explain: no contact 'nobody'" "$rc $(cat "$TMP/err")"
 finish

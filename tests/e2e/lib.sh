@@ -1,5 +1,6 @@
 # Assertions for the end-to-end tests. Source it; call `finish` at the end.
 set -u
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd) # the tests cd elsewhere
 FAILS=0
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
