@@ -201,11 +201,12 @@ end
 
 -- records -----------------------------------------------------------------------
 
--- who: an instance runtime or row with id, contact, journey
-function Engine:record(who, kind, fields)
+-- who: an instance runtime or row with id, contact, journey; fields_json when
+-- the caller has it already
+function Engine:record(who, kind, fields, fields_json)
   local rec = { at = time.iso(self.now), contact = who.contact, journey = who.journey, kind = kind }
   for k, v in pairs(fields) do rec[k] = v end
-  local fields_json = json.encode(fields)
+  fields_json = fields_json or json.encode(fields)
   self.store:add_history(who.id, self.now, kind, fields_json)
   self.sink(rec, fields_json)
 end
@@ -223,11 +224,12 @@ function Engine:ingest(ev)
   local seq = self.store:add_event(ev, ev.body)
   if not seq then return false end
   local contact = ev.userId
+  local fresh = false -- a contact this event made: no traits, no instances yet
   if ev.type == "identify" and ev.traits then
     local traits, before = self:put_traits(contact, ev.traits)
     self:enter_trait_segments(contact, before, traits, ev.data, seq)
   elseif not self.known[contact] then
-    self.store:touch_contact(contact, self.now)
+    fresh = self.store:touch_contact(contact, self.now)
     if self.known_count >= MAX_KNOWN_CONTACTS then self.known, self.known_count = {}, 0 end
     self.known[contact], self.known_count = true, self.known_count + 1
   end
@@ -237,7 +239,7 @@ function Engine:ingest(ev)
       self:note_due(self.now + t.secs)
     end
   end
-  if ev.type == "track" then self:route(ev, seq) end
+  if ev.type == "track" then self:route(ev, seq, fresh) end
   if not ev.internal then self:drain() end
   return true
 end
@@ -250,15 +252,17 @@ local function event_value(data)
   return json.null
 end
 
-function Engine:route(ev, seq)
+local NONE = {}
+
+function Engine:route(ev, seq, fresh)
   local contact = ev.userId
-  local traits
+  local traits = fresh and {} or nil
   local function traits_fn()
     traits = traits or self.store:contact(contact) or {}
     return traits
   end
   local active = {}
-  for _, row in ipairs(self.store:active_instances(contact)) do
+  for _, row in ipairs(fresh and NONE or self.store:active_instances(contact)) do
     local id, name, version, wait_seq, wait_event = row[1], row[2], row[3], row[4], row[5]
     local ok, def = pcall(self.def_for, self, version)
     local who = { id = id, contact = contact, journey = name }
@@ -277,8 +281,8 @@ function Engine:route(ev, seq)
     end
   end
   for _, def in ipairs(self.by_trigger[ev.event] or {}) do
-    if self:matches(def.trigger, ev, traits_fn) and self:may_enter(def, contact, active) then
-      self:start(def, contact, ev.data, seq, ev.event)
+    if self:matches(def.trigger, ev, traits_fn) and (fresh or self:may_enter(def, contact, active)) then
+      self:start(def, contact, ev.data, seq, ev.event, fresh and "{}" or nil)
     end
   end
   self:enter_did_segments(contact, ev, seq)
@@ -345,13 +349,15 @@ local function runtime(self, inst, def, history, ctx)
   return R
 end
 
-function Engine:start(def, contact, ev, seq, trigger_name)
-  local traits_json = self.store:contact_json(contact) or "{}" -- stored as json.encode made it
+-- traits_json: the contact's stored traits when the caller knows them
+function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
+  traits_json = traits_json or self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
   local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json }
-  local ctx = { contact = json.decode(traits_json), event = ev, journey = def.name, instance = id }
+  local ctx = { contact = traits_json == "{}" and {} or json.decode(traits_json), event = ev, journey = def.name,
+                instance = id }
   local R = runtime(self, inst, def, {}, ctx)
-  self:record(R, "enter", { event = trigger_name })
+  self:record(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
   if def.timeout then self:add_timer(self.now + def.timeout, id, nil, "expire") end
   self:advance(R)
 end
