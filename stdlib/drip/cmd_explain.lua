@@ -61,6 +61,12 @@ local function record_line(r, message)
   if r.kind == "exit" then
     return "exit: " .. tostring(d.reason) .. (d.error and d.error ~= json.null and ("\n      " .. d.error:gsub("\n", "\n      ")) or "")
   end
+  if r.kind == "wait" then
+    if d.event then
+      return string.format("%s %s: %s", d.op, d.event, d.ended_by == "timeout" and "timed out" or "it came")
+    end
+    return d.op .. ": its time came"
+  end
   if r.kind == "log" then return "log: " .. tostring(d.message) end
   return r.kind .. " " .. json.encode(d)
 end

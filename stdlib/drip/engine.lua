@@ -428,6 +428,7 @@ function Engine:wake(id, value, wait_seq, version)
     self:keep_live(R, req)
     return
   end
+  self:note_wait(R, req, value)
   local traits_json = self.store:contact_json(R.contact) or "{}"
   local snapshot = traits_json ~= R.entry_traits and traits_json or nil
   self.steps_recorded = self.steps_recorded + 1
@@ -435,6 +436,13 @@ function Engine:wake(id, value, wait_seq, version)
   self.store:set_wait(R.id, nil, nil)
   R.pending_seq = nil
   self:advance(R, value, json.decode(traits_json))
+end
+
+-- Each wait and what ended it go in the instance's history (for explain;
+-- not a record of simulate's output).
+function Engine:note_wait(R, req, value)
+  local ended_by = type(value) == "table" and value.event or (req.event and "timeout" or "time")
+  self.store:add_history(R.id, self.now, "wait", json.encode({ op = req.op, event = req.event, ended_by = ended_by }))
 end
 
 -- Resume an instance until it waits, ends or fails.

@@ -73,6 +73,17 @@ expect_contains "explain lists the segments a contact is in" "$("$DRIP" explain 
 expect_eq "inspect has them too" "True" \
   "$(python3 -c 'import json,sys; print("persian" in json.load(open(sys.argv[1]))["segments"])' "$TMP/inspect.json")"
 
+# explain tells each wait and what ended it (from the instance's history)
+sms_contact=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["journey"] == "abandoned_cart" and r["kind"] == "send" and r["channel"] == "sms":
+        print(r["contact"]); break' "$TMP/out.jsonl")
+story=$("$DRIP" explain "$sms_contact" abandoned_cart --db "$TMP/s.db")
+expect_contains "explain: the hour's wait and that its time came" "$story" "wait: its time came"
+expect_contains "explain: the wait for an order that timed out before the SMS" "$story" "wait_for Order Completed: timed out"
+
 # a bad schedule is one clear line naming the file and line
 mkdir -p "$TMP/bad"
 printf 'return journey {\n  trigger = { schedule = "every full moon" },\n  steps = function() end }\n' >"$TMP/bad/moon.lua"
