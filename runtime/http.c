@@ -44,7 +44,7 @@ typedef struct server {
   uv_timer_t mhd_timer, due_timer, debounce, drain;
   uv_check_t check;
   uv_idle_t idle; /* active while requests wait for on_check: keeps poll from blocking */
-  uv_fs_event_t watch;
+  uv_fs_event_t watch, watch_templates; /* the journeys directory and its templates/ */
   uv_signal_t sigint, sigterm;
   int refs[CB_COUNT];
   char *token;
@@ -431,7 +431,7 @@ static void init_handles(server *s, const char *watch_dir) {
   uv_handle_t *hs[] = {(uv_handle_t *)&s->mhd_timer, (uv_handle_t *)&s->due_timer, (uv_handle_t *)&s->debounce,
                        (uv_handle_t *)&s->drain,     (uv_handle_t *)&s->check,     (uv_handle_t *)&s->sigint,
                        (uv_handle_t *)&s->sigterm,   (uv_handle_t *)&s->poll,      (uv_handle_t *)&s->watch,
-                       (uv_handle_t *)&s->idle};
+                       (uv_handle_t *)&s->idle,      (uv_handle_t *)&s->watch_templates};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) hs[i]->data = s;
   int epfd = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
   uv_poll_init(s->loop, &s->poll, epfd);
@@ -443,6 +443,10 @@ static void init_handles(server *s, const char *watch_dir) {
     if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0)
       drip_log_line("warn", "cannot watch the journeys directory; changes need a restart", watch_dir);
   }
+  char templates[4096];
+  if (watch_dir && snprintf(templates, sizeof templates, "%s/templates", watch_dir) < (int)sizeof templates &&
+      uv_fs_event_init(s->loop, &s->watch_templates) == 0)
+    uv_fs_event_start(&s->watch_templates, on_fs, templates, 0); /* no templates/ directory: nothing to watch */
 }
 
 static size_t opt_size(lua_State *L, const char *key, size_t dflt) {

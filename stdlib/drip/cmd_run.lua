@@ -191,6 +191,7 @@ local function change_handler(s)
         log.info(c.change == "loaded" and "journey loaded" or "journey removed; running instances finish",
           "journey", c.name, "version", c.version:sub(1, 12), "file", c.file)
       end
+      if #errors + #changes == 0 then log.info("no journey changed; templates and segments read again") end
     end
     return next_due(s)
   end

@@ -23,6 +23,11 @@ EOF
 cat > "$J/long.lua" <<'EOF'
 return journey { name = "long", trigger = "Long", steps = function() wait "1h" end }
 EOF
+mkdir -p "$J/templates"
+echo "template v1 for {{contact.name}}" > "$J/templates/note.txt"
+cat > "$J/note.lua" <<'EOF'
+return journey { name = "note", trigger = "Note", steps = function() email { template = "note", subject = "n" } end }
+EOF
 cat > "$TMP/drip.conf.lua" <<'EOF'
 body_limit = "256KiB"
 buffer_limit = "300KiB"
@@ -104,6 +109,13 @@ req POST /v1/batch '{"batch":[{"type":"identify","userId":"dan","traits":{"email
 versions=$(sqlite3 "$DB" "SELECT count(DISTINCT version) FROM instances WHERE journey = 'quick'")
 expect_eq "a changed script is the version for new entries" 2 "$versions"
 expect_contains "the new version runs" "$(sqlite3 "$DB" "SELECT message FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'dan'")" '"text":"v2"'
+req POST /v1/track '{"userId":"ann","event":"Note"}' > /dev/null
+echo "template v2 for {{contact.name}}" > "$J/templates/note.txt"
+wait_log "templates and segments read again"
+req POST /v1/track '{"userId":"ann","event":"Note"}' > /dev/null
+expect_eq "an edited template is used from the next message on, without a restart" \
+  "template v1 for Ann|template v2 for Ann" \
+  "$(sqlite3 "$DB" "SELECT group_concat(rtrim(json_extract(message, '$.text'), char(10)), '|') FROM (SELECT o.message FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.journey = 'note' ORDER BY o.id)")"
 echo 'return journey { name = "other", trigger = "Other", steps = function() log "x" end' > "$J/broken_later.lua"
 wait_log "journey not loaded.*broken_later.lua:[0-9]"
 expect_eq "a broken script keeps its previous version" '200 {"accepted":1,"duplicates":0,"ok":true}' \
