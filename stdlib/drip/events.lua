@@ -70,16 +70,11 @@ local function quick_ts(line)
   return close and time.parse(line:sub(e + 1, close - 1)) or nil
 end
 
--- events.scan(path, on_error, default_ts) -> index | nil, error
--- Reads a JSONL file once for the timestamps, and returns its event lines in
--- timestamp order (stable): { n, ts = {}, off = {}, lineno = {} }. Lines that
--- are not valid events are reported through on_error("path:line: message"),
--- here or when events.each reaches them.
-function events.scan(path, on_error, default_ts)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local index = { n = 0, ts = {}, off = {}, lineno = {}, path = path, on_error = on_error }
-  local lineno, pos, last_ts, sorted = 0, 0, default_ts or 0, true
+-- The time of each event line of a file, in file order: calls
+-- fn(ts, offset, lineno, line) for lines with a time, and on_error for lines
+-- with none that do not decode (when `report`).
+local function each_timed_line(f, on_error, default_ts, report, fn)
+  local lineno, pos, last_ts = 0, 0, default_ts or 0
   for line in f:lines("L") do
     lineno = lineno + 1
     local off = pos
@@ -88,49 +83,82 @@ function events.scan(path, on_error, default_ts)
       local ts = quick_ts(line)
       if not ts then
         local ev, e = events.decode_line(line, last_ts)
-        if ev then ts = ev.ts else on_error(string.format("%s:%d: %s", path, lineno, e)) end
+        if ev then ts = ev.ts elseif report then on_error(string.format("%s:%d: %s", f.path, lineno, e)) end
       end
       if ts then
-        local n = index.n + 1
-        index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
-        if ts < last_ts then sorted = false end
+        fn(ts, off, lineno, line, last_ts)
         last_ts = math.max(last_ts, ts)
       end
     end
   end
-  f:close()
-  if not sorted then
-    local order = {}
-    for i = 1, index.n do order[i] = i end
-    local ts = index.ts
-    table.sort(order, function(a, b)
-      if ts[a] ~= ts[b] then return ts[a] < ts[b] end
-      return a < b
-    end)
-    index.order = order
+end
+
+-- events.scan(path, on_error, default_ts) -> index | nil, error
+-- Reads a JSONL file once for the timestamps. A file in timestamp order (the
+-- usual case) is then read as a stream, holding nothing per line; otherwise
+-- a second pass indexes its event lines in timestamp order (stable):
+-- { n, ts = {}, off = {}, lineno = {}, order = {} }. Lines that are not valid
+-- events are reported through on_error("path:line: message"), here or when
+-- events.each reaches them.
+function events.scan(path, on_error, default_ts)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local file = { path = path, lines = function(_, ...) return f:lines(...) end }
+  local sorted, latest = true, default_ts or 0
+  each_timed_line(file, on_error, default_ts, true, function(ts)
+    if ts < latest then sorted = false end
+    latest = math.max(latest, ts)
+  end)
+  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = sorted }
+  if sorted then
+    f:close()
+    return index
   end
+  f:seek("set", 0)
+  index.ts, index.off, index.lineno = {}, {}, {}
+  each_timed_line(file, on_error, default_ts, false, function(ts, off, lineno)
+    local n = index.n + 1
+    index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
+  end)
+  f:close()
+  local order = {}
+  for i = 1, index.n do order[i] = i end
+  local ts = index.ts
+  table.sort(order, function(a, b)
+    if ts[a] ~= ts[b] then return ts[a] < ts[b] end
+    return a < b
+  end)
+  index.order = order
   return index
+end
+
+-- the events of a file in timestamp order, read in file order (see scan)
+local function stream(index)
+  local f = assert(io.open(index.path, "rb"))
+  local file = { path = index.path, lines = function(_, ...) return f:lines(...) end }
+  return coroutine.wrap(function()
+    each_timed_line(file, index.on_error, index.default_ts, false, function(ts, _, lineno, line, last_ts)
+      local ev, err = events.decode_line(line, quick_ts(line) and ts or last_ts)
+      if ev then coroutine.yield(ev) else index.on_error(string.format("%s:%d: %s", index.path, lineno, err)) end
+    end)
+    f:close()
+  end)
 end
 
 -- events.each(index) -> iterator of ev, in timestamp order (bad lines reported and skipped)
 function events.each(index)
+  if index.sorted then return stream(index) end
   local f = assert(io.open(index.path, "rb"))
-  local i, pos = 0, 0
+  local i = 0
   local function next_event()
     i = i + 1
     if i > index.n then
       f:close()
       return nil
     end
-    local k = index.order and index.order[i] or i
-    local off = index.off[k]
-    if index.order then
-      f:seek("set", off)
-    else
-      while pos < off do pos = pos + #f:read("L") end -- skip blank, comment and bad lines
-    end
+    local k = index.order[i]
+    f:seek("set", index.off[k])
     local line = f:read("L")
-    pos = pos + #line
     local ev, err = events.decode_line(line, index.ts[k])
     if not ev then
       index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))

@@ -57,6 +57,15 @@ expect_contains "missing userId named by field" "$err" "bad.jsonl:5: field 'user
 expect_contains "bad timestamp named by field" "$err" "bad.jsonl:6: field 'timestamp'"
 expect_contains "bad type named by field" "$err" "bad.jsonl:7: field 'type'"
 expect_eq "the good event ran, the duplicate messageId did not" 1 "$(printf '%s\n' "$out" | grep -c '"kind":"enter"')"
+expect_eq "each bad line is reported once" 4 "$(wc -l < "$TMP/err")"
+# the same file out of time order (read through an index instead of as a stream)
+{ cat "$TMP/bad.jsonl"; echo '{"type":"track","userId":"u0","event":"Signed Up","timestamp":"2026-11-01T08:00:00Z"}'; } > "$TMP/unsorted.jsonl"
+out=$("$DRIP" simulate --events "$TMP/unsorted.jsonl" --journeys scripts/welcome.lua --format jsonl 2> "$TMP/err")
+expect_eq "out of order: the same four bad lines, once each" \
+  "unsorted.jsonl:4 unsorted.jsonl:5 unsorted.jsonl:6 unsorted.jsonl:7" \
+  "$(awk -F: '{print $1 ":" $2}' "$TMP/err" | sed 's|.*/||' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "out of order: the earlier event is handled first" "u0 u1" \
+  "$(printf '%s\n' "$out" | python3 -c 'import json,sys; print(" ".join(r["contact"] for r in map(json.loads, sys.stdin) if r["kind"] == "enter"))')"
 
 # --- a journey error fails that instance only -----------------------------
 mkdir -p "$TMP/j"
