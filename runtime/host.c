@@ -115,41 +115,8 @@ static int l_memory(lua_State *L) {
   return 1;
 }
 
-/* host.quote(s) -> s as a JSON string: '"' and '\\' and control bytes
- * escaped, UTF-8 and '/' left as they are. (Encoding only; parsing JSON is
- * lua-cjson's job.) */
-static int l_quote(lua_State *L) {
-  size_t n;
-  const char *s = luaL_checklstring(L, 1, &n);
-  luaL_Buffer b;
-  luaL_buffinitsize(L, &b, n + 2);
-  luaL_addchar(&b, '"');
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
-      luaL_addchar(&b, '\\');
-      luaL_addchar(&b, (char)c);
-    } else if (c < 0x20 || c == 0x7f) {
-      char esc[8];
-      switch (c) {
-      case '\n': luaL_addstring(&b, "\\n"); break;
-      case '\r': luaL_addstring(&b, "\\r"); break;
-      case '\t': luaL_addstring(&b, "\\t"); break;
-      default:
-        snprintf(esc, sizeof esc, "\\u%04x", c);
-        luaL_addstring(&b, esc);
-      }
-    } else {
-      luaL_addchar(&b, (char)c);
-    }
-  }
-  luaL_addchar(&b, '"');
-  luaL_pushresult(&b);
-  return 1;
-}
-
 static const luaL_Reg host_funcs[] = {
-    {"quote", l_quote},
+    {"quote", drip_quote_json}, {"encode_json", drip_encode_json},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
     {"time", l_time}, {"memory", l_memory}, {NULL, NULL}};
 

@@ -30,4 +30,8 @@ void drip_store_register(lua_State *L);
 void drip_tz_register(lua_State *L);
 void drip_crypto_register(lua_State *L);
 
+/* host.encode_json and host.quote (jsonenc.c) */
+int drip_encode_json(lua_State *L);
+int drip_quote_json(lua_State *L);
+
 #endif

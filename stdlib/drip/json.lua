@@ -43,13 +43,18 @@ local function is_array(t)
   return true
 end
 
-local encode
+local encode, lua_encode
+local encode_json = require("drip_host").encode_json
 
+-- The C encoder; a table with both number and string keys is encoded in Lua.
+encode = function(v) return encode_json(v) or lua_encode(v) end
+
+-- seen: the tables being encoded by the Lua encoder (nil: use the C one for values)
 local function encode_object(t, keys, seen)
   local parts = {}
   for _, k in ipairs(keys) do
     local v = t[k]
-    if v ~= nil then parts[#parts + 1] = quote(tostring(k)) .. ":" .. encode(v, seen) end
+    if v ~= nil then parts[#parts + 1] = quote(tostring(k)) .. ":" .. (seen and lua_encode(v, seen) or encode(v)) end
   end
   return "{" .. table.concat(parts, ",") .. "}"
 end
@@ -72,7 +77,7 @@ local function sorted_keys(t)
   return keys
 end
 
-encode = function(v, seen)
+lua_encode = function(v, seen)
   local tv = type(v)
   if tv == "string" then return quote(v)
   elseif tv == "number" then return number(v)
@@ -85,7 +90,7 @@ encode = function(v, seen)
     local out
     if is_array(v) then
       local parts = {}
-      for i = 1, #v do parts[i] = encode(v[i], seen) end
+      for i = 1, #v do parts[i] = lua_encode(v[i], seen) end
       out = "[" .. table.concat(parts, ",") .. "]"
     else
       out = encode_object(v, sorted_keys(v), seen)

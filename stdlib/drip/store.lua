@@ -429,7 +429,7 @@ function Store:script(hash) return self:q("script_get"):first(hash) end
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   self:q("instance_add"):run(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   local id = self.db:last_id()
-  self:remember_day(id, { journey, now // DAY })
+  self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
   self:count(id, "entered")
   return id
 end
@@ -674,17 +674,18 @@ end
 -- Count n (default 1) of a metric for the instance's journey and entry day;
 -- written with the transaction's commit.
 function Store:count(instance, metric, a, b, c, n)
-  local day = self.days[instance]
+  local day = self.days[instance] -- "journey\0day\0"
   if not day then
     local journey, entered_at = self:q("instance_day"):first(instance)
     if not journey then return end
-    day = { journey, entered_at // DAY }
+    day = journey .. "\0" .. entered_at // DAY .. "\0"
     self:remember_day(instance, day)
   end
-  local key = table.concat({ day[1], day[2], metric, a or "", b or "", c or "" }, "\0")
+  local key = day .. metric .. "\0" .. (a or "") .. "\0" .. (b or "") .. "\0" .. (c or "")
   self.tally[key] = (self.tally[key] or 0) + (n or 1)
 end
 
+-- day: "journey\0day\0", the start of the instance's counter keys
 function Store:remember_day(instance, day)
   if self.days_n >= 100000 then self.days, self.days_n = {}, 0 end
   self.days[instance], self.days_n = day, self.days_n + 1

@@ -1,0 +1,255 @@
+/* jsonenc.c — host.encode_json(v): drip's deterministic JSON encoding in C.
+ *
+ * Owns the output format of drip.json.encode (records, history, outbox
+ * messages, step results): object keys sorted bytewise, UTF-8 and '/' left
+ * as they are, integral numbers without a fraction, NaN and infinities as
+ * null, an empty table as {}, a table whose keys are exactly 1..n as an
+ * array. Returns nothing for a table with keys of mixed types, which the Lua
+ * encoder handles (rare, and sorted there by tostring).
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+  const void *path[MAX_DEPTH]; /* tables being encoded, outermost first */
+  int depth;
+  const char *error; /* set when encoding must stop */
+  int mixed;         /* a table with non-string keys: leave it to Lua */
+} out;
+
+static void put(out *o, const char *s, size_t n) {
+  if (o->error) return;
+  if (o->len + n > o->cap) {
+    size_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + n) cap *= 2;
+    char *p = realloc(o->p, cap);
+    if (!p) {
+      o->error = "out of memory";
+      return;
+    }
+    o->p = p;
+    o->cap = cap;
+  }
+  memcpy(o->p + o->len, s, n);
+  o->len += n;
+}
+
+static void put_char(out *o, char c) { put(o, &c, 1); }
+
+/* a JSON string: '"' and '\\' and control bytes escaped */
+static void put_quoted(out *o, const char *s, size_t n) {
+  put_char(o, '"');
+  size_t run = 0; /* bytes copied as they are, pending */
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f) {
+      run++;
+      continue;
+    }
+    put(o, s + i - run, run);
+    run = 0;
+    char esc[8];
+    switch (c) {
+    case '"': put(o, "\\\"", 2); break;
+    case '\\': put(o, "\\\\", 2); break;
+    case '\n': put(o, "\\n", 2); break;
+    case '\r': put(o, "\\r", 2); break;
+    case '\t': put(o, "\\t", 2); break;
+    default: put(o, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
+    }
+  }
+  put(o, s + n - run, run);
+  put_char(o, '"');
+}
+
+static void put_number(out *o, lua_State *L, int idx) {
+  char num[64];
+  int n;
+  if (lua_isinteger(L, idx)) {
+    n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+  } else {
+    double v = lua_tonumber(L, idx);
+    if (isnan(v) || isinf(v)) n = snprintf(num, sizeof num, "null");
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0) n = snprintf(num, sizeof num, "%lld", (long long)v);
+    else n = snprintf(num, sizeof num, "%.14g", v);
+  }
+  put(o, num, (size_t)n);
+}
+
+typedef struct {
+  const char *s;
+  size_t n;
+} key;
+
+static int key_cmp(const void *a, const void *b) {
+  const key *x = a, *y = b;
+  int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+  if (c) return c;
+  return (x->n > y->n) - (x->n < y->n);
+}
+
+static void put_value(out *o, lua_State *L, int idx);
+
+/* keys exactly 1..n (n > 0) -> n, else 0 */
+static lua_Integer array_length(lua_State *L, int t) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t), count = 0;
+  if (n == 0) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    count++;
+  }
+  return count == n ? n : 0;
+}
+
+static void put_object(out *o, lua_State *L, int t) {
+  size_t nkeys = 0, cap = 16;
+  key *keys = malloc(cap * sizeof *keys);
+  if (!keys) {
+    o->error = "out of memory";
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    int kt = lua_type(L, -1);
+    if (kt == LUA_TNUMBER) o->mixed = 1;
+    if (kt != LUA_TSTRING) continue; /* other keys are not JSON (the Lua encoder skips them too) */
+    if (nkeys == cap) {
+      key *k = realloc(keys, (cap *= 2) * sizeof *keys);
+      if (!k) {
+        free(keys);
+        lua_pop(L, 1);
+        o->error = "out of memory";
+        return;
+      }
+      keys = k;
+    }
+    keys[nkeys].s = lua_tolstring(L, -1, &keys[nkeys].n); /* alive: a key of the table */
+    nkeys++;
+  }
+  if (o->mixed) {
+    free(keys);
+    return;
+  }
+  qsort(keys, nkeys, sizeof *keys, key_cmp);
+  put_char(o, '{');
+  for (size_t i = 0; i < nkeys && !o->error && !o->mixed; i++) {
+    if (i) put_char(o, ',');
+    put_quoted(o, keys[i].s, keys[i].n);
+    put_char(o, ':');
+    lua_pushlstring(L, keys[i].s, keys[i].n);
+    lua_rawget(L, t);
+    put_value(o, L, lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  put_char(o, '}');
+  free(keys);
+}
+
+static void put_table(out *o, lua_State *L, int t) {
+  const void *self = lua_topointer(L, t);
+  for (int i = 0; i < o->depth; i++) {
+    if (o->path[i] == self) {
+      o->error = "cannot encode a table that contains itself";
+      return;
+    }
+  }
+  if (o->depth == MAX_DEPTH) {
+    o->error = "cannot encode tables nested more than 64 deep";
+    return;
+  }
+  if (!lua_checkstack(L, 4)) {
+    o->error = "out of stack";
+    return;
+  }
+  o->path[o->depth++] = self;
+  lua_Integer n = array_length(L, t);
+  if (n > 0) {
+    put_char(o, '[');
+    for (lua_Integer i = 1; i <= n && !o->error && !o->mixed; i++) {
+      if (i > 1) put_char(o, ',');
+      lua_rawgeti(L, t, i);
+      put_value(o, L, lua_gettop(L));
+      lua_pop(L, 1);
+    }
+    put_char(o, ']');
+  } else {
+    put_object(o, L, t);
+  }
+  o->depth--;
+}
+
+static void put_value(out *o, lua_State *L, int idx) {
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    put_quoted(o, s, n);
+    break;
+  }
+  case LUA_TNUMBER: put_number(o, L, idx); break;
+  case LUA_TBOOLEAN: lua_toboolean(L, idx) ? put(o, "true", 4) : put(o, "false", 5); break;
+  case LUA_TNIL: put(o, "null", 4); break;
+  case LUA_TLIGHTUSERDATA: /* lua-cjson's null */
+    if (lua_touserdata(L, idx) == NULL) {
+      put(o, "null", 4);
+      break;
+    }
+    /* fall through */
+  default:
+    if (lua_type(L, idx) == LUA_TTABLE) {
+      put_table(o, L, idx);
+    } else if (!o->error) {
+      o->error = lua_typename(L, lua_type(L, idx));
+      o->mixed = -1; /* error message names the type */
+    }
+  }
+}
+
+/* host.encode_json(v) -> text | nothing (mixed keys: the caller's job); raises on what JSON cannot hold */
+int drip_encode_json(lua_State *L) {
+  luaL_checkany(L, 1);
+  out o = {0};
+  put_value(&o, L, 1);
+  if (o.error) {
+    free(o.p);
+    if (o.mixed == -1) lua_pushfstring(L, "cannot encode a %s as JSON", o.error);
+    else lua_pushstring(L, o.error);
+    return lua_error(L);
+  }
+  if (o.mixed) {
+    free(o.p);
+    return 0;
+  }
+  lua_pushlstring(L, o.p ? o.p : "", o.len);
+  free(o.p);
+  return 1;
+}
+
+/* host.quote(s) -> s as a JSON string (the same escaping as encode_json) */
+int drip_quote_json(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  out o = {0};
+  put_quoted(&o, s, n);
+  if (o.error) {
+    free(o.p);
+    return luaL_error(L, "%s", o.error);
+  }
+  lua_pushlstring(L, o.p, o.len);
+  free(o.p);
+  return 1;
+}
