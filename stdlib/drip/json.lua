@@ -104,6 +104,9 @@ end
 -- json.encode(value) -> text, keys sorted
 function json.encode(v) return encode(v) end
 
+-- the same in Lua only: the reference the C encoder is tested against
+function json.encode_in_lua(v) return lua_encode(v) end
+
 -- json.encode_ordered(t, keys) -> text with `keys` first in that order, then the rest sorted
 function json.encode_ordered(t, keys)
   local all, listed = {}, {}

@@ -1,0 +1,52 @@
+-- The C encoder (host.encode_json behind json.encode) writes exactly what
+-- the Lua encoder writes, on random values of every shape.
+local json = require "drip.json"
+
+local seed = 7
+local function rand(n)
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return seed % n
+end
+
+local PIECES = { "a", "z", "A", "é", "ü", "привет", "سلام", "\n", "\"", "\\", "\0", "\1", "\127", "/", " ", "{}", "10" }
+local function str()
+  local parts = {}
+  for i = 1, rand(5) do parts[i] = PIECES[rand(#PIECES) + 1] end
+  return table.concat(parts)
+end
+
+local NUMBERS = { 0, -1, 42, 2^53, -2^60, 1.5, -0.25, 3.0, 1e300, 1e-7, 0 / 0, math.huge, -math.huge, math.maxinteger }
+local function value(depth)
+  local kind = rand(depth > 3 and 5 or 8)
+  if kind == 0 then return str() end
+  if kind == 1 then return NUMBERS[rand(#NUMBERS) + 1] end
+  if kind == 2 then return rand(2) == 0 end
+  if kind == 3 then return json.null end
+  if kind == 4 then return rand(1000) end
+  local t = {}
+  if kind == 5 then -- array
+    for i = 1, rand(4) do t[i] = value(depth + 1) end
+  elseif kind == 6 then -- object
+    for _ = 1, rand(5) do t[str()] = value(depth + 1) end
+  else -- sparse or mixed keys
+    for _ = 1, rand(4) do t[rand(6) + 1] = value(depth + 1) end
+    if rand(2) == 0 then t[str()] = value(depth + 1) end
+  end
+  return t
+end
+
+describe("json.encode", function()
+  it("writes what the Lua encoder writes, for 3,000 random values", function()
+    for i = 1, 3000 do
+      local v = value(0)
+      assert.equal(json.encode_in_lua(v), json.encode(v), "value " .. i)
+    end
+  end)
+
+  it("refuses what JSON cannot hold, with the Lua encoder's messages", function()
+    local t = {}
+    t.me = t
+    assert.has_error(function() json.encode(t) end, "cannot encode a table that contains itself")
+    assert.has_error(function() json.encode({ f = print }) end, "cannot encode a function as JSON")
+  end)
+end)
