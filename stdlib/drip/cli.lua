@@ -274,31 +274,6 @@ end
 
 -- cli.main(argv) -> exit status
 function cli.main(argv)
-  if os.getenv("DRIP_PROF") then
-    local counts = {}
-    debug.sethook(function()
-      local info = debug.getinfo(2, "Sn")
-      if info then
-        local k = info.short_src:gsub("^.*/stdlib/", "") .. ":" .. (info.linedefined or 0) .. " " .. tostring(info.name)
-        counts[k] = (counts[k] or 0) + 1
-      end
-    end, "", 100)
-    local main = cli.main2
-    local r = main(argv)
-    debug.sethook()
-    local list = {}
-    for k, v in pairs(counts) do list[#list + 1] = { k, v } end
-    table.sort(list, function(a, b) return a[2] > b[2] end)
-    local total = 0
-    for _, x in ipairs(list) do total = total + x[2] end
-    local f = io.open(os.getenv("DRIP_PROF"), "w")
-    for i = 1, 40 do if list[i] then f:write(string.format("%5.1f%% %s\n", list[i][2] / total * 100, list[i][1])) end end
-    f:close()
-    return r
-  end
-  return cli.main2(argv)
-end
-function cli.main2(argv)
   local cmd = argv[1]
   if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then return help(argv[2]) end
   if cmd == "version" or cmd == "--version" then
