@@ -5,6 +5,8 @@
 #  2. a backlog of 1,000,000 queued messages drains at the rate limit, with
 #     the server's memory sampled as it goes.
 # Usage: tests/bench/deliver.sh [BUILD_DIR] [BACKLOG] [BACKLOG_RATE]
+# EVENT_RATE= (default 5000) and EVENT_BATCH= (events per request, default 100)
+# shape the load of the first.
 set -eu
 BUILD=${1:-build}
 BACKLOG=${2:-1000000}
@@ -25,12 +27,12 @@ start() { (cd "$OUT" && exec "$DRIP" run --journeys "$HERE/journeys/hook" --db "
           until curl -s -o /dev/null $URL/healthz; do sleep 0.01; done; }
 stop() { kill -TERM $PID; wait $PID || true; kill $SINK; wait $SINK 2>/dev/null || true; }
 
-echo "== event in -> webhook delivered: $EVENT_RATE events/s for 20 s, rate limit 5000/s, sink latency 50 ms"
+echo "== event in -> webhook delivered: $EVENT_RATE events/s (${EVENT_BATCH:-100} per request) for 20 s, rate limit 5000/s, sink latency 50 ms"
 rm -f "$OUT"/deliver.db*
 sink; conf "5000/s" 1000; start "$OUT/deliver.db"
 cpu() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 c0=$(cpu $PID); s0=$(cpu $SINK)
-python3 "$HERE/deliver_load.py" $URL $EVENT_RATE 20 500 > "$OUT/load.txt"
+python3 "$HERE/deliver_load.py" $URL $EVENT_RATE 20 ${EVENT_BATCH:-100} > "$OUT/load.txt"
 sleep 3
 c1=$(cpu $PID); s1=$(cpu $SINK)
 stop
@@ -52,7 +54,9 @@ rm -f "$OUT"/backlog.db*
 sqlite3 "$OUT/backlog.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $BACKLOG)
   INSERT INTO outbox(instance, seq, channel, address, kind, message, status, created_at, contact, due)
   SELECT i, 1, 'webhook', 'webhook', 'marketing', '{\"t\":0}', 'queued', strftime('%s','now'), 'c' || i, strftime('%s','now')
-  FROM n;"
+  FROM n;
+  INSERT INTO instances(id, journey, version, contact, active, entered_at)
+  SELECT instance, 'hook', 'v', contact, 0, created_at FROM outbox;"
 sink; conf "$BACKLOG_RATE/s" 1000; start "$OUT/backlog.db"
 sent() { sqlite3 "$OUT/backlog.db" "SELECT count(*) FROM outbox WHERE status = 'sent'"; }
 sleep 5
