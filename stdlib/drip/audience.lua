@@ -74,13 +74,16 @@ function Engine:segments_of(contact, traits)
   return names
 end
 
--- the segment a trigger names (or its inline function), nil for everyone
+-- the segment a trigger names (or its inline function), nil for everyone,
+-- false when the name is unknown (then nobody)
 function Engine:trigger_segment(def)
   local s = def.trigger.segment
   if type(s) == "function" then return { kind = "traits", fn = s, name = "of " .. def.name } end
   if s == nil then return nil end
   local seg = self.segments[s]
-  if not seg and self.segments_loaded then self:warn_once("seg" .. def.name, string.format("%s: unknown segment '%s' in trigger", def.file, s)) end
+  if not seg and self.segments_loaded then
+    self:warn_once("segment of " .. def.name, string.format("%s: unknown segment '%s' in trigger", def.file, s))
+  end
   return seg or false
 end
 
@@ -223,6 +226,7 @@ end
 -- position is in [from, rollout).
 function Engine:broadcast(def, zone, from)
   local seg = self:trigger_segment(def)
+  if seg == false then return end
   local raws, unset = self:traits_in_zone(zone)
   local after = ""
   repeat

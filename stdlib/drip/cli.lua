@@ -72,7 +72,8 @@ every instance moved, 1 when some could not.]],
 Removes the contact's traits, events, journey instances with their steps,
 timers, messages and history, in one transaction, and prints how many rows of
 each it removed. Exit status 1 when the contact is not in the store. A running
-`drip run` does the same for DELETE /v1/contacts/{id}.]],
+`drip run` does the same for DELETE /v1/contacts/{id}. The totals `drip stats`
+shows keep counting what happened (they name no contact).]],
   },
   explain = {
     summary = "why did (or didn't) a contact get a message",

@@ -14,8 +14,6 @@ local journey = require "drip.journey"
 local steps = require "drip.steps"
 local policy = require "drip.policy"
 local template = require "drip.template"
-local sandbox = require "drip.sandbox"
-local duration = require "drip.duration"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
 
