@@ -687,7 +687,7 @@ end
 
 -- day: "journey\0day\0", the start of the instance's counter keys
 function Store:remember_day(instance, day)
-  if self.days_n >= 100000 then self.days, self.days_n = {}, 0 end
+  if self.days_n >= 20000 then self.days, self.days_n = {}, 0 end
   self.days[instance], self.days_n = day, self.days_n + 1
 end
 
