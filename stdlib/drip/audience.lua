@@ -191,25 +191,36 @@ function Engine:plan_schedule(def, zone, bound)
   if due then self:note_due(due) end
 end
 
--- One occurrence of a scheduled journey, in one zone, is due.
+-- One occurrence of a scheduled journey, in one zone, is due: reach the next
+-- page of its contacts; the row stays due until the last page (so drip run
+-- serves requests between pages). -> how many contacts were looked at
 function Engine:fire_schedule(row)
   local name, zone, due = row[1], row[2], row[3]
   if due > self.now then self.now = due end
   local st = self.store:schedule(name, zone)
   local def = self.latest[name]
+  local looked = 1
   if def and def.trigger.kind == "schedule" and def.trigger.schedule == st.spec then
-    self:broadcast(def, zone, st.swept)
-    local next_occurrence, next_due = schedule.after(def.trigger.rule, zone, st.occurrence)
-    if next_occurrence then
-      st.occurrence, st.due, st.swept = next_occurrence, next_due, 0
-      self:note_due(next_due)
-    else
-      st.due, st.swept = nil, def.trigger.rollout
-    end
+    local last
+    looked, last = self:broadcast_page(def, zone, st.swept, st.cursor)
+    st.cursor = last
+    if not last then self:next_occurrence(def, zone, st) end
   else
-    st.due = nil -- the journey was removed or its schedule changed (re-planned on load)
+    st.due, st.cursor = nil, nil -- the journey was removed or its schedule changed (re-planned on load)
   end
   self.store:put_schedule(name, zone, st)
+  return math.max(1, looked)
+end
+
+-- after the last page: wait for the next occurrence, or for none
+function Engine:next_occurrence(def, zone, st)
+  local next_occurrence, next_due = schedule.after(def.trigger.rule, zone, st.occurrence)
+  if next_occurrence then
+    st.occurrence, st.due, st.swept = next_occurrence, next_due, 0
+    self:note_due(next_due)
+  else
+    st.due, st.swept = nil, def.trigger.rollout
+  end
 end
 
 -- the timezone traits scheduled in `zone`, and whether contacts without one are
@@ -222,27 +233,25 @@ function Engine:traits_in_zone(zone)
   return raws, zone == self.timezone
 end
 
--- Start `def` for every contact of the zone in its segment whose rollout
--- position is in [from, rollout).
-function Engine:broadcast(def, zone, from)
+-- Start `def` for the next page of the zone's contacts (after `cursor`) in
+-- its segment whose rollout position is in [from, rollout).
+-- -> contacts looked at, the last one when more may follow (else nil)
+function Engine:broadcast_page(def, zone, from, cursor)
   local seg = self:trigger_segment(def)
-  if seg == false then return end
+  if seg == false then return 0, nil end
   local raws, unset = self:traits_in_zone(zone)
-  local after = ""
-  repeat
-    local page = self.store:contacts_in_zones(raws, unset, after, PAGE)
-    for _, row in ipairs(page) do
-      local contact = row[1]
-      local pos = schedule.position(contact, def.name)
-      if pos >= from and pos < def.trigger.rollout and (not seg or self:member(seg, contact, json.decode(row[2])))
-          and self:may_enter(def, contact) then
-        self:start(def, contact, { type = "schedule", event = "schedule", userId = contact,
-                                   timestamp = time.iso(self.now) }, nil, "schedule")
-        self:drain()
-      end
-      after = contact
+  local page = self.store:contacts_in_zones(raws, unset, cursor or "", PAGE)
+  for _, row in ipairs(page) do
+    local contact = row[1]
+    local pos = schedule.position(contact, def.name)
+    if pos >= from and pos < def.trigger.rollout and (not seg or self:member(seg, contact, json.decode(row[2])))
+        and self:may_enter(def, contact) then
+      self:start(def, contact, { type = "schedule", event = "schedule", userId = contact,
+                                 timestamp = time.iso(self.now) }, nil, "schedule")
+      self:drain()
     end
-  until #page < PAGE
+  end
+  return #page, #page == PAGE and page[#page][1] or nil
 end
 
 end

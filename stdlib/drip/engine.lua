@@ -672,9 +672,8 @@ function Engine:run_until(t, max)
     self.earliest_new = nil
     local src = earliest(sources)
     while src do
-      src.fire(self, src.rows[src.i])
+      fired = fired + (src.fire(self, src.rows[src.i]) or 1) -- a broadcast page counts its contacts
       src.i = src.i + 1
-      fired = fired + 1
       if max and fired >= max then break end
       local rest
       src, rest = earliest(sources)

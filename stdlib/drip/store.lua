@@ -75,6 +75,7 @@ local ADDED_COLUMNS = {
   outbox = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
              "detail TEXT", "label TEXT" },
   contacts = { "tz TEXT" },
+  schedules = { "cursor TEXT" }, -- the last contact a broadcast in progress reached
 }
 local ADDED_INDEXES = [[
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
@@ -95,10 +96,10 @@ local QUERIES = {
   contacts_in_zones = "SELECT id, traits FROM contacts WHERE id > ?1 AND (tz IN (SELECT value FROM json_each(?2)) "
     .. "OR (?3 AND tz IS NULL)) ORDER BY id LIMIT ?4",
   event_count = "SELECT count(*) FROM events WHERE contact = ?1 AND name = ?2 AND ts >= coalesce(?3, ts)",
-  schedule_get = "SELECT spec, occurrence, due, swept FROM schedules WHERE journey = ? AND zone = ?",
-  schedule_put = "INSERT INTO schedules(journey, zone, spec, occurrence, due, swept) VALUES (?, ?, ?, ?, ?, ?) "
+  schedule_get = "SELECT spec, occurrence, due, swept, cursor FROM schedules WHERE journey = ? AND zone = ?",
+  schedule_put = "INSERT INTO schedules(journey, zone, spec, occurrence, due, swept, cursor) VALUES (?, ?, ?, ?, ?, ?, ?) "
     .. "ON CONFLICT(journey, zone) DO UPDATE SET spec = excluded.spec, occurrence = excluded.occurrence, "
-    .. "due = excluded.due, swept = excluded.swept",
+    .. "due = excluded.due, swept = excluded.swept, cursor = excluded.cursor",
   schedules_due = "SELECT journey, zone, due FROM schedules WHERE due <= ? ORDER BY due, journey, zone LIMIT ?",
   schedule_next = "SELECT min(due) FROM schedules",
   event_add = "INSERT OR IGNORE INTO events(contact, type, name, ts, message_id, internal, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -488,14 +489,14 @@ function Store:delete_inactivity(contact, journey) self:q("inactivity_del"):run(
 
 -- schedules: per journey and zone, the occurrence waited for -----------------
 
--- -> { spec, occurrence, due, swept } | nil
+-- -> { spec, occurrence, due, swept, cursor } | nil
 function Store:schedule(journey, zone)
   local row = self:q("schedule_get"):all(journey, zone)[1]
-  return row and { spec = row[1], occurrence = row[2], due = row[3], swept = row[4] }
+  return row and { spec = row[1], occurrence = row[2], due = row[3], swept = row[4], cursor = row[5] }
 end
 
 function Store:put_schedule(journey, zone, s)
-  self:q("schedule_put"):run(journey, zone, s.spec, s.occurrence, s.due, s.swept)
+  self:q("schedule_put"):run(journey, zone, s.spec, s.occurrence, s.due, s.swept, s.cursor)
 end
 
 function Store:due_schedules(now, limit) return self:q("schedules_due"):all(now, limit) end

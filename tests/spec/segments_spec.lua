@@ -136,6 +136,21 @@ describe("schedule triggers", function()
     assert.equal("2026-11-05T14:00:00Z", u2[2].at)
   end)
 
+  it("reaches a large zone page by page, so drip run can serve in between", function()
+    local sim = sim_with({ j = journey('{ schedule = "2026-11-03 09:00" }') }, { start = "2026-11-02T09:00:00Z" })
+    for i = 1, 1200 do sim:identify(string.format("c%04d", i), { email = i .. "@x.test", consent = { email = true } }) end
+    local due = time.parse("2026-11-03T09:00:00Z")
+    local done, fired = sim.engine:run_until(due + 60, 600) -- as drip run does: at most 600 per turn
+    assert.is_false(done)
+    assert.equal(1000, fired) -- two pages of 500 contacts
+    assert.equal(1000, #entered(sim))
+    done = sim.engine:run_until(due + 60, 600)
+    assert.is_true(done)
+    assert.equal(1200, #entered(sim))
+    sim:settle()
+    assert.equal(1200, #entered(sim), "nobody twice")
+  end)
+
   it("skips a one-off already past when the journey is loaded", function()
     local sim = sim_with({ j = journey('{ schedule = "2026-10-01 09:00" }') }, { start = "2026-11-02T09:00:00Z" })
     sim:identify("u1", MAIL)
