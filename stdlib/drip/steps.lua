@@ -37,17 +37,13 @@ end
 
 -- The recorded result of step `op`; results true and null (most steps) are
 -- read without decoding JSON.
-local SIMPLE = { ["true]"] = true, ["null]"] = false }
-local HEADS = setmetatable({}, { __index = function(t, op)
-  t[op] = '["' .. op .. '",'
+local SIMPLE = setmetatable({}, { __index = function(t, op) -- op -> { result text -> value (false: nil) }
+  t[op] = { ['["' .. op .. '",true]'] = true, ['["' .. op .. '",null]'] = false }
   return t[op]
 end })
 local function replayed_value(R, op, text)
-  local head = HEADS[op]
-  if text:sub(1, #head) == head then
-    local simple = SIMPLE[text:sub(#head + 1)]
-    if simple ~= nil then return simple or nil end
-  end
+  local simple = SIMPLE[op][text]
+  if simple ~= nil then return simple or nil end
   local rop, value = decode_step(text)
   if rop ~= op then diverged(R, op, rop) end
   return value
