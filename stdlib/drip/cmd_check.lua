@@ -8,6 +8,8 @@ local config = require "drip.config"
 local duration = require "drip.duration"
 local simulate = require "drip.cmd_simulate"
 local journey = require "drip.journey"
+local time = require "drip.time"
+local host = require "drip_host"
 
 local cmd = {}
 
@@ -16,6 +18,18 @@ for _, n in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "sel
   "type", "xpcall", "rawequal", "rawget", "rawlen", "setmetatable", "getmetatable", "load", "string", "table",
   "math", "utf8", "journey", "return", "if", "then", "else", "elseif", "end", "for", "while", "do", "repeat",
   "until", "local", "function", "and", "or", "not", "break", "goto", "in" }) do KNOWN[n] = true end
+
+-- A one-off schedule that has passed in every time zone (the last is 12
+-- hours behind UTC) will not run: a warning, not a problem, since a finished
+-- campaign may stay in the directory.
+local function warn_past_schedule(file, def)
+  local t = def.trigger
+  if t.kind ~= "schedule" or t.rule.kind ~= "once" then return end
+  if time.parse(t.schedule) + 12 * 3600 < host.time() then
+    io.stderr:write(string.format('%s:%d: warning: the schedule "%s" has passed in every time zone; it will not run\n',
+      file, journey.line_of(def.source, "schedule%s*=", 1), t.schedule))
+  end
+end
 
 local function lint(file, source, api, segments, report)
   local locals = {}
@@ -61,7 +75,7 @@ function cmd.run(opts, usage)
   end
   local files, dir = simulate.locate(paths)
   local store = assert(Store.open(":memory:"))
-  local engine = Engine.new({ store = store })
+  local engine = Engine.new({ store = store, warn = function() end }) -- problems are reported below
   local problems = {}
   local function report(msg) problems[#problems + 1] = msg end
   local seg_err = engine:load_segments(dir .. "/segments.lua")
@@ -78,6 +92,7 @@ function cmd.run(opts, usage)
         report(string.format("%s:%d: unknown segment '%s' in trigger", file,
           journey.line_of(def.source, "segment%s*=", 1), seg))
       end
+      warn_past_schedule(file, def)
     end
   end
   store:close()

@@ -34,4 +34,12 @@ expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name
 "$DRIP" simulate --events examples/events.jsonl --journeys "$TMP/s" 2> "$TMP/err"
 expect_eq "simulate refuses broken journeys with exit 2" 2 $?
 expect_contains "and reports them" "$(cat "$TMP/err")" "a.lua:3: unknown key"
+# a one-off broadcast already past: a warning naming file and line, not a failure
+mkdir -p "$TMP/past"
+printf 'return journey {\n  trigger = { schedule = "2020-01-01 10:00" },\n  steps = function() end }\n' > "$TMP/past/old_sale.lua"
+out=$("$DRIP" check "$TMP/past" 2>&1); code=$?
+expect_eq "a past one-off schedule does not fail check" 0 $code
+expect_contains "... but is named with its line" "$out" 'old_sale.lua:2: warning: the schedule "2020-01-01 10:00" has passed in every time zone'
+printf 'return journey {\n  trigger = { segment = "nope" },\n  steps = function() end }\n' > "$TMP/past/seg.lua"
+expect_eq "an unknown trigger segment is reported once" 1 "$("$DRIP" check "$TMP/past" 2>&1 | grep -c "unknown segment 'nope'")"
 finish
