@@ -133,6 +133,7 @@ function Api:contact(req, id)
   local view = self.store:contact_view(id, RECENT_EVENTS)
   if not view then return not_found("contact '" .. id .. "'") end
   view.created_at = time.iso(view.created_at)
+  view.segments = self.engine:segments_of(id, view.traits)
   for _, inst in ipairs(view.instances) do
     inst.entered_at = time.iso(inst.entered_at)
     if inst.ended_at then inst.ended_at = time.iso(inst.ended_at) end

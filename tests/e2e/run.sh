@@ -23,6 +23,7 @@ EOF
 cat > "$J/long.lua" <<'EOF'
 return journey { name = "long", trigger = "Long", steps = function() wait "1h" end }
 EOF
+echo 'return { named_ann = function(c) return c.name == "Ann" end, buyers = { did = "Bought" } }' > "$J/segments.lua"
 mkdir -p "$J/templates"
 echo "template v1 for {{contact.name}}" > "$J/templates/note.txt"
 cat > "$J/note.lua" <<'EOF'
@@ -52,6 +53,7 @@ expect_eq "an event stored before its 200" 1 "$(sqlite3 "$DB" "SELECT count(*) F
 
 # --- reading -----------------------------------------------------------------
 contact=$(req GET /v1/contacts/ann)
+expect_contains "the contact view lists the segments the contact is in" "$contact" '"segments":["named_ann"]'
 expect_contains "contact has traits" "$contact" '"name":"Ann"'
 expect_contains "contact has its instance" "$contact" '"journey":"quick"'
 expect_contains "UTF-8 traits round-trip" "$(req GET /v1/contacts/cy)" '"name":"Сай"'
