@@ -1,6 +1,7 @@
 -- Named segments, used by in_segment("name") and segment triggers.
 -- A segment is a function of the contact's traits, { inactive = "60d" }, or
 -- { did = "Event", times = ">=3", within = "90d" } (a count of its events).
+---@type table<string, drip.Segment>
 return {
   vip          = function(c) return (c.lifetime_value or 0) >= 500 end,
   persian      = function(c) return c.locale == "fa" end,

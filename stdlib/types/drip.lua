@@ -26,6 +26,18 @@
 ---@field segment (string|fun(contact: table<string, any>): boolean)?
 ---@field rollout string? "10%": a deterministic share of the segment
 
+---@class drip.DidSegment
+---@field did string the event name counted
+---@field times (string|integer)? ">=3", ">1", "<=2", "<2", "=0"; a number means at least that many (default 1)
+---@field within drip.Duration? only events this recent count
+
+---@class drip.InactiveSegment
+---@field inactive drip.Duration no event from the contact for this long
+
+--- A named segment of scripts/segments.lua (annotate its table as
+--- `---@type table<string, drip.Segment>`).
+---@alias drip.Segment fun(contact: table<string, any>): boolean | drip.DidSegment | drip.InactiveSegment
+
 ---@class drip.Context
 ---@field contact table<string, any> the contact's traits as of the current step
 ---@field event drip.Event the event that started the instance
