@@ -207,6 +207,10 @@ local QUERIES = {
   bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",
   bt_copy_events = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
     .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events WHERE ts >= ?1 AND ts < ?2",
+  -- messages before the period, for frequency caps (under instance ids no instance has)
+  bt_copy_outbox = "INSERT INTO outbox(instance, seq, channel, kind, message, status, reason, created_at, contact) "
+    .. "SELECT -instance, seq, channel, kind, '{}', status, reason, created_at, contact FROM src.outbox "
+    .. "WHERE created_at >= ?1 AND created_at < ?2",
   bt_order = "INSERT INTO temp.replay(ts, seq) SELECT ts, seq FROM src.events "
     .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 ORDER BY ts, seq",
   bt_page = "SELECT r.rowid, e.body FROM temp.replay r JOIN src.events e ON e.seq = r.seq "
@@ -752,14 +756,16 @@ end
 
 -- Fill this (scratch) store from the store at `path` for a replay of
 -- [from, to]: every contact, the events of `history` seconds before `from`
--- (for happened(), did segments and inactivity), and the order in which the
--- period's outside events are replayed. -> how many events to replay
+-- (for happened(), did segments and inactivity) and the messages (for
+-- frequency caps), and the order in which the period's outside events are
+-- replayed. -> how many events to replay
 function Store:replay_from(path, from, to, history)
   self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
   self:begin()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
   self:q("bt_copy_contacts"):run()
   self:q("bt_copy_events"):run(from - history, from)
+  self:q("bt_copy_outbox"):run(from - history, from)
   return self:q("bt_order"):run(from, to)
 end
 

@@ -78,7 +78,23 @@ expect_contains "an unlabelled store says how it compares" "$old" "compared per 
 expect_contains "... and still matches contact by contact" "$old" "no contact's path changes"
 expect_contains "... with messages per channel" "$old" "  sms  "
 
-# 5. bad input
+# 5. frequency caps see the messages sent before the period
+mkdir -p "$TMP/caps"
+cat > "$TMP/caps/promo.lua" <<'LUA'
+return journey { trigger = "Promo", reentry = true, steps = function() email { subject = "promo" } end }
+LUA
+printf 'frequency_cap = { email = "1/30d" }\n' > "$TMP/caps.conf.lua"
+{
+  echo '{"type":"identify","userId":"p1","traits":{"email":"p@x.test","consent":{"email":true}},"timestamp":"2026-10-01T09:00:00Z"}'
+  echo '{"type":"track","userId":"p1","event":"Promo","timestamp":"2026-10-01T10:00:00Z"}'
+  echo '{"type":"track","userId":"p1","event":"Promo","timestamp":"2026-10-20T10:00:00Z"}'
+} > "$TMP/caps.jsonl"
+"$DRIP" simulate --journeys "$TMP/caps" --events "$TMP/caps.jsonl" --config "$TMP/caps.conf.lua" --db "$TMP/caps.db" >/dev/null
+caps=$("$DRIP" backtest --journeys "$TMP/caps" --since 10d --config "$TMP/caps.conf.lua" --db "$TMP/caps.db" --format json)
+expect_eq "the second promo was capped, in the store and in the backtest of its period alone" "1 1 0" \
+  "$(printf '%s' "$caps" | python3 -c 'import json,sys; j=json.load(sys.stdin)["journeys"][0]; print(j["actual"]["suppressed"], j["backtest"]["suppressed"], j["changed"])')"
+
+# 6. bad input
 "$DRIP" backtest --since 30d --db "$DB" 2>"$TMP/err"; expect_eq "no --journeys is bad usage" 2 $?
 expect_contains "... saying so" "$(cat "$TMP/err")" "--journeys NEW is required"
 "$DRIP" backtest --journeys scripts --since soon --db "$DB" 2>"$TMP/err"; expect_eq "a bad --since is bad usage" 2 $?
