@@ -130,7 +130,8 @@ to the store's clock) in timestamp order on a virtual clock through the
 journeys given, in a scratch copy: nothing is written to the store and
 nothing is delivered. Events journeys emitted are not replayed (the new
 versions emit their own). The copy starts with every contact's current
-traits and the 90 days of events before the period.
+traits and the 90 days of events and messages before the period (for
+happened(), segments and frequency caps).
 
 Then, per journey given: contacts entered, converted and revenue; each
 message (channel and template, subject or title) decided to send, and the
