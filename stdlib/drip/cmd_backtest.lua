@@ -2,8 +2,8 @@
 -- other versions of journeys would have done over a past period. The
 -- period's stored events (not those journeys emitted) are replayed in
 -- timestamp order on the virtual clock through NEW, in a scratch in-memory
--- store that starts with every contact and the 90 days of events before the
--- period; nothing is delivered. Then, per journey of NEW, what would have
+-- store that starts with every contact and the 90 days of events and
+-- messages before the period; nothing is delivered. Then, per journey of NEW, what would have
 -- happened is printed beside what did: contacts entered and converted, each
 -- message (channel and template or subject) decided, and a sample of the
 -- contacts whose path (messages in order, conversion) changes.
