@@ -70,23 +70,25 @@ local function quick_ts(line)
   return close and time.parse(line:sub(e + 1, close - 1)) or nil
 end
 
--- The time of each event line of a file, in file order: calls
--- fn(ts, offset, lineno, line) for lines with a time, and on_error for lines
--- with none that do not decode (when `report`).
-local function each_timed_line(f, on_error, default_ts, report, fn)
+-- The time of each event line of an open file, in file order: calls
+-- fn(ts, offset, lineno, line, ev) for lines with a time (ev: the event when
+-- the line had to be decoded for it, as a line without a timestamp does), and
+-- on_error for lines with none that do not decode (when `report`).
+local function each_timed_line(f, path, on_error, default_ts, report, fn)
   local lineno, pos, last_ts = 0, 0, default_ts or 0
   for line in f:lines("L") do
     lineno = lineno + 1
     local off = pos
     pos = pos + #line
     if not skip(line) then
-      local ts = quick_ts(line)
+      local ts, ev = quick_ts(line), nil
       if not ts then
-        local ev, e = events.decode_line(line, last_ts)
-        if ev then ts = ev.ts elseif report then on_error(string.format("%s:%d: %s", f.path, lineno, e)) end
+        local e
+        ev, e = events.decode_line(line, last_ts)
+        if ev then ts = ev.ts elseif report then on_error(string.format("%s:%d: %s", path, lineno, e)) end
       end
       if ts then
-        fn(ts, off, lineno, line, last_ts)
+        fn(ts, off, lineno, line, ev)
         last_ts = math.max(last_ts, ts)
       end
     end
@@ -103,9 +105,8 @@ end
 function events.scan(path, on_error, default_ts)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local file = { path = path, lines = function(_, ...) return f:lines(...) end }
   local sorted, latest = true, default_ts or 0
-  each_timed_line(file, on_error, default_ts, true, function(ts)
+  each_timed_line(f, path, on_error, default_ts, true, function(ts)
     if ts < latest then sorted = false end
     latest = math.max(latest, ts)
   end)
@@ -116,7 +117,7 @@ function events.scan(path, on_error, default_ts)
   end
   f:seek("set", 0)
   index.ts, index.off, index.lineno = {}, {}, {}
-  each_timed_line(file, on_error, default_ts, false, function(ts, off, lineno)
+  each_timed_line(f, path, on_error, default_ts, false, function(ts, off, lineno)
     local n = index.n + 1
     index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
   end)
@@ -135,10 +136,10 @@ end
 -- the events of a file in timestamp order, read in file order (see scan)
 local function stream(index)
   local f = assert(io.open(index.path, "rb"))
-  local file = { path = index.path, lines = function(_, ...) return f:lines(...) end }
   return coroutine.wrap(function()
-    each_timed_line(file, index.on_error, index.default_ts, false, function(ts, _, lineno, line, last_ts)
-      local ev, err = events.decode_line(line, quick_ts(line) and ts or last_ts)
+    each_timed_line(f, index.path, index.on_error, index.default_ts, false, function(ts, _, lineno, line, decoded)
+      local ev, err = decoded, nil
+      if not ev then ev, err = events.decode_line(line, ts) end
       if ev then coroutine.yield(ev) else index.on_error(string.format("%s:%d: %s", index.path, lineno, err)) end
     end)
     f:close()
