@@ -3,8 +3,8 @@
  * Owns the output format of drip.json.encode (records, history, outbox
  * messages, step results): object keys sorted bytewise, UTF-8 and '/' left
  * as they are, integral numbers without a fraction, NaN and infinities as
- * null, an empty table as {}, a table whose keys are exactly 1..n as an
- * array. Returns nothing for a table with keys of mixed types, which the Lua
+ * null, an empty table as {} (as [] when json.array marked it a list), a
+ * table whose keys are exactly 1..n as an array. Returns nothing for a table with keys of mixed types, which the Lua
  * encoder handles (rare, and sorted there by tostring).
  */
 #include <lauxlib.h>
@@ -114,6 +114,20 @@ static lua_Integer array_length(lua_State *L, int t) {
   return count == n ? n : 0;
 }
 
+/* an empty table marked as a list (json.array: metatable __jsontype = "array") */
+static int empty_array(lua_State *L, int t) {
+  lua_pushnil(L);
+  if (lua_next(L, t)) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  if (!lua_getmetatable(L, t)) return 0;
+  lua_getfield(L, -1, "__jsontype");
+  int yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "array") == 0;
+  lua_pop(L, 2);
+  return yes;
+}
+
 static void put_object(out *o, lua_State *L, int t) {
   size_t nkeys = 0, cap = 16;
   key *keys = malloc(cap * sizeof *keys);
@@ -177,7 +191,9 @@ static void put_table(out *o, lua_State *L, int t) {
   }
   o->path[o->depth++] = self;
   lua_Integer n = array_length(L, t);
-  if (n > 0) {
+  if (n == 0 && empty_array(L, t)) {
+    put(o, "[]", 2);
+  } else if (n > 0) {
     put_char(o, '[');
     for (lua_Integer i = 1; i <= n && !o->error && !o->mixed; i++) {
       if (i > 1) put_char(o, ',');

@@ -66,7 +66,7 @@ function Engine:in_segment(name, contact, traits) return self:member(self.segmen
 
 -- names of the segments a contact is in now
 function Engine:segments_of(contact, traits)
-  local names = {}
+  local names = json.array()
   for name, seg in pairs(self.segments) do
     if self:member(seg, contact, traits) then names[#names + 1] = name end
   end

@@ -6,6 +6,10 @@ local cjson = require "cjson"
 
 local json = { null = cjson.null }
 
+-- json.array(t) -> t, marked as a list so that it encodes as [] when empty
+local ARRAY = { __jsontype = "array" }
+function json.array(t) return setmetatable(t or {}, ARRAY) end
+
 cjson.decode_invalid_numbers(false)
 cjson.decode_max_depth(64)
 cjson.encode_sparse_array(true)
@@ -84,6 +88,7 @@ lua_encode = function(v, seen)
   elseif tv == "boolean" then return tostring(v)
   elseif v == nil or v == cjson.null then return "null"
   elseif tv == "table" then
+    if next(v) == nil and getmetatable(v) == ARRAY then return "[]" end
     seen = seen or {}
     if seen[v] then error("cannot encode a table that contains itself", 0) end
     seen[v] = true

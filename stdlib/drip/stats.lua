@@ -3,6 +3,8 @@
 -- (funnel, exits, steps reached, messages by channel and outcome, revenue,
 -- split variants), the 95% Wilson score interval of a rate, and the
 -- two-proportion z-test of each variant against the first.
+local json = require "drip.json"
+
 local stats = {}
 
 local Z95 = 1.959963984540054
@@ -37,7 +39,7 @@ local function journey(out, name)
   local j = out[name]
   if not j then
     j = { journey = name, entered = 0, active = 0, converted = 0, revenue = 0, failed = 0, exited = {},
-          steps = {}, channels = {}, splits = {} }
+          steps = json.array(), channels = {}, splits = {} }
     out[name] = j
   end
   return j

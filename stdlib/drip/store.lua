@@ -594,7 +594,8 @@ local INSTANCE_VIEW = { "id", "journey", "version", "active", "entered_at", "tri
 function Store:contact_view(id, recent)
   local traits, created = self:q("contact_row"):first(id)
   if not traits then return nil end
-  local view = { id = id, traits = json.decode(traits), created_at = created, instances = {}, events = {} }
+  local view = { id = id, traits = json.decode(traits), created_at = created, instances = json.array(),
+                 events = json.array() }
   for _, row in ipairs(self:q("contact_instances"):all(id)) do
     local inst = {}
     for i, k in ipairs(INSTANCE_VIEW) do inst[k] = row[i] end
@@ -610,14 +611,15 @@ local MESSAGE_VIEW = { "id", "channel", "address", "status", "reason", "attempts
 -- an instance's story: its records in order, its messages in step order, each
 -- with the states it went through, and its next timer
 function Store:instance_story(id)
-  local story = { records = {}, messages = {}, next_timer = self:q("instance_next_timer"):first(id) }
+  local story = { records = json.array(), messages = json.array(),
+                  next_timer = self:q("instance_next_timer"):first(id) }
   for i, row in ipairs(self:q("history_of"):all(id)) do
     story.records[i] = { at = row[1], kind = row[2], data = json.decode(row[3] or "{}") or {} }
   end
   for i, row in ipairs(self:q("messages_of"):all(id)) do
     local m = {}
     for j, k in ipairs(MESSAGE_VIEW) do m[k] = row[j] end
-    m.deliveries = {}
+    m.deliveries = json.array()
     for n, d in ipairs(self:q("deliveries_of"):all(m.id)) do m.deliveries[n] = { at = d[1], status = d[2], detail = d[3] } end
     story.messages[i] = m
   end

@@ -55,6 +55,9 @@ expect_eq "an event stored before its 200" 1 "$(sqlite3 "$DB" "SELECT count(*) F
 contact=$(req GET /v1/contacts/ann)
 expect_contains "the contact view lists the segments the contact is in" "$contact" '"segments":["named_ann"]'
 expect_contains "contact has traits" "$contact" '"name":"Ann"'
+req POST /v1/identify '{"userId":"zed","traits":{"name":"Zed"}}' > /dev/null
+expect_contains "empty lists are JSON arrays" "$(req GET /v1/contacts/zed)" '"events":[{'
+expect_contains "... instances and segments too" "$(req GET /v1/contacts/zed)" '"instances":[],"segments":[]'
 expect_contains "contact has its instance" "$contact" '"journey":"quick"'
 expect_contains "UTF-8 traits round-trip" "$(req GET /v1/contacts/cy)" '"name":"Сай"'
 expect_contains "a percent-encoded id" "$(req POST /v1/track '{"userId":"a b/c","event":"Other"}'; req GET /v1/contacts/a%20b%2Fc)" '"id":"a b/c"'

@@ -23,7 +23,7 @@ local function value(depth)
   if kind == 2 then return rand(2) == 0 end
   if kind == 3 then return json.null end
   if kind == 4 then return rand(1000) end
-  local t = {}
+  local t = rand(6) == 0 and json.array() or {}
   if kind == 5 then -- array
     for i = 1, rand(4) do t[i] = value(depth + 1) end
   elseif kind == 6 then -- object
@@ -41,6 +41,14 @@ describe("json.encode", function()
       local v = value(0)
       assert.equal(json.encode_in_lua(v), json.encode(v), "value " .. i)
     end
+  end)
+
+  it("writes an empty list marked by json.array as [], other empty tables as {}", function()
+    assert.equal("[]", json.encode(json.array()))
+    assert.equal("{}", json.encode({}))
+    assert.equal('{"a":[],"b":[1]}', json.encode({ a = json.array(), b = json.array({ 1 }) }))
+    assert.equal(json.encode_in_lua({ a = json.array(), x = { json.array() } }),
+      json.encode({ a = json.array(), x = { json.array() } }))
   end)
 
   it("refuses what JSON cannot hold, with the Lua encoder's messages", function()
