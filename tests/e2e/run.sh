@@ -23,6 +23,7 @@ EOF
 cat > "$J/long.lua" <<'EOF'
 return journey { name = "long", trigger = "Long", steps = function() wait "1h" end }
 EOF
+echo 'return journey { name = "digest", trigger = { schedule = "daily 09:00" }, steps = function() end }' > "$J/digest.lua"
 echo 'return { named_ann = function(c) return c.name == "Ann" end, buyers = { did = "Bought" } }' > "$J/segments.lua"
 mkdir -p "$J/templates"
 echo "template v1 for {{contact.name}}" > "$J/templates/note.txt"
@@ -59,6 +60,25 @@ req POST /v1/identify '{"userId":"zed","traits":{"name":"Zed"}}' > /dev/null
 expect_contains "empty lists are JSON arrays" "$(req GET /v1/contacts/zed)" '"events":[{'
 expect_contains "... instances and segments too" "$(req GET /v1/contacts/zed)" '"instances":[],"segments":[]'
 expect_contains "contact has its instance" "$contact" '"journey":"quick"'
+
+# --- broadcasts are planned on the wall clock, per time zone ---------------------
+req POST /v1/identify '{"userId":"tina","traits":{"timezone":"Asia/Tehran"}}' > /dev/null
+expect_eq "a daily broadcast waits for the next 09:00 in UTC and in each contact's zone" "same" "$(python3 - "$DB" <<'PY'
+import sqlite3, sys, time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+rows = dict(sqlite3.connect(sys.argv[1]).execute("SELECT zone, due FROM schedules WHERE journey = 'digest'").fetchall())
+def next_nine(zone, t):  # the first 09:00 in the zone at or after t
+    now = datetime.fromtimestamp(t, ZoneInfo(zone))
+    at = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    if at.timestamp() < t:
+        at = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return int(at.timestamp())
+t = time.time()  # drip planned it a moment ago: either side of a 09:00 passing in between
+ok = all(rows.get(z) in (next_nine(z, t - 5), next_nine(z, t)) for z in ("UTC", "Asia/Tehran"))
+print("same" if ok else f"got {rows}")
+PY
+)"
 expect_contains "UTF-8 traits round-trip" "$(req GET /v1/contacts/cy)" '"name":"Сай"'
 expect_contains "a percent-encoded id" "$(req POST /v1/track '{"userId":"a b/c","event":"Other"}'; req GET /v1/contacts/a%20b%2Fc)" '"id":"a b/c"'
 expect_contains "journeys list" "$(req GET /v1/journeys)" '"name":"quick"'
