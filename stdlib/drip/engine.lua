@@ -203,13 +203,18 @@ end
 
 -- records -----------------------------------------------------------------------
 
--- who: an instance runtime or row with id, contact, journey; fields_json when
--- the caller has it already
-function Engine:record(who, kind, fields, fields_json)
+-- A record to the sink, kept in the instance's history too.
+-- who: an instance runtime or row with id, contact, journey
+function Engine:record(who, kind, fields)
+  local fields_json = json.encode(fields)
+  self.store:add_history(who.id, self.now, kind, fields_json)
+  self:report(who, kind, fields, fields_json)
+end
+
+-- A record to the sink only: the entry, which the instance row itself keeps.
+function Engine:report(who, kind, fields, fields_json)
   local rec = { at = time.iso(self.now), contact = who.contact, journey = who.journey, kind = kind }
   for k, v in pairs(fields) do rec[k] = v end
-  fields_json = fields_json or json.encode(fields)
-  self.store:add_history(who.id, self.now, kind, fields_json)
   self.sink(rec, fields_json)
 end
 
@@ -359,7 +364,7 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
   local ctx = { contact = traits_json == "{}" and {} or json.decode(traits_json), event = ev, journey = def.name,
                 instance = id }
   local R = runtime(self, inst, def, {}, ctx)
-  self:record(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
+  self:report(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
   if def.timeout then self:add_timer(self.now + def.timeout, id, nil, "expire") end
   self:advance(R)
 end

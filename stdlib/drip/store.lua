@@ -176,6 +176,7 @@ local QUERIES = {
   counter_add = "INSERT INTO counters(journey, day, metric, a, b, c, n) VALUES (?, ?, ?, ?, ?, ?, ?) "
     .. "ON CONFLICT(journey, day, metric, a, b, c) DO UPDATE SET n = n + excluded.n",
   instance_day = "SELECT journey, entered_at FROM instances WHERE id = ?",
+  instance_entry = "SELECT entered_at, trigger_name FROM instances WHERE id = ?",
   message_state = "SELECT instance, channel, status, coalesce(reason, '') FROM outbox WHERE id = ?",
   sending_by_instance = "SELECT instance, channel, coalesce(reason, ''), count(*) FROM outbox WHERE status = 'sending' "
     .. "GROUP BY 1, 2, 3",
@@ -613,8 +614,12 @@ local MESSAGE_VIEW = { "id", "channel", "address", "status", "reason", "attempts
 function Store:instance_story(id)
   local story = { records = json.array(), messages = json.array(),
                   next_timer = self:q("instance_next_timer"):first(id) }
-  for i, row in ipairs(self:q("history_of"):all(id)) do
-    story.records[i] = { at = row[1], kind = row[2], data = json.decode(row[3] or "{}") or {} }
+  local entered_at, trigger = self:q("instance_entry"):first(id) -- the entry is the instance row's
+  if entered_at then story.records[1] = { at = entered_at, kind = "enter", data = { event = trigger } } end
+  for _, row in ipairs(self:q("history_of"):all(id)) do
+    if row[2] ~= "enter" then -- stores before this kept the entry in the history too
+      story.records[#story.records + 1] = { at = row[1], kind = row[2], data = json.decode(row[3] or "{}") or {} }
+    end
   end
   for i, row in ipairs(self:q("messages_of"):all(id)) do
     local m = {}
