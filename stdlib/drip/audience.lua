@@ -20,14 +20,13 @@ local PAGE = 500 -- contacts read at a time by a broadcast
 
 return function(Engine)
 
--- scripts/segments.lua: name -> segment (see drip.segments). Returns an error or nil.
-function Engine:load_segments(path)
+-- Read scripts/segments.lua: name -> segment (see drip.segments). Returns an
+-- error (then the segments read before stay) or nil. Triggers are indexed by
+-- Engine:load, which reads the segments before the journeys.
+function Engine:read_segments(path)
   self.segments_loaded = true -- from now on a trigger naming an unknown segment is warned about
   local source = journey.read(path)
-  if not source then
-    self:index(self.latest)
-    return nil
-  end
+  if not source then return nil end
   local env = sandbox.new_env({}, self.random)
   local chunk, err = load(source, "@" .. path, "t", env)
   if not chunk then return err end
@@ -45,7 +44,6 @@ function Engine:load_segments(path)
     loaded[seg.name] = seg
   end
   self.segments = loaded
-  self:index(self.latest)
   return nil
 end
 

@@ -269,8 +269,8 @@ end
 -- The names of the segments (in the configured journeys directory) a contact
 -- is in now, by the store's clock; nil when segments.lua does not load.
 function cli.segments_of(store, conf, id, traits)
-  local engine = require("drip.engine").new({ store = store, timezone = conf.timezone, warn = function() end })
-  if engine:load_segments(conf.journeys .. "/segments.lua") then return nil end
+  local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
+  if engine:read_segments(conf.journeys .. "/segments.lua") then return nil end
   return engine:segments_of(id, traits)
 end
 

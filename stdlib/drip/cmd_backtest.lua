@@ -29,12 +29,9 @@ local function err(msg) io.stderr:write("drip backtest: ", msg, "\n") end
 local function replay(conf, files, dir, db, from, to)
   local scratch = assert(Store.open(":memory:", { synchronous = "OFF" }))
   local n = scratch:replay_from(db, from, to, HISTORY)
-  local engine = Engine.new({ store = scratch, timezone = conf.timezone, consent = conf.consent, caps = conf.caps,
-                              quiet = conf.quiet, templates_dir = dir .. "/templates",
-                              warn = function(msg) err("warning: " .. msg) end })
+  local engine = Engine.new({ store = scratch, conf = conf, warn = function(msg) err("warning: " .. msg) end })
   engine.now = from
-  local problems = engine:load_journeys(files)
-  problems[#problems + 1] = engine:load_segments(dir .. "/segments.lua")
+  local problems = engine:load(files, dir)
   if #problems > 0 then return nil, table.concat(problems, "\n") end
   local after = 0
   repeat

@@ -78,9 +78,7 @@ function cmd.run(opts, usage)
   local engine = Engine.new({ store = store, warn = function() end }) -- problems are reported below
   local problems = {}
   local function report(msg) problems[#problems + 1] = msg end
-  local seg_err = engine:load_segments(dir .. "/segments.lua")
-  if seg_err then report(seg_err) end
-  for _, e in ipairs(engine:load_journeys(files)) do report(e) end
+  for _, e in ipairs(engine:load(files, dir)) do report(e) end
   local loaded = {}
   for _, def in pairs(engine.latest) do loaded[def.file] = def end
   for _, file in ipairs(files) do -- in file order, so the report reads top to bottom

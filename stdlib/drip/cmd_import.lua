@@ -116,7 +116,7 @@ function cmd.run(opts, usage)
   f:close()
   local store, conf = require("drip.cli").open_store(opts, "import", true)
   if not store then return conf end
-  local engine = Engine.new({ store = store, timezone = conf.timezone, consent = conf.consent, live = true })
+  local engine = Engine.new({ store = store, conf = conf, live = true })
   local now = math.max(engine.now, host.time())
   engine.now = now
   store:begin()

@@ -20,7 +20,7 @@ function cmd.run(opts, usage)
   local dir = opts.journeys or conf.journeys
   local store, serr = Store.open(opts.db or conf.db, { synchronous = "FULL" })
   if not store then err(serr) return 1 end
-  local engine = Engine.new({ store = store, live = true, timezone = conf.timezone, consent = conf.consent })
+  local engine = Engine.new({ store = store, conf = conf, live = true })
   store:begin()
   local problems = engine:load_journeys(journey.list({ dir }))
   local def = engine.latest[name]

@@ -45,11 +45,6 @@ function cmd.parse_size(v)
   return tonumber(n) * mult
 end
 
-local function load_segments(engine, dir)
-  local e = engine:load_segments(dir .. "/segments.lua")
-  if e then log.error("segments not loaded", "error", e) end
-end
-
 -- the settings of one run, from flags over config -> t | nil, message
 local function settings(opts)
   local conf, cerr = config.for_command(opts)
@@ -181,13 +176,12 @@ local function change_handler(s)
   return function()
     local errors, changes
     local ok, e = transaction(s.store, s.engine, function()
-      errors, changes = s.engine:reload(journey.list({ s.dir }))
-      load_segments(s.engine, s.dir)
+      errors, changes = s.engine:load(journey.list({ s.dir }), s.dir)
     end)
     if not ok then
       log.error("reload failed", "error", e)
     else
-      for _, m in ipairs(errors) do log.error("journey not loaded; its previous version keeps running", "error", m) end
+      for _, m in ipairs(errors) do log.error("not loaded; its previous version keeps running", "error", m) end
       for _, c in ipairs(changes) do
         log.info(c.change == "loaded" and "journey loaded" or "journey removed; running instances finish",
           "journey", c.name, "version", c.version:sub(1, 12), "file", c.file)
@@ -220,9 +214,7 @@ function cmd.run(opts, usage)
   s.metrics = metrics.new(function() return store:active_counts() end, set.dry_run and "simulated" or "queued")
   s.engine = Engine.new({
     store = store, live = true, live_cache = LIVE_CACHE, known_cache = KNOWN_CACHE, deliver = not set.dry_run,
-    timezone = set.conf.timezone, consent = set.conf.consent, caps = set.conf.caps, quiet = set.conf.quiet,
-    unsubscribe = unsub,
-    templates_dir = set.dir .. "/templates",
+    conf = set.conf, unsubscribe = unsub,
     sink = function(rec)
       s.metrics:record(rec)
       if rec.kind == "exit" and rec.reason == "error" then
@@ -233,9 +225,7 @@ function cmd.run(opts, usage)
   })
   s.engine.now = math.max(s.engine.now, host.time())
   local loaded, problems = transaction(store, s.engine, function()
-    local found = s.engine:load_journeys(files)
-    found[#found + 1] = s.engine:load_segments(set.dir .. "/segments.lua")
-    return found
+    return (s.engine:load(files, set.dir))
   end)
   if not loaded then
     err(problems)

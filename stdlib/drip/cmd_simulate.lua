@@ -78,14 +78,11 @@ function cmd.run(opts, usage)
     end
   end
 
-  local engine = Engine.new({ store = store, sink = sink, timezone = conf.timezone, consent = conf.consent,
-                              caps = conf.caps, quiet = conf.quiet, templates_dir = dir .. "/templates",
+  local engine = Engine.new({ store = store, sink = sink, conf = conf,
                               unsubscribe = { base = conf.public_url or "http://" .. conf.listen,
                                               secret = conf.secret or "drip-simulate" } })
   store:begin()
-  local problems = engine:load_journeys(files)
-  local seg_err = engine:load_segments(dir .. "/segments.lua")
-  if seg_err then problems[#problems + 1] = seg_err end
+  local problems = engine:load(files, dir)
   if #problems > 0 then
     for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
     store:close()

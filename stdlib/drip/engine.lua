@@ -33,25 +33,26 @@ local KNOWN_CACHE = 200000
 -- waking it replays its history.
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
--- Engine.new{ store=, sink=function(record), timezone="UTC", consent="opt-in",
---             caps={}, quiet=nil (see drip.policy), unsubscribe={ base=, secret= },
---             deliver=false, templates_dir=, warn=function(msg), live=false, live_cache=N, known_cache=N }
+-- Engine.new{ store=, sink=function(record), conf= (drip.config: timezone,
+--             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
+--             warn=function(msg), live=false, live_cache=N, known_cache=N }
+-- timezone=, consent=, caps=, quiet= override conf's (defaults UTC, opt-in, none).
 -- live: the caller keeps engine.now on the wall clock, so event timestamps
 -- never move it (simulate lets them: its clock is the events' time).
 function Engine.new(opts)
+  local conf = opts.conf or {}
   local self = setmetatable({
     store = opts.store,
     sink = opts.sink or function() end,
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
-    timezone = opts.timezone or "UTC",
-    consent = opts.consent or "opt-in",
-    caps = opts.caps or {},
-    quiet = opts.quiet,
+    timezone = opts.timezone or conf.timezone or "UTC",
+    consent = opts.consent or conf.consent or "opt-in",
+    caps = opts.caps or conf.caps or {},
+    quiet = opts.quiet or conf.quiet,
     unsubscribe = opts.unsubscribe or { base = "http://127.0.0.1:8425", secret = "drip-simulate" },
     deliver = opts.deliver or false,
     outbox_status = opts.deliver and "queued" or "simulated",
     queued = 0, -- messages put in the outbox to deliver, so far
-    templates_dir = opts.templates_dir,
     live_clock = opts.live or false,
     live_cache = opts.live_cache or LIVE_CACHE,
     known_cache = opts.known_cache or KNOWN_CACHE,
@@ -104,6 +105,16 @@ end
 -- Load journey files as the newest versions. Returns a list of errors
 -- ("file:line: message"); files that fail are not loaded.
 function Engine:load_journeys(files) return (self:reload(files)) end
+
+-- Load a journeys directory: its segments.lua and templates/, then `files`
+-- as in reload. -> errors (segments.lua's first), changes
+function Engine:load(files, dir)
+  self.templates_dir = dir .. "/templates"
+  local segments_error = self:read_segments(dir .. "/segments.lua")
+  local errors, changes = self:reload(files)
+  if segments_error then table.insert(errors, 1, segments_error) end
+  return errors, changes
+end
 
 -- Make `files` the journeys: new and changed scripts become the newest
 -- versions, a script that fails to compile keeps its previous version, a

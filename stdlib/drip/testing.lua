@@ -31,14 +31,12 @@ function testing.new(opts)
   local quiet, qerr = policy.parse_quiet(opts.quiet_hours)
   if qerr then error(qerr, 2) end
   sim.engine = Engine.new({
-    store = store, timezone = opts.timezone, consent = opts.consent, templates_dir = dir .. "/templates",
+    store = store, timezone = opts.timezone, consent = opts.consent,
     caps = caps, quiet = quiet,
     sink = function(rec) sim.log[#sim.log + 1] = rec end,
     warn = function(msg) sim.warnings = (sim.warnings or "") .. msg .. "\n" end,
   })
-  local seg_err = sim.engine:load_segments(dir .. "/segments.lua")
-  if seg_err then error(seg_err, 2) end
-  local errs = sim.engine:load_journeys(files)
+  local errs = sim.engine:load(files, dir)
   if #errs > 0 then error(table.concat(errs, "\n"), 2) end
   sim.start = assert(time.parse(opts.start or "2026-11-02T09:00:00Z"))
   sim.engine.now = sim.start

@@ -10,12 +10,11 @@ local PATHS = { "/v1/track", "/v1/identify", "/v1/batch", "/v1/events" }
 
 return function(dir)
   local store = assert(Store.open(":memory:", { synchronous = "OFF" }))
-  local engine = Engine.new({ store = store, live = true, templates_dir = dir .. "/templates", warn = function() end })
+  local engine = Engine.new({ store = store, live = true, warn = function() end })
   engine.now = 1790000000
   store:begin()
-  local errors = engine:load_journeys(journey.list({ dir }))
+  local errors = engine:load(journey.list({ dir }), dir)
   assert(#errors == 0, errors[1])
-  assert(not engine:load_segments(dir .. "/segments.lua"))
   store:commit()
   local api = Api.new({ engine = engine, store = store, metrics = metrics.new() })
   return function(selector, body)
