@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE INDEX IF NOT EXISTS history_instance ON history(instance);
 CREATE TABLE IF NOT EXISTS schedules (
   journey TEXT NOT NULL, zone TEXT NOT NULL, spec TEXT NOT NULL, occurrence TEXT, due INTEGER,
-  swept REAL NOT NULL DEFAULT 0, PRIMARY KEY (journey, zone)
+  swept REAL NOT NULL DEFAULT 0, cursor TEXT, PRIMARY KEY (journey, zone)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS schedules_due ON schedules(due) WHERE due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (
@@ -75,7 +75,7 @@ local ADDED_COLUMNS = {
   outbox = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
              "detail TEXT", "label TEXT" },
   contacts = { "tz TEXT" },
-  schedules = { "cursor TEXT" }, -- the last contact a broadcast in progress reached
+  schedules = { "cursor TEXT" }, -- (made by a build of this schema 3 without it)
 }
 local ADDED_INDEXES = [[
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
