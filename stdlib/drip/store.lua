@@ -108,8 +108,9 @@ local QUERIES = {
   event_last_activity = "SELECT max(ts) FROM events WHERE contact = ? AND internal = 0",
   script_put = "INSERT OR IGNORE INTO scripts(hash, journey, file, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
   script_get = "SELECT source, file FROM scripts WHERE hash = ?",
-  instance_add = "INSERT INTO instances(journey, version, contact, entered_at, trigger_seq, trigger_name, traits) "
-    .. "VALUES (?, ?, ?, ?, ?, ?, ?)",
+  instance_add = "INSERT INTO instances(id, journey, version, contact, entered_at, trigger_seq, trigger_name, traits, "
+    .. "wait_seq, wait_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  instance_next_id = "SELECT coalesce(max(id), 0) + 1 FROM instances",
   instance_get = "SELECT id, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, "
     .. "wait_seq, wait_event FROM instances WHERE id = ?",
   instances_active = "SELECT id, journey, version, wait_seq, wait_event FROM instances "
@@ -311,8 +312,10 @@ function Store:upgrade()
   self.db:exec(ADDED_INDEXES)
 end
 
--- Prepared statements are made on first use and kept.
+-- Prepared statements are made on first use and kept. Any query first writes
+-- the instance row add_instance left unwritten, so every query sees it.
 function Store:q(name)
+  if self.unwritten then self:write_instance() end
   local st = self.stmts[name]
   if not st then
     st = self.db:prepare(assert(QUERIES[name], name))
@@ -329,6 +332,8 @@ function Store:begin()
 end
 
 function Store:commit()
+  if self.unwritten then self:write_instance() end
+  self.next_instance = nil
   self:write_counts()
   if self.in_tx then
     self.db:exec("COMMIT")
@@ -339,6 +344,7 @@ end
 -- undo the open transaction (safe when none is open or it already failed)
 function Store:rollback()
   self.tally, self.saved = {}, {}
+  self.unwritten, self.next_instance = nil, nil
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
     self.in_tx = false
@@ -360,6 +366,7 @@ function Store:release()
 end
 
 function Store:rollback_to()
+  self.unwritten, self.next_instance = nil, nil
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
 end
@@ -432,12 +439,21 @@ function Store:script(hash) return self:q("script_get"):first(hash) end
 
 -- instances -----------------------------------------------------------------
 
+-- A new instance's row is written by the next query, so that when that query
+-- is the instance's first wait (the usual case) the row is written once, whole.
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
-  self:q("instance_add"):run(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
-  local id = self.db:last_id()
+  local id = self.next_instance or self:q("instance_next_id"):first()
+  self.next_instance = id + 1
+  self.unwritten = { id, journey, version, contact, now, trigger_seq, trigger_name, traits_json }
   self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
   self:count(id, "entered")
   return id
+end
+
+function Store:write_instance(wait_seq, wait_event)
+  local u = self.unwritten
+  self.unwritten = nil
+  self:q("instance_add"):run(u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], wait_seq, wait_event)
 end
 
 local INSTANCE_FIELDS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq",
@@ -453,7 +469,10 @@ end
 -- active instances of a contact: list of { id, journey, version, wait_seq, wait_event }
 function Store:active_instances(contact) return self:q("instances_active"):all(contact) end
 function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
-function Store:set_wait(id, seq, event) self:q("instance_wait"):run(seq, event, id) end
+function Store:set_wait(id, seq, event)
+  if self.unwritten and self.unwritten[1] == id then return self:write_instance(seq, event) end
+  self:q("instance_wait"):run(seq, event, id)
+end
 -- count a conversion (the first of an instance converts it) with its revenue
 function Store:convert(id, value)
   if self:q("instance_convert"):run(id) > 0 then
