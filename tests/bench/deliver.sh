@@ -5,13 +5,14 @@
 #  2. a backlog of 1,000,000 queued messages drains at the rate limit, with
 #     the server's memory sampled as it goes.
 # Usage: tests/bench/deliver.sh [BUILD_DIR] [BACKLOG] [BACKLOG_RATE]
-# EVENT_RATE= (default 5000) and EVENT_BATCH= (events per request, default 100)
-# shape the load of the first.
+# EVENT_RATE= (default 5000), EVENT_BATCH= (events per request, default 100)
+# and EVENT_SECONDS= (default 60) shape the load of the first.
 set -eu
 BUILD=${1:-build}
 BACKLOG=${2:-1000000}
 BACKLOG_RATE=${3:-2000}
 EVENT_RATE=${EVENT_RATE:-5000}
+EVENT_SECONDS=${EVENT_SECONDS:-60}
 DRIP=$(realpath "$BUILD/drip")
 OUT=$(realpath -m tests/bench/out); mkdir -p "$OUT"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,12 +28,12 @@ start() { (cd "$OUT" && exec "$DRIP" run --journeys "$HERE/journeys/hook" --db "
           until curl -s -o /dev/null $URL/healthz; do sleep 0.01; done; }
 stop() { kill -TERM $PID; wait $PID || true; kill $SINK; wait $SINK 2>/dev/null || true; }
 
-echo "== event in -> webhook delivered: $EVENT_RATE events/s (${EVENT_BATCH:-100} per request) for 20 s, rate limit 5000/s, sink latency 50 ms"
+echo "== event in -> webhook delivered: $EVENT_RATE events/s (${EVENT_BATCH:-100} per request) for $EVENT_SECONDS s, rate limit 5000/s, sink latency 50 ms"
 rm -f "$OUT"/deliver.db*
 sink; conf "5000/s" 1000; start "$OUT/deliver.db"
 cpu() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 c0=$(cpu $PID); s0=$(cpu $SINK)
-python3 "$HERE/deliver_load.py" $URL $EVENT_RATE 20 ${EVENT_BATCH:-100} > "$OUT/load.txt"
+python3 "$HERE/deliver_load.py" $URL $EVENT_RATE $EVENT_SECONDS ${EVENT_BATCH:-100} > "$OUT/load.txt"
 sleep 3
 c1=$(cpu $PID); s1=$(cpu $SINK)
 stop
