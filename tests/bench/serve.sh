@@ -18,8 +18,9 @@ PID=""
 start() { "$DRIP" run --journeys $J --db "$1" --listen 127.0.0.1:$PORT 2>> $OUT/serve.log & PID=$!; }
 up() { until curl -s -o /dev/null $URL/healthz; do sleep 0.01; done; }
 stop() { kill -TERM $PID; wait $PID || true; }
-# fresh copy of the base store (no WAL left over from an earlier run)
-fresh() { rm -f "$1" "$1-wal" "$1-shm"; cp $BASE "$1"; }
+# fresh copy of the base store (no WAL left over from an earlier run), on disk
+# before the server starts (the kernel writing the copy back would slow fsync)
+fresh() { rm -f "$1" "$1-wal" "$1-shm"; cp $BASE "$1"; sync; }
 # rate and latency percentiles of a wrk --latency report; $2 = events per request
 summary() {
   lua5.4 -e "
