@@ -202,7 +202,11 @@ function Engine:fire_schedule(row)
     local last
     looked, last = self:broadcast_page(def, zone, st.swept, st.cursor)
     st.cursor = last
-    if not last then self:next_occurrence(def, zone, st) end
+    if last then
+      self:note_due(st.due) -- the next page is due now
+    else
+      self:next_occurrence(def, zone, st)
+    end
   else
     st.due, st.cursor = nil, nil -- the journey was removed or its schedule changed (re-planned on load)
   end

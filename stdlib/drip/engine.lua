@@ -400,10 +400,11 @@ function Engine:replay(inst, def)
   return R, req
 end
 
--- Rebuild a sleeping instance up to the wait it sleeps in. Returns the
--- runtime and that wait's request, or nil when the instance failed.
-function Engine:rebuild(id)
-  local inst = self.store:instance(id)
+-- Rebuild a sleeping instance (its row `inst` when the caller has read it)
+-- up to the wait it sleeps in. Returns the runtime and that wait's request,
+-- or nil when the instance failed.
+function Engine:rebuild(id, inst)
+  inst = inst or self.store:instance(id)
   if not inst or inst.active ~= 1 or not inst.wait_seq then return nil end
   local ok, def = pcall(self.def_for, self, inst.version)
   if not ok then
@@ -435,11 +436,11 @@ function Engine:take_live(id, wait_seq, version)
   return R, R.req
 end
 
--- Wake a sleeping instance (on script `version`) with the result of its wait
--- (an event, or nil on a timer).
-function Engine:wake(id, value, wait_seq, version)
+-- Wake a sleeping instance (on script `version`; its row `inst` when the
+-- caller has read it) with the result of its wait (an event, or nil on a timer).
+function Engine:wake(id, value, wait_seq, version, inst)
   local R, req = self:take_live(id, wait_seq, version)
-  if not R then R, req = self:rebuild(id) end
+  if not R then R, req = self:rebuild(id, inst) end
   if not R then return end
   if value ~= nil and req.where and not self:call_user("where of wait_for", req.where, value, R.ctx.contact) then
     self.running[R.co] = nil
@@ -672,6 +673,14 @@ local function earliest(sources)
   return best, best_due
 end
 
+-- whether the batch holds every row that was due (no source filled its page)
+local function all_due_read(sources)
+  for _, src in ipairs(sources) do
+    if #src.rows >= BATCH then return false end
+  end
+  return true
+end
+
 -- Fire every timer due at or before t, in due order, then set the clock to t.
 -- With `max`, stop after that many and return false (the clock stays at the
 -- last one fired); true when none due by t is left. Second result: how many fired.
@@ -695,6 +704,10 @@ function Engine:run_until(t, max)
       src, rest = earliest(sources)
       -- a timer made while firing may be due before the rest of this batch
       if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
+    end
+    if not src and all_due_read(sources) and not (self.earliest_new and self.earliest_new <= t) then
+      self.due_floor = self.store:next_due() or math.huge -- nothing is left due by t: no need to ask
+      break
     end
   end
   if t > self.now then self.now = t end
@@ -721,7 +734,7 @@ function Engine:fire_timer(row)
     if inst and inst.active == 1 then self:finish(inst, "expired") end
   else
     local inst = self.store:instance(instance)
-    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil, seq, inst.version) end
+    if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil, seq, inst.version, inst) end
   end
   self:drain()
 end
