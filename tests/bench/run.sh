@@ -38,7 +38,9 @@ lua5.4 -e "
   print(string.format('database: %.0f bytes per instance in all (event and contact rows included), %.0f bytes in instance tables (instances, steps, timers, history, indexes)', ($db2 - $db1) / d, ($in2 - $in1) / d))"
 
 echo "== replay"
-lua5.4 tests/bench/replay.lua
+# replay.lua runs the engine in lua5.4; the drip binary allocates with jemalloc, so this does too
+JEMALLOC=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
+LD_PRELOAD=$JEMALLOC lua5.4 tests/bench/replay.lua
 
 echo "== drip stats over the abandoned-cart store"
 start=$(date +%s.%N)
