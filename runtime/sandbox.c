@@ -5,12 +5,15 @@
  * the coroutine so one resume can execute at most `budget` VM instructions,
  * and adds a traceback to errors. Once the budget is spent the hook fires on
  * every instruction, so a pcall inside the journey cannot swallow the kill.
+ * host.replay_resume(co) is the same for a replay, guarded by the watchdog
+ * (watchdog.c) instead of the count hook.
  * The allowed globals and the read-only environment are built in Lua
  * (stdlib/drip/sandbox.lua); this file does not decide what scripts may call.
  *
  * One budget per process: the host runs one journey state, one resume at a time.
  */
 #include "host.h"
+#include "watchdog.h"
 
 #include <lauxlib.h>
 
@@ -38,8 +41,10 @@ static int l_set_budget(lua_State *L) {
   return 1;
 }
 
-/* host.resume(co, ...) -> true, results... | false, message-with-traceback */
-static int l_resume(lua_State *L) {
+/* Resume co with the arguments above it on L's stack, guarded by the count
+ * hook, or by the watchdog when `replay` (and it can). Returns what
+ * host.resume returns. */
+static int resume(lua_State *L, int replay) {
   lua_State *co = lua_tothread(L, 1);
   luaL_argexpected(L, co, 1, "coroutine");
   int narg = lua_gettop(L) - 1;
@@ -51,11 +56,15 @@ static int l_resume(lua_State *L) {
     return 2;
   }
   lua_xmove(L, co, narg); /* stack of co: [fn] args... */
-  remaining = budget;
-  lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  int watched = replay && drip_watchdog_arm(co);
+  if (!watched) {
+    remaining = budget;
+    lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  }
   int nres = 0;
   int status = lua_resume(co, L, narg, &nres);
-  lua_sethook(co, NULL, 0, 0);
+  if (watched) drip_watchdog_disarm(co);
+  else lua_sethook(co, NULL, 0, 0);
   if (status == LUA_OK || status == LUA_YIELD) {
     if (!lua_checkstack(L, nres + 1)) {
       lua_pop(co, nres);
@@ -76,7 +85,25 @@ static int l_resume(lua_State *L) {
   return 2;
 }
 
-static const luaL_Reg sandbox_funcs[] = {
-    {"resume", l_resume}, {"set_budget", l_set_budget}, {NULL, NULL}};
+/* host.resume(co, ...) -> true, results... | false, message-with-traceback */
+static int l_resume(lua_State *L) { return resume(L, 0); }
+
+/* host.replay_resume(co, ...): the same for replaying history recorded on co's
+ * script (see watchdog.c) */
+static int l_replay_resume(lua_State *L) { return resume(L, 1); }
+
+/* host.set_replay_limit(ms): CPU time a replay may take; returns the old limit */
+static int l_set_replay_limit(lua_State *L) {
+  lua_Integer ms = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, ms >= 1 && ms <= 3600 * 1000, 1, "limit out of range");
+  lua_pushinteger(L, drip_watchdog_set_limit((int)ms));
+  return 1;
+}
+
+static const luaL_Reg sandbox_funcs[] = {{"resume", l_resume},
+                                         {"replay_resume", l_replay_resume},
+                                         {"set_budget", l_set_budget},
+                                         {"set_replay_limit", l_set_replay_limit},
+                                         {NULL, NULL}};
 
 void drip_sandbox_register(lua_State *L) { luaL_setfuncs(L, sandbox_funcs, 0); }

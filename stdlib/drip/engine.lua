@@ -382,13 +382,15 @@ end
 
 -- Replay a sleeping instance's recorded history on `def` up to the wait it
 -- sleeps in, with no side effects (a step past the history is a divergence).
+-- own: the history was recorded on `def` (a rebuild), so the replay re-runs
+-- code that ran under the instruction budget, and the watchdog guards it
+-- instead; otherwise (drip migrate trying a new version) the budget applies.
 -- -> runtime, wait request | nil, error
-function Engine:replay(inst, def)
-  local ev = inst.trigger_seq and self.store:event(inst.trigger_seq)
-    or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact, timestamp = time.iso(inst.entered_at) }
-  local ctx = { contact = json.decode(inst.traits), event = ev, journey = def.name, instance = inst.id }
+function Engine:replay(inst, def, own)
+  local ctx = setmetatable({ contact = json.decode(inst.traits), journey = def.name, instance = inst.id },
+                           self:trigger_loader(inst))
   local R = runtime(self, inst, def, self.store:steps(inst.id), ctx)
-  local ok, req = host.resume(R.co)
+  local ok, req = (own and host.replay_resume or host.resume)(R.co)
   if ok and (type(req) ~= "table" or not req.existing) then
     ok, req = false, "replay diverged: the instance sleeps at step " .. inst.wait_seq
       .. " but its script no longer reaches that wait"
@@ -398,6 +400,22 @@ function Engine:replay(inst, def)
     return nil, req, R
   end
   return R, req
+end
+
+-- A replay's ctx.event, the trigger event, is read from the store when first
+-- asked for: replayed steps return recorded results and rarely need it.
+function Engine:trigger_loader(inst)
+  return {
+    __index = function(ctx, key)
+      if key ~= "event" then return nil end
+      local ev = inst.trigger_seq and self.store:event(inst.trigger_seq)
+        or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact,
+             timestamp = time.iso(inst.entered_at) }
+      rawset(ctx, "event", ev)
+      return ev
+    end,
+    __metatable = false,
+  }
 end
 
 -- Rebuild a sleeping instance (its row `inst` when the caller has read it)
@@ -411,7 +429,7 @@ function Engine:rebuild(id, inst)
     self:finish({ id = id, contact = inst.contact, journey = inst.journey }, "error", tostring(def))
     return nil
   end
-  local R, req, failed = self:replay(inst, def)
+  local R, req, failed = self:replay(inst, def, true)
   if not R then
     self:fail(failed, req)
     return nil

@@ -456,14 +456,13 @@ function Store:write_instance(wait_seq, wait_event)
   self:q("instance_add"):run(u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], wait_seq, wait_event)
 end
 
-local INSTANCE_FIELDS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq",
-                          "trigger_name", "traits", "wait_seq", "wait_event" }
 function Store:instance(id)
-  local row = table.pack(self:q("instance_get"):first(id))
-  if row.n == 0 then return nil end
-  local inst = {}
-  for i, k in ipairs(INSTANCE_FIELDS) do inst[k] = row[i] end
-  return inst
+  local rid, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, wait_seq, wait_event =
+    self:q("instance_get"):first(id)
+  if not rid then return nil end
+  return { id = rid, journey = journey, version = version, contact = contact, active = active, entered_at = entered_at,
+           trigger_seq = trigger_seq, trigger_name = trigger_name, traits = traits, wait_seq = wait_seq,
+           wait_event = wait_event }
 end
 
 -- active instances of a contact: list of { id, journey, version, wait_seq, wait_event }

@@ -1,6 +1,6 @@
 /*
  * test_host — unit tests of the C host: the allocator ceiling, the
- * instruction budget, the SQLite binding, zoneinfo and JSON string quoting.
+ * instruction budget, the replay watchdog, the SQLite binding, zoneinfo and JSON string quoting.
  * Each test drives the `drip_host` module from a small Lua snippet and
  * checks what comes back in C.
  */
@@ -54,6 +54,27 @@ static void test_budget(void) {
               "local dead_ok = h.resume(co)\n"
               "return x .. ' ' .. y .. ' ' .. tostring(dead_ok)");
   CHECK(strcmp(r, "2 20 false") == 0, "got %s", r);
+  drip_host_close(L);
+}
+
+/* A replay runs without the count hook; the watchdog stops one that runs
+ * away, through a pcall, and lets one within its limit finish. */
+static void test_replay_watchdog(void) {
+  lua_State *L = new_state(0);
+  const char *r = eval(L, "local h = require 'drip_host'\n"
+                          "local old = h.set_replay_limit(30)\n"
+                          "local co = coroutine.create(function() pcall(function() while true do end end) return 'escaped' end)\n"
+                          "local ok, err = h.replay_resume(co)\n"
+                          "h.set_replay_limit(old)\n"
+                          "return tostring(ok) .. ' ' .. err");
+  CHECK(strstr(r, "false") == r, "got %s", r);
+  CHECK(strstr(r, "replay ran for more than 30 ms of CPU"), "got %s", r);
+  r = eval(L, "local h = require 'drip_host'\n"
+              "local co = coroutine.create(function(a) local n = 0 for i = 1, 1000000 do n = n + i end\n"
+              "  local b = coroutine.yield(n) return b end)\n"
+              "local _, x = h.replay_resume(co) local _, y = h.resume(co, 'live')\n"
+              "return x .. ' ' .. y");
+  CHECK(strcmp(r, "500000500000 live") == 0, "got %s", r);
   drip_host_close(L);
 }
 
@@ -116,6 +137,7 @@ static void test_quote(void) {
 
 int main(void) {
   test_budget();
+  test_replay_watchdog();
   test_memory_ceiling();
   test_store();
   test_tz();

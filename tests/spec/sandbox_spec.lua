@@ -51,6 +51,34 @@ describe("sandbox", function()
     assert.equal(2, #sim:records { kind = "enter" })
   end)
 
+  -- A replay (waking an instance that is not in memory) runs without the
+  -- count hook; a CPU-time watchdog stops one that does not reach its wait.
+  it("stops a replay that overruns its CPU limit, failing only that instance", function()
+    local host = require "drip_host"
+    local function heavy()
+      local sim = helpers.sim(journey_with([[
+        local n = 0
+        for i = 1, 15000000 do n = n + i end
+        wait "1h"
+        email { text = "after " .. n }]]))
+      sim.engine.live_cache = 0 -- every wake replays from the store
+      sim:identify("u1", { email = "a@x.test", consent = { email = true } })
+      sim:track("u1", "Go")
+      return sim
+    end
+    local sim = heavy()
+    sim:advance("2h")
+    assert.equal(1, #sim:sent()) -- within the default limit the replay reaches its wait
+    local old = host.set_replay_limit(20)
+    finally(function() host.set_replay_limit(old) end)
+    sim = heavy()
+    sim:advance("2h")
+    assert.matches("replay ran for more than 20 ms of CPU", exit_error(sim))
+    assert.equal(0, #sim:sent())
+    sim:track("u2", "Go") -- the engine goes on
+    assert.equal(2, #sim:records { kind = "enter" })
+  end)
+
   it("fails the instance with a traceback in its history on a journey error", function()
     local sim = run("local t = nil\nlocal x = t.field")
     local rec = sim:records { kind = "exit" }[1]

@@ -1,0 +1,126 @@
+/*
+ * watchdog — a CPU-time limit for replays, which run without the count hook.
+ *
+ * Owns: one thread that watches the replay in progress, and the signal by
+ * which it stops one that overruns. A replay re-runs code that already ran
+ * under the instruction budget (live, step by step, or in `drip migrate`'s
+ * check on the version it moved to), so it needs no budget of its own; but a
+ * count hook costs on every instruction, a fifth of a replay. This is the
+ * guard in its place, should a journey's code not do the same thing twice:
+ * once a replay has used more than `limit_ms` of the main thread's CPU time,
+ * the thread signals the main thread, whose handler sets a hook on the
+ * replaying coroutine that raises at its next instruction (and at every one
+ * after, so a pcall in the journey cannot swallow it). Setting a hook from a
+ * signal handler is what Lua's own interpreter does to stop a script.
+ */
+#define _GNU_SOURCE
+#include "watchdog.h"
+
+#include <lauxlib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+static _Atomic(lua_State *) replaying; /* the coroutine of the replay in progress, or NULL */
+static atomic_ulong replay_gen;        /* counts replays, so a tick tells one from the next */
+static atomic_ulong overrun_gen;       /* the replay the watchdog asked to stop */
+static atomic_int limit_ms = 2000;
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t limit_changed = PTHREAD_COND_INITIALIZER;
+static pthread_t main_thread;
+static clockid_t main_cpu;
+static int started; /* 1: running, -1: could not start */
+
+static void overrun_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  luaL_error(L, "replay ran for more than %d ms of CPU without reaching the wait it sleeps in "
+                "(journey code must do the same thing each time it runs)", atomic_load(&limit_ms));
+}
+
+static void on_overrun(int sig) {
+  (void)sig;
+  lua_State *co = atomic_load(&replaying);
+  if (co && atomic_load(&replay_gen) == atomic_load(&overrun_gen)) lua_sethook(co, overrun_hook, LUA_MASKCOUNT, 1);
+}
+
+static long cpu_ms(void) {
+  struct timespec ts;
+  if (clock_gettime(main_cpu, &ts) != 0) return 0;
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Sleep a quarter of the limit (1 to 250 ms), or until the limit changes. */
+static void pause_tick(void) {
+  long tick = atomic_load(&limit_ms) / 4;
+  tick = tick < 1 ? 1 : (tick > 250 ? 250 : tick);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += tick * 1000000L;
+  until.tv_sec += until.tv_nsec / 1000000000L;
+  until.tv_nsec %= 1000000000L;
+  pthread_mutex_lock(&limit_lock);
+  pthread_cond_timedwait(&limit_changed, &limit_lock, &until);
+  pthread_mutex_unlock(&limit_lock);
+}
+
+static void *watch(void *arg) {
+  (void)arg;
+  unsigned long watched = 0;
+  long since = 0;
+  for (;;) {
+    pause_tick();
+    int limit = atomic_load(&limit_ms);
+    unsigned long gen = atomic_load(&replay_gen);
+    if (!atomic_load(&replaying)) continue;
+    long now = cpu_ms();
+    if (gen != watched) { /* a replay this thread has not seen yet: start its clock */
+      watched = gen;
+      since = now;
+    } else if (now - since >= limit && atomic_load(&overrun_gen) != gen) {
+      atomic_store(&overrun_gen, gen);
+      pthread_kill(main_thread, SIGRTMIN + 2);
+    }
+  }
+  return NULL;
+}
+
+static int start(void) {
+  main_thread = pthread_self();
+  if (pthread_getcpuclockid(main_thread, &main_cpu) != 0) return -1;
+  struct sigaction sa = {0};
+  sa.sa_handler = on_overrun;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGRTMIN + 2, &sa, NULL) != 0) return -1;
+  sigset_t all, old; /* the thread takes no signal meant for the process */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t thread;
+  int rc = pthread_create(&thread, NULL, watch, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) return -1;
+  pthread_detach(thread);
+  return 1;
+}
+
+int drip_watchdog_arm(lua_State *co) {
+  if (!started) started = start();
+  if (started < 0 || !pthread_equal(pthread_self(), main_thread)) return 0;
+  atomic_fetch_add(&replay_gen, 1);
+  atomic_store(&replaying, co);
+  return 1;
+}
+
+void drip_watchdog_disarm(lua_State *co) {
+  atomic_store(&replaying, NULL);
+  lua_sethook(co, NULL, 0, 0); /* a stop that came as the replay ended */
+}
+
+int drip_watchdog_set_limit(int ms) {
+  int old = atomic_exchange(&limit_ms, ms);
+  pthread_mutex_lock(&limit_lock);
+  pthread_cond_broadcast(&limit_changed);
+  pthread_mutex_unlock(&limit_lock);
+  return old;
+}
