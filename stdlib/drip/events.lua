@@ -60,7 +60,11 @@ function events.decode_line(line, default_ts)
   return events.normalize(obj, line, default_ts)
 end
 
-local function skip(line) return line:match("^%s*$") or line:match("^%s*#") end
+local OPEN_BRACE = ("{"):byte()
+local function skip(line)
+  if line:byte(1) == OPEN_BRACE then return false end -- an event, as nearly every line is
+  return line:match("^%s*$") or line:match("^%s*#")
+end
 
 -- The timestamp of a line without decoding it (the common case), or nil.
 local function quick_ts(line)

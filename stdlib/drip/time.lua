@@ -59,7 +59,10 @@ end
 -- day share them; parsing timestamps is a large part of reading events)
 local day_cache, day_cache_size = {}, 0
 
+local last_text, last_t -- reading an event parses its timestamp twice in a row (to order it, then whole)
+
 local function utc_fast(s)
+  if s == last_text then return last_t end
   local date, H, M, S = s:match("^(%d%d%d%d%-%d%d%-%d%d)T(%d%d):(%d%d):(%d%d)Z$")
   if not date then return nil end
   H, M, S = tonumber(H), tonumber(M), tonumber(S)
@@ -72,7 +75,8 @@ local function utc_fast(s)
     days, day_cache_size = days_from_civil(y, m, d), day_cache_size + 1
     day_cache[date] = days
   end
-  return days * 86400 + H * 3600 + M * 60 + S
+  last_text, last_t = s, days * 86400 + H * 3600 + M * 60 + S
+  return last_t
 end
 
 function time.parse(s, zone)
