@@ -180,13 +180,13 @@ function Engine:plan_schedule(def, zone, bound)
     if not row.due and row.occurrence and t.rollout > row.swept then
       row.due = bound -- a one-off sent to a smaller share: the new share's rest goes now
       self.store:put_schedule(def.name, zone, row)
-      self:note_due(bound)
+      self:note_due(bound, "schedules")
     end
     return
   end
   local occurrence, due = schedule.first(t.rule, zone, bound)
   self.store:put_schedule(def.name, zone, { spec = t.schedule, occurrence = occurrence, due = due, swept = 0 })
-  if due then self:note_due(due) end
+  if due then self:note_due(due, "schedules") end
 end
 
 -- One occurrence of a scheduled journey, in one zone, is due: reach the next
@@ -203,7 +203,7 @@ function Engine:fire_schedule(row)
     looked, last = self:broadcast_page(def, zone, st.swept, st.cursor)
     st.cursor = last
     if last then
-      self:note_due(st.due) -- the next page is due now
+      self:note_due(st.due, "schedules") -- the next page is due now
     else
       self:next_occurrence(def, zone, st)
     end
@@ -219,7 +219,7 @@ function Engine:next_occurrence(def, zone, st)
   local next_occurrence, next_due = schedule.after(def.trigger.rule, zone, st.occurrence)
   if next_occurrence then
     st.occurrence, st.due, st.swept = next_occurrence, next_due, 0
-    self:note_due(next_due)
+    self:note_due(next_due, "schedules")
   else
     st.due, st.swept = nil, def.trigger.rollout
   end

@@ -65,6 +65,7 @@ function Engine.new(opts)
     on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
     running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
     queue = {},       -- journey-emitted events waiting to be handled
+    floors = {},      -- per source of due rows, nothing due before it (see note_due)
     templates = {},
     warned = {},
     live = {}, live_count = 0, -- instance id -> runtime of a slept instance (cache)
@@ -84,7 +85,7 @@ end
 
 -- Drop what memory holds beyond the store (after a rolled-back transaction).
 function Engine:reset_caches()
-  self.due_floor = nil
+  self.floors = {}
   self.live, self.live_count = {}, 0
   self.known, self.known_count = {}, 0
   self.queue = {}
@@ -254,7 +255,7 @@ function Engine:ingest(ev)
   if not ev.internal then
     for _, t in ipairs(self.inactive) do
       self.store:set_inactivity(contact, t.def.name, self.now + t.secs)
-      self:note_due(self.now + t.secs)
+      self:note_due(self.now + t.secs, "inactivity")
     end
   end
   if ev.type == "track" then self:route(ev, seq, fresh) end
@@ -653,50 +654,70 @@ local BATCH = 256
 -- Every timer is made here, so run_until knows the earliest one made while it fires.
 function Engine:add_timer(due, instance, seq, kind)
   self.store:add_timer(due, instance, seq, kind)
-  self:note_due(due)
+  self:note_due(due, "timers")
 end
 
--- Everything due later is made through here: timers, inactivity and schedules.
--- due_floor: nothing in the store is due before it (nil: not known), so
--- run_until need not ask the store while the clock is below it.
-function Engine:note_due(due)
+-- What fires in time comes from three sources, each a table of rows in due
+-- order: timers, inactivity triggers and schedule occurrences.
+local SOURCES = {
+  { name = "timers", due = 2, fire = function(self, row) return self:fire_timer(row) end },
+  { name = "inactivity", due = 3, fire = function(self, row) return self:fire_inactivity(row) end },
+  { name = "schedules", due = 3, fire = function(self, row) return self:fire_schedule(row) end },
+}
+
+-- Everything due later is made through here (source: a SOURCES name).
+-- floors[source]: nothing of that source in the store is due before it
+-- (nil: not known, ask the store), so run_until asks the store only for a
+-- source with something due.
+function Engine:note_due(due, source)
   if not self.earliest_new or due < self.earliest_new then self.earliest_new = due end
-  if self.due_floor and due < self.due_floor then self.due_floor = due end
+  local floor = self.floors[source]
+  if floor and due < floor then self.floors[source] = due end
 end
 
--- What fires in time, each a list of rows in due order: timers, inactivity
--- triggers and schedule occurrences due by t -> sources, or nil when none is due.
+function Engine:floor(source)
+  local floor = self.floors[source]
+  if not floor then
+    floor = self.store:next_due_of(source) or math.huge
+    self.floors[source] = floor
+  end
+  return floor
+end
+
+-- the earliest time anything may be due
+function Engine:next_due()
+  local due = math.huge
+  for _, src in ipairs(SOURCES) do due = math.min(due, self:floor(src.name)) end
+  return due < math.huge and due or nil
+end
+
+local NO_ROWS = {}
+
+-- The rows due by t of each source that has any -> { {src, rows, i} }, or nil when none is due.
 function Engine:due_sources(t)
-  local sources = {
-    { rows = self.store:due_timers(t, BATCH), due = 2, fire = self.fire_timer },
-    { rows = self.store:due_inactivity(t, BATCH), due = 3, fire = self.fire_inactivity },
-    { rows = self.store:due_schedules(t, BATCH), due = 3, fire = self.fire_schedule },
-  }
-  for _, src in ipairs(sources) do
-    if #src.rows > 0 then
-      for _, s in ipairs(sources) do s.i = 1 end
-      return sources
+  local due
+  for _, src in ipairs(SOURCES) do
+    if self:floor(src.name) <= t then
+      local rows = self.store:due_rows(src.name, t, BATCH)
+      if #rows > 0 then
+        due = due or {}
+        due[#due + 1] = { src = src, rows = rows, i = 1 }
+      else
+        self.floors[src.name] = nil -- nothing due by t after all; ask again when needed
+      end
     end
   end
-  return nil
+  return due
 end
 
 -- the source whose next row is due first (ties: in source order), and that due time
 local function earliest(sources)
   local best, best_due
-  for _, src in ipairs(sources) do
-    local row = src.rows[src.i]
-    if row and (not best_due or row[src.due] < best_due) then best, best_due = src, row[src.due] end
+  for _, s in ipairs(sources) do
+    local row = s.rows[s.i]
+    if row and (not best_due or row[s.src.due] < best_due) then best, best_due = s, row[s.src.due] end
   end
   return best, best_due
-end
-
--- whether the batch holds every row that was due (no source filled its page)
-local function all_due_read(sources)
-  for _, src in ipairs(sources) do
-    if #src.rows >= BATCH then return false end
-  end
-  return true
 end
 
 -- Fire every timer due at or before t, in due order, then set the clock to t.
@@ -705,27 +726,22 @@ end
 function Engine:run_until(t, max)
   if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end -- simulate starts at 0
   local fired = 0
-  while not (self.due_floor and t < self.due_floor) do
+  while (self:next_due() or math.huge) <= t do
     local sources = self:due_sources(t)
-    if not sources then
-      self.due_floor = self.store:next_due() or math.huge
-      break
-    end
-    if max and fired >= max then return false, fired end
-    self.earliest_new = nil
-    local src = earliest(sources)
-    while src do
-      fired = fired + (src.fire(self, src.rows[src.i]) or 1) -- a broadcast page counts its contacts
-      src.i = src.i + 1
-      if max and fired >= max then break end
-      local rest
-      src, rest = earliest(sources)
-      -- a timer made while firing may be due before the rest of this batch
-      if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
-    end
-    if not src and all_due_read(sources) and not (self.earliest_new and self.earliest_new <= t) then
-      self.due_floor = self.store:next_due() or math.huge -- nothing is left due by t: no need to ask
-      break
+    if sources then
+      if max and fired >= max then return false, fired end
+      self.earliest_new = nil
+      local s = earliest(sources)
+      while s do
+        fired = fired + (s.src.fire(self, s.rows[s.i]) or 1) -- a broadcast page counts its contacts
+        s.i = s.i + 1
+        if max and fired >= max then break end
+        local rest
+        s, rest = earliest(sources)
+        -- a timer made while firing may be due before the rest of this batch
+        if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
+      end
+      for _, fired_from in ipairs(sources) do self.floors[fired_from.src.name] = nil end -- rows left or added
     end
   end
   if t > self.now then self.now = t end
@@ -737,7 +753,7 @@ end
 function Engine:settle(stop)
   if self.schedules_dirty then self:plan_schedules(self.now) end
   while true do
-    local due = self.store:next_due()
+    local due = self:next_due()
     if not due or due > stop then return end
     self:run_until(due)
   end

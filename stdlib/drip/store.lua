@@ -502,12 +502,10 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 -- timers --------------------------------------------------------------------
 
 function Store:add_timer(due, instance, seq, kind) self:q("timer_add"):run(due, instance, seq, kind) end
-function Store:due_timers(now, limit) return self:q("timers_due"):all(now, limit) end
 function Store:delete_timer(id) self:q("timer_del"):run(id) end
 function Store:next_wake(instance, now) return (self:q("timer_next_wake"):first(instance, now)) end
 
 function Store:set_inactivity(contact, journey, due) self:q("inactivity_set"):run(contact, journey, due) end
-function Store:due_inactivity(now, limit) return self:q("inactivity_due"):all(now, limit) end
 function Store:delete_inactivity(contact, journey) self:q("inactivity_del"):run(contact, journey) end
 
 -- schedules: per journey and zone, the occurrence waited for -----------------
@@ -522,13 +520,23 @@ function Store:put_schedule(journey, zone, s)
   self:q("schedule_put"):run(journey, zone, s.spec, s.occurrence, s.due, s.swept, s.cursor)
 end
 
-function Store:due_schedules(now, limit) return self:q("schedules_due"):all(now, limit) end
 
--- the earliest due time of any timer, or nil
+-- What comes due, by source (see Engine:note_due): its rows due by `now`
+-- in due order, and its earliest due time.
+local DUE_QUERIES = {
+  timers = { rows = "timers_due", next = "timer_next" },
+  inactivity = { rows = "inactivity_due", next = "inactivity_next" },
+  schedules = { rows = "schedules_due", next = "schedule_next" },
+}
+
+function Store:due_rows(source, now, limit) return self:q(DUE_QUERIES[source].rows):all(now, limit) end
+function Store:next_due_of(source) return (self:q(DUE_QUERIES[source].next):first()) end
+
+-- the earliest due time of any timer, inactivity trigger or schedule, or nil
 function Store:next_due()
   local due
-  for _, q in ipairs({ "timer_next", "inactivity_next", "schedule_next" }) do
-    local t = self:q(q):first()
+  for source in pairs(DUE_QUERIES) do
+    local t = self:next_due_of(source)
     if t and (not due or t < due) then due = t end
   end
   return due
