@@ -75,9 +75,9 @@ local function quick_ts(line)
 end
 
 -- The time of each event line of an open file, in file order: calls
--- fn(ts, offset, lineno, line, ev) for lines with a time (ev: the event when
--- the line had to be decoded for it, as a line without a timestamp does), and
--- on_error for lines with none that do not decode (when `report`).
+-- fn(ts, offset, lineno) for lines with a time (a line without a timestamp
+-- takes the latest before it), and on_error for lines with none that do not
+-- decode (when `report`).
 local function each_timed_line(f, path, on_error, default_ts, report, fn)
   local lineno, pos, last_ts = 0, 0, default_ts or 0
   for line in f:lines("L") do
@@ -85,14 +85,13 @@ local function each_timed_line(f, path, on_error, default_ts, report, fn)
     local off = pos
     pos = pos + #line
     if not skip(line) then
-      local ts, ev = quick_ts(line), nil
+      local ts = quick_ts(line)
       if not ts then
-        local e
-        ev, e = events.decode_line(line, last_ts)
+        local ev, e = events.decode_line(line, last_ts)
         if ev then ts = ev.ts elseif report then on_error(string.format("%s:%d: %s", path, lineno, e)) end
       end
       if ts then
-        fn(ts, off, lineno, line, ev)
+        fn(ts, off, lineno)
         last_ts = math.max(last_ts, ts)
       end
     end
@@ -137,15 +136,24 @@ function events.scan(path, on_error, default_ts)
   return index
 end
 
--- the events of a file in timestamp order, read in file order (see scan)
+-- the events of a file in timestamp order, read in file order (see scan);
+-- each line is decoded once (its time is not looked up first)
 local function stream(index)
   local f = assert(io.open(index.path, "rb"))
   return coroutine.wrap(function()
-    each_timed_line(f, index.path, index.on_error, index.default_ts, false, function(ts, _, lineno, line, decoded)
-      local ev, err = decoded, nil
-      if not ev then ev, err = events.decode_line(line, ts) end
-      if ev then coroutine.yield(ev) else index.on_error(string.format("%s:%d: %s", index.path, lineno, err)) end
-    end)
+    local lineno, last_ts = 0, index.default_ts or 0
+    for line in f:lines("L") do
+      lineno = lineno + 1
+      if not skip(line) then
+        local ev, err = events.decode_line(line, last_ts)
+        if ev then
+          if ev.ts > last_ts then last_ts = ev.ts end
+          coroutine.yield(ev)
+        elseif quick_ts(line) then -- (scan reported a bad line without a time)
+          index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
+        end
+      end
+    end
     f:close()
   end)
 end

@@ -125,16 +125,4 @@ function json.encode_ordered(t, keys)
   return encode_object(t, all)
 end
 
--- json.prepend(head, keys, object_text): an object with head's keys (in order)
--- before those of an already encoded object, without encoding it again.
-function json.prepend(head, keys, object_text)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    if head[k] ~= nil then parts[#parts + 1] = quote(k) .. ":" .. encode(head[k]) end
-  end
-  local rest = object_text:sub(2, -2)
-  if rest ~= "" then parts[#parts + 1] = rest end
-  return "{" .. table.concat(parts, ",") .. "}"
-end
-
 return json

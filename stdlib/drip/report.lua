@@ -4,10 +4,21 @@ local json = require "drip.json"
 
 local report = {}
 
-local RECORD_KEYS = { "at", "contact", "journey", "kind" }
+local function value(v) return type(v) == "string" and json.quote(v) or json.encode(v) end
 
--- one JSON line: at, contact, journey, kind, then the kind's keys (already encoded)
-function report.jsonl(rec, fields_json) return json.prepend(rec, RECORD_KEYS, fields_json) end
+-- ',"key":value', or "" for a missing value
+local function member(key, v)
+  if v == nil then return "" end
+  return ',"' .. key .. '":' .. value(v)
+end
+
+-- one JSON line: at, contact, journey, kind (every record has at and kind),
+-- then the kind's keys (already encoded)
+function report.jsonl(rec, fields_json)
+  local rest = #fields_json > 2 and "," .. fields_json:sub(2, -2) or ""
+  return '{"at":' .. value(rec.at) .. member("contact", rec.contact) .. member("journey", rec.journey)
+    .. ',"kind":' .. value(rec.kind) .. rest .. "}"
+end
 
 -- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)
 local function width(s) return utf8.len(s) or #s end
