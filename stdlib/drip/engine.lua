@@ -85,7 +85,7 @@ end
 
 -- Drop what memory holds beyond the store (after a rolled-back transaction).
 function Engine:reset_caches()
-  self.floors = {}
+  self.floors, self.due_floor = {}, nil
   self.live, self.live_count = {}, 0
   self.known, self.known_count = {}, 0
   self.queue = {}
@@ -668,11 +668,12 @@ local SOURCES = {
 -- Everything due later is made through here (source: a SOURCES name).
 -- floors[source]: nothing of that source in the store is due before it
 -- (nil: not known, ask the store), so run_until asks the store only for a
--- source with something due.
+-- source with something due; due_floor: the least of them, while all are known.
 function Engine:note_due(due, source)
   if not self.earliest_new or due < self.earliest_new then self.earliest_new = due end
   local floor = self.floors[source]
   if floor and due < floor then self.floors[source] = due end
+  if self.due_floor and due < self.due_floor then self.due_floor = due end
 end
 
 function Engine:floor(source)
@@ -684,14 +685,25 @@ function Engine:floor(source)
   return floor
 end
 
--- the earliest time anything may be due
-function Engine:next_due()
-  local due = math.huge
-  for _, src in ipairs(SOURCES) do due = math.min(due, self:floor(src.name)) end
-  return due < math.huge and due or nil
+-- a source's rows changed in ways note_due did not see: ask the store again
+function Engine:forget_floor(source)
+  self.floors[source], self.due_floor = nil, nil
 end
 
-local NO_ROWS = {}
+-- the earliest time anything may be due (math.huge: nothing is)
+function Engine:due_floor_now()
+  local due = self.due_floor
+  if due then return due end
+  due = math.huge
+  for _, src in ipairs(SOURCES) do due = math.min(due, self:floor(src.name)) end
+  self.due_floor = due
+  return due
+end
+
+function Engine:next_due()
+  local due = self:due_floor_now()
+  return due < math.huge and due or nil
+end
 
 -- The rows due by t of each source that has any -> { {src, rows, i} }, or nil when none is due.
 function Engine:due_sources(t)
@@ -703,7 +715,7 @@ function Engine:due_sources(t)
         due = due or {}
         due[#due + 1] = { src = src, rows = rows, i = 1 }
       else
-        self.floors[src.name] = nil -- nothing due by t after all; ask again when needed
+        self:forget_floor(src.name) -- nothing due by t after all; ask again when needed
       end
     end
   end
@@ -726,7 +738,7 @@ end
 function Engine:run_until(t, max)
   if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end -- simulate starts at 0
   local fired = 0
-  while (self:next_due() or math.huge) <= t do
+  while self:due_floor_now() <= t do
     local sources = self:due_sources(t)
     if sources then
       if max and fired >= max then return false, fired end
@@ -741,7 +753,7 @@ function Engine:run_until(t, max)
         -- a timer made while firing may be due before the rest of this batch
         if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
       end
-      for _, fired_from in ipairs(sources) do self.floors[fired_from.src.name] = nil end -- rows left or added
+      for _, fired_from in ipairs(sources) do self:forget_floor(fired_from.src.name) end -- rows left or added
     end
   end
   if t > self.now then self.now = t end

@@ -60,9 +60,10 @@ function events.decode_line(line, default_ts)
   return events.normalize(obj, line, default_ts)
 end
 
-local OPEN_BRACE = ("{"):byte()
+local byte = string.byte
+local OPEN_BRACE = byte("{")
 local function skip(line)
-  if line:byte(1) == OPEN_BRACE then return false end -- an event, as nearly every line is
+  if byte(line, 1) == OPEN_BRACE then return false end -- an event, as nearly every line is
   return line:match("^%s*$") or line:match("^%s*#")
 end
 
