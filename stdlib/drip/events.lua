@@ -93,7 +93,7 @@ local function each_timed_line(f, path, on_error, default_ts, report, fn)
       end
       if ts then
         fn(ts, off, lineno)
-        last_ts = math.max(last_ts, ts)
+        if ts > last_ts then last_ts = ts end
       end
     end
   end
