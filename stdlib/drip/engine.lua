@@ -740,7 +740,9 @@ function Engine:run_until(t, max)
   local fired = 0
   while self:due_floor_now() <= t do
     local sources = self:due_sources(t)
-    if sources then
+    if not sources then
+      self.due_floor = nil -- the least floor was lower than any source's: take it from them again
+    else
       if max and fired >= max then return false, fired end
       self.earliest_new = nil
       local s = earliest(sources)
@@ -753,7 +755,7 @@ function Engine:run_until(t, max)
         -- a timer made while firing may be due before the rest of this batch
         if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
       end
-      for _, fired_from in ipairs(sources) do self:forget_floor(fired_from.src.name) end -- rows left or added
+      for _, fired_from in ipairs(sources) do self:forget_floor(fired_from.src.name) end -- what is left is later
     end
   end
   if t > self.now then self.now = t end

@@ -520,7 +520,6 @@ function Store:put_schedule(journey, zone, s)
   self:q("schedule_put"):run(journey, zone, s.spec, s.occurrence, s.due, s.swept, s.cursor)
 end
 
-
 -- What comes due, by source (see Engine:note_due): its rows due by `now`
 -- in due order, and its earliest due time.
 local DUE_QUERIES = {

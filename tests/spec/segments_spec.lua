@@ -151,6 +151,23 @@ describe("schedule triggers", function()
     assert.equal(1200, #entered(sim), "nobody twice")
   end)
 
+  it("fires timers, inactivity triggers and schedules due in one advance in due order", function()
+    local sim = sim_with({
+      j = journey('{ schedule = "2026-11-03 07:00" }',
+        'email { subject = "broadcast" } wait "1h" email { subject = "broadcast again" }'),
+      ["waiter.lua"] = journey('"Go"', 'wait "20h" email { subject = "waited" }'),
+      ["lapsed.lua"] = journey('{ inactive = "1d" }', 'email { subject = "lapsed" }'),
+    }, { start = "2026-11-02T09:00:00Z" })
+    sim:identify("u1", MAIL)
+    sim:track("u1", "Go")
+    sim:advance "2d"
+    local got = {}
+    for _, m in ipairs(sim:sent { contact = "u1" }) do got[#got + 1] = m.at .. " " .. m.message.subject end
+    assert.same({ "2026-11-03T05:00:00Z waited", "2026-11-03T07:00:00Z broadcast",
+                  "2026-11-03T08:00:00Z broadcast again", -- a timer made while the schedule fired
+                  "2026-11-03T09:00:00Z lapsed" }, got)
+  end)
+
   it("skips a one-off already past when the journey is loaded", function()
     local sim = sim_with({ j = journey('{ schedule = "2026-10-01 09:00" }') }, { start = "2026-11-02T09:00:00Z" })
     sim:identify("u1", MAIL)
