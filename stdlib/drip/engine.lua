@@ -280,9 +280,11 @@ function Engine:route(ev, seq, fresh)
     traits = traits or self.store:contact(contact) or {}
     return traits
   end
-  local active = {}
+  local active, entered = {}, {} -- journey -> still active; journey -> latest entry seen
   for _, row in ipairs(fresh and NONE or self.store:active_instances(contact)) do
     local id, name, version, wait_seq, wait_event = row[1], row[2], row[3], row[4], row[5]
+    local at = entered[name]
+    if not at or at < row[6] then entered[name] = row[6] end
     local ok, def = pcall(self.def_for, self, version)
     local who = { id = id, contact = contact, journey = name }
     if not ok then
@@ -300,7 +302,7 @@ function Engine:route(ev, seq, fresh)
     end
   end
   for _, def in ipairs(self.by_trigger[ev.event] or {}) do
-    if self:matches(def.trigger, ev, traits_fn) and (fresh or self:may_enter(def, contact, active)) then
+    if self:matches(def.trigger, ev, traits_fn) and (fresh or self:may_enter(def, contact, active, entered)) then
       self:start(def, contact, ev.data, seq, ev.event, fresh and "{}" or nil)
     end
   end
@@ -314,7 +316,10 @@ function Engine:exits_on(def, ev, traits_fn)
   return false
 end
 
-function Engine:may_enter(def, contact, active)
+-- active, entered (optional): what route saw of the contact's active
+-- instances; an entry seen there answers "once" and a recent one "after"
+-- without asking the store for the latest entry.
+function Engine:may_enter(def, contact, active, entered)
   local mode = def.reentry.mode
   if mode == "always" then return true end
   if mode == "active" then
@@ -324,6 +329,8 @@ function Engine:may_enter(def, contact, active)
     end
     return true
   end
+  local seen = entered and entered[def.name]
+  if seen and (mode == "once" or self.now < seen + def.reentry.secs) then return false end
   local last = self.store:last_entry(contact, def.name)
   if not last then return true end
   if mode == "once" then return false end

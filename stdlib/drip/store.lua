@@ -113,7 +113,7 @@ local QUERIES = {
   instance_next_id = "SELECT coalesce(max(id), 0) + 1 FROM instances",
   instance_get = "SELECT id, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, "
     .. "wait_seq, wait_event FROM instances WHERE id = ?",
-  instances_active = "SELECT id, journey, version, wait_seq, wait_event FROM instances "
+  instances_active = "SELECT id, journey, version, wait_seq, wait_event, entered_at FROM instances "
     .. "WHERE contact = ? AND active = 1 ORDER BY id",
   instance_last_entry = "SELECT max(entered_at) FROM instances WHERE contact = ? AND journey = ?",
   instance_wait = "UPDATE instances SET wait_seq = ?, wait_event = ? WHERE id = ?",
@@ -465,7 +465,7 @@ function Store:instance(id)
            wait_event = wait_event }
 end
 
--- active instances of a contact: list of { id, journey, version, wait_seq, wait_event }
+-- active instances of a contact: list of { id, journey, version, wait_seq, wait_event, entered_at }
 function Store:active_instances(contact) return self:q("instances_active"):all(contact) end
 function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
 function Store:set_wait(id, seq, event)

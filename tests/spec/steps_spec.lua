@@ -175,6 +175,27 @@ describe("steps", function()
     assert.equal(time.iso(sim.start + 2 * 86400), sim:records { kind = "exit" }[1].at)
   end)
 
+  it("reentry by duration counts from the last entry, while that instance still runs", function()
+    local sim = start('wait "10d"', { extra = 'reentry = "1h",' })
+    sim:advance "59m"
+    sim:track("u1", "Go")
+    assert.equal(1, #sim:records { kind = "enter" })
+    sim:advance "1m"
+    sim:track("u1", "Go")
+    assert.equal(2, #sim:records { kind = "enter" })
+    sim:advance "30m"
+    sim:track("u1", "Go") -- 30 minutes after the second entry, though 90 after the first
+    assert.equal(2, #sim:records { kind = "enter" })
+  end)
+
+  it("reentry = false keeps a contact out while its instance still runs", function()
+    local sim = start('wait "10d"', { extra = 'reentry = false,' })
+    sim:advance "2d"
+    sim:track("u1", "Go")
+    sim:track("u1", "Go")
+    assert.equal(1, #sim:records { kind = "enter" })
+  end)
+
   it("a running instance stays on the script version it entered with", function()
     local sim, dir = helpers.sim(journey_with('wait "1h" email { text = "v1" }'))
     sim:identify("u1", { email = "a@x.test", consent = { email = true } })
