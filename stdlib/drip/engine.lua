@@ -201,10 +201,22 @@ function Engine:call_user(what, fn, ...)
   return result
 end
 
-function Engine:matches(spec, ev, traits_fn)
+-- Does an event routed for its contact match a trigger, goal or exit_on spec?
+function Engine:matches(spec, ev)
   if not spec or spec.event ~= ev.event then return false end
   if not spec.where then return true end
-  return self:call_user("where of '" .. spec.event .. "'", spec.where, ev.data, traits_fn()) and true or false
+  return self:call_user("where of '" .. spec.event .. "'", spec.where, ev.data, self:routed_contact_traits())
+    and true or false
+end
+
+-- the traits of the contact route is handling, read when a `where` first needs them
+function Engine:routed_contact_traits()
+  local traits = self.routed_traits
+  if not traits then
+    traits = self.store:contact(self.routed) or {}
+    self.routed_traits = traits
+  end
+  return traits
 end
 
 function Engine:zone_of(traits)
@@ -275,51 +287,45 @@ local NONE = {}
 
 function Engine:route(ev, seq, fresh)
   local contact = ev.userId
-  local traits = fresh and {} or nil
-  local function traits_fn()
-    traits = traits or self.store:contact(contact) or {}
-    return traits
-  end
-  local active, entered = {}, {} -- journey -> still active; journey -> latest entry seen
+  self.routed, self.routed_traits = contact, fresh and {} or nil
+  local active = NONE -- journey -> when its latest still-active instance entered
   for _, row in ipairs(fresh and NONE or self.store:active_instances(contact)) do
-    local id, name, version, wait_seq, wait_event = row[1], row[2], row[3], row[4], row[5]
-    local at = entered[name]
-    if not at or at < row[6] then entered[name] = row[6] end
+    local id, name, version, wait_seq, wait_event, entered_at = row[1], row[2], row[3], row[4], row[5], row[6]
     local ok, def = pcall(self.def_for, self, version)
-    local who = { id = id, contact = contact, journey = name }
     if not ok then
-      self:finish(who, "error", tostring(def))
-    elseif self:matches(def.goal, ev, traits_fn) then
-      local value = event_value(ev.data)
+      self:finish({ id = id, contact = contact, journey = name }, "error", tostring(def))
+    elseif self:matches(def.goal, ev) then
+      local who, value = { id = id, contact = contact, journey = name }, event_value(ev.data)
       self:record(who, "convert", { event = ev.event, value = value })
       self.store:convert(id, value ~= json.null and value or nil)
       self:finish(who, "goal")
-    elseif self:exits_on(def, ev, traits_fn) then
-      self:finish(who, "exit_event", nil, ev.event)
+    elseif self:exits_on(def, ev) then
+      self:finish({ id = id, contact = contact, journey = name }, "exit_event", nil, ev.event)
     else
-      active[name] = true
+      if active == NONE then active = {} end
+      if (active[name] or entered_at) <= entered_at then active[name] = entered_at end
       if wait_event == ev.event then self:wake(id, ev.data, wait_seq, version) end
     end
   end
-  for _, def in ipairs(self.by_trigger[ev.event] or {}) do
-    if self:matches(def.trigger, ev, traits_fn) and (fresh or self:may_enter(def, contact, active, entered)) then
+  for _, def in ipairs(self.by_trigger[ev.event] or NONE) do
+    if self:matches(def.trigger, ev) and (fresh or self:may_enter(def, contact, active)) then
       self:start(def, contact, ev.data, seq, ev.event, fresh and "{}" or nil)
     end
   end
   self:enter_did_segments(contact, ev, seq)
 end
 
-function Engine:exits_on(def, ev, traits_fn)
+function Engine:exits_on(def, ev)
   for _, spec in ipairs(def.exit_on) do
-    if self:matches(spec, ev, traits_fn) then return true end
+    if self:matches(spec, ev) then return true end
   end
   return false
 end
 
--- active, entered (optional): what route saw of the contact's active
--- instances; an entry seen there answers "once" and a recent one "after"
--- without asking the store for the latest entry.
-function Engine:may_enter(def, contact, active, entered)
+-- active (optional): route's journey -> entry time of the contact's latest
+-- active instance; an entry seen there answers "once", and a recent one
+-- "after", without asking the store for the latest entry.
+function Engine:may_enter(def, contact, active)
   local mode = def.reentry.mode
   if mode == "always" then return true end
   if mode == "active" then
@@ -329,7 +335,7 @@ function Engine:may_enter(def, contact, active, entered)
     end
     return true
   end
-  local seen = entered and entered[def.name]
+  local seen = active and active[def.name]
   if seen and (mode == "once" or self.now < seen + def.reentry.secs) then return false end
   local last = self.store:last_entry(contact, def.name)
   if not last then return true end

@@ -175,6 +175,24 @@ describe("steps", function()
     assert.equal(time.iso(sim.start + 2 * 86400), sim:records { kind = "exit" }[1].at)
   end)
 
+  it("a trigger's and an exit_on's where see the event and the contact's traits", function()
+    local sim = helpers.sim([[return journey {
+      trigger = { event = "Go", where = function(e, c) return c.plan == "pro" and e.properties.n == 1 end },
+      exit_on = { { event = "Stop", where = function(e, c) return c.plan == e.properties.plan end } },
+      steps = function(ctx) wait "1d" log("stayed") end }]])
+    sim:identify("pro", { plan = "pro" })
+    sim:identify("free", { plan = "free" })
+    sim:track("pro", "Go", { n = 2 })
+    sim:track("free", "Go", { n = 1 })
+    sim:track("nobody", "Go", { n = 1 }) -- a contact this event makes has no traits
+    assert.equal(0, #sim:records { kind = "enter" })
+    sim:track("pro", "Go", { n = 1 })
+    sim:track("pro", "Stop", { plan = "free" })
+    assert.equal(0, #sim:records { kind = "exit" })
+    sim:track("pro", "Stop", { plan = "pro" })
+    assert.equal("exit_event", sim:records { kind = "exit" }[1].reason)
+  end)
+
   it("reentry by duration counts from the last entry, while that instance still runs", function()
     local sim = start('wait "10d"', { extra = 'reentry = "1h",' })
     sim:advance "59m"
