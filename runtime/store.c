@@ -113,7 +113,10 @@ static int l_db_close(lua_State *L) {
   return 0;
 }
 
-/* Bind arguments first..top of the Lua stack to parameters 1..n. */
+/* Bind arguments first..top of the Lua stack to parameters 1..n (every
+ * parameter, nil past the last argument). Text is bound without a copy: the
+ * strings stay on the Lua stack for the whole call that steps the statement,
+ * and every call binds every parameter again before its first step. */
 static void bind_args(lua_State *L, stmt_ud *s, int first) {
   sqlite3_stmt *st = s->stmt;
   int n = lua_gettop(L) - first + 1;
@@ -135,7 +138,7 @@ static void bind_args(lua_State *L, stmt_ud *s, int first) {
     case LUA_TSTRING: {
       size_t len;
       const char *str = lua_tolstring(L, idx, &len);
-      rc = sqlite3_bind_text(st, i, str, (int)len, SQLITE_TRANSIENT);
+      rc = sqlite3_bind_text(st, i, str, (int)len, SQLITE_STATIC);
       break;
     }
     default:
