@@ -4,7 +4,11 @@
  * Owns: converting between epoch seconds and wall-clock time in an IANA zone
  * ("Asia/Tehran"), by pointing the C library at the zone (TZ=:name). There is
  * no table of offsets here; tzdata decides. Only this file touches TZ.
+ * Also the fast path of reading the usual UTC timestamp
+ * ("2026-11-01T09:00:00Z"), which every event line has: drip.time parses
+ * every other form.
  */
+#define _GNU_SOURCE /* memmem */
 #include "host.h"
 
 #include <lauxlib.h>
@@ -91,7 +95,73 @@ static int l_tz_epoch(lua_State *L) {
   return 1;
 }
 
+/* days since 1970-01-01 of a civil date (proleptic Gregorian) */
+static long days_from_civil(long y, long m, long d) {
+  y -= m <= 2;
+  long era = (y >= 0 ? y : y - 399) / 400;
+  long yoe = y - era * 400;
+  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* digits s[0..n) as a number, or -1 when one is not a digit */
+static long digits(const char *s, int n) {
+  long v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (exactly 20 bytes) -> epoch seconds in *out; 0 when
+ * the text is another form or out of range (as drip.time's valid_date). */
+static int utc_time(const char *s, size_t len, lua_Integer *out) {
+  if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+    return 0;
+  long y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+  long H = digits(s + 11, 2), M = digits(s + 14, 2), S = digits(s + 17, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31 || H < 0 || H > 23 || M < 0 || M > 59 || S < 0 || S > 60)
+    return 0;
+  *out = (lua_Integer)days_from_civil(y, m, d) * 86400 + H * 3600 + M * 60 + S;
+  return 1;
+}
+
+/* host.utc_time(text) -> epoch seconds, or nil when text is not the usual UTC form */
+static int l_utc_time(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_Integer t;
+  if (utc_time(s, len, &t)) lua_pushinteger(L, t);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* host.line_time(line) -> epoch seconds of the line's "timestamp":"..." in
+ * the usual UTC form; nil, text when it is in another form; nil when the
+ * line has none. (Reading an events file orders its lines by this.) */
+static int l_line_time(lua_State *L) {
+  static const char key[] = "\"timestamp\":\"";
+  size_t len;
+  const char *line = luaL_checklstring(L, 1, &len);
+  const char *start = memmem(line, len, key, sizeof key - 1);
+  if (!start) return 0;
+  start += sizeof key - 1;
+  const char *end = memchr(start, '"', len - (size_t)(start - line));
+  if (!end) return 0;
+  lua_Integer t;
+  if (utc_time(start, (size_t)(end - start), &t)) {
+    lua_pushinteger(L, t);
+    return 1;
+  }
+  lua_pushnil(L);
+  lua_pushlstring(L, start, (size_t)(end - start));
+  return 2;
+}
+
 static const luaL_Reg tz_funcs[] = {
-    {"tz_valid", l_tz_valid}, {"tz_local", l_tz_local}, {"tz_epoch", l_tz_epoch}, {NULL, NULL}};
+    {"tz_valid", l_tz_valid}, {"tz_local", l_tz_local}, {"tz_epoch", l_tz_epoch},
+    {"utc_time", l_utc_time}, {"line_time", l_line_time}, {NULL, NULL}};
 
 void drip_tz_register(lua_State *L) { luaL_setfuncs(L, tz_funcs, 0); }

@@ -2,6 +2,7 @@
 -- Owns validating a decoded event into what the engine needs, and reading
 -- JSON Lines files with one error per bad line. It never rejects unknown
 -- fields: the original object is kept as the event's body.
+local host = require "drip_host"
 local json = require "drip.json"
 local time = require "drip.time"
 
@@ -68,11 +69,11 @@ local function skip(line)
 end
 
 -- The timestamp of a line without decoding it (the common case), or nil.
+local line_time = host.line_time
 local function quick_ts(line)
-  local _, e = line:find('"timestamp":"', 1, true)
-  if not e then return nil end
-  local close = line:find('"', e + 1, true)
-  return close and time.parse(line:sub(e + 1, close - 1)) or nil
+  local t, other_form = line_time(line)
+  if other_form then return (time.parse(other_form)) end
+  return t
 end
 
 -- The time of each event line of an open file, in file order: calls

@@ -55,33 +55,9 @@ end
 -- time.parse(s, zone) -> epoch | nil, error. Accepts "2026-11-01T09:00:00Z",
 -- fractions, "+03:30" offsets, "2026-11-01 09:00" and "2026-11-01".
 -- A time without an offset is read in `zone` (default UTC).
--- days since the epoch of "YYYY-MM-DD" prefixes seen lately (events of one
--- day share them; parsing timestamps is a large part of reading events)
-local day_cache, day_cache_size = {}, 0
-
-local last_text, last_t -- reading an event parses its timestamp twice in a row (to order it, then whole)
-
-local function utc_fast(s)
-  if s == last_text then return last_t end
-  local date, H, M, S = s:match("^(%d%d%d%d%-%d%d%-%d%d)T(%d%d):(%d%d):(%d%d)Z$")
-  if not date then return nil end
-  H, M, S = tonumber(H), tonumber(M), tonumber(S)
-  if H > 23 or M > 59 or S > 60 then return nil end
-  local days = day_cache[date]
-  if not days then
-    local y, m, d = tonumber(date:sub(1, 4)), tonumber(date:sub(6, 7)), tonumber(date:sub(9, 10))
-    if not valid_date(y, m, d, 0, 0, 0) then return nil end
-    if day_cache_size >= 4096 then day_cache, day_cache_size = {}, 0 end
-    days, day_cache_size = days_from_civil(y, m, d), day_cache_size + 1
-    day_cache[date] = days
-  end
-  last_text, last_t = s, days * 86400 + H * 3600 + M * 60 + S
-  return last_t
-end
-
 function time.parse(s, zone)
   if type(s) ~= "string" then return nil, "expected an ISO 8601 time string" end
-  local t = utc_fast(s) -- the common "2026-11-01T09:00:00Z"
+  local t = host.utc_time(s) -- the common "2026-11-01T09:00:00Z", in C
   if t then return t end
   local y, m, d, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
   if not y then return nil, string.format('bad time "%s" (expected ISO 8601, e.g. 2026-11-01T09:00:00Z)', s) end

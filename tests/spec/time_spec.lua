@@ -1,0 +1,86 @@
+-- Reading timestamps: the usual UTC form is read in C (host.utc_time, and
+-- host.line_time when an events file is ordered); every other form by
+-- drip.time in Lua. Both must agree on every date.
+local time = require "drip.time"
+local events = require "drip.events"
+
+local seed = 11
+local function rand(n)
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return seed % n
+end
+
+describe("time.parse", function()
+  it("reads the usual UTC form as the offset form of the same moment, on random dates 1970-2199", function()
+    for _ = 1, 3000 do
+      local y, m, d = 1970 + rand(230), 1 + rand(12), 1 + rand(28)
+      local H, M, S = rand(24), rand(60), rand(61)
+      local usual = string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, H, M, S)
+      local offset = usual:sub(1, 19) .. "+00:00" -- not the usual form: parsed in Lua
+      assert.equal(time.parse(offset), time.parse(usual), usual)
+      if S < 60 then assert.equal(usual, time.iso(time.parse(usual))) end
+    end
+  end)
+
+  it("reads leap days and the ends of months and years", function()
+    assert.equal(1709164800, time.parse("2024-02-29T00:00:00Z"))
+    assert.equal(1767225599, time.parse("2025-12-31T23:59:59Z"))
+    assert.equal(0, time.parse("1970-01-01T00:00:00Z"))
+    assert.equal(time.parse("2026-11-01T10:00:00Z"), time.parse("2026-11-01T09:59:60Z")) -- a leap second
+  end)
+
+  it("refuses a usual-looking time out of range, with the reason", function()
+    for _, bad in ipairs { "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-11-32T00:00:00Z",
+                           "2026-11-01T24:00:00Z", "2026-11-01T10:60:00Z", "2026-11-01T10:00:61Z" } do
+      local t, err = time.parse(bad)
+      assert.is_nil(t, bad)
+      assert.matches("out of range", err, 1, true)
+    end
+    assert.is_nil(time.parse("2026-11-01T10:00:0xZ"))
+    assert.is_nil(time.parse("2026-11-01X10:00:00Z"))
+  end)
+end)
+
+describe("an events file", function()
+  local function write(lines)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    return path
+  end
+
+  it("is ordered by time whatever form each timestamp has", function()
+    local path = write {
+      '{"type":"track","userId":"a","event":"E3","timestamp":"2026-11-01T12:00:00+03:30"}', -- 08:30Z
+      '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
+      '{"type":"track","userId":"a","event":"E4","timestamp":"2026-11-01T09:00:00Z"}',
+      '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T08:15:00.250Z"}',
+    }
+    local errors = {}
+    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
+    assert.is_false(index.sorted)
+    local order = {}
+    for ev in events.each(index) do order[#order + 1] = ev.event end
+    os.remove(path)
+    assert.same({ "E1", "E2", "E3", "E4" }, order)
+    assert.same({}, errors)
+  end)
+
+  it("reports a bad timestamp with its line and keeps the rest, in order", function()
+    local path = write {
+      '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
+      '{"type":"track","userId":"a","event":"Bad","timestamp":"2026-11-01T25:00:00Z"}',
+      '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z"}',
+    }
+    local errors = {}
+    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
+    local order = {}
+    for ev in events.each(index) do order[#order + 1] = ev.event end
+    os.remove(path)
+    assert.same({ "E1", "E2" }, order)
+    assert.equal(1, #errors)
+    assert.matches(":2: ", errors[1], 1, true)
+    assert.matches("timestamp", errors[1], 1, true)
+  end)
+end)
