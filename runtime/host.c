@@ -128,5 +128,6 @@ int luaopen_drip_host(lua_State *L) {
   drip_store_register(L);
   drip_tz_register(L);
   drip_crypto_register(L);
+  drip_evfile_register(L);
   return 1;
 }

@@ -29,6 +29,11 @@ void drip_sandbox_register(lua_State *L);
 void drip_store_register(lua_State *L);
 void drip_tz_register(lua_State *L);
 void drip_crypto_register(lua_State *L);
+void drip_evfile_register(lua_State *L);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (exactly len 20) -> epoch seconds in *out; 0 when
+ * the text is in another form or out of range (tz.c) */
+int drip_utc_time(const char *s, size_t len, lua_Integer *out);
 
 /* host.encode_json and host.quote (jsonenc.c) */
 int drip_encode_json(lua_State *L);

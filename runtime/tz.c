@@ -5,10 +5,9 @@
  * ("Asia/Tehran"), by pointing the C library at the zone (TZ=:name). There is
  * no table of offsets here; tzdata decides. Only this file touches TZ.
  * Also the fast path of reading the usual UTC timestamp
- * ("2026-11-01T09:00:00Z"), which every event line has: drip.time parses
+ * ("2026-11-01T09:00:00Z"), which nearly every event has: drip.time parses
  * every other form.
  */
-#define _GNU_SOURCE /* memmem */
 #include "host.h"
 
 #include <lauxlib.h>
@@ -115,9 +114,7 @@ static long digits(const char *s, int n) {
   return v;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" (exactly 20 bytes) -> epoch seconds in *out; 0 when
- * the text is another form or out of range (as drip.time's valid_date). */
-static int utc_time(const char *s, size_t len, lua_Integer *out) {
+int drip_utc_time(const char *s, size_t len, lua_Integer *out) {
   if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
     return 0;
   long y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
@@ -133,35 +130,13 @@ static int l_utc_time(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   lua_Integer t;
-  if (utc_time(s, len, &t)) lua_pushinteger(L, t);
+  if (drip_utc_time(s, len, &t)) lua_pushinteger(L, t);
   else lua_pushnil(L);
   return 1;
 }
 
-/* host.line_time(line) -> epoch seconds of the line's "timestamp":"..." in
- * the usual UTC form; nil, text when it is in another form; nil when the
- * line has none. (Reading an events file orders its lines by this.) */
-static int l_line_time(lua_State *L) {
-  static const char key[] = "\"timestamp\":\"";
-  size_t len;
-  const char *line = luaL_checklstring(L, 1, &len);
-  const char *start = memmem(line, len, key, sizeof key - 1);
-  if (!start) return 0;
-  start += sizeof key - 1;
-  const char *end = memchr(start, '"', len - (size_t)(start - line));
-  if (!end) return 0;
-  lua_Integer t;
-  if (utc_time(start, (size_t)(end - start), &t)) {
-    lua_pushinteger(L, t);
-    return 1;
-  }
-  lua_pushnil(L);
-  lua_pushlstring(L, start, (size_t)(end - start));
-  return 2;
-}
-
 static const luaL_Reg tz_funcs[] = {
     {"tz_valid", l_tz_valid}, {"tz_local", l_tz_local}, {"tz_epoch", l_tz_epoch},
-    {"utc_time", l_utc_time}, {"line_time", l_line_time}, {NULL, NULL}};
+    {"utc_time", l_utc_time}, {NULL, NULL}};
 
 void drip_tz_register(lua_State *L) { luaL_setfuncs(L, tz_funcs, 0); }

@@ -108,6 +108,9 @@ end
 -- events are reported through on_error("path:line: message"), here or when
 -- events.each reaches them.
 function events.scan(path, on_error, default_ts)
+  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true }
+  -- the usual file (every line stamped in the usual form, in order) is told in C
+  if host.events_in_order(path, default_ts or 0) then return index end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
   local sorted, latest = true, default_ts or 0
@@ -115,7 +118,7 @@ function events.scan(path, on_error, default_ts)
     if ts < latest then sorted = false end
     latest = math.max(latest, ts)
   end)
-  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = sorted }
+  index.sorted = sorted
   if sorted then
     f:close()
     return index

@@ -67,6 +67,36 @@ describe("an events file", function()
     assert.same({}, errors)
   end)
 
+  it("in time order is streamed, with comments and blank lines skipped and a broken line reported once", function()
+    local path = write {
+      "# a month of events",
+      "",
+      '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
+      '{"type":"track","userId":"a","event":"Broken","timestamp":"2026-11-01T08:30:00Z"',
+      "   ",
+      '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z"}',
+    }
+    local errors = {}
+    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
+    assert.is_true(index.sorted)
+    local order = {}
+    for ev in events.each(index) do order[#order + 1] = ev.event end
+    os.remove(path)
+    assert.same({ "E1", "E2" }, order)
+    assert.equal(1, #errors)
+    assert.matches(":4: bad JSON", errors[1], 1, true)
+  end)
+
+  it("with an event before the clock is not taken as in order", function()
+    local path = write {
+      '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
+      '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z"}',
+    }
+    assert.is_true(assert(events.scan(path, error, 0)).sorted)
+    assert.is_false(assert(events.scan(path, error, time.parse("2026-11-01T08:30:00Z"))).sorted)
+    os.remove(path)
+  end)
+
   it("reports a bad timestamp with its line and keeps the rest, in order", function()
     local path = write {
       '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
