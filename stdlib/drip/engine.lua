@@ -484,7 +484,8 @@ function Engine:wake(id, value, wait_seq, version, inst)
   local snapshot = traits_json ~= R.entry_traits and traits_json or nil
   self.steps_recorded = self.steps_recorded + 1
   self.store:add_step(R.id, req.seq, steps.encode(req.op, value, snapshot))
-  self.store:set_wait(R.id, nil, nil)
+  -- the row's wait is not cleared here: advance ends with the next wait or
+  -- the end of the instance (which clears it), in this same transaction
   R.pending_seq = nil
   self:advance(R, value, json.decode(traits_json))
 end
