@@ -29,12 +29,17 @@ measure() { # count -> "rss_kb db_bytes instance_bytes"
   local inst=$(sqlite3 $OUT/sleep.db "SELECT sum(pgsize) FROM dbstat WHERE name NOT LIKE 'events%' AND name NOT LIKE 'contacts%'")
   echo "$(cat $OUT/rss) $db $inst"
 }
-SMALL=$(n 100000); BIG=$(n 1000000)
+# Three sizes: from SMALL the bounded caches (SQLite's 64 MiB of pages, the
+# known-contacts set, the slept coroutines kept) are still filling; from
+# HALF on they are full, so HALF -> BIG is what each instance itself costs.
+SMALL=$(n 100000); HALF=$(n 500000); BIG=$(n 1000000)
 read -r rss1 db1 in1 <<< "$(measure $SMALL)"
+read -r rssh dbh inh <<< "$(measure $HALF)"
 read -r rss2 db2 in2 <<< "$(measure $BIG)"
 lua5.4 -e "
   local d = $BIG - $SMALL
-  print(string.format('%d sleeping: peak RSS %d MiB; %d sleeping: %d MiB -> %.0f bytes RSS per extra instance', $SMALL, $rss1 // 1024, $BIG, $rss2 // 1024, ($rss2 - $rss1) * 1024 / d))
+  print(string.format('peak RSS: %d sleeping %d MiB, %d sleeping %d MiB, %d sleeping %d MiB', $SMALL, $rss1 // 1024, $HALF, $rssh // 1024, $BIG, $rss2 // 1024))
+  print(string.format('-> %.0f bytes RSS per extra instance from %d to %d (caches filling), %.0f from %d to %d (caches full)', ($rss2 - $rss1) * 1024 / d, $SMALL, $BIG, ($rss2 - $rssh) * 1024 / ($BIG - $HALF), $HALF, $BIG))
   print(string.format('database: %.0f bytes per instance in all (event and contact rows included), %.0f bytes in instance tables (instances, steps, timers, history, indexes)', ($db2 - $db1) / d, ($in2 - $in1) / d))"
 
 echo "== replay"
