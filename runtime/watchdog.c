@@ -12,6 +12,9 @@
  * replaying coroutine that raises at its next instruction (and at every one
  * after, so a pcall in the journey cannot swallow it). Setting a hook from a
  * signal handler is what Lua's own interpreter does to stop a script.
+ * The thread is stopped and joined when this code is unloaded (the system
+ * lua5.4 closing drip_host.so at exit) or the process exits, so that it never
+ * runs on in code that is gone.
  */
 #define _GNU_SOURCE
 #include "watchdog.h"
@@ -21,6 +24,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 static _Atomic(lua_State *) replaying; /* the coroutine of the replay in progress, or NULL */
 static atomic_ulong replay_gen;        /* counts replays, so a tick tells one from the next */
@@ -31,6 +35,9 @@ static pthread_cond_t limit_changed = PTHREAD_COND_INITIALIZER;
 static pthread_t main_thread;
 static clockid_t main_cpu;
 static int started; /* 1: running, -1: could not start */
+static pthread_t watcher;
+static pid_t watcher_pid; /* the process the thread runs in (not a forked child) */
+static atomic_int stopping;
 
 static void overrun_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -50,7 +57,8 @@ static long cpu_ms(void) {
   return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Sleep a quarter of the limit (1 to 250 ms), or until the limit changes. */
+/* Sleep a quarter of the limit (1 to 250 ms), or until the limit changes or
+ * the thread is to stop. */
 static void pause_tick(void) {
   long tick = atomic_load(&limit_ms) / 4;
   tick = tick < 1 ? 1 : (tick > 250 ? 250 : tick);
@@ -60,7 +68,7 @@ static void pause_tick(void) {
   until.tv_sec += until.tv_nsec / 1000000000L;
   until.tv_nsec %= 1000000000L;
   pthread_mutex_lock(&limit_lock);
-  pthread_cond_timedwait(&limit_changed, &limit_lock, &until);
+  if (!atomic_load(&stopping)) pthread_cond_timedwait(&limit_changed, &limit_lock, &until);
   pthread_mutex_unlock(&limit_lock);
 }
 
@@ -70,6 +78,7 @@ static void *watch(void *arg) {
   long since = 0;
   for (;;) {
     pause_tick();
+    if (atomic_load(&stopping)) return NULL;
     int limit = atomic_load(&limit_ms);
     unsigned long gen = atomic_load(&replay_gen);
     if (!atomic_load(&replaying)) continue;
@@ -96,12 +105,23 @@ static int start(void) {
   sigset_t all, old; /* the thread takes no signal meant for the process */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t thread;
-  int rc = pthread_create(&thread, NULL, watch, NULL);
+  int rc = pthread_create(&watcher, NULL, watch, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) return -1;
-  pthread_detach(thread);
+  watcher_pid = getpid();
   return 1;
+}
+
+/* Wake the thread, wait for it to end, and take our signal handler away. */
+__attribute__((destructor)) static void stop(void) {
+  if (started != 1 || watcher_pid != getpid()) return;
+  pthread_mutex_lock(&limit_lock);
+  atomic_store(&stopping, 1);
+  pthread_cond_broadcast(&limit_changed);
+  pthread_mutex_unlock(&limit_lock);
+  pthread_join(watcher, NULL);
+  signal(SIGRTMIN + 2, SIG_IGN);
+  started = 0;
 }
 
 int drip_watchdog_arm(lua_State *co) {

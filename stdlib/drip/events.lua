@@ -9,6 +9,7 @@ local time = require "drip.time"
 local events = {}
 
 local TYPES = { identify = true, track = true }
+local null = json.null
 local MAX_ID = 256
 
 local function field_error(field, msg) return nil, string.format("field '%s': %s", field, msg) end
@@ -18,38 +19,43 @@ local function field_error(field, msg) return nil, string.format("field '%s': %s
 function events.normalize(obj, raw, default_ts)
   if type(obj) ~= "table" or obj[1] ~= nil then return nil, "an event must be a JSON object" end
   local kind = obj.type
-  if kind == nil or kind == json.null then return field_error("type", 'required ("identify" or "track")') end
-  if not TYPES[kind] then return field_error("type", string.format('must be "identify" or "track", got %s', json.encode(kind))) end
+  if not TYPES[kind] then
+    if kind == nil or kind == null then return field_error("type", 'required ("identify" or "track")') end
+    return field_error("type", string.format('must be "identify" or "track", got %s', json.encode(kind)))
+  end
   local uid = obj.userId
-  if uid == nil or uid == json.null then return field_error("userId", "required") end
-  if type(uid) ~= "string" then return field_error("userId", "must be a string") end
+  if type(uid) ~= "string" then
+    return field_error("userId", (uid == nil or uid == null) and "required" or "must be a string")
+  end
   if #uid == 0 or #uid > MAX_ID then return field_error("userId", "must be 1 to 256 bytes") end
-  local name
+  local name, traits = nil, obj.traits
   if kind == "track" then
     name = obj.event
     if type(name) ~= "string" or name == "" then return field_error("event", "required for track (a non-empty string)") end
     if #name > MAX_ID then return field_error("event", "must be at most 256 bytes") end
-    if obj.properties ~= nil and obj.properties ~= json.null and type(obj.properties) ~= "table" then
+    local props = obj.properties
+    if props ~= nil and type(props) ~= "table" and props ~= null then
       return field_error("properties", "must be an object")
     end
-  elseif obj.traits ~= nil and obj.traits ~= json.null and (type(obj.traits) ~= "table" or obj.traits[1] ~= nil) then
+  elseif traits ~= nil and traits ~= null and (type(traits) ~= "table" or traits[1] ~= nil) then
     return field_error("traits", "must be an object")
   end
+  if traits == null then traits = nil end
   local mid = obj.messageId
-  if mid == json.null then mid = nil end
-  if mid ~= nil and type(mid) ~= "string" then return field_error("messageId", "must be a string") end
-  local ts
-  if obj.timestamp == nil or obj.timestamp == json.null then
+  if mid ~= nil and type(mid) ~= "string" then
+    if mid ~= null then return field_error("messageId", "must be a string") end
+    mid = nil
+  end
+  local ts, stamp = nil, obj.timestamp
+  if stamp == nil or stamp == null then
     ts = default_ts
     obj.timestamp = time.iso(ts)
     raw = nil
   else
     local err
-    ts, err = time.parse(obj.timestamp)
+    ts, err = time.parse(stamp)
     if not ts then return field_error("timestamp", err) end
   end
-  local traits = obj.traits
-  if traits == json.null then traits = nil end
   return { type = kind, userId = uid, event = name, traits = traits, ts = ts, messageId = mid, data = obj,
            body = raw or json.store(obj) }
 end
