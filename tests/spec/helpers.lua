@@ -25,4 +25,12 @@ function helpers.sim(journey_source, opts)
                        quiet_hours = opts.quiet_hours, frequency_cap = opts.frequency_cap }, dir
 end
 
+-- a deterministic random source: helpers.random(seed) -> function(n) -> 0 .. n-1
+function helpers.random(seed)
+  return function(n)
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  end
+end
+
 return helpers

@@ -1,12 +1,9 @@
 -- The C encoder (host.encode_json behind json.encode) writes exactly what
 -- the Lua encoder writes, on random values of every shape.
 local json = require "drip.json"
+local helpers = require "helpers"
 
-local seed = 7
-local function rand(n)
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return seed % n
-end
+local rand = helpers.random(7)
 
 local PIECES = { "a", "z", "A", "é", "ü", "привет", "سلام", "\n", "\"", "\\", "\0", "\1", "\127", "/", " ", "{}", "10" }
 local function str()

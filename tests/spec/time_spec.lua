@@ -3,12 +3,9 @@
 -- drip.time in Lua. Both must agree on every date.
 local time = require "drip.time"
 local events = require "drip.events"
+local helpers = require "helpers"
 
-local seed = 11
-local function rand(n)
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return seed % n
-end
+local rand = helpers.random(11)
 
 describe("time.parse", function()
   it("reads the usual UTC form as the offset form of the same moment, on random dates 1970-2199", function()
@@ -50,25 +47,30 @@ describe("an events file", function()
     return path
   end
 
+  -- read a file of `lines` -> the events' names in the order read, the errors, whether it was in order
+  local function read(lines)
+    local path = write(lines)
+    local errors, order = {}, {}
+    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
+    for ev in events.each(index) do order[#order + 1] = ev.event end
+    os.remove(path)
+    return order, errors, index.sorted
+  end
+
   it("is ordered by time whatever form each timestamp has", function()
-    local path = write {
+    local order, errors, sorted = read {
       '{"type":"track","userId":"a","event":"E3","timestamp":"2026-11-01T12:00:00+03:30"}', -- 08:30Z
       '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
       '{"type":"track","userId":"a","event":"E4","timestamp":"2026-11-01T09:00:00Z"}',
       '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T08:15:00.250Z"}',
     }
-    local errors = {}
-    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
-    assert.is_false(index.sorted)
-    local order = {}
-    for ev in events.each(index) do order[#order + 1] = ev.event end
-    os.remove(path)
+    assert.is_false(sorted)
     assert.same({ "E1", "E2", "E3", "E4" }, order)
     assert.same({}, errors)
   end)
 
   it("in time order is streamed, with comments and blank lines skipped and a broken line reported once", function()
-    local path = write {
+    local order, errors, sorted = read {
       "# a month of events",
       "",
       '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
@@ -76,12 +78,7 @@ describe("an events file", function()
       "   ",
       '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z"}',
     }
-    local errors = {}
-    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
-    assert.is_true(index.sorted)
-    local order = {}
-    for ev in events.each(index) do order[#order + 1] = ev.event end
-    os.remove(path)
+    assert.is_true(sorted)
     assert.same({ "E1", "E2" }, order)
     assert.equal(1, #errors)
     assert.matches(":4: bad JSON", errors[1], 1, true)
@@ -98,16 +95,11 @@ describe("an events file", function()
   end)
 
   it("reports a bad timestamp with its line and keeps the rest, in order", function()
-    local path = write {
+    local order, errors = read {
       '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
       '{"type":"track","userId":"a","event":"Bad","timestamp":"2026-11-01T25:00:00Z"}',
       '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z"}',
     }
-    local errors = {}
-    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg end, 0))
-    local order = {}
-    for ev in events.each(index) do order[#order + 1] = ev.event end
-    os.remove(path)
     assert.same({ "E1", "E2" }, order)
     assert.equal(1, #errors)
     assert.matches(":2: ", errors[1], 1, true)
