@@ -255,7 +255,7 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
 
 /* Each database handle is used by the one thread that runs Lua, so SQLite
  * needs no mutex per call, nor memory statistics (a mutex per allocation):
- * about 3% of simulate's instructions. Only possible before SQLite starts;
+ * about 6% of simulate's instructions. Only possible before SQLite starts;
  * if something in this process started it already, it keeps its defaults. */
 static void configure_sqlite(void) {
   static int done;
