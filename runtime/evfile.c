@@ -53,7 +53,7 @@ static int l_line_time(lua_State *L) {
 static int skipped(const char *line, size_t len) {
   if (len > 0 && line[0] == '{') return 0;
   size_t i = 0;
-  while (i < len && strchr(" \t\n\v\f\r", line[i]) && line[i] != '\0') i++;
+  while (i < len && line[i] != '\0' && strchr(" \t\n\v\f\r", line[i])) i++;
   return i == len || line[i] == '#';
 }
 

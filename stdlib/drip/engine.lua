@@ -66,6 +66,8 @@ function Engine.new(opts)
     running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
     queue = {},       -- journey-emitted events waiting to be handled
     floors = {},      -- per source of due rows, nothing due before it (see note_due)
+    -- routed_contact, routed_traits: the contact route is handling and its
+    -- traits once a `where` has read them (see routed_contact_traits)
     templates = {},
     warned = {},
     live = {}, live_count = 0, -- instance id -> runtime of a slept instance (cache)
@@ -213,7 +215,7 @@ end
 function Engine:routed_contact_traits()
   local traits = self.routed_traits
   if not traits then
-    traits = self.store:contact(self.routed) or {}
+    traits = self.store:contact(self.routed_contact) or {}
     self.routed_traits = traits
   end
   return traits
@@ -287,7 +289,7 @@ local NONE = {}
 
 function Engine:route(ev, seq, fresh)
   local contact = ev.userId
-  self.routed, self.routed_traits = contact, fresh and {} or nil
+  self.routed_contact, self.routed_traits = contact, fresh and {} or nil
   local active = NONE -- journey -> when its latest still-active instance entered
   for _, row in ipairs(fresh and NONE or self.store:active_instances(contact)) do
     local id, name, version, wait_seq, wait_event, entered_at = row[1], row[2], row[3], row[4], row[5], row[6]

@@ -121,8 +121,7 @@ function events.scan(path, on_error, default_ts)
   if not f then return nil, err end
   local sorted, latest = true, default_ts or 0
   each_timed_line(f, path, on_error, default_ts, true, function(ts)
-    if ts < latest then sorted = false end
-    latest = math.max(latest, ts)
+    if ts < latest then sorted = false else latest = ts end
   end)
   index.sorted = sorted
   if sorted then
