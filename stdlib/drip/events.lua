@@ -111,23 +111,25 @@ end
 -- usual case) is then read as a stream, holding nothing per line; otherwise
 -- a second pass indexes its event lines in timestamp order (stable):
 -- { n, ts = {}, off = {}, lineno = {}, order = {} }. Lines that are not valid
--- events are reported through on_error("path:line: message"), here or when
--- events.each reaches them.
+-- events are reported through on_error("path:line: message"): in line order
+-- as events.each streams a file in order; for a file out of order, those
+-- without a time here and the rest when events.each reaches them.
 function events.scan(path, on_error, default_ts)
   local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true }
   -- the usual file (every line stamped in the usual form, in order) is told in C
   if host.events_in_order(path, default_ts or 0) then return index end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local sorted, latest = true, default_ts or 0
-  each_timed_line(f, path, on_error, default_ts, true, function(ts)
+  local sorted, latest, untimed = true, default_ts or 0, {}
+  each_timed_line(f, path, function(msg) untimed[#untimed + 1] = msg end, default_ts, true, function(ts)
     if ts < latest then sorted = false else latest = ts end
   end)
   index.sorted = sorted
-  if sorted then
+  if sorted then -- streamed: every bad line is reported when the stream reaches it, in line order
     f:close()
     return index
   end
+  for _, msg in ipairs(untimed) do on_error(msg) end
   f:seek("set", 0)
   index.ts, index.off, index.lineno = {}, {}, {}
   each_timed_line(f, path, on_error, default_ts, false, function(ts, off, lineno)
@@ -159,7 +161,7 @@ local function stream(index)
         if ev then
           if ev.ts > last_ts then last_ts = ev.ts end
           coroutine.yield(ev)
-        elseif quick_ts(line) then -- (scan reported a bad line without a time)
+        else
           index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
         end
       end

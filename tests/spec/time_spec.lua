@@ -84,6 +84,20 @@ describe("an events file", function()
     assert.matches(":4: bad JSON", errors[1], 1, true)
   end)
 
+  it("in time order reports its bad lines in line order, with or without a time", function()
+    local _, errors, sorted = read {
+      '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
+      '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z","properties":7}',
+      "{not json",
+      '{"type":"track","event":"E3","timestamp":"2026-11-01T10:00:00Z"}',
+    }
+    assert.is_true(sorted)
+    assert.equal(3, #errors)
+    assert.matches(":2: field 'properties'", errors[1], 1, true)
+    assert.matches(":3: bad JSON", errors[2], 1, true)
+    assert.matches(":4: field 'userId'", errors[3], 1, true)
+  end)
+
   it("with an event before the clock is not taken as in order", function()
     local path = write {
       '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
