@@ -4,6 +4,8 @@
  */
 #include "host.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdint.h>
@@ -115,10 +117,30 @@ static int l_memory(lua_State *L) {
   return 1;
 }
 
+/* host.list_dir(path) -> { names } (unsorted, without "." and ".."), or nil, message */
+static int l_list_dir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *dir = opendir(path);
+  if (!dir) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  lua_newtable(L);
+  lua_Integer n = 0;
+  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, -2, ++n);
+  }
+  closedir(dir);
+  return 1;
+}
+
 static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
-    {"time", l_time}, {"memory", l_memory}, {NULL, NULL}};
+    {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

@@ -187,6 +187,7 @@ function cmd.run(opts, usage)
   local period, derr = duration.parse(opts.since or "30d")
   if not period then return usage("--since: " .. derr) end
   local files, dir = simulate.locate(opts.journeys)
+  if not files then err("--journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(opts.journeys, ", ")) return 2 end
 
   local store, conf = require("drip.cli").open_store(opts, "backtest")

@@ -68,12 +68,8 @@ function cmd.run(opts, usage)
   local conf, cerr = config.for_command(opts)
   if not conf then io.stderr:write(cerr, "\n") return 2 end
   local paths = #opts.args > 0 and opts.args or { conf.journeys }
-  for _, p in ipairs(paths) do
-    local f = io.open(p, "r")
-    if not f then io.stderr:write("drip check: ", p, ": no such file or directory\n") return 2 end
-    f:close()
-  end
   local files, dir = simulate.locate(paths)
+  if not files then io.stderr:write("drip check: ", dir, "\n") return 2 end
   local store = assert(Store.open(":memory:"))
   local engine = Engine.new({ store = store, warn = function() end }) -- problems are reported below
   local problems = {}

@@ -21,8 +21,14 @@ local function err(msg)
   io.stderr:write("drip simulate: ", msg, "\n")
 end
 
--- journey files and the directory holding segments.lua and templates/
+-- journey files and the directory holding segments.lua and templates/,
+-- or nil and "PATH: no such file or directory"
 function cmd.locate(paths)
+  for _, p in ipairs(paths) do
+    local f = io.open(p, "r")
+    if not f then return nil, p .. ": no such file or directory" end
+    f:close()
+  end
   local files = journey.list(paths)
   if #paths == 1 and not paths[1]:match("%.lua$") then return files, paths[1] end
   return files, (files[1] or ""):match("^(.*)/[^/]*$") or "."
@@ -53,6 +59,7 @@ function cmd.run(opts, usage)
   if not conf then err(cerr) return 2 end
   local paths = opts.journeys or { conf.journeys }
   local files, dir = cmd.locate(paths)
+  if not files then err("journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(paths, ", ")) return 2 end
   if not time.zone_ok(conf.timezone) then err("timezone: unknown time zone '" .. conf.timezone .. "'") return 2 end
 

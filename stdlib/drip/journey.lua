@@ -167,16 +167,13 @@ end
 function journey.list(paths)
   local files = {}
   for _, p in ipairs(paths) do
-    local dir = io.open(p .. "/.", "r")
-    if dir then
-      dir:close()
-      local ls = io.popen('ls -1 "' .. p:gsub('"', '\\"') .. '" 2>/dev/null')
-      for name in ls:lines() do
+    local names = host.list_dir(p)
+    if names then
+      for _, name in ipairs(names) do
         if name:match("%.lua$") and name ~= "segments.lua" and not name:match("^%.") then
           files[#files + 1] = p:gsub("/$", "") .. "/" .. name
         end
       end
-      ls:close()
     else
       files[#files + 1] = p
     end

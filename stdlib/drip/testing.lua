@@ -27,6 +27,7 @@ function testing.new(opts)
   local store = assert(Store.open(":memory:"))
   local sim = setmetatable({ store = store, log = {}, mid = 0 }, Sim)
   local files, dir = simulate.locate(opts.journeys or { "scripts" })
+  if not files then error(dir, 2) end
   local caps = assert(policy.parse_caps(opts.frequency_cap))
   local quiet, qerr = policy.parse_quiet(opts.quiet_hours)
   if qerr then error(qerr, 2) end

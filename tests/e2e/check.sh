@@ -31,6 +31,14 @@ expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad dura
 expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name 'same' is already used by $TMP/s/f.lua"
 
 "$DRIP" check /no/such/file.lua 2> "$TMP/err"; expect_eq "a missing file is exit 2" 2 $?
+expect_eq "and named" "drip check: /no/such/file.lua: no such file or directory" "$(cat "$TMP/err")"
+(cd "$TMP" && "$DRIP" simulate --events "$OLDPWD/examples/events.jsonl" 2> "$TMP/err"); code=$?
+expect_eq "simulate without a journeys directory is exit 2" 2 $code
+expect_eq "and says which directory" "drip simulate: journeys: scripts: no such file or directory" "$(cat "$TMP/err")"
+mkdir -p "$TMP/a \$(x) \"q\""
+cp scripts/welcome.lua "$TMP/a \$(x) \"q\"/"
+out=$("$DRIP" check "$TMP/a \$(x) \"q\"" 2>&1)
+expect_eq "a directory whose name has shell characters is listed" "ok: 1 journeys" "$out"
 "$DRIP" simulate --events examples/events.jsonl --journeys "$TMP/s" 2> "$TMP/err"
 expect_eq "simulate refuses broken journeys with exit 2" 2 $?
 expect_contains "and reports them" "$(cat "$TMP/err")" "a.lua:3: unknown key"
