@@ -41,6 +41,29 @@ static int l_set_budget(lua_State *L) {
   return 1;
 }
 
+/* Replace the error value on top of L by its text, and return it: a string
+ * or number as it is, a table as JSON (error{ code = 7 } reads
+ * 'error object {"code":7}'), anything else by its type. */
+static const char *error_text(lua_State *L) {
+  int top = lua_gettop(L);
+  int type = lua_type(L, top);
+  if (type == LUA_TSTRING || type == LUA_TNUMBER) return lua_tostring(L, top);
+  if (type == LUA_TTABLE) {
+    lua_pushcfunction(L, drip_encode_json);
+    lua_pushvalue(L, top);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushfstring(L, "error object %s", lua_tostring(L, -1));
+      lua_replace(L, top);
+      lua_settop(L, top);
+      return lua_tostring(L, top);
+    }
+    lua_settop(L, top);
+  }
+  lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, top));
+  lua_replace(L, top);
+  return lua_tostring(L, top);
+}
+
 /* Resume co with the arguments above it on L's stack, guarded by the count
  * hook, or by the watchdog when `replay` (and it can). Returns what
  * host.resume returns. */
@@ -79,9 +102,9 @@ static int resume(lua_State *L, int replay) {
   lua_xmove(co, L, 1);
   lua_settop(co, 0);
   if (status == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
-  const char *msg = lua_tostring(L, -1);
+  const char *msg = error_text(L);
   lua_pushboolean(L, 0);
-  luaL_traceback(L, co, msg ? msg : "(error object is not a string)", 0);
+  luaL_traceback(L, co, msg, 0);
   return 2;
 }
 

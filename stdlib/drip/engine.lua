@@ -362,7 +362,7 @@ function Engine:drain()
     local ev = table.remove(self.queue, 1) -- an event, or a segment check after set()
     handled = handled + 1
     if handled > MAX_INTERNAL_EVENTS then
-      self:warn(string.format("more than %d events emitted by journeys in one step; dropping the rest (a track() loop?)", MAX_INTERNAL_EVENTS))
+      self.warn(string.format("more than %d events emitted by journeys in one step; dropping the rest (a track() loop?)", MAX_INTERNAL_EVENTS))
       self.queue = {}
       return
     end

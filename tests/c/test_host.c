@@ -1,6 +1,6 @@
 /*
  * test_host — unit tests of the C host: the allocator ceiling, the
- * instruction budget, the replay watchdog, the SQLite binding, zoneinfo and JSON string quoting.
+ * instruction budget, journey error values, the replay watchdog, the SQLite binding, zoneinfo and JSON string quoting.
  * Each test drives the `drip_host` module from a small Lua snippet and
  * checks what comes back in C.
  */
@@ -54,6 +54,18 @@ static void test_budget(void) {
               "local dead_ok = h.resume(co)\n"
               "return x .. ' ' .. y .. ' ' .. tostring(dead_ok)");
   CHECK(strcmp(r, "2 20 false") == 0, "got %s", r);
+  drip_host_close(L);
+}
+
+/* A journey's error value that is not a string still says what it was. */
+static void test_error_values(void) {
+  lua_State *L = new_state(0);
+  const char *r = eval(L, "local h = require 'drip_host'\n"
+                          "local function fail(v) local _, e = h.resume(coroutine.create(function() error(v) end))\n"
+                          "  return (e:match('^[^\\n]*')) end\n"
+                          "return fail({ code = 7 }) .. '|' .. fail() .. '|' .. fail(true) .. '|' .. fail(42)");
+  CHECK(strcmp(r, "error object {\"code\":7}|(error object is a nil value)|(error object is a boolean value)|42") == 0,
+        "got %s", r);
   drip_host_close(L);
 }
 
@@ -137,6 +149,7 @@ static void test_quote(void) {
 
 int main(void) {
   test_budget();
+  test_error_values();
   test_replay_watchdog();
   test_memory_ceiling();
   test_store();

@@ -115,6 +115,15 @@ describe("steps", function()
     assert.equal("points 10 via j", sim:sent { channel = "sms" }[1].message.text)
   end)
 
+  it("a track() loop is cut off with a warning, and the run goes on", function()
+    local sim = helpers.sim('return journey { trigger = "Ping", steps = function(ctx) track("Ping") end }')
+    sim:track("u1", "Ping")
+    assert.matches("more than 10000 events emitted by journeys in one step", sim.warnings, 1, true)
+    assert.equal(10001, #sim:records { kind = "enter" })
+    sim:track("u2", "Other")
+    assert.equal(10001, #sim:records { kind = "exit", reason = "completed" })
+  end)
+
   it("convert counts revenue, exit ends with a reason, now and in_segment work", function()
     local sim = start([[log("%d", now()) convert(42) if in_segment("has_phone") then exit("done early") end
       email { text = "never" }]], { files = { ["segments.lua"] = 'return { has_phone = function(c) return c.phone ~= nil end }' } })
