@@ -34,7 +34,7 @@ function events.normalize(obj, raw, default_ts)
     if type(name) ~= "string" or name == "" then return field_error("event", "required for track (a non-empty string)") end
     if #name > MAX_ID then return field_error("event", "must be at most 256 bytes") end
     local props = obj.properties
-    if props ~= nil and type(props) ~= "table" and props ~= null then
+    if props ~= nil and props ~= null and (type(props) ~= "table" or props[1] ~= nil) then
       return field_error("properties", "must be an object")
     end
   elseif traits ~= nil and traits ~= null and (type(traits) ~= "table" or traits[1] ~= nil) then
