@@ -1,7 +1,8 @@
 -- drip.cmd_check — `drip check`: compile and validate journeys, report
 -- "file:line: message". Beyond compiling, it reads the source for literal
 -- arguments that would only fail at run time: durations, segment names,
--- and calls to names that are neither step functions nor locals.
+-- template placeholders and files, and calls to names that are neither step
+-- functions nor locals.
 local Store = require "drip.store"
 local Engine = require "drip.engine"
 local config = require "drip.config"
@@ -9,6 +10,7 @@ local duration = require "drip.duration"
 local simulate = require "drip.cmd_simulate"
 local journey = require "drip.journey"
 local time = require "drip.time"
+local template = require "drip.template"
 local host = require "drip_host"
 
 local cmd = {}
@@ -31,7 +33,41 @@ local function warn_past_schedule(file, def)
   end
 end
 
-local function lint(file, source, api, segments, report)
+-- Each {{placeholder}} of `text` compiles (known filters, closed quotes);
+-- `where(n)` names the n-th line of text for a report.
+local function lint_placeholders(text, where, report)
+  local lineno = 0
+  for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+    lineno = lineno + 1
+    for expr in line:gmatch("{{.-}}") do
+      local ok, err = pcall(template.compile, expr)
+      if not ok then report(string.format("%s: template: %s", where(lineno), err)) end
+    end
+    local open = line:gsub("{{.-}}", ""):match("{{[^\"]*")
+    if open then report(string.format('%s: template: "%s" is not closed with }}', where(lineno), open)) end
+  end
+end
+
+-- A template named by a literal `template = "name"` exists and its placeholders compile.
+local function lint_template_file(name, file, lineno, templates_dir, checked, report)
+  if checked[name] then return end
+  checked[name] = true
+  local found = false
+  for _, ext in ipairs({ "subject", "txt", "html" }) do
+    local path = templates_dir .. "/" .. name .. "." .. ext
+    local text = journey.read(path)
+    if text then
+      found = found or ext ~= "subject"
+      lint_placeholders(text, function(n) return path .. ":" .. n end, report)
+    end
+  end
+  if not found then
+    report(string.format("%s:%d: template '%s' not found (looked for %s/%s.txt and .html)", file, lineno, name,
+      templates_dir, name))
+  end
+end
+
+local function lint(file, source, api, segments, templates_dir, report)
   local locals = {}
   for name in source:gmatch("local%s+function%s+([%a_][%w_]*)") do locals[name] = true end
   for list in source:gmatch("local%s+([%a_][%w_%s,]*)") do
@@ -40,7 +76,7 @@ local function lint(file, source, api, segments, report)
   for params in source:gmatch("function%s*[%w_%.:]*%s*%(([^)]*)%)") do
     for name in params:gmatch("[%a_][%w_]*") do locals[name] = true end
   end
-  local lineno = 0
+  local lineno, checked_templates = 0, {}
   for line in (source .. "\n"):gmatch("(.-)\r?\n") do
     lineno = lineno + 1
     local code = line:gsub("%-%-.*$", "")
@@ -53,6 +89,9 @@ local function lint(file, source, api, segments, report)
     bad_duration(code:match('%f[%w_]wait_for%s*%(.-,%s*"([^"]*)"%s*%)'), "wait_for timeout")
     local since = code:match('%f[%w_]happened%s*%(.-,%s*"([^"]*)"%s*%)')
     if since ~= "entry" then bad_duration(since, "happened since") end
+    lint_placeholders((code:gsub('\\"', '"')), function() return file .. ":" .. lineno end, report)
+    local tname = code:match('%f[%w_]template%s*=%s*"([^"]*)"')
+    if tname then lint_template_file(tname, file, lineno, templates_dir, checked_templates, report) end
     local seg = code:match('%f[%w_]in_segment%s*%(?%s*"([^"]*)"')
     if seg and not segments[seg] then
       report(string.format("%s:%d: unknown segment '%s' (define it in segments.lua)", file, lineno, seg))
@@ -80,7 +119,7 @@ function cmd.run(opts, usage)
   for _, file in ipairs(files) do -- in file order, so the report reads top to bottom
     local def = loaded[file]
     if def then
-      lint(file, def.source, engine.api, engine.segments, report)
+      lint(file, def.source, engine.api, engine.segments, dir .. "/templates", report)
       local seg = def.trigger.segment
       if type(seg) == "string" and not engine.segments[seg] then
         report(string.format("%s:%d: unknown segment '%s' in trigger", file,

@@ -30,13 +30,26 @@ expect_contains "syntax error" "$err" "$TMP/s/d.lua:3: '}' expected"
 expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad duration \"often\""
 expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name 'same' is already used by $TMP/s/f.lua"
 
+# templates: placeholders in the script and in templates/ files, and the files named
+mkdir -p "$TMP/t/templates"
+printf 'Hi {{contact.first_name | titlecase}}\n' > "$TMP/t/templates/promo.html"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "Hi {{contact.first_name | shout}}", text = "{{event.properties.url" }\n    email { template = "promo", text = "{{contact.n | plural(\\"a\\", \\"b\\", \\"c\\")}}" }\n    email { template = "gone" }\n  end,\n}\n' > "$TMP/t/t.lua"
+"$DRIP" check "$TMP/t" 2> "$TMP/err"; code=$?
+err=$(cat "$TMP/err")
+expect_eq "template problems give exit 1" 1 $code
+expect_contains "unknown filter, with its line" "$err" "$TMP/t/t.lua:4: template: unknown filter \"shout\""
+expect_contains "an unclosed placeholder" "$err" "$TMP/t/t.lua:4: template: \"{{event.properties.url\" is not closed with }}"
+expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\""
+expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found"
+expect_eq "and nothing else (escaped quotes in a filter's arguments are fine)" 4 "$(wc -l < "$TMP/err")"
+
 "$DRIP" check /no/such/file.lua 2> "$TMP/err"; expect_eq "a missing file is exit 2" 2 $?
 expect_eq "and named" "drip check: /no/such/file.lua: no such file or directory" "$(cat "$TMP/err")"
 (cd "$TMP" && "$DRIP" simulate --events "$OLDPWD/examples/events.jsonl" 2> "$TMP/err"); code=$?
 expect_eq "simulate without a journeys directory is exit 2" 2 $code
 expect_eq "and says which directory" "drip simulate: journeys: scripts: no such file or directory" "$(cat "$TMP/err")"
 mkdir -p "$TMP/a \$(x) \"q\""
-cp scripts/welcome.lua "$TMP/a \$(x) \"q\"/"
+cp -r scripts/welcome.lua scripts/templates "$TMP/a \$(x) \"q\"/"
 out=$("$DRIP" check "$TMP/a \$(x) \"q\"" 2>&1)
 expect_eq "a directory whose name has shell characters is listed" "ok: 1 journeys" "$out"
 "$DRIP" simulate --events examples/events.jsonl --journeys "$TMP/s" 2> "$TMP/err"
