@@ -16,6 +16,21 @@ local ID_COLUMNS = { id = true, userId = true, user_id = true }
 local FLAGS = { consent = true, unsubscribed = true } -- groups whose values are yes/no
 local YES = { ["true"] = true, yes = true, ["1"] = true, y = true }
 local NO = { ["false"] = true, no = true, ["0"] = true, n = true, [""] = true }
+local ADDRESS_COLUMNS = { email = true, phone = true, push_token = true, telegram_chat_id = true }
+
+-- A cell as JSON would type it, so that segments compare numbers as numbers:
+-- a plain decimal number (no leading zero or sign, at most 15 digits) and
+-- true/false; anything else, and every address column, stays text.
+local function typed(column, value)
+  if ADDRESS_COLUMNS[column] then return value end
+  if value == "true" or value == "false" then return value == "true" end
+  local digits = value:gsub("^%-", ""):gsub("%.", "", 1)
+  if #digits <= 15 and (value:match("^%-?[1-9]%d*%.?%d*$") or value:match("^%-?0%.%d+$") or value == "0")
+      and not value:match("%.$") then
+    return tonumber(value)
+  end
+  return value
+end
 
 local function err(path, line, msg) io.stderr:write(string.format("%s:%d: %s\n", path, line, msg)) end
 
@@ -33,52 +48,48 @@ local function put(traits, column, value, existing)
     end
     traits[group][key] = YES[v] == true
   else
-    traits[column] = value
+    traits[column] = typed(column, value)
   end
   return true
 end
 
+-- the traits of one CSV row, or nil and why it is bad
+local function row_traits(engine, header, id_col, fields)
+  local id = fields[id_col]
+  if #fields ~= #header then return nil, string.format("expected %d fields, got %d", #header, #fields) end
+  if not id or id == "" then return nil, "empty id" end
+  for _, f in ipairs(fields) do if not utf8.len(f) then return nil, "not UTF-8" end end
+  local traits, existing = {}, engine.store:contact(id)
+  for i, name in ipairs(header) do
+    if i ~= id_col then
+      local ok, why = put(traits, name, fields[i], existing)
+      if not ok then return nil, why end
+    end
+  end
+  return traits, id
+end
+
 local function import_csv(engine, path, text, now)
-  local rows, header, id_col = csv.rows(text), nil, nil
+  local header, id_col
   local ok_rows, bad = 0, 0
-  local parsed, perr = pcall(function()
-    for fields, line in rows do
-      if not header then
-        header = fields
-        for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
-        if not id_col then error(string.format("line %d: no id column (id, userId or user_id)", line), 0) end
-      elseif not (#fields == 1 and fields[1] == "") then
-        local why
-        local id = fields[id_col]
-        if #fields ~= #header then why = string.format("expected %d fields, got %d", #header, #fields)
-        elseif not id or id == "" then why = "empty id"
-        else
-          for _, f in ipairs(fields) do if not utf8.len(f) then why = "not UTF-8" end end
-        end
-        local traits = {}
-        if not why then
-          local existing = engine.store:contact(id)
-          for i, name in ipairs(header) do
-            if i ~= id_col then
-              local okp, perr2 = put(traits, name, fields[i], existing)
-              if not okp then why = perr2 break end
-            end
-          end
-        end
-        if why then
-          err(path, line, why)
-          bad = bad + 1
-        else
-          engine:ingest(assert(events.normalize({ type = "identify", userId = id, traits = traits,
-                                                   timestamp = time.iso(now) }, nil, now)))
-          ok_rows = ok_rows + 1
-        end
+  for fields, line, unreadable in csv.rows(text) do
+    if not header then
+      if not fields then err(path, line, unreadable) return ok_rows, bad + 1 end
+      header = fields
+      for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
+      if not id_col then err(path, line, "no id column (id, userId or user_id)") return ok_rows, bad + 1 end
+    elseif not fields or not (#fields == 1 and fields[1] == "") then
+      local traits, id = nil, unreadable
+      if fields then traits, id = row_traits(engine, header, id_col, fields) end
+      if not traits then
+        err(path, line, id)
+        bad = bad + 1
+      else
+        engine:ingest(assert(events.normalize({ type = "identify", userId = id, traits = traits,
+                                                 timestamp = time.iso(now) }, nil, now)))
+        ok_rows = ok_rows + 1
       end
     end
-  end)
-  if not parsed then
-    err(path, tonumber(tostring(perr):match("^line (%d+)")) or 1, (tostring(perr):gsub("^line %d+: ", "")))
-    return ok_rows, bad + 1
   end
   return ok_rows, bad
 end
@@ -124,9 +135,11 @@ function cmd.run(opts, usage)
   if kind == "csv" then ok, bad = import_csv(engine, path, text, now)
   else ok, bad, dups = import_jsonl(engine, path, text, now) end
   store:close()
-  print(string.format("imported %d %s from %s%s%s", ok, kind == "csv" and "contacts" or "events", path,
+  local noun = (kind == "csv" and "contact" or "event") .. (ok == 1 and "" or "s")
+  print(string.format("imported %d %s from %s%s%s", ok, noun, path,
     dups and dups > 0 and string.format(" (%d duplicates skipped)", dups) or "",
-    bad > 0 and string.format("; %d bad %s reported above and skipped", bad, kind == "csv" and "rows" or "lines") or ""))
+    bad > 0 and string.format("; %d bad %s reported above and skipped", bad,
+      (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s")) or ""))
   return bad > 0 and 2 or 0
 end
 

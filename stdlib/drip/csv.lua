@@ -3,20 +3,26 @@
 -- and line breaks; CRLF or LF line ends; a UTF-8 byte order mark is skipped.
 local csv = {}
 
--- csv.rows(text) -> iterator of (fields, line number where the row starts) | raises on an unclosed quote
+-- csv.rows(text) -> iterator of (fields, line number where the row starts).
+-- A row with a quoted field that is never closed comes as (false, line,
+-- message), and reading goes on at the next line, so one stray quote costs
+-- one row, not the rest of the file.
 function csv.rows(text)
   text = text:gsub("^\239\187\191", "")
   local pos, line, n = 1, 1, #text
   return function()
     if pos > n then return nil end
-    local fields, start, field = {}, line, {}
+    local fields, start, field, row_pos = {}, line, {}, pos
     while true do
       local c = text:sub(pos, pos)
       if c == '"' and #field == 0 then
         local i = pos + 1
         while true do
           local q = text:find('"', i, true)
-          if not q then error(string.format("line %d: a quoted field is never closed", start), 0) end
+          if not q then
+            pos, line = (text:find("\n", row_pos, true) or n) + 1, start + 1
+            return false, start, "a quoted field is never closed"
+          end
           field[#field + 1] = text:sub(i, q - 1)
           if text:sub(q + 1, q + 1) == '"' then
             field[#field + 1] = '"'

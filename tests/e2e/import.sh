@@ -34,6 +34,16 @@ printf 'userId,consent.sms\nu1,yes\n' > "$TMP/more.csv"
 expect_eq "consent columns merge into what is there" "1|1" \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') FROM contacts WHERE id = 'u1'")"
 
+# cells typed as JSON would type them; a stray quote costs one row, not the rest of the file
+printf 'id,phone,age,spent,zip,vip,code\nt1,4915112345678,30,59.90,01234,true,-7\nt2,+49,"oops,1,2,3,false,x\nt3,+491,41,0.5,99,false,007\n' > "$TMP/typed.csv"
+OUT=$("$DRIP" import "$TMP/typed.csv" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "an unclosed quote is reported by its line and the next row still goes in" \
+  "2|$TMP/typed.csv:3: a quoted field is never closed|imported 2 contacts from $TMP/typed.csv; 1 bad row reported above and skipped" \
+  "$rc|$(cat "$TMP/err")|$OUT"
+expect_eq "numbers and booleans typed; addresses, zero-led codes and other text stay text" \
+  "text integer real text integer true|text integer real integer text false" \
+  "$(sqlite3 "$DB" "SELECT group_concat(t, '|') FROM (SELECT json_type(traits, '$.phone') || ' ' || json_type(traits, '$.age') || ' ' || json_type(traits, '$.spent') || ' ' || json_type(traits, '$.zip') || ' ' || json_type(traits, '$.code') || ' ' || json_type(traits, '$.vip') AS t FROM contacts WHERE id IN ('t1', 't3') ORDER BY id)")"
+
 cat > "$TMP/e.jsonl" <<'EV'
 {"type":"track","userId":"u1","event":"Order Completed","messageId":"o-1","timestamp":"2026-10-01T10:00:00Z"}
 {"type":"track","userId":"u1","event":"Order Completed","messageId":"o-1","timestamp":"2026-10-01T10:00:00Z"}
