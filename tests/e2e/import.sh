@@ -55,6 +55,15 @@ expect_eq "events: the bad line named, exit 2" "2 $TMP/e.jsonl:3: field 'userId'
 expect_contains "events: duplicates skipped" "$OUT" "imported 2 events from $TMP/e.jsonl (1 duplicates skipped)"
 expect_eq "events stored with their own time; no journey ran" "1 0" \
   "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'o-1' AND ts = strftime('%s', '2026-10-01T10:00:00Z')") $(sqlite3 "$DB" "SELECT count(*) FROM instances")"
+# the sample contacts of examples/ (the walk-through): all import, typed, and the broadcast reaches them
+WALK="$TMP/walk.db"
+OUT=$("$DRIP" import examples/contacts.csv --db "$WALK" 2>&1); rc=$?
+expect_eq "examples/contacts.csv imports whole" "0 imported 10 contacts from examples/contacts.csv" "$rc $OUT"
+"$DRIP" simulate --journeys scripts --events examples/events.jsonl --db "$WALK" --format jsonl > "$TMP/walk.jsonl"
+expect_eq "an imported Persian contact gets the Yalda broadcast at 10:00 Tehran time" \
+  '2026-12-20T06:30:00Z email' \
+  "$(python3 -c 'import json,sys; r=[x for x in map(json.loads, open(sys.argv[1])) if x["contact"]=="p004" and x["kind"]=="send"]; print(r[0]["at"], r[0]["channel"])' "$TMP/walk.jsonl")"
+
 "$DRIP" import "$TMP/c.txt" --db "$DB" 2> /dev/null; rc=$?
 expect_eq "another file type is a usage error" 2 "$rc"
 finish
