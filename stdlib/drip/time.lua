@@ -108,6 +108,8 @@ function time.local_epoch(zone, y, m, d, H, M, S)
 end
 
 local weekdays = { sun = 0, mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6 }
+for name, n in pairs({ sunday = 0, monday = 1, tuesday = 2, wednesday = 3, thursday = 4, friday = 5,
+                       saturday = 6 }) do weekdays[name] = n end
 
 local function parse_clock(at)
   local H, M = tostring(at):match("^(%d%d?):(%d%d)$")
@@ -117,13 +119,18 @@ local function parse_clock(at)
 end
 time.parse_clock = parse_clock
 
+local function json_text(v) return type(v) == "string" and '"' .. v .. '"' or tostring(v) end
+
 -- time.next_at(zone, now, spec) -> epoch of the next matching wall time after now, or nil, error.
 -- spec: "09:00", { weekday = "mon", at = "09:00" }, or an ISO time.
 function time.next_at(zone, now, spec)
   if type(spec) == "table" then
-    local wd = weekdays[tostring(spec.weekday or ""):lower():sub(1, 3)]
+    local wd = weekdays[tostring(spec.weekday or ""):lower()]
     local H, M = parse_clock(spec.at or "00:00")
-    if not wd or not H then return nil, 'expected { weekday = "mon", at = "09:00" }' end
+    if not wd then
+      return nil, string.format('weekday %s is not a day (mon … sun, or monday … sunday)', json_text(spec.weekday))
+    end
+    if not H then return nil, string.format('at %s is not a time such as "09:00"', json_text(spec.at)) end
     local y, m, d, _, _, _, w = time.local_parts(zone, now)
     local ahead = (wd - w) % 7
     local t = time.local_epoch(zone, y, m, d + ahead, H, M, 0)

@@ -81,7 +81,7 @@ function journey(def) end
 ---@param d drip.Duration
 function wait(d) end
 
---- Sleep until "09:00" (next such time in the contact's zone), { weekday = "mon", at = "09:00" }, or an ISO time.
+--- Sleep until "09:00" (next such time in the contact's zone), { weekday = "mon", at = "09:00" } (mon … sun or monday … sunday), or an ISO time.
 ---@param t string|{weekday: string, at: string}
 function wait_until(t) end
 

@@ -37,6 +37,16 @@ describe("steps", function()
     assert.equal("2026-11-03T06:00:00Z", logs[2].at) -- 09:00 Moscow (UTC+3)
   end)
 
+  it("wait_until a weekday, by short or full name; a bad one fails the instance naming it", function()
+    local sim = start([[wait_until { weekday = "fri", at = "10:00" } log("fri") wait_until { weekday = "Monday", at = "08:15" }
+      log("mon") wait_until { weekday = "monkey", at = "09:00" }]])
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.equal("2026-11-06T10:00:00Z", logs[1].at) -- the start, 2026-11-02, is a Monday
+    assert.equal("2026-11-09T08:15:00Z", logs[2].at)
+    assert.matches('weekday "monkey" is not a day', sim:records { kind = "exit" }[1].error, 1, true)
+  end)
+
   it("wait_until uses the default timezone when the contact has none", function()
     local sim = start([[wait_until "09:00" log("nine")]], { timezone = "Asia/Tehran" })
     sim:settle()
