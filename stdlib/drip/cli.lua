@@ -88,7 +88,11 @@ each delivery state it passed (sending, deferred for a retry, sent, failed,
 with the provider's answer), every message not sent with its reason
 (no_consent, no_address, unsubscribed, frequency_cap) or deferral (quiet
 hours, until when), conversions, the exit or the error with its traceback,
-and what a running instance waits for. JOURNEY limits it to one journey.]],
+and what a running instance waits for. JOURNEY limits it to one journey;
+when the contact never entered it, explain says what starts it and what the
+store shows against that (the trigger event and how often the contact sent
+it, the segment and whether the contact is in it now, its place in a staged
+rollout, its last activity).]],
   },
   import = {
     summary = "contacts from CSV, or past events from JSON Lines, into the store",

@@ -7,6 +7,8 @@
 local json = require "drip.json"
 local policy = require "drip.policy"
 local time = require "drip.time"
+local duration = require "drip.duration"
+local schedule = require "drip.schedule"
 
 local cmd = {}
 
@@ -92,6 +94,59 @@ local function print_instance(store, inst)
   end
 end
 
+-- What starts journey `def`, against what the store knows of contact `id`:
+-- the lines that say why it never entered.
+local function trigger_facts(engine, def, id, traits)
+  local t, store = def.trigger, engine.store
+  if t.kind == "event" then
+    local n = store:count_events(id, t.event, nil)
+    if n == 0 then return { string.format("it starts on the event '%s', and %s has had none", t.event, id) } end
+    local last = store:last_event(id, t.event, 0)
+    local facts = { string.format("it starts on the event '%s'; %s has had it %d time%s, last at %s", t.event, id, n,
+      n == 1 and "" or "s", tostring(last and last.timestamp)) }
+    if t.where then facts[#facts + 1] = "its trigger has a where(), which decides on each such event" end
+    facts[#facts + 1] = "events loaded by drip import start no journey"
+    return facts
+  end
+  if t.kind == "inactive" then
+    local last = store:last_activity(id)
+    return { string.format("it starts after %s without events; %s's last activity was %s", duration.format(t.secs),
+      id, last and time.iso(last) or "never") }
+  end
+  local name = type(t.segment) == "string" and t.segment or "(a function)"
+  local seg = type(t.segment) == "string" and engine.segments[t.segment] or
+    type(t.segment) == "function" and { kind = "traits", fn = t.segment, name = name }
+  local where = seg and string.format(", which %s is %s now", id, engine:member(seg, id, traits) and "in" or "not in")
+    or " (not defined in the segments.lua drip can read here)"
+  local facts = { string.format("it starts %s segment %s%s",
+    t.kind == "schedule" and ('on the schedule "' .. t.schedule .. '" for the') or "when a contact enters the",
+    name, where) }
+  if t.rollout and t.rollout < 100 then
+    local pos = schedule.position(id, def.name)
+    facts[#facts + 1] = string.format("its rollout is %s%%, and %s's place in it is %.2f%% (%s)", json.number(t.rollout),
+      id, pos, pos < t.rollout and "inside" or "outside")
+  end
+  return facts
+end
+
+-- "never entered JOURNEY" and why, or nil and an error for a journey the store has never seen
+local function never_entered(store, conf, id, traits, name)
+  local source, file = store:latest_script(name)
+  if not source then
+    local names = store:journey_names()
+    return nil, string.format("no journey named '%s' in this store%s", name,
+      #names > 0 and (" (journeys: " .. table.concat(names, ", ") .. ")") or "")
+  end
+  local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
+  engine:read_segments(conf.journeys .. "/segments.lua")
+  local def = engine:compile(source, file)
+  local lines = { "never entered " .. name }
+  if def then
+    for _, fact in ipairs(trigger_facts(engine, def, id, traits)) do lines[#lines + 1] = "  " .. fact end
+  end
+  return table.concat(lines, "\n")
+end
+
 function cmd.run(opts, usage)
   local id, journey = opts.args[1], opts.args[2]
   if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
@@ -116,8 +171,15 @@ function cmd.run(opts, usage)
       shown = shown + 1
     end
   end
-  if shown == 0 then
-    print(journey and ("\nnever entered " .. journey) or "\nin no journey yet")
+  if shown == 0 and not journey then print("\nin no journey yet") end
+  if shown == 0 and journey then
+    local text, err = never_entered(store, conf, id, view.traits, journey)
+    if not text then
+      store:close()
+      io.stderr:write("drip explain: ", err, "\n")
+      return 1
+    end
+    print("\n" .. text)
   end
   store:close()
   return 0

@@ -108,6 +108,8 @@ local QUERIES = {
   event_last_activity = "SELECT max(ts) FROM events WHERE contact = ? AND internal = 0",
   script_put = "INSERT OR IGNORE INTO scripts(hash, journey, file, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
   script_get = "SELECT source, file FROM scripts WHERE hash = ?",
+  script_latest = "SELECT source, file FROM scripts WHERE journey = ? ORDER BY loaded_at DESC LIMIT 1",
+  script_journeys = "SELECT DISTINCT journey FROM scripts ORDER BY journey",
   instance_add = "INSERT INTO instances(id, journey, version, contact, entered_at, trigger_seq, trigger_name, traits, "
     .. "wait_seq, wait_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   instance_next_id = "SELECT coalesce(max(id), 0) + 1 FROM instances",
@@ -436,6 +438,9 @@ function Store:last_activity(contact) return (self:q("event_last_activity"):firs
 
 function Store:put_script(def, now) self:q("script_put"):run(def.hash, def.name, def.file, def.source, now) end
 function Store:script(hash) return self:q("script_get"):first(hash) end
+-- the newest stored source of a journey -> source, file | nil
+function Store:latest_script(journey) return self:q("script_latest"):first(journey) end
+function Store:journey_names() return self:q("script_journeys"):column() end
 
 -- instances -----------------------------------------------------------------
 

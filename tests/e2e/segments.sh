@@ -84,6 +84,27 @@ story=$("$DRIP" explain "$sms_contact" abandoned_cart --db "$TMP/s.db")
 expect_contains "explain: the hour's wait and that its time came" "$story" "wait: its time came"
 expect_contains "explain: the wait for an order that timed out before the SMS" "$story" "wait_for Order Completed: timed out"
 
+# explain says why a contact never entered: the trigger against what the store knows
+left_out=$(python3 -c '
+import json, sys
+entered = {r["contact"] for r in map(json.loads, open(sys.argv[1])) if r["journey"] == "seasonal_yalda"}
+for l in open(sys.argv[2]):
+    if "\"locale\":\"fa\"" in l:
+        c = json.loads(l)["userId"]
+        if c not in entered: print(c); break' "$TMP/out.jsonl" examples/events.jsonl)
+story=$("$DRIP" explain "$left_out" seasonal_yalda --db "$TMP/s.db")
+expect_contains "never entered: the broadcast's segment, which the contact is in" "$story" \
+  "it starts on the schedule \"2026-12-20 10:00\" for the segment persian, which $left_out is in now"
+expect_contains "and its place outside the rollout" "$story" "its rollout is 50%, and $left_out's place in it is"
+expect_contains "(outside)" "$story" "(outside)"
+nurtured=$(grep -o '"userId":"[^"]*","event":"Guide Downloaded"' examples/events.jsonl | sed 's/"userId":"\([^"]*\)".*/\1/' | sort -u)
+never=$(grep -o '"userId":"c[0-9]*"' examples/events.jsonl | sed 's/"userId":"\(.*\)"/\1/' | sort -u | grep -vxF "$nurtured" | head -1)
+expect_contains "never entered: the trigger event the contact never sent" \
+  "$("$DRIP" explain "$never" lead_nurturing --db "$TMP/s.db")" "it starts on the event 'Guide Downloaded', and $never has had none"
+"$DRIP" explain "$never" nosuch --db "$TMP/s.db" > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "a journey the store has never seen is exit 1" 1 $code
+expect_contains "naming the ones it has" "$(cat "$TMP/err")" "drip explain: no journey named 'nosuch' in this store (journeys: ab_holdout, abandoned_cart,"
+
 # a bad schedule is one clear line naming the file and line
 mkdir -p "$TMP/bad"
 printf 'return journey {\n  trigger = { schedule = "every full moon" },\n  steps = function() end }\n' >"$TMP/bad/moon.lua"
