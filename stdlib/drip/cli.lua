@@ -16,7 +16,9 @@ local COMMANDS = {
 Events are processed in timestamp order on a virtual clock; timers fire in
 virtual time. After the last event the clock runs on to --until (an ISO time,
 or +DUR after the last event such as +30d); by default until no timer is
-left, at most 90 days. Nothing is delivered.
+left, at most 90 days. An ISO --until before the last event stops there:
+later events are not read, and a later run with the same --db reads them
+(events already stored are skipped by messageId). Nothing is delivered.
 
   --events FILE      JSON Lines events (Segment shape); bad lines are reported and skipped
   --journeys PATH    journey directory or files (default: scripts, or `journeys` in the config)

@@ -33,6 +33,15 @@ cat "$TMP/p1.jsonl" "$TMP/p2.jsonl" > "$TMP/split.jsonl"
 expect_eq "two processes over one --db = one uninterrupted run" "" "$(cmp "$TMP/full.jsonl" "$TMP/split.jsonl" 2>&1)"
 expect_eq "the first process left sleeping instances" 1 "$([ "$(sqlite3 "$TMP/s.db" 'SELECT count(*) FROM steps')" -gt 0 ] && echo 1)"
 
+# the same with one file: an --until before its end stops there, and a second run reads on
+"$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/u.db" --until "$cut_at" > "$TMP/u1.jsonl" 2> "$TMP/err"
+expect_contains "--until before the last event stops reading there, and says so" "$(cat "$TMP/err")" \
+  "drip simulate: stopped at --until $cut_at; the events from"
+expect_eq "nothing after --until happened" "" "$(python3 -c 'import sys, json; print(*[r["at"] for r in map(json.loads, open(sys.argv[1])) if r["at"] > sys.argv[2]])' "$TMP/u1.jsonl" "$cut_at")"
+"$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/u.db" > "$TMP/u2.jsonl"
+cat "$TMP/u1.jsonl" "$TMP/u2.jsonl" > "$TMP/u.jsonl"
+expect_eq "one file, two processes split by --until = one uninterrupted run" "" "$(cmp "$TMP/full.jsonl" "$TMP/u.jsonl" 2>&1)"
+
 # --- replay: with no live coroutines kept, every wake replays; same output
 DRIP_LIVE_CACHE=0 "$DRIP" simulate --events $EV --journeys scripts --format jsonl > "$TMP/replay.jsonl"
 expect_eq "replay-only run identical" "" "$(cmp "$TMP/full.jsonl" "$TMP/replay.jsonl" 2>&1)"
