@@ -10,6 +10,12 @@ Store.__index = Store
 
 local SCHEMA_VERSION = 3
 
+-- the events table's indexes: left out while a new store is bulk loaded (see Store:bulk_events)
+local EVENT_INDEXES = [[
+CREATE UNIQUE INDEX IF NOT EXISTS events_message_id ON events(message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts);
+]]
+
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS contacts (
@@ -19,8 +25,6 @@ CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, contact TEXT NOT NULL, type TEXT NOT NULL, name TEXT,
   ts INTEGER NOT NULL, message_id TEXT, internal INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS events_message_id ON events(message_id) WHERE message_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts);
 CREATE TABLE IF NOT EXISTS scripts (
   hash TEXT PRIMARY KEY, journey TEXT NOT NULL, file TEXT, source TEXT NOT NULL, loaded_at INTEGER
 ) WITHOUT ROWID;
@@ -104,6 +108,8 @@ local QUERIES = {
   schedule_next = "SELECT min(due) FROM schedules",
   event_add = "INSERT OR IGNORE INTO events(contact, type, name, ts, message_id, internal, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
   event_get = "SELECT body FROM events WHERE seq = ?",
+  event_any = "SELECT 1 FROM events LIMIT 1",
+  event_message_id = "SELECT message_id FROM events WHERE seq = ?",
   event_last = "SELECT body FROM events WHERE contact = ? AND name = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT 1",
   event_last_activity = "SELECT max(ts) FROM events WHERE contact = ? AND internal = 0",
   script_put = "INSERT OR IGNORE INTO scripts(hash, journey, file, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
@@ -270,6 +276,7 @@ function Store.open(path, opts)
     db:exec("PRAGMA synchronous = " .. (opts.synchronous or "FULL"))
     db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")
     db:exec(SCHEMA)
+    db:exec(EVENT_INDEXES) -- (also what a bulk load stopped midway left to build)
   end)
   if not ok then return nil, path .. ": " .. tostring(perr) end
   local version = self:meta("schema_version")
@@ -374,6 +381,7 @@ function Store:rollback_to()
 end
 
 function Store:close()
+  self:index_events()
   self:commit()
   self.stmts = {}
   self.db:close()
@@ -412,11 +420,51 @@ end
 
 -- events --------------------------------------------------------------------
 
+-- Bulk loading, for `drip simulate` on a store with no events yet: event
+-- rows go in without the two indexes of EVENT_INDEXES (a third of the time
+-- of a large simulation went to keeping them), which are built in one pass
+-- when the store closes, or before the first query that needs them. Until
+-- then repeated messageIds are told by an in-memory set (host.idset: the
+-- hash of each messageId -> its row, confirmed against the row). A store
+-- with events already is not changed. -> whether bulk loading is on
+local MAX_BULK_IDS = 4000000 -- about 100 MiB of the set; past it the indexes are built and used
+function Store:bulk_events()
+  if self:q("event_any"):first() then return false end
+  self.db:exec("DROP INDEX IF EXISTS events_message_id; DROP INDEX IF EXISTS events_contact")
+  self.message_ids = host.idset()
+  return true
+end
+
+-- build the indexes a bulk load left out (before any query on the events by contact)
+function Store:index_events()
+  if not self.message_ids then return end
+  self.message_ids = nil
+  self.db:exec(EVENT_INDEXES)
+end
+
+-- whether the bulk load's set holds an event with this messageId
+function Store:seen_message_id(ids, mid)
+  local i, seq = 1, ids:candidate(mid, 1)
+  while seq do
+    if self:q("event_message_id"):first(seq) == mid then return true end
+    i = i + 1
+    seq = ids:candidate(mid, i)
+  end
+  return false
+end
+
 -- add an event; returns its seq, or nil when its messageId was seen before
 function Store:add_event(ev, body)
-  local n = self:q("event_add"):run(ev.userId, ev.type, ev.event, ev.ts, ev.messageId, ev.internal and 1 or 0, body)
+  local ids, mid = self.message_ids, ev.messageId
+  if ids and mid and self:seen_message_id(ids, mid) then return nil end
+  local n = self:q("event_add"):run(ev.userId, ev.type, ev.event, ev.ts, mid, ev.internal and 1 or 0, body)
   if n == 0 then return nil end
-  return self.db:last_id()
+  local seq = self.db:last_id()
+  if ids and mid then
+    ids:add(mid, seq)
+    if seq % 65536 == 0 and #ids >= MAX_BULK_IDS then self:index_events() end -- its memory has a bound
+  end
+  return seq
 end
 
 function Store:event(seq)
@@ -425,14 +473,21 @@ function Store:event(seq)
 end
 
 function Store:last_event(contact, name, since)
+  self:index_events()
   local body = self:q("event_last"):first(contact, name, since)
   return body and json.decode(body)
 end
 
 -- how many events `name` a contact has had since `since` (nil: ever)
-function Store:count_events(contact, name, since) return (self:q("event_count"):first(contact, name, since)) end
+function Store:count_events(contact, name, since)
+  self:index_events()
+  return (self:q("event_count"):first(contact, name, since))
+end
 
-function Store:last_activity(contact) return (self:q("event_last_activity"):first(contact)) end
+function Store:last_activity(contact)
+  self:index_events()
+  return (self:q("event_last_activity"):first(contact))
+end
 
 -- scripts -------------------------------------------------------------------
 
@@ -623,6 +678,7 @@ local INSTANCE_VIEW = { "id", "journey", "version", "active", "entered_at", "tri
 
 -- contact_view(id, recent) -> { id, traits, created_at, instances = {...}, events = {...} } | nil
 function Store:contact_view(id, recent)
+  self:index_events()
   local traits, created = self:q("contact_row"):first(id)
   if not traits then return nil end
   local view = { id = id, traits = json.decode(traits), created_at = created, instances = json.array(),
@@ -663,6 +719,7 @@ end
 
 -- erase everything about a contact -> { table = rows removed } | nil when unknown
 function Store:forget(id)
+  self:index_events()
   if not self:q("contact_row"):first(id) then return nil end
   local removed = {}
   for _, what in ipairs(FORGET) do removed[what] = self:q("forget_" .. what):run(id) end
