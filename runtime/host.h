@@ -30,7 +30,6 @@ void drip_store_register(lua_State *L);
 void drip_tz_register(lua_State *L);
 void drip_crypto_register(lua_State *L);
 void drip_evfile_register(lua_State *L);
-void drip_idset_register(lua_State *L);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (exactly len 20) -> epoch seconds in *out; 0 when
  * the text is in another form or out of range (tz.c) */

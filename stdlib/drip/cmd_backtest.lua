@@ -28,9 +28,6 @@ local function err(msg) io.stderr:write("drip backtest: ", msg, "\n") end
 -- -> scratch store, events replayed, set of journey names | nil, error
 local function replay(conf, files, dir, db, from, to)
   local scratch = assert(Store.open(":memory:", { synchronous = "OFF" }))
-  -- The copied history and the replayed period are rows of one store, where
-  -- each messageId is on one row, so only the period's own events need the
-  -- bulk load's set to tell repeats.
   scratch:bulk_events()
   local n = scratch:replay_from(db, from, to, HISTORY)
   local engine = Engine.new({ store = scratch, conf = conf, warn = function(msg) err("warning: " .. msg) end })
