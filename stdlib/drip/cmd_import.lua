@@ -19,7 +19,7 @@ local NO = { ["false"] = true, no = true, ["0"] = true, n = true, [""] = true }
 local ADDRESS_COLUMNS = { email = true, phone = true, push_token = true, telegram_chat_id = true }
 
 -- A cell as JSON would type it, so that segments compare numbers as numbers:
--- a plain decimal number (no leading zero or sign, at most 15 digits) and
+-- a plain decimal number (no leading zero or plus sign, at most 15 digits) and
 -- true/false; anything else, and every address column, stays text.
 local function typed(column, value)
   if ADDRESS_COLUMNS[column] then return value end
@@ -53,7 +53,7 @@ local function put(traits, column, value, existing)
   return true
 end
 
--- the traits of one CSV row, or nil and why it is bad
+-- one CSV row -> its traits and id | nil, why the row is bad
 local function row_traits(engine, header, id_col, fields)
   local id = fields[id_col]
   if #fields ~= #header then return nil, string.format("expected %d fields, got %d", #header, #fields) end
@@ -79,10 +79,13 @@ local function import_csv(engine, path, text, now)
       for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
       if not id_col then err(path, line, "no id column (id, userId or user_id)") return ok_rows, bad + 1 end
     elseif not fields or not (#fields == 1 and fields[1] == "") then
-      local traits, id = nil, unreadable
-      if fields then traits, id = row_traits(engine, header, id_col, fields) end
-      if not traits then
-        err(path, line, id)
+      local traits, id, why = nil, nil, unreadable
+      if fields then
+        traits, id = row_traits(engine, header, id_col, fields)
+        if not traits then why = id end
+      end
+      if why then
+        err(path, line, why)
         bad = bad + 1
       else
         engine:ingest(assert(events.normalize({ type = "identify", userId = id, traits = traits,

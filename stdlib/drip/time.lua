@@ -119,7 +119,7 @@ local function parse_clock(at)
 end
 time.parse_clock = parse_clock
 
-local function json_text(v) return type(v) == "string" and '"' .. v .. '"' or tostring(v) end
+local function quoted(v) return type(v) == "string" and '"' .. v .. '"' or tostring(v) end
 
 -- time.next_at(zone, now, spec) -> epoch of the next matching wall time after now, or nil, error.
 -- spec: "09:00", { weekday = "mon", at = "09:00" }, or an ISO time.
@@ -128,9 +128,9 @@ function time.next_at(zone, now, spec)
     local wd = weekdays[tostring(spec.weekday or ""):lower()]
     local H, M = parse_clock(spec.at or "00:00")
     if not wd then
-      return nil, string.format('weekday %s is not a day (mon … sun, or monday … sunday)', json_text(spec.weekday))
+      return nil, string.format('weekday %s is not a day (mon … sun, or monday … sunday)', quoted(spec.weekday))
     end
-    if not H then return nil, string.format('at %s is not a time such as "09:00"', json_text(spec.at)) end
+    if not H then return nil, string.format('at %s is not a time such as "09:00"', quoted(spec.at)) end
     local y, m, d, _, _, _, w = time.local_parts(zone, now)
     local ahead = (wd - w) % 7
     local t = time.local_epoch(zone, y, m, d + ahead, H, M, 0)

@@ -101,6 +101,12 @@ nurtured=$(grep -o '"userId":"[^"]*","event":"Guide Downloaded"' examples/events
 never=$(grep -o '"userId":"c[0-9]*"' examples/events.jsonl | sed 's/"userId":"\(.*\)"/\1/' | sort -u | grep -vxF "$nurtured" | head -1)
 expect_contains "never entered: the trigger event the contact never sent" \
   "$("$DRIP" explain "$never" lead_nurturing --db "$TMP/s.db")" "it starts on the event 'Guide Downloaded', and $never has had none"
+printf '{"type":"track","userId":"%s","event":"Guide Downloaded","timestamp":"2026-11-20T10:00:00Z","messageId":"imp-1"}\n' "$never" > "$TMP/imp.jsonl"
+"$DRIP" import "$TMP/imp.jsonl" --db "$TMP/s.db" > /dev/null
+story=$("$DRIP" explain "$never" lead_nurturing --db "$TMP/s.db")
+expect_contains "never entered, though the event is there: how often and when" "$story" \
+  "it starts on the event 'Guide Downloaded'; $never has had it 1 time, last at 2026-11-20T10:00:00Z"
+expect_contains "and that imported events start nothing" "$story" "events loaded by drip import start no journey"
 "$DRIP" explain "$never" nosuch --db "$TMP/s.db" > /dev/null 2> "$TMP/err"; code=$?
 expect_eq "a journey the store has never seen is exit 1" 1 $code
 expect_contains "naming the ones it has" "$(cat "$TMP/err")" "drip explain: no journey named 'nosuch' in this store (journeys: ab_holdout, abandoned_cart,"
