@@ -47,10 +47,13 @@ local function print_journey(j)
   for name, c in sorted_pairs(j.channels) do print(channel_line(name, c)) end
   for split, variants in sorted_pairs(j.splits) do
     print(string.format("  split %s", split))
+    local width = 0 -- in characters: variant names may be Persian or Russian
+    for _, v in ipairs(variants) do width = math.max(width, utf8.len(v.variant) or #v.variant) end
     for i, v in ipairs(variants) do
       local test = ""
       if i > 1 and v.z then test = string.format("   vs %s: z %.2f, p %.3f", variants[1].variant, v.z, v.p_value) end
-      print(string.format("    %-10s entered %d, converted %d, %s [%s–%s]%s", v.variant, v.entered, v.converted,
+      local pad = string.rep(" ", width - (utf8.len(v.variant) or #v.variant))
+      print(string.format("    %s%s  entered %d, converted %d, %s [%s–%s]%s", v.variant, pad, v.entered, v.converted,
         pct(v.rate), pct(v.low), pct(v.high), test))
     end
   end

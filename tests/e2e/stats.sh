@@ -49,11 +49,19 @@ expect_eq "the A/B split has two variants, B tested against A" "A B 1" \
 
 TABLE=$("$DRIP" stats welcome --db "$TMP/s.db")
 expect_contains "table: the funnel line" "$TABLE" "entered 183"
-expect_contains "table: the variant with its interval" "$TABLE" "A          entered"
+expect_contains "table: the variant with its interval" "$TABLE" "    A  entered"
 expect_contains "table: the test against the first variant" "$TABLE" "vs A: z "
 expect_eq "--since 1d counts only the last day's entries" \
   "$(sqlite3 "$TMP/s.db" "SELECT count(*) FROM instances WHERE entered_at >= (SELECT value FROM meta WHERE key = 'clock') - 86400")" \
   "$("$DRIP" stats --db "$TMP/s.db" --since 1d --format json | python3 -c 'import json,sys; print(sum(j["entered"] for j in json.load(sys.stdin)["journeys"]))')"
+# variants named in Russian line up by characters, not bytes
+mkdir -p "$TMP/ru"
+printf 'return journey { name = "ru", trigger = "Go", steps = function() split("тема", { ["скидка"] = 50, ["бесплатная_доставка"] = 50 }) end }\n' > "$TMP/ru/ru.lua"
+for i in $(seq 1 40); do printf '{"type":"track","userId":"r%d","event":"Go","timestamp":"2026-11-01T10:00:00Z"}\n' $i; done > "$TMP/ru.jsonl"
+"$DRIP" simulate --journeys "$TMP/ru" --events "$TMP/ru.jsonl" --db "$TMP/ru.db" --format jsonl > /dev/null
+expect_eq "each variant's counts start in the same column" "1" \
+  "$("$DRIP" stats ru --db "$TMP/ru.db" | python3 -c 'import sys; print(len({l.index("entered") for l in sys.stdin if "entered" in l and l.startswith("    ")}))')"
+
 "$DRIP" stats nope --db "$TMP/s.db" 2> "$TMP/err"; rc=$?
 expect_eq "an unknown journey exits 1 and says so" "1 drip stats: no instances of journey 'nope'" "$rc $(cat "$TMP/err")"
 "$DRIP" stats --db "$TMP/s.db" --since soon 2> "$TMP/err"; rc=$?
