@@ -6,6 +6,7 @@
 local duration = require "drip.duration"
 local json = require "drip.json"
 local stats = require "drip.stats"
+local report = require "drip.report"
 local host = require "drip_host"
 
 local cmd = {}
@@ -48,13 +49,12 @@ local function print_journey(j)
   for split, variants in sorted_pairs(j.splits) do
     print(string.format("  split %s", split))
     local width = 0 -- in characters: variant names may be Persian or Russian
-    for _, v in ipairs(variants) do width = math.max(width, utf8.len(v.variant) or #v.variant) end
+    for _, v in ipairs(variants) do width = math.max(width, report.width(v.variant)) end
     for i, v in ipairs(variants) do
       local test = ""
       if i > 1 and v.z then test = string.format("   vs %s: z %.2f, p %.3f", variants[1].variant, v.z, v.p_value) end
-      local pad = string.rep(" ", width - (utf8.len(v.variant) or #v.variant))
-      print(string.format("    %s%s  entered %d, converted %d, %s [%s–%s]%s", v.variant, pad, v.entered, v.converted,
-        pct(v.rate), pct(v.low), pct(v.high), test))
+      print(string.format("    %s  entered %d, converted %d, %s [%s–%s]%s", report.pad(v.variant, width), v.entered,
+        v.converted, pct(v.rate), pct(v.low), pct(v.high), test))
     end
   end
 end

@@ -22,11 +22,14 @@ end
 
 -- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)
 local function width(s) return utf8.len(s) or #s end
+report.width = width
 
+-- s padded with spaces to n columns
 local function pad(s, n)
   s = tostring(s)
   return s .. string.rep(" ", math.max(0, n - width(s)))
 end
+report.pad = pad
 
 local function clip(s, n)
   s = tostring(s):gsub("%s+", " ")
