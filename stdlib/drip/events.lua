@@ -60,14 +60,19 @@ function events.normalize(obj, raw, default_ts)
            body = raw or json.store(obj) }
 end
 
+local byte = string.byte
+local BOM = "\239\187\191"
+
 -- events.decode_line(line, default_ts) -> ev | nil, message
+-- (a UTF-8 byte order mark before the line, as editors on Windows write at
+-- the start of a file, is not part of the event)
 function events.decode_line(line, default_ts)
+  if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
   local obj, err = json.decode(line)
   if obj == nil then return nil, "bad JSON: " .. err end
   return events.normalize(obj, line, default_ts)
 end
 
-local byte = string.byte
 local OPEN_BRACE = byte("{")
 local function skip(line)
   if byte(line, 1) == OPEN_BRACE then return false end -- an event, as nearly every line is

@@ -98,6 +98,16 @@ describe("an events file", function()
     assert.matches(":4: field 'userId'", errors[3], 1, true)
   end)
 
+  it("may start with a UTF-8 byte order mark and end its lines with CRLF", function()
+    local order, errors, sorted = read {
+      '\239\187\191{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}\r',
+      '{"type":"track","userId":"a","event":"E2","timestamp":"2026-11-01T09:00:00Z"}\r',
+    }
+    assert.is_true(sorted)
+    assert.same({ "E1", "E2" }, order)
+    assert.same({}, errors)
+  end)
+
   it("with an event before the clock is not taken as in order", function()
     local path = write {
       '{"type":"track","userId":"a","event":"E1","timestamp":"2026-11-01T08:00:00Z"}',
