@@ -159,6 +159,7 @@ function journey.read(path)
   if not f then return nil, err end
   local s = f:read("a")
   f:close()
+  if s:sub(1, 3) == "\239\187\191" then s = s:sub(4) end -- a UTF-8 byte order mark is not text
   return s
 end
 
