@@ -47,11 +47,11 @@ expect_eq "and nothing else (escaped quotes in a filter's arguments are fine)" 4
 mkdir -p "$TMP/bom"
 printf '\357\273\277return journey { trigger = "X", steps = function() log("hi") end }\n' > "$TMP/bom/j.lua"
 printf '\357\273\277return { vip = function(c) return true end }\n' > "$TMP/bom/segments.lua"
-printf '\357\273\277timezone = "Asia/Tehran"\n' > "$TMP/bom/drip.conf.lua"
+printf '\357\273\277timezone = "Asia/Tehran"\n' > "$TMP/bom.conf.lua"
 expect_eq "a journey and segments.lua with a byte order mark check clean" "ok: 1 journeys" "$("$DRIP" check "$TMP/bom" 2>&1)"
 printf '{"type":"track","userId":"u1","event":"X","timestamp":"2026-11-01T00:00:00Z"}\n' > "$TMP/bom/x.jsonl"
 expect_contains "and a configuration with one is read" \
-  "$("$DRIP" simulate --journeys "$TMP/bom" --events "$TMP/bom/x.jsonl" --config "$TMP/bom/drip.conf.lua" --format jsonl 2>&1)" '"kind":"log"'
+  "$("$DRIP" simulate --journeys "$TMP/bom" --events "$TMP/bom/x.jsonl" --config "$TMP/bom.conf.lua" --format jsonl 2>&1)" '"kind":"log"'
 
 "$DRIP" check /no/such/file.lua 2> "$TMP/err"; expect_eq "a missing file is exit 2" 2 $?
 expect_eq "and named" "drip check: /no/such/file.lua: no such file or directory" "$(cat "$TMP/err")"
