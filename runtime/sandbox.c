@@ -85,7 +85,9 @@ static int resume(lua_State *L, int replay) {
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
   }
   int nres = 0;
+  drip_watchdog_resume_begin();
   int status = lua_resume(co, L, narg, &nres);
+  drip_watchdog_resume_end();
   if (watched) drip_watchdog_disarm(co);
   else lua_sethook(co, NULL, 0, 0);
   if (status == LUA_OK || status == LUA_YIELD) {
@@ -123,7 +125,21 @@ static int l_set_replay_limit(lua_State *L) {
   return 1;
 }
 
+/* host.note_instance(id, journey): what the next resume runs, for the stall watch */
+static int l_note_instance(lua_State *L) {
+  drip_watchdog_note((long)luaL_checkinteger(L, 1), luaL_checkstring(L, 2));
+  return 0;
+}
+
+/* host.set_stall_file(path): where the stall watch leaves a stalled instance's id */
+static int l_set_stall_file(lua_State *L) {
+  drip_watchdog_set_stall_file(luaL_checkstring(L, 1));
+  return 0;
+}
+
 static const luaL_Reg sandbox_funcs[] = {{"resume", l_resume},
+                                         {"note_instance", l_note_instance},
+                                         {"set_stall_file", l_set_stall_file},
                                          {"replay_resume", l_replay_resume},
                                          {"set_budget", l_set_budget},
                                          {"set_replay_limit", l_set_replay_limit},

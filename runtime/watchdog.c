@@ -12,6 +12,16 @@
  * replaying coroutine that raises at its next instruction (and at every one
  * after, so a pcall in the journey cannot swallow it). Setting a hook from a
  * signal handler is what Lua's own interpreter does to stop a script.
+ *
+ * It also watches every resume, live or replay, for a stall: code stuck in
+ * one call of C, where no hook runs (a string pattern that backtracks, such
+ * as ("a"):rep(3000):find(".-.-.-.-b"), takes hours). The instruction budget
+ * ends a Lua loop long before a resume has used `stall_s` of CPU (10 s, or
+ * DRIP_STALL_SECONDS), so a resume that has is stuck: the thread names the
+ * journey and instance on stderr, writes the instance's id to the stall file
+ * (set by drip.engine for a store on disk, which fails that instance at the
+ * next start instead of running it again) and ends the process with status
+ * 1. A stop with a message beats a process that hangs.
  * The thread is stopped and joined when this code is unloaded (the system
  * lua5.4 closing drip_host.so at exit) or the process exits, so that it never
  * runs on in code that is gone.
@@ -19,10 +29,14 @@
 #define _GNU_SOURCE
 #include "watchdog.h"
 
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +52,13 @@ static int started; /* 1: running, -1: could not start */
 static pthread_t watcher;
 static pid_t watcher_pid; /* the process the thread runs in (not a forked child) */
 static atomic_int stopping;
+
+static atomic_int resuming;           /* 1 while the main thread is in a resume */
+static atomic_ulong resume_gen;       /* counts resumes */
+static atomic_long noted_instance;    /* the instance the resume runs, 0 for a where() or segment */
+static char noted_journey[128];       /* its journey (written by the main thread before the resume) */
+static char stall_file[4096];         /* where to leave the stalled instance's id, or "" */
+static long stall_ms = 10000;
 
 static void overrun_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -72,17 +93,47 @@ static void pause_tick(void) {
   pthread_mutex_unlock(&limit_lock);
 }
 
+/* A resume has stayed in C for stall_ms: say so, leave the instance's id
+ * for the next start, and end the process. */
+static void stalled(void) {
+  long id = atomic_load(&noted_instance);
+  char what[192];
+  if (id > 0) snprintf(what, sizeof what, "journey '%s', instance %ld,", noted_journey, id);
+  else snprintf(what, sizeof what, "a where() or segment function");
+  if (id > 0 && stall_file[0]) {
+    int fd = open(stall_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dprintf(fd, "%ld\n", id);
+      fsync(fd);
+      close(fd);
+    }
+  }
+  dprintf(2, "drip: %s has run for %ld s inside one call of C code (a string pattern that backtracks?); "
+             "stopping drip.%s\n", what, stall_ms / 1000,
+          id > 0 && stall_file[0] ? " The next start fails that instance." : "");
+  _exit(1);
+}
+
 static void *watch(void *arg) {
   (void)arg;
-  unsigned long watched = 0;
-  long since = 0;
+  unsigned long watched = 0, stall_watched = 0;
+  long since = 0, stall_since = 0;
   for (;;) {
     pause_tick();
     if (atomic_load(&stopping)) return NULL;
+    long now = cpu_ms();
+    if (atomic_load(&resuming)) {
+      unsigned long rgen = atomic_load(&resume_gen);
+      if (rgen != stall_watched) {
+        stall_watched = rgen;
+        stall_since = now;
+      } else if (now - stall_since >= stall_ms) {
+        stalled();
+      }
+    }
     int limit = atomic_load(&limit_ms);
     unsigned long gen = atomic_load(&replay_gen);
     if (!atomic_load(&replaying)) continue;
-    long now = cpu_ms();
     if (gen != watched) { /* a replay this thread has not seen yet: start its clock */
       watched = gen;
       since = now;
@@ -95,6 +146,8 @@ static void *watch(void *arg) {
 }
 
 static int start(void) {
+  const char *s = getenv("DRIP_STALL_SECONDS");
+  if (s && atol(s) > 0) stall_ms = atol(s) * 1000;
   main_thread = pthread_self();
   if (pthread_getcpuclockid(main_thread, &main_cpu) != 0) return -1;
   struct sigaction sa = {0};
@@ -124,9 +177,13 @@ __attribute__((destructor)) static void stop(void) {
   started = 0;
 }
 
-int drip_watchdog_arm(lua_State *co) {
+static int on_main_thread(void) {
   if (!started) started = start();
-  if (started < 0 || !pthread_equal(pthread_self(), main_thread)) return 0;
+  return started > 0 && pthread_equal(pthread_self(), main_thread);
+}
+
+int drip_watchdog_arm(lua_State *co) {
+  if (!on_main_thread()) return 0;
   atomic_fetch_add(&replay_gen, 1);
   atomic_store(&replaying, co);
   return 1;
@@ -136,6 +193,24 @@ void drip_watchdog_disarm(lua_State *co) {
   atomic_store(&replaying, NULL);
   lua_sethook(co, NULL, 0, 0); /* a stop that came as the replay ended */
 }
+
+void drip_watchdog_resume_begin(void) {
+  if (!on_main_thread()) return;
+  atomic_fetch_add(&resume_gen, 1);
+  atomic_store(&resuming, 1);
+}
+
+void drip_watchdog_resume_end(void) {
+  atomic_store(&resuming, 0);
+  atomic_store(&noted_instance, 0);
+}
+
+void drip_watchdog_note(long instance, const char *journey) {
+  snprintf(noted_journey, sizeof noted_journey, "%s", journey);
+  atomic_store(&noted_instance, instance);
+}
+
+void drip_watchdog_set_stall_file(const char *path) { snprintf(stall_file, sizeof stall_file, "%s", path); }
 
 int drip_watchdog_set_limit(int ms) {
   int old = atomic_exchange(&limit_ms, ms);

@@ -225,7 +225,9 @@ function cmd.run(opts, usage)
   })
   s.engine.now = math.max(s.engine.now, host.time())
   local loaded, problems = transaction(store, s.engine, function()
-    return (s.engine:load(files, set.dir))
+    local errors = s.engine:load(files, set.dir)
+    s.engine:watch_stalls(set.db)
+    return errors
   end)
   if not loaded then
     err(problems)

@@ -96,6 +96,7 @@ function cmd.run(opts, usage)
     store:close()
     return 2
   end
+  engine:watch_stalls(opts.db)
 
   local bad = 0
   local index, ierr = events.scan(opts.events, function(msg)

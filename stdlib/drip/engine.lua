@@ -406,6 +406,7 @@ function Engine:replay(inst, def, own)
   local ctx = setmetatable({ contact = json.decode(inst.traits), journey = def.name, instance = inst.id },
                            self:trigger_loader(inst))
   local R = runtime(self, inst, def, self.store:steps(inst.id), ctx)
+  host.note_instance(R.id, R.journey)
   local ok, req = (own and host.replay_resume or host.resume)(R.co)
   if ok and (type(req) ~= "table" or not req.existing) then
     ok, req = false, "replay diverged: the instance sleeps at step " .. inst.wait_seq
@@ -501,6 +502,7 @@ end
 
 -- Resume an instance until it waits, ends or fails.
 function Engine:advance(R, ...)
+  host.note_instance(R.id, R.journey)
   local ok, req = host.resume(R.co, ...)
   if not ok then return self:fail(R, req) end
   if coroutine.status(R.co) == "dead" then
@@ -524,6 +526,27 @@ function Engine:finish(who, reason, err, detail, traceback)
   if self.live[who.id] then self.live[who.id], self.live_count = nil, self.live_count - 1 end
   if not self.store:end_instance(who.id, self.now, reason, traceback or err) then return end
   self:record(who, "exit", { reason = reason, error = err, detail = detail })
+end
+
+local STALLED = "stopped: a step ran too long inside one call of C code (a string pattern that backtracks?)"
+
+-- For a store on disk (db_path), the file where the stall watch of
+-- runtime/watchdog.c leaves the id of an instance that stopped drip by
+-- running too long inside C. One left by the last run is failed now, not run
+-- again. Call inside a transaction.
+function Engine:watch_stalls(db_path)
+  if not db_path or db_path == ":memory:" then return end
+  local path = db_path .. "-stalled"
+  host.set_stall_file(path)
+  local f = io.open(path, "r")
+  if not f then return end
+  local id = tonumber(f:read("l"))
+  f:close()
+  local inst = id and self.store:instance(id)
+  if inst and inst.active == 1 then
+    self:finish({ id = id, contact = inst.contact, journey = inst.journey }, "error", STALLED)
+  end
+  os.remove(path)
 end
 
 -- step effects (called by drip.steps when a step runs live) -----------------------

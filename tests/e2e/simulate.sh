@@ -42,6 +42,26 @@ expect_eq "nothing after --until happened" "" "$(python3 -c 'import sys, json; p
 cat "$TMP/u1.jsonl" "$TMP/u2.jsonl" > "$TMP/u.jsonl"
 expect_eq "one file, two processes split by --until = one uninterrupted run" "" "$(cmp "$TMP/full.jsonl" "$TMP/u.jsonl" 2>&1)"
 
+# --- a step stuck inside C (a backtracking pattern) stops drip with a message; the next start fails it
+mkdir -p "$TMP/stall"
+cat > "$TMP/stall/slow.lua" <<'LUA'
+return journey { name = "slowpat", trigger = "Go", steps = function(ctx)
+  wait "1h"
+  log("found %s", tostring(string.rep("a", 3000):find(".-.-.-.-b")))
+end }
+LUA
+printf 'return journey { name = "fine", trigger = "Go", steps = function(ctx) wait "2h" log("fine") end }\n' > "$TMP/stall/fine.lua"
+printf '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-01T00:00:00Z","messageId":"g1"}\n' > "$TMP/stall.jsonl"
+"$DRIP" simulate --events "$TMP/stall.jsonl" --journeys "$TMP/stall" --db "$TMP/stall.db" --until 2026-11-01T00:30:00Z --format jsonl > /dev/null
+DRIP_STALL_SECONDS=1 timeout 60 "$DRIP" simulate --events "$TMP/stall.jsonl" --journeys "$TMP/stall" --db "$TMP/stall.db" --format jsonl > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "a step stuck inside C stops drip with status 1 (not a hang)" 1 $code
+expect_contains "naming the journey and instance" "$(cat "$TMP/err")" \
+  "drip: journey 'slowpat', instance 2, has run for 1 s inside one call of C code (a string pattern that backtracks?); stopping drip. The next start fails that instance."
+out=$(DRIP_STALL_SECONDS=1 timeout 60 "$DRIP" simulate --events "$TMP/stall.jsonl" --journeys "$TMP/stall" --db "$TMP/stall.db" --format jsonl); code=$?
+expect_eq "the next start fails that instance and goes on" "0 slowpat error fine completed" \
+  "$code $(printf '%s\n' "$out" | python3 -c 'import json,sys; print(" ".join(r["journey"] + " " + r["reason"] for r in map(json.loads, sys.stdin) if r["kind"] == "exit"))')"
+expect_eq "the stall file is gone" "" "$(ls "$TMP"/stall.db-stalled 2>/dev/null)"
+
 # --- replay: with no live coroutines kept, every wake replays; same output
 DRIP_LIVE_CACHE=0 "$DRIP" simulate --events $EV --journeys scripts --format jsonl > "$TMP/replay.jsonl"
 expect_eq "replay-only run identical" "" "$(cmp "$TMP/full.jsonl" "$TMP/replay.jsonl" 2>&1)"
