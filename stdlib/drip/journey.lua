@@ -163,15 +163,18 @@ function journey.read(path)
   return s
 end
 
+local NOT_JOURNEYS = { ["segments.lua"] = true, ["drip.conf.lua"] = true }
+
 -- journey.list(paths) -> sorted list of journey files (directories are scanned
--- for *.lua, skipping segments.lua and templates/)
+-- for *.lua, skipping segments.lua, a drip.conf.lua kept beside the journeys,
+-- and templates/)
 function journey.list(paths)
   local files = {}
   for _, p in ipairs(paths) do
     local names = host.list_dir(p)
     if names then
       for _, name in ipairs(names) do
-        if name:match("%.lua$") and name ~= "segments.lua" and not name:match("^%.") then
+        if name:match("%.lua$") and not NOT_JOURNEYS[name] and not name:match("^%.") then
           files[#files + 1] = p:gsub("/$", "") .. "/" .. name
         end
       end

@@ -48,6 +48,7 @@ mkdir -p "$TMP/bom"
 printf '\357\273\277return journey { trigger = "X", steps = function() log("hi") end }\n' > "$TMP/bom/j.lua"
 printf '\357\273\277return { vip = function(c) return true end }\n' > "$TMP/bom/segments.lua"
 printf '\357\273\277timezone = "Asia/Tehran"\n' > "$TMP/bom.conf.lua"
+cp "$TMP/bom.conf.lua" "$TMP/bom/drip.conf.lua" # a configuration kept beside the journeys is not one of them
 expect_eq "a journey and segments.lua with a byte order mark check clean" "ok: 1 journeys" "$("$DRIP" check "$TMP/bom" 2>&1)"
 printf '{"type":"track","userId":"u1","event":"X","timestamp":"2026-11-01T00:00:00Z"}\n' > "$TMP/bom/x.jsonl"
 expect_contains "and a configuration with one is read" \
