@@ -16,7 +16,10 @@
 
 typedef struct {
   size_t used;
-  size_t limit; /* 0: unlimited */
+  size_t limit;        /* 0: unlimited */
+  size_t growth_base;  /* `used` when the growth limit was set */
+  size_t growth_limit; /* how far a step may grow the state past growth_base; 0: no limit */
+  int growth_hit;      /* a refusal came from the growth limit */
 } alloc_state;
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -25,6 +28,10 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   if (nsize == 0) {
     free(ptr);
     st->used -= old;
+    return NULL;
+  }
+  if (nsize > old && st->growth_limit && st->used + (nsize - old) > st->growth_base + st->growth_limit) {
+    st->growth_hit = 1;
     return NULL;
   }
   if (st->limit && nsize > old && st->used + (nsize - old) > st->limit)
@@ -59,6 +66,21 @@ void drip_host_close(lua_State *L) {
   lua_Alloc f = lua_getallocf(L, &ud);
   lua_close(L);
   if (f == limited_alloc) free(ud);
+}
+
+static alloc_state *state_of(lua_State *L) {
+  void *ud = NULL;
+  return lua_getallocf(L, &ud) == limited_alloc ? ud : NULL;
+}
+
+size_t drip_host_limit_growth(lua_State *L, size_t bytes) {
+  alloc_state *st = state_of(L);
+  if (!st) return 0;
+  int hit = st->growth_hit;
+  st->growth_base = st->used;
+  st->growth_limit = bytes;
+  st->growth_hit = 0;
+  return (size_t)hit;
 }
 
 size_t drip_host_memory_used(lua_State *L) {

@@ -6,7 +6,11 @@
  * and adds a traceback to errors. Once the budget is spent the hook fires on
  * every instruction, so a pcall inside the journey cannot swallow the kill.
  * host.replay_resume(co) is the same for a replay, guarded by the watchdog
- * (watchdog.c) instead of the count hook.
+ * (watchdog.c) instead of the count hook. Each resume may also grow the
+ * state by at most `step_memory` bytes (256 MiB, or DRIP_STEP_MEMORY_MB): a
+ * journey that builds a huge table fails at once, not after filling the
+ * whole state's ceiling (seconds of work, and gigabytes the machine may not
+ * have).
  * The allowed globals and the read-only environment are built in Lua
  * (stdlib/drip/sandbox.lua); this file does not decide what scripts may call.
  *
@@ -16,11 +20,14 @@
 #include "watchdog.h"
 
 #include <lauxlib.h>
+#include <stdlib.h>
 
 #define HOOK_EVERY 1000
 
 static lua_Integer budget = 50 * 1000 * 1000; /* instructions per resume */
 static lua_Integer remaining;
+#define DEFAULT_STEP_MEMORY_MB 256
+static size_t step_memory = (size_t)DEFAULT_STEP_MEMORY_MB << 20; /* bytes a resume may grow the state by */
 
 static void budget_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -85,9 +92,11 @@ static int resume(lua_State *L, int replay) {
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
   }
   int nres = 0;
+  drip_host_limit_growth(L, step_memory);
   drip_watchdog_resume_begin();
   int status = lua_resume(co, L, narg, &nres);
   drip_watchdog_resume_end();
+  int grew_too_much = (int)drip_host_limit_growth(L, 0);
   if (watched) drip_watchdog_disarm(co);
   else lua_sethook(co, NULL, 0, 0);
   if (status == LUA_OK || status == LUA_YIELD) {
@@ -104,6 +113,11 @@ static int resume(lua_State *L, int replay) {
   lua_xmove(co, L, 1);
   lua_settop(co, 0);
   if (status == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT);
+  if (status == LUA_ERRMEM && grew_too_much) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "not enough memory: one step may use at most %d MiB (DRIP_STEP_MEMORY_MB)",
+                    (int)(step_memory >> 20));
+  }
   const char *msg = error_text(L);
   lua_pushboolean(L, 0);
   luaL_traceback(L, co, msg, 0);
@@ -145,4 +159,8 @@ static const luaL_Reg sandbox_funcs[] = {{"resume", l_resume},
                                          {"set_replay_limit", l_set_replay_limit},
                                          {NULL, NULL}};
 
-void drip_sandbox_register(lua_State *L) { luaL_setfuncs(L, sandbox_funcs, 0); }
+void drip_sandbox_register(lua_State *L) {
+  const char *mb = getenv("DRIP_STEP_MEMORY_MB");
+  step_memory = (size_t)(mb && atol(mb) > 0 ? atol(mb) : DEFAULT_STEP_MEMORY_MB) << 20;
+  luaL_setfuncs(L, sandbox_funcs, 0);
+}

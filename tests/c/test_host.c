@@ -1,6 +1,7 @@
 /*
  * test_host — unit tests of the C host: the allocator ceiling, the
- * instruction budget, journey error values, the replay watchdog, the SQLite binding, zoneinfo and JSON string quoting.
+ * instruction budget, journey error values, the memory a step may take, the
+ * replay watchdog, the SQLite binding, zoneinfo and JSON string quoting.
  * Each test drives the `drip_host` module from a small Lua snippet and
  * checks what comes back in C.
  */
@@ -9,6 +10,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int failures;
@@ -66,6 +68,23 @@ static void test_error_values(void) {
                           "return fail({ code = 7 }) .. '|' .. fail() .. '|' .. fail(true) .. '|' .. fail(42)");
   CHECK(strcmp(r, "error object {\"code\":7}|(error object is a nil value)|(error object is a boolean value)|42") == 0,
         "got %s", r);
+  drip_host_close(L);
+}
+
+/* A step may grow the state by at most DRIP_STEP_MEMORY_MB; the next step starts afresh. */
+static void test_step_memory(void) {
+  setenv("DRIP_STEP_MEMORY_MB", "8", 1);
+  lua_State *L = new_state(0);
+  const char *r = eval(L, "local h = require 'drip_host'\n"
+                          "local function step(mb) return h.resume(coroutine.create(function()\n"
+                          "  local t = {} for i = 1, mb do t[i] = string.rep('x', 1 << 20) .. i end return #t end)) end\n"
+                          "local _, big = step(20) local ok, small = step(4) local ok2, again = step(6)\n"
+                          "return big:match('^[^\\n]*') .. '|' .. tostring(ok) .. ' ' .. small .. '|' .. tostring(ok2) .. ' ' .. again");
+  CHECK(strcmp(r, "not enough memory: one step may use at most 8 MiB (DRIP_STEP_MEMORY_MB)|true 4|true 6") == 0,
+        "got %s", r);
+  drip_host_close(L);
+  unsetenv("DRIP_STEP_MEMORY_MB");
+  L = new_state(0); /* registering again restores the default for the tests after this one */
   drip_host_close(L);
 }
 
@@ -150,6 +169,7 @@ static void test_quote(void) {
 int main(void) {
   test_budget();
   test_error_values();
+  test_step_memory();
   test_replay_watchdog();
   test_memory_ceiling();
   test_store();
