@@ -68,6 +68,7 @@ void drip_host_close(lua_State *L) {
   if (f == limited_alloc) free(ud);
 }
 
+/* the allocator state of a state made by drip_host_newstate, else NULL */
 static alloc_state *state_of(lua_State *L) {
   void *ud = NULL;
   return lua_getallocf(L, &ud) == limited_alloc ? ud : NULL;
@@ -84,9 +85,8 @@ size_t drip_host_limit_growth(lua_State *L, size_t bytes) {
 }
 
 size_t drip_host_memory_used(lua_State *L) {
-  void *ud = NULL;
-  if (lua_getallocf(L, &ud) != limited_alloc) return 0;
-  return ((alloc_state *)ud)->used;
+  alloc_state *st = state_of(L);
+  return st ? st->used : 0;
 }
 
 /* 64-bit FNV-1a: script versions and deterministic split buckets. */
