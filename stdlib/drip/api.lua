@@ -78,7 +78,9 @@ end
 local function decode_object(body)
   local obj, err = json.decode(body)
   if obj == nil then return nil, "bad JSON: " .. err end
-  if type(obj) ~= "table" or (next(obj) ~= nil and obj[1] ~= nil) then return nil, "the body must be a JSON object" end
+  if type(obj) ~= "table" or obj[1] ~= nil or body:match("^%s*%[") then -- ([] decodes like {})
+    return nil, "the body must be a JSON object"
+  end
   return obj
 end
 
