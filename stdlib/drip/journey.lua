@@ -84,6 +84,13 @@ local function parse_reentry(v, line)
   return { mode = "after", secs = checked_duration(v, "reentry", line) }
 end
 
+-- A journey's name: "welcome", "خوش_آمد", "приветствие" (UTF-8 letters as
+-- well as ASCII ones; no spaces, quotes, slashes or control characters).
+local function valid_name(name)
+  return type(name) == "string" and #name > 0 and #name <= 128 and utf8.len(name) ~= nil
+    and not name:find("[^%w_%-%.\128-\255]")
+end
+
 -- Build a definition from the table given to journey{...}.
 local function build(t, source, default_name)
   local function at(key) return line_of(source, "%f[%w_]" .. key .. "%s*=", 1) end
@@ -95,8 +102,8 @@ local function build(t, source, default_name)
   if type(t.steps) ~= "function" then
     error(invalid(at("steps"), "journey needs steps = function(ctx) ... end"))
   end
-  if t.name ~= nil and (type(t.name) ~= "string" or not t.name:match("^[%w_%-%.]+$")) then
-    error(invalid(at("name"), "name must be letters, digits, _ - or ."))
+  if t.name ~= nil and not valid_name(t.name) then
+    error(invalid(at("name"), "name must be letters (in any script), digits, _ - or ., without spaces"))
   end
   local def = {
     name = t.name or default_name,

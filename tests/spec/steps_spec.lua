@@ -125,6 +125,19 @@ describe("steps", function()
     assert.equal("points 10 via j", sim:sent { channel = "sms" }[1].message.text)
   end)
 
+  it("a journey may be named in Persian or Russian, not with spaces", function()
+    local sim = helpers.sim('return journey { name = "приветствие", trigger = "Go", steps = function() end }',
+      { files = { ["fa.lua"] = 'return journey { name = "خوش_آمد", trigger = "Go", steps = function() end }' } })
+    sim:track("u1", "Go")
+    local names = {}
+    for _, r in ipairs(sim:records { kind = "enter" }) do names[#names + 1] = r.journey end
+    table.sort(names)
+    assert.same({ "приветствие", "خوش_آمد" }, names)
+    local ok, err = pcall(helpers.sim, 'return journey { name = "a b", trigger = "Go", steps = function() end }')
+    assert.is_false(ok)
+    assert.matches("name must be letters (in any script), digits, _ - or ., without spaces", err, 1, true)
+  end)
+
   it("a track() loop is cut off with a warning, and the run goes on", function()
     local sim = helpers.sim('return journey { trigger = "Ping", steps = function(ctx) track("Ping") end }')
     sim:track("u1", "Ping")
