@@ -113,14 +113,18 @@ local function trigger_facts(engine, def, id, traits)
     return { string.format("it starts after %s without events; %s's last activity was %s", duration.format(t.secs),
       id, last and time.iso(last) or "never") }
   end
-  local name = type(t.segment) == "string" and t.segment or "(a function)"
-  local seg = type(t.segment) == "string" and engine.segments[t.segment] or
-    type(t.segment) == "function" and { kind = "traits", fn = t.segment, name = name }
-  local where = seg and string.format(", which %s is %s now", id, engine:member(seg, id, traits) and "in" or "not in")
-    or " (not defined in the segments.lua drip can read here)"
-  local facts = { string.format("it starts %s segment %s%s",
-    t.kind == "schedule" and ('on the schedule "' .. t.schedule .. '" for the') or "when a contact enters the",
-    name, where) }
+  local seg = engine:trigger_segment(def) -- nil: a broadcast to everyone; false: an unknown name
+  local audience
+  if seg == nil then
+    audience = "every contact"
+  elseif seg == false then
+    audience = string.format("the segment %s (not defined in the segments.lua drip can read here)", t.segment)
+  else
+    audience = string.format("the segment %s, which %s is %s now", type(t.segment) == "string" and t.segment
+      or "(a function)", id, engine:member(seg, id, traits) and "in" or "not in")
+  end
+  local facts = { string.format("it starts %s %s", t.kind == "schedule" and
+    ('on the schedule "' .. t.schedule .. '" for') or "when a contact enters", audience) }
   if t.rollout and t.rollout < 100 then
     local pos = schedule.position(id, def.name)
     facts[#facts + 1] = string.format("its rollout is %s%%, and %s's place in it is %.2f%% (%s)", json.number(t.rollout),
