@@ -48,8 +48,10 @@ local function lint_placeholders(text, where, report)
   end
 end
 
--- A template named by a literal `template = "name"` exists and its placeholders compile.
-local function lint_template_file(name, file, lineno, templates_dir, checked, report)
+-- A template named by a literal `template = "name"` exists and its placeholders
+-- compile. templates = { dir =, checked = { name = true } }: each file is read once.
+local function lint_template_file(name, file, lineno, templates, report)
+  local checked, templates_dir = templates.checked, templates.dir
   if checked[name] then return end
   checked[name] = true
   local found = false
@@ -67,7 +69,7 @@ local function lint_template_file(name, file, lineno, templates_dir, checked, re
   end
 end
 
-local function lint(file, source, api, segments, templates_dir, report)
+local function lint(file, source, api, segments, templates, report)
   local locals = {}
   for name in source:gmatch("local%s+function%s+([%a_][%w_]*)") do locals[name] = true end
   for list in source:gmatch("local%s+([%a_][%w_%s,]*)") do
@@ -76,7 +78,7 @@ local function lint(file, source, api, segments, templates_dir, report)
   for params in source:gmatch("function%s*[%w_%.:]*%s*%(([^)]*)%)") do
     for name in params:gmatch("[%a_][%w_]*") do locals[name] = true end
   end
-  local lineno, checked_templates = 0, {}
+  local lineno = 0
   for line in (source .. "\n"):gmatch("(.-)\r?\n") do
     lineno = lineno + 1
     local code = line:gsub("%-%-.*$", "")
@@ -91,7 +93,7 @@ local function lint(file, source, api, segments, templates_dir, report)
     if since ~= "entry" then bad_duration(since, "happened since") end
     lint_placeholders((code:gsub('\\"', '"')), function() return file .. ":" .. lineno end, report)
     local tname = code:match('%f[%w_]template%s*=%s*"([^"]*)"')
-    if tname then lint_template_file(tname, file, lineno, templates_dir, checked_templates, report) end
+    if tname then lint_template_file(tname, file, lineno, templates, report) end
     local seg = code:match('%f[%w_]in_segment%s*%(?%s*"([^"]*)"')
     if seg and not segments[seg] then
       report(string.format("%s:%d: unknown segment '%s' (define it in segments.lua)", file, lineno, seg))
@@ -114,12 +116,12 @@ function cmd.run(opts, usage)
   local problems = {}
   local function report(msg) problems[#problems + 1] = msg end
   for _, e in ipairs(engine:load(files, dir)) do report(e) end
-  local loaded = {}
+  local loaded, templates = {}, { dir = dir .. "/templates", checked = {} }
   for _, def in pairs(engine.latest) do loaded[def.file] = def end
   for _, file in ipairs(files) do -- in file order, so the report reads top to bottom
     local def = loaded[file]
     if def then
-      lint(file, def.source, engine.api, engine.segments, dir .. "/templates", report)
+      lint(file, def.source, engine.api, engine.segments, templates, report)
       local seg = def.trigger.segment
       if type(seg) == "string" and not engine.segments[seg] then
         report(string.format("%s:%d: unknown segment '%s' in trigger", file,

@@ -34,6 +34,7 @@ expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name
 mkdir -p "$TMP/t/templates"
 printf 'Hi {{contact.first_name | titlecase}}\n' > "$TMP/t/templates/promo.html"
 printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "Hi {{contact.first_name | shout}}", text = "{{event.properties.url" }\n    email { template = "promo", text = "{{contact.n | plural(\\"a\\", \\"b\\", \\"c\\")}}" }\n    email { template = "gone" }\n  end,\n}\n' > "$TMP/t/t.lua"
+printf 'return journey { trigger = "Y", steps = function(ctx) email { template = "promo" } end }\n' > "$TMP/t/u.lua"
 "$DRIP" check "$TMP/t" 2> "$TMP/err"; code=$?
 err=$(cat "$TMP/err")
 expect_eq "template problems give exit 1" 1 $code
@@ -41,7 +42,8 @@ expect_contains "unknown filter, with its line" "$err" "$TMP/t/t.lua:4: template
 expect_contains "an unclosed placeholder" "$err" "$TMP/t/t.lua:4: template: \"{{event.properties.url\" is not closed with }}"
 expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\""
 expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found"
-expect_eq "and nothing else (escaped quotes in a filter's arguments are fine)" 4 "$(wc -l < "$TMP/err")"
+expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
+  4 "$(wc -l < "$TMP/err")"
 
 # files saved by Windows editors start with a UTF-8 byte order mark
 mkdir -p "$TMP/bom"
