@@ -74,14 +74,14 @@ static alloc_state *state_of(lua_State *L) {
   return lua_getallocf(L, &ud) == limited_alloc ? ud : NULL;
 }
 
-size_t drip_host_limit_growth(lua_State *L, size_t bytes) {
+int drip_host_limit_growth(lua_State *L, size_t bytes) {
   alloc_state *st = state_of(L);
   if (!st) return 0;
   int hit = st->growth_hit;
   st->growth_base = st->used;
   st->growth_limit = bytes;
   st->growth_hit = 0;
-  return (size_t)hit;
+  return hit;
 }
 
 size_t drip_host_memory_used(lua_State *L) {

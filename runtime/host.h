@@ -22,7 +22,7 @@ void drip_host_close(lua_State *L);
  * `bytes` past what it holds now (0: no such limit; a step's own limit, under
  * the state's ceiling). Returns 1 when the previous growth limit refused an
  * allocation, else 0. Only for states made by drip_host_newstate. */
-size_t drip_host_limit_growth(lua_State *L, size_t bytes);
+int drip_host_limit_growth(lua_State *L, size_t bytes);
 
 /* Bytes currently allocated by a state made with drip_host_newstate. */
 size_t drip_host_memory_used(lua_State *L);

@@ -96,7 +96,7 @@ static int resume(lua_State *L, int replay) {
   drip_watchdog_resume_begin();
   int status = lua_resume(co, L, narg, &nres);
   drip_watchdog_resume_end();
-  int grew_too_much = (int)drip_host_limit_growth(L, 0);
+  int grew_too_much = drip_host_limit_growth(L, 0);
   if (watched) drip_watchdog_disarm(co);
   else lua_sethook(co, NULL, 0, 0);
   if (status == LUA_OK || status == LUA_YIELD) {

@@ -16,7 +16,7 @@
  * It also watches every resume, live or replay, for a stall: code stuck in
  * one call of C, where no hook runs (a string pattern that backtracks, such
  * as ("a"):rep(3000):find(".-.-.-.-b"), takes hours). The instruction budget
- * ends a Lua loop long before a resume has used `stall_s` of CPU (10 s, or
+ * ends a Lua loop long before a resume has used `stall_ms` of CPU (10 s, or
  * DRIP_STALL_SECONDS), so a resume that has is stuck: the thread names the
  * journey and instance on stderr, writes the instance's id to the stall file
  * (set by drip.engine for a store on disk, which fails that instance at the

@@ -57,6 +57,7 @@ DRIP_STALL_SECONDS=1 timeout 60 "$DRIP" simulate --events "$TMP/stall.jsonl" --j
 expect_eq "a step stuck inside C stops drip with status 1 (not a hang)" 1 $code
 expect_contains "naming the journey and instance" "$(cat "$TMP/err")" \
   "drip: journey 'slowpat', instance 2, has run for 1 s inside one call of C code (a string pattern that backtracks?); stopping drip. The next start fails that instance."
+expect_eq "and leaves its id beside the store" 2 "$(cat "$TMP/stall.db-stalled" 2>/dev/null)"
 out=$(DRIP_STALL_SECONDS=1 timeout 60 "$DRIP" simulate --events "$TMP/stall.jsonl" --journeys "$TMP/stall" --db "$TMP/stall.db" --format jsonl); code=$?
 expect_eq "the next start fails that instance and goes on" "0 slowpat error fine completed" \
   "$code $(printf '%s\n' "$out" | python3 -c 'import json,sys; print(" ".join(r["journey"] + " " + r["reason"] for r in map(json.loads, sys.stdin) if r["kind"] == "exit"))')"
