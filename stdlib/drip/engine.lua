@@ -69,7 +69,7 @@ function Engine.new(opts)
     -- routed_contact, routed_traits: the contact route is handling and its
     -- traits once a `where` has read them (see routed_contact_traits)
     templates = {},
-    warned = {},
+    warned = {}, warned_n = 0,
     live = {}, live_count = 0, -- instance id -> runtime of a slept instance (cache)
     known = {}, known_count = 0,
   }, Engine)
@@ -93,9 +93,13 @@ function Engine:reset_caches()
   self.queue = {}
 end
 
+-- Warn once per key. The keys seen are bounded: a key holds an error's text,
+-- which a journey may make per contact, and drip run lives for months.
+local WARNED_MAX = 1000
 function Engine:warn_once(key, msg)
   if self.warned[key] then return end
-  self.warned[key] = true
+  if self.warned_n >= WARNED_MAX then self.warned, self.warned_n = {}, 0 end
+  self.warned[key], self.warned_n = true, self.warned_n + 1
   self.warn(msg)
 end
 
@@ -582,6 +586,15 @@ local function render_value(v, scope, html)
   return v
 end
 
+-- A template's scope signs {{unsubscribe_url}} only when the template asks for it.
+local LINK = {} -- scope[LINK] = { engine, contact, channel }
+local SCOPE = { __index = function(scope, k)
+  if k ~= "unsubscribe_url" then return nil end
+  local engine, contact, channel = table.unpack(rawget(scope, LINK))
+  local u = engine.unsubscribe
+  return unsubscribe.url(u.base, u.secret, contact, channel, engine.now)
+end }
+
 function Engine:render(R, msg, channel)
   local fields = {}
   if msg.template then
@@ -590,11 +603,8 @@ function Engine:render(R, msg, channel)
   for k, v in pairs(msg) do
     if not CONTROL[k] then fields[k] = v end
   end
-  local u = self.unsubscribe
-  local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey }, {
-    __index = function(_, k) -- signed only when a template asks for it
-      if k == "unsubscribe_url" then return unsubscribe.url(u.base, u.secret, R.contact, channel, self.now) end
-    end })
+  local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
+                               [LINK] = { self, R.contact, channel } }, SCOPE)
   local out = {}
   for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html") end
   return out
@@ -602,10 +612,15 @@ end
 
 -- What names a send step across contacts (backtest compares by it): its
 -- template, else its subject, title or text before rendering.
+local labels, labels_n = {}, 0 -- source -> label, bounded: a journey's sends have few sources
 local function message_label(msg)
-  local label = msg.template or msg.subject or msg.title or msg.text or msg.body or ""
-  label = tostring(label):gsub("%s+", " "):gsub("{{%s*([%w_%.]+)[^}]*}}", "{{%1}}")
+  local source = tostring(msg.template or msg.subject or msg.title or msg.text or msg.body or "")
+  local label = labels[source]
+  if label then return label end
+  label = source:gsub("%s+", " "):gsub("{{%s*([%w_%.]+)[^}]*}}", "{{%1}}")
   if #label > 60 then label = label:sub(1, 57):gsub("[\192-\255][\128-\191]*$", "") .. "…" end
+  if labels_n >= 1000 then labels, labels_n = {}, 0 end
+  labels[source], labels_n = label, labels_n + 1
   return label
 end
 
@@ -614,15 +629,21 @@ function Engine:pick_channel(R, channels, kind, to)
   local reason, last
   for _, channel in ipairs(channels) do
     local address, why = policy.check(channel, kind, R.ctx.contact, { consent = self.consent, to = to })
-    if address and kind == "marketing" and policy.capped(self.caps, channel, function(ch, window)
-          return self.store:marketing_sent(R.contact, self.now - window, ch)
-        end) then
+    if address and kind == "marketing" and self:capped(R.contact, channel) then
       address, why = nil, "frequency_cap"
     end
     if address then return channel, address end
     reason, last = why, channel
   end
   return nil, reason, last
+end
+
+-- Would one more marketing message to contact on channel pass a frequency cap?
+function Engine:capped(contact, channel)
+  if next(self.caps) == nil then return false end
+  return policy.capped(self.caps, channel, function(ch, window)
+    return self.store:marketing_sent(contact, self.now - window, ch)
+  end)
 end
 
 function Engine:send(R, channels, msg)

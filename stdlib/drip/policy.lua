@@ -13,10 +13,19 @@ policy.ADDRESS_TRAIT = { email = "email", sms = "phone", push = "push_token", te
 policy.CHANNELS = { email = true, sms = true, push = true, telegram = true, webhook = true }
 policy.TO_PEOPLE = { "email", "sms", "push", "telegram" } -- the channels with an address and consent
 
+-- "group.channel", the flat form of a flag's trait name
+local FLAT = setmetatable({}, { __index = function(t, group)
+  t[group] = setmetatable({}, { __index = function(names, channel)
+    names[channel] = group .. "." .. channel
+    return names[channel]
+  end })
+  return t[group]
+end })
+
 local function flag(traits, group, channel)
   local t = traits[group]
   if type(t) == "table" and t[channel] ~= nil and t[channel] ~= json.null then return t[channel] end
-  local flat = traits[group .. "." .. channel]
+  local flat = traits[FLAT[group][channel]]
   if flat ~= nil and flat ~= json.null then return flat end
   return nil
 end
@@ -101,11 +110,10 @@ end
 -- policy.capped(caps, channel, count) -> true when one more would pass a cap.
 -- count(channel_or_nil, since_window_seconds) -> messages already counted
 function policy.capped(caps, channel, count)
-  for _, key in ipairs({ channel, "all" }) do
-    local cap = caps[key]
-    if cap and count(key ~= "all" and key or nil, cap.window) >= cap.n then return true end
-  end
-  return false
+  local cap = caps[channel]
+  if cap and count(channel, cap.window) >= cap.n then return true end
+  cap = caps.all
+  return cap ~= nil and count(nil, cap.window) >= cap.n
 end
 
 return policy

@@ -14,10 +14,14 @@ end
 
 -- one JSON line: at, contact, journey, kind (every record has at and kind),
 -- then the kind's keys (already encoded)
+local quote = json.quote
 function report.jsonl(rec, fields_json)
   local rest = #fields_json > 2 and "," .. fields_json:sub(2, -2) or ""
-  return '{"at":' .. value(rec.at) .. member("contact", rec.contact) .. member("journey", rec.journey)
-    .. ',"kind":' .. value(rec.kind) .. rest .. "}"
+  local contact, journey = rec.contact, rec.journey
+  return '{"at":' .. quote(rec.at)
+    .. (type(contact) == "string" and ',"contact":' .. quote(contact) or member("contact", contact))
+    .. (type(journey) == "string" and ',"journey":' .. quote(journey) or member("journey", journey))
+    .. ',"kind":' .. quote(rec.kind) .. rest .. "}"
 end
 
 -- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)

@@ -63,7 +63,10 @@ local function compile_placeholder(expr, src)
   return { keys = keys, filters = chain }
 end
 
-local compiled = {}
+-- compiled parts by source; bounded, as a journey may build its text per
+-- contact ("Order " .. id) and drip run lives for months
+local compiled, compiled_n = {}, 0
+local COMPILED_MAX = 2000
 
 -- template.compile(src) -> parts (raises on a bad placeholder)
 function template.compile(src)
@@ -79,7 +82,8 @@ function template.compile(src)
     pos = e + 1
   end
   if pos <= #src then parts[#parts + 1] = src:sub(pos) end
-  compiled[src] = parts
+  if compiled_n >= COMPILED_MAX then compiled, compiled_n = {}, 0 end
+  compiled[src], compiled_n = parts, compiled_n + 1
   return parts
 end
 
@@ -105,8 +109,10 @@ function template.escape_html(s) return (s:gsub("[&<>\"']", html_escapes)) end
 
 -- template.render(src, scope, html) -> text
 function template.render(src, scope, html)
+  local parts = template.compile(src)
+  if #parts <= 1 and type(parts[1]) ~= "table" then return parts[1] or "" end -- no placeholder
   local out = {}
-  for i, part in ipairs(template.compile(src)) do
+  for i, part in ipairs(parts) do
     if type(part) == "string" then
       out[i] = part
     else

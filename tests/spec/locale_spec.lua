@@ -80,3 +80,19 @@ describe("filters in a journey", function()
     assert.equal("В корзине 3 товара", sent[2].message.text)
   end)
 end)
+
+describe("template sources built per contact", function()
+  it("are not kept without bound (drip run renders them for months)", function()
+    local function grow(from)
+      collectgarbage("collect")
+      local before = collectgarbage("count")
+      for i = from, from + 49999 do
+        assert.equal("Order " .. i .. " for Ava", render("Order " .. i .. " for {{contact.name}}", { contact = { name = "Ava" } }))
+      end
+      collectgarbage("collect")
+      return collectgarbage("count") - before
+    end
+    grow(0) -- fills the cache to its bound
+    assert.is_true(grow(100000) < 1024, "50,000 more sources kept more than 1 MiB")
+  end)
+end)

@@ -266,3 +266,27 @@ describe("steps", function()
     assert.equal("v1", sim:sent { contact = "u1" }[1].message.text)
   end)
 end)
+
+describe("a where that fails with a different message each time", function()
+  it("is warned about once per message, and what was warned is not kept without bound", function()
+    local sim = helpers.sim([[return journey {
+      trigger = { event = "Go", where = function(e) error("no price for item " .. e.properties.n) end },
+      steps = function() end }]])
+    local warned = 0
+    sim.engine.warn = function(msg)
+      warned = warned + 1
+      assert.matches("no price for item", msg)
+    end
+    local function grow(from)
+      collectgarbage("collect")
+      local before = collectgarbage("count")
+      for n = from, from + 19999 do sim:track("u1", "Go", { n = n }) end
+      collectgarbage("collect")
+      return collectgarbage("count") - before
+    end
+    grow(0)
+    assert.is_true(grow(100000) < 1024, "20,000 more messages kept more than 1 MiB")
+    assert.equal(40000, warned)
+    assert.equal(0, #sim:records { kind = "enter" })
+  end)
+end)
