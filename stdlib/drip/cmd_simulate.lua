@@ -66,6 +66,7 @@ function cmd.run(opts, usage)
   local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL" })
   if not store then err(serr) return 1 end
   store:bulk_events()
+  store:own_instances()
 
   local out, funnel = {}, report.funnel()
   local function flush()

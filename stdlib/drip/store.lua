@@ -349,6 +349,7 @@ end
 
 -- undo the open transaction (safe when none is open or it already failed)
 function Store:rollback()
+  self:forget_active()
   self.tally, self.saved = {}, {}
   self.unwritten, self.next_instance = nil, nil
   if self.in_tx then
@@ -372,6 +373,7 @@ function Store:release()
 end
 
 function Store:rollback_to()
+  self:forget_active()
   self.unwritten, self.next_instance = nil, nil
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
@@ -485,6 +487,12 @@ function Store:add_instance(journey, version, contact, now, trigger_seq, trigger
   self.unwritten = { id, journey, version, contact, now, trigger_seq, trigger_name, traits_json }
   self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
   self:count(id, "entered")
+  local rows = self.active and self.active[contact]
+  if rows then
+    local out = table.move(rows, 1, #rows, 1, {})
+    out[#out + 1] = { id, journey, version, nil, nil, now }
+    self:cache_active(contact, out)
+  end
   return id
 end
 
@@ -503,10 +511,62 @@ function Store:instance(id)
            wait_event = wait_event }
 end
 
+-- Active instances by contact, kept in memory when this process alone writes
+-- the store (simulate, backtest, journey tests: Store:own_instances). Routing
+-- asks for a contact's active instances at every event it sends; a contact's
+-- events come close together, so the last ACTIVE_CACHE contacts asked about
+-- answer from memory. Every change of an active instance passes through this
+-- module and updates the lists it holds. A list is never changed in place
+-- (a changed one replaces it), so a caller iterating one sees what the store
+-- held when it asked, as it would with rows of a query.
+local ACTIVE_CACHE = 20000
+
+-- limit: contacts kept (default ACTIVE_CACHE)
+function Store:own_instances(limit)
+  self.active_limit = limit or self.active_limit or ACTIVE_CACHE
+  self.active, self.active_n, self.active_of = {}, 0, {}
+end
+
+function Store:forget_active()
+  if self.active then self:own_instances() end
+end
+
+-- replace contact's cached list by `rows`
+function Store:cache_active(contact, rows)
+  if not self.active[contact] then
+    if self.active_n >= self.active_limit then self:own_instances() end
+    self.active_n = self.active_n + 1
+  end
+  self.active[contact] = rows
+  for _, row in ipairs(rows) do self.active_of[row[1]] = contact end
+end
+
+-- The cached list holding instance id, rebuilt by edit(row) -> row | nil (dropped).
+function Store:edit_active(id, edit)
+  local contact = self.active and self.active_of[id]
+  local rows = contact and self.active[contact]
+  if not rows then return end
+  local out = {}
+  for _, row in ipairs(rows) do
+    if row[1] == id then row = edit(row) end
+    if row then out[#out + 1] = row end
+  end
+  self.active[contact] = out
+end
+
 -- active instances of a contact: list of { id, journey, version, wait_seq, wait_event, entered_at }
-function Store:active_instances(contact) return self:q("instances_active"):all(contact) end
+function Store:active_instances(contact)
+  local rows = self.active and self.active[contact]
+  if rows then return rows end
+  rows = self:q("instances_active"):all(contact)
+  if self.active then self:cache_active(contact, rows) end
+  return rows
+end
+
 function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
+
 function Store:set_wait(id, seq, event)
+  self:edit_active(id, function(row) return { row[1], row[2], row[3], seq, event, row[6] } end)
   if self.unwritten and self.unwritten[1] == id then return self:write_instance(seq, event) end
   self:q("instance_wait"):run(seq, event, id)
 end
@@ -522,6 +582,10 @@ end
 
 function Store:end_instance(id, now, reason, err)
   if self:q("instance_end"):run(now, reason, err, id) == 0 then return false end
+  if self.active then
+    self:edit_active(id, function() return nil end)
+    self.active_of[id] = nil
+  end
   self:count(id, "exit", reason)
   return true
 end
@@ -699,6 +763,7 @@ end
 function Store:forget(id)
   self:index_events()
   if not self:q("contact_row"):first(id) then return nil end
+  self:forget_active()
   local removed = {}
   for _, what in ipairs(FORGET) do removed[what] = self:q("forget_" .. what):run(id) end
   return removed
@@ -845,6 +910,9 @@ end
 function Store:replay_page(after, limit) return self:q("bt_page"):all(after, limit) end
 
 function Store:instances_to_migrate(journey, hash) return self:q("to_migrate"):column(journey, hash) end
-function Store:set_version(id, hash) self:q("instance_version"):run(hash, id) end
+function Store:set_version(id, hash)
+  self:forget_active()
+  self:q("instance_version"):run(hash, id)
+end
 
 return Store

@@ -25,6 +25,7 @@ Sim.__index = Sim
 --              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = } }
 function testing.new(opts)
   local store = assert(Store.open(":memory:"))
+  store:own_instances()
   local sim = setmetatable({ store = store, log = {}, mid = 0 }, Sim)
   local files, dir = simulate.locate(opts.journeys or { "scripts" })
   if not files then error(dir, 2) end
