@@ -65,14 +65,16 @@ function Api:event(obj, raw, prefix, kind, body_len)
   return nil, where .. ": " .. err, where
 end
 
--- Store and route a validated list; the answer counts what was new.
-function Api:ingest(list)
+-- Store and route a validated list; the answer counts what was new, and
+-- the page, screen, group or alias calls skipped (`ignored`, when any).
+function Api:ingest(list, ignored)
   local accepted, dups = 0, 0
   for _, ev in ipairs(list) do
     if self.engine:ingest(ev) then accepted = accepted + 1 else dups = dups + 1 end
   end
   self.metrics:ingested(accepted, dups)
-  return answer(200, { ok = true, accepted = accepted, duplicates = dups })
+  return answer(200, { ok = true, accepted = accepted, duplicates = dups,
+                       ignored = ignored and ignored > 0 and ignored or nil })
 end
 
 local function decode_object(body)
@@ -100,29 +102,37 @@ function Api:batch(req)
   if type(items) ~= "table" or (next(items) ~= nil and items[1] == nil) then
     return bad("field 'batch': required, an array of events", "batch")
   end
-  local list = {}
+  local list, ignored = {}, 0
   for i, item in ipairs(items) do
-    local ev, msg, field = self:event(item, nil, string.format("batch[%d].", i - 1), nil, #req.body)
-    if not ev then return bad(msg, field) end
-    list[i] = ev
+    if events.other_call(item) then
+      ignored = ignored + 1
+    else
+      local ev, msg, field = self:event(item, nil, string.format("batch[%d].", i - 1), nil, #req.body)
+      if not ev then return bad(msg, field) end
+      list[#list + 1] = ev
+    end
   end
-  return self:ingest(list)
+  return self:ingest(list, ignored)
 end
 
 -- JSON Lines; all or nothing, errors name the line.
 function Api:lines(req)
-  local list, lineno = {}, 0
+  local list, lineno, ignored = {}, 0, 0
   for line in (req.body .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
-    if line:match("%S") then
+    if line:match("%S") and not line:match("^%s*#") then
       local obj, err = json.decode(line)
       if obj == nil then return bad(string.format("line %d: bad JSON: %s", lineno, err), "line " .. lineno) end
-      local ev, msg, field = self:event(obj, line, "", nil, #line)
-      if not ev then return bad(string.format("line %d: %s", lineno, msg), field) end
-      list[#list + 1] = ev
+      if events.other_call(obj) then
+        ignored = ignored + 1
+      else
+        local ev, msg, field = self:event(obj, line, "", nil, #line)
+        if not ev then return bad(string.format("line %d: %s", lineno, msg), field) end
+        list[#list + 1] = ev
+      end
     end
   end
-  return self:ingest(list)
+  return self:ingest(list, ignored)
 end
 
 function Api:contact(req, id)

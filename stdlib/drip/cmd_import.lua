@@ -98,12 +98,14 @@ local function import_csv(engine, path, text, now)
 end
 
 local function import_jsonl(engine, path, text, now)
-  local ok_lines, bad, dups, lineno = 0, 0, 0, 0
+  local ok_lines, bad, dups, skipped, lineno = 0, 0, 0, 0, 0
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     if line:match("%S") and not line:match("^%s*#") then
       local ev, why = events.decode_line(line, now)
-      if not ev then
+      if not ev and not why then
+        skipped = skipped + 1
+      elseif not ev then
         err(path, lineno, why)
         bad = bad + 1
       elseif engine:ingest(ev) then
@@ -113,7 +115,7 @@ local function import_jsonl(engine, path, text, now)
       end
     end
   end
-  return ok_lines, bad, dups
+  return ok_lines, bad, dups, skipped
 end
 
 function cmd.run(opts, usage)
@@ -134,13 +136,15 @@ function cmd.run(opts, usage)
   local now = math.max(engine.now, host.time())
   engine.now = now
   store:begin()
-  local ok, bad, dups
+  local ok, bad, dups, skipped
   if kind == "csv" then ok, bad = import_csv(engine, path, text, now)
-  else ok, bad, dups = import_jsonl(engine, path, text, now) end
+  else ok, bad, dups, skipped = import_jsonl(engine, path, text, now) end
   store:close()
   local noun = (kind == "csv" and "contact" or "event") .. (ok == 1 and "" or "s")
-  print(string.format("imported %d %s from %s%s%s", ok, noun, path,
+  print(string.format("imported %d %s from %s%s%s%s", ok, noun, path,
     dups and dups > 0 and string.format(" (%d duplicates skipped)", dups) or "",
+    skipped and skipped > 0 and string.format(" (%d %s %s skipped)", skipped, events.OTHER_CALLS_TEXT,
+      skipped == 1 and "call" or "calls") or "",
     bad > 0 and string.format("; %d bad %s reported above and skipped", bad,
       (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s")) or ""))
   return bad > 0 and 2 or 0

@@ -133,6 +133,10 @@ function cmd.run(opts, usage)
   engine:save_clock()
   store:commit()
   flush()
+  if index.skipped > 0 then
+    err(string.format("%d %s %s skipped (journeys take identify and track)", index.skipped,
+      events.OTHER_CALLS_TEXT, index.skipped == 1 and "call" or "calls"))
+  end
   if cut then
     err(string.format("stopped at --until %s; the events from %s on were not read (a later run with this --db reads them)",
       time.iso(stop_at), time.iso(cut.ts)))

@@ -9,6 +9,16 @@ local time = require "drip.time"
 local events = {}
 
 local TYPES = { identify = true, track = true }
+-- Segment's other calls: pipelines send them beside identify and track, and
+-- journeys have no use for them. They are skipped (and counted), not refused,
+-- so a batch or file that holds them loses nothing it should not.
+local OTHER_CALLS = { page = true, screen = true, group = true, alias = true }
+events.OTHER_CALLS_TEXT = "page, screen, group or alias"
+
+-- events.other_call(obj) -> true for a page, screen, group or alias call
+function events.other_call(obj)
+  return type(obj) == "table" and OTHER_CALLS[obj.type] == true
+end
 local null = json.null
 local MAX_ID = 256
 
@@ -63,13 +73,15 @@ end
 local byte = string.byte
 local BOM = "\239\187\191"
 
--- events.decode_line(line, default_ts) -> ev | nil, message
+-- events.decode_line(line, default_ts) -> ev | nil, message | nil (a call
+-- that is skipped: see OTHER_CALLS)
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 function events.decode_line(line, default_ts)
   if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
   local obj, err = json.decode(line)
   if obj == nil then return nil, "bad JSON: " .. err end
+  if events.other_call(obj) then return nil end
   return events.normalize(obj, line, default_ts)
 end
 
@@ -89,9 +101,9 @@ end
 
 -- The time of each event line of an open file, in file order: calls
 -- fn(ts, offset, lineno) for lines with a time (a line without a timestamp
--- takes the latest before it), and on_error for lines with none that do not
--- decode (when `report`).
-local function each_timed_line(f, path, on_error, default_ts, report, fn)
+-- takes the latest before it), on_error for lines with none that do not
+-- decode (when `report`), and on_skip for those that are skipped calls.
+local function each_timed_line(f, path, on_error, on_skip, default_ts, report, fn)
   local lineno, pos, last_ts = 0, 0, default_ts or 0
   for line in f:lines("L") do
     lineno = lineno + 1
@@ -101,7 +113,9 @@ local function each_timed_line(f, path, on_error, default_ts, report, fn)
       local ts = quick_ts(line)
       if not ts then
         local ev, e = events.decode_line(line, last_ts)
-        if ev then ts = ev.ts elseif report then on_error(string.format("%s:%d: %s", path, lineno, e)) end
+        if ev then ts = ev.ts
+        elseif not e then on_skip()
+        elseif report then on_error(string.format("%s:%d: %s", path, lineno, e)) end
       end
       if ts then
         fn(ts, off, lineno)
@@ -120,13 +134,13 @@ end
 -- as events.each streams a file in order; for a file out of order, those
 -- without a time here and the rest when events.each reaches them.
 function events.scan(path, on_error, default_ts)
-  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true }
+  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = 0 }
   -- the usual file (every line stamped in the usual form, in order) is told in C
   if host.events_in_order(path, default_ts or 0) then return index end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
   local sorted, latest, untimed = true, default_ts or 0, {}
-  each_timed_line(f, path, function(msg) untimed[#untimed + 1] = msg end, default_ts, true, function(ts)
+  each_timed_line(f, path, function(msg) untimed[#untimed + 1] = msg end, function() end, default_ts, true, function(ts)
     if ts < latest then sorted = false else latest = ts end
   end)
   index.sorted = sorted
@@ -137,7 +151,8 @@ function events.scan(path, on_error, default_ts)
   for _, msg in ipairs(untimed) do on_error(msg) end
   f:seek("set", 0)
   index.ts, index.off, index.lineno = {}, {}, {}
-  each_timed_line(f, path, on_error, default_ts, false, function(ts, off, lineno)
+  each_timed_line(f, path, on_error, function() index.skipped = index.skipped + 1 end, default_ts, false,
+                  function(ts, off, lineno)
     local n = index.n + 1
     index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
   end)
@@ -166,8 +181,10 @@ local function stream(index)
         if ev then
           if ev.ts > last_ts then last_ts = ev.ts end
           coroutine.yield(ev)
-        else
+        elseif err then
           index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
+        else
+          index.skipped = index.skipped + 1
         end
       end
     end
@@ -191,7 +208,11 @@ function events.each(index)
     local line = f:read("L")
     local ev, err = events.decode_line(line, index.ts[k])
     if not ev then
-      index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))
+      if err then
+        index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))
+      else
+        index.skipped = index.skipped + 1
+      end
       return next_event()
     end
     return ev

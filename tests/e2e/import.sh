@@ -49,10 +49,12 @@ cat > "$TMP/e.jsonl" <<'EV'
 {"type":"track","userId":"u1","event":"Order Completed","messageId":"o-1","timestamp":"2026-10-01T10:00:00Z"}
 {"type":"track","event":"No User"}
 {"type":"identify","userId":"u9","traits":{"email":"u9@x.test"}}
+{"type":"page","userId":"u9","name":"Home","timestamp":"2026-10-01T10:05:00Z"}
 EV
 OUT=$("$DRIP" import "$TMP/e.jsonl" --db "$DB" 2> "$TMP/err"); rc=$?
 expect_eq "events: the bad line named, exit 2" "2 $TMP/e.jsonl:3: field 'userId': required" "$rc $(head -n 1 "$TMP/err" | sed 's/ (.*//')"
-expect_contains "events: duplicates skipped" "$OUT" "imported 2 events from $TMP/e.jsonl (1 duplicates skipped)"
+expect_contains "events: duplicates and page calls skipped" "$OUT" \
+  "imported 2 events from $TMP/e.jsonl (1 duplicates skipped) (1 page, screen, group or alias call skipped)"
 expect_eq "events stored with their own time; no journey ran" "1 0" \
   "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'o-1' AND ts = strftime('%s', '2026-10-01T10:00:00Z')") $(sqlite3 "$DB" "SELECT count(*) FROM instances")"
 # the sample contacts of examples/ (the walk-through): all import, typed, and the broadcast reaches them

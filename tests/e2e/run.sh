@@ -50,6 +50,13 @@ expect_eq "batch" '200 {"accepted":2,"duplicates":0,"ok":true}' \
   "$(req POST /v1/batch '{"batch":[{"type":"identify","userId":"bob","traits":{"plan":"pro"}},{"type":"track","userId":"bob","event":"Other"}]}')"
 expect_eq "JSON Lines" '200 {"accepted":2,"duplicates":0,"ok":true}' \
   "$(req POST /v1/events "$(printf '{"type":"track","userId":"cy","event":"Other"}\n\n{"type":"identify","userId":"cy","traits":{"name":"Сай"}}\n')")"
+expect_eq "a batch from a Segment pipeline: page and screen calls skipped, the rest taken" \
+  '200 {"accepted":1,"duplicates":0,"ignored":2,"ok":true}' \
+  "$(req POST /v1/batch '{"batch":[{"type":"page","userId":"pat","name":"Home"},{"type":"track","userId":"pat","event":"Other","messageId":"m-2"},{"type":"screen","userId":"pat"}]}')"
+expect_eq "JSON Lines: a group call skipped, a comment line too" '200 {"accepted":1,"duplicates":0,"ignored":1,"ok":true}' \
+  "$(req POST /v1/events "$(printf '# exported\n{"type":"group","userId":"cy","groupId":"g1"}\n{"type":"track","userId":"cy","event":"Other","messageId":"m-3"}\n')")"
+expect_eq "an unknown type still refuses the batch" '400' \
+  "$(req POST /v1/batch '{"batch":[{"type":"pageview","userId":"bob"}]}' | cut -c1-3)"
 expect_eq "an event stored before its 200" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'm-1'")"
 
 # --- reading -----------------------------------------------------------------
