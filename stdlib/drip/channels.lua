@@ -26,6 +26,76 @@ local REQUIRED = { email = { "smtp", "from" }, sms = { "url", "from" }, push = {
                    telegram = { "url", "bot_token" }, webhook = { "url", "secret" } }
 local DEFAULTS = { concurrency = 500, timeout = "10s", attempts = 15, backoff = "2s", max_backoff = "1h" }
 
+-- messages ---------------------------------------------------------------------------
+
+-- The fields a message may carry on each channel (beside kind, template, to
+-- and channels), and those of which it must have one. A webhook carries
+-- whatever it is given.
+local MESSAGE_FIELDS = {
+  email = { "subject", "text", "html", "from", "reply_to", "dir" },
+  sms = { "text", "body", "from" },
+  push = { "title", "body", "text", "data" },
+  telegram = { "text", "body", "parse_mode", "disable_web_page_preview" },
+}
+local CONTENT = { email = { "subject", "text", "html" }, sms = { "text", "body" }, push = { "title", "body", "text" },
+                  telegram = { "text", "body" } }
+local CONTROL = { kind = true, template = true, to = true, channels = true }
+
+local function has(msg, field) return msg[field] ~= nil and msg[field] ~= "" end
+
+-- channels.missing_content(names, msg) -> nil | "sms: the message has no text or body"
+-- (a message from a template gets its content from the template's files)
+function channels.missing_content(names, msg)
+  if msg.template ~= nil then return nil end
+  for _, name in ipairs(names) do
+    local any = not CONTENT[name]
+    for _, field in ipairs(CONTENT[name] or {}) do any = any or has(msg, field) end
+    if not any then
+      return string.format("%s: the message has no %s", name, table.concat(CONTENT[name], " or "))
+    end
+  end
+  return nil
+end
+
+-- edit distance of two short names, for "did you mean"
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- channels.unknown_fields(names, msg) -> { "email: no field 'subjet' (did you mean 'subject'?)", ... }
+-- A field no channel of the send uses is most likely a typo.
+function channels.unknown_fields(names, msg)
+  local known = {}
+  for _, name in ipairs(names) do
+    if not MESSAGE_FIELDS[name] then return {} end -- a webhook takes any field
+    for _, field in ipairs(MESSAGE_FIELDS[name]) do known[field] = true end
+  end
+  local found = {}
+  for field in pairs(msg) do
+    if type(field) == "string" and not known[field] and not CONTROL[field] then
+      local best, best_d = nil, 3
+      for k in pairs(known) do
+        local d = distance(field, k)
+        if d < best_d or (d == best_d and best and k < best) then best, best_d = k, d end
+      end
+      found[#found + 1] = string.format("%s: no field '%s'%s", table.concat(names, "/"), field,
+        best and string.format(" (did you mean '%s'?)", best) or "")
+    end
+  end
+  table.sort(found)
+  return found
+end
+
 -- "100/s", "6000/m", "10000/h" -> per second | nil
 function channels.parse_rate(v)
   local n, unit = tostring(v):match("^%s*(%d+%.?%d*)%s*/%s*(%a)%a*%s*$")

@@ -13,6 +13,7 @@ local time = require "drip.time"
 local journey = require "drip.journey"
 local steps = require "drip.steps"
 local policy = require "drip.policy"
+local message_rules = require "drip.channels"
 local template = require "drip.template"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
@@ -650,6 +651,11 @@ function Engine:send(R, channels, msg)
   local kind = msg.kind or "marketing"
   if kind ~= "marketing" and kind ~= "transactional" then
     error('send: kind must be "marketing" or "transactional"', 0)
+  end
+  local missing = message_rules.missing_content(channels, msg)
+  if missing then error(missing, 0) end
+  for _, problem in ipairs(message_rules.unknown_fields(channels, msg)) do
+    self:warn_once(R.journey .. "\0" .. problem, string.format("journey '%s': %s", R.journey, problem))
   end
   local channel, to, last = self:pick_channel(R, channels, kind, msg.to)
   local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg) }

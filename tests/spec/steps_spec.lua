@@ -290,3 +290,34 @@ describe("a where that fails with a different message each time", function()
     assert.equal(0, #sim:records { kind = "enter" })
   end)
 end)
+
+describe("a message's fields", function()
+  local function run(body)
+    local sim = helpers.sim("return journey { trigger = 'Go', steps = function(ctx) " .. body .. " end }",
+      { files = { ["templates/hello.txt"] = "Hello {{contact.first_name}}" } })
+    sim:identify("u1", { email = "u1@x.test", phone = "+15550001", first_name = "Ava",
+                         consent = { email = true, sms = true } })
+    sim:track("u1", "Go")
+    sim:settle()
+    return sim
+  end
+
+  it("an SMS with no text fails the instance instead of sending an empty message", function()
+    local sim = run('sms { txt = "Your code is 1234" }')
+    assert.same({}, sim:sent {})
+    assert.equal("sms: the message has no text or body", sim:records { kind = "exit" }[1].error)
+  end)
+
+  it("a field no channel of the send uses is warned about once, naming the field it resembles", function()
+    local sim = run('email { subjet = "Welcome", text = "Hi" } email { subjet = "Again", text = "Hi" }')
+    assert.equal(2, #sim:sent { channel = "email" })
+    assert.equal("journey 'j': email: no field 'subjet' (did you mean 'subject'?)\n", sim.warnings)
+  end)
+
+  it("a webhook takes any field, and a template gives the content", function()
+    local sim = run('webhook { order = 7, items = { "a" } } sms { template = "hello" }')
+    assert.is_nil(sim.warnings)
+    assert.equal("Hello Ava", sim:sent { channel = "sms" }[1].message.text)
+    assert.equal(7, sim:sent { channel = "webhook" }[1].message.order)
+  end)
+end)
