@@ -135,10 +135,13 @@ journey.run_chunk = run_chunk
 function journey.compile(source, file, globals, random)
   local default_name = file:match("([^/]+)%.lua$") or file
   local marker = {}
+  local called_at -- the line of a journey { } call, to name it when it is not returned
   local extra = {}
   for k, v in pairs(globals or {}) do extra[k] = v end
   extra.journey = function(t)
     if type(t) ~= "table" then error("journey expects a table: journey { ... }", 2) end
+    local caller = debug.getinfo(2, "l") -- none when returned directly (a tail call)
+    called_at = called_at or (caller and caller.currentline)
     local ok, def = pcall(build, t, source, default_name)
     if not ok then
       if getmetatable(def) == Invalid then error(string.format("%s:%d: %s", file, def.line, def.msg), 0) end
@@ -153,7 +156,12 @@ function journey.compile(source, file, globals, random)
   local ok, def = run_chunk(chunk)
   if not ok then return nil, (tostring(def):gsub("\nstack traceback:.*", "")) end
   if type(def) ~= "table" or not def[marker] then
-    return nil, string.format("%s:%d: the script must return journey { ... }", file, select(2, source:gsub("\n", "")) + 1)
+    if called_at then
+      return nil, string.format("%s:%d: journey { ... } is made but not returned (write return journey { ... })",
+        file, called_at)
+    end
+    local last_line = select(2, source:gsub("\n", "")) + ((source == "" or source:sub(-1) ~= "\n") and 1 or 0)
+    return nil, string.format("%s:%d: the script must return journey { ... }", file, last_line)
   end
   def[marker] = nil
   def.file, def.source, def.hash = file, source, host.hash(source)

@@ -17,6 +17,8 @@ printf 'return journey {\n  trigger = "X"\n  steps = 1\n}\n' > "$TMP/s/d.lua"
 printf 'return journey {\n  trigger = "X",\n  reentry = "often",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/e.lua"
 printf 'return journey { name = "same", trigger = "X", steps = function(ctx) end }\n' > "$TMP/s/f.lua"
 printf 'return journey { name = "same", trigger = "Y", steps = function(ctx) end }\n' > "$TMP/s/g.lua"
+printf -- '-- welcome\njourney { name = "noreturn", trigger = "X", steps = function(ctx) end }\n' > "$TMP/s/h.lua"
+printf 'local x = 1\n\nreturn x\n' > "$TMP/s/i.lua"
 "$DRIP" check "$TMP/s" 2> "$TMP/err"; code=$?
 err=$(cat "$TMP/err")
 expect_eq "problems give exit 1" 1 $code
@@ -29,6 +31,9 @@ expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger
 expect_contains "syntax error" "$err" "$TMP/s/d.lua:3: '}' expected"
 expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad duration \"often\""
 expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name 'same' is already used by $TMP/s/f.lua"
+expect_contains "a journey made but not returned, at its line" "$err" \
+  "$TMP/s/h.lua:2: journey { ... } is made but not returned (write return journey { ... })"
+expect_contains "a script with no journey, at its last line" "$err" "$TMP/s/i.lua:3: the script must return journey { ... }"
 
 # templates: placeholders in the script and in templates/ files, and the files named
 mkdir -p "$TMP/t/templates"
