@@ -72,27 +72,44 @@ local function distance(a, b)
   return prev[#b]
 end
 
--- channels.unknown_fields(names, msg) -> { "email: no field 'subjet' (did you mean 'subject'?)", ... }
+local KNOWN = {} -- channel -> set of its message fields
+for name, fields in pairs(MESSAGE_FIELDS) do
+  KNOWN[name] = {}
+  for _, field in ipairs(fields) do KNOWN[name][field] = true end
+end
+
+local function known_by_any(names, field)
+  for _, name in ipairs(names) do
+    if not KNOWN[name] or KNOWN[name][field] then return true end -- a webhook takes any field
+  end
+  return false
+end
+
+-- the known field nearest to `field` (at most two edits away), or nil
+local function nearest(names, field)
+  local best, best_d = nil, 3
+  for _, name in ipairs(names) do
+    for _, k in ipairs(MESSAGE_FIELDS[name]) do
+      local d = distance(field, k)
+      if d < best_d or (d == best_d and k < best) then best, best_d = k, d end
+    end
+  end
+  return best
+end
+
+-- channels.unknown_fields(names, msg) -> nil | { "email: no field 'subjet' (did you mean 'subject'?)", ... }
 -- A field no channel of the send uses is most likely a typo.
 function channels.unknown_fields(names, msg)
-  local known = {}
-  for _, name in ipairs(names) do
-    if not MESSAGE_FIELDS[name] then return {} end -- a webhook takes any field
-    for _, field in ipairs(MESSAGE_FIELDS[name]) do known[field] = true end
-  end
-  local found = {}
+  local found
   for field in pairs(msg) do
-    if type(field) == "string" and not known[field] and not CONTROL[field] then
-      local best, best_d = nil, 3
-      for k in pairs(known) do
-        local d = distance(field, k)
-        if d < best_d or (d == best_d and best and k < best) then best, best_d = k, d end
-      end
+    if type(field) == "string" and not CONTROL[field] and not known_by_any(names, field) then
+      local best = nearest(names, field)
+      found = found or {}
       found[#found + 1] = string.format("%s: no field '%s'%s", table.concat(names, "/"), field,
         best and string.format(" (did you mean '%s'?)", best) or "")
     end
   end
-  table.sort(found)
+  if found then table.sort(found) end
   return found
 end
 

@@ -654,7 +654,7 @@ function Engine:send(R, channels, msg)
   end
   local missing = message_rules.missing_content(channels, msg)
   if missing then error(missing, 0) end
-  for _, problem in ipairs(message_rules.unknown_fields(channels, msg)) do
+  for _, problem in ipairs(message_rules.unknown_fields(channels, msg) or NONE) do
     self:warn_once(R.journey .. "\0" .. problem, string.format("journey '%s': %s", R.journey, problem))
   end
   local channel, to, last = self:pick_channel(R, channels, kind, msg.to)
