@@ -75,6 +75,7 @@ end
 -- -> true, fn's result, seconds the commit took | false, error
 local function transaction(store, engine, fn)
   store:begin()
+  if store:forgotten_since() then engine:reset_caches() end -- `drip forget` beside drip run
   local ok, result = pcall(fn)
   local started = host.clock()
   local cok, cerr = true, nil

@@ -115,7 +115,13 @@ local QUERIES = {
   script_journeys = "SELECT DISTINCT journey FROM scripts ORDER BY journey",
   instance_add = "INSERT INTO instances(id, journey, version, contact, entered_at, trigger_seq, trigger_name, traits, "
     .. "wait_seq, wait_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  instance_next_id = "SELECT coalesce(max(id), 0) + 1 FROM instances",
+  -- ids are never given twice, also after `forget` removed the newest rows:
+  -- an idempotency key is made of the instance id, and delivery marks a
+  -- message by its id (meta 'high_TABLE': the highest id a forget removed)
+  instances_next_id = "SELECT max(coalesce((SELECT max(id) FROM instances), 0), "
+    .. "coalesce((SELECT value FROM meta WHERE key = 'high_instances'), 0)) + 1",
+  outbox_next_id = "SELECT max(coalesce((SELECT max(id) FROM outbox), 0), "
+    .. "coalesce((SELECT value FROM meta WHERE key = 'high_outbox'), 0)) + 1",
   instance_get = "SELECT id, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, "
     .. "wait_seq, wait_event FROM instances WHERE id = ?",
   instances_active = "SELECT id, journey, version, wait_seq, wait_event, entered_at FROM instances "
@@ -138,8 +144,8 @@ local QUERIES = {
   inactivity_due = "SELECT contact, journey, due FROM inactivity WHERE due <= ? ORDER BY due, contact, journey LIMIT ?",
   inactivity_del = "DELETE FROM inactivity WHERE contact = ? AND journey = ?",
   inactivity_next = "SELECT min(due) FROM inactivity",
-  outbox_add = "INSERT INTO outbox(instance, seq, channel, address, kind, message, status, reason, created_at, "
-    .. "contact, due, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  outbox_add = "INSERT INTO outbox(id, instance, seq, channel, address, kind, message, status, reason, created_at, "
+    .. "contact, due, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   outbox_due = "SELECT o.id, o.instance, o.seq, o.channel, o.address, o.kind, o.message, o.attempts, o.contact, "
     .. "i.journey FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
     .. "WHERE o.channel = ? AND o.due <= ? ORDER BY o.due, o.id LIMIT ?",
@@ -266,7 +272,7 @@ function Store.open(path, opts)
   opts = opts or {}
   local db, err = host.open(path)
   if not db then return nil, err end
-  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {},
+  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
                               days = {}, days_n = 0 }, Store)
   local ok, perr = pcall(function()
     db:exec("PRAGMA journal_mode = WAL")
@@ -339,7 +345,7 @@ end
 
 function Store:commit()
   if self.unwritten then self:write_instance() end
-  self.next_instance = nil
+  self.next_ids = {}
   self:write_counts()
   if self.in_tx then
     self.db:exec("COMMIT")
@@ -351,7 +357,7 @@ end
 function Store:rollback()
   self:forget_active()
   self.tally, self.saved = {}, {}
-  self.unwritten, self.next_instance = nil, nil
+  self.unwritten, self.next_ids = nil, {}
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
     self.in_tx = false
@@ -374,7 +380,7 @@ end
 
 function Store:rollback_to()
   self:forget_active()
-  self.unwritten, self.next_instance = nil, nil
+  self.unwritten, self.next_ids = nil, {}
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
 end
@@ -477,13 +483,19 @@ function Store:script(hash) return self:q("script_get"):first(hash) end
 function Store:latest_script(journey) return self:q("script_latest"):first(journey) end
 function Store:journey_names() return self:q("script_journeys"):column() end
 
+-- The next id of `table` (instances, outbox) in this transaction.
+function Store:new_id(table_name)
+  local id = self.next_ids[table_name] or self:q(table_name .. "_next_id"):first()
+  self.next_ids[table_name] = id + 1
+  return id
+end
+
 -- instances -----------------------------------------------------------------
 
 -- A new instance's row is written by the next query, so that when that query
 -- is the instance's first wait (the usual case) the row is written once, whole.
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
-  local id = self.next_instance or self:q("instance_next_id"):first()
-  self.next_instance = id + 1
+  local id = self:new_id("instances")
   self.unwritten = { id, journey, version, contact, now, trigger_seq, trigger_name, traits_json }
   self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
   self:count(id, "entered")
@@ -647,7 +659,7 @@ end
 
 -- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due }
 function Store:add_outbox(m, now)
-  self:q("outbox_add"):run(m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
+  self:q("outbox_add"):run(self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
     m.contact, m.due, m.label)
   self:count(m.instance, "message", m.channel, m.status, m.reason)
 end
@@ -764,9 +776,22 @@ function Store:forget(id)
   self:index_events()
   if not self:q("contact_row"):first(id) then return nil end
   self:forget_active()
+  for _, table_name in ipairs({ "instances", "outbox" }) do -- their ids are not given again
+    self:set_meta("high_" .. table_name, self:q(table_name .. "_next_id"):first() - 1)
+  end
+  self:set_meta("forgets", (self:meta("forgets") or 0) + 1)
   local removed = {}
   for _, what in ipairs(FORGET) do removed[what] = self:q("forget_" .. what):run(id) end
   return removed
+end
+
+-- Has a contact been forgotten, here or by another process, since the last
+-- call? (What a long-running process keeps of contacts and instances is then stale.)
+function Store:forgotten_since()
+  local n = self:meta("forgets") or 0
+  local changed = self.forgets_seen ~= nil and n ~= self.forgets_seen
+  self.forgets_seen = n
+  return changed
 end
 
 -- journey name -> active instances

@@ -162,6 +162,17 @@ expect_eq "a deleted script starts no new instances" 0 "$(sqlite3 "$DB" "SELECT 
 # --- erase ---------------------------------------------------------------------
 expect_contains "DELETE a contact says what it removed" "$(req DELETE /v1/contacts/bob)" '"events":2'
 expect_eq "... and it is gone" 404 "$(req GET /v1/contacts/bob | cut -d' ' -f1)"
+# `drip forget` in another process while this one serves: the contact's next
+# event makes it again, and the ids of what was erased are not given again
+req POST /v1/track '{"userId":"hal","event":"Signed Up"}' > /dev/null
+hal_max=$(sqlite3 "$DB" "SELECT max(id) FROM instances")
+expect_eq "the newest instance is hal's" "hal" "$(sqlite3 "$DB" "SELECT contact FROM instances WHERE id = $hal_max")"
+"$DRIP" forget hal --db "$DB" > /dev/null
+req POST /v1/track '{"userId":"hal","event":"Signed Up"}' > /dev/null
+expect_eq "after drip forget beside drip run, the contact's next event makes it again" 200 \
+  "$(req GET /v1/contacts/hal | cut -d' ' -f1)"
+expect_eq "... and its new instance does not take the erased one's id" 1 \
+  "$(sqlite3 "$DB" "SELECT count(*) FROM instances WHERE contact = 'hal' AND id > $hal_max")"
 
 # --- crash and restart: overdue timers fire promptly and once --------------------
 req POST /v1/track '{"userId":"gus","event":"Signed Up"}' > /dev/null
