@@ -13,6 +13,7 @@ local log = require "drip.log"
 local host = require "drip_host"
 local channels = require "drip.channels"
 local Deliver = require "drip.deliver"
+local time = require "drip.time"
 
 local cmd = {}
 
@@ -21,6 +22,7 @@ local FIRE_PER_TURN = 2000 -- timers fired per loop turn, so requests are served
 -- wakes would only lengthen the collector's pauses (each is re-scanned).
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 0
 local KNOWN_CACHE = 20000 -- a smaller known-contacts set than simulate's: shorter collector steps
+local CLOCK_AHEAD = 86400 -- a store's clock this far past the wall clock is a simulation's
 
 local function err(msg) io.stderr:write("drip run: ", msg, "\n") end
 
@@ -209,6 +211,14 @@ function cmd.run(opts, usage)
     err(oerr)
     return 1
   end
+  local clock = tonumber(store:meta("clock"))
+  if clock and clock > host.time() + CLOCK_AHEAD then
+    err(string.format("%s: its clock is at %s, ahead of now: a simulation's store (virtual time), whose waits "
+      .. "would all fire at once; drip run needs a store of its own", set.db, time.iso(clock)))
+    store:close()
+    return 2
+  end
+  store:mark_served()
   local s = { store = store, dir = set.dir }
   local public_url = set.conf.public_url or ("http://" .. set.conf.listen)
   local unsub = { base = public_url, secret = link_secret(set.conf, store) }

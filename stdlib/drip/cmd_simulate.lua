@@ -65,6 +65,12 @@ function cmd.run(opts, usage)
 
   local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL" })
   if not store then err(serr) return 1 end
+  if store:served() then
+    err(opts.db .. " is a store drip run serves (real time, real sends): simulate into another --db; "
+      .. "drip backtest replays its events safely")
+    store:close()
+    return 2
+  end
   store:bulk_events()
   store:own_instances()
 

@@ -392,6 +392,12 @@ function Store:close()
   self.db:close()
 end
 
+-- A store drip run serves holds real time and real sends; a simulation's
+-- clock runs months ahead, and its waits would fire there for real. drip run
+-- marks its store (meta 'served'), and simulate refuses one so marked.
+function Store:mark_served() self:set_meta("served", 1) end
+function Store:served() return self:meta("served") ~= nil end
+
 function Store:meta(key) return (self:q("meta_get"):first(key)) end
 function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
 

@@ -218,4 +218,15 @@ expect_contains "... and says why" "$(cat "$TMP/err")" "refusing to listen on 0.
 "$DRIP" run --journeys "$J" --db "$DB" --listen nonsense 2> "$TMP/err"
 expect_eq "a bad --listen exits 2" 2 $?
 
+# --- a served store and a simulation's store are not mixed ------------------------
+: > "$TMP/none.jsonl"
+"$DRIP" simulate --events "$TMP/none.jsonl" --journeys "$J" --db "$DB" > /dev/null 2> "$TMP/err"
+expect_eq "simulate refuses a store drip run serves" 2 $?
+expect_contains "... and says why" "$(cat "$TMP/err")" "is a store drip run serves (real time, real sends)"
+echo '{"type":"track","userId":"zoe","event":"Long","timestamp":"2099-01-01T00:00:00Z"}' > "$TMP/future.jsonl"
+"$DRIP" simulate --events "$TMP/future.jsonl" --journeys "$J" --db "$TMP/sim.db" > /dev/null
+timeout 10 "$DRIP" run --journeys "$J" --db "$TMP/sim.db" --listen 127.0.0.1:0 2> "$TMP/err"
+expect_eq "drip run refuses a simulation's store whose clock is ahead" 2 $?
+expect_contains "... and says why" "$(cat "$TMP/err")" "ahead of now: a simulation's store"
+
 finish
