@@ -6,6 +6,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdint.h>
@@ -159,10 +162,41 @@ static int l_list_dir(lua_State *L) {
   return 1;
 }
 
+/* host.lock_file(path) -> true | nil, message (naming the holder's pid)
+ * An exclusive lock on path for the rest of the process's life: the kernel
+ * lets it go when the process ends, however it ends. The file holds the pid. */
+static int l_lock_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char pid[32] = "";
+    ssize_t n = read(fd, pid, sizeof pid - 1);
+    pid[n > 0 ? n : 0] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+    close(fd);
+    lua_pushnil(L);
+    if (err == EWOULDBLOCK) lua_pushfstring(L, "process %s", pid[0] ? pid : "unknown");
+    else lua_pushfstring(L, "%s: %s", path, strerror(err));
+    return 2;
+  }
+  char pid[32];
+  int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)len) != len) { /* the pid is only for the message */ }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
-    {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir}, {NULL, NULL}};
+    {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
+    {"lock_file", l_lock_file}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

@@ -206,6 +206,13 @@ function cmd.run(opts, usage)
     err("no journey scripts in " .. set.dir)
     return 2
   end
+  if set.db ~= ":memory:" then -- one server per store: two would fire the same timers
+    local locked, why = host.lock_file(set.db .. "-run.lock")
+    if not locked then
+      err(string.format("%s is served by another drip run (%s)", set.db, why))
+      return 1
+    end
+  end
   local store, oerr = Store.open(set.db, { synchronous = "FULL" })
   if not store then
     err(oerr)

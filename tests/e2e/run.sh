@@ -211,6 +211,9 @@ req POST /v1/track '{"userId":"ann","event":"Signed Up"}' > /dev/null
 expect_eq "--dry-run records them as simulated" simulated \
   "$(sqlite3 "$DB" "SELECT o.status FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'ann' ORDER BY o.id DESC LIMIT 1")"
 expect_contains "... and counts them so" "$(req GET /metrics)" 'drip_sends_total{channel="email",status="simulated"} 1'
+timeout 10 "$DRIP" run --journeys "$J" --db "$DB" --listen 127.0.0.1:0 2> "$TMP/err"
+expect_eq "a second drip run on the same store exits 1" 1 $?
+expect_contains "... and names the one serving it" "$(cat "$TMP/err")" "is served by another drip run (process $PID)"
 stop_drip
 "$DRIP" run --journeys "$J" --db "$DB" --listen 0.0.0.0:0 2> "$TMP/err"
 expect_eq "non-loopback without a token exits 2" 2 $?
