@@ -94,6 +94,19 @@ local function print_instance(store, inst)
   end
 end
 
+-- What the trigger's where() says of the contact's last such event, with
+-- the contact's traits as they are now (they may have changed since).
+local function where_fact(engine, where, event, traits)
+  local failure
+  engine.warn = function(msg) failure = msg end
+  local verdict = engine:call_user("its trigger's where()", where, event, traits)
+  if failure then return failure:gsub(" failed: ", " fails on the last one: ", 1) end
+  if verdict then
+    return "its trigger's where() is true for the last one with today's traits (they may have changed since)"
+  end
+  return "its trigger's where() is false for the last one, so it did not start"
+end
+
 -- What starts journey `def`, against what the store knows of contact `id`:
 -- the lines that say why it never entered.
 local function trigger_facts(engine, def, id, traits)
@@ -104,7 +117,7 @@ local function trigger_facts(engine, def, id, traits)
     local last = store:last_event(id, t.event, 0)
     local facts = { string.format("it starts on the event '%s'; %s has had it %d time%s, last at %s", t.event, id, n,
       n == 1 and "" or "s", tostring(last and last.timestamp)) }
-    if t.where then facts[#facts + 1] = "its trigger has a where(), which decides on each such event" end
+    if t.where and last then facts[#facts + 1] = where_fact(engine, t.where, last, traits) end
     facts[#facts + 1] = "events loaded by drip import start no journey"
     return facts
   end

@@ -111,6 +111,16 @@ expect_contains "and that imported events start nothing" "$story" "events loaded
 expect_eq "a journey the store has never seen is exit 1" 1 $code
 expect_contains "naming the ones it has" "$(cat "$TMP/err")" "drip explain: no journey named 'nosuch' in this store (journeys: ab_holdout, abandoned_cart,"
 
+# a trigger's where() is tried on the contact's last such event
+mkdir -p "$TMP/where"
+printf 'return journey { name = "big_spender", trigger = { event = "Order Completed", where = function(e, c) return e.properties.total >= 100 end },\n  steps = function() log "vip" end }\n' > "$TMP/where/big.lua"
+printf '{"type":"track","userId":"w1","event":"Order Completed","properties":{"total":50},"timestamp":"2026-11-01T00:00:01Z"}\n{"type":"track","userId":"w2","event":"Order Completed","properties":{},"timestamp":"2026-11-01T00:00:02Z"}\n' > "$TMP/where.jsonl"
+"$DRIP" simulate --journeys "$TMP/where" --events "$TMP/where.jsonl" --db "$TMP/where.db" > /dev/null 2>&1
+expect_contains "never entered: the where() that said no" "$("$DRIP" explain w1 big_spender --db "$TMP/where.db")" \
+  "its trigger's where() is false for the last one, so it did not start"
+expect_contains "never entered: the where() that failed, with its error" "$("$DRIP" explain w2 big_spender --db "$TMP/where.db")" \
+  "its trigger's where() fails on the last one: $TMP/where/big.lua:1: attempt to compare number with nil"
+
 # a bad schedule is one clear line naming the file and line
 mkdir -p "$TMP/bad"
 printf 'return journey {\n  trigger = { schedule = "every full moon" },\n  steps = function() end }\n' >"$TMP/bad/moon.lua"
