@@ -143,8 +143,7 @@ function cmd.run(opts, usage)
   local noun = (kind == "csv" and "contact" or "event") .. (ok == 1 and "" or "s")
   print(string.format("imported %d %s from %s%s%s%s", ok, noun, path,
     dups and dups > 0 and string.format(" (%d duplicates skipped)", dups) or "",
-    skipped and skipped > 0 and string.format(" (%d %s %s skipped)", skipped, events.OTHER_CALLS_TEXT,
-      skipped == 1 and "call" or "calls") or "",
+    skipped and skipped > 0 and " (" .. events.skipped_text(skipped) .. " skipped)" or "",
     bad > 0 and string.format("; %d bad %s reported above and skipped", bad,
       (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s")) or ""))
   return bad > 0 and 2 or 0

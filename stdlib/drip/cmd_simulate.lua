@@ -140,8 +140,7 @@ function cmd.run(opts, usage)
   store:commit()
   flush()
   if index.skipped > 0 then
-    err(string.format("%d %s %s skipped (journeys take identify and track)", index.skipped,
-      events.OTHER_CALLS_TEXT, index.skipped == 1 and "call" or "calls"))
+    err(events.skipped_text(index.skipped) .. " skipped (journeys take identify and track)")
   end
   if cut then
     err(string.format("stopped at --until %s; the events from %s on were not read (a later run with this --db reads them)",

@@ -13,7 +13,11 @@ local TYPES = { identify = true, track = true }
 -- journeys have no use for them. They are skipped (and counted), not refused,
 -- so a batch or file that holds them loses nothing it should not.
 local OTHER_CALLS = { page = true, screen = true, group = true, alias = true }
-events.OTHER_CALLS_TEXT = "page, screen, group or alias"
+
+-- events.skipped_text(n) -> "2 page, screen, group or alias calls"
+function events.skipped_text(n)
+  return string.format("%d page, screen, group or alias %s", n, n == 1 and "call" or "calls")
+end
 
 -- events.other_call(obj) -> true for a page, screen, group or alias call
 function events.other_call(obj)

@@ -559,17 +559,19 @@ function Store:cache_active(contact, rows)
   for _, row in ipairs(rows) do self.active_of[row[1]] = contact end
 end
 
--- The cached list holding instance id, rebuilt by edit(row) -> row | nil (dropped).
-function Store:edit_active(id, edit)
+-- The cached list holding instance id, rebuilt with its row's wait changed,
+-- or without its row when `ended`.
+function Store:edit_active(id, wait_seq, wait_event, ended)
   local contact = self.active and self.active_of[id]
   local rows = contact and self.active[contact]
   if not rows then return end
   local out = {}
   for _, row in ipairs(rows) do
-    if row[1] == id then row = edit(row) end
-    if row then out[#out + 1] = row end
+    if row[1] ~= id then out[#out + 1] = row
+    elseif not ended then out[#out + 1] = { id, row[2], row[3], wait_seq, wait_event, row[6] } end
   end
   self.active[contact] = out
+  if ended then self.active_of[id] = nil end
 end
 
 -- active instances of a contact: list of { id, journey, version, wait_seq, wait_event, entered_at }
@@ -584,7 +586,7 @@ end
 function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
 
 function Store:set_wait(id, seq, event)
-  self:edit_active(id, function(row) return { row[1], row[2], row[3], seq, event, row[6] } end)
+  self:edit_active(id, seq, event)
   if self.unwritten and self.unwritten[1] == id then return self:write_instance(seq, event) end
   self:q("instance_wait"):run(seq, event, id)
 end
@@ -600,10 +602,7 @@ end
 
 function Store:end_instance(id, now, reason, err)
   if self:q("instance_end"):run(now, reason, err, id) == 0 then return false end
-  if self.active then
-    self:edit_active(id, function() return nil end)
-    self.active_of[id] = nil
-  end
+  self:edit_active(id, nil, nil, true)
   self:count(id, "exit", reason)
   return true
 end
