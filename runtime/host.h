@@ -36,6 +36,11 @@ void drip_store_register(lua_State *L);
 void drip_tz_register(lua_State *L);
 void drip_crypto_register(lua_State *L);
 void drip_evfile_register(lua_State *L);
+void drip_utf8_register(lua_State *L);
+
+/* 0 when text[0..n) is UTF-8, else the 1-based position of its first bad
+ * byte (utf8.c) */
+size_t drip_utf8_error(const char *text, size_t n);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (exactly len 20) -> epoch seconds in *out; 0 when
  * the text is in another form or out of range (tz.c) */

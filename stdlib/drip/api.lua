@@ -78,7 +78,7 @@ function Api:ingest(list, ignored)
 end
 
 local function decode_object(body)
-  local obj, err = json.decode(body)
+  local obj, err = json.decode_input(body)
   if obj == nil then return nil, "bad JSON: " .. err end
   if type(obj) ~= "table" or obj[1] ~= nil or body:match("^%s*%[") then -- ([] decodes like {})
     return nil, "the body must be a JSON object"
@@ -121,7 +121,7 @@ function Api:lines(req)
   for line in (req.body .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     if line:match("%S") and not line:match("^%s*#") then
-      local obj, err = json.decode(line)
+      local obj, err = json.decode_input(line)
       if obj == nil then return bad(string.format("line %d: bad JSON: %s", lineno, err), "line " .. lineno) end
       if events.other_call(obj) then
         ignored = ignored + 1

@@ -57,8 +57,11 @@ local function lint_template_file(name, file, lineno, templates, report)
   local found = false
   for _, ext in ipairs({ "subject", "txt", "html" }) do
     local path = templates_dir .. "/" .. name .. "." .. ext
-    local text = journey.read(path)
-    if text then
+    local text, err, readable = journey.read(path)
+    if readable then
+      found = true
+      report(err)
+    elseif text then
       found = found or ext ~= "subject"
       lint_placeholders(text, function(n) return path .. ":" .. n end, report)
     end

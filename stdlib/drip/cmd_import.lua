@@ -58,7 +58,11 @@ local function row_traits(engine, header, id_col, fields)
   local id = fields[id_col]
   if #fields ~= #header then return nil, string.format("expected %d fields, got %d", #header, #fields) end
   if not id or id == "" then return nil, "empty id" end
-  for _, f in ipairs(fields) do if not utf8.len(f) then return nil, "not UTF-8" end end
+  for i, f in ipairs(fields) do
+    if not utf8.len(f) then
+      return nil, string.format("column '%s' is not UTF-8; save the file as UTF-8 (Excel: \"CSV UTF-8\")", header[i])
+    end
+  end
   local traits, existing = {}, engine.store:contact(id)
   for i, name in ipairs(header) do
     if i ~= id_col then

@@ -17,7 +17,8 @@ config.DEFAULTS = { listen = "127.0.0.1:8425", journeys = "scripts", db = "drip.
 function config.load(path, required)
   local values = {}
   for k, v in pairs(config.DEFAULTS) do values[k] = v end
-  local source = journey.read(path)
+  local source, err, readable = journey.read(path)
+  if readable then return nil, err end
   if not source then
     if required then return nil, path .. ": cannot read the configuration file" end
     return values

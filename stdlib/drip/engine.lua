@@ -565,7 +565,9 @@ function Engine:template_file(name)
   local fields = {}
   for ext, field in pairs({ txt = "text", html = "html", subject = "subject" }) do
     local path = (self.templates_dir or "scripts/templates") .. "/" .. name .. "." .. ext
-    fields[field] = journey.read(path)
+    local text, err, readable = journey.read(path)
+    if readable then error(err, 0) end
+    fields[field] = text
   end
   if not fields.text and not fields.html then
     error(string.format("template '%s' not found (looked for %s/%s.txt and .html)", name,

@@ -83,7 +83,7 @@ local BOM = "\239\187\191"
 -- the start of a file, is not part of the event)
 function events.decode_line(line, default_ts)
   if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
-  local obj, err = json.decode(line)
+  local obj, err = json.decode_input(line)
   if obj == nil then return nil, "bad JSON: " .. err end
   if events.other_call(obj) then return nil end
   return events.normalize(obj, line, default_ts)

@@ -27,7 +27,20 @@ function json.decode(text)
   return nil, (tostring(value):gsub("^.-: ", ""))
 end
 
-local quote = require("drip_host").quote
+local host = require "drip_host"
+
+-- json.decode_input(text) -> value | nil, error message: json.decode for
+-- text from outside (event lines, HTTP bodies), which must be UTF-8 (RFC
+-- 8259). Other bytes (Latin-1, Windows-1251) are refused here, not stored and
+-- sent on inside messages.
+local utf8_error = host.utf8_error
+function json.decode_input(text)
+  local bad = utf8_error(text)
+  if bad then return nil, string.format("not UTF-8 (byte %d): JSON text must be UTF-8", bad) end
+  return json.decode(text)
+end
+
+local quote = host.quote
 json.quote = quote
 
 local function number(n)

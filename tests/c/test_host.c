@@ -1,7 +1,8 @@
 /*
  * test_host — unit tests of the C host: the allocator ceiling, the
  * instruction budget, journey error values, the memory a step may take, the
- * replay watchdog, the SQLite binding, zoneinfo and JSON string quoting.
+ * replay watchdog, the SQLite binding, zoneinfo, JSON string quoting and the
+ * UTF-8 check.
  * Each test drives the `drip_host` module from a small Lua snippet and
  * checks what comes back in C.
  */
@@ -166,6 +167,28 @@ static void test_quote(void) {
   drip_host_close(L);
 }
 
+/* UTF-8 as RFC 3629: Persian, Russian and emoji pass; Latin-1, a stray
+ * continuation byte, overlong forms, surrogates, code points above U+10FFFF
+ * and a sequence cut short are each found at their first byte. */
+static void test_utf8(void) {
+  static const struct { const char *text; size_t bad; } cases[] = {
+      {"{\"first_name\":\"سلام\",\"x\":\"Привет 👋\"}", 0},
+      {"0123456789abcdef0123456789", 0},
+      {"Caf\xe9", 4},
+      {"abcdefgh\x80", 9},
+      {"\xc0\xaf", 1},
+      {"x\xe0\x80\xaf", 2},
+      {"\xed\xa0\x80", 1},
+      {"\xf4\x90\x80\x80", 1},
+      {"ok \xd0", 4},
+      {"ok \xe2\x82", 4},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t bad = drip_utf8_error(cases[i].text, strlen(cases[i].text));
+    CHECK(bad == cases[i].bad, "case %zu: got %zu, want %zu", i, bad, cases[i].bad);
+  }
+}
+
 int main(void) {
   test_budget();
   test_error_values();
@@ -175,6 +198,7 @@ int main(void) {
   test_store();
   test_tz();
   test_quote();
+  test_utf8();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

@@ -50,6 +50,18 @@ expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone
 expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
   4 "$(wc -l < "$TMP/err")"
 
+# files not saved as UTF-8 are named with their line, before Lua sees a stray byte
+mkdir -p "$TMP/enc/templates"
+printf 'return journey { trigger = "X", steps = function()\n  email { subject = "Caf\351" }\nend }\n' > "$TMP/enc/latin1.lua"
+printf 'return journey { trigger = "Y", steps = function() email { template = "offer" } end }\n' | iconv -f UTF-8 -t UTF-16 > "$TMP/enc/wide.lua"
+printf 'return journey { trigger = "Z", steps = function() email { template = "offer" } end }\n' > "$TMP/enc/tpl.lua"
+printf 'Привет\n' | iconv -f UTF-8 -t CP1251 > "$TMP/enc/templates/offer.txt"
+err=$("$DRIP" check "$TMP/enc" 2>&1); code=$?
+expect_eq "encoding problems give exit 1" 1 $code
+expect_contains "a Latin-1 journey, by line and byte" "$err" "$TMP/enc/latin1.lua:2: not UTF-8 (byte 0xE9); save the file as UTF-8"
+expect_contains "a UTF-16 journey" "$err" "$TMP/enc/wide.lua:1: the file is UTF-16 text; save it as UTF-8"
+expect_contains "a Windows-1251 template" "$err" "$TMP/enc/templates/offer.txt:1: not UTF-8 (byte 0xCF); save the file as UTF-8"
+
 # files saved by Windows editors start with a UTF-8 byte order mark
 mkdir -p "$TMP/bom"
 printf '\357\273\277return journey { trigger = "X", steps = function() log("hi") end }\n' > "$TMP/bom/j.lua"

@@ -21,6 +21,10 @@ expect_eq "each bad row named by its line (a quoted line break counts)" \
   "$TMP/c.csv:5: column 'consent.email': 'maybe' is not yes/no
 $TMP/c.csv:6: empty id
 $TMP/c.csv:7: expected 6 fields, got 2" "$(cat "$TMP/err")"
+printf 'id,first_name\nu9,Иван\n' | iconv -f UTF-8 -t CP1251 > "$TMP/cp1251.csv"
+"$DRIP" import "$TMP/cp1251.csv" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"
+expect_eq "a CSV saved as Windows-1251 is named by line and column, and how to save it" \
+  "$TMP/cp1251.csv:2: column 'first_name' is not UTF-8; save the file as UTF-8 (Excel: \"CSV UTF-8\")" "$(cat "$TMP/cp_err")"
 expect_eq "UTF-8 names round-trip, consent becomes nested yes/no, quotes and commas survive" \
   'Анна|1|0|likes "red", and blue' \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.first_name') || '|' || json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') || '|' || json_extract(traits, '$.note') FROM contacts WHERE id = 'u1'")"

@@ -104,6 +104,8 @@ long=$(head -c 70000 /dev/zero | tr '\0' 'x')
 expect_contains "an oversize string" "$(req POST /v1/track '{"userId":"u","event":"X","properties":{"note":"'$long'"}}')" '"field":"properties.note"'
 expect_contains "a bad batch item names its index" "$(req POST /v1/batch '{"batch":[{"type":"track","userId":"u","event":"X"},{"type":"track","event":"X"}]}')" '"field":"batch[1].userId"'
 expect_eq "a bad batch keeps none of it" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id = 'u'")"
+expect_contains "a body that is not UTF-8 is refused, naming the byte" \
+  "$(req POST /v1/track "$(printf '{"userId":"u","event":"X","properties":{"name":"Caf\351"}}')")" 'not UTF-8 (byte 52)'
 expect_contains "a bad line names its number" "$(req POST /v1/events "$(printf '{"type":"track","userId":"u","event":"X"}\nnot json\n')")" 'line 2: bad JSON'
 expect_contains "identify with the wrong type" "$(req POST /v1/identify '{"type":"track","userId":"u"}')" '"field":"type"'
 head -c 300000 /dev/zero | tr '\0' 'a' > "$TMP/big"

@@ -103,6 +103,16 @@ expect_contains "out of order: the same calls skipped" "$(cat "$TMP/err")" "drip
 expect_eq "out of order: the earlier event is handled first" "u0 u1" \
   "$(printf '%s\n' "$out" | python3 -c 'import json,sys; print(" ".join(r["contact"] for r in map(json.loads, sys.stdin) if r["kind"] == "enter"))')"
 
+# --- text that is not UTF-8 (a Latin-1 export) is a bad line; Persian and Russian pass byte for byte
+{ printf '{"type":"track","userId":"u1","event":"Signed Up","properties":{"name":"Caf\351"},"timestamp":"2026-11-01T09:00:00Z"}\n'
+printf '%s\n' '{"type":"identify","userId":"u2","traits":{"email":"b@x.test","first_name":"مریم","city":"Москва","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"u2","event":"Signed Up","timestamp":"2026-11-01T09:01:00Z"}'; } > "$TMP/enc.jsonl"
+out=$("$DRIP" simulate --events "$TMP/enc.jsonl" --journeys scripts/welcome.lua --format jsonl 2> "$TMP/err")
+expect_eq "a line that is not UTF-8 is named with the byte, and skipped" \
+  "$TMP/enc.jsonl:1: bad JSON: not UTF-8 (byte 76): JSON text must be UTF-8" "$(cat "$TMP/err")"
+expect_eq "the other lines ran, the Persian name intact in the message" "u2 مریم" \
+  "$(printf '%s\n' "$out" | python3 -c 'import json,sys; r=[r for r in map(json.loads, sys.stdin) if r["kind"] == "send"][0]; print(r["contact"], "مریم" if "مریم" in r["message"]["subject"] + r["message"].get("text", "") else r["message"])')"
+
 # --- a journey error fails that instance only -----------------------------
 mkdir -p "$TMP/j"
 cat > "$TMP/j/boom.lua" <<'LUA'
