@@ -1,6 +1,6 @@
 -- drip.locale — dates, numbers, plurals and money the way our Persian and
 -- Russian readers write them. Owns the template filters `date`, `number`,
--- `plural` and `money` (drip.template registers them), the Solar Hijri
+-- `plural`, `money`, `upper` and `lower` (drip.template registers them), the Solar Hijri
 -- (Jalali) calendar, Persian digits and separators, and Russian plural rules.
 local time = require "drip.time"
 
@@ -140,5 +140,33 @@ function locale.money(v, currency)
   if sign then return (n < 0 and "-" or "") .. sign .. grouped(math.abs(n), 2, ",", ".") end
   return grouped(n, 2, ",", ".") .. " " .. tostring(currency or "")
 end
+
+-- Letter case beyond ASCII (Lua's string.upper knows only A-Z): Latin-1 and
+-- Latin Extended-A, Greek, and Cyrillic with its extensions, so that
+-- {{contact.first_name | upper}} makes "анна" "АННА" ---------------------------------
+
+local UPPER, LOWER = {}, {}
+local function pair(lower, upper)
+  local l, u = utf8.char(lower), utf8.char(upper)
+  UPPER[l], LOWER[u] = u, l
+end
+-- lower case at first + shift for each code point from first to last (step 1 or 2)
+local function range(first, last, shift, step)
+  for c = first, last, step or 1 do pair(c, c + shift) end
+end
+range(0x61, 0x7A, -0x20) -- a-z
+range(0xE0, 0xF6, -0x20) range(0xF8, 0xFE, -0x20) pair(0xFF, 0x178) -- Latin-1 (not ÷, nor ß)
+range(0x101, 0x12F, -1, 2) range(0x133, 0x137, -1, 2) range(0x13A, 0x148, -1, 2)
+range(0x14B, 0x177, -1, 2) range(0x17A, 0x17E, -1, 2) -- Latin Extended-A
+range(0x3B1, 0x3C1, -0x20) range(0x3C3, 0x3C9, -0x20) -- Greek
+pair(0x3AC, 0x386) range(0x3AD, 0x3AF, -0x25) pair(0x3CC, 0x38C) range(0x3CD, 0x3CE, -0x3F)
+UPPER["ς"] = "Σ" -- final sigma: "Σ" lowers to "σ"
+range(0x430, 0x44F, -0x20) range(0x450, 0x45F, -0x50) -- Cyrillic: а-я, ѐ-џ (ё)
+range(0x461, 0x481, -1, 2) range(0x48B, 0x4BF, -1, 2) range(0x4C2, 0x4CE, -1, 2) pair(0x4CF, 0x4C0)
+range(0x4D1, 0x52F, -1, 2)
+
+local CHAR = utf8.charpattern
+function locale.upper(v) return v and (tostring(v):gsub(CHAR, UPPER)) end
+function locale.lower(v) return v and (tostring(v):gsub(CHAR, LOWER)) end
 
 return locale

@@ -14,12 +14,12 @@ function filters.default(value, fallback)
   if value == nil or value == "" or value == json.null then return fallback end
   return value
 end
-function filters.upper(value) return value and tostring(value):upper() end
-function filters.lower(value) return value and tostring(value):lower() end
 
--- date "fa" | "ru" | "en", number "fa" | "ru", plural("товар", "товара", "товаров"), money "IRR" | "RUB" | "EUR"
+-- date "fa" | "ru" | "en", number "fa" | "ru", plural("товар", "товара", "товаров"),
+-- money "IRR" | "RUB" | "EUR", upper and lower (Cyrillic, Greek and Latin letters)
 local locale = require "drip.locale"
 filters.date, filters.number, filters.plural, filters.money = locale.date, locale.number, locale.plural, locale.money
+filters.upper, filters.lower = locale.upper, locale.lower
 
 -- Filter arguments: "x", 'x' or bare numbers/words, separated by spaces or
 -- commas, optionally in parentheses: default "there", plural("a", "b", "c").
