@@ -137,6 +137,24 @@ function Sim:describe(contact)
   return table.concat(lines, "; ")
 end
 
+-- The messages matching `match` that were held back rather than sent, for
+-- assertion messages: "; suppressed at +1h: no_consent" (the usual reason a
+-- test expecting a send gets none is a contact without consent or address)
+local function held_back(self, match)
+  local notes = {}
+  for _, kind in ipairs({ "suppress", "defer" }) do
+    local want = { kind = kind }
+    for k, v in pairs(match) do want[k] = v end
+    for _, r in ipairs(filter(self.log, want)) do
+      notes[#notes + 1] = string.format("%s %s at +%s: %s%s", r.channel,
+        kind == "suppress" and "suppressed" or "deferred", since_start(self, time.parse(r.at)), r.reason,
+        r["until"] and (" until " .. r["until"]) or "")
+    end
+  end
+  if #notes == 0 then return "" end
+  return " (" .. table.concat(notes, "; ") .. ")"
+end
+
 -- Assert exactly one matching send (at `at` after the start when given) and return it.
 -- want: { channel =, contact =, journey =, at = "1h" | ISO time }
 function Sim:expect_sent(want)
@@ -155,14 +173,15 @@ function Sim:expect_sent(want)
     if #at == 0 then
       local got = {}
       for _, r in ipairs(found) do got[#got + 1] = "+" .. since_start(self, time.parse(r.at)) end
-      error(string.format("expected %s to %s, got %s; %s", what, tostring(want.contact or "anyone"),
-        #got > 0 and ("one at " .. table.concat(got, ", ")) or "none", self:describe(want.contact)), 2)
+      error(string.format("expected %s to %s, got %s%s; %s", what, tostring(want.contact or "anyone"),
+        #got > 0 and ("one at " .. table.concat(got, ", ")) or "none", held_back(self, match),
+        self:describe(want.contact)), 2)
     end
     found = at
   end
   if #found ~= 1 then
-    error(string.format("expected one %s to %s, got %d; %s", what, tostring(want.contact or "anyone"), #found,
-      self:describe(want.contact)), 2)
+    error(string.format("expected one %s to %s, got %d%s; %s", what, tostring(want.contact or "anyone"), #found,
+      #found == 0 and held_back(self, match) or "", self:describe(want.contact)), 2)
   end
   return found[1]
 end
@@ -171,8 +190,8 @@ end
 function Sim:expect_none(want)
   local found = self:sent(want)
   if #found > 0 then
-    error(string.format("expected no %s, got %d (first at %s: %s)", want.channel or "message", #found, found[1].at,
-      found[1].message.subject or found[1].message.text or "?"), 2)
+    error(string.format("expected no %s, got %d (first at +%s: %s)", want.channel or "message", #found,
+      since_start(self, time.parse(found[1].at)), found[1].message.subject or found[1].message.text or "?"), 2)
   end
 end
 
