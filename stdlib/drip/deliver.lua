@@ -143,9 +143,9 @@ function Deliver:settle(s, r, now)
   if status == "retry" then
     -- due times are whole seconds: one more keeps a Retry-After from ending early
     local due = now + (wait and wait + 1 or backoff(c, s.attempts))
-    self.store:mark_message(s.id, now, "deferred", due, "retry", json.store(detail))
+    self.store:mark_message(s.id, now, "deferred", due, "retry", json.encode(detail))
   else
-    self.store:mark_message(s.id, now, status, nil, reason, json.store(detail))
+    self.store:mark_message(s.id, now, status, nil, reason, json.encode(detail))
   end
   self.metrics:delivered(s.channel, status)
   if status == "failed" then

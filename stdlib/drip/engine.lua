@@ -582,7 +582,7 @@ local CONTROL = { kind = true, template = true, to = true, channels = true }
 local function render_value(v, scope, html)
   if type(v) == "string" then return template.render(v, scope, html) end
   if type(v) == "table" then
-    local out = {}
+    local out = setmetatable({}, getmetatable(v)) -- an empty json.array() stays a list
     for k, x in pairs(v) do out[k] = render_value(x, scope, false) end
     return out
   end

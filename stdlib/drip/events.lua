@@ -71,7 +71,7 @@ function events.normalize(obj, raw, default_ts)
     if not ts then return field_error("timestamp", err) end
   end
   return { type = kind, userId = uid, event = name, traits = traits, ts = ts, messageId = mid, data = obj,
-           body = raw or json.store(obj) }
+           body = raw or json.encode(obj) }
 end
 
 local byte = string.byte

@@ -1,5 +1,5 @@
 -- drip.json — JSON in and out.
--- Decoding is lua-cjson's. Encoding is ours only to make output deterministic
+-- Decoding is lua-cjson's (with empty arrays kept arrays). Encoding is ours only to make output deterministic
 -- and readable: object keys sorted (or in a given order), UTF-8 left as is,
 -- "/" not escaped, integral numbers printed without a fraction.
 local cjson = require "cjson"
@@ -12,19 +12,72 @@ function json.array(t) return setmetatable(t or {}, ARRAY) end
 
 cjson.decode_invalid_numbers(false)
 cjson.decode_max_depth(64)
-cjson.encode_sparse_array(true)
-cjson.encode_invalid_numbers("null")
-cjson.encode_max_depth(64)
 
--- json.store(value) -> text: for storage only (fast, in C; key order not
--- fixed). Anything printed uses json.encode, which is deterministic.
-function json.store(value) return cjson.encode(value) end
+-- Empty arrays. lua-cjson decodes [] as an empty table, which encodes back
+-- as {}: an event's "products":[] would reach a webhook as {}, and a trait
+-- "tags":[] would be stored as {}. Text with an empty array outside a string
+-- (rare: found by one memchr and a match) has each one replaced by a marked
+-- one-element array before decoding, and the marked arrays are then made
+-- json.array() tables, which encode as [].
+local EMPTY_MARK = "\0[]"
+local MARKED_EMPTY = '[{"\\u0000[]":1}]'
+
+-- the position of the quote that closes the string opening at `at`, or nil
+local function string_end(text, at)
+  local pos = at + 1
+  while true do
+    local c = text:find('["\\]', pos)
+    if not c or text:byte(c) == 34 then return c end
+    pos = c + 2 -- a backslash escapes the byte after it
+  end
+end
+
+-- text with each [] outside a string written as MARKED_EMPTY
+local function mark_empty_arrays(text)
+  local out, from, pos = {}, 1, 1
+  while true do
+    local at = text:find('["%[]', pos)
+    if not at then break end
+    if text:byte(at) == 34 then
+      local close = string_end(text, at)
+      if not close then break end
+      pos = close + 1
+    else
+      local _, close = text:find("^%[%s*%]", at)
+      if close then
+        out[#out + 1] = text:sub(from, at - 1) .. MARKED_EMPTY
+        from = close + 1
+      end
+      pos = (close or at) + 1
+    end
+  end
+  out[#out + 1] = text:sub(from)
+  return table.concat(out)
+end
+
+local function is_marked_empty(v)
+  return type(v) == "table" and v[2] == nil and type(v[1]) == "table" and v[1][EMPTY_MARK] == 1 and next(v[1], next(v[1])) == nil
+end
+
+local function restore_empty_arrays(t)
+  for k, v in pairs(t) do
+    if is_marked_empty(v) then t[k] = json.array()
+    elseif type(v) == "table" then restore_empty_arrays(v) end
+  end
+  return t
+end
 
 -- json.decode(text) -> value | nil, error message
 function json.decode(text)
-  local ok, value = pcall(cjson.decode, text)
-  if ok then return value end
-  return nil, (tostring(value):gsub("^.-: ", ""))
+  local marked = text:find("[", 1, true) and text:find("%[%s*%]") and mark_empty_arrays(text)
+  local ok, value = pcall(cjson.decode, marked or text)
+  if not ok and marked then ok, value = pcall(cjson.decode, text) end -- the error as the text has it
+  if not ok then return nil, (tostring(value):gsub("^.-: ", "")) end
+  if marked and type(value) == "table" then
+    if is_marked_empty(value) then return json.array() end
+    restore_empty_arrays(value)
+  end
+  return value
 end
 
 local host = require "drip_host"

@@ -113,6 +113,15 @@ expect_eq "a line that is not UTF-8 is named with the byte, and skipped" \
 expect_eq "the other lines ran, the Persian name intact in the message" "u2 مریم" \
   "$(printf '%s\n' "$out" | python3 -c 'import json,sys; r=[r for r in map(json.loads, sys.stdin) if r["kind"] == "send"][0]; print(r["contact"], "مریم" if "مریم" in r["message"]["subject"] + r["message"].get("text", "") else r["message"])')"
 
+# --- empty arrays stay arrays: in stored traits, and in a webhook carrying event properties
+mkdir -p "$TMP/arr"
+printf 'return journey { trigger = "Cart Viewed", steps = function(ctx)\n  webhook { products = ctx.event.properties.products, tags = ctx.contact.tags }\nend }\n' > "$TMP/arr/hook.lua"
+printf '%s\n' '{"type":"identify","userId":"u1","traits":{"tags":[],"email":"a@x.test"},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"u1","event":"Cart Viewed","properties":{"products":[ ]},"timestamp":"2026-11-01T09:01:00Z"}' > "$TMP/arr.jsonl"
+out=$("$DRIP" simulate --events "$TMP/arr.jsonl" --journeys "$TMP/arr" --format jsonl --db "$TMP/arr.db")
+expect_contains "a webhook sends an event's empty list as []" "$out" '"message":{"products":[],"tags":[]}'
+expect_eq "a trait's empty list is stored as []" '{"email":"a@x.test","tags":[]}' "$(sqlite3 "$TMP/arr.db" "SELECT traits FROM contacts WHERE id = 'u1'")"
+
 # --- a journey error fails that instance only -----------------------------
 mkdir -p "$TMP/j"
 cat > "$TMP/j/boom.lua" <<'LUA'

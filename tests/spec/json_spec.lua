@@ -1,5 +1,6 @@
 -- The C encoder (host.encode_json behind json.encode) writes exactly what
--- the Lua encoder writes, on random values of every shape.
+-- the Lua encoder writes, on random values of every shape; json.decode gives
+-- back what it wrote, empty arrays included.
 local json = require "drip.json"
 local helpers = require "helpers"
 
@@ -53,5 +54,49 @@ describe("json.encode", function()
     t.me = t
     assert.has_error(function() json.encode(t) end, "cannot encode a table that contains itself")
     assert.has_error(function() json.encode({ f = print }) end, "cannot encode a function as JSON")
+  end)
+end)
+
+describe("json.decode", function()
+  it("keeps empty arrays arrays (lua-cjson alone makes them {}), wherever they are", function()
+    local text = '{"a":[],"b":"x[]\\"[] [","c":[ ],"d":[[],1,{"e":[]}],"f":{"g":[\n]}}'
+    assert.equal('{"a":[],"b":"x[]\\"[] [","c":[],"d":[[],1,{"e":[]}],"f":{"g":[]}}', json.encode(json.decode(text)))
+    assert.equal("[]", json.encode(json.decode("[]")))
+    assert.equal("{}", json.encode(json.decode("{}")))
+    assert.equal(0, #json.decode('{"a":[]}').a)
+  end)
+
+  it("reports a bad text with its own positions when it holds an empty array", function()
+    local _, plain = json.decode('{"a":{},}')
+    local _, with_array = json.decode('{"a":[],}')
+    assert.equal(plain, with_array)
+  end)
+
+  it("gives back what json.encode wrote, for 2,000 random values of strings, lists and objects", function()
+    local TEXT = { "[]", "[ ]", "[", "]", '"', "\\", "\\\"[]", "{}", "a", "سلام" }
+    local function text()
+      local parts = {}
+      for i = 1, rand(4) do parts[i] = TEXT[rand(#TEXT) + 1] end
+      return table.concat(parts)
+    end
+    local function shaped(depth)
+      local kind = rand(depth > 3 and 3 or 6)
+      if kind == 0 then return text() end
+      if kind == 1 then return rand(100) end
+      if kind == 2 then return json.null end
+      local t = json.array()
+      if kind == 3 then return t end
+      if kind == 4 then
+        for i = 1, rand(3) do t[i] = shaped(depth + 1) end
+        return t
+      end
+      t = {}
+      for _ = 1, rand(4) do t[text()] = shaped(depth + 1) end
+      return t
+    end
+    for i = 1, 2000 do
+      local written = json.encode(shaped(0))
+      assert.equal(written, json.encode(json.decode(written)), "value " .. i)
+    end
   end)
 end)
