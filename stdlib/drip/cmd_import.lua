@@ -8,6 +8,7 @@ local csv = require "drip.csv"
 local events = require "drip.events"
 local Engine = require "drip.engine"
 local time = require "drip.time"
+local encoding = require "drip.encoding"
 local host = require "drip_host"
 
 local cmd = {}
@@ -134,6 +135,11 @@ function cmd.run(opts, usage)
   end
   local text = f:read("a")
   f:close()
+  local utf16 = encoding.utf16_error(text, path)
+  if utf16 then
+    io.stderr:write("drip import: ", utf16, "\n")
+    return 2
+  end
   local store, conf = require("drip.cli").open_store(opts, "import", true)
   if not store then return conf end
   local engine = Engine.new({ store = store, conf = conf, live = true })

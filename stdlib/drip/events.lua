@@ -5,6 +5,7 @@
 local host = require "drip_host"
 local json = require "drip.json"
 local time = require "drip.time"
+local encoding = require "drip.encoding"
 
 local events = {}
 
@@ -139,6 +140,12 @@ end
 -- without a time here and the rest when events.each reaches them.
 function events.scan(path, on_error, default_ts)
   local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = 0 }
+  local head = io.open(path, "rb")
+  if head then
+    local utf16 = encoding.utf16_error(head:read(2) or "", path)
+    head:close()
+    if utf16 then return nil, utf16 end
+  end
   -- the usual file (every line stamped in the usual form, in order) is told in C
   if host.events_in_order(path, default_ts or 0) then return index end
   local f, err = io.open(path, "rb")

@@ -5,6 +5,7 @@
 -- Loading runs the script's top level in the sandbox under the instruction
 -- budget. Errors are "file:line: message".
 local host = require "drip_host"
+local encoding = require "drip.encoding"
 local sandbox = require "drip.sandbox"
 local duration = require "drip.duration"
 local schedule = require "drip.schedule"
@@ -168,29 +169,15 @@ function journey.compile(source, file, globals, random)
   return def
 end
 
--- Why a file's text is not UTF-8, or nil: "path:line: ..." (an editor that
--- saved it as UTF-16, Windows-1256 or Latin-1 would otherwise give a syntax
--- error about a stray byte, or journeys that send mangled text).
-local function encoding_error(s, path)
-  local bom = s:sub(1, 2)
-  if bom == "\255\254" or bom == "\254\255" then
-    return path .. ":1: the file is UTF-16 text; save it as UTF-8"
-  end
-  local bad = host.utf8_error(s)
-  if not bad then return nil end
-  local line = select(2, s:sub(1, bad):gsub("\n", "")) + 1
-  return string.format("%s:%d: not UTF-8 (byte 0x%02X); save the file as UTF-8", path, line, s:byte(bad))
-end
-
 -- journey.read(path) -> source | nil, error, readable (true when the file
--- was read but is not UTF-8 text: see encoding_error)
+-- was read but is not UTF-8 text: see drip.encoding)
 function journey.read(path)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
   local s = f:read("a")
   f:close()
   if s:sub(1, 3) == "\239\187\191" then s = s:sub(4) end -- a UTF-8 byte order mark is not text
-  local bad = encoding_error(s, path)
+  local bad = encoding.file_error(s, path)
   if bad then return nil, bad, true end
   return s
 end

@@ -25,6 +25,10 @@ printf 'id,first_name\nu9,Иван\n' | iconv -f UTF-8 -t CP1251 > "$TMP/cp1251.
 "$DRIP" import "$TMP/cp1251.csv" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"
 expect_eq "a CSV saved as Windows-1251 is named by line and column, and how to save it" \
   "$TMP/cp1251.csv:2: column 'first_name' is not UTF-8; save the file as UTF-8 (Excel: \"CSV UTF-8\")" "$(cat "$TMP/cp_err")"
+printf 'id,first_name\nu9,Иван\n' | iconv -f UTF-8 -t UTF-16 > "$TMP/wide.csv"
+"$DRIP" import "$TMP/wide.csv" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
+expect_eq "a CSV saved as UTF-16 (Excel's Unicode text) is named once, with exit 2" \
+  "2 drip import: $TMP/wide.csv:1: the file is UTF-16 text; save it as UTF-8" "$rc $(cat "$TMP/cp_err")"
 expect_eq "UTF-8 names round-trip, consent becomes nested yes/no, quotes and commas survive" \
   'Анна|1|0|likes "red", and blue' \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.first_name') || '|' || json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') || '|' || json_extract(traits, '$.note') FROM contacts WHERE id = 'u1'")"

@@ -113,6 +113,11 @@ expect_eq "a line that is not UTF-8 is named with the byte, and skipped" \
 expect_eq "the other lines ran, the Persian name intact in the message" "u2 مریم" \
   "$(printf '%s\n' "$out" | python3 -c 'import json,sys; r=[r for r in map(json.loads, sys.stdin) if r["kind"] == "send"][0]; print(r["contact"], "مریم" if "مریم" in r["message"]["subject"] + r["message"].get("text", "") else r["message"])')"
 
+iconv -f UTF-8 -t UTF-16 "$TMP/enc.jsonl" > "$TMP/wide.jsonl"
+"$DRIP" simulate --events "$TMP/wide.jsonl" --journeys scripts/welcome.lua > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "an events file saved as UTF-16 is named once, with exit 2 (not a bad line per line)" \
+  "2 drip simulate: $TMP/wide.jsonl:1: the file is UTF-16 text; save it as UTF-8" "$code $(cat "$TMP/err")"
+
 # --- empty arrays stay arrays: in stored traits, and in a webhook carrying event properties
 mkdir -p "$TMP/arr"
 printf 'return journey { trigger = "Cart Viewed", steps = function(ctx)\n  webhook { products = ctx.event.properties.products, tags = ctx.contact.tags }\nend }\n' > "$TMP/arr/hook.lua"

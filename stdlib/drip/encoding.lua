@@ -1,0 +1,29 @@
+-- drip.encoding — what drip says about files that are not UTF-8 text.
+-- Owns the messages for a file an editor or exporter saved as UTF-16 (Excel's
+-- "Unicode text", Notepad's "Unicode") or in a legacy code page (Windows-1256,
+-- Windows-1251, Latin-1): journeys, templates, configuration, events and CSV
+-- files. Left alone, such a file gives a syntax error about a stray byte, one
+-- bad line per line, or messages with mangled text.
+local host = require "drip_host"
+
+local encoding = {}
+
+-- encoding.utf16_error(text, path) -> "path:1: ..." when text starts with a
+-- UTF-16 byte order mark, else nil
+function encoding.utf16_error(text, path)
+  local bom = text:sub(1, 2)
+  if bom == "\255\254" or bom == "\254\255" then return path .. ":1: the file is UTF-16 text; save it as UTF-8" end
+  return nil
+end
+
+-- encoding.file_error(text, path) -> "path:line: ..." when text is not UTF-8, else nil
+function encoding.file_error(text, path)
+  local utf16 = encoding.utf16_error(text, path)
+  if utf16 then return utf16 end
+  local bad = host.utf8_error(text)
+  if not bad then return nil end
+  local line = select(2, text:sub(1, bad):gsub("\n", "")) + 1
+  return string.format("%s:%d: not UTF-8 (byte 0x%02X); save the file as UTF-8", path, line, text:byte(bad))
+end
+
+return encoding
