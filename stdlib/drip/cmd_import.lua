@@ -107,7 +107,7 @@ local function import_jsonl(engine, path, text, now)
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     if line:match("%S") and not line:match("^%s*#") then
-      local ev, why = events.decode_line(line, now)
+      local ev, why = events.decode_line(line, now, lineno)
       if not ev and not why then
         skipped = skipped + 1
       elseif not ev then

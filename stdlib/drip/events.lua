@@ -78,16 +78,22 @@ end
 local byte = string.byte
 local BOM = "\239\187\191"
 
--- events.decode_line(line, default_ts) -> ev | nil, message | nil (a call
--- that is skipped: see OTHER_CALLS)
+-- events.decode_line(line, default_ts, lineno) -> ev | nil, message | nil
+-- (a call that is skipped: see OTHER_CALLS)
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
-function events.decode_line(line, default_ts)
+-- A line of a file (lineno given) without a messageId is given one from its
+-- number and text, so that reading the file again into the same store (a
+-- simulation continued after --until, an import repeated) skips it as it
+-- skips lines with one, instead of taking its event twice.
+function events.decode_line(line, default_ts, lineno)
   if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
   local obj, err = json.decode_input(line)
   if obj == nil then return nil, "bad JSON: " .. err end
   if events.other_call(obj) then return nil end
-  return events.normalize(obj, line, default_ts)
+  local ev, why = events.normalize(obj, line, default_ts)
+  if ev and not ev.messageId and lineno then ev.messageId = "line-" .. lineno .. "-" .. host.hash(line) end
+  return ev, why
 end
 
 local OPEN_BRACE = byte("{")
@@ -188,7 +194,7 @@ local function stream(index)
     for line in f:lines("L") do
       lineno = lineno + 1
       if not skip(line) then
-        local ev, err = events.decode_line(line, last_ts)
+        local ev, err = events.decode_line(line, last_ts, lineno)
         if ev then
           if ev.ts > last_ts then last_ts = ev.ts end
           coroutine.yield(ev)
@@ -217,7 +223,7 @@ function events.each(index)
     local k = index.order[i]
     f:seek("set", index.off[k])
     local line = f:read("L")
-    local ev, err = events.decode_line(line, index.ts[k])
+    local ev, err = events.decode_line(line, index.ts[k], index.lineno[k])
     if not ev then
       if err then
         index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))

@@ -42,6 +42,16 @@ expect_eq "nothing after --until happened" "" "$(python3 -c 'import sys, json; p
 cat "$TMP/u1.jsonl" "$TMP/u2.jsonl" > "$TMP/u.jsonl"
 expect_eq "one file, two processes split by --until = one uninterrupted run" "" "$(cmp "$TMP/full.jsonl" "$TMP/u.jsonl" 2>&1)"
 
+# the same with events that carry no messageId: a line is known again by its number and text
+sed 's/,"messageId":"[^"]*"//' $EV > "$TMP/noid.jsonl"
+expect_eq "the file has no messageId left" 0 "$(grep -c messageId "$TMP/noid.jsonl")"
+"$DRIP" simulate --events "$TMP/noid.jsonl" --journeys scripts --format jsonl > "$TMP/noid_full.jsonl"
+"$DRIP" simulate --events "$TMP/noid.jsonl" --journeys scripts --format jsonl --db "$TMP/n.db" --until "$cut_at" > "$TMP/n1.jsonl" 2> /dev/null
+"$DRIP" simulate --events "$TMP/noid.jsonl" --journeys scripts --format jsonl --db "$TMP/n.db" > "$TMP/n2.jsonl"
+cat "$TMP/n1.jsonl" "$TMP/n2.jsonl" > "$TMP/n.jsonl"
+expect_eq "without messageIds too, the second run skips what the first read: one uninterrupted run" "" \
+  "$(cmp "$TMP/noid_full.jsonl" "$TMP/n.jsonl" 2>&1)"
+
 # --- a step stuck inside C (a backtracking pattern) stops drip with a message; the next start fails it
 mkdir -p "$TMP/stall"
 cat > "$TMP/stall/slow.lua" <<'LUA'
