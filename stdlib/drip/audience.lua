@@ -25,8 +25,8 @@ return function(Engine)
 -- Engine:load, which reads the segments before the journeys.
 function Engine:read_segments(path)
   self.segments_loaded = true -- from now on a trigger naming an unknown segment is warned about
-  local source, err, readable = journey.read(path)
-  if not source then return readable and err or nil end
+  local source, read_err, readable = journey.read(path)
+  if not source then return readable and read_err or nil end
   local env = sandbox.new_env({}, self.random)
   local chunk, err = load(source, "@" .. path, "t", env)
   if not chunk then return err end

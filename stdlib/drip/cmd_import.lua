@@ -152,7 +152,7 @@ function cmd.run(opts, usage)
   store:close()
   local noun = (kind == "csv" and "contact" or "event") .. (ok == 1 and "" or "s")
   print(string.format("imported %d %s from %s%s%s%s", ok, noun, path,
-    dups and dups > 0 and string.format(" (%d duplicates skipped)", dups) or "",
+    dups and dups > 0 and string.format(" (%d %s skipped)", dups, dups == 1 and "duplicate" or "duplicates") or "",
     skipped and skipped > 0 and " (" .. events.skipped_text(skipped) .. " skipped)" or "",
     bad > 0 and string.format("; %d bad %s reported above and skipped", bad,
       (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s")) or ""))

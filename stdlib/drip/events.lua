@@ -92,7 +92,9 @@ function events.decode_line(line, default_ts, lineno)
   if obj == nil then return nil, "bad JSON: " .. err end
   if events.other_call(obj) then return nil end
   local ev, why = events.normalize(obj, line, default_ts)
-  if ev and not ev.messageId and lineno then ev.messageId = "line-" .. lineno .. "-" .. host.hash(line) end
+  if ev and not ev.messageId and lineno then -- (the text without its line end, as import reads it)
+    ev.messageId = "line-" .. lineno .. "-" .. host.hash((line:gsub("[\r\n]+$", "")))
+  end
   return ev, why
 end
 

@@ -1,7 +1,8 @@
 -- drip.locale — dates, numbers, plurals and money the way our Persian and
 -- Russian readers write them. Owns the template filters `date`, `number`,
--- `plural`, `money`, `upper` and `lower` (drip.template registers them), the Solar Hijri
--- (Jalali) calendar, Persian digits and separators, and Russian plural rules.
+-- `plural`, `money`, `upper` and `lower` (drip.template registers them), the
+-- Solar Hijri (Jalali) calendar, Persian digits and separators, and Russian
+-- plural rules.
 local time = require "drip.time"
 
 local locale = {}

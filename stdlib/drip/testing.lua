@@ -138,7 +138,7 @@ function Sim:describe(contact)
 end
 
 -- The messages matching `match` that were held back rather than sent, for
--- assertion messages: "; suppressed at +1h: no_consent" (the usual reason a
+-- assertion messages: " (email suppressed at +1h: no_consent)" (the usual reason a
 -- test expecting a send gets none is a contact without consent or address)
 local function held_back(self, match)
   local notes = {}

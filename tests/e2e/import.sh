@@ -62,9 +62,12 @@ EV
 OUT=$("$DRIP" import "$TMP/e.jsonl" --db "$DB" 2> "$TMP/err"); rc=$?
 expect_eq "events: the bad line named, exit 2" "2 $TMP/e.jsonl:3: field 'userId': required" "$rc $(head -n 1 "$TMP/err" | sed 's/ (.*//')"
 expect_contains "events: duplicates and page calls skipped" "$OUT" \
-  "imported 2 events from $TMP/e.jsonl (1 duplicates skipped) (1 page, screen, group or alias call skipped)"
+  "imported 2 events from $TMP/e.jsonl (1 duplicate skipped) (1 page, screen, group or alias call skipped)"
 expect_eq "events stored with their own time; no journey ran" "1 0" \
   "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'o-1' AND ts = strftime('%s', '2026-10-01T10:00:00Z')") $(sqlite3 "$DB" "SELECT count(*) FROM instances")"
+OUT=$("$DRIP" import "$TMP/e.jsonl" --db "$DB" 2> /dev/null)
+expect_contains "the same file again: every event a duplicate, the line without a messageId too" "$OUT" \
+  "imported 0 events from $TMP/e.jsonl (3 duplicates skipped)"
 # the sample contacts of examples/ (the walk-through): all import, typed, and the broadcast reaches them
 WALK="$TMP/walk.db"
 OUT=$("$DRIP" import examples/contacts.csv --db "$WALK" 2>&1); rc=$?
