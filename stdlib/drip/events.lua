@@ -148,16 +148,16 @@ end
 -- without a time here and the rest when events.each reaches them.
 function events.scan(path, on_error, default_ts)
   local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = 0 }
-  local head = io.open(path, "rb")
-  if head then
-    local utf16 = encoding.utf16_error(head:read(2) or "", path)
-    head:close()
-    if utf16 then return nil, utf16 end
-  end
   -- the usual file (every line stamped in the usual form, in order) is told in C
   if host.events_in_order(path, default_ts or 0) then return index end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
+  local utf16 = encoding.utf16_error(f:read(2) or "", path) -- (never the usual form)
+  if utf16 then
+    f:close()
+    return nil, utf16
+  end
+  f:seek("set", 0)
   local sorted, latest, untimed = true, default_ts or 0, {}
   each_timed_line(f, path, function(msg) untimed[#untimed + 1] = msg end, function() end, default_ts, true, function(ts)
     if ts < latest then sorted = false else latest = ts end

@@ -1,7 +1,8 @@
 -- drip.json — JSON in and out.
--- Decoding is lua-cjson's (with empty arrays kept arrays). Encoding is ours only to make output deterministic
--- and readable: object keys sorted (or in a given order), UTF-8 left as is,
--- "/" not escaped, integral numbers printed without a fraction.
+-- Decoding is lua-cjson's (with empty arrays kept arrays). Encoding is ours
+-- only to make output deterministic and readable: object keys sorted (or in a
+-- given order), UTF-8 left as is, "/" not escaped, integral numbers printed
+-- without a fraction.
 local cjson = require "cjson"
 
 local json = { null = cjson.null }
