@@ -65,16 +65,25 @@ function Api:event(obj, raw, prefix, kind, body_len)
   return nil, where .. ": " .. err, where
 end
 
--- Store and route a validated list; the answer counts what was new, and
--- the page, screen, group or alias calls skipped (`ignored`, when any).
-function Api:ingest(list, ignored)
+-- Store and route a validated list; the answer counts what was new, and,
+-- when any were skipped (see events.skip_reason), how many (`ignored`) and
+-- how many of those were anonymous (`anonymous`).
+function Api:ingest(list, skips)
   local accepted, dups = 0, 0
   for _, ev in ipairs(list) do
     if self.engine:ingest(ev) then accepted = accepted + 1 else dups = dups + 1 end
   end
-  self.metrics:ingested(accepted, dups)
+  self.metrics:ingested(accepted, dups, skips)
+  local ignored = skips.call + skips.anonymous
   return answer(200, { ok = true, accepted = accepted, duplicates = dups,
-                       ignored = ignored and ignored > 0 and ignored or nil })
+                       ignored = ignored > 0 and ignored or nil, anonymous = skips.anonymous > 0 and skips.anonymous or nil })
+end
+
+-- obj is skipped (counted in `skips`)?
+local function skipped(obj, skips)
+  local why = events.skip_reason(obj)
+  if why then skips[why] = skips[why] + 1 end
+  return why ~= nil
 end
 
 local function decode_object(body)
@@ -89,9 +98,12 @@ end
 function Api:single(req, kind)
   local obj, err = decode_object(req.body)
   if not obj then return bad(err) end
+  local skips = events.skips()
+  if obj.type == nil then obj.type = kind end
+  if obj.type == kind and skipped(obj, skips) then return self:ingest({}, skips) end
   local ev, msg, field = self:event(obj, nil, "", kind, #req.body)
   if not ev then return bad(msg, field) end
-  return self:ingest({ ev })
+  return self:ingest({ ev }, skips)
 end
 
 -- Segment's batch: { "batch": [ {type=...}, ... ] }; all or nothing.
@@ -102,37 +114,33 @@ function Api:batch(req)
   if type(items) ~= "table" or (next(items) ~= nil and items[1] == nil) then
     return bad("field 'batch': required, an array of events", "batch")
   end
-  local list, ignored = {}, 0
+  local list, skips = {}, events.skips()
   for i, item in ipairs(items) do
-    if events.other_call(item) then
-      ignored = ignored + 1
-    else
+    if not skipped(item, skips) then
       local ev, msg, field = self:event(item, nil, string.format("batch[%d].", i - 1), nil, #req.body)
       if not ev then return bad(msg, field) end
       list[#list + 1] = ev
     end
   end
-  return self:ingest(list, ignored)
+  return self:ingest(list, skips)
 end
 
 -- JSON Lines; all or nothing, errors name the line.
 function Api:lines(req)
-  local list, lineno, ignored = {}, 0, 0
+  local list, lineno, skips = {}, 0, events.skips()
   for line in (req.body .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     if line:match("%S") and not line:match("^%s*#") then
       local obj, err = json.decode_input(line)
       if obj == nil then return bad(string.format("line %d: bad JSON: %s", lineno, err), "line " .. lineno) end
-      if events.other_call(obj) then
-        ignored = ignored + 1
-      else
+      if not skipped(obj, skips) then
         local ev, msg, field = self:event(obj, line, "", nil, #line)
         if not ev then return bad(string.format("line %d: %s", lineno, msg), field) end
         list[#list + 1] = ev
       end
     end
   end
-  return self:ingest(list, ignored)
+  return self:ingest(list, skips)
 end
 
 function Api:contact(req, id)

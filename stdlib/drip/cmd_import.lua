@@ -103,13 +103,13 @@ local function import_csv(engine, path, text, now)
 end
 
 local function import_jsonl(engine, path, text, now)
-  local ok_lines, bad, dups, skipped, lineno = 0, 0, 0, 0, 0
+  local ok_lines, bad, dups, skipped, lineno = 0, 0, 0, events.skips(), 0
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     if line:match("%S") and not line:match("^%s*#") then
-      local ev, why = events.decode_line(line, now, lineno)
+      local ev, why, skip = events.decode_line(line, now, lineno)
       if not ev and not why then
-        skipped = skipped + 1
+        skipped[skip] = skipped[skip] + 1
       elseif not ev then
         err(path, lineno, why)
         bad = bad + 1
@@ -149,11 +149,12 @@ function cmd.run(opts, usage)
   local ok, bad, dups, skipped
   if kind == "csv" then ok, bad = import_csv(engine, path, text, now)
   else ok, bad, dups, skipped = import_jsonl(engine, path, text, now) end
+  skipped = skipped and events.skipped_text(skipped)
   store:close()
   local noun = (kind == "csv" and "contact" or "event") .. (ok == 1 and "" or "s")
   print(string.format("imported %d %s from %s%s%s%s", ok, noun, path,
     dups and dups > 0 and string.format(" (%d %s skipped)", dups, dups == 1 and "duplicate" or "duplicates") or "",
-    skipped and skipped > 0 and " (" .. events.skipped_text(skipped) .. " skipped)" or "",
+    skipped and " (" .. skipped .. " skipped)" or "",
     bad > 0 and string.format("; %d bad %s reported above and skipped", bad,
       (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s")) or ""))
   return bad > 0 and 2 or 0

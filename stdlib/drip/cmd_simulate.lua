@@ -139,9 +139,8 @@ function cmd.run(opts, usage)
   engine:save_clock()
   store:commit()
   flush()
-  if index.skipped > 0 then
-    err(events.skipped_text(index.skipped) .. " skipped (journeys take identify and track)")
-  end
+  local skipped = events.skipped_text(index.skipped)
+  if skipped then err(skipped .. " skipped (journeys take identify and track of users known by userId)") end
   if cut then
     err(string.format("stopped at --until %s; the events from %s on were not read (a later run with this --db reads them)",
       time.iso(stop_at), time.iso(cut.ts)))

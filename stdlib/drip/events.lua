@@ -10,21 +10,44 @@ local encoding = require "drip.encoding"
 local events = {}
 
 local TYPES = { identify = true, track = true }
--- Segment's other calls: pipelines send them beside identify and track, and
--- journeys have no use for them. They are skipped (and counted), not refused,
--- so a batch or file that holds them loses nothing it should not.
+local null = json.null
+
+-- What journeys have no use for is skipped and counted, not refused, so that
+-- a batch or file holding it keeps everything else:
+-- "call": Segment's other calls (page, screen, group, alias), which pipelines
+--   send beside identify and track;
+-- "anonymous": an identify or track of a visitor known only by its
+--   anonymousId, as analytics.js sends before a sign-in; drip's contacts are
+--   its users, known by userId.
 local OTHER_CALLS = { page = true, screen = true, group = true, alias = true }
 
--- events.skipped_text(n) -> "2 page, screen, group or alias calls"
-function events.skipped_text(n)
-  return string.format("%d page, screen, group or alias %s", n, n == 1 and "call" or "calls")
+-- events.skip_reason(obj) -> "call" | "anonymous" | nil
+function events.skip_reason(obj)
+  if type(obj) ~= "table" then return nil end
+  local kind = obj.type
+  if OTHER_CALLS[kind] then return "call" end
+  local uid, anon = obj.userId, obj.anonymousId
+  if TYPES[kind] and (uid == nil or uid == null) and type(anon) == "string" and anon ~= "" then return "anonymous" end
+  return nil
 end
 
--- events.other_call(obj) -> true for a page, screen, group or alias call
-function events.other_call(obj)
-  return type(obj) == "table" and OTHER_CALLS[obj.type] == true
+-- events.skips() -> a tally of skipped events by reason, for skipped_text
+function events.skips() return { call = 0, anonymous = 0 } end
+
+local function plural(n, one, many) return string.format("%d %s", n, n == 1 and one or many) end
+
+-- events.skipped_text(skips) -> "2 page, screen, group or alias calls and 1
+-- anonymous event (anonymousId, no userId)", or nil when nothing was skipped
+function events.skipped_text(skips)
+  local parts = {}
+  if skips.call > 0 then parts[1] = plural(skips.call, "page, screen, group or alias call", "page, screen, group or alias calls") end
+  if skips.anonymous > 0 then
+    parts[#parts + 1] = plural(skips.anonymous, "anonymous event", "anonymous events") .. " (anonymousId, no userId)"
+  end
+  if #parts == 0 then return nil end
+  return table.concat(parts, " and ")
 end
-local null = json.null
+
 local MAX_ID = 256
 
 local function field_error(field, msg) return nil, string.format("field '%s': %s", field, msg) end
@@ -78,8 +101,8 @@ end
 local byte = string.byte
 local BOM = "\239\187\191"
 
--- events.decode_line(line, default_ts, lineno) -> ev | nil, message | nil
--- (a call that is skipped: see OTHER_CALLS)
+-- events.decode_line(line, default_ts, lineno) -> ev | nil, message | nil, nil, skip reason
+-- (an event that is skipped: see events.skip_reason)
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 -- A line of a file (lineno given) without a messageId is given one from its
@@ -90,7 +113,8 @@ function events.decode_line(line, default_ts, lineno)
   if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
   local obj, err = json.decode_input(line)
   if obj == nil then return nil, "bad JSON: " .. err end
-  if events.other_call(obj) then return nil end
+  local skip = events.skip_reason(obj)
+  if skip then return nil, nil, skip end
   local ev, why = events.normalize(obj, line, default_ts)
   if ev and not ev.messageId and lineno then -- (the text without its line end, as import reads it)
     ev.messageId = "line-" .. lineno .. "-" .. host.hash((line:gsub("[\r\n]+$", "")))
@@ -115,7 +139,7 @@ end
 -- The time of each event line of an open file, in file order: calls
 -- fn(ts, offset, lineno) for lines with a time (a line without a timestamp
 -- takes the latest before it), on_error for lines with none that do not
--- decode (when `report`), and on_skip for those that are skipped calls.
+-- decode (when `report`), and on_skip(reason) for those that are skipped.
 local function each_timed_line(f, path, on_error, on_skip, default_ts, report, fn)
   local lineno, pos, last_ts = 0, 0, default_ts or 0
   for line in f:lines("L") do
@@ -125,9 +149,9 @@ local function each_timed_line(f, path, on_error, on_skip, default_ts, report, f
     if not skip(line) then
       local ts = quick_ts(line)
       if not ts then
-        local ev, e = events.decode_line(line, last_ts)
+        local ev, e, skip = events.decode_line(line, last_ts)
         if ev then ts = ev.ts
-        elseif not e then on_skip()
+        elseif not e then on_skip(skip)
         elseif report then on_error(string.format("%s:%d: %s", path, lineno, e)) end
       end
       if ts then
@@ -147,7 +171,7 @@ end
 -- as events.each streams a file in order; for a file out of order, those
 -- without a time here and the rest when events.each reaches them.
 function events.scan(path, on_error, default_ts)
-  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = 0 }
+  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = events.skips() }
   -- the usual file (every line stamped in the usual form, in order) is told in C
   if host.events_in_order(path, default_ts or 0) then return index end
   local f, err = io.open(path, "rb")
@@ -170,7 +194,7 @@ function events.scan(path, on_error, default_ts)
   for _, msg in ipairs(untimed) do on_error(msg) end
   f:seek("set", 0)
   index.ts, index.off, index.lineno = {}, {}, {}
-  each_timed_line(f, path, on_error, function() index.skipped = index.skipped + 1 end, default_ts, false,
+  each_timed_line(f, path, on_error, function(why) index.skipped[why] = index.skipped[why] + 1 end, default_ts, false,
                   function(ts, off, lineno)
     local n = index.n + 1
     index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
@@ -196,14 +220,14 @@ local function stream(index)
     for line in f:lines("L") do
       lineno = lineno + 1
       if not skip(line) then
-        local ev, err = events.decode_line(line, last_ts, lineno)
+        local ev, err, skip = events.decode_line(line, last_ts, lineno)
         if ev then
           if ev.ts > last_ts then last_ts = ev.ts end
           coroutine.yield(ev)
         elseif err then
           index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
         else
-          index.skipped = index.skipped + 1
+          index.skipped[skip] = index.skipped[skip] + 1
         end
       end
     end
@@ -225,12 +249,12 @@ function events.each(index)
     local k = index.order[i]
     f:seek("set", index.off[k])
     local line = f:read("L")
-    local ev, err = events.decode_line(line, index.ts[k], index.lineno[k])
+    local ev, err, skip = events.decode_line(line, index.ts[k], index.lineno[k])
     if not ev then
       if err then
         index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))
       else
-        index.skipped = index.skipped + 1
+        index.skipped[skip] = index.skipped[skip] + 1
       end
       return next_event()
     end

@@ -1,5 +1,5 @@
 -- drip.metrics — the counters behind GET /metrics (Prometheus text format).
--- Owns counting: events in, steps, sends by channel and status, instances
+-- Owns counting: events in (and skipped, by reason), steps, sends by channel and status, instances
 -- active by journey (counted in the store once, on first read, then kept from
 -- the engine's records; not a query per scrape, nor at start-up), HTTP answers by code, timers fired, and the commit latency
 -- histogram. The other modules only call the count functions.
@@ -12,7 +12,7 @@ local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 function metrics.new(count_active, send_status)
   return setmetatable({
     send_status = send_status or "queued", count_active = count_active or function() return {} end,
-    events = 0, duplicates = 0, timers = 0, active = nil, sends = {}, http = {},
+    events = 0, duplicates = 0, skipped = { call = 0, anonymous = 0 }, timers = 0, active = nil, sends = {}, http = {},
     commit = { buckets = {}, sum = 0, count = 0 },
   }, metrics)
 end
@@ -42,9 +42,11 @@ function metrics:record(rec)
   end
 end
 
-function metrics:ingested(n, dups)
+-- n events stored, dups repeated, skips: a drip.events tally of those skipped
+function metrics:ingested(n, dups, skips)
   self.events = self.events + n
   self.duplicates = self.duplicates + dups
+  for why, count in pairs(skips) do self.skipped[why] = self.skipped[why] + count end
 end
 
 -- a delivery's outcome: "sent", "retry" or "failed"
@@ -78,6 +80,9 @@ function metrics:render(steps)
   add("drip_events_ingested_total %d", self.events)
   add("# HELP drip_events_duplicate_total Events dropped as a repeated messageId.\n# TYPE drip_events_duplicate_total counter")
   add("drip_events_duplicate_total %d", self.duplicates)
+  add("# HELP drip_events_skipped_total Events journeys cannot use: Segment's page, screen, group and alias calls"
+    .. " (call), and events of visitors without a userId (anonymous).\n# TYPE drip_events_skipped_total counter")
+  for _, why in ipairs({ "anonymous", "call" }) do add('drip_events_skipped_total{reason="%s"} %d', why, self.skipped[why]) end
   add("# HELP drip_instances_active Journey instances running or sleeping.\n# TYPE drip_instances_active gauge")
   local active = self:active_counts()
   for _, j in ipairs(sorted_keys(active)) do add('drip_instances_active{journey="%s"} %d', label(j), active[j]) end

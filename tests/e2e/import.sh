@@ -58,11 +58,13 @@ cat > "$TMP/e.jsonl" <<'EV'
 {"type":"track","event":"No User"}
 {"type":"identify","userId":"u9","traits":{"email":"u9@x.test"}}
 {"type":"page","userId":"u9","name":"Home","timestamp":"2026-10-01T10:05:00Z"}
+{"type":"track","userId":null,"anonymousId":"a-7","event":"Product Viewed","timestamp":"2026-10-01T10:06:00Z"}
+{"type":"track","anonymousId":"a-8","event":"Product Viewed","timestamp":"2026-10-01T10:07:00Z"}
 EV
 OUT=$("$DRIP" import "$TMP/e.jsonl" --db "$DB" 2> "$TMP/err"); rc=$?
 expect_eq "events: the bad line named, exit 2" "2 $TMP/e.jsonl:3: field 'userId': required" "$rc $(head -n 1 "$TMP/err" | sed 's/ (.*//')"
 expect_contains "events: duplicates and page calls skipped" "$OUT" \
-  "imported 2 events from $TMP/e.jsonl (1 duplicate skipped) (1 page, screen, group or alias call skipped)"
+  "imported 2 events from $TMP/e.jsonl (1 duplicate skipped) (1 page, screen, group or alias call and 2 anonymous events (anonymousId, no userId) skipped)"
 expect_eq "events stored with their own time; no journey ran" "1 0" \
   "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'o-1' AND ts = strftime('%s', '2026-10-01T10:00:00Z')") $(sqlite3 "$DB" "SELECT count(*) FROM instances")"
 OUT=$("$DRIP" import "$TMP/e.jsonl" --db "$DB" 2> /dev/null)

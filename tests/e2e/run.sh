@@ -55,6 +55,14 @@ expect_eq "a batch from a Segment pipeline: page and screen calls skipped, the r
   "$(req POST /v1/batch '{"batch":[{"type":"page","userId":"pat","name":"Home"},{"type":"track","userId":"pat","event":"Other","messageId":"m-2"},{"type":"screen","userId":"pat"}]}')"
 expect_eq "JSON Lines: a group call skipped, a comment line too" '200 {"accepted":1,"duplicates":0,"ignored":1,"ok":true}' \
   "$(req POST /v1/events "$(printf '# exported\n{"type":"group","userId":"cy","groupId":"g1"}\n{"type":"track","userId":"cy","event":"Other","messageId":"m-3"}\n')")"
+expect_eq "a batch with a visitor's events before sign-in (anonymousId, no userId): those skipped, the rest taken" \
+  '200 {"accepted":1,"anonymous":2,"duplicates":0,"ignored":2,"ok":true}' \
+  "$(req POST /v1/batch '{"batch":[{"type":"track","anonymousId":"a-1","event":"Product Viewed"},{"type":"identify","anonymousId":"a-1","userId":null,"traits":{"plan":"x"}},{"type":"track","userId":"pat","anonymousId":"a-1","event":"Other","messageId":"m-4"}]}')"
+expect_eq "a single track of an anonymous visitor is skipped, not refused" '200 {"accepted":0,"anonymous":1,"duplicates":0,"ignored":1,"ok":true}' \
+  "$(req POST /v1/track '{"anonymousId":"a-2","event":"Product Viewed"}')"
+expect_eq "neither userId nor anonymousId is still a 400 naming userId" '400 {"error":"field '"'"'userId'"'"': required","field":"userId"}' \
+  "$(req POST /v1/track '{"event":"Product Viewed"}')"
+expect_eq "no anonymous event made a contact" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id LIKE 'a-%'")"
 expect_eq "an unknown type still refuses the batch" '400' \
   "$(req POST /v1/batch '{"batch":[{"type":"pageview","userId":"bob"}]}' | cut -c1-3)"
 expect_eq "an event stored before its 200" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE message_id = 'm-1'")"
@@ -132,6 +140,8 @@ expect_eq "after 2s the sms step ran" "email sms" \
   "$(sqlite3 "$DB" "SELECT group_concat(channel, ' ') FROM (SELECT channel FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.contact = 'ann' ORDER BY o.seq)")"
 expect_contains "metrics count events as the store does" "$(req GET /metrics)" \
   "drip_events_ingested_total $(sqlite3 "$DB" 'SELECT count(*) FROM events WHERE internal = 0')"
+expect_contains "metrics count the skipped anonymous events" "$(req GET /metrics)" 'drip_events_skipped_total{reason="anonymous"} 3'
+expect_contains "metrics count the skipped page, screen, group and alias calls" "$(req GET /metrics)" 'drip_events_skipped_total{reason="call"} 3'
 expect_contains "metrics count sends by channel and status" "$(req GET /metrics)" 'drip_sends_total{channel="sms",status="queued"} 1'
 expect_contains "metrics have the commit histogram" "$(req GET /metrics)" 'drip_commit_seconds_count'
 expect_contains "metrics count active instances as the store does" "$(req GET /metrics)" \

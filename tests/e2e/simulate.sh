@@ -90,6 +90,7 @@ cat > "$TMP/bad.jsonl" <<'JSONL'
 {"type":"track","userId":"u1","event":"Signed Up","timestamp":"2026-11-01T10:00:00Z","messageId":"x1"}
 {"type":"page","userId":"u1","name":"Pricing","timestamp":"2026-11-01T11:00:00Z"}
 {"type":"alias","userId":"u1","previousId":"anon-1"}
+{"type":"track","anonymousId":"anon-1","event":"Signed Up","timestamp":"2026-11-01T11:30:00Z"}
 JSONL
 out=$("$DRIP" simulate --events "$TMP/bad.jsonl" --journeys scripts/welcome.lua --format jsonl 2> "$TMP/err")
 expect_eq "bad lines do not stop the run" 0 $?
@@ -101,15 +102,15 @@ expect_contains "bad type named by field" "$err" "bad.jsonl:7: field 'type'"
 expect_eq "the good event ran, the duplicate messageId did not" 1 "$(printf '%s\n' "$out" | grep -c '"kind":"enter"')"
 expect_eq "each bad line is reported once, in line order" "bad.jsonl:4 bad.jsonl:5 bad.jsonl:6 bad.jsonl:7" \
   "$(grep -v '^drip simulate:' "$TMP/err" | awk -F: '{print $1 ":" $2}' | sed 's|.*/||' | tr '\n' ' ' | sed 's/ $//')"
-expect_contains "Segment's page and alias calls are skipped and counted, not bad lines" "$err" \
-  "drip simulate: 2 page, screen, group or alias calls skipped (journeys take identify and track)"
+expect_contains "Segment's page and alias calls, and a visitor's event without a userId, are skipped and counted, not bad lines" "$err" \
+  "drip simulate: 2 page, screen, group or alias calls and 1 anonymous event (anonymousId, no userId) skipped (journeys take identify and track of users known by userId)"
 # the same file out of time order (read through an index instead of as a stream)
 { cat "$TMP/bad.jsonl"; echo '{"type":"track","userId":"u0","event":"Signed Up","timestamp":"2026-11-01T08:00:00Z"}'; } > "$TMP/unsorted.jsonl"
 out=$("$DRIP" simulate --events "$TMP/unsorted.jsonl" --journeys scripts/welcome.lua --format jsonl 2> "$TMP/err")
 expect_eq "out of order: the same four bad lines, once each" \
   "unsorted.jsonl:4 unsorted.jsonl:5 unsorted.jsonl:6 unsorted.jsonl:7" \
   "$(grep -v '^drip simulate:' "$TMP/err" | awk -F: '{print $1 ":" $2}' | sed 's|.*/||' | sort | tr '\n' ' ' | sed 's/ $//')"
-expect_contains "out of order: the same calls skipped" "$(cat "$TMP/err")" "drip simulate: 2 page, screen, group or alias calls skipped"
+expect_contains "out of order: the same calls skipped" "$(cat "$TMP/err")" "drip simulate: 2 page, screen, group or alias calls and 1 anonymous event"
 expect_eq "out of order: the earlier event is handled first" "u0 u1" \
   "$(printf '%s\n' "$out" | python3 -c 'import json,sys; print(" ".join(r["contact"] for r in map(json.loads, sys.stdin) if r["kind"] == "enter"))')"
 
