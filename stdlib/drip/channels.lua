@@ -168,16 +168,38 @@ for ch in ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&
   .. "¿abcdefghijklmnopqrstuvwxyzäöñüà"):gmatch(utf8.charpattern) do GSM7[ch] = 1 end
 for ch in ("^{}\\[~]|€\f"):gmatch(utf8.charpattern) do GSM7[ch] = 2 end -- the escape table takes two septets
 
--- channels.sms_segments(text) -> segments, "GSM-7" | "UCS-2"
-function channels.sms_segments(text)
-  local septets, units, gsm = 0, 0, true
-  for _, c in utf8.codes(text, true) do
-    local w = gsm and GSM7[utf8.char(c)]
-    if not w then gsm = false else septets = septets + w end
-    units = units + (c > 0xFFFF and 2 or 1)
+-- Parts of a long text: `size` units each, a character never split across two
+-- (an escaped GSM-7 character is two septets, an emoji two UTF-16 units).
+local function count_parts(widths, size)
+  local parts, fill = 1, 0
+  for _, w in ipairs(widths) do
+    if fill + w > size then parts, fill = parts + 1, w else fill = fill + w end
   end
-  if gsm then return septets <= 160 and 1 or math.ceil(septets / 153), "GSM-7" end
-  return units <= 70 and 1 or math.ceil(units / 67), "UCS-2"
+  return parts
+end
+
+-- channels.sms_segments(text) -> segments, "GSM-7" | "UCS-2", odd | nil
+-- odd: when a few characters (a curly quote, an emoji: at most three kinds,
+-- a tenth of the text) turn an otherwise GSM-7 text into UCS-2, which holds
+-- less than half as much per segment, those characters.
+function channels.sms_segments(text)
+  local septets, units, odd, seen = {}, {}, {}, {}
+  local n_septets, n_units, n_odd = 0, 0, 0
+  for _, c in utf8.codes(text, true) do
+    local ch = utf8.char(c)
+    local w = GSM7[ch]
+    if w then
+      septets[#septets + 1], n_septets = w, n_septets + w
+    else
+      n_odd = n_odd + 1
+      if not seen[ch] then seen[ch], odd[#odd + 1] = true, ch end
+    end
+    local u = c > 0xFFFF and 2 or 1
+    units[#units + 1], n_units = u, n_units + u
+  end
+  if n_odd == 0 then return n_septets <= 160 and 1 or count_parts(septets, 153), "GSM-7" end
+  local few = #odd <= 3 and n_odd <= math.max(3, #units // 10)
+  return n_units <= 70 and 1 or count_parts(units, 67), "UCS-2", few and table.concat(odd, " ") or nil
 end
 
 -- request builders ------------------------------------------------------------------

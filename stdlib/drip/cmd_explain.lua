@@ -5,6 +5,7 @@
 -- with their reason, conversions, exit or error) with each message's
 -- delivery states, and what the instance waits for now.
 local json = require "drip.json"
+local report = require "drip.report"
 local policy = require "drip.policy"
 local time = require "drip.time"
 local duration = require "drip.duration"
@@ -47,8 +48,8 @@ local function record_line(r, message)
   if r.kind == "enter" then return "entered on " .. tostring(d.event) end
   if r.kind == "send" then
     local subject = type(d.message) == "table" and (d.message.subject or d.message.title or d.message.text)
-    return string.format("%s to %s%s — %s", d.channel, d.to, subject and (' "' .. tostring(subject) .. '"') or "",
-      message and delivery_line(message) or "queued")
+    return string.format("%s to %s%s%s — %s", d.channel, d.to, subject and (' "' .. tostring(subject) .. '"') or "",
+      report.segments_note(d, " (%s)"), message and delivery_line(message) or "queued")
   end
   if r.kind == "suppress" then return string.format("%s not sent: %s", d.channel, d.reason) end
   if r.kind == "defer" then

@@ -669,19 +669,38 @@ function Engine:send(R, channels, msg)
   end
   local message = self:render(R, msg, channel)
   row.channel, row.address, row.message = channel, to, json.encode(message)
+  local segments, encoding, odd = self:sms_cost(R, channel, message)
   local quiet_end = kind == "marketing" and policy.quiet_until(self.quiet, self:zone_of(R.ctx.contact), self.now)
   if quiet_end then
     row.status, row.reason, row.due = "deferred", "quiet_hours", self.deliver and quiet_end or nil
     self.store:add_outbox(row, self.now)
     self:record(R, "defer", { channel = channel, reason = "quiet_hours", ["until"] = time.iso(quiet_end),
-                              to = to, message = message, kind_of_message = kind })
+                              to = to, message = message, kind_of_message = kind,
+                              segments = segments, encoding = encoding, ucs2_chars = odd })
     return { status = "deferred", reason = "quiet_hours", ["until"] = time.iso(quiet_end), channel = channel }
   end
   row.status, row.due = self.outbox_status, self.deliver and self.now or nil
   self.store:add_outbox(row, self.now)
   self.queued = self.queued + 1
-  self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind })
+  self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind,
+                           segments = segments, encoding = encoding, ucs2_chars = odd })
   return { status = "queued", channel = channel }
+end
+
+local SMS_MAX_CHARS = 1600 -- Twilio's limit for one message, in characters
+
+-- What an SMS will cost, for its record: segments, encoding and the few
+-- characters that made it UCS-2 (see channels.sms_segments); nothing for
+-- other channels. A text longer than providers take is warned about.
+function Engine:sms_cost(R, channel, message)
+  if channel ~= "sms" then return nil end
+  local text = tostring(message.text or message.body or "")
+  local chars = utf8.len(text) or #text
+  if chars > SMS_MAX_CHARS then
+    self:warn_once(R.journey .. "\0sms length", string.format(
+      "journey '%s': an sms of %d characters; providers refuse more than %d, so it will fail", R.journey, chars, SMS_MAX_CHARS))
+  end
+  return message_rules.sms_segments(text)
 end
 
 function Engine:split(R, name, names, weights, total)

@@ -42,14 +42,24 @@ local function clip(s, n)
   return s:sub(1, cut - 1) .. "…"
 end
 
+-- A long SMS's cost, formatted into `fmt`: "2 segments, UCS-2 because of ’";
+-- "" for one segment or another channel.
+function report.segments_note(rec, fmt)
+  local n = tonumber(rec.segments)
+  if not n or n < 2 then return "" end
+  local note = string.format("%d segments, %s", n, rec.encoding)
+  if type(rec.ucs2_chars) == "string" then note = note .. " because of " .. rec.ucs2_chars end
+  return string.format(fmt, note)
+end
+
 local function describe(rec)
   local k = rec.kind
   if k == "enter" then return "entered on " .. tostring(rec.event)
   elseif k == "send" then
     local m = rec.message or {}
     local what = m.subject or m.title or m.text or m.body or ""
-    return string.format("%s → %s  %s%s", rec.channel, rec.to, clip(what, 60),
-      rec.kind_of_message == "transactional" and "  [transactional]" or "")
+    return string.format("%s → %s  %s%s%s", rec.channel, rec.to, clip(what, 60),
+      rec.kind_of_message == "transactional" and "  [transactional]" or "", report.segments_note(rec, "  [%s]"))
   elseif k == "suppress" then return string.format("%s suppressed: %s", rec.channel, rec.reason)
   elseif k == "defer" then return string.format("%s deferred (%s) until %s", rec.channel, rec.reason, rec["until"])
   elseif k == "variant" then return string.format("split %s → %s", rec.split, rec.variant)
@@ -85,7 +95,7 @@ function report.funnel()
   local function ch(name)
     local t = f.channels[name]
     if not t then
-      t = { sent = 0, suppressed = 0, reasons = {} }
+      t = { sent = 0, suppressed = 0, reasons = {}, segments = 0 }
       f.channels[name] = t
     end
     return t
@@ -98,7 +108,8 @@ function report.funnel()
       if rec.reason == "error" then t.failed = t.failed + 1 else t.exited = t.exited + 1 end
     elseif rec.kind == "send" then
       t.sent = t.sent + 1
-      ch(rec.channel).sent = ch(rec.channel).sent + 1
+      local c = ch(rec.channel)
+      c.sent, c.segments = c.sent + 1, c.segments + (rec.segments or 0)
     elseif rec.kind == "suppress" then
       local c = ch(rec.channel)
       c.suppressed = c.suppressed + 1
@@ -128,8 +139,9 @@ function report.funnel()
       local reasons = {}
       for r, count in pairs(c.reasons) do reasons[#reasons + 1] = r .. " " .. count end
       table.sort(reasons)
-      out[#out + 1] = string.format("  %s sent %6d   suppressed %6d%s", pad(n, 10), c.sent, c.suppressed,
-        #reasons > 0 and ("  (" .. table.concat(reasons, ", ") .. ")") or "")
+      out[#out + 1] = string.format("  %s sent %6d   suppressed %6d%s%s", pad(n, 10), c.sent, c.suppressed,
+        #reasons > 0 and ("  (" .. table.concat(reasons, ", ") .. ")") or "",
+        c.segments > 0 and string.format("  in %d SMS segments", c.segments) or "")
     end
     if #chans == 0 then out[#out + 1] = "  (nothing sent)" end
     return table.concat(out, "\n")

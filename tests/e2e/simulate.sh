@@ -176,6 +176,29 @@ printf '%s\n' '{"type":"identify","userId":"u1","traits":{"email":"a@x.test","fi
 out=$("$DRIP" simulate --events "$TMP/u.jsonl" --journeys "$TMP/j" --format jsonl)
 expect_contains "Persian and Russian round-trip" "$out" '"subject":"نگار — Привет, мир ۱۲۳"'
 
+# --- what an SMS costs: segments, and the characters that make it UCS-2 -------
+mkdir -p "$TMP/sms"
+cat > "$TMP/sms/long_sms.lua" <<'LUA'
+return journey { trigger = "Cart Updated", steps = function(ctx)
+  sms { text = "Hi {{contact.first_name}}, it’s still in your cart. We kept it for you, and the price is the same as when you left it; tap to finish: {{event.properties.cart_url}}" }
+  sms { text = "{{contact.first_name}}, ваша корзина ждёт вас. Мы сохранили товары и цену, чтобы вы могли спокойно завершить заказ: {{event.properties.cart_url}}" }
+  sms { text = "Hi {{contact.first_name}}, your cart is waiting" }
+  sms { text = ("x"):rep(1601) }
+end }
+LUA
+printf '%s\n' '{"type":"identify","userId":"u1","traits":{"first_name":"Ann","phone":"+15550001111","consent":{"sms":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"u1","event":"Cart Updated","properties":{"cart_url":"https://shop.test/c/1"},"timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/sms.jsonl"
+out=$("$DRIP" simulate --events "$TMP/sms.jsonl" --journeys "$TMP/sms" --format jsonl 2> "$TMP/err")
+expect_eq "each sms record says its segments, encoding and the characters that forced UCS-2" \
+  '3 UCS-2 ’|2 UCS-2 -|1 GSM-7 -|11 GSM-7 -' \
+  "$(printf '%s\n' "$out" | python3 -c 'import json,sys; print("|".join("%d %s %s" % (r["segments"], r["encoding"], r.get("ucs2_chars", "-")) for r in map(json.loads, sys.stdin) if r["kind"] == "send"))')"
+expect_contains "a text longer than providers take is warned about" "$(cat "$TMP/err")" \
+  "journey 'long_sms': an sms of 1601 characters; providers refuse more than 1600, so it will fail"
+out=$("$DRIP" simulate --events "$TMP/sms.jsonl" --journeys "$TMP/sms" 2> /dev/null)
+expect_contains "the table names a long SMS's cost" "$out" "[3 segments, UCS-2 because of ’]"
+expect_eq "one segment goes without a note" 1 "$(printf '%s\n' "$out" | grep 'your cart is waiting' | grep -vc 'segments')"
+expect_contains "the funnel adds up the segments" "$out" "sms        sent      4   suppressed      0  in 17 SMS segments"
+
 # --- --until -----------------------------------------------------------------
 out=$("$DRIP" simulate --events $EV --journeys scripts --format jsonl --until +1d | tail -n 1)
 expect_contains "--until +1d stops the clock a day after the last event" "$out" '"at":"2026-1'

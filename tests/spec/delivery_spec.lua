@@ -79,6 +79,16 @@ describe("SMS segments", function()
     assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a"):rep(161)) })
     assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a"):rep(159) .. "€") }) -- € takes two septets
   end)
+  it("never split an escaped character across two parts", function()
+    assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a"):rep(152) .. "€" .. ("a"):rep(7)) }) -- 161 septets
+    assert.same({ 3, "GSM-7" }, { channels.sms_segments(("a"):rep(152) .. "€" .. ("a"):rep(152)) }) -- 306: 152 | 2+151 | 1
+  end)
+  it("name the few characters that turn a text into UCS-2, not a whole alphabet", function()
+    assert.same({ 1, "UCS-2", "’ —" }, { channels.sms_segments("It’s here — don’t miss it") })
+    assert.same({ 1, "UCS-2", "😀" }, { channels.sms_segments("Hi 😀 there") })
+    assert.same({ 1, "UCS-2" }, { channels.sms_segments("Привет") })
+    assert.same({ 2, "UCS-2" }, { channels.sms_segments(("😀"):rep(36)) }) -- 72 UTF-16 units; a pair is never split
+  end)
   it("count Persian and Russian as UCS-2: 70, then 67 per part", function()
     assert.same({ 1, "UCS-2" }, { channels.sms_segments(("س"):rep(70)) })
     assert.same({ 2, "UCS-2" }, { channels.sms_segments(("ж"):rep(71)) })
