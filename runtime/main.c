@@ -12,6 +12,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,6 +48,9 @@ static void set_paths(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
+  /* A file-size limit (ulimit -f) reached by the store is an error SQLite
+   * reports (a failed commit, nothing kept), not a signal that kills drip. */
+  signal(SIGXFSZ, SIG_IGN);
   lua_State *L = drip_host_newstate(memory_limit());
   if (!L) {
     fprintf(stderr, "drip: out of memory\n");

@@ -143,6 +143,13 @@ function Api:lines(req)
   return self:ingest(list, skips)
 end
 
+-- 200, or 503 while the store cannot be written (see drip.metrics' failing)
+function Api:health()
+  local failing = self.metrics.failing
+  if not failing then return answer(200, { ok = true }) end
+  return answer(503, { ok = false, error = "cannot write the store since " .. time.iso(failing.since) .. ": " .. failing.error })
+end
+
 function Api:contact(req, id)
   if req.method == "DELETE" then
     local removed = self.store:forget(id)
@@ -246,7 +253,7 @@ local ROUTES = {
   { "^/metrics$", "GET", function(self)
       return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
     end },
-  { "^/healthz$", "GET", function() return answer(200, { ok = true }) end },
+  { "^/healthz$", "GET", Api.health },
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
 }
 

@@ -113,14 +113,38 @@ local function link_secret(conf, store)
   return secret
 end
 
+-- When the store cannot be written (a full disk, a file made read-only), a
+-- failed transaction leaves what is due still due. Firing it again at once
+-- would spin the loop and flood the log; instead timers wait a pause that
+-- doubles from 1 s to a minute, and the next commit that works ends it.
+-- /healthz answers 503 meanwhile (see drip.metrics' failing).
+local RETRY_FIRST, RETRY_MAX = 1, 60
+
+local function failed(s, what, e)
+  s.retry_delay = s.retry_delay and math.min(s.retry_delay * 2, RETRY_MAX) or RETRY_FIRST
+  s.retry_at = host.time() + s.retry_delay
+  s.metrics:failed(e, s.engine.now)
+  log.error(what, "error", e, "timers_retry_in", s.retry_delay .. "s")
+end
+
+-- wrote: the commit held events or fired timers (one of GETs only, or of
+-- the clock alone, may fit in pages the store already has)
+local function committed(s, wrote)
+  if not wrote then return end
+  s.retry_delay, s.retry_at = nil, nil
+  s.metrics:recovered()
+end
+
 -- The next time anything is due, after planning schedule triggers when
--- journeys or new time zones need it.
+-- journeys or new time zones need it; not before the pause after a failure.
 local function next_due(s)
   if s.engine.schedules_dirty then
     local ok, e = transaction(s.store, s.engine, function() s.engine:plan_schedules(s.engine.now) end)
-    if not ok then log.error("planning schedules failed", "error", e) end
+    if not ok then failed(s, "planning schedules failed", e) end
   end
-  return s.store:next_due()
+  local due = s.store:next_due()
+  if due and s.retry_at and due < s.retry_at then return s.retry_at end
+  return due
 end
 
 -- One loop turn's requests in one transaction, each in a savepoint so a
@@ -129,10 +153,12 @@ local function batch_handler(s)
   return function(list)
     local responses = {}
     s.engine.now = math.max(s.engine.now, host.time())
+    local wrote = false
     local ok, e, commit_seconds = transaction(s.store, s.engine, function()
       for i, req in ipairs(list) do
         s.store:savepoint()
         local rok, resp = pcall(s.api.handle, s.api, req)
+        wrote = wrote or req.method ~= "GET"
         if rok then
           s.store:release()
         else
@@ -143,13 +169,14 @@ local function batch_handler(s)
         end
         responses[i] = resp
       end
-      s.engine:save_clock()
+      if wrote then s.engine:save_clock() end -- (GETs alone write nothing, so they answer while the disk is full)
     end)
     if ok then
       s.metrics:committed(commit_seconds)
+      committed(s, wrote)
       kick_delivery(s)
     else
-      log.error("commit failed", "error", e)
+      failed(s, "commit failed", e)
       for i = 1, #list do responses[i] = NOT_DURABLE end
     end
     for _, r in ipairs(responses) do s.metrics:answered(r.status) end
@@ -167,9 +194,10 @@ local function timer_handler(s)
     end)
     if ok then
       s.metrics:fired(fired)
+      committed(s, fired > 0)
       kick_delivery(s)
     else
-      log.error("firing timers failed", "error", fired)
+      failed(s, "firing timers failed", fired)
     end
     return next_due(s)
   end
@@ -182,7 +210,7 @@ local function change_handler(s)
       errors, changes = s.engine:load(journey.list({ s.dir }), s.dir)
     end)
     if not ok then
-      log.error("reload failed", "error", e)
+      failed(s, "reload failed", e)
     else
       for _, m in ipairs(errors) do log.error("not loaded; its previous version keeps running", "error", m) end
       for _, c in ipairs(changes) do

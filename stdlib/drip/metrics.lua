@@ -12,7 +12,7 @@ local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 function metrics.new(count_active, send_status)
   return setmetatable({
     send_status = send_status or "queued", count_active = count_active or function() return {} end,
-    events = 0, duplicates = 0, skipped = { call = 0, anonymous = 0 }, timers = 0, active = nil, sends = {}, http = {},
+    events = 0, duplicates = 0, failures = 0, failing = nil, skipped = { call = 0, anonymous = 0 }, timers = 0, active = nil, sends = {}, http = {},
     commit = { buckets = {}, sum = 0, count = 0 },
   }, metrics)
 end
@@ -49,6 +49,15 @@ function metrics:ingested(n, dups, skips)
   for why, count in pairs(skips) do self.skipped[why] = self.skipped[why] + count end
 end
 
+-- A transaction of drip run could not commit (error text, at: the engine's
+-- time); `failing` keeps the first such error until one commits again.
+function metrics:failed(err, at)
+  self.failures = self.failures + 1
+  self.failing = self.failing or { error = tostring(err), since = at }
+end
+
+function metrics:recovered() self.failing = nil end
+
 -- a delivery's outcome: "sent", "retry" or "failed"
 function metrics:delivered(channel, status) bump(self.sends, channel .. "\0" .. status) end
 
@@ -83,6 +92,9 @@ function metrics:render(steps)
   add("# HELP drip_events_skipped_total Events journeys cannot use: Segment's page, screen, group and alias calls"
     .. " (call), and events of visitors without a userId (anonymous).\n# TYPE drip_events_skipped_total counter")
   for _, why in ipairs({ "anonymous", "call" }) do add('drip_events_skipped_total{reason="%s"} %d', why, self.skipped[why]) end
+  add("# HELP drip_commit_failures_total Transactions that could not commit (nothing of them was kept).\n"
+    .. "# TYPE drip_commit_failures_total counter")
+  add("drip_commit_failures_total %d", self.failures)
   add("# HELP drip_instances_active Journey instances running or sleeping.\n# TYPE drip_instances_active gauge")
   local active = self:active_counts()
   for _, j in ipairs(sorted_keys(active)) do add('drip_instances_active{journey="%s"} %d', label(j), active[j]) end

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end test of `drip run` when its store cannot be written (a full disk):
+# requests get 503 and nothing is kept, timers back off instead of spinning,
+# /healthz and /metrics say so, and everything resumes when space returns.
+# The full disk is a file-size limit of 1 byte on the running process
+# (prlimit), which makes every write to the store fail as ENOSPC would; the
+# log goes through a pipe, which the limit does not touch.
+DRIP=$(realpath "${1:?usage: disk_full.sh path/to/drip}")
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server.sh"
+
+printf 'max-time = 10\n' > "$TMP/.curlrc" # a server that stopped answering fails the test, not hangs it
+export CURL_HOME="$TMP"
+
+J="$TMP/journeys"
+mkdir -p "$J"
+echo 'return journey { name = "later", trigger = "Go", steps = function() wait "1s" webhook { payload = { n = 1 } } end }' > "$J/later.lua"
+LOG="$TMP/drip.log"
+"$DRIP" run --journeys "$J" --db "$TMP/full.db" --dry-run --listen 127.0.0.1:0 2> >(cat > "$LOG") &
+PID=$!
+for i in $(seq 100); do grep -q 'msg=listening' "$LOG" 2>/dev/null && break; sleep 0.05; done
+URL="http://127.0.0.1:$(grep -o 'msg=listening addr=127.0.0.1:[0-9]*' "$LOG" | grep -o '[0-9]*$')"
+
+events=$(for i in $(seq 20); do printf '{"type":"track","userId":"u%d","event":"Go","messageId":"g%d"}\n' "$i" "$i"; done)
+expect_eq "events taken while the disk has room" '200 {"accepted":20,"duplicates":0,"ok":true}' "$(req POST /v1/events "$events")"
+
+prlimit --pid "$PID" --fsize=1:unlimited
+sleep 4.5
+failures=$(grep -c 'msg="firing timers failed"' "$LOG")
+expect_eq "the due timers failed, and were retried after 1, 2 and 4 s, not in a loop (got $failures)" 1 \
+  "$([ "$failures" -ge 2 ] && [ "$failures" -le 4 ] && echo 1)"
+expect_contains "each failure says when timers are tried again" "$(grep 'firing timers failed' "$LOG" | tail -n 1)" "timers_retry_in="
+expect_eq "drip is still running" 0 "$(kill -0 "$PID" 2>/dev/null; echo $?)"
+health=$(req GET /healthz)
+expect_contains "/healthz answers 503 while the store cannot be written" "$health" '503 {"error":"cannot write the store since '
+expect_contains "and says why" "$health" 'sqlite: '
+expect_contains "/metrics still answers, and counts the failures" "$(req GET /metrics)" "drip_commit_failures_total $failures"
+expect_eq "an event sent meanwhile gets 503: nothing kept, retry" '503 {"error":"could not commit; nothing was kept, retry"}' \
+  "$(req POST /v1/track '{"userId":"u21","event":"Go","messageId":"g21"}')"
+
+prlimit --pid "$PID" --fsize=unlimited:unlimited
+expect_eq "space back: the retried event is taken" '200 {"accepted":1,"duplicates":0,"ok":true}' \
+  "$(req POST /v1/track '{"userId":"u21","event":"Go","messageId":"g21"}')"
+expect_eq "/healthz is well again" '200 {"ok":true}' "$(req GET /healthz)"
+for i in $(seq 60); do
+  [ "$(sqlite3 "$TMP/full.db" "SELECT count(*) FROM outbox" 2>/dev/null)" = 21 ] && break
+  sleep 0.1
+done
+expect_eq "every instance sent once, none lost, none twice" "21|21" \
+  "$(sqlite3 "$TMP/full.db" "SELECT count(*), count(DISTINCT instance) FROM outbox")"
+stop_drip
+finish
