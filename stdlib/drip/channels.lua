@@ -10,6 +10,7 @@ local json = require "drip.json"
 local email = require "drip.email"
 local duration = require "drip.duration"
 local time = require "drip.time"
+local suggest = require "drip.suggest"
 
 local channels = {}
 
@@ -57,21 +58,6 @@ function channels.missing_content(names, msg)
   return nil
 end
 
--- edit distance of two short names, for "did you mean"
-local function distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
 local KNOWN = {} -- channel -> set of its message fields
 for name, fields in pairs(MESSAGE_FIELDS) do
   KNOWN[name] = {}
@@ -87,14 +73,11 @@ end
 
 -- the known field nearest to `field` (at most two edits away), or nil
 local function nearest(names, field)
-  local best, best_d = nil, 3
+  local fields = {}
   for _, name in ipairs(names) do
-    for _, k in ipairs(MESSAGE_FIELDS[name]) do
-      local d = distance(field, k)
-      if d < best_d or (d == best_d and k < best) then best, best_d = k, d end
-    end
+    for _, k in ipairs(MESSAGE_FIELDS[name]) do fields[#fields + 1] = k end
   end
-  return best
+  return suggest.nearest(field, fields)
 end
 
 -- channels.unknown_fields(names, msg) -> nil | { "email: no field 'subjet' (did you mean 'subject'?)", ... }

@@ -12,6 +12,7 @@ local journey = require "drip.journey"
 local time = require "drip.time"
 local template = require "drip.template"
 local host = require "drip_host"
+local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -20,6 +21,14 @@ for _, n in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "sel
   "type", "xpcall", "rawequal", "rawget", "rawlen", "setmetatable", "getmetatable", "load", "string", "table",
   "math", "utf8", "journey", "return", "if", "then", "else", "elseif", "end", "for", "while", "do", "repeat",
   "until", "local", "function", "and", "or", "not", "break", "goto", "in" }) do KNOWN[n] = true end
+
+-- the names of the step functions, sorted (for "did you mean")
+local function step_names(api)
+  local names = {}
+  for name in pairs(api) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
 
 -- A one-off schedule that has passed in every time zone (the last is 12
 -- hours behind UTC) will not run: a warning, not a problem, since a finished
@@ -92,6 +101,11 @@ local function lint(file, source, api, segments, templates, report)
     end
     bad_duration(code:match('%f[%w_]wait%s*%(?%s*"([^"]*)"'), "wait")
     bad_duration(code:match('%f[%w_]wait_for%s*%(.-,%s*"([^"]*)"%s*%)'), "wait_for timeout")
+    local at = code:match('%f[%w_]wait_until%s*%(?%s*"([^"]*)"')
+    if at then
+      local due, at_err = time.next_at("UTC", 0, at)
+      if not due then report(string.format("%s:%d: wait_until: %s", file, lineno, at_err)) end
+    end
     local since = code:match('%f[%w_]happened%s*%(.-,%s*"([^"]*)"%s*%)')
     if since ~= "entry" then bad_duration(since, "happened since") end
     lint_placeholders((code:gsub('\\"', '"')), function() return file .. ":" .. lineno end, report)
@@ -103,7 +117,9 @@ local function lint(file, source, api, segments, templates, report)
     end
     local called = code:match('^%s*([%a_][%w_]*)%s*[%({"]')
     if called and not KNOWN[called] and not api[called] and not locals[called] then
-      report(string.format("%s:%d: unknown function '%s'", file, lineno, called))
+      local best = suggest.nearest(called, step_names(api))
+      report(string.format("%s:%d: unknown function '%s'%s", file, lineno, called,
+        best and string.format(" (did you mean '%s'?)", best) or ""))
     end
   end
 end

@@ -1,9 +1,17 @@
--- drip.duration — "90s", "15m", "2h", "3d", "1w" (and sums like "1h30m") to seconds.
+-- drip.duration — "90s", "15m", "2h", "3d", "1w", sums like "1h30m", and the
+-- same in words ("2 hours", "1 day 12 hours", "30 minutes and 10 seconds")
+-- to seconds. "m" is minutes; months, which differ in length, are refused
+-- with a hint to count days.
 local duration = {}
 
 local units = { s = 1, m = 60, h = 3600, d = 86400, w = 604800 }
+local WORDS = { sec = "s", secs = "s", second = "s", seconds = "s", min = "m", mins = "m", minute = "m", minutes = "m",
+                hr = "h", hrs = "h", hour = "h", hours = "h", day = "d", days = "d", week = "w", weeks = "w" }
+local MONTHS = { mo = true, month = true, months = true }
 
-duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w"'
+duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w", or words: "2 hours", "3 days"'
+
+local function bad(v, why) return nil, string.format('bad duration "%s" (%s)', v, why or duration.HINT) end
 
 -- duration.parse(v) -> seconds | nil, error message
 function duration.parse(v)
@@ -12,14 +20,15 @@ function duration.parse(v)
   if type(v) ~= "string" then
     return nil, string.format("bad duration %s (%s)", tostring(v), duration.HINT)
   end
-  local s = v:gsub("%s+", "")
-  local total, rest = 0, s
-  if s == "" then return nil, string.format('bad duration "%s" (%s)', v, duration.HINT) end
-  while rest ~= "" do
-    local n, unit, tail = rest:match("^(%d+)(%a)(.*)$")
-    if not n or not units[unit] then
-      return nil, string.format('bad duration "%s" (%s)', v, duration.HINT)
-    end
+  local rest = v:lower():gsub(",", " "):gsub("%f[%a]and%f[%A]", " ")
+  if not rest:find("%d") then return bad(v) end
+  local total = 0
+  while rest:find("%S") do
+    local n, unit, tail = rest:match("^%s*(%d+)%s*(%a+)(.*)$")
+    if not n then return bad(v) end
+    if MONTHS[unit] then return bad(v, 'months differ in length: count days, such as "30d"') end
+    unit = WORDS[unit] or unit
+    if not units[unit] then return bad(v) end
     total = total + tonumber(n) * units[unit]
     rest = tail
   end

@@ -3,6 +3,7 @@
 -- placeholder parts. Placeholders read dotted paths from a scope table;
 -- filters transform the value. In HTML fields values are escaped.
 local json = require "drip.json"
+local suggest = require "drip.suggest"
 
 local template = {}
 
@@ -20,6 +21,17 @@ end
 local locale = require "drip.locale"
 filters.date, filters.number, filters.plural, filters.money = locale.date, locale.number, locale.plural, locale.money
 filters.upper, filters.lower = locale.upper, locale.lower
+
+local FILTER_NAMES = {}
+for name in pairs(filters) do FILTER_NAMES[#FILTER_NAMES + 1] = name end
+table.sort(FILTER_NAMES)
+
+-- 'unknown filter "defualt" in "{{x | defualt "y"}}" (did you mean "default"?)'
+local function unknown_filter(name, expr)
+  local best = suggest.nearest(name, FILTER_NAMES)
+  return string.format('unknown filter "%s" in "{{%s}}" (%s)', name, expr,
+    best and string.format('did you mean "%s"?', best) or "filters: " .. table.concat(FILTER_NAMES, ", "))
+end
 
 -- Filter arguments: "x", 'x' or bare numbers/words, separated by spaces or
 -- commas, optionally in parentheses: default "there", plural("a", "b", "c").
@@ -55,9 +67,7 @@ local function compile_placeholder(expr, src)
   local chain = {}
   for i = 2, #segments do
     local name, rest = segments[i]:match("^%s*([%a_][%w_]*)(.*)$")
-    if not name or not filters[name] then
-      error(string.format('unknown filter "%s" in "{{%s}}"', (segments[i]:gsub("^%s+", "")), expr), 0)
-    end
+    if not name or not filters[name] then error(unknown_filter(name or segments[i]:gsub("^%s+", ""), expr), 0) end
     chain[#chain + 1] = { fn = filters[name], args = parse_args(rest, expr) }
   end
   return { keys = keys, filters = chain }

@@ -111,10 +111,19 @@ local weekdays = { sun = 0, mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6
 for name, n in pairs({ sunday = 0, monday = 1, tuesday = 2, wednesday = 3, thursday = 4, friday = 5,
                        saturday = 6 }) do weekdays[name] = n end
 
+-- "09:00", "21:30", or in 12-hour form "9am", "9:30 pm", "12am" (midnight)
+-- -> hour, minute | nil
 local function parse_clock(at)
-  local H, M = tostring(at):match("^(%d%d?):(%d%d)$")
+  at = tostring(at):lower()
+  local H, M = at:match("^(%d%d?):(%d%d)$")
   H, M = tonumber(H), tonumber(M)
-  if not H or H > 23 or M > 59 then return nil end
+  if not H then
+    local h, m, half = at:match("^(%d%d?):?(%d*)%s*([ap])%.?m%.?$")
+    H, M = tonumber(h), m == "" and 0 or tonumber(m)
+    if not H or not M or H < 1 or H > 12 or (m ~= "" and #m ~= 2) then return nil end
+    H = H % 12 + (half == "p" and 12 or 0)
+  end
+  if H > 23 or M > 59 then return nil end
   return H, M
 end
 time.parse_clock = parse_clock
@@ -122,7 +131,7 @@ time.parse_clock = parse_clock
 local function quoted(v) return type(v) == "string" and '"' .. v .. '"' or tostring(v) end
 
 -- time.next_at(zone, now, spec) -> epoch of the next matching wall time after now, or nil, error.
--- spec: "09:00", { weekday = "mon", at = "09:00" }, or an ISO time.
+-- spec: "09:00" (or "9am"), { weekday = "mon", at = "09:00" }, or an ISO time.
 function time.next_at(zone, now, spec)
   if type(spec) == "table" then
     local wd = weekdays[tostring(spec.weekday or ""):lower()]
@@ -130,7 +139,7 @@ function time.next_at(zone, now, spec)
     if not wd then
       return nil, string.format('weekday %s is not a day (mon … sun, or monday … sunday)', quoted(spec.weekday))
     end
-    if not H then return nil, string.format('at %s is not a time such as "09:00"', quoted(spec.at)) end
+    if not H then return nil, string.format('at %s is not a time such as "09:00" or "9am"', quoted(spec.at)) end
     local y, m, d, _, _, _, w = time.local_parts(zone, now)
     local ahead = (wd - w) % 7
     local t = time.local_epoch(zone, y, m, d + ahead, H, M, 0)
@@ -145,8 +154,10 @@ function time.next_at(zone, now, spec)
     return t
   end
   local t, err = time.parse(spec, zone)
-  if not t then return nil, err .. ' or "09:00" or { weekday = "mon", at = "09:00" }' end
-  return t
+  if t then return t end
+  if type(spec) == "string" and spec:match("^%d%d%d%d%-") then return nil, err end -- a date, badly written
+  return nil, string.format('%s is not a time of day ("09:00", "9am"), { weekday = "mon", at = "09:00" } or an ISO time',
+    quoted(spec))
 end
 
 return time

@@ -3,7 +3,7 @@
 -- and type-checks them. Point the language server at this directory: see
 -- examples/.luarc.json. This file is never loaded by drip.
 
----@alias drip.Duration string|integer  "90s", "15m", "2h", "3d", "1w", "1h30m", or seconds
+---@alias drip.Duration string|integer  "90s", "15m", "2h", "3d", "1w", "1h30m", "2 hours", "1 day 12 hours", or seconds
 
 ---@class drip.Event
 ---@field type "track"|"identify"
@@ -81,7 +81,7 @@ function journey(def) end
 ---@param d drip.Duration
 function wait(d) end
 
---- Sleep until "09:00" (next such time in the contact's zone), { weekday = "mon", at = "09:00" } (mon … sun or monday … sunday), or an ISO time.
+--- Sleep until "09:00" or "9am" (next such time in the contact's zone), { weekday = "mon", at = "09:00" } (mon … sun or monday … sunday), or an ISO time.
 ---@param t string|{weekday: string, at: string}
 function wait_until(t) end
 

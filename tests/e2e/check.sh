@@ -11,7 +11,7 @@ expect_contains "and it says how many" "$out" "ok: $JOURNEYS journeys"
 mkdir -p "$TMP/s"
 printf 'return { vip = function(c) return true end }\n' > "$TMP/s/segments.lua"
 printf 'return journey {\n  trigger = "X",\n  colour = "red",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/a.lua"
-printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait "3x"\n    emial { text = "hi" }\n    if in_segment("vipp") then end\n    wait_for("Y", "2q")\n  end,\n}\n' > "$TMP/s/b.lua"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait "3x"\n    emial { text = "hi" }\n    if in_segment("vipp") then end\n    wait_for("Y", "2q")\n    wait_until "tomorrow"\n    wait_until "9:30pm"\n    wait "2 days"\n  end,\n}\n' > "$TMP/s/b.lua"
 printf 'return journey {\n  steps = function(ctx) end,\n}\n' > "$TMP/s/c.lua"
 printf 'return journey {\n  trigger = "X"\n  steps = 1\n}\n' > "$TMP/s/d.lua"
 printf 'return journey {\n  trigger = "X",\n  reentry = "often",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/e.lua"
@@ -24,7 +24,9 @@ err=$(cat "$TMP/err")
 expect_eq "problems give exit 1" 1 $code
 expect_contains "unknown key, with its line" "$err" "$TMP/s/a.lua:3: unknown key 'colour' in journey{}"
 expect_contains "bad duration in a step" "$err" "$TMP/s/b.lua:4: wait: bad duration \"3x\""
-expect_contains "unknown function" "$err" "$TMP/s/b.lua:5: unknown function 'emial'"
+expect_contains "unknown function, with the step it resembles" "$err" "$TMP/s/b.lua:5: unknown function 'emial' (did you mean 'email'?)"
+expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_until: \"tomorrow\" is not a time of day"
+expect_eq "a 12-hour time and a duration in words are fine" "" "$(grep -E 'b.lua:(9|10):' "$TMP/err")"
 expect_contains "unknown segment" "$err" "$TMP/s/b.lua:6: unknown segment 'vipp'"
 expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout: bad duration \"2q\""
 expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger"
@@ -37,7 +39,7 @@ expect_contains "a script with no journey, at its last line" "$err" "$TMP/s/i.lu
 
 # templates: placeholders in the script and in templates/ files, and the files named
 mkdir -p "$TMP/t/templates"
-printf 'Hi {{contact.first_name | titlecase}}\n' > "$TMP/t/templates/promo.html"
+printf 'Hi {{contact.first_name | titlecase}}\n{{contact.city | lowr}}\n' > "$TMP/t/templates/promo.html"
 printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "Hi {{contact.first_name | shout}}", text = "{{event.properties.url" }\n    email { template = "promo", text = "{{contact.n | plural(\\"a\\", \\"b\\", \\"c\\")}}" }\n    email { template = "gone" }\n  end,\n}\n' > "$TMP/t/t.lua"
 printf 'return journey { trigger = "Y", steps = function(ctx) email { template = "promo" } end }\n' > "$TMP/t/u.lua"
 "$DRIP" check "$TMP/t" 2> "$TMP/err"; code=$?
@@ -45,10 +47,12 @@ err=$(cat "$TMP/err")
 expect_eq "template problems give exit 1" 1 $code
 expect_contains "unknown filter, with its line" "$err" "$TMP/t/t.lua:4: template: unknown filter \"shout\""
 expect_contains "an unclosed placeholder" "$err" "$TMP/t/t.lua:4: template: \"{{event.properties.url\" is not closed with }}"
-expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\""
+expect_contains "a misspelt filter, with the filter it resembles" "$err" \
+  "$TMP/t/templates/promo.html:2: template: unknown filter \"lowr\" in \"{{contact.city | lowr}}\" (did you mean \"lower\"?)"
+expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\" in \"{{contact.first_name | titlecase}}\" (filters: date, default, lower, money, number, plural, upper)"
 expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found"
 expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
-  4 "$(wc -l < "$TMP/err")"
+  5 "$(wc -l < "$TMP/err")"
 
 # files not saved as UTF-8 are named with their line, before Lua sees a stray byte
 mkdir -p "$TMP/enc/templates"

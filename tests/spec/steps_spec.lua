@@ -314,6 +314,12 @@ describe("a message's fields", function()
     assert.equal("journey 'j': email: no field 'subjet' (did you mean 'subject'?)\n", sim.warnings)
   end)
 
+  it("a field too unlike any known one is warned about without a guess, and the message still goes", function()
+    local sim = run('email { subj = "Welcome", text = "Hi" }') -- three edits from 'subject': no guess
+    assert.equal(1, #sim:sent { channel = "email" })
+    assert.equal("journey 'j': email: no field 'subj'\n", sim.warnings)
+  end)
+
   it("a webhook takes any field, and a template gives the content", function()
     local sim = run('webhook { order = 7, items = { "a" } } sms { template = "hello" }')
     assert.is_nil(sim.warnings)

@@ -130,3 +130,42 @@ describe("an events file", function()
     assert.matches("timestamp", errors[1], 1, true)
   end)
 end)
+
+describe("times of day", function()
+  it("reads the 24-hour and the 12-hour forms", function()
+    local cases = { ["09:00"] = { 9, 0 }, ["9:05"] = { 9, 5 }, ["21:30"] = { 21, 30 }, ["9am"] = { 9, 0 },
+                    ["9 AM"] = { 9, 0 }, ["9:30pm"] = { 21, 30 }, ["9:30 p.m."] = { 21, 30 }, ["12am"] = { 0, 0 },
+                    ["12pm"] = { 12, 0 }, ["12:15am"] = { 0, 15 } }
+    for text, want in pairs(cases) do assert.same(want, { time.parse_clock(text) }, text) end
+    for _, text in ipairs({ "24:00", "13pm", "0am", "9:5pm", "9", "noon", "9:60" }) do
+      assert.is_nil(time.parse_clock(text), text)
+    end
+  end)
+
+  it("wait_until names what it takes when given something else", function()
+    local t, err = time.next_at("UTC", 0, "tomorrow morning")
+    assert.is_nil(t)
+    assert.equal('"tomorrow morning" is not a time of day ("09:00", "9am"), { weekday = "mon", at = "09:00" } or an ISO time', err)
+    assert.equal(9 * 3600, time.next_at("UTC", 0, "9am"))
+    assert.matches("out of range", select(2, time.next_at("UTC", 0, "2026-13-01 09:00")))
+  end)
+end)
+
+describe("durations", function()
+  local duration = require "drip.duration"
+  it("reads the short forms and the same in words", function()
+    local cases = { ["90s"] = 90, ["1h30m"] = 5400, ["1h 30m"] = 5400, ["2 hours"] = 7200, ["1 day 12 hours"] = 129600,
+                    ["30 minutes and 10 seconds"] = 1810, ["1 Week"] = 604800, ["3d, 4h"] = 273600, [45] = 45 }
+    for v, want in pairs(cases) do assert.equal(want, duration.parse(v), v) end
+  end)
+
+  it("refuses months, with a hint, and anything else with the forms it takes", function()
+    assert.same({ nil, 'bad duration "1 month" (months differ in length: count days, such as "30d")' },
+      { duration.parse("1 month") })
+    for _, v in ipairs({ "yesterday", "", "h", "5", "1x", "2 days ago", "1.5h", -1 }) do
+      local secs, err = duration.parse(v)
+      assert.is_nil(secs, tostring(v))
+      assert.matches('or words: "2 hours", "3 days"', err, 1, true)
+    end
+  end)
+end)

@@ -1,0 +1,31 @@
+-- drip.suggest — "did you mean" for a name that is not known: the nearest
+-- known name, at most two edits away (a typo), or nil.
+local suggest = {}
+
+-- edit distance of two short names
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- suggest.nearest(name, known) -> the known name nearest to `name` (ties: the
+-- first in sort order), or nil when none is within two edits. known: a list.
+function suggest.nearest(name, known)
+  local best, best_d = nil, 3
+  for _, k in ipairs(known) do
+    local d = distance(name, k)
+    if d < best_d or (best and d == best_d and k < best) then best, best_d = k, d end
+  end
+  return best
+end
+
+return suggest
