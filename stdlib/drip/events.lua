@@ -49,6 +49,7 @@ function events.skipped_text(skips)
 end
 
 local MAX_ID = 256
+local MAX_EXACT = 999999999999999 -- 15 digits: JSON numbers decode as doubles, exact to about 2^53
 
 local function field_error(field, msg) return nil, string.format("field '%s': %s", field, msg) end
 
@@ -62,7 +63,13 @@ function events.normalize(obj, raw, default_ts)
     return field_error("type", string.format('must be "identify" or "track", got %s', json.encode(kind)))
   end
   local uid = obj.userId
-  if type(uid) ~= "string" then
+  if type(uid) == "number" then -- a backend's integer key, sent as a number: the same id as its digits
+    if uid ~= math.floor(uid) or math.abs(uid) > MAX_EXACT then
+      return field_error("userId", "must be a string (or a whole number of at most 15 digits)")
+    end
+    uid = string.format("%d", uid)
+    obj.userId, raw = uid, nil -- (the body is written again with the id as text, as a replay reads it)
+  elseif type(uid) ~= "string" then
     return field_error("userId", (uid == nil or uid == null) and "required" or "must be a string")
   end
   if #uid == 0 or #uid > MAX_ID then return field_error("userId", "must be 1 to 256 bytes") end

@@ -62,6 +62,13 @@ expect_eq "a single track of an anonymous visitor is skipped, not refused" '200 
   "$(req POST /v1/track '{"anonymousId":"a-2","event":"Product Viewed"}')"
 expect_eq "neither userId nor anonymousId is still a 400 naming userId" '400 {"error":"field '"'"'userId'"'"': required","field":"userId"}' \
   "$(req POST /v1/track '{"event":"Product Viewed"}')"
+expect_eq "a backend's integer userId is taken as its digits" '200 {"accepted":1,"duplicates":0,"ok":true}' \
+  "$(req POST /v1/track '{"userId":4242,"event":"Other","messageId":"m-5"}')"
+expect_eq "... the same contact as the string id, stored as text" '4242|"4242"' \
+  "$(sqlite3 "$DB" "SELECT contact, json_quote(json_extract(body, '$.userId')) FROM events WHERE message_id = 'm-5'")"
+expect_eq "a userId that is not a whole number is a 400" \
+  '400 {"error":"field '"'"'userId'"'"': must be a string (or a whole number of at most 15 digits)","field":"userId"}' \
+  "$(req POST /v1/track '{"userId":42.5,"event":"Other"}')"
 expect_eq "no anonymous event made a contact" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id LIKE 'a-%'")"
 expect_eq "an unknown type still refuses the batch" '400' \
   "$(req POST /v1/batch '{"batch":[{"type":"pageview","userId":"bob"}]}' | cut -c1-3)"
@@ -105,7 +112,7 @@ expect_eq "wrong method" '405 {"error":"/v1/track takes POST, not GET"}' "$(req 
 # --- bad input: 400 naming the field, 413 over the limit, 503 when full ------
 expect_eq "bad JSON" 400 "$(req POST /v1/track '{"userId":' | cut -d' ' -f1)"
 expect_contains "missing userId" "$(req POST /v1/track '{"event":"X"}')" '"field":"userId"'
-expect_contains "userId of the wrong type" "$(req POST /v1/track '{"userId":5,"event":"X"}')" "field 'userId': must be a string"
+expect_contains "userId of the wrong type" "$(req POST /v1/track '{"userId":true,"event":"X"}')" "field 'userId': must be a string"
 expect_contains "an empty array is not an event" "$(req POST /v1/track '[]')" "the body must be a JSON object"
 expect_contains "properties that are not an object" "$(req POST /v1/track '{"userId":"u","event":"X","properties":[1,2]}')" "field 'properties': must be an object"
 long=$(head -c 70000 /dev/zero | tr '\0' 'x')
