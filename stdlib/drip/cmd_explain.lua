@@ -6,6 +6,7 @@
 -- delivery states, and what the instance waits for now.
 local json = require "drip.json"
 local report = require "drip.report"
+local suggest = require "drip.suggest"
 local policy = require "drip.policy"
 local time = require "drip.time"
 local duration = require "drip.duration"
@@ -108,13 +109,29 @@ local function where_fact(engine, where, event, traits)
   return "its trigger's where() is false for the last one, so it did not start"
 end
 
+-- An event name's spelling must match exactly: " (it has had 'cart_updated'
+-- 3 times; names must match exactly)" for a lookalike the contact has had
+-- (see suggest.lookalike), else "".
+local function lookalike(store, id, name)
+  local counts, names = {}, {}
+  for _, row in ipairs(store:event_names(id)) do
+    counts[row[1]], names[#names + 1] = row[2], row[1]
+  end
+  local found = suggest.lookalike(name, names)
+  if not found then return "" end
+  return string.format(" (it has had '%s' %d time%s; names must match exactly)", found, counts[found],
+    counts[found] == 1 and "" or "s")
+end
+
 -- What starts journey `def`, against what the store knows of contact `id`:
 -- the lines that say why it never entered.
 local function trigger_facts(engine, def, id, traits)
   local t, store = def.trigger, engine.store
   if t.kind == "event" then
     local n = store:count_events(id, t.event, nil)
-    if n == 0 then return { string.format("it starts on the event '%s', and %s has had none", t.event, id) } end
+    if n == 0 then
+      return { string.format("it starts on the event '%s', and %s has had none%s", t.event, id, lookalike(store, id, t.event)) }
+    end
     local last = store:last_event(id, t.event, 0)
     local facts = { string.format("it starts on the event '%s'; %s has had it %d time%s, last at %s", t.event, id, n,
       n == 1 and "" or "s", tostring(last and last.timestamp)) }

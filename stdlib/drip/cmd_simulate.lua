@@ -5,6 +5,7 @@
 local Store = require "drip.store"
 local Engine = require "drip.engine"
 local events = require "drip.events"
+local suggest = require "drip.suggest"
 local config = require "drip.config"
 local journey = require "drip.journey"
 local report = require "drip.report"
@@ -44,6 +45,34 @@ local function parse_until(v, last)
   local t, e = time.parse(v)
   if not t then return nil, "--until: " .. e .. ' or "+30d"' end
   return t
+end
+
+-- Event names journeys wait on (triggers, goals, exit_on) that no event of
+-- the run had, while one that looks like it did: most often a name spelt
+-- differently in the events than in the journey. names: name -> count.
+local function misspelt_events(engine, names)
+  local seen = {}
+  for name in pairs(names) do seen[#seen + 1] = name end
+  table.sort(seen)
+  local found = {}
+  local function check(def, role, spec)
+    local wanted = type(spec) == "table" and spec.event
+    local other = wanted and not names[wanted] and suggest.lookalike(wanted, seen)
+    if other then
+      found[#found + 1] = string.format("journey '%s' %s '%s', which no event had; %d had '%s' (names must match exactly)",
+        def.name, role, wanted, names[other], other)
+    end
+  end
+  local journeys = {}
+  for name in pairs(engine.latest) do journeys[#journeys + 1] = name end
+  table.sort(journeys)
+  for _, name in ipairs(journeys) do
+    local def = engine.latest[name]
+    check(def, "starts on", def.trigger)
+    check(def, "converts on", def.goal)
+    for _, spec in ipairs(def.exit_on) do check(def, "exits on", spec) end
+  end
+  return found
 end
 
 function cmd.run(opts, usage)
@@ -115,12 +144,13 @@ function cmd.run(opts, usage)
   -- an absolute --until also ends the input: events after it are not read
   local stop_at = opts["until"] and opts["until"]:sub(1, 1) ~= "+" and parse_until(opts["until"], 0)
   local started = host.clock()
-  local n, dup, cut = 0, 0, nil
+  local n, dup, cut, names = 0, 0, nil, {}
   for ev in events.each(index) do
     if stop_at and ev.ts > stop_at then
       cut = ev
       break
     end
+    if ev.event then names[ev.event] = (names[ev.event] or 0) + 1 end
     engine:run_until(ev.ts)
     if not engine:ingest(ev) then dup = dup + 1 end
     n = n + 1
@@ -139,6 +169,7 @@ function cmd.run(opts, usage)
   engine:save_clock()
   store:commit()
   flush()
+  for _, msg in ipairs(misspelt_events(engine, names)) do err("warning: " .. msg) end
   local skipped = events.skipped_text(index.skipped)
   if skipped then err(skipped .. " skipped (journeys take identify and track of users known by userId)") end
   if cut then

@@ -98,6 +98,7 @@ local QUERIES = {
   contacts_in_zones = "SELECT id, traits FROM contacts WHERE id > ?1 AND (tz IN (SELECT value FROM json_each(?2)) "
     .. "OR (?3 AND tz IS NULL)) ORDER BY id LIMIT ?4",
   event_count = "SELECT count(*) FROM events WHERE contact = ?1 AND name = ?2 AND ts >= coalesce(?3, ts)",
+  event_names = "SELECT name, count(*) FROM events WHERE contact = ? AND name IS NOT NULL GROUP BY name ORDER BY name",
   schedule_get = "SELECT spec, occurrence, due, swept, cursor FROM schedules WHERE journey = ? AND zone = ?",
   schedule_put = "INSERT INTO schedules(journey, zone, spec, occurrence, due, swept, cursor) VALUES (?, ?, ?, ?, ?, ?, ?) "
     .. "ON CONFLICT(journey, zone) DO UPDATE SET spec = excluded.spec, occurrence = excluded.occurrence, "
@@ -474,6 +475,12 @@ end
 function Store:count_events(contact, name, since)
   self:index_events()
   return (self:q("event_count"):first(contact, name, since))
+end
+
+-- the names of a contact's track events and how often each came: { { name, n }, ... }
+function Store:event_names(contact)
+  self:index_events()
+  return self:q("event_names"):all(contact)
 end
 
 function Store:last_activity(contact)

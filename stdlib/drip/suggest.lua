@@ -28,4 +28,17 @@ function suggest.nearest(name, known)
   return best
 end
 
+-- suggest.lookalike(name, names) -> the one of `names` that differs from
+-- `name` only in case, spaces or punctuation ("cart_updated" for "Cart
+-- Updated"), else the nearest within two edits, or nil. For event names,
+-- which must match exactly.
+function suggest.lookalike(name, names)
+  local function folded(s) return (s:lower():gsub("[%s%p]", "")) end
+  local want = folded(name)
+  for _, other in ipairs(names) do
+    if other ~= name and folded(other) == want then return other end
+  end
+  return suggest.nearest(name, names)
+end
+
 return suggest

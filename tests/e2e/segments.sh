@@ -121,6 +121,26 @@ expect_contains "never entered: the where() that said no" "$("$DRIP" explain w1 
 expect_contains "never entered: the where() that failed, with its error" "$("$DRIP" explain w2 big_spender --db "$TMP/where.db")" \
   "its trigger's where() fails on the last one: $TMP/where/big.lua:1: attempt to compare number with nil"
 
+# an event name spelt differently in the events than in the journey
+mkdir -p "$TMP/spelt"
+printf 'return journey { name = "cart", trigger = "Cart Updated", goal = "Order Completed", steps = function() wait "1d" end }\n' > "$TMP/spelt/cart.lua"
+printf '%s\n' '{"type":"track","userId":"s1","event":"cart_updated","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"track","userId":"s1","event":"cart_updated","timestamp":"2026-11-01T11:00:00Z"}' \
+  '{"type":"track","userId":"s2","event":"Cart Upated","timestamp":"2026-11-01T11:00:00Z"}' \
+  '{"type":"track","userId":"s3","event":"Order Complete","timestamp":"2026-11-01T12:00:00Z"}' > "$TMP/spelt.jsonl"
+"$DRIP" simulate --journeys "$TMP/spelt" --events "$TMP/spelt.jsonl" --db "$TMP/spelt.db" > /dev/null 2> "$TMP/err"
+expect_contains "simulate warns of a trigger no event had, naming the lookalike that came" "$(cat "$TMP/err")" \
+  "drip simulate: warning: journey 'cart' starts on 'Cart Updated', which no event had; 2 had 'cart_updated' (names must match exactly)"
+expect_contains "... and of a goal" "$(cat "$TMP/err")" \
+  "drip simulate: warning: journey 'cart' converts on 'Order Completed', which no event had; 1 had 'Order Complete' (names must match exactly)"
+expect_contains "explain names the lookalike a contact had, differing in case and punctuation" \
+  "$("$DRIP" explain s1 cart --db "$TMP/spelt.db")" \
+  "it starts on the event 'Cart Updated', and s1 has had none (it has had 'cart_updated' 2 times; names must match exactly)"
+expect_contains "... or by a typo" "$("$DRIP" explain s2 cart --db "$TMP/spelt.db")" \
+  "and s2 has had none (it has had 'Cart Upated' 1 time; names must match exactly)"
+expect_eq "... and nothing when there is none" "  it starts on the event 'Cart Updated', and s3 has had none" \
+  "$("$DRIP" explain s3 cart --db "$TMP/spelt.db" | tail -n 1)"
+
 # a bad schedule is one clear line naming the file and line
 mkdir -p "$TMP/bad"
 printf 'return journey {\n  trigger = { schedule = "every full moon" },\n  steps = function() end }\n' >"$TMP/bad/moon.lua"
