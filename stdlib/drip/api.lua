@@ -7,6 +7,8 @@
 local json = require "drip.json"
 local events = require "drip.events"
 local time = require "drip.time"
+local log = require "drip.log"
+local suggest = require "drip.suggest"
 
 local Api = {}
 Api.__index = Api
@@ -15,7 +17,10 @@ local MAX_STRING = 65536 -- bytes in any one string of an event
 local RECENT_EVENTS = 50
 
 -- Api.new{ engine=, store=, metrics=, secret= (signs unsubscribe links) }
-function Api.new(opts) return setmetatable(opts, Api) end
+function Api.new(opts)
+  opts.names_seen, opts.names_count = {}, 0 -- event names seen (see first_of_name)
+  return setmetatable(opts, Api)
+end
 
 local function answer(status, value, type_)
   return { status = status, body = type(value) == "string" and value or json.encode(value),
@@ -72,11 +77,33 @@ function Api:ingest(list, skips)
   local accepted, dups = 0, 0
   for _, ev in ipairs(list) do
     if self.engine:ingest(ev) then accepted = accepted + 1 else dups = dups + 1 end
+    if ev.event and not self.names_seen[ev.event] then self:first_of_name(ev.event) end
   end
   self.metrics:ingested(accepted, dups, skips)
   local ignored = skips.call + skips.anonymous
   return answer(200, { ok = true, accepted = accepted, duplicates = dups,
                        ignored = ignored > 0 and ignored or nil, anonymous = skips.anonymous > 0 and skips.anonymous or nil })
+end
+
+local MAX_NAMES = 10000 -- distinct event names looked at; past that, the rest are not
+
+-- The first event of a name: when it differs from one a journey waits for
+-- only in case, spaces or punctuation ("cart_updated" against "Cart
+-- Updated"), the integration and the journey disagree; say so, once.
+function Api:first_of_name(name)
+  if self.names_count >= MAX_NAMES then return end
+  self.names_seen[name], self.names_count = true, self.names_count + 1
+  local awaited = self.engine:awaited_events()
+  for _, w in ipairs(awaited) do
+    if w.event == name then return end
+  end
+  for _, w in ipairs(awaited) do
+    if suggest.lookalike(name, { w.event }, true) then
+      log.warn("an event name differs from a journey's only in spelling; names must match exactly",
+        "event", name, "journey", w.journey, "expects", w.event)
+      return
+    end
+  end
 end
 
 -- obj is skipped (counted in `skips`)?

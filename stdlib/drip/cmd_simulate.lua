@@ -55,22 +55,12 @@ local function misspelt_events(engine, names)
   for name in pairs(names) do seen[#seen + 1] = name end
   table.sort(seen)
   local found = {}
-  local function check(def, role, spec)
-    local wanted = type(spec) == "table" and spec.event
-    local other = wanted and not names[wanted] and suggest.lookalike(wanted, seen)
+  for _, w in ipairs(engine:awaited_events()) do
+    local other = not names[w.event] and suggest.lookalike(w.event, seen)
     if other then
       found[#found + 1] = string.format("journey '%s' %s '%s', which no event had; %d had '%s' (names must match exactly)",
-        def.name, role, wanted, names[other], other)
+        w.journey, w.role, w.event, names[other], other)
     end
-  end
-  local journeys = {}
-  for name in pairs(engine.latest) do journeys[#journeys + 1] = name end
-  table.sort(journeys)
-  for _, name in ipairs(journeys) do
-    local def = engine.latest[name]
-    check(def, "starts on", def.trigger)
-    check(def, "converts on", def.goal)
-    for _, spec in ipairs(def.exit_on) do check(def, "exits on", spec) end
   end
   return found
 end

@@ -322,6 +322,25 @@ function Engine:route(ev, seq, fresh)
   self:enter_did_segments(contact, ev, seq)
 end
 
+-- The event names the latest journeys start, convert or exit on, in journey
+-- order: { { journey =, role = "starts on" | "converts on" | "exits on", event = }, ... }
+function Engine:awaited_events()
+  local names = {}
+  for name in pairs(self.latest) do names[#names + 1] = name end
+  table.sort(names)
+  local list = {}
+  local function add(def, role, spec)
+    if type(spec) == "table" and spec.event then list[#list + 1] = { journey = def.name, role = role, event = spec.event } end
+  end
+  for _, name in ipairs(names) do
+    local def = self.latest[name]
+    add(def, "starts on", def.trigger)
+    add(def, "converts on", def.goal)
+    for _, spec in ipairs(def.exit_on) do add(def, "exits on", spec) end
+  end
+  return list
+end
+
 function Engine:exits_on(def, ev)
   for _, spec in ipairs(def.exit_on) do
     if self:matches(spec, ev) then return true end

@@ -28,17 +28,17 @@ function suggest.nearest(name, known)
   return best
 end
 
--- suggest.lookalike(name, names) -> the one of `names` that differs from
--- `name` only in case, spaces or punctuation ("cart_updated" for "Cart
--- Updated"), else the nearest within two edits, or nil. For event names,
--- which must match exactly.
-function suggest.lookalike(name, names)
+-- suggest.lookalike(name, names, folded_only) -> the one of `names` that
+-- differs from `name` only in case, spaces or punctuation ("cart_updated"
+-- for "Cart Updated"), else (unless folded_only) the nearest within two
+-- edits, or nil. For event names, which must match exactly.
+function suggest.lookalike(name, names, folded_only)
   local function folded(s) return (s:lower():gsub("[%s%p]", "")) end
   local want = folded(name)
   for _, other in ipairs(names) do
     if other ~= name and folded(other) == want then return other end
   end
-  return suggest.nearest(name, names)
+  return not folded_only and suggest.nearest(name, names) or nil
 end
 
 return suggest
