@@ -42,6 +42,22 @@ local function warn_past_schedule(file, def)
   end
 end
 
+-- Two journeys that name one event two ways ("Order Completed" and
+-- "order_completed") cannot both see it: a warning, since both could be meant.
+local function warn_spellings(engine)
+  local first = {} -- event name -> its first use
+  for _, w in ipairs(engine:awaited_events()) do
+    for name, use in pairs(first) do
+      if name ~= w.event and suggest.lookalike(w.event, { name }, true) then
+        local def = engine.latest[w.journey]
+        io.stderr:write(string.format("%s:%d: warning: journey '%s' %s '%s', but journey '%s' %s '%s' (event names must match exactly)\n",
+          def.file, journey.line_of(def.source, (w.event:gsub("%p", "%%%0")), 1), w.journey, w.role, w.event, use.journey, use.role, name))
+      end
+    end
+    first[w.event] = first[w.event] or w
+  end
+end
+
 -- Each {{placeholder}} of `text` compiles (known filters, closed quotes);
 -- `where(n)` names the n-th line of text for a report.
 local function lint_placeholders(text, where, report)
@@ -149,6 +165,7 @@ function cmd.run(opts, usage)
       warn_past_schedule(file, def)
     end
   end
+  warn_spellings(engine)
   store:close()
   for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
   if #problems > 0 then return 1 end

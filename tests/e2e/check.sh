@@ -97,4 +97,13 @@ expect_eq "a past one-off schedule does not fail check" 0 $code
 expect_contains "... but is named with its line" "$out" 'old_sale.lua:2: warning: the schedule "2020-01-01 10:00" has passed in every time zone'
 printf 'return journey {\n  trigger = { segment = "nope" },\n  steps = function() end }\n' > "$TMP/past/seg.lua"
 expect_eq "an unknown trigger segment is reported once" 1 "$("$DRIP" check "$TMP/past" 2>&1 | grep -c "unknown segment 'nope'")"
+# two journeys naming one event two ways: a warning, not a failure
+mkdir -p "$TMP/w"
+printf 'return journey {\n  name = "a",\n  trigger = "Order Completed",\n  steps = function() end }\n' > "$TMP/w/a.lua"
+printf 'return journey {\n  name = "b",\n  trigger = "Cart Updated",\n  goal = "order_completed",\n  steps = function() end }\n' > "$TMP/w/b.lua"
+out=$("$DRIP" check "$TMP/w" 2> "$TMP/err"); code=$?
+expect_eq "spellings that differ are a warning: exit 0" "0 ok: 2 journeys" "$code $out"
+expect_eq "naming both journeys, at the line of the second" \
+  "$TMP/w/b.lua:4: warning: journey 'b' converts on 'order_completed', but journey 'a' starts on 'Order Completed' (event names must match exactly)" \
+  "$(cat "$TMP/err")"
 finish
