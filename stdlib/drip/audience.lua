@@ -165,7 +165,7 @@ function Engine:plan_schedules(bound)
   self.zones = {} -- timezone trait -> the zone it is scheduled in
   local zones = { [self.timezone] = true }
   for _, raw in ipairs(self.store:contact_zones()) do
-    self.zones[raw] = time.zone_ok(raw) and raw or self.timezone
+    self.zones[raw] = time.zone_for(raw) or self.timezone
     zones[self.zones[raw]] = true
   end
   for _, def in ipairs(self.scheduled) do

@@ -80,7 +80,6 @@ function cmd.run(opts, usage)
   local files, dir = cmd.locate(paths)
   if not files then err("journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(paths, ", ")) return 2 end
-  if not time.zone_ok(conf.timezone) then err("timezone: unknown time zone '" .. conf.timezone .. "'") return 2 end
 
   local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL" })
   if not store then err(serr) return 1 end

@@ -2,6 +2,7 @@
 -- secrets, unknown keys an error naming the key. Flags override the file.
 local journey = require "drip.journey"
 local policy = require "drip.policy"
+local time = require "drip.time"
 
 local config = {}
 
@@ -50,6 +51,11 @@ function config.load(path, required)
   end
   if values.consent ~= "opt-in" and values.consent ~= "opt-out" then
     return nil, string.format('%s: consent must be "opt-in" or "opt-out"', path)
+  end
+  if not time.zone_ok(values.timezone) then
+    local city = time.zone_of_city(values.timezone)
+    return nil, string.format("%s:%d: timezone: unknown time zone '%s'%s", path,
+      journey.line_of(source, "%f[%w_]timezone%s*=", 1), values.timezone, city and " (did you mean '" .. city .. "'?)" or "")
   end
   local perr
   values.caps, perr = policy.parse_caps(values.frequency_cap)

@@ -228,7 +228,12 @@ end
 
 function Engine:zone_of(traits)
   local tz = traits and traits.timezone
-  if type(tz) == "string" and time.zone_ok(tz) then return tz end
+  if tz == nil or tz == json.null then return self.timezone end
+  local zone = type(tz) == "string" and time.zone_for(tz)
+  if zone then return zone end
+  self:warn_once("timezone\0" .. tostring(tz), string.format(
+    "a contact's timezone %s is not a time zone (such as Asia/Tehran or Europe/Moscow); its times are in %s",
+    json.encode(tz), self.timezone))
   return self.timezone
 end
 

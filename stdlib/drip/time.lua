@@ -89,6 +89,43 @@ function time.zone_ok(name)
   return name == "UTC" or (type(name) == "string" and host.tz_valid(name))
 end
 
+-- Zones by their city, for a timezone trait written as a place ("Tehran",
+-- "new york"): the last part of each zone in the system's zone1970.tab,
+-- lowercased, spaces for underscores. Read when first needed.
+local by_city
+local function city_zones()
+  if by_city then return by_city end
+  by_city = {}
+  local f = io.open("/usr/share/zoneinfo/zone1970.tab", "r")
+  if not f then return by_city end
+  for line in f:lines() do
+    local zone = line:match("^[^#][^\t]*\t[^\t]+\t([^\t]+)")
+    if zone then by_city[zone:match("[^/]+$"):gsub("_", " "):lower()] = zone end
+  end
+  f:close()
+  return by_city
+end
+
+-- time.zone_of_city(text) -> the zone of the city `text` names ("Tehran" ->
+-- "Asia/Tehran"), or nil
+function time.zone_of_city(text)
+  if type(text) ~= "string" then return nil end
+  return city_zones()[text:gsub("_", " "):gsub("^%s+", ""):gsub("%s+$", ""):lower()]
+end
+
+local zone_cache, zone_cache_n = {}, 0 -- text -> zone | false
+
+-- time.zone_for(text) -> the zone a timezone trait means: itself when it is
+-- a zone name, else the zone of the city it names, else nil
+function time.zone_for(text)
+  local zone = zone_cache[text]
+  if zone ~= nil then return zone or nil end
+  zone = time.zone_ok(text) and text or time.zone_of_city(text) or false
+  if zone_cache_n >= 1000 then zone_cache, zone_cache_n = {}, 0 end
+  zone_cache[text], zone_cache_n = zone, zone_cache_n + 1
+  return zone or nil
+end
+
 -- time.local_parts(zone, epoch) -> y, m, d, H, M, S, wday (0 = Sunday)
 function time.local_parts(zone, t)
   if zone == "UTC" then

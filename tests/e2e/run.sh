@@ -241,6 +241,10 @@ stop_drip
 "$DRIP" run --journeys "$J" --db "$DB" --listen 0.0.0.0:0 2> "$TMP/err"
 expect_eq "non-loopback without a token exits 2" 2 $?
 expect_contains "... and says why" "$(cat "$TMP/err")" "refusing to listen on 0.0.0.0:0 without a token"
+printf 'timezone = "Europe/Atlantis"\n' > "$TMP/badzone.conf.lua"
+"$DRIP" run --journeys "$J" --db "$DB" --config "$TMP/badzone.conf.lua" 2> "$TMP/err"
+expect_eq "an unknown time zone in the configuration exits 2, naming it" \
+  "2 drip run: $TMP/badzone.conf.lua:1: timezone: unknown time zone 'Europe/Atlantis'" "$? $(cat "$TMP/err")"
 "$DRIP" run --journeys "$J" --db "$DB" --listen nonsense 2> "$TMP/err"
 expect_eq "a bad --listen exits 2" 2 $?
 

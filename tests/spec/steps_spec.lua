@@ -37,6 +37,34 @@ describe("steps", function()
     assert.equal("2026-11-03T06:00:00Z", logs[2].at) -- 09:00 Moscow (UTC+3)
   end)
 
+  it("a timezone trait written as a city is that city's zone", function()
+    local sim = start([[wait_until "9am" log("nine")]], { tz = "Tehran" })
+    sim:settle()
+    local nine = sim:records { kind = "log" }[1]
+    assert.equal(time.parse(nine.at), time.parse(nine.at:sub(1, 10) .. "T09:00:00", "Asia/Tehran"))
+    assert.is_nil(sim.warnings)
+  end)
+
+  it("a broadcast reaches a contact whose timezone trait is a city at that city's hour", function()
+    local sim = helpers.sim('return journey { trigger = { schedule = "2026-11-05 09:00" }, steps = function() log "hi" end }',
+      { start = "2026-11-01T00:00:00Z" })
+    sim:identify("city", { timezone = "Tehran" })
+    sim:identify("zone", { timezone = "Asia/Tehran" })
+    sim:identify("moscow", { timezone = "moscow" })
+    sim:advance "2026-11-06T00:00:00Z"
+    local at = {}
+    for _, r in ipairs(sim:records { kind = "log" }) do at[r.contact] = r.at end
+    assert.same({ city = "2026-11-05T05:30:00Z", zone = "2026-11-05T05:30:00Z", moscow = "2026-11-05T06:00:00Z" }, at)
+  end)
+
+  it("a timezone trait that is no zone is warned about once, and the default zone used", function()
+    local sim = start([[wait_until "09:00" log("nine") wait_until "09:00" log("again")]], { tz = "Mars/Olympus" })
+    sim:settle()
+    assert.equal("09:00:00Z", sim:records { kind = "log" }[1].at:sub(12))
+    assert.equal('a contact\'s timezone "Mars/Olympus" is not a time zone (such as Asia/Tehran or Europe/Moscow);'
+      .. " its times are in UTC\n", sim.warnings)
+  end)
+
   it("wait_until a weekday, by short or full name; a bad one fails the instance naming it", function()
     local sim = start([[wait_until { weekday = "fri", at = "10:00" } log("fri") wait_until { weekday = "Monday", at = "08:15" }
       log("mon") wait_until { weekday = "monkey", at = "09:00" }]])
