@@ -174,7 +174,7 @@ end
 function Api:health()
   local failing = self.metrics.failing
   if not failing then return answer(200, { ok = true }) end
-  return answer(503, { ok = false, error = "cannot write the store since " .. time.iso(failing.since) .. ": " .. failing.error })
+  return answer(503, { ok = false, error = "no write to the store has worked since " .. time.iso(failing.since) .. ": " .. failing.error })
 end
 
 function Api:contact(req, id)

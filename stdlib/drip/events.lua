@@ -108,8 +108,8 @@ end
 local byte = string.byte
 local BOM = "\239\187\191"
 
--- events.decode_line(line, default_ts, lineno) -> ev | nil, message | nil, nil, skip reason
--- (an event that is skipped: see events.skip_reason)
+-- events.decode_line(line, default_ts, lineno) -> ev; or nil, message for a
+-- bad line; or nil, nil, reason for one that is skipped (see skip_reason)
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 -- A line of a file (lineno given) without a messageId is given one from its

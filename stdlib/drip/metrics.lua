@@ -1,8 +1,10 @@
 -- drip.metrics — the counters behind GET /metrics (Prometheus text format).
--- Owns counting: events in (and skipped, by reason), steps, sends by channel and status, instances
--- active by journey (counted in the store once, on first read, then kept from
--- the engine's records; not a query per scrape, nor at start-up), HTTP answers by code, timers fired, and the commit latency
--- histogram. The other modules only call the count functions.
+-- Owns counting: events in (and skipped, by reason), steps, sends by channel
+-- and status, instances active by journey (counted in the store once, on
+-- first read, then kept from the engine's records; not a query per scrape,
+-- nor at start-up), HTTP answers by code, timers fired, the commit latency
+-- histogram, and commits that failed (with the store's health: `failing`).
+-- The other modules only call the count functions.
 local metrics = {}
 metrics.__index = metrics
 
@@ -12,7 +14,8 @@ local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 function metrics.new(count_active, send_status)
   return setmetatable({
     send_status = send_status or "queued", count_active = count_active or function() return {} end,
-    events = 0, duplicates = 0, failures = 0, failing = nil, skipped = { call = 0, anonymous = 0 }, timers = 0, active = nil, sends = {}, http = {},
+    events = 0, duplicates = 0, skipped = { call = 0, anonymous = 0 }, timers = 0, active = nil, sends = {}, http = {},
+    failures = 0, failing = nil,
     commit = { buckets = {}, sum = 0, count = 0 },
   }, metrics)
 end

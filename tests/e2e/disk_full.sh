@@ -32,7 +32,7 @@ expect_eq "the due timers failed, and were retried after 1, 2 and 4 s, not in a 
 expect_contains "each failure says when timers are tried again" "$(grep 'firing timers failed' "$LOG" | tail -n 1)" "timers_retry_in="
 expect_eq "drip is still running" 0 "$(kill -0 "$PID" 2>/dev/null; echo $?)"
 health=$(req GET /healthz)
-expect_contains "/healthz answers 503 while the store cannot be written" "$health" '503 {"error":"cannot write the store since '
+expect_contains "/healthz answers 503 while the store cannot be written" "$health" '503 {"error":"no write to the store has worked since '
 expect_contains "and says why" "$health" 'sqlite: '
 expect_contains "/metrics still answers, and counts the failures" "$(req GET /metrics)" "drip_commit_failures_total $failures"
 expect_eq "an event sent meanwhile gets 503: nothing kept, retry" '503 {"error":"could not commit; nothing was kept, retry"}' \
