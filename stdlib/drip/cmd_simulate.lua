@@ -122,6 +122,7 @@ function cmd.run(opts, usage)
     return 2
   end
   engine:watch_stalls(opts.db)
+  engine.placeholders = {} -- (see Engine:empty_placeholders)
 
   local bad = 0
   local index, ierr = events.scan(opts.events, function(msg)
@@ -159,6 +160,7 @@ function cmd.run(opts, usage)
   store:commit()
   flush()
   for _, msg in ipairs(misspelt_events(engine, names)) do err("warning: " .. msg) end
+  for _, msg in ipairs(engine:empty_placeholders()) do err("warning: " .. msg) end
   local skipped = events.skipped_text(index.skipped)
   if skipped then err(skipped .. " skipped (journeys take identify and track of users known by userId)") end
   if cut then

@@ -603,11 +603,11 @@ end
 
 local CONTROL = { kind = true, template = true, to = true, channels = true }
 
-local function render_value(v, scope, html)
-  if type(v) == "string" then return template.render(v, scope, html) end
+local function render_value(v, scope, html, watch)
+  if type(v) == "string" then return template.render(v, scope, html, watch) end
   if type(v) == "table" then
     local out = setmetatable({}, getmetatable(v)) -- an empty json.array() stays a list
-    for k, x in pairs(v) do out[k] = render_value(x, scope, false) end
+    for k, x in pairs(v) do out[k] = render_value(x, scope, false, watch) end
     return out
   end
   return v
@@ -632,9 +632,39 @@ function Engine:render(R, msg, channel)
   end
   local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
                                [LINK] = { self, R.contact, channel } }, SCOPE)
+  local watch = self.placeholders -- (simulate: which placeholders never had a value)
+  if watch then
+    watch[R.journey] = watch[R.journey] or {}
+    watch = watch[R.journey]
+  end
   local out = {}
-  for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html") end
+  for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html", watch) end
   return out
+end
+
+-- The placeholders of a journey's messages that had no value in any message
+-- rendered since placeholders was set (a typo such as {{contact.frist_name}}
+-- renders "" for everyone): "journey 'j': {{contact.frist_name}} had no
+-- value in any of its 12 messages (did you mean {{contact.first_name}}?)".
+-- One with a `| default` expects to be missing at times, and is left out.
+function Engine:empty_placeholders()
+  local found = {}
+  local journeys = {}
+  for name in pairs(self.placeholders or {}) do journeys[#journeys + 1] = name end
+  table.sort(journeys)
+  for _, name in ipairs(journeys) do
+    local paths = {}
+    for path, w in pairs(self.placeholders[name]) do
+      if w.found == 0 and not w.defaulted then paths[#paths + 1] = path end
+    end
+    table.sort(paths)
+    for _, path in ipairs(paths) do
+      local w = self.placeholders[name][path]
+      found[#found + 1] = string.format("journey '%s': {{%s}} had no value in any of its %d message%s%s", name, path,
+        w.missing, w.missing == 1 and "" or "s", w.near and string.format(" (did you mean {{%s}}?)", w.near) or "")
+    end
+  end
+  return found
 end
 
 -- What names a send step across contacts (backtest compares by it): its

@@ -70,7 +70,7 @@ local function compile_placeholder(expr, src)
     if not name or not filters[name] then error(unknown_filter(name or segments[i]:gsub("^%s+", ""), expr), 0) end
     chain[#chain + 1] = { fn = filters[name], args = parse_args(rest, expr) }
   end
-  return { keys = keys, filters = chain }
+  return { keys = keys, filters = chain, path = path, defaulted = expr:find("|%s*default") ~= nil }
 end
 
 -- compiled parts by source; bounded, as a journey may build its text per
@@ -97,14 +97,43 @@ function template.compile(src)
   return parts
 end
 
+-- the value at `keys` in scope, or nil and the table where the path ended
+-- with the key it lacked (nil when it ended on something not a table)
 local function lookup(scope, keys)
   local v = scope
   for _, k in ipairs(keys) do
     if type(v) ~= "table" then return nil end
+    local parent = v
     v = v[k]
+    if v == nil or v == json.null then return nil, parent, k end
   end
-  if v == json.null then return nil end
   return v
+end
+
+-- The names a table has, for "did you mean" (string keys only).
+local function names_in(t)
+  local names = {}
+  for k in pairs(t) do
+    if type(k) == "string" then names[#names + 1] = k end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Count a placeholder's value as found or missing in `watch` (path -> { found,
+-- missing, defaulted, near = the nearest name where it was missing }).
+local function note(watch, part, found, parent, key)
+  local w = watch[part.path]
+  if not w then
+    w = { found = 0, missing = 0, defaulted = part.defaulted }
+    watch[part.path] = w
+  end
+  if found then w.found = w.found + 1 return end
+  w.missing = w.missing + 1
+  if w.near == nil and type(key) == "string" then
+    local near = suggest.nearest(key, names_in(parent))
+    w.near = near and (part.path:sub(1, #part.path - #key) .. near) or false
+  end
 end
 
 local function to_text(v)
@@ -117,8 +146,9 @@ end
 local html_escapes = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 function template.escape_html(s) return (s:gsub("[&<>\"']", html_escapes)) end
 
--- template.render(src, scope, html) -> text
-function template.render(src, scope, html)
+-- template.render(src, scope, html, watch) -> text
+-- watch (optional): counts each placeholder's values found and missing (see note)
+function template.render(src, scope, html, watch)
   local parts = template.compile(src)
   if #parts <= 1 and type(parts[1]) ~= "table" then return parts[1] or "" end -- no placeholder
   local out = {}
@@ -126,7 +156,8 @@ function template.render(src, scope, html)
     if type(part) == "string" then
       out[i] = part
     else
-      local v = lookup(scope, part.keys)
+      local v, parent, key = lookup(scope, part.keys)
+      if watch then note(watch, part, v ~= nil, parent, key) end
       for _, f in ipairs(part.filters) do v = f.fn(v, table.unpack(f.args)) end
       local text = to_text(v)
       out[i] = html and template.escape_html(text) or text

@@ -199,6 +199,23 @@ expect_contains "the table names a long SMS's cost" "$out" "[3 segments, UCS-2 b
 expect_eq "one segment goes without a note" 1 "$(printf '%s\n' "$out" | grep 'your cart is waiting' | grep -vc 'segments')"
 expect_contains "the funnel adds up the segments" "$out" "sms        sent      4   suppressed      0  in 17 SMS segments"
 
+# --- a placeholder that never had a value: most often a misspelt trait --------
+mkdir -p "$TMP/ph"
+cat > "$TMP/ph/ph.lua" <<'LUA'
+return journey { trigger = "Go", steps = function()
+  email { subject = "Hi {{contact.frist_name}}", text = "{{event.properties.cart_url}} {{contact.city | default \"your city\"}}" }
+end }
+LUA
+printf '%s\n' '{"type":"identify","userId":"p1","traits":{"email":"a@x.test","first_name":"Ann","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"p1","event":"Go","properties":{"cart_url":"u"},"timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"identify","userId":"p2","traits":{"email":"b@x.test","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"p2","event":"Go","timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/ph.jsonl"
+"$DRIP" simulate --events "$TMP/ph.jsonl" --journeys "$TMP/ph" > /dev/null 2> "$TMP/err"
+expect_eq "a placeholder empty in every message is named, with the trait it resembles; one found once, or with a default, is not" \
+  "drip simulate: warning: journey 'ph': {{contact.frist_name}} had no value in any of its 2 messages (did you mean {{contact.first_name}}?)" \
+  "$(cat "$TMP/err")"
+expect_eq "the sample month has none" "" "$("$DRIP" simulate --events $EV --journeys scripts 2>&1 > /dev/null)"
+
 # --- --until -----------------------------------------------------------------
 out=$("$DRIP" simulate --events $EV --journeys scripts --format jsonl --until +1d | tail -n 1)
 expect_contains "--until +1d stops the clock a day after the last event" "$out" '"at":"2026-1'
