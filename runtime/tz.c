@@ -59,6 +59,12 @@ static int l_tz_valid(lua_State *L) {
   return 1;
 }
 
+/* host.tz_dir() -> the zoneinfo directory zones are read from (TZDIR, else the system's) */
+static int l_tz_dir(lua_State *L) {
+  lua_pushstring(L, zoneinfo_dir());
+  return 1;
+}
+
 /* host.tz_local(name, epoch) -> year, month, day, hour, min, sec, wday(0=Sunday), utc_offset */
 static int l_tz_local(lua_State *L) {
   use_zone(L, luaL_checkstring(L, 1));
@@ -136,7 +142,7 @@ static int l_utc_time(lua_State *L) {
 }
 
 static const luaL_Reg tz_funcs[] = {
-    {"tz_valid", l_tz_valid}, {"tz_local", l_tz_local}, {"tz_epoch", l_tz_epoch},
+    {"tz_valid", l_tz_valid}, {"tz_dir", l_tz_dir}, {"tz_local", l_tz_local}, {"tz_epoch", l_tz_epoch},
     {"utc_time", l_utc_time}, {NULL, NULL}};
 
 void drip_tz_register(lua_State *L) { luaL_setfuncs(L, tz_funcs, 0); }

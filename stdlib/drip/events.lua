@@ -31,7 +31,8 @@ function events.skip_reason(obj)
   return nil
 end
 
--- events.skips() -> a tally of skipped events by reason, for skipped_text
+-- events.skips() -> a tally of skipped events by reason (each skip_reason
+-- at 0), for skipped_text and the metrics
 function events.skips() return { call = 0, anonymous = 0 } end
 
 local function plural(n, one, many) return string.format("%d %s", n, n == 1 and one or many) end

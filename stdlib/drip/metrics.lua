@@ -5,6 +5,8 @@
 -- nor at start-up), HTTP answers by code, timers fired, the commit latency
 -- histogram, and commits that failed (with the store's health: `failing`).
 -- The other modules only call the count functions.
+local events = require "drip.events"
+
 local metrics = {}
 metrics.__index = metrics
 
@@ -14,7 +16,7 @@ local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 function metrics.new(count_active, send_status)
   return setmetatable({
     send_status = send_status or "queued", count_active = count_active or function() return {} end,
-    events = 0, duplicates = 0, skipped = { call = 0, anonymous = 0 }, timers = 0, active = nil, sends = {}, http = {},
+    events = 0, duplicates = 0, skipped = events.skips(), timers = 0, active = nil, sends = {}, http = {},
     failures = 0, failing = nil,
     commit = { buckets = {}, sum = 0, count = 0 },
   }, metrics)
@@ -94,7 +96,7 @@ function metrics:render(steps)
   add("drip_events_duplicate_total %d", self.duplicates)
   add("# HELP drip_events_skipped_total Events journeys cannot use: Segment's page, screen, group and alias calls"
     .. " (call), and events of visitors without a userId (anonymous).\n# TYPE drip_events_skipped_total counter")
-  for _, why in ipairs({ "anonymous", "call" }) do add('drip_events_skipped_total{reason="%s"} %d', why, self.skipped[why]) end
+  for _, why in ipairs(sorted_keys(self.skipped)) do add('drip_events_skipped_total{reason="%s"} %d', why, self.skipped[why]) end
   add("# HELP drip_commit_failures_total Transactions that could not commit (nothing of them was kept).\n"
     .. "# TYPE drip_commit_failures_total counter")
   add("drip_commit_failures_total %d", self.failures)

@@ -90,13 +90,14 @@ function time.zone_ok(name)
 end
 
 -- Zones by their city, for a timezone trait written as a place ("Tehran",
--- "new york"): the last part of each zone in the system's zone1970.tab,
--- lowercased, spaces for underscores. Read when first needed.
+-- "new york"): the last part of each zone in zone1970.tab of the zoneinfo
+-- the zones themselves come from, lowercased, spaces for underscores. Read
+-- when first needed.
 local by_city
 local function city_zones()
   if by_city then return by_city end
   by_city = {}
-  local f = io.open("/usr/share/zoneinfo/zone1970.tab", "r")
+  local f = io.open(host.tz_dir() .. "/zone1970.tab", "r")
   if not f then return by_city end
   for line in f:lines() do
     local zone = line:match("^[^#][^\t]*\t[^\t]+\t([^\t]+)")

@@ -216,6 +216,20 @@ expect_eq "a placeholder empty in every message is named, with the trait it rese
   "$(cat "$TMP/err")"
 expect_eq "the sample month has none" "" "$("$DRIP" simulate --events $EV --journeys scripts 2>&1 > /dev/null)"
 
+# --- a timezone trait naming a city, from the zoneinfo drip reads (TZDIR) -------
+mkdir -p "$TMP/zi" "$TMP/tzj"
+cp -rs /usr/share/zoneinfo/. "$TMP/zi/"
+ln -s /usr/share/zoneinfo/America/New_York "$TMP/zi/America/Gotham"
+rm "$TMP/zi/zone1970.tab"
+printf '# a test zone table\nUS\t+404251-0740023\tAmerica/Gotham\n' > "$TMP/zi/zone1970.tab"
+echo 'return journey { trigger = "Go", steps = function() wait_until "9am" log "nine" end }' > "$TMP/tzj/nine.lua"
+printf '%s\n' '{"type":"identify","userId":"g1","traits":{"timezone":"Gotham"},"timestamp":"2026-11-10T00:00:00Z"}' \
+  '{"type":"track","userId":"g1","event":"Go","timestamp":"2026-11-10T01:00:00Z"}' > "$TMP/tz.jsonl"
+out=$(TZDIR="$TMP/zi" "$DRIP" simulate --events "$TMP/tz.jsonl" --journeys "$TMP/tzj" --format jsonl 2> "$TMP/err")
+expect_contains "a city's zone comes from the zoneinfo the zones are read from (9am in New York, 14:00 UTC)" "$out" \
+  '"at":"2026-11-10T14:00:00Z","contact":"g1","journey":"nine","kind":"log"'
+expect_eq "... with no warning" "" "$(cat "$TMP/err")"
+
 # --- --until -----------------------------------------------------------------
 out=$("$DRIP" simulate --events $EV --journeys scripts --format jsonl --until +1d | tail -n 1)
 expect_contains "--until +1d stops the clock a day after the last event" "$out" '"at":"2026-1'
