@@ -36,6 +36,7 @@ void drip_store_register(lua_State *L);
 void drip_tz_register(lua_State *L);
 void drip_crypto_register(lua_State *L);
 void drip_evfile_register(lua_State *L);
+void drip_evline_register(lua_State *L);
 void drip_utf8_register(lua_State *L);
 
 /* 0 when text[0..n) is UTF-8, else the 1-based position of its first bad

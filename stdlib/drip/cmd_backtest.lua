@@ -40,7 +40,7 @@ local function replay(conf, files, dir, db, from, to)
     local page = scratch:replay_page(after, PAGE)
     for _, row in ipairs(page) do
       after = row[1]
-      local ev = events.normalize(json.decode(row[2]), row[2], from)
+      local ev = events.decode_stored(row[2], from)
       if ev then
         engine:run_until(ev.ts)
         engine:ingest(ev)

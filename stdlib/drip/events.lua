@@ -109,6 +109,33 @@ end
 local byte = string.byte
 local BOM = "\239\187\191"
 
+-- An event's decoded object is made when something first reads ev.data.
+local DECODE_LATER = { __index = function(ev, key)
+  if key ~= "data" then return nil end
+  local obj = assert(json.decode_input(ev.body)) -- (host.track_fields made sure it decodes)
+  ev.data = obj
+  return obj
+end }
+
+-- A track event in the plain form (see runtime/evline.c), read without
+-- decoding it: most are routed on these fields alone, and their properties
+-- are decoded only when a journey reads them. nil for any other text.
+local track_fields = host.track_fields
+local function decode_track(text)
+  local uid, name, ts, mid = track_fields(text)
+  if not uid then return nil end
+  return setmetatable({ type = "track", userId = uid, event = name, ts = ts, messageId = mid, body = text,
+                        internal = false }, DECODE_LATER)
+end
+
+-- events.decode_stored(body, default_ts) -> ev | nil, message: an event's
+-- body as the store keeps it
+function events.decode_stored(body, default_ts)
+  local ev = decode_track(body)
+  if ev then return ev end
+  return events.normalize(json.decode(body), body, default_ts)
+end
+
 -- events.decode_line(line, default_ts, lineno) -> ev; or nil, message for a
 -- bad line; or nil, nil, reason for one that is skipped (see skip_reason)
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
@@ -118,12 +145,15 @@ local BOM = "\239\187\191"
 -- simulation continued after --until, an import repeated) skips it as it
 -- skips lines with one, instead of taking its event twice.
 function events.decode_line(line, default_ts, lineno)
-  if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
-  local obj, err = json.decode_input(line)
-  if obj == nil then return nil, "bad JSON: " .. err end
-  local skip = events.skip_reason(obj)
-  if skip then return nil, nil, skip end
-  local ev, why = events.normalize(obj, line, default_ts)
+  local ev, why = decode_track(line)
+  if not ev then
+    if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
+    local obj, err = json.decode_input(line)
+    if obj == nil then return nil, "bad JSON: " .. err end
+    local skip = events.skip_reason(obj)
+    if skip then return nil, nil, skip end
+    ev, why = events.normalize(obj, line, default_ts)
+  end
   if ev and not ev.messageId and lineno then -- (the text without its line end, as import reads it)
     ev.messageId = "line-" .. lineno .. "-" .. host.hash((line:gsub("[\r\n]+$", "")))
   end

@@ -1,10 +1,15 @@
 -- The Lua side of fuzz_ingest.c: returns make(scripts_dir) -> handle(selector, body) -> status.
 -- Same modules as `drip run`; each request in a transaction that is rolled back.
+-- Each body is also read as an event line: a line that host.track_fields
+-- reads without decoding must decode to the same fields (runtime/evline.c).
 local Store = require "drip.store"
 local Engine = require "drip.engine"
 local Api = require "drip.api"
 local metrics = require "drip.metrics"
 local journey = require "drip.journey"
+local events = require "drip.events"
+local json = require "drip.json"
+local host = require "drip_host"
 
 local PATHS = { "/v1/track", "/v1/identify", "/v1/batch", "/v1/events" }
 
@@ -17,7 +22,17 @@ return function(dir)
   assert(#errors == 0, errors[1])
   store:commit()
   local api = Api.new({ engine = engine, store = store, metrics = metrics.new() })
+  local function same_as_decoded(line)
+    local uid, name, ts, mid = host.track_fields(line)
+    if not uid then return end
+    local obj = json.decode_input(line)
+    local ev = obj ~= nil and not events.skip_reason(obj) and events.normalize(obj, line, 0)
+    if not (ev and ev.type == "track" and ev.userId == uid and ev.event == name and ev.ts == ts and ev.messageId == mid) then
+      error("host.track_fields read a line otherwise than the decoder: " .. line, 0)
+    end
+  end
   return function(selector, body)
+    same_as_decoded(body)
     store:begin()
     local ok, resp = pcall(api.handle, api, { method = "POST", path = PATHS[selector % #PATHS + 1], body = body })
     store:rollback()

@@ -1,0 +1,236 @@
+/*
+ * evline — the fields that route a track event, read from its JSON line
+ * without building the event's Lua table.
+ *
+ * Owns: host.track_fields(line). Most event lines are `track` calls whose
+ * properties no journey reads (a product viewed, a cart updated again while
+ * an instance is already running), so drip.events takes the five fields that
+ * route an event from here and decodes the rest only when asked for it.
+ *
+ * It answers only when sure: the line must be strict JSON (RFC 8259) that
+ * lua-cjson decodes, in UTF-8, and the fields must be in the plain form that
+ * drip.events would accept without change. Anything else (an escape in a
+ * field, a duplicate key, another timestamp form, a control character in a
+ * string, deep nesting, a null) answers "do not know", and drip.events takes
+ * the slow path, which decodes, validates and reports as before.
+ */
+#include "host.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+enum { MAX_DEPTH = 32, MAX_ID = 256 };
+
+typedef struct {
+  const char *p, *end;
+  int depth;
+} cursor;
+
+typedef struct {
+  const char *start;
+  size_t len;
+  int plain; /* no escape inside */
+} text;
+
+static void skip_space(cursor *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+}
+
+static int hex4(const char *s, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    char h = s[i];
+    v <<= 4;
+    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
+    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
+    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
+    else return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+/* A string at c->p (its opening quote). Escapes must be JSON's; a \u escape
+ * of a surrogate answers "do not know" (lua-cjson pairs them its own way). */
+static int string_token(cursor *c, text *out) {
+  if (c->p >= c->end || *c->p != '"') return 0;
+  const char *s = ++c->p;
+  int plain = 1;
+  while (c->p < c->end) {
+    unsigned char ch = (unsigned char)*c->p;
+    if (ch == '"') {
+      if (out) *out = (text){s, (size_t)(c->p - s), plain};
+      c->p++;
+      return 1;
+    }
+    if (ch < 0x20) return 0;
+    if (ch == '\\') {
+      plain = 0;
+      if (c->end - c->p < 2) return 0;
+      char e = c->p[1];
+      if (e == 'u') {
+        unsigned cp;
+        if (c->end - c->p < 6 || !hex4(c->p + 2, &cp) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        c->p += 6;
+        continue;
+      }
+      if (!strchr("\"\\/bfnrt", e) || e == '\0') return 0;
+      c->p += 2;
+      continue;
+    }
+    c->p++;
+  }
+  return 0;
+}
+
+static int digits(cursor *c) {
+  const char *s = c->p;
+  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') c->p++;
+  return c->p > s;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int number_token(cursor *c) {
+  if (c->p < c->end && *c->p == '-') c->p++;
+  if (c->p < c->end && *c->p == '0') c->p++;
+  else if (!digits(c)) return 0;
+  if (c->p < c->end && *c->p == '.') {
+    c->p++;
+    if (!digits(c)) return 0;
+  }
+  if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+    c->p++;
+    if (c->p < c->end && (*c->p == '+' || *c->p == '-')) c->p++;
+    if (!digits(c)) return 0;
+  }
+  return 1;
+}
+
+static int literal(cursor *c, const char *word) {
+  size_t n = strlen(word);
+  if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) return 0;
+  c->p += n;
+  return 1;
+}
+
+static int value(cursor *c);
+
+/* the members or elements after '{' or '[' up to the closing `close` */
+static int container(cursor *c, char close, int members) {
+  if (++c->depth > MAX_DEPTH) return 0;
+  c->p++;
+  skip_space(c);
+  if (c->p < c->end && *c->p == close) {
+    c->p++;
+    c->depth--;
+    return 1;
+  }
+  for (;;) {
+    if (members) {
+      if (!string_token(c, NULL)) return 0;
+      skip_space(c);
+      if (c->p >= c->end || *c->p++ != ':') return 0;
+      skip_space(c);
+    }
+    if (!value(c)) return 0;
+    skip_space(c);
+    if (c->p >= c->end) return 0;
+    char ch = *c->p++;
+    if (ch == close) break;
+    if (ch != ',') return 0;
+    skip_space(c);
+  }
+  c->depth--;
+  return 1;
+}
+
+static int value(cursor *c) {
+  if (c->p >= c->end) return 0;
+  switch (*c->p) {
+  case '{': return container(c, '}', 1);
+  case '[': return container(c, ']', 0);
+  case '"': return string_token(c, NULL);
+  case 't': return literal(c, "true");
+  case 'f': return literal(c, "false");
+  case 'n': return literal(c, "null");
+  default: return number_token(c);
+  }
+}
+
+/* The top-level fields drip.events reads; each may appear once. */
+enum { F_TYPE, F_USER, F_EVENT, F_TIME, F_MESSAGE, F_PROPERTIES, F_TRAITS, N_FIELDS };
+static const char *const FIELD_NAMES[N_FIELDS] = {"type", "userId", "event", "timestamp", "messageId", "properties", "traits"};
+
+static int field_of(const text *key) {
+  for (int i = 0; i < N_FIELDS; i++)
+    if (strlen(FIELD_NAMES[i]) == key->len && memcmp(FIELD_NAMES[i], key->start, key->len) == 0) return i;
+  return -1;
+}
+
+/* The top-level object, with the start of each field's value in at[]. */
+static int top_object(cursor *c, const char *at[N_FIELDS]) {
+  skip_space(c);
+  if (c->p >= c->end || *c->p != '{') return 0;
+  c->depth = 1;
+  c->p++;
+  skip_space(c);
+  if (c->p < c->end && *c->p == '}') return 0; /* no fields: not a track call */
+  for (;;) {
+    text key;
+    if (!string_token(c, &key)) return 0;
+    if (!key.plain) return 0; /* "typ\u0065" is "type" too */
+    skip_space(c);
+    if (c->p >= c->end || *c->p++ != ':') return 0;
+    skip_space(c);
+    int f = field_of(&key);
+    if (f >= 0) {
+      if (at[f]) return 0; /* lua-cjson keeps the last; leave that to it */
+      at[f] = c->p;
+    }
+    if (!value(c)) return 0;
+    skip_space(c);
+    if (c->p >= c->end) return 0;
+    char ch = *c->p++;
+    if (ch == '}') break;
+    if (ch != ',') return 0;
+    skip_space(c);
+  }
+  skip_space(c);
+  return c->p == c->end;
+}
+
+/* A field's value when it is a plain string of 1 to max bytes. */
+static int plain_string(const char *at, const char *end, size_t max, text *out) {
+  cursor c = {at, end, 0};
+  return at && string_token(&c, out) && out->plain && out->len > 0 && out->len <= max;
+}
+
+/* host.track_fields(line) -> userId, event, ts, messageId (nil when absent)
+ * of a track event line in the plain form; nothing when not sure. */
+static int l_track_fields(lua_State *L) {
+  size_t len;
+  const char *line = luaL_checklstring(L, 1, &len);
+  const char *at[N_FIELDS] = {0};
+  cursor c = {line, line + len, 0};
+  if (drip_utf8_error(line, len) || !top_object(&c, at)) return 0;
+  const char *end = line + len;
+  text type, user, event, stamp, message = {0};
+  lua_Integer ts;
+  if (!plain_string(at[F_TYPE], end, 5, &type) || type.len != 5 || memcmp(type.start, "track", 5) != 0) return 0;
+  if (!plain_string(at[F_USER], end, MAX_ID, &user) || !plain_string(at[F_EVENT], end, MAX_ID, &event)) return 0;
+  if (!plain_string(at[F_TIME], end, 20, &stamp) || !drip_utc_time(stamp.start, stamp.len, &ts)) return 0;
+  if (at[F_MESSAGE] && !plain_string(at[F_MESSAGE], end, len, &message)) return 0;
+  if (at[F_PROPERTIES] && *at[F_PROPERTIES] != '{') return 0;
+  if (at[F_TRAITS]) return 0;
+  lua_pushlstring(L, user.start, user.len);
+  lua_pushlstring(L, event.start, event.len);
+  lua_pushinteger(L, ts);
+  if (message.start) lua_pushlstring(L, message.start, message.len);
+  else lua_pushnil(L);
+  return 4;
+}
+
+void drip_evline_register(lua_State *L) {
+  lua_pushcfunction(L, l_track_fields);
+  lua_setfield(L, -2, "track_fields");
+}
