@@ -13,13 +13,8 @@ duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w", or w
 
 local function bad(v, why) return nil, string.format('bad duration "%s" (%s)', v, why or duration.HINT) end
 
--- duration.parse(v) -> seconds | nil, error message
-function duration.parse(v)
-  if math.type(v) == "integer" and v >= 0 then return v end
-  if type(v) == "number" and v >= 0 and v == math.floor(v) then return math.tointeger(v) end
-  if type(v) ~= "string" then
-    return nil, string.format("bad duration %s (%s)", tostring(v), duration.HINT)
-  end
+-- a duration text -> seconds | nil, error message
+local function parse_text(v)
   local rest = v:lower():gsub(",", " "):gsub("%f[%a]and%f[%A]", " ")
   if not rest:find("%d") then return bad(v) end
   local total = 0
@@ -33,6 +28,26 @@ function duration.parse(v)
     rest = tail
   end
   return math.tointeger(total)
+end
+
+-- texts read before (a journey's waits repeat a few), bounded
+local parsed, parsed_n = {}, 0
+
+-- duration.parse(v) -> seconds | nil, error message
+function duration.parse(v)
+  if math.type(v) == "integer" and v >= 0 then return v end
+  if type(v) == "number" and v >= 0 and v == math.floor(v) then return math.tointeger(v) end
+  if type(v) ~= "string" then
+    return nil, string.format("bad duration %s (%s)", tostring(v), duration.HINT)
+  end
+  local secs = parsed[v]
+  if secs then return secs end
+  local err
+  secs, err = parse_text(v)
+  if not secs then return nil, err end
+  if parsed_n >= 1000 then parsed, parsed_n = {}, 0 end
+  parsed[v], parsed_n = secs, parsed_n + 1
+  return secs
 end
 
 -- duration.check(v, what) -> seconds, or raises "bad duration ..." (level 3: the caller's caller)

@@ -303,7 +303,9 @@ function Engine:route(ev, seq, fresh)
   local active = NONE -- journey -> when its latest still-active instance entered
   for _, row in ipairs(fresh and NONE or self.store:active_instances(contact)) do
     local id, name, version, wait_seq, wait_event, entered_at = row[1], row[2], row[3], row[4], row[5], row[6]
-    local ok, def = pcall(self.def_for, self, version)
+    local def = self.defs[version]
+    local ok = def ~= nil
+    if not ok then ok, def = pcall(self.def_for, self, version) end
     if not ok then
       self:finish({ id = id, contact = contact, journey = name }, "error", tostring(def))
     elseif self:matches(def.goal, ev) then
