@@ -3,7 +3,9 @@
  *
  * Owns: converting between epoch seconds and wall-clock time in an IANA zone
  * ("Asia/Tehran"), by pointing the C library at the zone (TZ=:name). There is
- * no table of offsets here; tzdata decides. Only this file touches TZ.
+ * no table of offsets here; tzdata decides. A fixed offset, written
+ * "UTC+03:30" (drip.time makes that form of what people write), is a POSIX
+ * TZ rule of its own. Only this file touches TZ.
  * Also the fast path of reading the usual UTC timestamp
  * ("2026-11-01T09:00:00Z"), which nearly every event has: drip.time parses
  * every other form.
@@ -36,7 +38,23 @@ static int zone_name_ok(const char *name) {
   return 1;
 }
 
+/* "UTC+03:30" or "UTC-05:00": the POSIX TZ rule of that fixed offset in
+ * rule[] (POSIX counts west, so the sign turns); 0 when name is not one. */
+static int fixed_offset_rule(const char *name, char rule[48]) {
+  const char *d = name + 4;
+  if (strlen(name) != 9 || strncmp(name, "UTC", 3) != 0 || (name[3] != '+' && name[3] != '-') || d[2] != ':')
+    return 0;
+  for (int i = 0; i < 5; i++)
+    if (i != 2 && (d[i] < '0' || d[i] > '9')) return 0;
+  int h = (d[0] - '0') * 10 + (d[1] - '0'), m = (d[3] - '0') * 10 + (d[4] - '0');
+  if (m > 59 || h * 60 + m > 14 * 60) return 0;
+  snprintf(rule, 48, "<%c%02d%02d>%c%02d:%02d", name[3], h, m, name[3] == '+' ? '-' : '+', h, m);
+  return 1;
+}
+
 static int zone_exists(const char *name) {
+  char rule[48];
+  if (fixed_offset_rule(name, rule)) return 1;
   if (!zone_name_ok(name)) return 0;
   char path[512];
   snprintf(path, sizeof path, "%s/%s", zoneinfo_dir(), name);
@@ -47,7 +65,7 @@ static void use_zone(lua_State *L, const char *name) {
   if (strcmp(name, current_zone) == 0) return;
   if (!zone_exists(name)) luaL_error(L, "unknown time zone '%s'", name);
   char value[sizeof current_zone + 1];
-  snprintf(value, sizeof value, ":%s", name);
+  if (!fixed_offset_rule(name, value)) snprintf(value, sizeof value, ":%s", name);
   setenv("TZ", value, 1);
   tzset();
   snprintf(current_zone, sizeof current_zone, "%s", name);

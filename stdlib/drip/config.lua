@@ -53,7 +53,7 @@ function config.load(path, required)
     return nil, string.format('%s: consent must be "opt-in" or "opt-out"', path)
   end
   if not time.zone_ok(values.timezone) then
-    local city = time.zone_of_city(values.timezone)
+    local city = time.offset_zone(values.timezone) or time.zone_of_city(values.timezone)
     return nil, string.format("%s:%d: timezone: unknown time zone '%s'%s", path,
       journey.line_of(source, "%f[%w_]timezone%s*=", 1), values.timezone, city and " (did you mean '" .. city .. "'?)" or "")
   end

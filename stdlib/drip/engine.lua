@@ -232,7 +232,7 @@ function Engine:zone_of(traits)
   local zone = type(tz) == "string" and time.zone_for(tz)
   if zone then return zone end
   self:warn_once("timezone\0" .. tostring(tz), string.format(
-    "a contact's timezone %s is not a time zone (such as Asia/Tehran or Europe/Moscow); its times are in %s",
+    "a contact's timezone %s is not a time zone (such as Asia/Tehran or Europe/Moscow) or an offset (+03:30); its times are in %s",
     json.encode(tz), self.timezone))
   return self.timezone
 end

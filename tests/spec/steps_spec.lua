@@ -57,11 +57,28 @@ describe("steps", function()
     assert.same({ city = "2026-11-05T05:30:00Z", zone = "2026-11-05T05:30:00Z", moscow = "2026-11-05T06:00:00Z" }, at)
   end)
 
+  it("a timezone trait written as a fixed offset is that offset, for waits and broadcasts", function()
+    local sim = start([[wait_until "09:00" log("nine")]], { tz = "+03:30" })
+    sim:settle()
+    assert.equal("2026-11-03T05:30:00Z", sim:records { kind = "log" }[1].at)
+    assert.is_nil(sim.warnings)
+    sim = helpers.sim('return journey { trigger = { schedule = "2026-11-05 09:00" }, steps = function() log "hi" end }',
+      { start = "2026-11-01T00:00:00Z" })
+    sim:identify("tehran", { timezone = "UTC+3:30" })
+    sim:identify("new_york", { timezone = "GMT-5" })
+    sim:identify("kathmandu", { timezone = "+0545" })
+    sim:advance "2026-11-06T00:00:00Z"
+    local at = {}
+    for _, r in ipairs(sim:records { kind = "log" }) do at[r.contact] = r.at end
+    assert.same({ tehran = "2026-11-05T05:30:00Z", new_york = "2026-11-05T14:00:00Z", kathmandu = "2026-11-05T03:15:00Z" }, at)
+    assert.is_nil(sim.warnings)
+  end)
+
   it("a timezone trait that is no zone is warned about once, and the default zone used", function()
     local sim = start([[wait_until "09:00" log("nine") wait_until "09:00" log("again")]], { tz = "Mars/Olympus" })
     sim:settle()
     assert.equal("09:00:00Z", sim:records { kind = "log" }[1].at:sub(12))
-    assert.equal('a contact\'s timezone "Mars/Olympus" is not a time zone (such as Asia/Tehran or Europe/Moscow);'
+    assert.equal('a contact\'s timezone "Mars/Olympus" is not a time zone (such as Asia/Tehran or Europe/Moscow) or an offset (+03:30);'
       .. " its times are in UTC\n", sim.warnings)
   end)
 

@@ -180,4 +180,17 @@ describe("time zones of timezone traits", function()
     assert.is_nil(time.zone_for("Mars/Olympus"))
     assert.is_nil(time.zone_for("Atlantis"))
   end)
+
+  it("take a fixed offset as people write it, and refuse one no place has", function()
+    for text, zone in pairs({ ["+03:30"] = "UTC+03:30", ["+0330"] = "UTC+03:30", ["UTC+3:30"] = "UTC+03:30",
+                              ["GMT+3"] = "UTC+03:00", ["utc -5"] = "UTC-05:00", ["-12:00"] = "UTC-12:00",
+                              ["+14"] = "UTC+14:00", ["UTC+05:45"] = "UTC+05:45" }) do
+      assert.equal(zone, time.zone_for(text), text)
+    end
+    for _, text in ipairs({ "+14:30", "+3:75", "03:30", "+", "UTC+", "+3:3" }) do assert.is_nil(time.zone_for(text), text) end
+    assert.equal("Etc/GMT+3", time.zone_for("Etc/GMT+3")) -- tzdata's own: three hours behind
+    local y, m, d, H, M = time.local_parts("UTC+03:30", time.parse("2026-11-01T00:00:00Z"))
+    assert.same({ 2026, 11, 1, 3, 30 }, { y, m, d, H, M })
+    assert.equal(time.parse("2026-11-01T05:30:00Z"), time.local_epoch("UTC-05:00", 2026, 11, 1, 0, 30, 0))
+  end)
 end)
