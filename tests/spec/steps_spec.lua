@@ -45,15 +45,19 @@ describe("steps", function()
     assert.is_nil(sim.warnings)
   end)
 
-  it("a broadcast reaches a contact whose timezone trait is a city at that city's hour", function()
+  -- when a broadcast at 2026-11-05 09:00 reaches each contact (id -> timezone trait): id -> time, and the sim
+  local function broadcast_times(zones)
     local sim = helpers.sim('return journey { trigger = { schedule = "2026-11-05 09:00" }, steps = function() log "hi" end }',
       { start = "2026-11-01T00:00:00Z" })
-    sim:identify("city", { timezone = "Tehran" })
-    sim:identify("zone", { timezone = "Asia/Tehran" })
-    sim:identify("moscow", { timezone = "moscow" })
+    for id, tz in pairs(zones) do sim:identify(id, { timezone = tz }) end
     sim:advance "2026-11-06T00:00:00Z"
     local at = {}
     for _, r in ipairs(sim:records { kind = "log" }) do at[r.contact] = r.at end
+    return at, sim
+  end
+
+  it("a broadcast reaches a contact whose timezone trait is a city at that city's hour", function()
+    local at = broadcast_times({ city = "Tehran", zone = "Asia/Tehran", moscow = "moscow" })
     assert.same({ city = "2026-11-05T05:30:00Z", zone = "2026-11-05T05:30:00Z", moscow = "2026-11-05T06:00:00Z" }, at)
   end)
 
@@ -62,14 +66,8 @@ describe("steps", function()
     sim:settle()
     assert.equal("2026-11-03T05:30:00Z", sim:records { kind = "log" }[1].at)
     assert.is_nil(sim.warnings)
-    sim = helpers.sim('return journey { trigger = { schedule = "2026-11-05 09:00" }, steps = function() log "hi" end }',
-      { start = "2026-11-01T00:00:00Z" })
-    sim:identify("tehran", { timezone = "UTC+3:30" })
-    sim:identify("new_york", { timezone = "GMT-5" })
-    sim:identify("kathmandu", { timezone = "+0545" })
-    sim:advance "2026-11-06T00:00:00Z"
-    local at = {}
-    for _, r in ipairs(sim:records { kind = "log" }) do at[r.contact] = r.at end
+    local at
+    at, sim = broadcast_times({ tehran = "UTC+3:30", new_york = "GMT-5", kathmandu = "+0545" })
     assert.same({ tehran = "2026-11-05T05:30:00Z", new_york = "2026-11-05T14:00:00Z", kathmandu = "2026-11-05T03:15:00Z" }, at)
     assert.is_nil(sim.warnings)
   end)
