@@ -92,8 +92,7 @@ local function lint_template_file(name, file, lineno, templates, report)
     end
   end
   if not found then
-    report(string.format("%s:%d: template '%s' not found (looked for %s/%s.txt and .html)", file, lineno, name,
-      templates_dir, name))
+    report(string.format("%s:%d: %s", file, lineno, template.not_found(name, templates_dir)))
   end
 end
 

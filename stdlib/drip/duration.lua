@@ -1,17 +1,45 @@
 -- drip.duration — "90s", "15m", "2h", "3d", "1w", sums like "1h30m", and the
 -- same in words ("2 hours", "1 day 12 hours", "30 minutes and 10 seconds")
--- to seconds. "m" is minutes; months, which differ in length, are refused
--- with a hint to count days.
+-- to seconds. "m" is minutes; months and years, which differ in length, are
+-- refused with a hint to count days, and a misspelt unit word ("1 dya") is
+-- answered with what it likely meant.
+local suggest = require "drip.suggest"
+
 local duration = {}
 
 local units = { s = 1, m = 60, h = 3600, d = 86400, w = 604800 }
 local WORDS = { sec = "s", secs = "s", second = "s", seconds = "s", min = "m", mins = "m", minute = "m", minutes = "m",
                 hr = "h", hrs = "h", hour = "h", hours = "h", day = "d", days = "d", week = "w", weeks = "w" }
 local MONTHS = { mo = true, month = true, months = true }
+local YEARS = { y = true, yr = true, yrs = true, year = true, years = true }
 
 duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w", or words: "2 hours", "3 days"'
 
 local function bad(v, why) return nil, string.format('bad duration "%s" (%s)', v, why or duration.HINT) end
+
+local UNIT_WORDS = {}
+for word in pairs(WORDS) do UNIT_WORDS[#UNIT_WORDS + 1] = word end
+table.sort(UNIT_WORDS)
+
+-- 'did you mean "1 day"?' for "1 dya" (unit words with typos), or nil
+local function misspelt_units(v)
+  local unsure = false
+  local fixed = v:gsub("(%d%s*)(%a+)", function(n, u)
+    local unit = u:lower()
+    if units[WORDS[unit] or unit] then return nil end
+    local word = #unit >= 3 and suggest.nearest(unit, UNIT_WORDS)
+    if not word then
+      unsure = true
+      return nil
+    end
+    local one = tonumber(n) == 1 -- "1 day", "2 days"
+    if not one and WORDS[word .. "s"] then word = word .. "s" end
+    if one and word:sub(-1) == "s" and WORDS[word:sub(1, -2)] then word = word:sub(1, -2) end
+    return n .. word
+  end)
+  if unsure then return nil end
+  return string.format('did you mean "%s"?', fixed)
+end
 
 -- a duration text -> seconds | nil, error message
 local function parse_text(v)
@@ -22,8 +50,9 @@ local function parse_text(v)
     local n, unit, tail = rest:match("^%s*(%d+)%s*(%a+)(.*)$")
     if not n then return bad(v) end
     if MONTHS[unit] then return bad(v, 'months differ in length: count days, such as "30d"') end
+    if YEARS[unit] then return bad(v, 'years differ in length: count days, such as "365d"') end
+    if not units[WORDS[unit] or unit] then return bad(v, misspelt_units(v)) end
     unit = WORDS[unit] or unit
-    if not units[unit] then return bad(v) end
     total = total + tonumber(n) * units[unit]
     rest = tail
   end

@@ -596,8 +596,7 @@ function Engine:template_file(name)
     fields[field] = text
   end
   if not fields.text and not fields.html then
-    error(string.format("template '%s' not found (looked for %s/%s.txt and .html)", name,
-      self.templates_dir or "scripts/templates", name), 0)
+    error(template.not_found(name, self.templates_dir or "scripts/templates"), 0)
   end
   self.templates[name] = fields
   return fields

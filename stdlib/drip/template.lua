@@ -4,8 +4,23 @@
 -- filters transform the value. In HTML fields values are escaped.
 local json = require "drip.json"
 local suggest = require "drip.suggest"
+local host = require "drip_host"
 
 local template = {}
+
+-- "template 'welcom' not found (looked for DIR/welcom.txt and .html) (did
+-- you mean 'welcome'?)", for a message's template = "name" with no file in dir
+function template.not_found(name, dir)
+  local names, seen = {}, {}
+  for _, file in ipairs(host.list_dir(dir) or {}) do
+    local base = file:match("^(.+)%.txt$") or file:match("^(.+)%.html$")
+    if base and not seen[base] then names[#names + 1], seen[base] = base, true end
+  end
+  table.sort(names)
+  local near = suggest.nearest(tostring(name), names)
+  return string.format("template '%s' not found (looked for %s/%s.txt and .html)%s", name, dir, name,
+    near and string.format(" (did you mean '%s'?)", near) or "")
+end
 
 local filters = {}
 template.filters = filters

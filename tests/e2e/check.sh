@@ -11,7 +11,7 @@ expect_contains "and it says how many" "$out" "ok: $JOURNEYS journeys"
 mkdir -p "$TMP/s"
 printf 'return { vip = function(c) return true end }\n' > "$TMP/s/segments.lua"
 printf 'return journey {\n  trigger = "X",\n  colour = "red",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/a.lua"
-printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait "3x"\n    emial { text = "hi" }\n    if in_segment("vipp") then end\n    wait_for("Y", "2q")\n    wait_until "tomorrow"\n    wait_until "9:30pm"\n    wait "2 days"\n  end,\n}\n' > "$TMP/s/b.lua"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait "3x"\n    emial { text = "hi" }\n    if in_segment("vipp") then end\n    wait_for("Y", "2q")\n    wait_until "tomorrow"\n    wait_until "9:30pm"\n    wait "2 days"\n    wait "2 dayz"\n  end,\n}\n' > "$TMP/s/b.lua"
 printf 'return journey {\n  steps = function(ctx) end,\n}\n' > "$TMP/s/c.lua"
 printf 'return journey {\n  trigger = "X"\n  steps = 1\n}\n' > "$TMP/s/d.lua"
 printf 'return journey {\n  trigger = "X",\n  reentry = "often",\n  steps = function(ctx) end,\n}\n' > "$TMP/s/e.lua"
@@ -29,6 +29,7 @@ expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_u
 expect_eq "a 12-hour time and a duration in words are fine" "" "$(grep -E 'b.lua:(9|10):' "$TMP/err")"
 expect_contains "unknown segment" "$err" "$TMP/s/b.lua:6: unknown segment 'vipp'"
 expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout: bad duration \"2q\""
+expect_contains "a misspelt unit, with what it likely meant" "$err" "$TMP/s/b.lua:11: wait: bad duration \"2 dayz\" (did you mean \"2 days\"?)"
 expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger"
 expect_contains "syntax error" "$err" "$TMP/s/d.lua:3: '}' expected"
 expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad duration \"often\""
@@ -40,7 +41,7 @@ expect_contains "a script with no journey, at its last line" "$err" "$TMP/s/i.lu
 # templates: placeholders in the script and in templates/ files, and the files named
 mkdir -p "$TMP/t/templates"
 printf 'Hi {{contact.first_name | titlecase}}\n{{contact.city | lowr}}\n' > "$TMP/t/templates/promo.html"
-printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "Hi {{contact.first_name | shout}}", text = "{{event.properties.url" }\n    email { template = "promo", text = "{{contact.n | plural(\\"a\\", \\"b\\", \\"c\\")}}" }\n    email { template = "gone" }\n  end,\n}\n' > "$TMP/t/t.lua"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "Hi {{contact.first_name | shout}}", text = "{{event.properties.url" }\n    email { template = "promo", text = "{{contact.n | plural(\\"a\\", \\"b\\", \\"c\\")}}" }\n    email { template = "gone" }\n    email { template = "prmo" }\n  end,\n}\n' > "$TMP/t/t.lua"
 printf 'return journey { trigger = "Y", steps = function(ctx) email { template = "promo" } end }\n' > "$TMP/t/u.lua"
 "$DRIP" check "$TMP/t" 2> "$TMP/err"; code=$?
 err=$(cat "$TMP/err")
@@ -50,9 +51,12 @@ expect_contains "an unclosed placeholder" "$err" "$TMP/t/t.lua:4: template: \"{{
 expect_contains "a misspelt filter, with the filter it resembles" "$err" \
   "$TMP/t/templates/promo.html:2: template: unknown filter \"lowr\" in \"{{contact.city | lowr}}\" (did you mean \"lower\"?)"
 expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\" in \"{{contact.first_name | titlecase}}\" (filters: date, default, lower, money, number, plural, upper)"
-expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found"
+expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found (looked for $TMP/t/templates/gone.txt and .html)
+"
+expect_contains "a misspelt template name, with the template it resembles" "$err" \
+  "$TMP/t/t.lua:7: template 'prmo' not found (looked for $TMP/t/templates/prmo.txt and .html) (did you mean 'promo'?)"
 expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
-  5 "$(wc -l < "$TMP/err")"
+  6 "$(wc -l < "$TMP/err")"
 
 # files not saved as UTF-8 are named with their line, before Lua sees a stray byte
 mkdir -p "$TMP/enc/templates"

@@ -241,6 +241,12 @@ describe("steps", function()
     assert.same({ "Hi there", "Order 7" }, { m.subject, m.text })
   end)
 
+  it("a template name with a typo fails the instance, naming the template it resembles", function()
+    local sim = start([[email { template = "ordr" }]], { files = { ["templates/order.txt"] = "Order {{event.properties.n}}" } })
+    assert.matches("template 'ordr' not found (looked for ", sim:records { kind = "exit" }[1].error, 1, true)
+    assert.matches(" (did you mean 'order'?)", sim:records { kind = "exit" }[1].error, 1, true)
+  end)
+
   it("reentry = false lets a contact in once; timeout expires an instance", function()
     local sim = start('wait "10d"', { extra = 'reentry = false, timeout = "2d",' })
     sim:settle()

@@ -168,6 +168,16 @@ describe("durations", function()
       assert.matches('or words: "2 hours", "3 days"', err, 1, true)
     end
   end)
+
+  it("refuses years like months, and answers a misspelt unit word with what it likely meant", function()
+    assert.same({ nil, 'bad duration "1 year" (years differ in length: count days, such as "365d")' },
+      { duration.parse("1 year") })
+    assert.same({ nil, 'bad duration "1 dya" (did you mean "1 day"?)' }, { duration.parse("1 dya") })
+    assert.same({ nil, 'bad duration "2 Huors 30 minutse" (did you mean "2 hours 30 minutes"?)' },
+      { duration.parse("2 Huors 30 minutse") })
+    assert.same({ nil, 'bad duration "2 days 3 fortnights" (' .. duration.HINT .. ")" },
+      { duration.parse("2 days 3 fortnights") }) -- a word like no unit: the forms it takes
+  end)
 end)
 
 describe("time zones of timezone traits", function()
