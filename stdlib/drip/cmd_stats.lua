@@ -1,7 +1,7 @@
 -- drip.cmd_stats — `drip stats [JOURNEY] [--since DUR] [--format table|json]`.
 -- Owns printing what drip.stats collects: per journey the funnel, exits by
 -- reason, steps reached, messages per channel (sent, suppressed by reason,
--- failed), revenue, and each split's variants with a 95% Wilson interval and
+-- failed; the segments of SMS), revenue, and each split's variants with a 95% Wilson interval and
 -- the two-proportion test against the first variant (by name).
 local duration = require "drip.duration"
 local json = require "drip.json"
@@ -32,7 +32,8 @@ local function channel_line(name, c)
   local why = {}
   for reason, n in sorted_pairs(c.suppressed) do why[#why + 1] = reason .. " " .. n end
   if #why > 0 then parts[#parts + 1] = "suppressed: " .. table.concat(why, ", ") end
-  return string.format("  %-8s %s", name, table.concat(parts, ", "))
+  local segments = c.segments and string.format("   (%d segment%s)", c.segments, c.segments == 1 and "" or "s") or ""
+  return string.format("  %-8s %s%s", name, table.concat(parts, ", "), segments)
 end
 
 local function print_journey(j)

@@ -725,6 +725,7 @@ function Engine:send(R, channels, msg)
   local message = self:render(R, msg, channel)
   row.channel, row.address, row.message = channel, to, json.encode(message)
   local segments, encoding, odd = self:sms_cost(R, channel, message)
+  row.segments = segments
   local quiet_end = kind == "marketing" and policy.quiet_until(self.quiet, self:zone_of(R.ctx.contact), self.now)
   if quiet_end then
     row.status, row.reason, row.due = "deferred", "quiet_hours", self.deliver and quiet_end or nil

@@ -72,10 +72,11 @@ CREATE TABLE IF NOT EXISTS counters (
 -- Schema 2 (delivery): who a message is for, when it is next due (NULL once
 -- it is final), attempts made, when it went out, and the provider's answer.
 -- Schema 3 (segments, schedules, backtest): the message's step label, and the
--- contact's timezone trait as a column so a broadcast finds a zone's contacts.
+-- contact's timezone trait as a column so a broadcast finds a zone's contacts;
+-- then the SMS segments a message takes (for stats; NULL on older rows).
 local ADDED_COLUMNS = {
   outbox = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
-             "detail TEXT", "label TEXT" },
+             "detail TEXT", "label TEXT", "segments INTEGER" },
   contacts = { "tz TEXT" },
   schedules = { "cursor TEXT" }, -- (made by a build of this schema 3 without it)
 }
@@ -146,7 +147,7 @@ local QUERIES = {
   inactivity_del = "DELETE FROM inactivity WHERE contact = ? AND journey = ?",
   inactivity_next = "SELECT min(due) FROM inactivity",
   outbox_add = "INSERT INTO outbox(id, instance, seq, channel, address, kind, message, status, reason, created_at, "
-    .. "contact, due, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    .. "contact, due, label, segments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   outbox_due = "SELECT o.id, o.instance, o.seq, o.channel, o.address, o.kind, o.message, o.attempts, o.contact, "
     .. "i.journey FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
     .. "WHERE o.channel = ? AND o.due <= ? ORDER BY o.due, o.id LIMIT ?",
@@ -169,6 +170,8 @@ local QUERIES = {
     .. "JOIN instances i ON i.id = s.instance WHERE i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
   stats_messages = "SELECT i.journey, o.channel, o.status, coalesce(o.reason, ''), count(*) FROM outbox o "
     .. "JOIN instances i ON i.id = o.instance WHERE i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3, 4",
+  stats_segments = "SELECT i.journey, o.channel, sum(o.segments) FROM outbox o JOIN instances i ON i.id = o.instance "
+    .. "WHERE o.segments IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2",
   stats_variants = "SELECT i.journey, json_extract(h.data, '$.split'), json_extract(h.data, '$.variant'), "
     .. "count(*), sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
     .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
@@ -183,6 +186,7 @@ local QUERIES = {
     .. "GROUP BY 1, 2, 3",
   counted_messages = "SELECT journey, a, b, c, sum(n) FROM counters WHERE day >= ?1 AND metric = 'message' "
     .. "GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
+  counted_segments = "SELECT journey, a, sum(n) FROM counters WHERE day >= ?1 AND metric = 'segments' GROUP BY 1, 2",
   counted_variants = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE metric = 'variant'), 0), "
     .. "coalesce(sum(n) FILTER (WHERE metric = 'variant_converted'), 0) FROM counters "
     .. "WHERE day >= ?1 AND metric IN ('variant', 'variant_converted') GROUP BY 1, 2, 3",
@@ -247,6 +251,8 @@ local BACKFILL = {
     .. "FROM steps s JOIN instances i ON i.id = s.instance GROUP BY 1, 2, 4, 5",
   "SELECT i.journey, i.entered_at / 86400, 'message', o.channel, o.status, coalesce(o.reason, ''), count(*) "
     .. "FROM outbox o JOIN instances i ON i.id = o.instance GROUP BY 1, 2, 4, 5, 6",
+  "SELECT i.journey, i.entered_at / 86400, 'segments', o.channel, '', '', sum(o.segments) "
+    .. "FROM outbox o JOIN instances i ON i.id = o.instance WHERE o.segments IS NOT NULL GROUP BY 1, 2, 4",
   "SELECT i.journey, i.entered_at / 86400, 'variant', json_extract(h.data, '$.split'), "
     .. "json_extract(h.data, '$.variant'), '', count(*) FROM history h JOIN instances i ON i.id = h.instance "
     .. "WHERE h.kind = 'variant' GROUP BY 1, 2, 4, 5",
@@ -669,11 +675,13 @@ end
 
 -- outbox and history --------------------------------------------------------
 
--- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due }
+-- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due, label,
+-- segments (of an SMS that is not suppressed) }
 function Store:add_outbox(m, now)
   self:q("outbox_add"):run(self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
-    m.contact, m.due, m.label)
+    m.contact, m.due, m.label, m.segments)
   self:count(m.instance, "message", m.channel, m.status, m.reason)
+  if m.segments then self:count(m.instance, "segments", m.channel, nil, nil, m.segments) end
 end
 
 -- marketing messages to `contact` made after `since` that went or will go
@@ -828,7 +836,7 @@ end
 -- counters ----------------------------------------------------------------------
 
 -- how many leading columns of each stats row name it (the rest are counts)
-local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, variants = 3 }
+local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, segments = 2, variants = 3 }
 
 -- rows a and b of one stats shape, with the counts of rows of the same name added
 local function merge_rows(a, b, nkey)
@@ -910,7 +918,7 @@ end
 function Store:stats_rows(since)
   local first_day = -((-since) // DAY) -- the first whole day
   local out = {}
-  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "variants" }) do
+  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "segments", "variants" }) do
     out[k] = self:q("counted_" .. k):all(first_day)
     if since < first_day * DAY then
       local exact = self:q("stats_" .. k):all(since, first_day * DAY)

@@ -30,6 +30,8 @@ for name, j in stats.items():
         for r in mine:
             if r["kind"] == "suppress" and r["channel"] == ch: sup[r["reason"]] = sup.get(r["reason"], 0) + 1
         check(f"{name} {ch} suppressed", sup, c["suppressed"] or {})
+        check(f"{name} {ch} segments", sum(r.get("segments", 0) for r in mine if r["kind"] in ("send", "defer") and r["channel"] == ch),
+              c.get("segments", 0))
     for split, variants in j["splits"].items():
         for v in variants:
             who = {r["contact"] for r in mine if r["kind"] == "variant" and r["variant"] == v["variant"]}
@@ -54,6 +56,11 @@ expect_contains "table: the test against the first variant" "$TABLE" "vs A: z "
 expect_eq "--since 1d counts only the last day's entries" \
   "$(sqlite3 "$TMP/s.db" "SELECT count(*) FROM instances WHERE entered_at >= (SELECT value FROM meta WHERE key = 'clock') - 86400")" \
   "$("$DRIP" stats --db "$TMP/s.db" --since 1d --format json | python3 -c 'import json,sys; print(sum(j["entered"] for j in json.load(sys.stdin)["journeys"]))')"
+expect_eq "--since 40d counts the SMS segments of the instances entered since" \
+  "$(sqlite3 "$TMP/s.db" "SELECT sum(o.segments) FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at >= (SELECT value FROM meta WHERE key = 'clock') - 40 * 86400")" \
+  "$("$DRIP" stats --db "$TMP/s.db" --since 40d --format json | python3 -c 'import json,sys; print(sum(c.get("segments", 0) for j in json.load(sys.stdin)["journeys"] for c in j["channels"].values()))')"
+expect_contains "table: an SMS channel with its segments" "$("$DRIP" stats abandoned_cart --db "$TMP/s.db")" \
+  "  sms      simulated 25, suppressed: no_address 31, no_consent 38   (25 segments)"
 # variants named in Russian line up by characters, not bytes
 mkdir -p "$TMP/ru"
 printf 'return journey { name = "ru", trigger = "Go", steps = function() split("тема", { ["скидка"] = 50, ["бесплатная_доставка"] = 50 }) end }\n' > "$TMP/ru/ru.lua"
