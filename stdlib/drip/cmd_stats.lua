@@ -1,8 +1,9 @@
 -- drip.cmd_stats — `drip stats [JOURNEY] [--since DUR] [--format table|json]`.
 -- Owns printing what drip.stats collects: per journey the funnel, exits by
 -- reason, steps reached, messages per channel (sent, suppressed by reason,
--- failed; the segments of SMS), revenue, and each split's variants with a 95% Wilson interval and
--- the two-proportion test against the first variant (by name).
+-- failed; the segments of SMS), revenue, and each split's variants with a
+-- 95% Wilson interval and the two-proportion test against the first variant
+-- (by name).
 local duration = require "drip.duration"
 local json = require "drip.json"
 local stats = require "drip.stats"
@@ -24,7 +25,7 @@ local function sorted_pairs(t)
   end
 end
 
-local function channel_line(name, c)
+local function channel_line(name, c, segments)
   local parts = {}
   for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "failed" }) do
     if (c[k] or 0) > 0 then parts[#parts + 1] = k .. " " .. c[k] end
@@ -32,8 +33,8 @@ local function channel_line(name, c)
   local why = {}
   for reason, n in sorted_pairs(c.suppressed) do why[#why + 1] = reason .. " " .. n end
   if #why > 0 then parts[#parts + 1] = "suppressed: " .. table.concat(why, ", ") end
-  local segments = c.segments and string.format("   (%d segment%s)", c.segments, c.segments == 1 and "" or "s") or ""
-  return string.format("  %-8s %s%s", name, table.concat(parts, ", "), segments)
+  local billed = segments and string.format("   (%d segment%s)", segments, segments == 1 and "" or "s") or ""
+  return string.format("  %-8s %s%s", name, table.concat(parts, ", "), billed)
 end
 
 local function print_journey(j)
@@ -46,7 +47,7 @@ local function print_journey(j)
   local steps = {}
   for _, s in ipairs(j.steps) do steps[#steps + 1] = string.format("%d %s %d", s.step, s.call, s.reached) end
   if #steps > 0 then print("  steps    " .. table.concat(steps, " · ")) end
-  for name, c in sorted_pairs(j.channels) do print(channel_line(name, c)) end
+  for name, c in sorted_pairs(j.channels) do print(channel_line(name, c, name == "sms" and j.sms_segments)) end
   for split, variants in sorted_pairs(j.splits) do
     print(string.format("  split %s", split))
     local width = 0 -- in characters: variant names may be Persian or Russian

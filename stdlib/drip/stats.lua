@@ -1,7 +1,7 @@
 -- drip.stats — journey results from the store, and the arithmetic of A/B
 -- reading. Owns: folding the store's grouped rows into one table per journey
--- (funnel, exits, steps reached, messages by channel and outcome, revenue,
--- split variants), the 95% Wilson score interval of a rate, and the
+-- (funnel, exits, steps reached, messages by channel and outcome, SMS
+-- segments, revenue, split variants), the 95% Wilson score interval of a rate, and the
 -- two-proportion z-test of each variant against the first.
 local json = require "drip.json"
 
@@ -45,18 +45,6 @@ local function journey(out, name)
   return j
 end
 
--- a journey's counts of one channel; an SMS's also count the segments of
--- the messages not suppressed (what the provider bills)
-local function channel(out, name, channel_name)
-  local channels = journey(out, name).channels
-  local c = channels[channel_name]
-  if not c then
-    c = { sent = 0, queued = 0, failed = 0, deferred = 0, simulated = 0, suppressed = {} }
-    channels[channel_name] = c
-  end
-  return c
-end
-
 -- stats.collect(store, since) -> list of per-journey tables, by name
 function stats.collect(store, since)
   local rows, by = store:stats_rows(since), {}
@@ -71,12 +59,17 @@ function stats.collect(store, since)
     steps[#steps + 1] = { step = r[2], call = r[3], reached = r[4] }
   end
   for _, r in ipairs(rows.messages) do
-    local c = channel(by, r[1], r[2])
+    local channels = journey(by, r[1]).channels
+    local c = channels[r[2]] or { sent = 0, queued = 0, failed = 0, deferred = 0, simulated = 0, suppressed = {} }
+    channels[r[2]] = c
     if r[3] == "suppressed" then c.suppressed[r[4]] = (c.suppressed[r[4]] or 0) + r[5]
     elseif r[3] == "sending" then c.queued = c.queued + r[5]
     else c[r[3]] = (c[r[3]] or 0) + r[5] end
   end
-  for _, r in ipairs(rows.segments) do channel(by, r[1], r[2]).segments = r[3] end
+  -- the segments of the SMS messages not suppressed: what the provider bills
+  for _, r in ipairs(rows.segments) do
+    if r[2] == "sms" then journey(by, r[1]).sms_segments = r[3] end
+  end
   for _, r in ipairs(rows.variants) do
     local splits = journey(by, r[1]).splits
     splits[r[2]] = splits[r[2]] or {}
