@@ -1,8 +1,8 @@
 -- drip.stats — journey results from the store, and the arithmetic of A/B
 -- reading. Owns: folding the store's grouped rows into one table per journey
 -- (funnel, exits, steps reached, messages by channel and outcome, SMS
--- segments, revenue, split variants), the 95% Wilson score interval of a rate, and the
--- two-proportion z-test of each variant against the first.
+-- segments, revenue, split variants), the 95% Wilson score interval of a
+-- rate, and the two-proportion z-test of each variant against the first.
 local json = require "drip.json"
 
 local stats = {}

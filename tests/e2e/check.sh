@@ -51,8 +51,8 @@ expect_contains "an unclosed placeholder" "$err" "$TMP/t/t.lua:4: template: \"{{
 expect_contains "a misspelt filter, with the filter it resembles" "$err" \
   "$TMP/t/templates/promo.html:2: template: unknown filter \"lowr\" in \"{{contact.city | lowr}}\" (did you mean \"lower\"?)"
 expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\" in \"{{contact.first_name | titlecase}}\" (filters: date, default, lower, money, number, plural, upper)"
-expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found (looked for $TMP/t/templates/gone.txt and .html)
-"
+expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found (looked for $TMP/t/templates/gone.txt and .html)"
+expect_eq "... with no guess when no template resembles it" "" "$(grep 't.lua:6:.*did you mean' "$TMP/err")"
 expect_contains "a misspelt template name, with the template it resembles" "$err" \
   "$TMP/t/t.lua:7: template 'prmo' not found (looked for $TMP/t/templates/prmo.txt and .html) (did you mean 'promo'?)"
 expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
