@@ -159,7 +159,8 @@ static int value(cursor *c) {
 
 /* The top-level fields drip.events reads; each may appear once. */
 enum { F_TYPE, F_USER, F_EVENT, F_TIME, F_MESSAGE, F_PROPERTIES, F_TRAITS, N_FIELDS };
-static const char *const FIELD_NAMES[N_FIELDS] = {"type", "userId", "event", "timestamp", "messageId", "properties", "traits"};
+static const char *const FIELD_NAMES[N_FIELDS] = {"type",      "userId",     "event", "timestamp",
+                                                  "messageId", "properties", "traits"};
 
 static int field_of(const text *key) {
   for (int i = 0; i < N_FIELDS; i++)
