@@ -22,14 +22,6 @@ for _, n in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "sel
   "math", "utf8", "journey", "return", "if", "then", "else", "elseif", "end", "for", "while", "do", "repeat",
   "until", "local", "function", "and", "or", "not", "break", "goto", "in" }) do KNOWN[n] = true end
 
--- the names of the step functions, sorted (for "did you mean")
-local function step_names(api)
-  local names = {}
-  for name in pairs(api) do names[#names + 1] = name end
-  table.sort(names)
-  return names
-end
-
 -- A one-off schedule that has passed in every time zone (the last is 12
 -- hours behind UTC) will not run: a warning, not a problem, since a finished
 -- campaign may stay in the directory.
@@ -132,7 +124,7 @@ local function lint(file, source, api, segments, templates, report)
     end
     local called = code:match('^%s*([%a_][%w_]*)%s*[%({"]')
     if called and not KNOWN[called] and not api[called] and not locals[called] then
-      local best = suggest.nearest(called, step_names(api))
+      local best = suggest.nearest(called, suggest.names(api))
       report(string.format("%s:%d: unknown function '%s'%s", file, lineno, called,
         best and string.format(" (did you mean '%s'?)", best) or ""))
     end

@@ -51,9 +51,7 @@ end
 -- the run had, while one that looks like it did: most often a name spelt
 -- differently in the events than in the journey. names: name -> count.
 local function misspelt_events(engine, names)
-  local seen = {}
-  for name in pairs(names) do seen[#seen + 1] = name end
-  table.sort(seen)
+  local seen = suggest.names(names)
   local found = {}
   for _, w in ipairs(engine:awaited_events()) do
     local other = not names[w.event] and suggest.lookalike(w.event, seen)

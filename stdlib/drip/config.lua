@@ -53,9 +53,9 @@ function config.load(path, required)
     return nil, string.format('%s: consent must be "opt-in" or "opt-out"', path)
   end
   if not time.zone_ok(values.timezone) then
-    local city = time.offset_zone(values.timezone) or time.zone_of_city(values.timezone)
+    local meant = time.zone_for(values.timezone) -- (a city's zone, or an offset in the form zones take)
     return nil, string.format("%s:%d: timezone: unknown time zone '%s'%s", path,
-      journey.line_of(source, "%f[%w_]timezone%s*=", 1), values.timezone, city and " (did you mean '" .. city .. "'?)" or "")
+      journey.line_of(source, "%f[%w_]timezone%s*=", 1), values.timezone, meant and " (did you mean '" .. meant .. "'?)" or "")
   end
   local perr
   values.caps, perr = policy.parse_caps(values.frequency_cap)

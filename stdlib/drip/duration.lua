@@ -17,9 +17,7 @@ duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w", or w
 
 local function bad(v, why) return nil, string.format('bad duration "%s" (%s)', v, why or duration.HINT) end
 
-local UNIT_WORDS = {}
-for word in pairs(WORDS) do UNIT_WORDS[#UNIT_WORDS + 1] = word end
-table.sort(UNIT_WORDS)
+local UNIT_WORDS = suggest.names(WORDS)
 
 -- 'did you mean "1 day"?' for "1 dya" (unit words with typos), or nil
 local function misspelt_units(v)

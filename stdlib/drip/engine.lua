@@ -588,15 +588,15 @@ function Engine:template_file(name)
   if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") or name:match("%.%.") then
     error("template: bad name '" .. tostring(name) .. "'", 0)
   end
-  local fields = {}
+  local dir, fields = self.templates_dir or "scripts/templates", {}
   for ext, field in pairs({ txt = "text", html = "html", subject = "subject" }) do
-    local path = (self.templates_dir or "scripts/templates") .. "/" .. name .. "." .. ext
+    local path = dir .. "/" .. name .. "." .. ext
     local text, err, readable = journey.read(path)
     if readable then error(err, 0) end
     fields[field] = text
   end
   if not fields.text and not fields.html then
-    error(template.not_found(name, self.templates_dir or "scripts/templates"), 0)
+    error(template.not_found(name, dir), 0)
   end
   self.templates[name] = fields
   return fields

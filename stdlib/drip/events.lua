@@ -112,7 +112,7 @@ local BOM = "\239\187\191"
 -- An event's decoded object is made when something first reads ev.data.
 local DECODE_LATER = { __index = function(ev, key)
   if key ~= "data" then return nil end
-  local obj = assert(json.decode_input(ev.body)) -- (host.track_fields made sure it decodes)
+  local obj = assert(json.decode(ev.body)) -- (host.track_fields made sure it is UTF-8 and decodes)
   ev.data = obj
   return obj
 end }
@@ -136,28 +136,38 @@ function events.decode_stored(body, default_ts)
   return events.normalize(json.decode(body), body, default_ts)
 end
 
--- events.decode_line(line, default_ts, lineno) -> ev; or nil, message for a
--- bad line; or nil, nil, reason for one that is skipped (see skip_reason)
+local function without_bom(line)
+  if byte(line, 1) == 239 and line:sub(1, 3) == BOM then return line:sub(4) end
+  return line
+end
+
+-- events.decode_full(line, default_ts) -> ev; or nil, message for a bad
+-- line; or nil, nil, reason for one that is skipped (see skip_reason): the
+-- line decoded whole, as every line is that host.track_fields does not read
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
+function events.decode_full(line, default_ts)
+  line = without_bom(line)
+  local obj, err = json.decode_input(line)
+  if obj == nil then return nil, "bad JSON: " .. err end
+  local skip = events.skip_reason(obj)
+  if skip then return nil, nil, skip end
+  return events.normalize(obj, line, default_ts)
+end
+
+-- events.decode_line(line, default_ts, lineno) -> as decode_full, read the
+-- quick way when it can be (see decode_track).
 -- A line of a file (lineno given) without a messageId is given one from its
 -- number and text, so that reading the file again into the same store (a
 -- simulation continued after --until, an import repeated) skips it as it
 -- skips lines with one, instead of taking its event twice.
 function events.decode_line(line, default_ts, lineno)
-  local ev, why = decode_track(line)
-  if not ev then
-    if byte(line, 1) == 239 and line:sub(1, 3) == BOM then line = line:sub(4) end
-    local obj, err = json.decode_input(line)
-    if obj == nil then return nil, "bad JSON: " .. err end
-    local skip = events.skip_reason(obj)
-    if skip then return nil, nil, skip end
-    ev, why = events.normalize(obj, line, default_ts)
-  end
+  local ev, why, skip = decode_track(line)
+  if not ev then ev, why, skip = events.decode_full(line, default_ts) end
   if ev and not ev.messageId and lineno then -- (the text without its line end, as import reads it)
-    ev.messageId = "line-" .. lineno .. "-" .. host.hash((line:gsub("[\r\n]+$", "")))
+    ev.messageId = "line-" .. lineno .. "-" .. host.hash((without_bom(line):gsub("[\r\n]+$", "")))
   end
-  return ev, why
+  return ev, why, skip
 end
 
 local OPEN_BRACE = byte("{")

@@ -4,6 +4,7 @@
 -- given order), UTF-8 left as is, "/" not escaped, integral numbers printed
 -- without a fraction.
 local cjson = require "cjson"
+local host = require "drip_host"
 
 local json = { null = cjson.null }
 
@@ -81,8 +82,6 @@ function json.decode(text)
   return value
 end
 
-local host = require "drip_host"
-
 -- json.decode_input(text) -> value | nil, error message: json.decode for
 -- text from outside (event lines, HTTP bodies), which must be UTF-8 (RFC
 -- 8259). Other bytes (Latin-1, Windows-1251) are refused here, not stored and
@@ -115,7 +114,7 @@ local function is_array(t)
 end
 
 local encode, lua_encode
-local encode_json = require("drip_host").encode_json
+local encode_json = host.encode_json
 
 -- The C encoder; a table with both number and string keys is encoded in Lua.
 encode = function(v) return encode_json(v) or lua_encode(v) end

@@ -17,6 +17,17 @@ local function distance(a, b)
   return prev[#b]
 end
 
+-- suggest.names(t) -> the string keys of t, sorted: the known names of a
+-- table of steps, filters, units or traits
+function suggest.names(t)
+  local names = {}
+  for k in pairs(t) do
+    if type(k) == "string" then names[#names + 1] = k end
+  end
+  table.sort(names)
+  return names
+end
+
 -- suggest.nearest(name, known) -> the known name nearest to `name` (ties: the
 -- first in sort order), or nil when none is within two edits. known: a list.
 function suggest.nearest(name, known)

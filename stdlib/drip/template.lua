@@ -37,9 +37,7 @@ local locale = require "drip.locale"
 filters.date, filters.number, filters.plural, filters.money = locale.date, locale.number, locale.plural, locale.money
 filters.upper, filters.lower = locale.upper, locale.lower
 
-local FILTER_NAMES = {}
-for name in pairs(filters) do FILTER_NAMES[#FILTER_NAMES + 1] = name end
-table.sort(FILTER_NAMES)
+local FILTER_NAMES = suggest.names(filters)
 
 -- 'unknown filter "defualt" in "{{x | defualt "y"}}" (did you mean "default"?)'
 local function unknown_filter(name, expr)
@@ -125,16 +123,6 @@ local function lookup(scope, keys)
   return v
 end
 
--- The names a table has, for "did you mean" (string keys only).
-local function names_in(t)
-  local names = {}
-  for k in pairs(t) do
-    if type(k) == "string" then names[#names + 1] = k end
-  end
-  table.sort(names)
-  return names
-end
-
 -- Count a placeholder's value as found or missing in `watch` (path -> { found,
 -- missing, defaulted, near = the nearest name where it was missing }).
 local function note(watch, part, found, parent, key)
@@ -146,7 +134,7 @@ local function note(watch, part, found, parent, key)
   if found then w.found = w.found + 1 return end
   w.missing = w.missing + 1
   if w.near == nil and type(key) == "string" then
-    local near = suggest.nearest(key, names_in(parent))
+    local near = suggest.nearest(key, suggest.names(parent))
     w.near = near and (part.path:sub(1, #part.path - #key) .. near) or false
   end
 end

@@ -107,18 +107,17 @@ local function city_zones()
   return by_city
 end
 
--- time.zone_of_city(text) -> the zone of the city `text` names ("Tehran" ->
--- "Asia/Tehran"), or nil
-function time.zone_of_city(text)
+-- the zone of the city `text` names ("Tehran" -> "Asia/Tehran"), or nil
+local function zone_of_city(text)
   if type(text) ~= "string" then return nil end
   return city_zones()[text:gsub("_", " "):gsub("^%s+", ""):gsub("%s+$", ""):lower()]
 end
 
--- time.offset_zone(text) -> "UTC+03:30" for a fixed offset as people write
--- it ("+03:30", "+0330", "UTC+3:30", "GMT+3", "utc -5"), the form
--- runtime/tz.c reads; nil for anything else. (Etc/GMT+3, a zone of tzdata,
--- is not read here: it means three hours behind UTC.)
-function time.offset_zone(text)
+-- "UTC+03:30" for a fixed offset as people write it ("+03:30", "+0330",
+-- "UTC+3:30", "GMT+3", "utc -5"), the form runtime/tz.c reads; nil for
+-- anything else. (Etc/GMT+3, a zone of tzdata, is not read here: it means
+-- three hours behind UTC.)
+local function offset_zone(text)
   if type(text) ~= "string" then return nil end
   local s = text:upper():gsub("%s", ""):gsub("^UTC", "", 1):gsub("^GMT", "", 1)
   local sign, h, m = s:match("^([+-])(%d%d?):?(%d%d)$")
@@ -138,7 +137,7 @@ local zone_cache, zone_cache_n = {}, 0 -- text -> zone | false
 function time.zone_for(text)
   local zone = zone_cache[text]
   if zone ~= nil then return zone or nil end
-  zone = time.zone_ok(text) and text or time.offset_zone(text) or time.zone_of_city(text) or false
+  zone = time.zone_ok(text) and text or offset_zone(text) or zone_of_city(text) or false
   if zone_cache_n >= 1000 then zone_cache, zone_cache_n = {}, 0 end
   zone_cache[text], zone_cache_n = zone, zone_cache_n + 1
   return zone or nil

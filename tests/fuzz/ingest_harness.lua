@@ -8,7 +8,6 @@ local Api = require "drip.api"
 local metrics = require "drip.metrics"
 local journey = require "drip.journey"
 local events = require "drip.events"
-local json = require "drip.json"
 local host = require "drip_host"
 
 local PATHS = { "/v1/track", "/v1/identify", "/v1/batch", "/v1/events" }
@@ -25,8 +24,7 @@ return function(dir)
   local function same_as_decoded(line)
     local uid, name, ts, mid = host.track_fields(line)
     if not uid then return end
-    local obj = json.decode_input(line)
-    local ev = obj ~= nil and not events.skip_reason(obj) and events.normalize(obj, line, 0)
+    local ev = events.decode_full(line, 0)
     if not (ev and ev.type == "track" and ev.userId == uid and ev.event == name and ev.ts == ts and ev.messageId == mid) then
       error("host.track_fields read a line otherwise than the decoder: " .. line, 0)
     end
