@@ -920,9 +920,14 @@ function Engine:fire_timer(row)
   local id, due, instance, seq, kind = row[1], row[2], row[3], row[4], row[5]
   self.store:delete_timer(id)
   if due > self.now then self.now = due end
-  if kind == "expire" then
+  local kept = self.store:kept_instance(instance) -- (false: it ended)
+  if kept == false then
+    -- a wait_for that its event ended, or an instance that ended before its timeout
+  elseif kind == "expire" then
     local inst = self.store:instance(instance)
     if inst and inst.active == 1 then self:finish(inst, "expired") end
+  elseif kept then
+    if kept[4] == seq then self:wake(instance, nil, seq, kept[3]) end
   else
     local inst = self.store:instance(instance)
     if inst and inst.active == 1 and inst.wait_seq == seq then self:wake(instance, nil, seq, inst.version, inst) end

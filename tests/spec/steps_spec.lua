@@ -111,6 +111,19 @@ describe("steps", function()
     assert.equal("then nil", logs[2].message)
   end)
 
+  for _, kept in ipairs({ "kept in memory", "read from the store" }) do
+    it("the timeout of a wait_for its event ended leaves the next wait alone (instances " .. kept .. ")", function()
+      local sim = start('wait_for("Paid", "1d") log("paid") wait "3d" log("later")')
+      sim:advance "2h"
+      sim:track("u1", "Paid", {})
+      if kept == "read from the store" then sim.store:forget_active() end
+      sim:settle()
+      local at = {}
+      for _, r in ipairs(sim:records { kind = "log" }) do at[#at + 1] = (time.parse(r.at) - sim.start) / 3600 end
+      assert.same({ 2, 2 + 72 }, at)
+    end)
+  end
+
   it("goal and exit_on end an instance waiting inside wait_for", function()
     local sim = start('wait_for("Never") email { text = "x" }', { extra = 'goal = "Bought", exit_on = "Stop",' })
     sim:track("u1", "Bought", { revenue = 12.5 })

@@ -1,6 +1,7 @@
--- Active instances by contact kept in memory (Store:own_instances): whatever
--- happens to instances, the store answers what its rows say, and a list a
--- caller holds is not changed under it.
+-- Active instances by contact and contacts' traits kept in memory
+-- (Store:own_instances): whatever happens to instances and contacts, the
+-- store answers what its rows say, and a list a caller holds is not changed
+-- under it.
 local Store = require "drip.store"
 local helpers = require "helpers"
 
@@ -12,6 +13,20 @@ local function from_rows(store, contact)
   return rows
 end
 
+-- What the kept lists say of instance id must be what its row says, or nothing.
+local function check_kept(store, id, where)
+  local kept = store:kept_instance(id)
+  if kept == nil then return end
+  local row = store:q("instance_get"):first(id) and { store:q("instance_get"):first(id) }
+  if kept == false then
+    assert.are_not.equal(1, row and row[5], where .. ": instance " .. id .. " is said to have ended")
+  else
+    assert.same({ row[1], row[2], row[3], row[10], row[11], row[6] }, { kept[1], kept[2], kept[3], kept[4], kept[5], kept[6] },
+      where .. ": instance " .. id)
+    assert.equal(1, row[5], where .. ": instance " .. id .. " is said to be active")
+  end
+end
+
 local function plain(rows)
   local out = {}
   for i, row in ipairs(rows) do out[i] = { row[1], row[2], row[3], row[4], row[5], row[6] } end
@@ -19,11 +34,11 @@ local function plain(rows)
 end
 
 describe("active instances kept in memory", function()
-  it("answer as the rows do through starts, waits, ends, forgets and rollbacks", function()
+  it("answer as the rows do through starts, waits, ends, trait changes, forgets and rollbacks", function()
     local store = assert(Store.open(":memory:"))
     store:own_instances(5) -- fewer contacts than the test uses: the cache is dropped and refilled
     local random = helpers.random(7)
-    local contacts, live = {}, {}
+    local contacts, live, all = {}, {}, {}
     for i = 1, 12 do
       contacts[i] = "c" .. i
       store:put_contact(contacts[i], {}, 0)
@@ -35,6 +50,7 @@ describe("active instances kept in memory", function()
       if op < 30 then
         local id = store:add_instance("j" .. random(3), "v1", c, step, nil, "Go", "{}")
         live[#live + 1] = id
+        all[#all + 1] = id
         if random(2) == 0 then store:set_wait(id, 1, random(2) == 0 and "Paid" or nil) end
       elseif op < 60 and #live > 0 then
         store:set_wait(live[random(#live) + 1], step, random(2) == 0 and "Paid" or nil)
@@ -45,15 +61,23 @@ describe("active instances kept in memory", function()
       elseif op < 82 then
         store:forget(c)
         store:put_contact(c, {}, step)
-      elseif op < 84 then
+      elseif op < 83 then
+        store:forget(c)
+        store:touch_contact(c, step)
+      elseif op < 90 then
+        store:put_contact(c, { n = step }, step)
+      elseif op < 92 then
         store:commit()
         store:begin()
         store:savepoint()
         store:add_instance("j1", "v1", c, step, nil, "Go", "{}")
+        store:put_contact(c, { undone = step }, step)
         store:rollback_to()
       end
       local want = from_rows(store, c)
       assert.same(want, plain(store:active_instances(c)), "step " .. step .. ", contact " .. c)
+      assert.equal(store:q("contact_get"):first(c), store:contact_json(c), "step " .. step .. ", traits of " .. c)
+      if #all > 0 then check_kept(store, all[random(#all) + 1], "step " .. step) end
     end
     store:close()
   end)
