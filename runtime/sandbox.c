@@ -6,7 +6,9 @@
  * and adds a traceback to errors. Once the budget is spent the hook fires on
  * every instruction, so a pcall inside the journey cannot swallow the kill.
  * host.replay_resume(co) is the same for a replay, guarded by the watchdog
- * (watchdog.c) instead of the count hook. Each resume may also grow the
+ * (watchdog.c) instead of the count hook. host.trusted(fn, ...) runs the
+ * engine's own work inside a step without the count hook: the budget counts
+ * the journey's instructions. Each resume may also grow the
  * state by at most `step_memory` bytes (256 MiB, or DRIP_STEP_MEMORY_MB): a
  * journey that builds a huge table fails at once, not after filling the
  * whole state's ceiling (seconds of work, and gigabytes the machine may not
@@ -86,7 +88,7 @@ static int resume(lua_State *L, int replay) {
     return 2;
   }
   lua_xmove(L, co, narg); /* stack of co: [fn] args... */
-  int watched = replay && drip_watchdog_arm(co);
+  int watched = replay && drip_watchdog_arm(co, DRIP_GUARD_REPLAY);
   if (!watched) {
     remaining = budget;
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
@@ -124,6 +126,29 @@ static int resume(lua_State *L, int replay) {
   return 2;
 }
 
+/* host.trusted(fn, ...) -> fn(...), for the engine's work inside a step
+ * (sending, rendering, storing; see drip.steps): called in a resume under
+ * the count hook, it runs without it, for a count hook costs on every VM
+ * instruction (6% of a simulation's instructions went to it, nearly all in
+ * the engine's code). The watchdog guards the call instead, as it guards
+ * replays, since the engine may still reach journey code there (a
+ * metamethod of a value given to the step); once it stopped the call, its
+ * raising hook stays, so a pcall in the journey cannot swallow the stop.
+ * Anywhere else (no count hook, or the watchdog busy): a plain call. */
+static int l_trusted(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  int nargs = lua_gettop(L) - 1;
+  if (lua_gethook(L) != budget_hook || !drip_watchdog_arm(L, DRIP_GUARD_STEP)) {
+    lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L);
+  }
+  lua_sethook(L, NULL, 0, 0);
+  int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+  if (!drip_watchdog_end_step(L)) lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  if (status != LUA_OK) return lua_error(L); /* (Lua's memory error is raised as one again) */
+  return lua_gettop(L);
+}
+
 /* host.resume(co, ...) -> true, results... | false, message-with-traceback */
 static int l_resume(lua_State *L) { return resume(L, 0); }
 
@@ -152,6 +177,7 @@ static int l_set_stall_file(lua_State *L) {
 }
 
 static const luaL_Reg sandbox_funcs[] = {{"resume", l_resume},
+                                         {"trusted", l_trusted},
                                          {"note_instance", l_note_instance},
                                          {"set_stall_file", l_set_stall_file},
                                          {"replay_resume", l_replay_resume},

@@ -1,8 +1,9 @@
 /*
- * watchdog — a CPU-time limit for replays, which run without the count hook.
+ * watchdog — a CPU-time limit for replays, which run without the count hook,
+ * and for the engine's work inside a step (see host.trusted in sandbox.c).
  *
- * Owns: one thread that watches the replay in progress, and the signal by
- * which it stops one that overruns. A replay re-runs code that already ran
+ * Owns: one thread that watches the replay (or step) in progress, and the
+ * signal by which it stops one that overruns. A replay re-runs code that already ran
  * under the instruction budget (live, step by step, or in `drip migrate`'s
  * check on the version it moved to), so it needs no budget of its own; but a
  * count hook costs on every instruction, a fifth of a replay. This is the
@@ -40,7 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static _Atomic(lua_State *) replaying; /* the coroutine of the replay in progress, or NULL */
+static _Atomic(lua_State *) replaying; /* the coroutine of the replay (or step) in progress, or NULL */
+static enum drip_guarded guarded;      /* what it runs */
 static atomic_ulong replay_gen;        /* counts replays, so a tick tells one from the next */
 static atomic_ulong overrun_gen;       /* the replay the watchdog asked to stop */
 static atomic_int limit_ms = 2000;
@@ -62,6 +64,9 @@ static long stall_ms = 10000;
 
 static void overrun_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
+  if (guarded == DRIP_GUARD_STEP)
+    luaL_error(L, "a step ran for more than %d ms of CPU (a metamethod of a value given to it that does not end?)",
+               atomic_load(&limit_ms));
   luaL_error(L, "replay ran for more than %d ms of CPU without reaching the wait it sleeps in "
                 "(journey code must do the same thing each time it runs)", atomic_load(&limit_ms));
 }
@@ -182,8 +187,9 @@ static int on_main_thread(void) {
   return started > 0 && pthread_equal(pthread_self(), main_thread);
 }
 
-int drip_watchdog_arm(lua_State *co) {
-  if (!on_main_thread()) return 0;
+int drip_watchdog_arm(lua_State *co, enum drip_guarded what) {
+  if (!on_main_thread() || atomic_load(&replaying)) return 0;
+  guarded = what;
   atomic_fetch_add(&replay_gen, 1);
   atomic_store(&replaying, co);
   return 1;
@@ -192,6 +198,11 @@ int drip_watchdog_arm(lua_State *co) {
 void drip_watchdog_disarm(lua_State *co) {
   atomic_store(&replaying, NULL);
   lua_sethook(co, NULL, 0, 0); /* a stop that came as the replay ended */
+}
+
+int drip_watchdog_end_step(lua_State *co) {
+  atomic_store(&replaying, NULL);
+  return lua_gethook(co) == overrun_hook;
 }
 
 void drip_watchdog_resume_begin(void) {

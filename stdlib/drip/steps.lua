@@ -9,6 +9,7 @@ local json = require "drip.json"
 local duration = require "drip.duration"
 local time = require "drip.time"
 local policy = require "drip.policy"
+local trusted = require("drip_host").trusted
 
 local steps = {}
 
@@ -49,7 +50,14 @@ local function replayed_value(R, op, text)
   return value
 end
 
--- A non-waiting step: replay the recorded result, or run `live` and record it.
+local function run_live(engine, R, op, live)
+  local value = live()
+  engine:record_step(R, op, value)
+  return value
+end
+
+-- A non-waiting step: replay the recorded result, or run `live` and record it
+-- (the engine's work, outside the journey's instruction budget: see host.trusted).
 local function recorded(engine, R, op, live, replay)
   R.pos = R.pos + 1
   local text = R.history[R.pos]
@@ -61,9 +69,7 @@ local function recorded(engine, R, op, live, replay)
   if R.pending_seq and R.pos <= R.pending_seq then -- replaying: nothing may run live before the wait
     diverged(R, op, R.pos == R.pending_seq and "the wait it sleeps in, wait" or "nothing")
   end
-  local value = live()
-  engine:record_step(R, op, value)
-  return value
+  return trusted(run_live, engine, R, op, live)
 end
 
 -- A waiting step. make_req() -> { due =, event =, where = } describes the wait.

@@ -79,6 +79,22 @@ describe("sandbox", function()
     assert.equal(2, #sim:records { kind = "enter" })
   end)
 
+  -- The engine's work inside a step runs without the count hook (host.trusted);
+  -- the watchdog stops journey code the engine reaches there.
+  it("stops a loop the engine reaches through a value given to a step; pcall cannot swallow it", function()
+    local host = require "drip_host"
+    local old = host.set_replay_limit(50)
+    finally(function() host.set_replay_limit(old) end)
+    local sim = run([[
+      local msg = setmetatable({ text = "x" }, { __pairs = function() while true do end end })
+      pcall(email, msg)
+      email { text = "after" }]])
+    assert.matches("a step ran for more than 50 ms of CPU", exit_error(sim))
+    assert.equal(0, #sim:sent())
+    sim:track("u2", "Go") -- the engine goes on
+    assert.equal(2, #sim:records { kind = "enter" })
+  end)
+
   it("fails the instance with a traceback in its history on a journey error", function()
     local sim = run("local t = nil\nlocal x = t.field")
     local rec = sim:records { kind = "exit" }[1]
