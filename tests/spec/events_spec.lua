@@ -84,6 +84,21 @@ describe("event lines read without decoding them", function()
     assert.are.equal(quick.messageId, slow.messageId)
   end)
 
+  it("finds a string's end, an escape or a control character wherever it is in the string", function()
+    local cases = { { "\\n", true }, { "\1", false }, { "\31", false }, { " ", true }, { "\195\169", true }, { "\127", true }, { '"', false }, { "\\", false } }
+    for len = 0, 24 do
+      for at = 1, len + 1 do
+        for _, case in ipairs(cases) do
+          local text = ("x"):rep(at - 1) .. case[1] .. ("y"):rep(len - at + 1)
+          local line = '{"type":"track","userId":"u1","event":"E","properties":{"p":"' .. text .. '"},' .. TS .. '}'
+          assert.are.equal(case[2], host.track_fields(line) ~= nil, line)
+          same_event(line)
+          if case[2] then assert.are.equal(json.decode('"' .. text .. '"'), events.decode_line(line, 0).data.properties.p) end
+        end
+      end
+    end
+  end)
+
   it("any line the quick way reads, the decoder reads the same (random mutations)", function()
     local rand = helpers.random(11)
     local seeds, bytes = {}, { '"', "\\", "{", "}", "[", "]", ",", ":", " ", "0", "-", "e", "u", "\0", "\128", "n", "t" }
