@@ -184,13 +184,45 @@ local function quick_ts(line)
   return t
 end
 
+-- The lines of an open file, each with its line end (as f:lines("L") gives
+-- them), read a block at a time: f:lines reads a character at a time.
+local BLOCK = 1 << 16
+local find, sub, concat = string.find, string.sub, table.concat
+local function lines_of(f)
+  local buf, pos = "", 1
+  return function()
+    local nl = find(buf, "\n", pos, true)
+    if nl then
+      local line = sub(buf, pos, nl)
+      pos = nl + 1
+      return line
+    end
+    local parts = { sub(buf, pos) } -- a line across blocks
+    while true do
+      local more = f:read(BLOCK)
+      if not more then
+        buf, pos = "", 1
+        local last = concat(parts)
+        return last ~= "" and last or nil
+      end
+      nl = find(more, "\n", 1, true)
+      if nl then
+        parts[#parts + 1] = sub(more, 1, nl)
+        buf, pos = more, nl + 1
+        return concat(parts)
+      end
+      parts[#parts + 1] = more
+    end
+  end
+end
+
 -- The time of each event line of an open file, in file order: calls
 -- fn(ts, offset, lineno) for lines with a time (a line without a timestamp
 -- takes the latest before it), on_error for lines with none that do not
 -- decode (when `report`), and on_skip(reason) for those that are skipped.
 local function each_timed_line(f, path, on_error, on_skip, default_ts, report, fn)
   local lineno, pos, last_ts = 0, 0, default_ts or 0
-  for line in f:lines("L") do
+  for line in lines_of(f) do
     lineno = lineno + 1
     local off = pos
     pos = pos + #line
@@ -265,7 +297,7 @@ local function stream(index)
   local f = assert(io.open(index.path, "rb"))
   return coroutine.wrap(function()
     local lineno, last_ts = 0, index.default_ts or 0
-    for line in f:lines("L") do
+    for line in lines_of(f) do
       lineno = lineno + 1
       if not skip(line) then
         local ev, err, skip = events.decode_line(line, last_ts, lineno)

@@ -121,3 +121,41 @@ describe("event lines read without decoding them", function()
     assert.is_true(quick > 250, "mutations the quick way read: " .. quick) -- (528: it was tried, not always refused)
   end)
 end)
+
+describe("an events file", function()
+  -- read `text` as a file -> the events (in the order read) and the errors
+  local function read(text)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+    local errors, got = {}, {}
+    local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg:gsub("^.*:(%d+:)", "%1") end, 0))
+    for ev in events.each(index) do got[#got + 1] = ev end
+    os.remove(path)
+    return got, errors, index.sorted
+  end
+
+  local function line(name, hour, props)
+    return '{"type":"track","userId":"a","event":"' .. name .. '","properties":' .. json.encode(props or {})
+      .. ',"timestamp":"2026-11-01T' .. hour .. ':00:00Z"}'
+  end
+
+  it("has its lines read whole across blocks, with or without the last line end, in order or not", function()
+    local big = ("x"):rep(200000) -- (longer than the blocks the file is read in)
+    for _, order in ipairs({ { "08", "09", "10" }, { "10", "09", "08" } }) do
+      local text = line("E1", order[1], { big = big }) .. "\nnot json\n" .. line("E2", order[2]) .. "\r\n\n"
+        .. line("E3", order[3], { big = big .. "y" })
+      local got, errors, sorted = read(text)
+      assert.are.equal(order[1] == "08", sorted)
+      assert.are.same({ "2: bad JSON" }, { (errors[1] or ""):match("^%d+: bad JSON") })
+      local names = {}
+      for i, ev in ipairs(got) do names[i] = ev.event end
+      assert.are.same(order[1] == "08" and { "E1", "E2", "E3" } or { "E3", "E2", "E1" }, names)
+      local by = {}
+      for _, ev in ipairs(got) do by[ev.event] = ev end
+      assert.are.equal(#big, #by.E1.data.properties.big)
+      assert.are.equal(#big + 1, #by.E3.data.properties.big)
+    end
+  end)
+end)
