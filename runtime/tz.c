@@ -159,8 +159,40 @@ static int l_utc_time(lua_State *L) {
   return 1;
 }
 
+/* the civil date of a day since 1970-01-01 (the inverse of days_from_civil) */
+static void civil_from_days(long z, long *y, long *m, long *d) {
+  z += 719468;
+  long era = (z >= 0 ? z : z - 146096) / 146097;
+  long doe = z - era * 146097;
+  long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp + (mp < 10 ? 3 : -9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* host.utc_iso(t) -> "2026-11-01T09:00:00Z" for epoch seconds t (an
+ * integer in the years 0 to 9999), else nil */
+static int l_utc_iso(lua_State *L) {
+  int is_int;
+  lua_Integer t = lua_tointegerx(L, 1, &is_int);
+  if (!is_int || t < -62167219200LL || t > 253402300799LL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  long days = (long)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400)), secs = (long)(t - (lua_Integer)days * 86400);
+  long y, m, d;
+  civil_from_days(days, &y, &m, &d);
+  char iso[32];
+  int n = snprintf(iso, sizeof iso, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ldZ", y, m, d, secs / 3600, secs % 3600 / 60,
+                   secs % 60);
+  lua_pushlstring(L, iso, (size_t)n);
+  return 1;
+}
+
 static const luaL_Reg tz_funcs[] = {
     {"tz_valid", l_tz_valid}, {"tz_dir", l_tz_dir}, {"tz_local", l_tz_local}, {"tz_epoch", l_tz_epoch},
-    {"utc_time", l_utc_time}, {NULL, NULL}};
+    {"utc_time", l_utc_time}, {"utc_iso", l_utc_iso}, {NULL, NULL}};
 
 void drip_tz_register(lua_State *L) { luaL_setfuncs(L, tz_funcs, 0); }

@@ -31,16 +31,20 @@ function time.utc_epoch(y, m, d, H, M, S)
   return days_from_civil(y, m, d) * 86400 + (H or 0) * 3600 + (M or 0) * 60 + (S or 0)
 end
 
--- time.iso(epoch) -> "2026-11-01T09:00:00Z". Records of one moment share a
--- time, so the last answer is kept.
+-- time.iso(epoch) -> "2026-11-01T09:00:00Z", in C for the years 0 to 9999.
+-- Records of one moment share a time, so the last answer is kept.
+local utc_iso = host.utc_iso
 local last_t, last_iso
 function time.iso(t)
   if t == last_t then return last_iso end
-  local days, secs = t // 86400, t % 86400
-  local y, m, d = civil_from_days(days)
-  last_t, last_iso = t, string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs // 3600, secs % 3600 // 60,
-    secs % 60)
-  return last_iso
+  local iso = utc_iso(t)
+  if not iso then
+    local days, secs = t // 86400, t % 86400
+    local y, m, d = civil_from_days(days)
+    iso = string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs // 3600, secs % 3600 // 60, secs % 60)
+  end
+  last_t, last_iso = t, iso
+  return iso
 end
 
 -- time.human(epoch) -> "2026-11-01 09:00" (UTC), for tables

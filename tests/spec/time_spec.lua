@@ -19,6 +19,21 @@ describe("time.parse", function()
     end
   end)
 
+  it("writes times in C (host.utc_iso) that the Lua reader reads back, on random seconds of the years 0 to 9999", function()
+    local host = require "drip_host"
+    local first, last = -62167219200, 253402300799
+    local samples = { first, last, -1, 0, 951782400 - 1, 951782400, 1709164800 + 86399 }
+    for _ = 1, 3000 do samples[#samples + 1] = first + rand(last - first + 1) end
+    for _, t in ipairs(samples) do
+      local iso = time.iso(t)
+      assert.equal(iso, host.utc_iso(t))
+      assert.equal(t, time.parse(iso:sub(1, 19) .. "+00:00"), iso) -- (the offset form is read in Lua)
+    end
+    assert.equal("2000-02-29T23:59:59Z", time.iso(951868799))
+    assert.is_nil(host.utc_iso(last + 1))
+    assert.equal("10000-01-01T00:00:00Z", time.iso(last + 1)) -- (in Lua)
+  end)
+
   it("reads leap days and the ends of months and years", function()
     assert.equal(1709164800, time.parse("2024-02-29T00:00:00Z"))
     assert.equal(1767225599, time.parse("2025-12-31T23:59:59Z"))
