@@ -412,48 +412,19 @@ function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
 
 -- traits table of a contact, or nil when unknown
 function Store:contact(id)
-  local traits = self:contact_json(id)
+  local traits = self:q("contact_get"):first(id)
   return traits and json.decode(traits)
 end
 
 -- the stored traits text of a contact, or nil
-function Store:contact_json(id)
-  local kept = self.traits_of
-  local traits = kept and kept[id]
-  if traits then return traits end
-  traits = self:q("contact_get"):first(id)
-  if kept and traits then self:keep_traits(id, traits) end
-  return traits
-end
+function Store:contact_json(id) return (self:q("contact_get"):first(id)) end
 
 -- make sure the contact exists; true when it was new
-function Store:touch_contact(id, now)
-  local new = self:q("contact_touch"):run(id, now) > 0
-  if new and self.traits_of then self:keep_traits(id, "{}") end
-  return new
-end
+function Store:touch_contact(id, now) return self:q("contact_touch"):run(id, now) > 0 end
 
 function Store:put_contact(id, traits, now)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
-  local text = json.encode(traits)
-  self:q("contact_put"):run(id, text, now, tz)
-  if self.traits_of then self:keep_traits(id, text) end
-end
-
--- Contacts' traits texts, kept with the active instances when this process
--- alone writes the store (see Store:own_instances): a woken instance reads
--- its contact's traits at every wait it leaves. Every write of a contact's
--- traits passes through put_contact and touch_contact.
-function Store:keep_traits(id, text)
-  local kept = self.traits_of
-  if kept[id] == nil then
-    if self.traits_n >= self.active_limit then
-      kept = {}
-      self.traits_of, self.traits_n = kept, 0
-    end
-    self.traits_n = self.traits_n + 1
-  end
-  kept[id] = text
+  self:q("contact_put"):run(id, json.encode(traits), now, tz)
 end
 
 -- the distinct timezone traits of all contacts
@@ -585,7 +556,6 @@ local ACTIVE_CACHE = 20000
 function Store:own_instances(limit)
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.active, self.active_n, self.active_of = {}, 0, {}
-  self.traits_of, self.traits_n = {}, 0
 end
 
 function Store:forget_active()
@@ -986,7 +956,6 @@ end
 function Store:replay_from(path, from, to, history)
   self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
   self:begin()
-  self:forget_active()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
   self:q("bt_copy_contacts"):run()
   self:q("bt_copy_events"):run(from - history, from)
