@@ -271,10 +271,10 @@ function Engine:ingest(ev)
   if ev.type == "identify" and ev.traits then
     local traits, before = self:put_traits(contact, ev.traits)
     self:enter_trait_segments(contact, before, traits, ev.data, seq)
+    self:note_known(contact)
   elseif not self.known[contact] then
     fresh = self.store:touch_contact(contact, self.now)
-    if self.known_count >= self.known_cache then self.known, self.known_count = {}, 0 end
-    self.known[contact], self.known_count = true, self.known_count + 1
+    self:note_known(contact)
   end
   if not ev.internal then
     for _, t in ipairs(self.inactive) do
@@ -285,6 +285,13 @@ function Engine:ingest(ev)
   if ev.type == "track" then self:route(ev, seq, fresh) end
   if not ev.internal then self:drain() end
   return true
+end
+
+-- the contact exists in the store: its next events need not make sure of it
+function Engine:note_known(contact)
+  if self.known[contact] then return end
+  if self.known_count >= self.known_cache then self.known, self.known_count = {}, 0 end
+  self.known[contact], self.known_count = true, self.known_count + 1
 end
 
 -- the revenue of a goal event: properties.revenue, .value or .total
