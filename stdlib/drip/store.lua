@@ -4,6 +4,7 @@
 -- replace this file without touching the engine.
 local host = require "drip_host"
 local json = require "drip.json"
+local TimerWindow = require "drip.timer_window"
 
 local Store = {}
 Store.__index = Store
@@ -141,6 +142,7 @@ local QUERIES = {
   timer_del = "DELETE FROM timers WHERE id = ?",
   timer_next_wake = "SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?",
   timer_next = "SELECT min(due) FROM timers",
+  timers_first = "SELECT id, due, instance, seq, kind FROM timers ORDER BY due, id LIMIT ?",
   inactivity_set = "INSERT INTO inactivity(contact, journey, due) VALUES (?, ?, ?) "
     .. "ON CONFLICT(contact, journey) DO UPDATE SET due = excluded.due",
   inactivity_due = "SELECT contact, journey, due FROM inactivity WHERE due <= ? ORDER BY due, contact, journey LIMIT ?",
@@ -412,19 +414,48 @@ function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
 
 -- traits table of a contact, or nil when unknown
 function Store:contact(id)
-  local traits = self:q("contact_get"):first(id)
+  local traits = self:contact_json(id)
   return traits and json.decode(traits)
 end
 
 -- the stored traits text of a contact, or nil
-function Store:contact_json(id) return (self:q("contact_get"):first(id)) end
+function Store:contact_json(id)
+  local kept = self.traits_of
+  local traits = kept and kept[id]
+  if traits then return traits end
+  traits = self:q("contact_get"):first(id)
+  if kept and traits then self:keep_traits(id, traits) end
+  return traits
+end
 
 -- make sure the contact exists; true when it was new
-function Store:touch_contact(id, now) return self:q("contact_touch"):run(id, now) > 0 end
+function Store:touch_contact(id, now)
+  local new = self:q("contact_touch"):run(id, now) > 0
+  if new and self.traits_of then self:keep_traits(id, "{}") end
+  return new
+end
 
 function Store:put_contact(id, traits, now)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
-  self:q("contact_put"):run(id, json.encode(traits), now, tz)
+  local text = json.encode(traits)
+  self:q("contact_put"):run(id, text, now, tz)
+  if self.traits_of then self:keep_traits(id, text) end
+end
+
+-- Contacts' traits texts, kept with the active instances when this process
+-- alone writes the store (see Store:own_instances): a woken instance reads
+-- its contact's traits at every wait it leaves. Every write of a contact's
+-- traits passes through put_contact and touch_contact.
+function Store:keep_traits(id, text)
+  local kept = self.traits_of
+  if kept[id] == nil then
+    if self.traits_n >= self.active_limit then
+      kept = {}
+      self.traits_of, self.traits_n = kept, 0
+    end
+    self.traits_n = self.traits_n + 1
+  end
+  kept[id] = text
 end
 
 -- the distinct timezone traits of all contacts
@@ -551,11 +582,16 @@ end
 -- (a changed one replaces it), so a caller iterating one sees what the store
 -- held when it asked, as it would with rows of a query.
 local ACTIVE_CACHE = 20000
+-- The earliest timers are kept too (see drip.timer_window), up to TIMER_WINDOW.
+local TIMER_WINDOW = 256
 
--- limit: contacts kept (default ACTIVE_CACHE)
-function Store:own_instances(limit)
+-- limit: contacts kept (default ACTIVE_CACHE); timers: the timers window's size
+function Store:own_instances(limit, timers)
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
+  self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   self.active, self.active_n, self.active_of = {}, 0, {}
+  self.traits_of, self.traits_n = {}, 0
+  self.timer_window = nil
 end
 
 function Store:forget_active()
@@ -645,8 +681,28 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 
 -- timers --------------------------------------------------------------------
 
-function Store:add_timer(due, instance, seq, kind) self:q("timer_add"):run(due, instance, seq, kind) end
-function Store:delete_timer(id) self:q("timer_del"):run(id) end
+function Store:add_timer(due, instance, seq, kind)
+  self:q("timer_add"):run(due, instance, seq, kind)
+  local window = self.timer_window
+  -- (as the column keeps it: a whole number as an integer)
+  if window then window:insert({ self.db:last_id(), math.tointeger(due) or due, instance, seq, kind }) end
+end
+
+function Store:delete_timer(id)
+  self:q("timer_del"):run(id)
+  if self.timer_window then self.timer_window:remove(id) end
+end
+
+-- the timers window of an owned store (refilled when exhausted), or nil
+function Store:timers()
+  if not self.active then return nil end
+  local window = self.timer_window
+  if not window or window:exhausted() then
+    window = TimerWindow.new(self:q("timers_first"):all(self.timers_kept), self.timers_kept)
+    self.timer_window = window
+  end
+  return window
+end
 function Store:next_wake(instance, now) return (self:q("timer_next_wake"):first(instance, now)) end
 
 function Store:set_inactivity(contact, journey, due) self:q("inactivity_set"):run(contact, journey, due) end
@@ -672,8 +728,16 @@ local DUE_QUERIES = {
   schedules = { rows = "schedules_due", next = "schedule_next" },
 }
 
-function Store:due_rows(source, now, limit) return self:q(DUE_QUERIES[source].rows):all(now, limit) end
-function Store:next_due_of(source) return (self:q(DUE_QUERIES[source].next):first()) end
+function Store:due_rows(source, now, limit)
+  local window = source == "timers" and self:timers()
+  return window and window:due(now, limit) or self:q(DUE_QUERIES[source].rows):all(now, limit)
+end
+
+function Store:next_due_of(source)
+  local window = source == "timers" and self:timers()
+  if window then return window:next_due() end
+  return (self:q(DUE_QUERIES[source].next):first())
+end
 
 -- the earliest due time of any timer, inactivity trigger or schedule, or nil
 function Store:next_due()
@@ -956,6 +1020,7 @@ end
 function Store:replay_from(path, from, to, history)
   self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
   self:begin()
+  self:forget_active()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
   self:q("bt_copy_contacts"):run()
   self:q("bt_copy_events"):run(from - history, from)

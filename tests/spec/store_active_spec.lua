@@ -1,7 +1,7 @@
--- Active instances by contact kept in memory (Store:own_instances): whatever
--- happens to instances, the store answers what its rows say (also of an
--- instance's wait, or that it ended), and a list a caller holds is not
--- changed under it.
+-- Active instances by contact and contacts' traits kept in memory
+-- (Store:own_instances): whatever happens to instances and contacts, the
+-- store answers what its rows say, and a list a caller holds is not changed
+-- under it.
 local Store = require "drip.store"
 local helpers = require "helpers"
 
@@ -34,7 +34,7 @@ local function plain(rows)
 end
 
 describe("active instances kept in memory", function()
-  it("answer as the rows do through starts, waits, ends, forgets and rollbacks", function()
+  it("answer as the rows do through starts, waits, ends, trait changes, forgets and rollbacks", function()
     local store = assert(Store.open(":memory:"))
     store:own_instances(5) -- fewer contacts than the test uses: the cache is dropped and refilled
     local random = helpers.random(7)
@@ -61,15 +61,22 @@ describe("active instances kept in memory", function()
       elseif op < 82 then
         store:forget(c)
         store:put_contact(c, {}, step)
-      elseif op < 84 then
+      elseif op < 83 then
+        store:forget(c)
+        store:touch_contact(c, step)
+      elseif op < 90 then
+        store:put_contact(c, { n = step }, step)
+      elseif op < 92 then
         store:commit()
         store:begin()
         store:savepoint()
         store:add_instance("j1", "v1", c, step, nil, "Go", "{}")
+        store:put_contact(c, { undone = step }, step)
         store:rollback_to()
       end
       local want = from_rows(store, c)
       assert.same(want, plain(store:active_instances(c)), "step " .. step .. ", contact " .. c)
+      assert.equal(store:q("contact_get"):first(c), store:contact_json(c), "step " .. step .. ", traits of " .. c)
       if #all > 0 then check_kept(store, all[random(#all) + 1], "step " .. step) end
     end
     store:close()
