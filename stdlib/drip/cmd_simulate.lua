@@ -16,7 +16,13 @@ local host = require "drip_host"
 local cmd = {}
 
 local MAX_RUN_ON = 90 * 86400
-local COMMIT_EVERY = 20000
+-- Events per transaction. Each commit writes every page the transaction
+-- changed, and an event's messageId lands at a random place of its index, so
+-- a commit rewrites most of that index whatever the transaction's size: on
+-- 1,000,000 cart events, commits every 100,000 events take a tenth less time
+-- than every 20,000 (a third less system time). Past the page cache (64 MiB)
+-- changed pages spill anyway, so larger ones gain nothing more.
+local COMMIT_EVERY = 100000
 
 local function err(msg)
   io.stderr:write("drip simulate: ", msg, "\n")
