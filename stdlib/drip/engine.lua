@@ -44,7 +44,7 @@ function Engine.new(opts)
   local conf = opts.conf or {}
   local self = setmetatable({
     store = opts.store,
-    sink = opts.sink or function() end,
+    sink = opts.sink, -- (none: records are only kept in the store, as backtest wants)
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
     timezone = opts.timezone or conf.timezone or "UTC",
     consent = opts.consent or conf.consent or "opt-in",
@@ -249,6 +249,7 @@ end
 
 -- A record to the sink only: the entry, which the instance row itself keeps.
 function Engine:report(who, kind, fields, fields_json)
+  if not self.sink then return end
   local rec = { at = time.iso(self.now), contact = who.contact, journey = who.journey, kind = kind }
   for k, v in pairs(fields) do rec[k] = v end
   self.sink(rec, fields_json)
