@@ -29,6 +29,7 @@ local function err(msg) io.stderr:write("drip backtest: ", msg, "\n") end
 local function replay(conf, files, dir, db, from, to)
   local scratch = assert(Store.open(":memory:", { synchronous = "OFF" }))
   scratch:bulk_events()
+  scratch:events_unique()
   scratch:own_instances()
   local n = scratch:replay_from(db, from, to, HISTORY)
   local engine = Engine.new({ store = scratch, conf = conf, warn = function(msg) err("warning: " .. msg) end })

@@ -483,6 +483,12 @@ function Store:bulk_events()
   return true
 end
 
+-- A scratch store fed only events a store has already told apart by
+-- messageId (backtest) needs no index of them to find repeats.
+function Store:events_unique()
+  self.db:exec("DROP INDEX IF EXISTS events_message_id")
+end
+
 -- build the index a bulk load left out (before any query on the events by contact)
 function Store:index_events()
   if not self.events_unindexed then return end
