@@ -11,8 +11,10 @@ Store.__index = Store
 
 local SCHEMA_VERSION = 3
 
--- the events' index by contact: left out while a new store is bulk loaded (see Store:bulk_events)
-local EVENTS_BY_CONTACT = "CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts)"
+-- the indexes by contact of events and messages: left out while a new store
+-- is bulk loaded (see Store:bulk_events)
+local BY_CONTACT = "CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts); "
+  .. "CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at)"
 
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -83,7 +85,6 @@ local ADDED_COLUMNS = {
 }
 local ADDED_INDEXES = [[
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, due) WHERE due IS NOT NULL;
-CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at);
 CREATE INDEX IF NOT EXISTS history_variant ON history(instance) WHERE kind = 'variant';
 CREATE INDEX IF NOT EXISTS contacts_tz ON contacts(tz);
 CREATE INDEX IF NOT EXISTS instances_entered ON instances(entered_at);
@@ -288,7 +289,6 @@ function Store.open(path, opts)
     db:exec("PRAGMA synchronous = " .. (opts.synchronous or "FULL"))
     db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")
     db:exec(SCHEMA)
-    db:exec(EVENTS_BY_CONTACT) -- (also when a bulk load stopped midway left it to build)
   end)
   if not ok then return nil, path .. ": " .. tostring(perr) end
   local version = self:meta("schema_version")
@@ -331,6 +331,7 @@ function Store:upgrade()
     end
   end
   self.db:exec(ADDED_INDEXES)
+  self.db:exec(BY_CONTACT) -- (also when a bulk load stopped midway left them to build)
 end
 
 -- Prepared statements are made on first use and kept. Any query first writes
@@ -395,7 +396,7 @@ function Store:rollback_to()
 end
 
 function Store:close()
-  self:index_events()
+  self:index_by_contact()
   self:commit()
   self.stmts = {}
   self.db:close()
@@ -470,16 +471,17 @@ end
 -- events --------------------------------------------------------------------
 
 -- Bulk loading, for `drip simulate` and `drip backtest` on a store with no
--- events yet: event rows go in without their index by contact, which is
--- built in one pass when the store closes, or before the first query that
--- reads events by contact (happened, did segments, inactivity). Keeping that
--- index row by row took a tenth of a 1,000,000-event simulation; building it
--- at the end takes 2 s. A store with events already is not changed, and
--- opening a store a bulk load left without the index builds it.
+-- events yet: event and message rows go in without their indexes by contact,
+-- which are built in one pass when the store closes, or before the first
+-- query that reads events or messages by contact (happened, did segments,
+-- inactivity, frequency caps). Keeping the events' index row by row took a
+-- tenth of a 1,000,000-event simulation; building it at the end takes 2 s.
+-- A store with events already is not changed, and opening a store a bulk
+-- load left without them builds them.
 function Store:bulk_events()
   if self:q("event_any"):first() then return false end
-  self.db:exec("DROP INDEX IF EXISTS events_contact")
-  self.events_unindexed = true
+  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact")
+  self.unindexed = true
   return true
 end
 
@@ -489,11 +491,12 @@ function Store:events_unique()
   self.db:exec("DROP INDEX IF EXISTS events_message_id")
 end
 
--- build the index a bulk load left out (before any query on the events by contact)
-function Store:index_events()
-  if not self.events_unindexed then return end
-  self.events_unindexed = nil
-  self.db:exec(EVENTS_BY_CONTACT)
+-- build the indexes a bulk load left out (before any query on events or
+-- messages by contact)
+function Store:index_by_contact()
+  if not self.unindexed then return end
+  self.unindexed = nil
+  self.db:exec(BY_CONTACT)
 end
 
 -- add an event; returns its seq, or nil when its messageId was seen before
@@ -509,25 +512,25 @@ function Store:event(seq)
 end
 
 function Store:last_event(contact, name, since)
-  self:index_events()
+  self:index_by_contact()
   local body = self:q("event_last"):first(contact, name, since)
   return body and json.decode(body)
 end
 
 -- how many events `name` a contact has had since `since` (nil: ever)
 function Store:count_events(contact, name, since)
-  self:index_events()
+  self:index_by_contact()
   return (self:q("event_count"):first(contact, name, since))
 end
 
 -- the names of a contact's track events and how often each came: { { name, n }, ... }
 function Store:event_names(contact)
-  self:index_events()
+  self:index_by_contact()
   return self:q("event_names"):all(contact)
 end
 
 function Store:last_activity(contact)
-  self:index_events()
+  self:index_by_contact()
   return (self:q("event_last_activity"):first(contact))
 end
 
@@ -769,6 +772,7 @@ end
 -- marketing messages to `contact` made after `since` that went or will go
 -- out (on `channel`, or on any when nil): what frequency caps count
 function Store:marketing_sent(contact, since, channel)
+  self:index_by_contact()
   return self:q("outbox_sent_count"):first(contact, since, channel)
 end
 
@@ -834,7 +838,7 @@ local INSTANCE_VIEW = { "id", "journey", "version", "active", "entered_at", "tri
 
 -- contact_view(id, recent) -> { id, traits, created_at, instances = {...}, events = {...} } | nil
 function Store:contact_view(id, recent)
-  self:index_events()
+  self:index_by_contact()
   local traits, created = self:q("contact_row"):first(id)
   if not traits then return nil end
   local view = { id = id, traits = json.decode(traits), created_at = created, instances = json.array(),
@@ -875,7 +879,7 @@ end
 
 -- erase everything about a contact -> { table = rows removed } | nil when unknown
 function Store:forget(id)
-  self:index_events()
+  self:index_by_contact()
   if not self:q("contact_row"):first(id) then return nil end
   self:forget_active()
   for _, table_name in ipairs({ "instances", "outbox" }) do -- their ids are not given again

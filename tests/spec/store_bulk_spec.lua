@@ -1,7 +1,8 @@
--- Bulk loading of events (Store:bulk_events): a new store's events go in
--- without their index by contact, and the index is there whenever something
--- reads events by contact, when the store closes, and when a store left
--- without it is opened. Repeated messageIds are refused all along.
+-- Bulk loading of events (Store:bulk_events): a new store's events and
+-- messages go in without their indexes by contact, and the indexes are there
+-- whenever something reads events or messages by contact, when the store
+-- closes, and when a store left without them is opened. Repeated messageIds
+-- are refused all along (but by a backtest's scratch store: Store:events_unique).
 local Store = require "drip.store"
 local host = require "drip_host"
 
@@ -11,7 +12,8 @@ end
 
 local function indexes(db)
   local names = {}
-  for _, row in ipairs(db:prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name"):all()) do
+  for _, row in ipairs(db:prepare("SELECT name FROM sqlite_master WHERE type = 'index' "
+      .. "AND name IN ('events_contact', 'events_message_id', 'outbox_contact') ORDER BY name"):all()) do
     names[#names + 1] = row[1]
   end
   return table.concat(names, " ")
@@ -40,9 +42,31 @@ describe("bulk loading of events", function()
     store:add_event(event("m-1", "u1", "Viewed", 1000), "{}")
     store:add_event(event("m-2", "u1", "Viewed", 2000), "{}")
     assert.equal(2, store:count_events("u1", "Viewed", nil))
-    assert.equal("events_contact events_message_id", indexes(store.db))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
     store:add_event(event("m-3", "u1", "Viewed", 3000), "{}")
     assert.equal(3000, store:last_activity("u1"))
+    store:close()
+  end)
+
+  it("builds the indexes before a frequency cap counts a contact's messages", function()
+    local store = assert(Store.open(":memory:"))
+    store:bulk_events()
+    store:add_outbox({ instance = 1, seq = 1, channel = "email", kind = "marketing", message = "{}", status = "simulated",
+                       contact = "u1" }, 1000)
+    assert.equal("events_message_id", indexes(store.db))
+    assert.equal(1, store:marketing_sent("u1", 0, "email"))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
+    store:close()
+  end)
+
+  it("of a scratch store fed events already told apart takes every event", function()
+    local store = assert(Store.open(":memory:"))
+    store:bulk_events()
+    store:events_unique()
+    assert.equal("", indexes(store.db))
+    assert.is_number(store:add_event(event("m-1"), "{}"))
+    assert.is_number(store:add_event(event("m-2"), "{}"))
+    assert.equal(2, store.db:prepare("SELECT count(*) FROM events"):first())
     store:close()
   end)
 
@@ -58,9 +82,9 @@ describe("bulk loading of events", function()
     assert.equal("events_message_id", indexes(raw))
     raw:close()
     store = assert(Store.open(path))
-    assert.equal("events_contact events_message_id", indexes(store.db))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
     assert.is_false(store:bulk_events())
-    assert.equal("events_contact events_message_id", indexes(store.db))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
     store:close()
     remove(path)
 
@@ -70,7 +94,7 @@ describe("bulk loading of events", function()
     store:add_event(event("m-9"), "{}")
     store:close()
     raw = assert(host.open(path))
-    assert.equal("events_contact events_message_id", indexes(raw))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(raw))
     raw:close()
     remove(path)
   end)
