@@ -1,95 +1,105 @@
 -- drip.timer_window — the earliest timers of a store this process alone
 -- writes, in memory (see Store:own_instances), so that what is due, and when
 -- the next timer is, are answered without a query. A window holds every
--- stored timer up to its end, in (due, id) order, and knows nothing past it:
--- the store inserts a timer made inside the end, removes one it deletes, and
--- refills an exhausted window from the table. Rows are those of the store's
--- timers_due query: { id, due, instance, seq, kind }.
+-- stored timer up to its end, as a binary heap in (due, id) order, and knows
+-- nothing past it: the store inserts a timer made inside the end, removes one
+-- it deletes, and refills an exhausted window from the table. Rows are those
+-- of the store's timers_due query: { id, due, instance, seq, kind }.
 local Window = {}
 Window.__index = Window
 
-local function before(a_due, a_id, b_due, b_id)
-  return a_due < b_due or (a_due == b_due and a_id < b_id)
+local function before(a, b)
+  return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1])
 end
 
--- rows: the first `size` timers of the table, in (due, id) order
+local function sift_up(heap, i)
+  local row = heap[i]
+  while i > 1 do
+    local parent = i // 2
+    if not before(row, heap[parent]) then break end
+    heap[i] = heap[parent]
+    i = parent
+  end
+  heap[i] = row
+end
+
+local function sift_down(heap, i)
+  local n, row = #heap, heap[i]
+  while true do
+    local child = 2 * i
+    if child > n then break end
+    if child < n and before(heap[child + 1], heap[child]) then child = child + 1 end
+    if not before(heap[child], row) then break end
+    heap[i] = heap[child]
+    i = child
+  end
+  heap[i] = row
+end
+
+-- take out the row at i
+local function take(heap, i)
+  local last = table.remove(heap)
+  if i > #heap then return end
+  heap[i] = last
+  sift_down(heap, i)
+  sift_up(heap, i)
+end
+
+-- rows: the first `size` timers of the table, in (due, id) order (so a heap already)
 function Window.new(rows, size)
-  local self = setmetatable({ rows = rows, head = 1, size = size, complete = #rows < size }, Window)
-  self:mark_end()
+  local self = setmetatable({ heap = rows, size = size, complete = #rows < size }, Window)
+  self.last = rows[#rows] -- the window's end (nil: it holds every timer)
   return self
 end
 
--- past the last row held nothing is known, unless the window holds every timer
-function Window:mark_end()
-  local last = self.rows[#self.rows]
-  self.end_due, self.end_id = last and last[2], last and last[1]
-end
-
 -- no row left, while the table may hold more: refill it
-function Window:exhausted() return self.head > #self.rows and not self.complete end
+function Window:exhausted() return #self.heap == 0 and not self.complete end
 
 -- the due time of the earliest timer, or nil when there is none
 function Window:next_due()
-  local row = self.rows[self.head]
+  local row = self.heap[1]
   return row and row[2]
 end
 
--- the rows due by `now`, at most `limit`, earliest first (they stay until
--- removed); nil when the answer may reach past the window's end
+-- The rows due by `now`, at most `limit`, earliest first (they stay until
+-- removed); nil when the answer may reach past the window's end.
 function Window:due(now, limit)
-  local out, rows = {}, self.rows
-  for i = self.head, self.head + limit - 1 do
-    local row = rows[i]
-    if not row then return (self.complete or nil) and out end
-    if row[2] > now then break end
-    out[#out + 1] = row
+  local heap, out = self.heap, {}
+  while #out < limit and heap[1] and heap[1][2] <= now do
+    out[#out + 1] = heap[1]
+    take(heap, 1)
   end
+  for _, row in ipairs(out) do
+    heap[#heap + 1] = row
+    sift_up(heap, #heap)
+  end
+  if #out < limit and #heap == #out and not self.complete then return nil end
   return out
-end
-
--- first index from the head whose row comes after (due, id)
-local function position(rows, from, due, id)
-  local lo, hi = from, #rows + 1
-  while lo < hi do
-    local mid = (lo + hi) // 2
-    local r = rows[mid]
-    if before(due, id, r[2], r[1]) then hi = mid else lo = mid + 1 end
-  end
-  return lo
 end
 
 -- a timer just stored: kept when it falls inside the window
 function Window:insert(row)
-  local due, id = row[2], row[1]
-  if not self.complete and before(self.end_due, self.end_id, due, id) then return end
-  table.insert(self.rows, position(self.rows, self.head, due, id), row)
-  if #self.rows - self.head + 1 > 2 * self.size then self:trim() end
+  if not self.complete and before(self.last, row) then return end
+  local heap = self.heap
+  heap[#heap + 1] = row
+  sift_up(heap, #heap)
+  if #heap > 2 * self.size then self:trim() end
 end
 
--- keep `size` rows; what follows is the table's again
+-- keep the earliest `size` rows; what follows is the table's again
 function Window:trim()
-  local kept = table.move(self.rows, self.head, self.head + self.size - 1, 1, {})
-  self.rows, self.head, self.complete = kept, 1, false
-  self:mark_end()
+  local heap = self.heap
+  table.sort(heap, before)
+  for i = #heap, self.size + 1, -1 do heap[i] = nil end
+  self.complete, self.last = false, heap[#heap]
 end
 
 -- a timer just deleted from the table
 function Window:remove(id)
-  local rows = self.rows
-  if rows[self.head] and rows[self.head][1] == id then
-    rows[self.head] = false -- (a hole before the head, cleared on compaction)
-    self.head = self.head + 1
-    if self.head > self.size then
-      self.rows = table.move(rows, self.head, #rows, 1, {})
-      self.head = 1
-    end
-    return
-  end
-  for i = self.head + 1, #rows do
-    if rows[i][1] == id then
-      table.remove(rows, i)
-      return
-    end
+  local heap = self.heap
+  if heap[1] and heap[1][1] == id then return take(heap, 1) end
+  for i = 2, #heap do
+    if heap[i][1] == id then return take(heap, i) end
   end
 end
 
