@@ -712,6 +712,7 @@ function Store:timers()
   end
   return window
 end
+
 function Store:next_wake(instance, now) return (self:q("timer_next_wake"):first(instance, now)) end
 
 function Store:set_inactivity(contact, journey, due) self:q("inactivity_set"):run(contact, journey, due) end
