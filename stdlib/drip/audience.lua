@@ -123,7 +123,7 @@ function Engine:put_traits(contact, changes)
   local before = self.store:contact_json(contact)
   local traits = before and json.decode(before) or {}
   steps.merge(traits, changes)
-  self.store:put_contact(contact, traits, self.now)
+  self.store:put_contact(contact, traits, self.now, before == nil)
   if self.zones and type(traits.timezone) == "string" and not self.zones[traits.timezone] then
     self.schedules_dirty = true
   end

@@ -421,44 +421,42 @@ end
 
 -- the stored traits text of a contact, or nil
 function Store:contact_json(id)
-  local kept = self.traits_of
-  local traits = kept and kept[id]
+  local kept = self.traits
+  local traits = kept and kept:get(id)
   if traits then return traits end
   traits = self:q("contact_get"):first(id)
-  if kept and traits then self:keep_traits(id, traits) end
+  if kept and traits then kept:put(id, traits) end
   return traits
 end
 
 -- make sure the contact exists; true when it was new
 function Store:touch_contact(id, now)
   local new = self:q("contact_touch"):run(id, now) > 0
-  if new and self.traits_of then self:keep_traits(id, "{}") end
+  if new then self:made_contact(id, "{}") end
   return new
 end
 
-function Store:put_contact(id, traits, now)
+-- new: the caller knows the contact did not exist before
+function Store:put_contact(id, traits, now, new)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
   local text = json.encode(traits)
   self:q("contact_put"):run(id, text, now, tz)
-  if self.traits_of then self:keep_traits(id, text) end
-end
-
--- Contacts' traits texts, kept with the active instances when this process
--- alone writes the store (see Store:own_instances): a woken instance reads
--- its contact's traits at every wait it leaves. Every write of a contact's
--- traits passes through put_contact and touch_contact.
-function Store:keep_traits(id, text)
-  local kept = self.traits_of
-  if kept[id] == nil then
-    if self.traits_n >= self.active_limit then
-      kept = {}
-      self.traits_of, self.traits_n = kept, 0
-    end
-    self.traits_n = self.traits_n + 1
+  if new then
+    self:made_contact(id, text)
+  elseif self.traits then
+    self.traits:put(id, text)
   end
-  kept[id] = text
 end
 
+-- A contact this process made has no instances but those it will see made:
+-- the kept lists know it has none active, and when it last entered each
+-- journey (see Store:last_entry).
+function Store:made_contact(id, traits_text)
+  if not self.active then return end
+  self:cache_active(id, {})
+  self.traits:put(id, traits_text)
+  self.entries:put(id, {})
+end
 -- the distinct timezone traits of all contacts
 function Store:contact_zones() return self:q("contact_zones"):column() end
 
@@ -558,6 +556,8 @@ function Store:add_instance(journey, version, contact, now, trigger_seq, trigger
   self.unwritten = { id, journey, version, contact, now, trigger_seq, trigger_name, traits_json }
   self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
   self:count(id, "entered")
+  local entries = self.entries and self.entries:get(contact)
+  if entries and (entries[journey] or now) <= now then entries[journey] = now end
   local rows = self.active and self.active[contact]
   if rows then
     local out = table.move(rows, 1, #rows, 1, {})
@@ -594,12 +594,32 @@ local ACTIVE_CACHE = 20000
 -- The earliest timers are kept too (see drip.timer_window), up to TIMER_WINDOW.
 local TIMER_WINDOW = 256
 
+-- Beside them, per contact (each map dropped whole when it holds the limit):
+-- the traits text (a woken instance reads its contact's traits at every wait
+-- it leaves; every write of traits passes through put_contact and
+-- touch_contact), and for contacts this process made, the latest entry into
+-- each journey (see made_contact).
+local Kept = {}
+Kept.__index = Kept
+
+local function kept_map(limit) return setmetatable({ map = {}, n = 0, limit = limit }, Kept) end
+
+function Kept:get(key) return self.map[key] end
+
+function Kept:put(key, value)
+  if self.map[key] == nil then
+    if self.n >= self.limit then self.map, self.n = {}, 0 end
+    self.n = self.n + 1
+  end
+  self.map[key] = value
+end
+
 -- limit: contacts kept (default ACTIVE_CACHE); timers: the timers window's size
 function Store:own_instances(limit, timers)
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   self.active, self.active_n, self.active_of = {}, 0, {}
-  self.traits_of, self.traits_n = {}, 0
+  self.traits, self.entries = kept_map(self.active_limit), kept_map(self.active_limit)
   self.timer_window = nil
 end
 
@@ -653,7 +673,12 @@ function Store:active_instances(contact)
   return rows
 end
 
-function Store:last_entry(contact, journey) return (self:q("instance_last_entry"):first(contact, journey)) end
+-- when contact last entered journey, or nil
+function Store:last_entry(contact, journey)
+  local entries = self.entries and self.entries:get(contact)
+  if entries then return entries[journey] end
+  return (self:q("instance_last_entry"):first(contact, journey))
+end
 
 function Store:set_wait(id, seq, event)
   self:edit_active(id, seq, event)

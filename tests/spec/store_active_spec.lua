@@ -1,7 +1,7 @@
--- Active instances by contact and contacts' traits kept in memory
--- (Store:own_instances): whatever happens to instances and contacts, the
--- store answers what its rows say, and a list a caller holds is not changed
--- under it.
+-- Active instances by contact, contacts' traits and the entries of contacts
+-- made here, kept in memory (Store:own_instances): whatever happens to
+-- instances and contacts, the store answers what its rows say, and a list a
+-- caller holds is not changed under it.
 local Store = require "drip.store"
 local helpers = require "helpers"
 
@@ -58,12 +58,17 @@ describe("active instances kept in memory", function()
         local k = random(#live) + 1
         store:end_instance(live[k], step, "completed")
         table.remove(live, k)
-      elseif op < 82 then
+      elseif op < 81 then
         store:forget(c)
         store:put_contact(c, {}, step)
+      elseif op < 82 then
+        store:forget(c)
+        store:put_contact(c, { again = step }, step, true) -- made anew: its entries are known from here
       elseif op < 83 then
         store:forget(c)
         store:touch_contact(c, step)
+      elseif op < 85 then
+        store:touch_contact(c, step) -- one that exists: nothing is made
       elseif op < 90 then
         store:put_contact(c, { n = step }, step)
       elseif op < 92 then
@@ -77,6 +82,9 @@ describe("active instances kept in memory", function()
       local want = from_rows(store, c)
       assert.same(want, plain(store:active_instances(c)), "step " .. step .. ", contact " .. c)
       assert.equal(store:q("contact_get"):first(c), store:contact_json(c), "step " .. step .. ", traits of " .. c)
+      local j = "j" .. random(3)
+      assert.equal(store:q("instance_last_entry"):first(c, j), store:last_entry(c, j),
+        "step " .. step .. ", last entry of " .. c .. " into " .. j)
       if #all > 0 then check_kept(store, all[random(#all) + 1], "step " .. step) end
     end
     store:close()
