@@ -457,6 +457,7 @@ function Store:made_contact(id, traits_text)
   self.traits:put(id, traits_text)
   self.entries:put(id, {})
 end
+
 -- the distinct timezone traits of all contacts
 function Store:contact_zones() return self:q("contact_zones"):column() end
 
