@@ -615,11 +615,16 @@ function Kept:put(key, value)
   self.map[key] = value
 end
 
+-- the active lists only (contact -> rows, and instance id -> its contact, or false once it ended)
+local function drop_active_lists(self)
+  self.active, self.active_n, self.active_of = {}, 0, {}
+end
+
 -- limit: contacts kept (default ACTIVE_CACHE); timers: the timers window's size
 function Store:own_instances(limit, timers)
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
-  self.active, self.active_n, self.active_of = {}, 0, {}
+  drop_active_lists(self)
   self.traits, self.entries = kept_map(self.active_limit), kept_map(self.active_limit)
   self.timer_window = nil
 end
@@ -631,7 +636,7 @@ end
 -- replace contact's cached list by `rows`
 function Store:cache_active(contact, rows)
   if not self.active[contact] then
-    if self.active_n >= self.active_limit then self:own_instances() end
+    if self.active_n >= self.active_limit then drop_active_lists(self) end -- (the other kept maps have their own bounds)
     self.active_n = self.active_n + 1
   end
   self.active[contact] = rows

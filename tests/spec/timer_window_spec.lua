@@ -51,6 +51,7 @@ describe("the timers window", function()
         store:add_timer(now, 1, step, "wake")
         store:rollback_to()
       end
+      store:active_instances("c" .. random(8) + 1) -- more contacts than kept: their lists are dropped, the window stays
       assert.equal(store:q("timer_next"):first(), store:next_due_of("timers"), "step " .. step .. ": next due")
     end
     store:close()
