@@ -3,7 +3,8 @@
  *
  * Owns: finding a line's "timestamp" without decoding the line, and telling
  * whether a whole file is already in time order, so that drip.events can
- * stream it. It validates nothing else and reports nothing: whenever a line
+ * stream it, and whether its messageIds are distinct, so that a simulation
+ * loading it into a new store need not look each one up. It validates nothing else and reports nothing: whenever a line
  * is not the usual shape, it answers "do not know" and drip.events reads the
  * file in Lua, where every bad line is reported with its number.
  */
@@ -11,6 +12,7 @@
 #include "host.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +59,70 @@ static int skipped(const char *line, size_t len) {
   return i == len || line[i] == '#';
 }
 
-/* host.events_in_order(path, since) -> true when every event line of the
- * file has a timestamp in the usual UTC form, none before `since` or before
- * the line above it; false when not (or when unsure); nil, error when the
- * file cannot be read. */
+/* The 64-bit hashes of the messageIds seen so far: open addressing, 0 for
+ * an empty slot, at most 3/4 full. Two ids with one hash count as a repeat,
+ * which only makes the answer "not distinct" more often. */
+typedef struct {
+  uint64_t *slots;
+  size_t mask, count;
+} id_set;
+
+static uint64_t id_hash(const char *s, size_t n) { /* FNV-1a, then murmur3's final mix */
+  uint64_t h = 0xcbf29ce484222325u;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdu;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53u;
+  h ^= h >> 33;
+  return h ? h : 1;
+}
+
+static int id_set_grow(id_set *s) {
+  size_t size = s->slots ? 2 * (s->mask + 1) : 1024;
+  uint64_t *slots = calloc(size, sizeof *slots);
+  if (!slots) return 0;
+  for (size_t i = 0; s->slots && i <= s->mask; i++) {
+    if (!s->slots[i]) continue;
+    size_t j = s->slots[i] & (size - 1);
+    while (slots[j]) j = (j + 1) & (size - 1);
+    slots[j] = s->slots[i];
+  }
+  free(s->slots);
+  s->slots = slots;
+  s->mask = size - 1;
+  return 1;
+}
+
+/* 1 when h is new (now added); 0 when seen before, or out of memory */
+static int id_set_add(id_set *s, uint64_t h) {
+  if ((s->count + 1) * 4 > (s->mask + 1) * 3 && !id_set_grow(s)) return 0;
+  size_t j = h & s->mask;
+  for (; s->slots[j]; j = (j + 1) & s->mask)
+    if (s->slots[j] == h) return 0;
+  s->slots[j] = h;
+  s->count++;
+  return 1;
+}
+
+/* A line's messageId is new to the set (or the line has none: drip.events
+ * names it after its line number, "line-N-...", which no messageId given
+ * in the file may start with); 0 when seen before or not sure. */
+static int new_message_id(id_set *seen, const char *line, size_t len) {
+  const char *id;
+  size_t n;
+  int has = drip_line_message_id(line, len, &id, &n);
+  if (has == 0) return 1;
+  if (has < 0 || (n >= 5 && memcmp(id, "line-", 5) == 0)) return 0;
+  return id_set_add(seen, id_hash(id, n));
+}
+
+/* host.events_in_order(path, since) -> in_order, distinct_ids.
+ * in_order: true when every event line of the file has a timestamp in the
+ * usual UTC form, none before `since` or before the line above it; false
+ * when not (or when unsure). distinct_ids (told only for a file in order):
+ * true when no two event lines have one messageId, false when some do (or
+ * when unsure). nil, error when the file cannot be read. */
 static int l_events_in_order(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer latest = luaL_optinteger(L, 2, 0);
@@ -73,7 +135,8 @@ static int l_events_in_order(lua_State *L) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
-  int in_order = 1;
+  int in_order = 1, distinct = 1;
+  id_set seen = {0};
   while (in_order && (len = getline(&line, &cap, f)) >= 0) {
     if (skipped(line, (size_t)len)) continue;
     const char *text;
@@ -81,8 +144,10 @@ static int l_events_in_order(lua_State *L) {
     lua_Integer t;
     if (n < 0 || !drip_utc_time(text, (size_t)n, &t) || t < latest) in_order = 0;
     else latest = t;
+    if (distinct && !new_message_id(&seen, line, (size_t)len)) distinct = 0;
   }
   int failed = ferror(f);
+  free(seen.slots);
   free(line);
   fclose(f);
   if (failed) {
@@ -91,7 +156,8 @@ static int l_events_in_order(lua_State *L) {
     return 2;
   }
   lua_pushboolean(L, in_order);
-  return 1;
+  lua_pushboolean(L, in_order && distinct);
+  return 2;
 }
 
 static const luaL_Reg evfile_funcs[] = {

@@ -2,7 +2,8 @@
  * evline — the fields that route a track event, read from its JSON line
  * without building the event's Lua table.
  *
- * Owns: host.track_fields(line). Most event lines are `track` calls whose
+ * Owns: host.track_fields(line), and the messageId of a line for evfile.c's
+ * first look at a file (drip_line_message_id). Most event lines are `track` calls whose
  * properties no journey reads (a product viewed, a cart updated again while
  * an instance is already running), so drip.events takes the five fields that
  * route an event from here and decodes the rest only when asked for it.
@@ -253,6 +254,18 @@ static int l_track_fields(lua_State *L) {
   if (message.start) lua_pushlstring(L, message.start, message.len);
   else lua_pushnil(L);
   return 4;
+}
+
+int drip_line_message_id(const char *line, size_t len, const char **id, size_t *id_len) {
+  const char *at[N_FIELDS] = {0};
+  cursor c = {line, line + len, 0};
+  if (!top_object(&c, at)) return -1;
+  if (!at[F_MESSAGE]) return 0;
+  text message;
+  if (!plain_string(at[F_MESSAGE], line + len, len, &message)) return -1;
+  *id = message.start;
+  *id_len = message.len;
+  return 1;
 }
 
 void drip_evline_register(lua_State *L) {

@@ -47,6 +47,12 @@ size_t drip_utf8_error(const char *text, size_t n);
  * the text is in another form or out of range (tz.c) */
 int drip_utc_time(const char *s, size_t len, lua_Integer *out);
 
+/* The messageId of a JSON event line (evline.c): 1 with *id, *id_len when
+ * it is a plain string (no escape, so its bytes are the decoded text), 0
+ * when the line has none, -1 when not sure (not strict JSON, a key twice,
+ * another form of messageId). */
+int drip_line_message_id(const char *line, size_t len, const char **id, size_t *id_len);
+
 /* host.encode_json and host.quote (jsonenc.c) */
 int drip_encode_json(lua_State *L);
 int drip_quote_json(lua_State *L);

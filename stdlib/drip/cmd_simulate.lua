@@ -93,7 +93,7 @@ function cmd.run(opts, usage)
     store:close()
     return 2
   end
-  store:bulk_events()
+  local bulk = store:bulk_events()
   store:own_instances()
 
   local out, funnel = {}, report.funnel()
@@ -134,6 +134,7 @@ function cmd.run(opts, usage)
     io.stderr:write(msg, "\n")
   end, engine.now)
   if not index then err(ierr) store:close() return 2 end
+  if bulk and index.distinct_ids then store:events_unique(true) end
 
   -- an absolute --until also ends the input: events after it are not read
   local stop_at = opts["until"] and opts["until"]:sub(1, 1) ~= "+" and parse_until(opts["until"], 0)

@@ -141,6 +141,49 @@ describe("an events file", function()
       .. ',"timestamp":"2026-11-01T' .. hour .. ':00:00Z"}'
   end
 
+  -- events.scan's distinct_ids of a file of these lines (each a track event
+  -- with these extra top-level members), in time order
+  local function distinct(...)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    for i, members in ipairs({ ... }) do
+      f:write('{"type":"track","userId":"a","event":"E","timestamp":"2026-11-01T08:00:0', i, 'Z"', members, "}\n")
+    end
+    f:close()
+    local index = assert(events.scan(path, function() end, 0))
+    os.remove(path)
+    assert.is_true(index.sorted)
+    return index.distinct_ids
+  end
+
+  it("tells whether its messageIds are distinct, and says no when not sure", function()
+    assert.is_true(distinct(',"messageId":"m-1"', ',"messageId":"m-2"', ""))
+    assert.is_true(distinct("", "")) -- (each such line is named after its number)
+    assert.is_true(distinct(',"messageId":"m-1","properties":{"messageId":"m-2"}', ',"messageId":"m-2"'))
+    assert.is_true(distinct(',"messageId":"пیام-۱"', ',"messageId":"пیام-۲"'))
+    assert.is_false(distinct(',"messageId":"m-1"', ',"messageId":"m-2"', ',"messageId":"m-1"'))
+    assert.is_false(distinct(',"messageId":"m-1"', ',"messageId":"m\\u002d1"')) -- the same id, escaped
+    assert.is_false(distinct(',"messageId":"m-1"', ',"messageId":"m-2","messageId":"m-3"')) -- a key twice
+    assert.is_false(distinct(',"messageId":"line-2-0"', "")) -- as a line without one is named
+    assert.is_false(distinct(',"messageId":null', ""))
+    assert.is_false(distinct(',"messageId":"m-1"', ',"messageId":"m-2",')) -- not JSON
+  end)
+
+  it("has its messageIds told apart across a large file", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    for i = 1, 5000 do
+      f:write('{"type":"track","userId":"u', i % 97, '","event":"E","timestamp":"2026-11-01T08:00:00Z","messageId":"m', i, '"}\n')
+    end
+    f:close()
+    assert.is_true(assert(events.scan(path, function() end, 0)).distinct_ids)
+    f = assert(io.open(path, "ab"))
+    f:write('{"type":"track","userId":"u1","event":"E","timestamp":"2026-11-01T08:00:00Z","messageId":"m17"}\n')
+    f:close()
+    assert.is_false(assert(events.scan(path, function() end, 0)).distinct_ids)
+    os.remove(path)
+  end)
+
   it("has its lines read whole across blocks, with or without the last line end, in order or not", function()
     local big = ("x"):rep(200000) -- (longer than the blocks the file is read in)
     for _, order in ipairs({ { "08", "09", "10" }, { "10", "09", "08" } }) do

@@ -2,7 +2,8 @@
 -- messages go in without their indexes by contact, and the indexes are there
 -- whenever something reads events or messages by contact, when the store
 -- closes, and when a store left without them is opened. Repeated messageIds
--- are refused all along (but by a backtest's scratch store: Store:events_unique).
+-- are refused all along, but when the events are known to be distinct
+-- (Store:events_unique): a backtest's scratch store, or a file with none twice.
 local Store = require "drip.store"
 local host = require "drip_host"
 
@@ -68,6 +69,37 @@ describe("bulk loading of events", function()
     assert.is_number(store:add_event(event("m-2"), "{}"))
     assert.equal(2, store.db:prepare("SELECT count(*) FROM events"):first())
     store:close()
+  end)
+
+  it("of events known to be distinct builds their messageId index when the store closes or opens", function()
+    local path = os.tmpname()
+    local store = assert(Store.open(path))
+    store:bulk_events()
+    store:events_unique(true)
+    assert.equal("", indexes(store.db))
+    store:add_event(event("m-1"), "{}")
+    store:add_event(event("m-2"), "{}")
+    store:close()
+    local raw = assert(host.open(path))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(raw))
+    raw:close()
+    store = assert(Store.open(path))
+    assert.is_nil(store:add_event(event("m-2"), "{}"))
+    store:events_unique(true) -- (not a bulk load: the store has events)
+    assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
+    store.db:close()
+    remove(path)
+
+    store = assert(Store.open(path))
+    store:bulk_events()
+    store:events_unique(true)
+    store:add_event(event("m-1"), "{}")
+    store.db:close() -- as if the process stopped here
+    store = assert(Store.open(path))
+    assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
+    assert.is_nil(store:add_event(event("m-1"), "{}"))
+    store:close()
+    remove(path)
   end)
 
   it("is not used on a store that has events; the index comes back on close and on open", function()
