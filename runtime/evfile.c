@@ -4,9 +4,10 @@
  * Owns: finding a line's "timestamp" without decoding the line, and telling
  * whether a whole file is already in time order, so that drip.events can
  * stream it, and whether its messageIds are distinct, so that a simulation
- * loading it into a new store need not look each one up. It validates nothing else and reports nothing: whenever a line
- * is not the usual shape, it answers "do not know" and drip.events reads the
- * file in Lua, where every bad line is reported with its number.
+ * loading it into a new store need not look each one up. It validates
+ * nothing else and reports nothing: whenever a line is not the usual shape,
+ * it answers "do not know" and drip.events reads the file in Lua, where
+ * every bad line is reported with its number.
  */
 #define _GNU_SOURCE /* memmem, getline */
 #include "host.h"

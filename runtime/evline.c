@@ -3,10 +3,11 @@
  * without building the event's Lua table.
  *
  * Owns: host.track_fields(line), and the messageId of a line for evfile.c's
- * first look at a file (drip_line_message_id). Most event lines are `track` calls whose
- * properties no journey reads (a product viewed, a cart updated again while
- * an instance is already running), so drip.events takes the five fields that
- * route an event from here and decodes the rest only when asked for it.
+ * first look at a file (drip_line_message_id). Most event lines are `track`
+ * calls whose properties no journey reads (a product viewed, a cart updated
+ * again while an instance is already running), so drip.events takes the
+ * five fields that route an event from here and decodes the rest only when
+ * asked for it.
  *
  * It answers only when sure: the line must be strict JSON (RFC 8259) that
  * lua-cjson decodes, in UTF-8, and the fields must be in the plain form that

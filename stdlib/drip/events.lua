@@ -247,10 +247,11 @@ end
 -- usual case) is then read as a stream, holding nothing per line; otherwise
 -- a second pass indexes its event lines in timestamp order (stable):
 -- { n, ts = {}, off = {}, lineno = {}, order = {} }. index.distinct_ids:
--- no two event lines have one messageId (told only of a file in order). Lines that are not valid
--- events are reported through on_error("path:line: message"): in line order
--- as events.each streams a file in order; for a file out of order, those
--- without a time here and the rest when events.each reaches them.
+-- no two event lines have one messageId (told only of a file in order).
+-- Lines that are not valid events are reported through
+-- on_error("path:line: message"): in line order as events.each streams a
+-- file in order; for a file out of order, those without a time here and the
+-- rest when events.each reaches them.
 function events.scan(path, on_error, default_ts)
   local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = events.skips() }
   -- the usual file (every line stamped in the usual form, in order) is told

@@ -37,7 +37,7 @@ expect_eq "the first process left sleeping instances" 1 "$([ "$(sqlite3 "$TMP/s.
 "$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/u.db" --until "$cut_at" > "$TMP/u1.jsonl" 2> "$TMP/err"
 expect_contains "--until before the last event stops reading there, and says so" "$(cat "$TMP/err")" \
   "drip simulate: stopped at --until $cut_at; the events from"
-expect_eq "the run loaded distinct messageIds without their index, and built it as it closed" "events_message_id" \
+expect_eq "a run of distinct messageIds (loaded without their index) leaves the store with it" "events_message_id" \
   "$(sqlite3 "$TMP/u.db" "SELECT name FROM sqlite_master WHERE name = 'events_message_id'")"
 expect_eq "nothing after --until happened" "" "$(python3 -c 'import sys, json; print(*[r["at"] for r in map(json.loads, open(sys.argv[1])) if r["at"] > sys.argv[2]])' "$TMP/u1.jsonl" "$cut_at")"
 "$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/u.db" > "$TMP/u2.jsonl"
