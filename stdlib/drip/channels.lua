@@ -48,9 +48,11 @@ local function has(msg, field) return msg[field] ~= nil and msg[field] ~= "" end
 -- (a message from a template gets its content from the template's files)
 function channels.missing_content(names, msg)
   if msg.template ~= nil then return nil end
-  for _, name in ipairs(names) do
+  for i = 1, #names do
+    local name = names[i]
+    local content = CONTENT[name] or {}
     local any = not CONTENT[name]
-    for _, field in ipairs(CONTENT[name] or {}) do any = any or has(msg, field) end
+    for j = 1, #content do any = any or has(msg, content[j]) end
     if not any then
       return string.format("%s: the message has no %s", name, table.concat(CONTENT[name], " or "))
     end
@@ -65,8 +67,9 @@ for name, fields in pairs(MESSAGE_FIELDS) do
 end
 
 local function known_by_any(names, field)
-  for _, name in ipairs(names) do
-    if not KNOWN[name] or KNOWN[name][field] then return true end -- a webhook takes any field
+  for i = 1, #names do
+    local known = KNOWN[names[i]]
+    if not known or known[field] then return true end -- a webhook takes any field
   end
   return false
 end

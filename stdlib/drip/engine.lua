@@ -278,7 +278,9 @@ function Engine:ingest(ev)
     self:note_known(contact)
   end
   if not ev.internal then
-    for _, t in ipairs(self.inactive) do
+    local inactive = self.inactive
+    for i = 1, #inactive do
+      local t = inactive[i]
       self.store:set_inactivity(contact, t.def.name, self.now + t.secs)
       self:note_due(self.now + t.secs, "inactivity")
     end
@@ -309,7 +311,9 @@ function Engine:route(ev, seq, fresh)
   local contact = ev.userId
   self.routed_contact, self.routed_traits = contact, fresh and {} or nil
   local active = NONE -- journey -> when its latest still-active instance entered
-  for _, row in ipairs(fresh and NONE or self.store:active_instances(contact)) do
+  local rows = fresh and NONE or self.store:active_instances(contact)
+  for i = 1, #rows do
+    local row = rows[i]
     local id, name, version, wait_seq, wait_event, entered_at = row[1], row[2], row[3], row[4], row[5], row[6]
     local def = self.defs[version]
     local ok = def ~= nil
@@ -329,7 +333,9 @@ function Engine:route(ev, seq, fresh)
       if wait_event == ev.event then self:wake(id, ev.data, wait_seq, version) end
     end
   end
-  for _, def in ipairs(self.by_trigger[ev.event] or NONE) do
+  local triggered = self.by_trigger[ev.event] or NONE
+  for i = 1, #triggered do
+    local def = triggered[i]
     if self:matches(def.trigger, ev) and (fresh or self:may_enter(def, contact, active)) then
       self:start(def, contact, ev.data, seq, ev.event, fresh and "{}" or nil)
     end
@@ -357,8 +363,9 @@ function Engine:awaited_events()
 end
 
 function Engine:exits_on(def, ev)
-  for _, spec in ipairs(def.exit_on) do
-    if self:matches(spec, ev) then return true end
+  local specs = def.exit_on
+  for i = 1, #specs do
+    if self:matches(specs[i], ev) then return true end
   end
   return false
 end
@@ -693,7 +700,8 @@ end
 -- The first channel the rules allow -> channel, address | nil, reason, last channel tried.
 function Engine:pick_channel(R, channels, kind, to)
   local reason, last
-  for _, channel in ipairs(channels) do
+  for i = 1, #channels do
+    local channel = channels[i]
     local address, why = policy.check(channel, kind, R.ctx.contact, { consent = self.consent, to = to })
     if address and kind == "marketing" and self:capped(R.contact, channel) then
       address, why = nil, "frequency_cap"
@@ -846,7 +854,7 @@ function Engine:due_floor_now()
   local due = self.due_floor
   if due then return due end
   due = math.huge
-  for _, src in ipairs(SOURCES) do due = math.min(due, self:floor(src.name)) end
+  for i = 1, #SOURCES do due = math.min(due, self:floor(SOURCES[i].name)) end
   self.due_floor = due
   return due
 end
@@ -859,7 +867,8 @@ end
 -- The rows due by t of each source that has any -> { {src, rows, i} }, or nil when none is due.
 function Engine:due_sources(t)
   local due
-  for _, src in ipairs(SOURCES) do
+  for i = 1, #SOURCES do
+    local src = SOURCES[i]
     if self:floor(src.name) <= t then
       local rows = self.store:due_rows(src.name, t, BATCH)
       if #rows > 0 then
@@ -876,7 +885,8 @@ end
 -- the source whose next row is due first (ties: in source order), and that due time
 local function earliest(sources)
   local best, best_due
-  for _, s in ipairs(sources) do
+  for i = 1, #sources do
+    local s = sources[i]
     local row = s.rows[s.i]
     if row and (not best_due or row[s.src.due] < best_due) then best, best_due = s, row[s.src.due] end
   end
@@ -906,7 +916,7 @@ function Engine:run_until(t, max)
         -- a timer made while firing may be due before the rest of this batch
         if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
       end
-      for _, fired_from in ipairs(sources) do self:forget_floor(fired_from.src.name) end -- what is left is later
+      for i = 1, #sources do self:forget_floor(sources[i].src.name) end -- what is left is later
     end
   end
   if t > self.now then self.now = t end

@@ -650,7 +650,7 @@ function Store:cache_active(contact, rows)
     self.active_n = self.active_n + 1
   end
   self.active[contact] = rows
-  for _, row in ipairs(rows) do self.active_of[row[1]] = contact end
+  for i = 1, #rows do self.active_of[rows[i][1]] = contact end
 end
 
 -- The cached list holding instance id, rebuilt with its row's wait changed,
@@ -660,7 +660,8 @@ function Store:edit_active(id, wait_seq, wait_event, ended)
   local rows = contact and self.active[contact]
   if not rows then return end
   local out = {}
-  for _, row in ipairs(rows) do
+  for i = 1, #rows do
+    local row = rows[i]
     if row[1] ~= id then out[#out + 1] = row
     elseif not ended then out[#out + 1] = { id, row[2], row[3], wait_seq, wait_event, row[6] } end
   end
@@ -674,8 +675,9 @@ end
 function Store:kept_instance(id)
   local contact = self.active and self.active_of[id]
   if not contact then return contact end
-  for _, row in ipairs(self.active[contact]) do
-    if row[1] == id then return row end
+  local rows = self.active[contact]
+  for i = 1, #rows do
+    if rows[i][1] == id then return rows[i] end
   end
   return nil
 end

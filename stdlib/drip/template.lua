@@ -155,13 +155,15 @@ function template.render(src, scope, html, watch)
   local parts = template.compile(src)
   if #parts <= 1 and type(parts[1]) ~= "table" then return parts[1] or "" end -- no placeholder
   local out = {}
-  for i, part in ipairs(parts) do
+  for i = 1, #parts do
+    local part = parts[i]
     if type(part) == "string" then
       out[i] = part
     else
       local v, parent, key = lookup(scope, part.keys)
       if watch then note(watch, part, v ~= nil, parent, key) end
-      for _, f in ipairs(part.filters) do v = f.fn(v, table.unpack(f.args)) end
+      local filters = part.filters
+      for j = 1, #filters do v = filters[j].fn(v, table.unpack(filters[j].args)) end
       local text = to_text(v)
       out[i] = html and template.escape_html(text) or text
     end
