@@ -62,18 +62,26 @@ function Window:next_due()
 end
 
 -- The rows due by `now`, at most `limit`, earliest first (they stay until
--- removed); nil when the answer may reach past the window's end.
+-- removed); nil when the answer may reach past the window's end. The rows
+-- due are the heap's top: those whose parent is due too, found without
+-- moving any (a call finds one or two, most often).
 function Window:due(now, limit)
   local heap, out = self.heap, {}
-  while #out < limit and heap[1] and heap[1][2] <= now do
-    out[#out + 1] = heap[1]
-    take(heap, 1)
+  local pending, n = { 1 }, 1 -- heap positions to look at
+  while n > 0 do
+    local i = pending[n]
+    n = n - 1
+    local row = heap[i]
+    if row and row[2] <= now then
+      out[#out + 1] = row
+      pending[n + 1], pending[n + 2] = 2 * i, 2 * i + 1
+      n = n + 2
+    end
   end
-  for _, row in ipairs(out) do
-    heap[#heap + 1] = row
-    sift_up(heap, #heap)
-  end
-  if #out < limit and #heap == #out and not self.complete then return nil end
+  local found = #out
+  if found > 1 then table.sort(out, before) end
+  for i = found, limit + 1, -1 do out[i] = nil end
+  if found < limit and found == #heap and not self.complete then return nil end
   return out
 end
 
