@@ -302,24 +302,31 @@ end
 -- each line is decoded once (its time is not looked up first)
 local function stream(index)
   local f = assert(io.open(index.path, "rb"))
-  return coroutine.wrap(function()
-    local lineno, last_ts = 0, index.default_ts or 0
-    for line in lines_of(f) do
+  local next_line = lines_of(f)
+  local lineno, last_ts = 0, index.default_ts or 0
+  return function()
+    while f do
+      local line = next_line()
+      if not line then
+        f:close()
+        f = nil
+        return nil
+      end
       lineno = lineno + 1
       if not skip(line) then
-        local ev, err, skip = events.decode_line(line, last_ts, lineno)
+        local ev, err, why = events.decode_line(line, last_ts, lineno)
         if ev then
           if ev.ts > last_ts then last_ts = ev.ts end
-          coroutine.yield(ev)
+          return ev
         elseif err then
           index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
         else
-          index.skipped[skip] = index.skipped[skip] + 1
+          index.skipped[why] = index.skipped[why] + 1
         end
       end
     end
-    f:close()
-  end)
+    return nil
+  end
 end
 
 -- events.each(index) -> iterator of ev, in timestamp order (bad lines reported and skipped)
