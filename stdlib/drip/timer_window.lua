@@ -4,12 +4,9 @@
 -- stored timer up to its end, as a binary heap in (due, id) order, and knows
 -- nothing past it: the store inserts a timer made inside the end, removes one
 -- it deletes, and refills an exhausted window from the table. Rows are those
--- of the store's timers_due query: { id, due, instance, seq, kind }, and
--- while kept, their place in the heap (rows: id -> row).
+-- of the store's timers_due query: { id, due, instance, seq, kind }.
 local Window = {}
 Window.__index = Window
-
-local POS = 6 -- a kept row's place in the heap, so that removing it needs no search
 
 local function before(a, b)
   return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1])
@@ -17,57 +14,40 @@ end
 
 local function sift_up(heap, i)
   local row = heap[i]
-  local due, id = row[2], row[1]
   while i > 1 do
     local parent = i // 2
-    local above = heap[parent]
-    local d = above[2]
-    if d < due or (d == due and above[1] < id) then break end
-    heap[i], above[POS] = above, i
+    if not before(row, heap[parent]) then break end
+    heap[i] = heap[parent]
     i = parent
   end
-  heap[i], row[POS] = row, i
+  heap[i] = row
 end
 
 local function sift_down(heap, i)
   local n, row = #heap, heap[i]
-  local due, id = row[2], row[1]
   while true do
     local child = 2 * i
     if child > n then break end
-    local below = heap[child]
-    if child < n and before(heap[child + 1], below) then
-      child = child + 1
-      below = heap[child]
-    end
-    local d = below[2]
-    if d > due or (d == due and below[1] > id) then break end
-    heap[i], below[POS] = below, i
+    if child < n and before(heap[child + 1], heap[child]) then child = child + 1 end
+    if not before(heap[child], row) then break end
+    heap[i] = heap[child]
     i = child
   end
-  heap[i], row[POS] = row, i
+  heap[i] = row
 end
 
 -- take out the row at i
-local function take(self, i)
-  local heap = self.heap
-  local n = #heap
-  self.rows[heap[i][1]] = nil
-  local last = heap[n]
-  heap[n] = nil
-  if i == n then return end
-  heap[i] = last -- (the sifts set its place)
+local function take(heap, i)
+  local last = table.remove(heap)
+  if i > #heap then return end
+  heap[i] = last
   sift_down(heap, i)
   sift_up(heap, i)
 end
 
 -- rows: the first `size` timers of the table, in (due, id) order (so a heap already)
 function Window.new(rows, size)
-  local self = setmetatable({ heap = rows, rows = {}, size = size, complete = #rows < size }, Window)
-  for i = 1, #rows do
-    local row = rows[i]
-    row[POS], self.rows[row[1]] = i, row
-  end
+  local self = setmetatable({ heap = rows, size = size, complete = #rows < size }, Window)
   self.last = rows[#rows] -- the window's end (nil: it holds every timer)
   return self
 end
@@ -110,7 +90,6 @@ function Window:insert(row)
   if not self.complete and before(self.last, row) then return end
   local heap = self.heap
   heap[#heap + 1] = row
-  self.rows[row[1]] = row
   sift_up(heap, #heap)
   if #heap > 2 * self.size then self:trim() end
 end
@@ -119,18 +98,17 @@ end
 function Window:trim()
   local heap = self.heap
   table.sort(heap, before)
-  for i = #heap, self.size + 1, -1 do
-    self.rows[heap[i][1]] = nil
-    heap[i] = nil
-  end
-  for i = 1, #heap do heap[i][POS] = i end
+  for i = #heap, self.size + 1, -1 do heap[i] = nil end
   self.complete, self.last = false, heap[#heap]
 end
 
 -- a timer just deleted from the table
 function Window:remove(id)
-  local row = self.rows[id]
-  if row then take(self, row[POS]) end
+  local heap = self.heap
+  if heap[1] and heap[1][1] == id then return take(heap, 1) end
+  for i = 2, #heap do
+    if heap[i][1] == id then return take(heap, i) end
+  end
 end
 
 return Window
