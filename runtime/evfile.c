@@ -118,15 +118,16 @@ static int new_message_id(id_set *seen, const char *line, size_t len) {
   return id_set_add(seen, id_hash(id, n));
 }
 
-/* host.events_in_order(path, since) -> in_order, distinct_ids.
+/* host.events_in_order(path, since, check_ids) -> in_order, distinct_ids.
  * in_order: true when every event line of the file has a timestamp in the
  * usual UTC form, none before `since` or before the line above it; false
- * when not (or when unsure). distinct_ids (told only for a file in order):
- * true when no two event lines have one messageId, false when some do (or
- * when unsure). nil, error when the file cannot be read. */
+ * when not (or when unsure). distinct_ids (told only for a file in order,
+ * when check_ids): true when no two event lines have one messageId, false
+ * when some do (or when unsure). nil, error when the file cannot be read. */
 static int l_events_in_order(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer latest = luaL_optinteger(L, 2, 0);
+  int distinct = lua_toboolean(L, 3);
   FILE *f = fopen(path, "rb");
   if (!f) {
     lua_pushnil(L);
@@ -136,7 +137,7 @@ static int l_events_in_order(lua_State *L) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
-  int in_order = 1, distinct = 1;
+  int in_order = 1;
   id_set seen = {0};
   while (in_order && (len = getline(&line, &cap, f)) >= 0) {
     if (skipped(line, (size_t)len)) continue;

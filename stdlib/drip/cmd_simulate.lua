@@ -132,7 +132,7 @@ function cmd.run(opts, usage)
   local index, ierr = events.scan(opts.events, function(msg)
     bad = bad + 1
     io.stderr:write(msg, "\n")
-  end, engine.now)
+  end, engine.now, bulk) -- (a bulk load may leave the messageId index out: see below)
   if not index then err(ierr) store:close() return 2 end
   if bulk and index.distinct_ids then store:events_unique(true) end
 

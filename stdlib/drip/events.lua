@@ -242,21 +242,22 @@ local function each_timed_line(f, path, on_error, on_skip, default_ts, report, f
   end
 end
 
--- events.scan(path, on_error, default_ts) -> index | nil, error
+-- events.scan(path, on_error, default_ts, check_ids) -> index | nil, error
 -- Reads a JSONL file once for the timestamps. A file in timestamp order (the
 -- usual case) is then read as a stream, holding nothing per line; otherwise
 -- a second pass indexes its event lines in timestamp order (stable):
--- { n, ts = {}, off = {}, lineno = {}, order = {} }. index.distinct_ids:
--- no two event lines have one messageId (told only of a file in order).
+-- { n, ts = {}, off = {}, lineno = {}, order = {} }. index.distinct_ids
+-- (asked for by check_ids, told only of a file in order): no two event
+-- lines have one messageId.
 -- Lines that are not valid events are reported through
 -- on_error("path:line: message"): in line order as events.each streams a
 -- file in order; for a file out of order, those without a time here and the
 -- rest when events.each reaches them.
-function events.scan(path, on_error, default_ts)
+function events.scan(path, on_error, default_ts, check_ids)
   local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = events.skips() }
   -- the usual file (every line stamped in the usual form, in order) is told
   -- in C, which also tells whether its messageIds are distinct (distinct_ids)
-  local in_order, distinct_ids = host.events_in_order(path, default_ts or 0)
+  local in_order, distinct_ids = host.events_in_order(path, default_ts or 0, check_ids)
   if in_order then
     index.distinct_ids = distinct_ids
     return index

@@ -150,7 +150,7 @@ describe("an events file", function()
       f:write('{"type":"track","userId":"a","event":"E","timestamp":"2026-11-01T08:00:0', i, 'Z"', members, "}\n")
     end
     f:close()
-    local index = assert(events.scan(path, function() end, 0))
+    local index = assert(events.scan(path, function() end, 0, true))
     os.remove(path)
     assert.is_true(index.sorted)
     return index.distinct_ids
@@ -176,11 +176,12 @@ describe("an events file", function()
       f:write('{"type":"track","userId":"u', i % 97, '","event":"E","timestamp":"2026-11-01T08:00:00Z","messageId":"m', i, '"}\n')
     end
     f:close()
-    assert.is_true(assert(events.scan(path, function() end, 0)).distinct_ids)
+    assert.is_true(assert(events.scan(path, function() end, 0, true)).distinct_ids)
+    assert.is_false(assert(events.scan(path, function() end, 0)).distinct_ids) -- not asked: not looked at
     f = assert(io.open(path, "ab"))
     f:write('{"type":"track","userId":"u1","event":"E","timestamp":"2026-11-01T08:00:00Z","messageId":"m17"}\n')
     f:close()
-    assert.is_false(assert(events.scan(path, function() end, 0)).distinct_ids)
+    assert.is_false(assert(events.scan(path, function() end, 0, true)).distinct_ids)
     os.remove(path)
   end)
 
