@@ -13,6 +13,7 @@ local events = require "drip.events"
 local json = require "drip.json"
 local time = require "drip.time"
 local duration = require "drip.duration"
+local collector = require "drip.collector"
 local simulate = require "drip.cmd_simulate"
 local host = require "drip_host"
 
@@ -37,6 +38,7 @@ local function replay(conf, files, dir, db, from, to)
   local problems = engine:load(files, dir)
   if #problems > 0 then return nil, table.concat(problems, "\n") end
   local after = 0
+  local collect, normal_collection = collector.batch()
   repeat
     local page = scratch:replay_page(after, PAGE)
     for _, row in ipairs(page) do
@@ -45,10 +47,12 @@ local function replay(conf, files, dir, db, from, to)
       if ev then
         engine:run_until(ev.ts)
         engine:ingest(ev)
+        collect()
       end
     end
   until #page < PAGE
   engine:run_until(to)
+  normal_collection()
   scratch:commit()
   local names = {}
   for name in pairs(engine.latest) do names[name] = true end

@@ -11,6 +11,7 @@ local journey = require "drip.journey"
 local report = require "drip.report"
 local time = require "drip.time"
 local duration = require "drip.duration"
+local collector = require "drip.collector"
 local host = require "drip_host"
 
 local cmd = {}
@@ -140,6 +141,7 @@ function cmd.run(opts, usage)
   local stop_at = opts["until"] and opts["until"]:sub(1, 1) ~= "+" and parse_until(opts["until"], 0)
   local started = host.clock()
   local n, dup, cut, names = 0, 0, nil, {}
+  local collect, normal_collection = collector.batch()
   for ev in events.each(index) do
     if stop_at and ev.ts > stop_at then
       cut = ev
@@ -148,6 +150,7 @@ function cmd.run(opts, usage)
     if ev.event then names[ev.event] = (names[ev.event] or 0) + 1 end
     engine:run_until(ev.ts)
     if not engine:ingest(ev) then dup = dup + 1 end
+    collect()
     n = n + 1
     if n % COMMIT_EVERY == 0 then
       engine:save_clock()
@@ -161,6 +164,7 @@ function cmd.run(opts, usage)
   else
     engine:settle(engine.now + MAX_RUN_ON)
   end
+  normal_collection()
   engine:save_clock()
   store:commit()
   flush()
