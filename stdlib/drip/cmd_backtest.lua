@@ -47,9 +47,9 @@ local function replay(conf, files, dir, db, from, to)
       if ev then
         engine:run_until(ev.ts)
         engine:ingest(ev)
-        collect()
       end
     end
+    collect()
   until #page < PAGE
   engine:run_until(to)
   normal_collection()

@@ -150,8 +150,8 @@ function cmd.run(opts, usage)
     if ev.event then names[ev.event] = (names[ev.event] or 0) + 1 end
     engine:run_until(ev.ts)
     if not engine:ingest(ev) then dup = dup + 1 end
-    collect()
     n = n + 1
+    if n % 1024 == 0 then collect() end
     if n % COMMIT_EVERY == 0 then
       engine:save_clock()
       store:commit()

@@ -10,8 +10,8 @@
 -- Lua has no setting for "start at live + N". The pause (the heap's growth,
 -- in percent of what was alive, before the next cycle) is set after each
 -- cycle to about twice the headroom, as a backstop; the command calls tick()
--- at each event, which starts the cycle itself when the heap passes the
--- headroom. (Lua sets the next cycle's start as a cycle ends, before any
+-- every thousand events or so, which starts the cycle itself when the heap
+-- has passed the headroom. (Lua sets the next cycle's start as a cycle ends, before any
 -- code can change the pause, so the pause alone would follow a heap that
 -- grows fast, as a simulation's caches fill, by a whole cycle late.)
 local collector = {}
@@ -19,15 +19,15 @@ local collector = {}
 local HEADROOM_KB = 64 * 1024
 local DEFAULT_PAUSE = 200 -- Lua's own
 local MAX_PAUSE = 1000    -- the most Lua 5.4 keeps
-local CHECK_EVERY = 1024  -- ticks between looks at the heap's size
 
--- collector.batch(headroom_kb) -> tick, stop. tick(): call once per unit of
--- work (an event). stop(): the collector's mode before, with Lua's default pause.
+-- collector.batch(headroom_kb) -> tick, stop. tick(): call every thousand
+-- events or so (the heap should not grow by much of the headroom between
+-- calls). stop(): the collector's mode before, with Lua's default pause.
 function collector.batch(headroom_kb)
   headroom_kb = headroom_kb or HEADROOM_KB
   local mode_before = collectgarbage("incremental", DEFAULT_PAUSE, 0)
   local cycled = false
-  local start_at, ticks = math.huge, 0
+  local start_at = math.huge
 
   -- an object whose finalizer runs as the cycle that collects it ends
   -- (a finalizer may not call collectgarbage: it only raises a flag)
@@ -46,9 +46,6 @@ function collector.batch(headroom_kb)
 
   local function tick()
     if cycled then after_cycle() end
-    ticks = ticks + 1
-    if ticks < CHECK_EVERY then return end
-    ticks = 0
     if collectgarbage("count") > start_at then
       start_at = math.huge -- (until the cycle this starts ends)
       collectgarbage("step", 0) -- starts a cycle; allocation drives the rest of it

@@ -310,7 +310,9 @@ local NONE = {}
 function Engine:route(ev, seq, fresh)
   local contact = ev.userId
   self.routed_contact, self.routed_traits = contact, fresh and {} or nil
-  local active = NONE -- journey -> when its latest still-active instance entered
+  local name_of_event = ev.event
+  local triggered = self.by_trigger[name_of_event] or NONE
+  local active = NONE -- (when a journey triggers) journey -> when its latest still-active instance entered
   local rows = fresh and NONE or self.store:active_instances(contact)
   for i = 1, #rows do
     local row = rows[i]
@@ -318,29 +320,31 @@ function Engine:route(ev, seq, fresh)
     local def = self.defs[version]
     local ok = def ~= nil
     if not ok then ok, def = pcall(self.def_for, self, version) end
+    local ending = ok and def.ending[name_of_event]
     if not ok then
       self:finish({ id = id, contact = contact, journey = name }, "error", tostring(def))
-    elseif self:matches(def.goal, ev) then
+    elseif ending and self:matches(def.goal, ev) then
       local who, value = { id = id, contact = contact, journey = name }, event_value(ev.data)
-      self:record(who, "convert", { event = ev.event, value = value })
+      self:record(who, "convert", { event = name_of_event, value = value })
       self.store:convert(id, value ~= json.null and value or nil)
       self:finish(who, "goal")
-    elseif self:exits_on(def, ev) then
-      self:finish({ id = id, contact = contact, journey = name }, "exit_event", nil, ev.event)
+    elseif ending and self:exits_on(def, ev) then
+      self:finish({ id = id, contact = contact, journey = name }, "exit_event", nil, name_of_event)
     else
-      if active == NONE then active = {} end
-      if (active[name] or entered_at) <= entered_at then active[name] = entered_at end
-      if wait_event == ev.event then self:wake(id, ev.data, wait_seq, version) end
+      if triggered ~= NONE then
+        if active == NONE then active = {} end
+        if (active[name] or entered_at) <= entered_at then active[name] = entered_at end
+      end
+      if wait_event == name_of_event then self:wake(id, ev.data, wait_seq, version) end
     end
   end
-  local triggered = self.by_trigger[ev.event] or NONE
   for i = 1, #triggered do
     local def = triggered[i]
     if self:matches(def.trigger, ev) and (fresh or self:may_enter(def, contact, active)) then
-      self:start(def, contact, ev.data, seq, ev.event, fresh and "{}" or nil)
+      self:start(def, contact, ev.data, seq, name_of_event, fresh and "{}" or nil)
     end
   end
-  self:enter_did_segments(contact, ev, seq)
+  if self.on_did[name_of_event] then self:enter_did_segments(contact, ev, seq) end
 end
 
 -- The event names the latest journeys start, convert or exit on, in journey

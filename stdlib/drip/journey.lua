@@ -1,6 +1,6 @@
 -- drip.journey — compiling and validating journey scripts into definitions.
 -- A definition is plain data plus the `steps` function:
---   { name, file, hash, source, trigger = {kind=...}, goal, exit_on = {...},
+--   { name, file, hash, source, trigger = {kind=...}, goal, exit_on = {...}, ending = { event name = true },
 --     reentry = {mode="active"|"once"|"after", secs}, timeout, steps }
 -- Loading runs the script's top level in the sandbox under the instruction
 -- budget. Errors are "file:line: message".
@@ -119,6 +119,9 @@ local function build(t, source, default_name)
   local exits = t.exit_on
   if type(exits) == "string" or (type(exits) == "table" and exits.event) then exits = { exits } end
   for i, e in ipairs(exits or {}) do def.exit_on[i] = event_spec(e, "exit_on", at("exit_on")) end
+  def.ending = {} -- the names of the events that may end an instance: its goal's and exit_on's
+  if def.goal then def.ending[def.goal.event] = true end
+  for _, spec in ipairs(def.exit_on) do def.ending[spec.event] = true end
   return def
 end
 
