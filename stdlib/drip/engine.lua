@@ -286,7 +286,7 @@ function Engine:ingest(ev)
     end
   end
   if ev.type == "track" then self:route(ev, seq, fresh) end
-  if not ev.internal then self:drain() end
+  if self.queue[1] and not ev.internal then self:drain() end
   return true
 end
 
@@ -901,6 +901,11 @@ end
 -- With `max`, stop after that many and return false (the clock stays at the
 -- last one fired); true when none due by t is left. Second result: how many fired.
 function Engine:run_until(t, max)
+  local floor = self.due_floor
+  if floor and floor > t and not self.schedules_dirty then -- nothing due (most calls: one per event)
+    if t > self.now then self.now = t end
+    return true, 0
+  end
   if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end -- simulate starts at 0
   local fired = 0
   while self:due_floor_now() <= t do
