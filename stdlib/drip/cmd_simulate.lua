@@ -102,10 +102,10 @@ function cmd.run(opts, usage)
     io.stdout:write(table.concat(out))
     out = {}
   end
-  local sink
+  local sink, record_lines
   if format == "jsonl" then
-    sink = function(rec, fields_json)
-      out[#out + 1] = report.jsonl(rec, fields_json) .. "\n"
+    record_lines = function(line)
+      out[#out + 1] = line
       if #out > 512 then flush() end
     end
   else
@@ -116,7 +116,7 @@ function cmd.run(opts, usage)
     end
   end
 
-  local engine = Engine.new({ store = store, sink = sink, conf = conf,
+  local engine = Engine.new({ store = store, sink = sink, record_lines = record_lines, conf = conf,
                               unsubscribe = { base = conf.public_url or "http://" .. conf.listen,
                                               secret = conf.secret or "drip-simulate" } })
   store:begin()

@@ -17,6 +17,7 @@ local message_rules = require "drip.channels" -- what a message needs on each ch
 local template = require "drip.template"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
+local report = require "drip.report"
 
 local Engine = {}
 Engine.__index = Engine
@@ -34,7 +35,8 @@ local KNOWN_CACHE = 200000
 -- waking it replays its history.
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
--- Engine.new{ store=, sink=function(record), conf= (drip.config: timezone,
+-- Engine.new{ store=, sink=function(record) | record_lines=function(json_line),
+--             conf= (drip.config: timezone,
 --             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
 --             warn=function(msg), live=false, live_cache=N, known_cache=N }
 -- timezone=, consent=, caps=, quiet= override conf's (defaults UTC, opt-in, none).
@@ -45,6 +47,7 @@ function Engine.new(opts)
   local self = setmetatable({
     store = opts.store,
     sink = opts.sink, -- (none: records are only kept in the store, as backtest wants)
+    record_lines = opts.record_lines, -- (instead of sink: records as JSON Lines, no record tables made)
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
     timezone = opts.timezone or conf.timezone or "UTC",
     consent = opts.consent or conf.consent or "opt-in",
@@ -249,6 +252,8 @@ end
 
 -- A record to the sink only: the entry, which the instance row itself keeps.
 function Engine:report(who, kind, fields, fields_json)
+  local lines = self.record_lines
+  if lines then return lines(report.jsonl(time.iso(self.now), who.contact, who.journey, kind, fields_json)) end
   if not self.sink then return end
   local rec = { at = time.iso(self.now), contact = who.contact, journey = who.journey, kind = kind }
   for k, v in pairs(fields) do rec[k] = v end

@@ -12,16 +12,17 @@ local function member(key, v)
   return ',"' .. key .. '":' .. value(v)
 end
 
--- one JSON line: at, contact, journey, kind (every record has at and kind),
--- then the kind's keys (already encoded)
-local quote = json.quote
-function report.jsonl(rec, fields_json)
-  local rest = #fields_json > 2 and "," .. fields_json:sub(2, -2) or ""
-  local contact, journey = rec.contact, rec.journey
-  return '{"at":' .. quote(rec.at)
+-- One record as a JSON line, with its line end: at, contact, journey, kind
+-- (every record has at and kind), then the kind's fields (fields_json: their
+-- object, already encoded). Made by one concatenation: a run writes a line
+-- per record, and each copy of one is garbage to collect.
+local quote, sub = json.quote, string.sub
+function report.jsonl(at, contact, journey, kind, fields_json)
+  local more = #fields_json > 2
+  return '{"at":' .. quote(at)
     .. (type(contact) == "string" and ',"contact":' .. quote(contact) or member("contact", contact))
     .. (type(journey) == "string" and ',"journey":' .. quote(journey) or member("journey", journey))
-    .. ',"kind":' .. quote(rec.kind) .. rest .. "}"
+    .. ',"kind":' .. quote(kind) .. (more and "," or "") .. (more and sub(fields_json, 2) or "}") .. "\n"
 end
 
 -- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)
