@@ -17,7 +17,7 @@ local rows = {}
 for c = 1, C do
   local t = START + rand(28 * 86400)
   local uid = "u" .. c
-  rows[#rows + 1] = { t, string.format('{"type":"identify","userId":"%s","traits":{"email":"%s@example.com","first_name":"N%d","consent":{"email":true,"sms":%s},"phone":"+4915%07d"},"timestamp":"%%s","messageId":"%s-0"}', uid, uid, c, c % 2 == 0 and "true" or "false", c, uid) }
+  rows[#rows + 1] = { t, string.format('{"type":"identify","userId":"%s","traits":{"email":"%s@example.com","first_name":"N%d","consent":{"email":true,"sms":%s},"phone":"+4915%07d"},"timestamp":"%%s","messageId":"%s-0"}', uid, uid, c, c % 2 == 0 and "true" or "false", c, uid), #rows + 1 }
   local ordered = rand(3) == 0
   for k = 1, per - 1 do
     t = t + 60 + rand(3 * 3600)
@@ -29,10 +29,12 @@ for c = 1, C do
     else
       ev = string.format('{"type":"track","userId":"%s","event":"Cart Updated","properties":{"cart_url":"https://shop.test/c/%s","value":%d},"timestamp":"%%s","messageId":"%s-%d"}', uid, uid, 10 + rand(300), uid, k)
     end
-    rows[#rows + 1] = { t, ev }
+    rows[#rows + 1] = { t, ev, #rows + 1 }
   end
 end
-table.sort(rows, function(a, b) return a[1] < b[1] end)
+-- (ties in the order made: Lua's sort is not stable, and picks its pivots at
+-- random on large arrays, so the same file comes out every time)
+table.sort(rows, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[3] < b[3]) end)
 local buf = {}
 for i, r in ipairs(rows) do
   buf[#buf + 1] = r[2]:format(os.date("!%Y-%m-%dT%H:%M:%SZ", r[1]))
