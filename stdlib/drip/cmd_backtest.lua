@@ -28,7 +28,7 @@ local function err(msg) io.stderr:write("drip backtest: ", msg, "\n") end
 -- Replay the period through the journeys in `files`
 -- -> scratch store, events replayed, set of journey names | nil, error
 local function replay(conf, files, dir, db, from, to)
-  local scratch = assert(Store.open(":memory:", { synchronous = "OFF" }))
+  local scratch = assert(Store.open(":memory:", { synchronous = "OFF", page_size = simulate.BULK_PAGE_SIZE }))
   scratch:bulk_events()
   scratch:events_unique()
   scratch:own_instances()

@@ -280,7 +280,9 @@ QUERIES.forget_events = "DELETE FROM events WHERE contact = ?1"
 QUERIES.forget_inactivity = "DELETE FROM inactivity WHERE contact = ?1"
 QUERIES.forget_contact = "DELETE FROM contacts WHERE id = ?1"
 
--- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF"
+-- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
+-- opts.page_size: bytes per page of a store this call creates (SQLite's 4096
+-- by default; an existing file keeps its own)
 function Store.open(path, opts)
   opts = opts or {}
   local db, err = host.open(path)
@@ -288,6 +290,7 @@ function Store.open(path, opts)
   local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
                               days = {}, days_n = 0 }, Store)
   local ok, perr = pcall(function()
+    if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
     db:exec("PRAGMA synchronous = " .. (opts.synchronous or "FULL"))
     db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")

@@ -39,6 +39,7 @@ expect_contains "--until before the last event stops reading there, and says so"
   "drip simulate: stopped at --until $cut_at; the events from"
 expect_eq "a run of distinct messageIds (loaded without their index) leaves the store with it" "events_message_id" \
   "$(sqlite3 "$TMP/u.db" "SELECT name FROM sqlite_master WHERE name = 'events_message_id'")"
+expect_eq "simulate makes its store with 16 KiB pages" 16384 "$(sqlite3 "$TMP/u.db" "PRAGMA page_size")"
 expect_eq "nothing after --until happened" "" "$(python3 -c 'import sys, json; print(*[r["at"] for r in map(json.loads, open(sys.argv[1])) if r["at"] > sys.argv[2]])' "$TMP/u1.jsonl" "$cut_at")"
 "$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/u.db" > "$TMP/u2.jsonl"
 cat "$TMP/u1.jsonl" "$TMP/u2.jsonl" > "$TMP/u.jsonl"
