@@ -50,11 +50,11 @@ function channels.missing_content(names, msg)
   if msg.template ~= nil then return nil end
   for i = 1, #names do
     local name = names[i]
-    local content = CONTENT[name] or {}
-    local any = not CONTENT[name]
-    for j = 1, #content do any = any or has(msg, content[j]) end
+    local content = CONTENT[name] -- (none: a webhook, which needs no content)
+    local any = not content
+    for j = 1, content and #content or 0 do any = any or has(msg, content[j]) end
     if not any then
-      return string.format("%s: the message has no %s", name, table.concat(CONTENT[name], " or "))
+      return string.format("%s: the message has no %s", name, table.concat(content, " or "))
     end
   end
   return nil

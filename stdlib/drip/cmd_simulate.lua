@@ -28,8 +28,7 @@ local COMMIT_EVERY = 100000
 -- 16 KiB pages instead of SQLite's 4 KiB the month writes its pages with
 -- half the system time, and in less time in all (its file is 2% smaller).
 -- drip run keeps 4 KiB: its transactions are small, and write whole pages.
-local BULK_PAGE_SIZE = 16384
-cmd.BULK_PAGE_SIZE = BULK_PAGE_SIZE
+cmd.BULK_PAGE_SIZE = 16384
 
 local function err(msg)
   io.stderr:write("drip simulate: ", msg, "\n")
@@ -92,7 +91,7 @@ function cmd.run(opts, usage)
   if not files then err("journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(paths, ", ")) return 2 end
 
-  local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL", page_size = BULK_PAGE_SIZE })
+  local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL", page_size = cmd.BULK_PAGE_SIZE })
   if not store then err(serr) return 1 end
   if store:served() then
     err(opts.db .. " is a store drip run serves (real time, real sends): simulate into another --db; "
