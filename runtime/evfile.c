@@ -106,13 +106,38 @@ static int id_set_add(id_set *s, uint64_t h) {
   return 1;
 }
 
+static const char MESSAGE_ID_KEY[] = "\"messageId\"";
+
+/* drip_line_message_id without parsing the line, when a plain search is
+ * sure: a line with no backslash (so no key is escaped) where the text
+ * "messageId" in quotes appears at most once, right before :"VALUE". That
+ * one may be nested (in properties) rather than the event's own, when the
+ * event has none; its value is then one more id in the set, which can only
+ * make the answer "not distinct". -> as drip_line_message_id, or -2 when
+ * not sure. */
+static int quick_message_id(const char *line, size_t len, const char **id, size_t *id_len) {
+  const size_t key_len = sizeof MESSAGE_ID_KEY - 1;
+  if (memchr(line, '\\', len)) return -2;
+  const char *key = memmem(line, len, MESSAGE_ID_KEY, key_len);
+  if (!key) return 0;
+  const char *after = key + key_len, *end = line + len;
+  if (memmem(after, (size_t)(end - after), MESSAGE_ID_KEY, key_len)) return -2;
+  if (end - after < 3 || after[0] != ':' || after[1] != '"') return -2;
+  const char *value = after + 2, *close = memchr(value, '"', (size_t)(end - value));
+  if (!close || close == value) return -2;
+  *id = value;
+  *id_len = (size_t)(close - value);
+  return 1;
+}
+
 /* A line's messageId is new to the set (or the line has none: drip.events
  * names it after its line number, "line-N-...", which no messageId given
  * in the file may start with); 0 when seen before or not sure. */
 static int new_message_id(id_set *seen, const char *line, size_t len) {
   const char *id;
   size_t n;
-  int has = drip_line_message_id(line, len, &id, &n);
+  int has = quick_message_id(line, len, &id, &n);
+  if (has == -2) has = drip_line_message_id(line, len, &id, &n);
   if (has == 0) return 1;
   if (has < 0 || (n >= 5 && memcmp(id, "line-", 5) == 0)) return 0;
   return id_set_add(seen, id_hash(id, n));

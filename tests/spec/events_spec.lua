@@ -166,7 +166,10 @@ describe("an events file", function()
     assert.is_false(distinct(',"messageId":"m-1"', ',"messageId":"m-2","messageId":"m-3"')) -- a key twice
     assert.is_false(distinct(',"messageId":"line-2-0"', "")) -- as a line without one is named
     assert.is_false(distinct(',"messageId":null', ""))
-    assert.is_false(distinct(',"messageId":"m-1"', ',"messageId":"m-2",')) -- not JSON
+    assert.is_false(distinct(',"messageId":"m-1"', ',"messageId" :"m-2",')) -- not JSON (and parsed to tell)
+    -- a messageId only in the properties is counted too: it can only turn the answer to no
+    assert.is_false(distinct(',"properties":{"messageId":"m-1"}', ',"messageId":"m-1"'))
+    assert.is_true(distinct(',"properties":{"messageId":"m-1"}', ',"messageId":"m-2"'))
   end)
 
   it("has its messageIds told apart across a large file", function()
