@@ -60,52 +60,6 @@ static int skipped(const char *line, size_t len) {
   return i == len || line[i] == '#';
 }
 
-/* The 64-bit hashes of the messageIds seen so far: open addressing, 0 for
- * an empty slot, at most 3/4 full. Two ids with one hash count as a repeat,
- * which only makes the answer "not distinct" more often. */
-typedef struct {
-  uint64_t *slots;
-  size_t mask, count;
-} id_set;
-
-static uint64_t id_hash(const char *s, size_t n) { /* FNV-1a, then murmur3's final mix */
-  uint64_t h = 0xcbf29ce484222325u;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdu;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53u;
-  h ^= h >> 33;
-  return h ? h : 1;
-}
-
-static int id_set_grow(id_set *s) {
-  size_t size = s->slots ? 2 * (s->mask + 1) : 1024;
-  uint64_t *slots = calloc(size, sizeof *slots);
-  if (!slots) return 0;
-  for (size_t i = 0; s->slots && i <= s->mask; i++) {
-    if (!s->slots[i]) continue;
-    size_t j = s->slots[i] & (size - 1);
-    while (slots[j]) j = (j + 1) & (size - 1);
-    slots[j] = s->slots[i];
-  }
-  free(s->slots);
-  s->slots = slots;
-  s->mask = size - 1;
-  return 1;
-}
-
-/* 1 when h is new (now added); 0 when seen before, or out of memory */
-static int id_set_add(id_set *s, uint64_t h) {
-  if ((s->count + 1) * 4 > (s->mask + 1) * 3 && !id_set_grow(s)) return 0;
-  size_t j = h & s->mask;
-  for (; s->slots[j]; j = (j + 1) & s->mask)
-    if (s->slots[j] == h) return 0;
-  s->slots[j] = h;
-  s->count++;
-  return 1;
-}
-
 static const char MESSAGE_ID_KEY[] = "\"messageId\"";
 
 /* drip_line_message_id without parsing the line, when a plain search is
@@ -133,14 +87,14 @@ static int quick_message_id(const char *line, size_t len, const char **id, size_
 /* A line's messageId is new to the set (or the line has none: drip.events
  * names it after its line number, "line-N-...", which no messageId given
  * in the file may start with); 0 when seen before or not sure. */
-static int new_message_id(id_set *seen, const char *line, size_t len) {
+static int new_message_id(drip_id_set *seen, const char *line, size_t len) {
   const char *id;
   size_t n;
   int has = quick_message_id(line, len, &id, &n);
   if (has == -2) has = drip_line_message_id(line, len, &id, &n);
   if (has == 0) return 1;
   if (has < 0 || (n >= 5 && memcmp(id, "line-", 5) == 0)) return 0;
-  return id_set_add(seen, id_hash(id, n));
+  return drip_id_set_add(seen, drip_id_hash(id, n)) == 1;
 }
 
 /* host.events_in_order(path, since, check_ids) -> in_order, distinct_ids.
@@ -163,7 +117,7 @@ static int l_events_in_order(lua_State *L) {
   size_t cap = 0;
   ssize_t len;
   int in_order = 1;
-  id_set seen = {0};
+  drip_id_set seen = {0};
   while (in_order && (len = getline(&line, &cap, f)) >= 0) {
     if (skipped(line, (size_t)len)) continue;
     const char *text;
@@ -174,7 +128,7 @@ static int l_events_in_order(lua_State *L) {
     if (distinct && !new_message_id(&seen, line, (size_t)len)) distinct = 0;
   }
   int failed = ferror(f);
-  free(seen.slots);
+  drip_id_set_free(&seen);
   free(line);
   fclose(f);
   if (failed) {

@@ -10,6 +10,7 @@
 
 #include <lua.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A Lua state whose allocator refuses to grow past limit_bytes (0: no limit).
  * Returns NULL when out of memory. Close with drip_host_close(). */
@@ -38,6 +39,7 @@ void drip_crypto_register(lua_State *L);
 void drip_evfile_register(lua_State *L);
 void drip_evline_register(lua_State *L);
 void drip_utf8_register(lua_State *L);
+void drip_idset_register(lua_State *L);
 
 /* 0 when text[0..n) is UTF-8, else the 1-based position of its first bad
  * byte (utf8.c) */
@@ -52,6 +54,18 @@ int drip_utc_time(const char *s, size_t len, lua_Integer *out);
  * when the line has none, -1 when not sure (not strict JSON, a key twice,
  * another form of messageId). */
 int drip_line_message_id(const char *line, size_t len, const char **id, size_t *id_len);
+
+/* A set of 64-bit string hashes (idset.c): drip_id_set_add -> 1 when h is
+ * new (now added), 0 when in the set, -1 when out of memory. A zeroed
+ * struct is an empty set; free it with drip_id_set_free. */
+typedef struct {
+  uint64_t *slots;
+  size_t mask, count;
+} drip_id_set;
+uint64_t drip_id_hash(const char *s, size_t n);
+int drip_id_set_add(drip_id_set *s, uint64_t h);
+int drip_id_set_has(const drip_id_set *s, uint64_t h);
+void drip_id_set_free(drip_id_set *s);
 
 /* host.encode_json and host.quote (jsonenc.c) */
 int drip_encode_json(lua_State *L);

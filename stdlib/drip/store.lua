@@ -97,6 +97,7 @@ local QUERIES = {
   meta_get = "SELECT value FROM meta WHERE key = ?",
   meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   contact_get = "SELECT traits FROM contacts WHERE id = ?",
+  contact_any = "SELECT 1 FROM contacts LIMIT 1",
   contact_touch = "INSERT OR IGNORE INTO contacts(id, created_at) VALUES (?, ?)",
   contact_put = "INSERT INTO contacts(id, traits, created_at, tz) VALUES (?, ?, ?, ?) "
     .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits, tz = excluded.tz",
@@ -431,6 +432,8 @@ function Store:contact_json(id)
   local kept = self.traits
   local traits = kept and kept:get(id)
   if traits then return traits end
+  local made = self.made
+  if made and not made:has(id) then return nil end -- (a store that began with none has only those it made)
   traits = self:q("contact_get"):first(id)
   if kept and traits then kept:put(id, traits) end
   return traits
@@ -438,6 +441,7 @@ end
 
 -- make sure the contact exists; true when it was new
 function Store:touch_contact(id, now)
+  if self.made then self.made:add(id) end
   local new = self:q("contact_touch"):run(id, now) > 0
   if new then self:made_contact(id, "{}") end
   return new
@@ -447,6 +451,7 @@ end
 function Store:put_contact(id, traits, now, new)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
   local text = json.encode(traits)
+  if self.made then self.made:add(id) end
   self:q("contact_put"):run(id, text, now, tz)
   if new then
     self:made_contact(id, text)
@@ -612,7 +617,10 @@ local TIMER_WINDOW = 256
 -- the traits text (a woken instance reads its contact's traits at every wait
 -- it leaves; every write of traits passes through put_contact and
 -- touch_contact), and for contacts this process made, the latest entry into
--- each journey (see made_contact).
+-- each journey (see made_contact). A store that began with no contacts also
+-- keeps the hashes of those it made (store.made, a host.id_set): a contact
+-- not among them is new, and its first event need not look it up (a tenth
+-- of a month's lookups of traits, each a miss).
 local Kept = {}
 Kept.__index = Kept
 
@@ -635,6 +643,7 @@ end
 
 -- limit: contacts kept (default ACTIVE_CACHE); timers: the timers window's size
 function Store:own_instances(limit, timers)
+  if self.made == nil then self.made = not self:q("contact_any"):first() and host.id_set() end
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   drop_active_lists(self)
@@ -1080,6 +1089,7 @@ function Store:replay_from(path, from, to, history)
   self:forget_active()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
   self:q("bt_copy_contacts"):run()
+  self.made = false -- (contacts it did not make)
   self:q("bt_copy_events"):run(from - history, from)
   self:q("bt_copy_outbox"):run(from - history, from)
   return self:q("bt_order"):run(from, to)

@@ -94,7 +94,18 @@ caps=$("$DRIP" backtest --journeys "$TMP/caps" --since 10d --config "$TMP/caps.c
 expect_eq "the second promo was capped, in the store and in the backtest of its period alone" "1 1 0" \
   "$(printf '%s' "$caps" | python3 -c 'import json,sys; j=json.load(sys.stdin)["journeys"][0]; print(j["actual"]["suppressed"], j["backtest"]["suppressed"], j["changed"])')"
 
-# 6. bad input
+# 6. a contact's traits from before the period are there when an event of the period changes them
+{
+  echo '{"type":"identify","userId":"t1","traits":{"email":"t@x.test","consent":{"email":true}},"timestamp":"2026-10-01T09:00:00Z"}'
+  echo '{"type":"identify","userId":"t1","traits":{"plan":"pro"},"timestamp":"2026-10-15T09:00:00Z"}'
+  echo '{"type":"track","userId":"t1","event":"Promo","timestamp":"2026-10-20T10:00:00Z"}'
+} > "$TMP/traits.jsonl"
+"$DRIP" simulate --journeys "$TMP/caps" --events "$TMP/traits.jsonl" --db "$TMP/traits.db" >/dev/null
+traits=$("$DRIP" backtest --journeys "$TMP/caps" --since 10d --db "$TMP/traits.db" --format json)
+expect_eq "the promo still has its address and consent in the backtest (none suppressed, none changed)" "0 0 0" \
+  "$(printf '%s' "$traits" | python3 -c 'import json,sys; j=json.load(sys.stdin)["journeys"][0]; print(j["actual"]["suppressed"], j["backtest"]["suppressed"], j["changed"])')"
+
+# 7. bad input
 "$DRIP" backtest --since 30d --db "$DB" 2>"$TMP/err"; expect_eq "no --journeys is bad usage" 2 $?
 expect_contains "... saying so" "$(cat "$TMP/err")" "--journeys NEW is required"
 "$DRIP" backtest --journeys scripts --since soon --db "$DB" 2>"$TMP/err"; expect_eq "a bad --since is bad usage" 2 $?

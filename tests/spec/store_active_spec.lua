@@ -90,6 +90,30 @@ describe("active instances kept in memory", function()
     store:close()
   end)
 
+  it("find the traits of contacts the store had before, and of those it made, without a lookup for new ones", function()
+    local store = assert(Store.open(":memory:"))
+    store:put_contact("before", { plan = "pro" }, 0) -- (as drip import leaves a store)
+    store:own_instances()
+    assert.equal('{"plan":"pro"}', store:contact_json("before"))
+    local fresh = assert(Store.open(":memory:"))
+    fresh:own_instances()
+    fresh:put_contact("made", { plan = "free" }, 0)
+    fresh:touch_contact("touched", 0)
+    fresh:own_instances() -- (as a rollback drops the kept maps)
+    assert.equal('{"plan":"free"}', fresh:contact_json("made"))
+    assert.equal("{}", fresh:contact_json("touched"))
+    local lookups = 0
+    local q = fresh.q
+    fresh.q = function(self, name)
+      if name == "contact_get" then lookups = lookups + 1 end
+      return q(self, name)
+    end
+    assert.is_nil(fresh:contact_json("never"))
+    assert.equal(0, lookups)
+    store:close()
+    fresh:close()
+  end)
+
   it("leave a list being read as it was when asked", function()
     local store = assert(Store.open(":memory:"))
     store:own_instances()
