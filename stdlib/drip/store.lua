@@ -98,6 +98,7 @@ local QUERIES = {
   meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   contact_get = "SELECT traits FROM contacts WHERE id = ?",
   contact_any = "SELECT 1 FROM contacts LIMIT 1",
+  temp_objects = "SELECT count(*) FROM temp.sqlite_master",
   contact_touch = "INSERT OR IGNORE INTO contacts(id, created_at) VALUES (?, ?)",
   contact_put = "INSERT INTO contacts(id, traits, created_at, tz) VALUES (?, ?, ?, ?) "
     .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits, tz = excluded.tz",
@@ -281,6 +282,27 @@ QUERIES.forget_events = "DELETE FROM events WHERE contact = ?1"
 QUERIES.forget_inactivity = "DELETE FROM inactivity WHERE contact = ?1"
 QUERIES.forget_contact = "DELETE FROM contacts WHERE id = ?1"
 
+-- The page cache: 64 MiB (a negative cache_size is in KiB).
+local CACHE = -65536
+
+-- Build indexes over rows already there (CREATE INDEX sorts them all). With
+-- temp_store MEMORY, drip's setting, SQLite sorts every row in one run in
+-- memory; allowed temporary files, it sorts runs the size of its page cache
+-- and merges them. Runs of 2 MiB (a core's second-level cache) sort the
+-- 1,000,000 events of a bulk load in 0.6 s instead of 1.5, for each of their
+-- two indexes. Not in a store with temporary tables (a change of temp_store
+-- drops them), and in memory as before when temporary files cannot be made.
+local SORT_CACHE = -2000
+function Store:build_indexes(sql)
+  local db = self.db
+  local switched = self:q("temp_objects"):first() == 0
+    and pcall(db.exec, db, "PRAGMA temp_store = FILE; PRAGMA cache_size = " .. SORT_CACHE)
+  local ok, err = pcall(db.exec, db, sql)
+  if switched then db:exec("PRAGMA cache_size = " .. CACHE .. "; PRAGMA temp_store = MEMORY") end
+  if not ok and switched then ok, err = pcall(db.exec, db, sql) end
+  if not ok then error(err, 0) end
+end
+
 -- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
 -- opts.page_size: bytes per page of a store this call creates (SQLite's 4096
 -- by default; an existing file keeps its own)
@@ -294,7 +316,7 @@ function Store.open(path, opts)
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
     db:exec("PRAGMA synchronous = " .. (opts.synchronous or "FULL"))
-    db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")
+    db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = " .. CACHE)
     db:exec(SCHEMA)
   end)
   if not ok then return nil, path .. ": " .. tostring(perr) end
@@ -338,7 +360,7 @@ function Store:upgrade()
     end
   end
   self.db:exec(ADDED_INDEXES)
-  self.db:exec(BY_CONTACT) -- (also when a bulk load stopped midway left them to build)
+  self:build_indexes(BY_CONTACT) -- (also when a bulk load stopped midway left them to build)
 end
 
 -- Prepared statements are made on first use and kept. Any query first writes
@@ -404,7 +426,7 @@ end
 
 function Store:close()
   self:index_by_contact()
-  if self.unindexed_ids then self.db:exec(BY_MESSAGE_ID) end
+  if self.unindexed_ids then self:build_indexes(BY_MESSAGE_ID) end
   self:commit()
   self.stmts = {}
   self.db:close()
@@ -513,7 +535,7 @@ end
 function Store:index_by_contact()
   if not self.unindexed then return end
   self.unindexed = nil
-  self.db:exec(BY_CONTACT)
+  self:build_indexes(BY_CONTACT)
 end
 
 -- add an event; returns its seq, or nil when its messageId was seen before

@@ -131,6 +131,45 @@ describe("bulk loading of events", function()
     remove(path)
   end)
 
+  it("builds its indexes sorting by way of temporary files, then keeps temporary tables in memory again", function()
+    local store = assert(Store.open(":memory:"))
+    local real = store.db
+    local function pragma(name) return real:prepare("PRAGMA " .. name):all()[1][1] end
+    local sorted_with = {} -- temp_store and cache_size as each index was made
+    store.db = setmetatable({}, { __index = function(_, method)
+      return function(_, sql, ...)
+        if method == "exec" and sql:find("CREATE") then
+          sorted_with[#sorted_with + 1] = pragma("temp_store") .. " " .. pragma("cache_size")
+        end
+        return real[method](real, sql, ...)
+      end
+    end })
+    assert.is_true(store:bulk_events())
+    store:begin()
+    local want = 0
+    for i = 1, 3000 do
+      store:add_event(event("m-" .. i, "u" .. i % 7, "E" .. i % 3, i), "{}")
+      if i % 7 == 1 and i % 3 == 1 then want = want + 1 end
+    end
+    store:commit()
+    store:index_by_contact()
+    assert.same({ "1 -2000" }, sorted_with) -- (temp_store 1: FILE, and a 2 MiB page cache)
+    assert.equal(2, pragma("temp_store")) -- MEMORY again
+    assert.equal(-65536, pragma("cache_size"))
+    assert.equal(want, store:count_events("u1", "E1"))
+
+    -- a store with a temporary table keeps it: its indexes are sorted in memory
+    real:exec("CREATE TEMP TABLE kept (x)")
+    real:exec("DROP INDEX events_contact")
+    store.unindexed = true
+    store:index_by_contact()
+    assert.same({ "1 -2000", "2 -65536" }, sorted_with)
+    assert.equal(0, real:prepare("SELECT count(*) FROM temp.kept"):all()[1][1])
+    assert.equal(want, store:count_events("u1", "E1"))
+    store.db = real
+    store:close()
+  end)
+
   it("makes a new store with the page size asked for, and leaves an existing one's as it is", function()
     local path = os.tmpname()
     os.remove(path)
