@@ -5,7 +5,7 @@
  * as they are, integral numbers without a fraction, NaN and infinities as
  * null, an empty table as {} (as [] when json.array marked it a list), a
  * table whose keys are exactly 1..n as an array. Returns nothing for a table with keys of mixed types, which the Lua
- * encoder handles (rare, and sorted there by tostring).
+ * encoder handles (rare, and sorted there by tostring), as it does an object of more than MAX_KEYS keys.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define MAX_DEPTH 64
+#define MAX_KEYS 65536 /* keys of one object held on Lua's stack (2 slots each) */
 
 typedef struct {
   char *p;
@@ -87,6 +88,7 @@ static void put_number(out *o, lua_State *L, int idx) {
 typedef struct {
   const char *s;
   size_t n;
+  int slot; /* stack index of the key's value (put_object) */
 } key;
 
 static int key_cmp(const void *a, const void *b) {
@@ -128,49 +130,57 @@ static int empty_array(lua_State *L, int t) {
   return yes;
 }
 
+/* keys with room for twice as many (the first beyond `small` on the heap),
+ * or NULL with o->error set and the old list freed */
+static key *more_keys(out *o, key *keys, key *small, size_t *cap) {
+  key *more = malloc(*cap * 2 * sizeof *more);
+  if (more) memcpy(more, keys, *cap * sizeof *keys);
+  else o->error = "out of memory";
+  if (keys != small) free(keys);
+  *cap *= 2;
+  return more;
+}
+
+/* An object: its string keys sorted, each with the value lua_next gave it.
+ * The traversal leaves every key and value on the stack (a copy of the key
+ * drives the next step), so the values are encoded from there, with no
+ * lookup of each key again; a small object's keys are listed on the C stack. */
 static void put_object(out *o, lua_State *L, int t) {
-  size_t nkeys = 0, cap = 16;
-  key *keys = malloc(cap * sizeof *keys);
-  if (!keys) {
-    o->error = "out of memory";
-    return;
-  }
+  enum { ON_STACK = 16 };
+  key small[ON_STACK], *keys = small;
+  size_t nkeys = 0, cap = ON_STACK;
+  int base = lua_gettop(L);
   lua_pushnil(L);
-  while (lua_next(L, t)) {
-    lua_pop(L, 1);
-    int kt = lua_type(L, -1);
+  while (!o->error && lua_next(L, t)) {
+    int kt = lua_type(L, -2);
     if (kt == LUA_TNUMBER) o->mixed = 1;
-    if (kt != LUA_TSTRING) continue; /* other keys are not JSON (the Lua encoder skips them too) */
-    if (nkeys == cap) {
-      key *k = realloc(keys, (cap *= 2) * sizeof *keys);
-      if (!k) {
-        free(keys);
-        lua_pop(L, 1);
-        o->error = "out of memory";
-        return;
+    if (kt == LUA_TSTRING) { /* other keys are not JSON (the Lua encoder skips them too) */
+      if (nkeys == cap && !(keys = more_keys(o, keys, small, &cap))) break;
+      keys[nkeys].s = lua_tolstring(L, -2, &keys[nkeys].n); /* alive: on the stack */
+      keys[nkeys].slot = lua_gettop(L);
+      nkeys++;
+      if (nkeys == MAX_KEYS || !lua_checkstack(L, 3)) { /* a huge object: the Lua encoder takes it */
+        o->mixed = 1;
+        break;
       }
-      keys = k;
+      lua_pushvalue(L, -2); /* the key and its value stay; a copy goes on */
+    } else {
+      lua_pop(L, 1);
     }
-    keys[nkeys].s = lua_tolstring(L, -1, &keys[nkeys].n); /* alive: a key of the table */
-    nkeys++;
   }
-  if (o->mixed) {
-    free(keys);
-    return;
+  if (!o->error && !o->mixed) {
+    qsort(keys, nkeys, sizeof *keys, key_cmp);
+    put_char(o, '{');
+    for (size_t i = 0; i < nkeys && !o->error && !o->mixed; i++) {
+      if (i) put_char(o, ',');
+      put_quoted(o, keys[i].s, keys[i].n);
+      put_char(o, ':');
+      put_value(o, L, keys[i].slot);
+    }
+    put_char(o, '}');
   }
-  qsort(keys, nkeys, sizeof *keys, key_cmp);
-  put_char(o, '{');
-  for (size_t i = 0; i < nkeys && !o->error && !o->mixed; i++) {
-    if (i) put_char(o, ',');
-    put_quoted(o, keys[i].s, keys[i].n);
-    put_char(o, ':');
-    lua_pushlstring(L, keys[i].s, keys[i].n);
-    lua_rawget(L, t);
-    put_value(o, L, lua_gettop(L));
-    lua_pop(L, 1);
-  }
-  put_char(o, '}');
-  free(keys);
+  lua_settop(L, base);
+  if (keys != small) free(keys);
 }
 
 static void put_table(out *o, lua_State *L, int t) {

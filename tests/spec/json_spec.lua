@@ -41,6 +41,17 @@ describe("json.encode", function()
     end
   end)
 
+  it("writes objects of many keys as the Lua encoder does, also one it leaves to the Lua encoder", function()
+    for n = 0, 40 do
+      local t = {}
+      for i = 1, n do t[str() .. i] = value(2) end
+      assert.equal(json.encode_in_lua(t), json.encode(t), n .. " keys")
+    end
+    local huge = {}
+    for i = 1, 70000 do huge["k" .. i] = i end -- (more keys than the C encoder holds)
+    assert.equal(json.encode_in_lua(huge), json.encode(huge))
+  end)
+
   it("writes an empty list marked by json.array as [], other empty tables as {}", function()
     assert.equal("[]", json.encode(json.array()))
     assert.equal("{}", json.encode({}))
