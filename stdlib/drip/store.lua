@@ -122,8 +122,9 @@ local QUERIES = {
   script_get = "SELECT source, file FROM scripts WHERE hash = ?",
   script_latest = "SELECT source, file FROM scripts WHERE journey = ? ORDER BY loaded_at DESC LIMIT 1",
   script_journeys = "SELECT DISTINCT journey FROM scripts ORDER BY journey",
-  instance_add = "INSERT INTO instances(id, journey, version, contact, entered_at, trigger_seq, trigger_name, traits, "
-    .. "wait_seq, wait_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  instance_add = "INSERT INTO instances(id, journey, version, contact, active, entered_at, trigger_seq, trigger_name, "
+    .. "traits, wait_seq, wait_event, ended_at, exit_reason, converted, value, error) "
+    .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   -- ids are never given twice, also after `forget` removed the newest rows:
   -- an idempotency key is made of the instance id, and delivery marks a
   -- message by its id (meta 'high_TABLE': the highest id a forget removed)
@@ -311,7 +312,7 @@ function Store.open(path, opts)
   local db, err = host.open(path)
   if not db then return nil, err end
   local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
-                              days = {}, days_n = 0 }, Store)
+                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
@@ -363,10 +364,20 @@ function Store:upgrade()
   self:build_indexes(BY_CONTACT) -- (also when a bulk load stopped midway left them to build)
 end
 
--- Prepared statements are made on first use and kept. Any query first writes
--- the instance row add_instance left unwritten, so every query sees it.
+-- Prepared statements are made on first use and kept. A query on the
+-- instances table first writes the rows add_instance left unwritten (see
+-- there), unless it is one this module answers with them.
+local ANSWERED = { instance_add = true, instance_get = true, instances_active = true, instance_last_entry = true,
+                   instance_wait = true, instance_convert = true, instance_value = true, instance_end = true,
+                   instance_day = true }
+local reads_instances = setmetatable({}, { __index = function(t, name)
+  local yes = not ANSWERED[name] and (QUERIES[name] or ""):find("%f[%w_]instances%f[^%w_]") ~= nil
+  t[name] = yes
+  return yes
+end })
+
 function Store:q(name)
-  if self.unwritten then self:write_instance() end
+  if self.unwritten_n > 0 and reads_instances[name] then self:write_instances() end
   local st = self.stmts[name]
   if not st then
     st = self.db:prepare(assert(QUERIES[name], name))
@@ -383,7 +394,7 @@ function Store:begin()
 end
 
 function Store:commit()
-  if self.unwritten then self:write_instance() end
+  self:write_instances()
   self.next_ids = {}
   self:write_counts()
   if self.in_tx then
@@ -396,7 +407,8 @@ end
 function Store:rollback()
   self:forget_active()
   self.tally, self.saved = {}, {}
-  self.unwritten, self.next_ids = nil, {}
+  self:drop_unwritten()
+  self.next_ids = {}
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
     self.in_tx = false
@@ -406,6 +418,7 @@ end
 -- Savepoints inside a transaction (one per request of a batch): the counts
 -- made since are undone with the rows.
 function Store:savepoint()
+  self:write_instances() -- (a rollback to it drops only the rows made after it)
   self.db:exec("SAVEPOINT request")
   local copy = {}
   for k, v in pairs(self.tally) do copy[k] = v end
@@ -419,7 +432,8 @@ end
 
 function Store:rollback_to()
   self:forget_active()
-  self.unwritten, self.next_ids = nil, {}
+  self:drop_unwritten()
+  self.next_ids = {}
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
 end
@@ -590,11 +604,24 @@ end
 
 -- instances -----------------------------------------------------------------
 
--- A new instance's row is written by the next query, so that when that query
--- is the instance's first wait (the usual case) the row is written once, whole.
+-- A new instance's row is kept in memory, and changed there, until the
+-- transaction commits or a query reads the instances table (Store:q): an
+-- instance that starts and ends within a transaction, as most do in a
+-- simulation, is written once, whole, and its waits, conversion and end are
+-- no statements of their own. The queries about one instance or contact
+-- that the engine makes as it runs (ANSWERED) read these rows beside the
+-- table's, so they need not write them first. Every id a transaction gives
+-- is above the ids of rows written before it.
+local COLUMNS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq", "trigger_name", "traits",
+                  "wait_seq", "wait_event", "ended_at", "exit_reason", "converted", "value", "error" }
+
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   local id = self:new_id("instances")
-  self.unwritten = { id, journey, version, contact, now, trigger_seq, trigger_name, traits_json }
+  self.unwritten[id] = { id = id, journey = journey, version = version, contact = contact, active = 1, entered_at = now,
+                         trigger_seq = trigger_seq, trigger_name = trigger_name, traits = traits_json, converted = 0 }
+  self.unwritten_n = self.unwritten_n + 1
+  local ids = self.unwritten_of[contact]
+  if ids then ids[#ids + 1] = id else self.unwritten_of[contact] = { id } end
   self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
   self:count(id, "entered")
   local entries = self.entries and self.entries:get(contact)
@@ -608,13 +635,42 @@ function Store:add_instance(journey, version, contact, now, trigger_seq, trigger
   return id
 end
 
-function Store:write_instance(wait_seq, wait_event)
-  local u = self.unwritten
-  self.unwritten = nil
-  self:q("instance_add"):run(u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], wait_seq, wait_event)
+-- write the unwritten rows, in id order
+function Store:write_instances()
+  if self.unwritten_n == 0 then return end
+  local ids = {}
+  for id in pairs(self.unwritten) do ids[#ids + 1] = id end
+  table.sort(ids)
+  local insert, values = self:q("instance_add"), {}
+  for _, id in ipairs(ids) do
+    local row = self.unwritten[id]
+    for i = 1, #COLUMNS do values[i] = row[COLUMNS[i]] end
+    insert:run(table.unpack(values, 1, #COLUMNS))
+  end
+  self:drop_unwritten()
+end
+
+function Store:drop_unwritten()
+  self.unwritten, self.unwritten_n, self.unwritten_of = {}, 0, {}
+end
+
+-- the unwritten rows of a contact that pass keep(row), in id order
+function Store:unwritten_rows(contact, keep)
+  local out = {}
+  for _, id in ipairs(self.unwritten_of[contact] or {}) do
+    local row = self.unwritten[id]
+    if keep(row) then out[#out + 1] = row end
+  end
+  return out
 end
 
 function Store:instance(id)
+  local u = self.unwritten[id]
+  if u then
+    return { id = id, journey = u.journey, version = u.version, contact = u.contact, active = u.active,
+             entered_at = u.entered_at, trigger_seq = u.trigger_seq, trigger_name = u.trigger_name, traits = u.traits,
+             wait_seq = u.wait_seq, wait_event = u.wait_event }
+  end
   local rid, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, wait_seq, wait_event =
     self:q("instance_get"):first(id)
   if not rid then return nil end
@@ -721,6 +777,11 @@ function Store:active_instances(contact)
   local rows = self.active and self.active[contact]
   if rows then return rows end
   rows = self:q("instances_active"):all(contact)
+  if self.unwritten_of[contact] then
+    for _, u in ipairs(self:unwritten_rows(contact, function(u) return u.active == 1 end)) do
+      rows[#rows + 1] = { u.id, u.journey, u.version, u.wait_seq, u.wait_event, u.entered_at }
+    end
+  end
   if self.active then self:cache_active(contact, rows) end
   return rows
 end
@@ -729,26 +790,48 @@ end
 function Store:last_entry(contact, journey)
   local entries = self.entries and self.entries:get(contact)
   if entries then return entries[journey] end
-  return (self:q("instance_last_entry"):first(contact, journey))
+  local last = self:q("instance_last_entry"):first(contact, journey)
+  for _, u in ipairs(self:unwritten_rows(contact, function(u) return u.journey == journey end)) do
+    if not last or u.entered_at > last then last = u.entered_at end
+  end
+  return last
 end
 
 function Store:set_wait(id, seq, event)
   self:edit_active(id, seq, event)
-  if self.unwritten and self.unwritten[1] == id then return self:write_instance(seq, event) end
-  self:q("instance_wait"):run(seq, event, id)
+  local u = self.unwritten[id]
+  if u then
+    u.wait_seq, u.wait_event = seq, event
+  else
+    self:q("instance_wait"):run(seq, event, id)
+  end
 end
+
 -- count a conversion (the first of an instance converts it) with its revenue
 function Store:convert(id, value)
-  if self:q("instance_convert"):run(id) > 0 then
+  local u, converted = self.unwritten[id], nil
+  if u then
+    converted = u.converted == 0
+    u.converted, u.value = 1, (u.value or 0) + (value or 0)
+  else
+    converted = self:q("instance_convert"):run(id) > 0
+    self:q("instance_value"):run(value or 0, id)
+  end
+  if converted then
     self:count(id, "converted")
     for _, v in ipairs(self:q("variants_of"):all(id)) do self:count(id, "variant_converted", v[1], v[2]) end
   end
-  self:q("instance_value"):run(value or 0, id)
   if value then self:count(id, "revenue", nil, nil, nil, value) end
 end
 
 function Store:end_instance(id, now, reason, err)
-  if self:q("instance_end"):run(now, reason, err, id) == 0 then return false end
+  local u = self.unwritten[id]
+  if u then
+    if u.active ~= 1 then return false end
+    u.active, u.ended_at, u.exit_reason, u.error, u.wait_seq, u.wait_event = 0, now, reason, err, nil, nil
+  elseif self:q("instance_end"):run(now, reason, err, id) == 0 then
+    return false
+  end
   self:edit_active(id, nil, nil, true)
   self:count(id, "exit", reason)
   return true
@@ -1027,7 +1110,9 @@ end
 function Store:count(instance, metric, a, b, c, n)
   local day = self.days[instance] -- "journey\0day\0"
   if not day then
-    local journey, entered_at = self:q("instance_day"):first(instance)
+    local u = self.unwritten[instance]
+    local journey, entered_at
+    if u then journey, entered_at = u.journey, u.entered_at else journey, entered_at = self:q("instance_day"):first(instance) end
     if not journey then return end
     day = journey .. "\0" .. entered_at // DAY .. "\0"
     self:remember_day(instance, day)

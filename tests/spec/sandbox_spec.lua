@@ -100,6 +100,7 @@ describe("sandbox", function()
     local rec = sim:records { kind = "exit" }[1]
     assert.equal("error", rec.reason)
     assert.matches("j.lua:3: attempt to index a nil value", rec.error)
+    sim.store:write_instances()
     local tb = sim.store.db:prepare("SELECT error FROM instances"):first()
     assert.matches("stack traceback", tb)
   end)
