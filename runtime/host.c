@@ -209,6 +209,7 @@ int luaopen_drip_host(lua_State *L) {
   drip_evfile_register(L);
   drip_evline_register(L);
   drip_idset_register(L);
+  drip_jsondec_register(L);
   drip_utf8_register(L);
   return 1;
 }

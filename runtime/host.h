@@ -40,6 +40,7 @@ void drip_evfile_register(lua_State *L);
 void drip_evline_register(lua_State *L);
 void drip_utf8_register(lua_State *L);
 void drip_idset_register(lua_State *L);
+void drip_jsondec_register(lua_State *L);
 
 /* 0 when text[0..n) is UTF-8, else the 1-based position of its first bad
  * byte (utf8.c) */

@@ -1,5 +1,6 @@
 -- drip.json — JSON in and out.
--- Decoding is lua-cjson's (with empty arrays kept arrays). Encoding is ours
+-- Decoding is lua-cjson's (with empty arrays kept arrays), done the same in C
+-- (runtime/jsondec.c) for the usual text. Encoding is ours
 -- only to make output deterministic and readable: object keys sorted (or in a
 -- given order), UTF-8 left as is, "/" not escaped, integral numbers printed
 -- without a fraction.
@@ -69,8 +70,18 @@ local function restore_empty_arrays(t)
   return t
 end
 
--- json.decode(text) -> value | nil, error message
+-- json.decode(text) -> value | nil, error message. The usual text is decoded
+-- by host.decode_json; what it is not sure of, by lua-cjson as below.
+local decode_json = host.decode_json
+local decode_with_cjson
 function json.decode(text)
+  local ok, quick = pcall(decode_json, text, ARRAY)
+  if ok and quick ~= nil then return quick end
+  return decode_with_cjson(text)
+end
+
+-- json.decode by lua-cjson alone: the reference host.decode_json is tested against
+decode_with_cjson = function(text)
   local marked = text:find("[", 1, true) and text:find("%[%s*%]") and mark_empty_arrays(text)
   local ok, value = pcall(cjson.decode, marked or text)
   if not ok and marked then ok, value = pcall(cjson.decode, text) end -- the error as the text has it
@@ -81,6 +92,8 @@ function json.decode(text)
   end
   return value
 end
+
+json.decode_with_cjson = decode_with_cjson
 
 -- json.decode_input(text) -> value | nil, error message: json.decode for
 -- text from outside (event lines, HTTP bodies), which must be UTF-8 (RFC

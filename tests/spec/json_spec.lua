@@ -110,4 +110,74 @@ describe("json.decode", function()
       assert.equal(written, json.encode(json.decode(written)), "value " .. i)
     end
   end)
+
+  -- a random JSON text: every kind of value, escapes (surrogates too), numbers
+  -- of every form, blanks between tokens, and now and then a mistake
+  local PIECES = { "a", "é", "سلام", "\\n", "\\\"", "\\\\", "\\u00e9", "\\u0416", "\\u0000", "\\ud83d\\ude00",
+                   "\\/", "\\b", "\\f", "\\r", "\\t", "\\x", "\1", " ", "\\u12", "\\uD7FF", "\\uE000" }
+  local NUMBERS_TEXT = { "0", "-0", "12", "-7", "1.5", "1e3", "2E-2", "-0.0", "12345678901234567890", "1e400", "01", "1.",
+                         ".5", "+1", "0x10", "1e", "-", "3.14159265358979" }
+  local function random_text(depth)
+    local blank = ({ "", "", " ", "\n\t ", "\r\n" })[rand(5) + 1]
+    local kind = rand(depth > 3 and 5 or 8)
+    local out
+    if kind == 0 then
+      local parts = {}
+      for i = 1, rand(4) do parts[i] = PIECES[rand(#PIECES) + 1] end
+      out = '"' .. table.concat(parts) .. '"'
+    elseif kind == 1 then
+      out = NUMBERS_TEXT[rand(#NUMBERS_TEXT) + 1]
+    elseif kind == 2 then
+      out = ({ "true", "false", "null", "nul", "True" })[rand(5) + 1]
+    elseif kind <= 5 then
+      local items = {}
+      for i = 1, rand(4) do items[i] = random_text(depth + 1) end
+      out = "[" .. blank .. table.concat(items, "," .. blank) .. blank .. "]"
+    else
+      local members = {}
+      for i = 1, rand(4) do
+        members[i] = random_text(5):gsub("^%s*[^\"].*", '"k' .. rand(3) .. '"') .. blank .. ":" .. random_text(depth + 1)
+      end
+      out = "{" .. table.concat(members, ",") .. (rand(20) == 0 and "," or "") .. "}"
+    end
+    return blank .. out .. blank
+  end
+
+  -- a and b the same values: numbers of the same type, null and arrays marked alike
+  local function same(a, b, path)
+    if type(a) ~= "table" or type(b) ~= "table" then
+      assert.equal(math.type(a), math.type(b), path)
+      assert.equal(a, b, path)
+      return
+    end
+    assert.equal(getmetatable(a), getmetatable(b), path .. " (marked as a list)")
+    for k, v in pairs(a) do same(v, b[k], path .. "." .. tostring(k)) end
+    for k in pairs(b) do assert.is_not_nil(a[k], path .. "." .. tostring(k)) end
+  end
+
+  it("decodes the usual text in C as lua-cjson does, and leaves it the rest, for 5,000 random texts", function()
+    local host = require "drip_host"
+    local texts = {}
+    for _, p in ipairs(PIECES) do -- each escape and string piece, alone and in every place
+      texts[#texts + 1] = '"' .. p .. '"'
+      texts[#texts + 1] = '["x' .. p .. 'y", "' .. p .. p .. '"]'
+      texts[#texts + 1] = '{"' .. p .. '": "' .. p .. '", "k": {"' .. p .. '": []}}'
+    end
+    for _, n in ipairs(NUMBERS_TEXT) do texts[#texts + 1] = "[" .. n .. ", {\"n\": " .. n .. "}]" end
+    for _ = 1, 5000 do texts[#texts + 1] = random_text(0) end
+    local answered = 0
+    for _, text in ipairs(texts) do
+      local quick = host.decode_json(text, getmetatable(json.array()))
+      local slow, err = json.decode_with_cjson(text)
+      if quick ~= nil then
+        answered = answered + 1
+        assert.is_nil(err, text)
+        same(slow, quick, text)
+      end
+      local value, why = json.decode(text)
+      assert.equal(err, why, text)
+      same(slow, value, text)
+    end
+    assert.is_true(answered > 1000, "answered " .. answered)
+  end)
 end)
