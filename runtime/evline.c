@@ -37,11 +37,16 @@ typedef struct {
   int plain; /* no escape inside */
 } text;
 
-static void skip_space(cursor *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+static const char *space_end(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  return p;
 }
 
-static int hex4(const char *s, unsigned *out) {
+const char *drip_json_space_end(const char *p, const char *end) { return space_end(p, end); }
+
+static void skip_space(cursor *c) { c->p = space_end(c->p, c->end); }
+
+int drip_hex4(const char *s, unsigned *out) {
   unsigned v = 0;
   for (int i = 0; i < 4; i++) {
     char h = s[i];
@@ -96,7 +101,7 @@ static int string_token(cursor *c, text *out) {
       char e = c->p[1];
       if (e == 'u') {
         unsigned cp;
-        if (c->end - c->p < 6 || !hex4(c->p + 2, &cp) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        if (c->end - c->p < 6 || !drip_hex4(c->p + 2, &cp) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
         c->p += 6;
         continue;
       }
@@ -109,26 +114,37 @@ static int string_token(cursor *c, text *out) {
   return 0;
 }
 
-static int digits(cursor *c) {
-  const char *s = c->p;
-  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') c->p++;
-  return c->p > s;
+static const char *digits_end(const char *p, const char *end) {
+  while (p < end && *p >= '0' && *p <= '9') p++;
+  return p;
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static const char *number_end(const char *p, const char *end) {
+  const char *d;
+  if (p < end && *p == '-') p++;
+  if (p < end && *p == '0') p++;
+  else if ((d = digits_end(p, end)) == p) return NULL;
+  else p = d;
+  if (p < end && *p == '.') {
+    if ((d = digits_end(p + 1, end)) == p + 1) return NULL;
+    p = d;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    if ((d = digits_end(p, end)) == p) return NULL;
+    p = d;
+  }
+  return p;
+}
+
+const char *drip_json_number_end(const char *p, const char *end) { return number_end(p, end); }
+
 static int number_token(cursor *c) {
-  if (c->p < c->end && *c->p == '-') c->p++;
-  if (c->p < c->end && *c->p == '0') c->p++;
-  else if (!digits(c)) return 0;
-  if (c->p < c->end && *c->p == '.') {
-    c->p++;
-    if (!digits(c)) return 0;
-  }
-  if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
-    c->p++;
-    if (c->p < c->end && (*c->p == '+' || *c->p == '-')) c->p++;
-    if (!digits(c)) return 0;
-  }
+  const char *after = number_end(c->p, c->end);
+  if (!after) return 0;
+  c->p = after;
   return 1;
 }
 

@@ -68,6 +68,13 @@ int drip_id_set_add(drip_id_set *s, uint64_t h);
 int drip_id_set_has(const drip_id_set *s, uint64_t h);
 void drip_id_set_free(drip_id_set *s);
 
+/* Pieces of JSON's grammar (evline.c), for the readers of JSON text: the end
+ * of blanks at p; the end of the number at p, or NULL when none is there;
+ * the code unit of 4 hex digits at s (0 when they are not). */
+const char *drip_json_space_end(const char *p, const char *end);
+const char *drip_json_number_end(const char *p, const char *end);
+int drip_hex4(const char *s, unsigned *out);
+
 /* host.encode_json and host.quote (jsonenc.c) */
 int drip_encode_json(lua_State *L);
 int drip_quote_json(lua_State *L);

@@ -24,23 +24,7 @@ typedef struct {
   int array_mt; /* stack index of the metatable for empty arrays */
 } reader;
 
-static void skip_space(reader *r) {
-  while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r')) r->p++;
-}
-
-static int hex4(const char *s, unsigned *out) {
-  unsigned v = 0;
-  for (int i = 0; i < 4; i++) {
-    char h = s[i];
-    v <<= 4;
-    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-    else return 0;
-  }
-  *out = v;
-  return 1;
-}
+static void skip_space(reader *r) { r->p = drip_json_space_end(r->p, r->end); }
 
 /* code point cp (not a surrogate) as UTF-8 into out -> its length */
 static int utf8_of(unsigned cp, char *out) {
@@ -90,7 +74,7 @@ static int escaped_string(lua_State *L, reader *r, const char *start) {
     case 't': out = '\t'; break;
     case 'u': {
       unsigned cp;
-      if (r->end - r->p < 6 || !hex4(r->p + 2, &cp) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+      if (r->end - r->p < 6 || !drip_hex4(r->p + 2, &cp) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
       char utf8[4];
       luaL_addlstring(&b, utf8, (size_t)utf8_of(cp, utf8));
       r->p += 6;
@@ -121,33 +105,16 @@ static int string_value(lua_State *L, reader *r) {
   return 0;
 }
 
-static int digits(reader *r) {
-  const char *s = r->p;
-  while (r->p < r->end && *r->p >= '0' && *r->p <= '9') r->p++;
-  return r->p > s;
-}
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, pushed as a float as lua-cjson does */
+/* a number (JSON's grammar), pushed as a float as lua-cjson does */
 static int number_value(lua_State *L, reader *r) {
-  const char *s = r->p;
-  if (r->p < r->end && *r->p == '-') r->p++;
-  if (r->p < r->end && *r->p == '0') r->p++;
-  else if (!digits(r)) return 0;
-  if (r->p < r->end && *r->p == '.') {
-    r->p++;
-    if (!digits(r)) return 0;
-  }
-  if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
-    r->p++;
-    if (r->p < r->end && (*r->p == '+' || *r->p == '-')) r->p++;
-    if (!digits(r)) return 0;
-  }
-  size_t n = (size_t)(r->p - s);
-  if (n >= MAX_NUMBER) return 0;
+  const char *s = r->p, *after = drip_json_number_end(r->p, r->end);
+  if (!after || after - s >= MAX_NUMBER) return 0;
+  size_t n = (size_t)(after - s);
   char text[MAX_NUMBER];
   memcpy(text, s, n);
   text[n] = '\0';
   lua_pushnumber(L, strtod(text, NULL));
+  r->p = after;
   return 1;
 }
 

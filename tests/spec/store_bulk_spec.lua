@@ -170,6 +170,27 @@ describe("bulk loading of events", function()
     store:close()
   end)
 
+  it("stores the messageId of a line read the quick way, wherever it is and whatever its letters", function()
+    -- (Persian and Russian text before it, and in it: the bytes are stored as they are)
+    local events = require "drip.events"
+    local store = assert(Store.open(":memory:"))
+    store:begin()
+    local lines = {
+      '{"type":"track","userId":"u1","event":"سفارش","properties":{"نام":"کتاب ۲","city":"Москва"},'
+        .. '"messageId":"پیام-۱","timestamp":"2026-11-01T09:30:00Z"}\n',
+      '{"messageId":"m-2","type":"track","userId":"u1","event":"E","timestamp":"2026-11-01T09:30:00Z"}\n',
+    }
+    for i, line in ipairs(lines) do
+      local ev = assert(events.decode_line(line, 0))
+      local seq = assert(store:add_event(ev, ev.body))
+      local want = i == 1 and "پیام-۱" or "m-2"
+      assert.equal(want, store.db:prepare("SELECT message_id FROM events WHERE seq = ?"):first(seq))
+      assert.equal(want, ev.messageId)
+      assert.is_nil(store:add_event(assert(events.decode_line(line, 0)), line), "a repeat of line " .. i)
+    end
+    store:close()
+  end)
+
   it("makes a new store with the page size asked for, and leaves an existing one's as it is", function()
     local path = os.tmpname()
     os.remove(path)
