@@ -193,7 +193,7 @@ static int l_lock_file(lua_State *L) {
 }
 
 static const luaL_Reg host_funcs[] = {
-    {"quote", drip_quote_json}, {"encode_json", drip_encode_json},
+    {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"lock_file", l_lock_file}, {NULL, NULL}};

@@ -78,5 +78,6 @@ int drip_hex4(const char *s, unsigned *out);
 /* host.encode_json and host.quote (jsonenc.c) */
 int drip_encode_json(lua_State *L);
 int drip_quote_json(lua_State *L);
+int drip_record_line(lua_State *L);
 
 #endif

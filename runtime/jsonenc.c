@@ -279,3 +279,41 @@ int drip_quote_json(lua_State *L) {
   free(o.p);
   return 1;
 }
+
+/* host.record_line(at, contact, journey, kind, fields_json) -> a record as one
+ * JSON line with its line end: at, contact, journey (each left out when nil),
+ * kind, then the members of fields_json (an object, already encoded); nothing
+ * when contact or journey is neither a string nor nil (drip.report then
+ * writes it). The same text as report.jsonl in Lua, without the pieces. */
+int drip_record_line(lua_State *L) {
+  size_t n;
+  out o = {0};
+  static const char *const names[] = {"{\"at\":", ",\"contact\":", ",\"journey\":", ",\"kind\":"};
+  for (int i = 1; i <= 4; i++) {
+    int t = lua_type(L, i);
+    if (t == LUA_TNIL && (i == 2 || i == 3)) continue;
+    if (t != LUA_TSTRING) {
+      free(o.p);
+      if (i == 2 || i == 3) return 0;
+      return luaL_typeerror(L, i, "string");
+    }
+    const char *v = lua_tolstring(L, i, &n);
+    put(&o, names[i - 1], strlen(names[i - 1]));
+    put_quoted(&o, v, n);
+  }
+  const char *fields = luaL_checklstring(L, 5, &n);
+  if (n > 2) { /* '{...}' with members: its members after a comma */
+    put_char(&o, ',');
+    put(&o, fields + 1, n - 1);
+  } else {
+    put_char(&o, '}');
+  }
+  put_char(&o, '\n');
+  if (o.error) {
+    free(o.p);
+    return luaL_error(L, "%s", o.error);
+  }
+  lua_pushlstring(L, o.p, o.len);
+  free(o.p);
+  return 1;
+}

@@ -14,14 +14,15 @@ end
 
 -- One record as a JSON line, with its line end: at, contact, journey, kind
 -- (every record has at and kind), then the kind's fields (fields_json: their
--- object, already encoded). Made by one concatenation: a run writes a line
--- per record, and each copy of one is garbage to collect.
+-- object, already encoded). Made in C (host.record_line) in one piece: a run
+-- writes a line per record, and each piece of one is garbage to collect.
 local quote, sub = json.quote, string.sub
+local record_line = require("drip_host").record_line
 function report.jsonl(at, contact, journey, kind, fields_json)
-  local more = #fields_json > 2
-  return '{"at":' .. quote(at)
-    .. (type(contact) == "string" and ',"contact":' .. quote(contact) or member("contact", contact))
-    .. (type(journey) == "string" and ',"journey":' .. quote(journey) or member("journey", journey))
+  local line = record_line(at, contact, journey, kind, fields_json)
+  if line then return line end
+  local more = #fields_json > 2 -- (a contact or journey that is not a string)
+  return '{"at":' .. quote(at) .. member("contact", contact) .. member("journey", journey)
     .. ',"kind":' .. quote(kind) .. (more and "," or "") .. (more and sub(fields_json, 2) or "}") .. "\n"
 end
 

@@ -1,0 +1,35 @@
+-- drip.report's JSON Lines record (made in C by host.record_line): the same
+-- text as the plain concatenation it replaced, for every shape of record.
+local report = require "drip.report"
+local json = require "drip.json"
+
+-- the line as a reader sees it: one JSON object in at, contact, journey, kind, fields order
+local function expected(at, contact, journey, kind, fields)
+  local parts = { '"at":' .. json.quote(at) }
+  if contact ~= nil then parts[#parts + 1] = '"contact":' .. json.encode(contact) end
+  if journey ~= nil then parts[#parts + 1] = '"journey":' .. json.encode(journey) end
+  parts[#parts + 1] = '"kind":' .. json.quote(kind)
+  local body = json.encode(fields)
+  if body ~= "{}" then parts[#parts + 1] = body:sub(2, -2) end
+  return "{" .. table.concat(parts, ",") .. "}\n"
+end
+
+describe("report.jsonl", function()
+  it("writes a record as one JSON line, its fields after at, contact, journey and kind", function()
+    local cases = {
+      { "2026-11-01T09:00:00Z", "u1", "abandoned_cart", "send", { channel = "email", message = { subject = "Hi" } } },
+      { "2026-11-01T09:00:00Z", "کاربر\n\"۱\"", "سبد", "exit", { reason = "completed" } },
+      { "2026-11-01T09:00:00Z", "u1", "j", "enter", {} },
+      { "2026-11-01T09:00:00Z", nil, "j", "log", { message = "Привет\t\\" } },
+      { "2026-11-01T09:00:00Z", "u1", nil, "log", {} },
+      { "2026-11-01T09:00:00Z", 42, "j", "log", { n = 1 } }, -- (not a string: written in Lua)
+    }
+    for i, c in ipairs(cases) do
+      local line = report.jsonl(c[1], c[2], c[3], c[4], json.encode(c[5]))
+      assert.equal(expected(c[1], c[2], c[3], c[4], c[5]), line, "case " .. i)
+      local back = json.decode(line)
+      assert.equal(c[4], back.kind, "case " .. i)
+      assert.equal(c[2], back.contact, "case " .. i)
+    end
+  end)
+end)
