@@ -45,18 +45,18 @@ static void put(out *o, const char *s, size_t n) {
 
 static void put_char(out *o, char c) { put(o, &c, 1); }
 
-/* a JSON string: '"' and '\\' and control bytes escaped */
+/* the bytes a JSON string writes escaped: '"', '\\', control bytes and DEL */
+static const unsigned char MUST_ESCAPE[256] = {[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1};
+
+/* a JSON string: the bytes of MUST_ESCAPE escaped, runs of others copied whole */
 static void put_quoted(out *o, const char *s, size_t n) {
   put_char(o, '"');
-  size_t run = 0; /* bytes copied as they are, pending */
+  size_t from = 0; /* start of the run not yet copied */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f) {
-      run++;
-      continue;
-    }
-    put(o, s + i - run, run);
-    run = 0;
+    if (!MUST_ESCAPE[c]) continue;
+    put(o, s + from, i - from);
+    from = i + 1;
     char esc[8];
     switch (c) {
     case '"': put(o, "\\\"", 2); break;
@@ -67,7 +67,7 @@ static void put_quoted(out *o, const char *s, size_t n) {
     default: put(o, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
     }
   }
-  put(o, s + n - run, run);
+  put(o, s + from, n - from);
   put_char(o, '"');
 }
 
