@@ -475,9 +475,22 @@ function Store:contact_json(id)
   return traits
 end
 
+-- A store that began with no contacts keeps the hashes of those it made
+-- (store.made, a host.id_set; see Store:own_instances), up to MADE: a contact
+-- not among them is new, and its first event need not look it up (a tenth of
+-- a month's lookups of traits, each a miss). Past MADE (4 MiB of hashes) it
+-- asks the store again, as a store that had contacts does.
+local MADE = 200000
+function Store:note_made(id)
+  local made = self.made
+  if not made or not made:add(id) then return end
+  self.made_n = self.made_n + 1
+  if self.made_n >= (self.made_limit or MADE) then self.made = false end
+end
+
 -- make sure the contact exists; true when it was new
 function Store:touch_contact(id, now)
-  if self.made then self.made:add(id) end
+  self:note_made(id)
   local new = self:q("contact_touch"):run(id, now) > 0
   if new then self:made_contact(id, "{}") end
   return new
@@ -487,7 +500,7 @@ end
 function Store:put_contact(id, traits, now, new)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
   local text = json.encode(traits)
-  if self.made then self.made:add(id) end
+  self:note_made(id)
   self:q("contact_put"):run(id, text, now, tz)
   if new then
     self:made_contact(id, text)
@@ -611,11 +624,15 @@ end
 -- no statements of their own. The queries about one instance or contact
 -- that the engine makes as it runs (ANSWERED) read these rows beside the
 -- table's, so they need not write them first. Every id a transaction gives
--- is above the ids of rows written before it.
+-- is above the ids of rows written before it. At most UNWRITTEN are kept (about
+-- as many as a simulation's transaction starts on the cart month; a load
+-- whose instances all sleep would keep a transaction's worth of rows).
+local UNWRITTEN = 10000
 local COLUMNS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq", "trigger_name", "traits",
                   "wait_seq", "wait_event", "ended_at", "exit_reason", "converted", "value", "error" }
 
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
+  if self.unwritten_n >= UNWRITTEN then self:write_instances() end
   local id = self:new_id("instances")
   self.unwritten[id] = { id = id, journey = journey, version = version, contact = contact, active = 1, entered_at = now,
                          trigger_seq = trigger_seq, trigger_name = trigger_name, traits = traits_json, converted = 0 }
@@ -696,9 +713,7 @@ local TIMER_WINDOW = 256
 -- it leaves; every write of traits passes through put_contact and
 -- touch_contact), and for contacts this process made, the latest entry into
 -- each journey (see made_contact). A store that began with no contacts also
--- keeps the hashes of those it made (store.made, a host.id_set): a contact
--- not among them is new, and its first event need not look it up (a tenth
--- of a month's lookups of traits, each a miss).
+-- keeps the hashes of those it made (see Store:note_made).
 local Kept = {}
 Kept.__index = Kept
 
@@ -721,7 +736,7 @@ end
 
 -- limit: contacts kept (default ACTIVE_CACHE); timers: the timers window's size
 function Store:own_instances(limit, timers)
-  if self.made == nil then self.made = not self:q("contact_any"):first() and host.id_set() end
+  if self.made == nil then self.made, self.made_n = not self:q("contact_any"):first() and host.id_set(), 0 end
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   drop_active_lists(self)

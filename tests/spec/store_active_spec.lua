@@ -148,6 +148,20 @@ describe("active instances kept in memory", function()
     assert.equal(0, lookups)
     store:close()
     fresh:close()
+
+    -- past its limit, a store stops keeping the hashes, and looks contacts up again
+    local full = assert(Store.open(":memory:"))
+    full:own_instances()
+    full.made_limit = 3
+    full:put_contact("a", { n = 1 }, 0)
+    full:put_contact("b", { n = 2 }, 0)
+    assert.is_truthy(full.made)
+    full:put_contact("c", { n = 3 }, 0)
+    assert.is_false(full.made) -- (the limit reached: no more hashes kept)
+    full:own_instances() -- (as a rollback drops the kept maps)
+    assert.equal('{"n":3}', full:contact_json("c"))
+    assert.equal('{"n":1}', full:contact_json("a"))
+    full:close()
   end)
 
   it("leave a list being read as it was when asked", function()
