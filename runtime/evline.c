@@ -2,8 +2,9 @@
  * evline — the fields that route a track event, read from its JSON line
  * without building the event's Lua table.
  *
- * Owns: host.track_fields(line), and the messageId of a line for evfile.c's
- * first look at a file (drip_line_message_id). Most event lines are `track`
+ * Owns: host.track_fields(line), the messageId of a line for evfile.c's
+ * first look at a file (drip_line_message_id), and the pieces of JSON's
+ * grammar jsondec.c reads with too (blanks, numbers, \u digits). Most event lines are `track`
  * calls whose properties no journey reads (a product viewed, a cart updated
  * again while an instance is already running), so drip.events takes the
  * five fields that route an event from here and decodes the rest only when

@@ -4,8 +4,10 @@
  * messages, step results): object keys sorted bytewise, UTF-8 and '/' left
  * as they are, integral numbers without a fraction, NaN and infinities as
  * null, an empty table as {} (as [] when json.array marked it a list), a
- * table whose keys are exactly 1..n as an array. Returns nothing for a table with keys of mixed types, which the Lua
- * encoder handles (rare, and sorted there by tostring), as it does an object of more than MAX_KEYS keys.
+ * table whose keys are exactly 1..n as an array. Returns nothing for a
+ * table with keys of mixed types, which the Lua encoder handles (rare, and
+ * sorted there by tostring), as it does an object of more than MAX_KEYS
+ * keys. Also host.quote, and host.record_line: simulate's JSON Lines record.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -265,19 +267,24 @@ int drip_encode_json(lua_State *L) {
   return 1;
 }
 
+/* push what o holds as a string and free it, or raise its error */
+static int push_out(lua_State *L, out *o) {
+  if (o->error) {
+    free(o->p);
+    return luaL_error(L, "%s", o->error);
+  }
+  lua_pushlstring(L, o->p ? o->p : "", o->len);
+  free(o->p);
+  return 1;
+}
+
 /* host.quote(s) -> s as a JSON string (the same escaping as encode_json) */
 int drip_quote_json(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   out o = {0};
   put_quoted(&o, s, n);
-  if (o.error) {
-    free(o.p);
-    return luaL_error(L, "%s", o.error);
-  }
-  lua_pushlstring(L, o.p, o.len);
-  free(o.p);
-  return 1;
+  return push_out(L, &o);
 }
 
 /* host.record_line(at, contact, journey, kind, fields_json) -> a record as one
@@ -286,34 +293,26 @@ int drip_quote_json(lua_State *L) {
  * when contact or journey is neither a string nor nil (drip.report then
  * writes it). The same text as report.jsonl in Lua, without the pieces. */
 int drip_record_line(lua_State *L) {
-  size_t n;
-  out o = {0};
   static const char *const names[] = {"{\"at\":", ",\"contact\":", ",\"journey\":", ",\"kind\":"};
+  size_t n, fields_len;
+  luaL_checkstring(L, 1);
+  luaL_checkstring(L, 4);
+  const char *fields = luaL_checklstring(L, 5, &fields_len);
+  for (int i = 2; i <= 3; i++)
+    if (!lua_isnil(L, i) && lua_type(L, i) != LUA_TSTRING) return 0;
+  out o = {0};
   for (int i = 1; i <= 4; i++) {
-    int t = lua_type(L, i);
-    if (t == LUA_TNIL && (i == 2 || i == 3)) continue;
-    if (t != LUA_TSTRING) {
-      free(o.p);
-      if (i == 2 || i == 3) return 0;
-      return luaL_typeerror(L, i, "string");
-    }
+    if (lua_isnil(L, i)) continue;
     const char *v = lua_tolstring(L, i, &n);
     put(&o, names[i - 1], strlen(names[i - 1]));
     put_quoted(&o, v, n);
   }
-  const char *fields = luaL_checklstring(L, 5, &n);
-  if (n > 2) { /* '{...}' with members: its members after a comma */
+  if (fields_len > 2) { /* '{...}' with members: its members after a comma */
     put_char(&o, ',');
-    put(&o, fields + 1, n - 1);
+    put(&o, fields + 1, fields_len - 1);
   } else {
     put_char(&o, '}');
   }
   put_char(&o, '\n');
-  if (o.error) {
-    free(o.p);
-    return luaL_error(L, "%s", o.error);
-  }
-  lua_pushlstring(L, o.p, o.len);
-  free(o.p);
-  return 1;
+  return push_out(L, &o);
 }

@@ -1125,9 +1125,12 @@ end
 function Store:count(instance, metric, a, b, c, n)
   local day = self.days[instance] -- "journey\0day\0"
   if not day then
-    local u = self.unwritten[instance]
-    local journey, entered_at
-    if u then journey, entered_at = u.journey, u.entered_at else journey, entered_at = self:q("instance_day"):first(instance) end
+    local u, journey, entered_at = self.unwritten[instance], nil, nil
+    if u then
+      journey, entered_at = u.journey, u.entered_at
+    else
+      journey, entered_at = self:q("instance_day"):first(instance)
+    end
     if not journey then return end
     day = journey .. "\0" .. entered_at // DAY .. "\0"
     self:remember_day(instance, day)
