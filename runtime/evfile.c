@@ -141,7 +141,69 @@ static int l_events_in_order(lua_State *L) {
   return 2;
 }
 
-static const luaL_Reg evfile_funcs[] = {
-    {"line_time", l_line_time}, {"events_in_order", l_events_in_order}, {NULL, NULL}};
+#define LINES_MT "drip.lines"
 
-void drip_evfile_register(lua_State *L) { luaL_setfuncs(L, evfile_funcs, 0); }
+typedef struct {
+  FILE *f; /* NULL once the last line was read */
+  char *line;
+  size_t cap;
+} lines_reader;
+
+static void lines_close(lines_reader *r) {
+  if (r->f) fclose(r->f);
+  free(r->line);
+  r->f = NULL;
+  r->line = NULL;
+}
+
+static int l_lines_gc(lua_State *L) {
+  lines_close(luaL_checkudata(L, 1, LINES_MT));
+  return 0;
+}
+
+/* the iterator of host.file_lines: the next line with its line end, or nothing at the end */
+static int l_next_line(lua_State *L) {
+  lines_reader *r = lua_touserdata(L, lua_upvalueindex(1));
+  if (!r->f) return 0;
+  ssize_t n = getline(&r->line, &r->cap, r->f);
+  if (n >= 0) {
+    lua_pushlstring(L, r->line, (size_t)n);
+    return 1;
+  }
+  int failed = ferror(r->f);
+  lines_close(r);
+  if (failed) return luaL_error(L, "%s: read error", lua_tostring(L, lua_upvalueindex(2)));
+  return 0;
+}
+
+/* host.file_lines(path) -> iterator of the file's lines, each with its line
+ * end as f:lines("L") gives them (the last one without, when the file ends
+ * without one) | nil, error. The file closes after its last line (or when
+ * the iterator is collected). One C call a line: the file is read by
+ * getline, not a block at a time in Lua. */
+static int l_file_lines(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lines_reader *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (lines_reader){0};
+  luaL_setmetatable(L, LINES_MT);
+  r->f = fopen(path, "rb");
+  if (!r->f) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, l_next_line, 2);
+  return 1;
+}
+
+static const luaL_Reg evfile_funcs[] = {
+    {"line_time", l_line_time}, {"events_in_order", l_events_in_order}, {"file_lines", l_file_lines}, {NULL, NULL}};
+
+void drip_evfile_register(lua_State *L) {
+  luaL_newmetatable(L, LINES_MT);
+  lua_pushcfunction(L, l_lines_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_setfuncs(L, evfile_funcs, 0);
+}

@@ -302,15 +302,13 @@ end
 -- the events of a file in timestamp order, read in file order (see scan);
 -- each line is decoded once (its time is not looked up first)
 local function stream(index)
-  local f = assert(io.open(index.path, "rb"))
-  local next_line = lines_of(f)
-  local lineno, last_ts = 0, index.default_ts or 0
+  local next_line = assert(host.file_lines(index.path))
+  local lineno, last_ts, done = 0, index.default_ts or 0, false
   return function()
-    while f do
+    while not done do
       local line = next_line()
       if not line then
-        f:close()
-        f = nil
+        done = true
         return nil
       end
       lineno = lineno + 1
