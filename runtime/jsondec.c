@@ -26,23 +26,6 @@ typedef struct {
 
 static void skip_space(reader *r) { r->p = drip_json_space_end(r->p, r->end); }
 
-/* code point cp (not a surrogate) as UTF-8 into out -> its length */
-static int utf8_of(unsigned cp, char *out) {
-  if (cp < 0x80) {
-    out[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (char)(0xC0 | (cp >> 6));
-    out[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  out[0] = (char)(0xE0 | (cp >> 12));
-  out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  out[2] = (char)(0x80 | (cp & 0x3F));
-  return 3;
-}
-
 /* the rest of a string with escapes, from its first backslash at r->p */
 static int escaped_string(lua_State *L, reader *r, const char *start) {
   luaL_Buffer b;
@@ -75,8 +58,8 @@ static int escaped_string(lua_State *L, reader *r, const char *start) {
     case 'u': {
       unsigned cp;
       if (r->end - r->p < 6 || !drip_hex4(r->p + 2, &cp) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-      char utf8[4];
-      luaL_addlstring(&b, utf8, (size_t)utf8_of(cp, utf8));
+      lua_pushfstring(L, "%U", (long)cp); /* (Lua's own UTF-8 of a code point) */
+      luaL_addvalue(&b);
       r->p += 6;
       continue;
     }
@@ -126,15 +109,32 @@ static int literal(reader *r, const char *word, size_t n) {
 
 static int value(lua_State *L, reader *r);
 
+/* At the start of a container's items: 1 and past it when the container
+ * closes at once (close: '}' or ']'). */
+static int closes_at_once(reader *r, char close) {
+  r->p++;
+  skip_space(r);
+  if (r->p >= r->end || *r->p != close) return 0;
+  r->p++;
+  return 1;
+}
+
+/* After an item: 1 when another follows (past its comma), 0 when the
+ * container closed (past `close`), -1 for anything else. */
+static int next_item(reader *r, char close) {
+  skip_space(r);
+  if (r->p >= r->end) return -1;
+  char c = *r->p++;
+  if (c == close) return 0;
+  if (c != ',') return -1;
+  skip_space(r);
+  return 1;
+}
+
 /* the members after '{', pushed as a table */
 static int object_value(lua_State *L, reader *r) {
-  r->p++;
   lua_createtable(L, 0, 4);
-  skip_space(r);
-  if (r->p < r->end && *r->p == '}') {
-    r->p++;
-    return 1;
-  }
+  if (closes_at_once(r, '}')) return 1;
   for (;;) {
     if (r->p >= r->end || *r->p != '"' || !string_value(L, r)) return 0;
     skip_space(r);
@@ -142,22 +142,15 @@ static int object_value(lua_State *L, reader *r) {
     skip_space(r);
     if (!value(L, r)) return 0;
     lua_rawset(L, -3);
-    skip_space(r);
-    if (r->p >= r->end) return 0;
-    char c = *r->p++;
-    if (c == '}') return 1;
-    if (c != ',') return 0;
-    skip_space(r);
+    int more = next_item(r, '}');
+    if (more <= 0) return more == 0;
   }
 }
 
 /* the elements after '[', pushed as a table (marked when empty) */
 static int array_value(lua_State *L, reader *r) {
-  r->p++;
   lua_createtable(L, 4, 0);
-  skip_space(r);
-  if (r->p < r->end && *r->p == ']') {
-    r->p++;
+  if (closes_at_once(r, ']')) {
     lua_pushvalue(L, r->array_mt);
     lua_setmetatable(L, -2);
     return 1;
@@ -165,12 +158,8 @@ static int array_value(lua_State *L, reader *r) {
   for (lua_Integer i = 1;; i++) {
     if (!value(L, r)) return 0;
     lua_rawseti(L, -2, i);
-    skip_space(r);
-    if (r->p >= r->end) return 0;
-    char c = *r->p++;
-    if (c == ']') return 1;
-    if (c != ',') return 0;
-    skip_space(r);
+    int more = next_item(r, ']');
+    if (more <= 0) return more == 0;
   }
 }
 
@@ -209,16 +198,11 @@ static int l_decode_json(lua_State *L) {
   reader r = {text, text + len, 0, 2};
   int top = lua_gettop(L);
   skip_space(&r);
-  if (!value(L, &r)) {
-    lua_settop(L, top);
-    return 0;
-  }
+  int ok = value(L, &r);
   skip_space(&r);
-  if (r.p != r.end) {
-    lua_settop(L, top);
-    return 0;
-  }
-  return 1;
+  if (ok && r.p == r.end) return 1;
+  lua_settop(L, top);
+  return 0;
 }
 
 void drip_jsondec_register(lua_State *L) {

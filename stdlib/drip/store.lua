@@ -672,9 +672,12 @@ function Store:drop_unwritten()
 end
 
 -- the unwritten rows of a contact that pass keep(row), in id order
+local NO_ROWS = {}
 function Store:unwritten_rows(contact, keep)
+  local ids = self.unwritten_of[contact]
+  if not ids then return NO_ROWS end
   local out = {}
-  for _, id in ipairs(self.unwritten_of[contact] or {}) do
+  for _, id in ipairs(ids) do
     local row = self.unwritten[id]
     if keep(row) then out[#out + 1] = row end
   end
@@ -792,10 +795,8 @@ function Store:active_instances(contact)
   local rows = self.active and self.active[contact]
   if rows then return rows end
   rows = self:q("instances_active"):all(contact)
-  if self.unwritten_of[contact] then
-    for _, u in ipairs(self:unwritten_rows(contact, function(u) return u.active == 1 end)) do
-      rows[#rows + 1] = { u.id, u.journey, u.version, u.wait_seq, u.wait_event, u.entered_at }
-    end
+  for _, u in ipairs(self:unwritten_rows(contact, function(u) return u.active == 1 end)) do
+    rows[#rows + 1] = { u.id, u.journey, u.version, u.wait_seq, u.wait_event, u.entered_at }
   end
   if self.active then self:cache_active(contact, rows) end
   return rows

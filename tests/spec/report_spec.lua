@@ -24,7 +24,10 @@ describe("report.jsonl", function()
       { "2026-11-01T09:00:00Z", "u1", nil, "log", {} },
       { "2026-11-01T09:00:00Z", 42, "j", "log", { n = 1 } }, -- (not a string: written in Lua)
     }
+    local host = require "drip_host"
     for i, c in ipairs(cases) do
+      -- made in C, but for a contact that is not a string
+      assert.equal(type(c[2]) ~= "number", host.record_line(c[1], c[2], c[3], c[4], json.encode(c[5])) ~= nil, "case " .. i)
       local line = report.jsonl(c[1], c[2], c[3], c[4], json.encode(c[5]))
       assert.equal(expected(c[1], c[2], c[3], c[4], c[5]), line, "case " .. i)
       local back = json.decode(line)
