@@ -7,7 +7,8 @@
  * loading it into a new store need not look each one up. It validates
  * nothing else and reports nothing: whenever a line is not the usual shape,
  * it answers "do not know" and drip.events reads the file in Lua, where
- * every bad line is reported with its number.
+ * every bad line is reported with its number. And reading a file's event
+ * lines in order, each plain track event made ready for the engine in C.
  */
 #define _GNU_SOURCE /* memmem, getline */
 #include "host.h"
@@ -141,50 +142,93 @@ static int l_events_in_order(lua_State *L) {
   return 2;
 }
 
-#define LINES_MT "drip.lines"
+#define LINES_MT "drip.event_lines"
 
+/* the reader of host.event_lines */
 typedef struct {
   FILE *f; /* NULL once the last line was read */
   char *line;
   size_t cap;
-} lines_reader;
+  lua_Integer lineno;
+} events_reader;
 
-static void lines_close(lines_reader *r) {
+static void reader_close(events_reader *r) {
   if (r->f) fclose(r->f);
   free(r->line);
   r->f = NULL;
   r->line = NULL;
 }
 
-static int l_lines_gc(lua_State *L) {
-  lines_close(luaL_checkudata(L, 1, LINES_MT));
+static int l_reader_gc(lua_State *L) {
+  reader_close(luaL_checkudata(L, 1, LINES_MT));
   return 0;
 }
 
-/* the iterator of host.file_lines: the next line with its line end, or nothing at the end */
-static int l_next_line(lua_State *L) {
-  lines_reader *r = lua_touserdata(L, lua_upvalueindex(1));
-  if (!r->f) return 0;
-  ssize_t n = getline(&r->line, &r->cap, r->f);
-  if (n >= 0) {
-    lua_pushlstring(L, r->line, (size_t)n);
-    return 1;
+/* A track event in the plain form, as drip.events makes it of a line read
+ * without decoding it: { type, userId, event, ts, messageId, body, internal
+ * = false } with the metatable at `mt` (which decodes the body when a
+ * journey first reads ev.data). */
+static void push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt) {
+  lua_createtable(L, 0, 7);
+  lua_pushliteral(L, "track");
+  lua_setfield(L, -2, "type");
+  lua_pushlstring(L, t->user, t->user_len);
+  lua_setfield(L, -2, "userId");
+  lua_pushlstring(L, t->event, t->event_len);
+  lua_setfield(L, -2, "event");
+  lua_pushinteger(L, t->ts);
+  lua_setfield(L, -2, "ts");
+  lua_pushlstring(L, t->message, t->message_len);
+  lua_setfield(L, -2, "messageId");
+  lua_pushlstring(L, line, len);
+  lua_setfield(L, -2, "body");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "internal");
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+}
+
+/* the iterator of host.event_lines: ev, nil, lineno for a track event in the
+ * plain form with a messageId; false, line, lineno for any other event
+ * line (drip.events decodes it whole); nothing at the end. Blank lines and
+ * comments are passed over (and counted). */
+static int l_next_event(lua_State *L) {
+  events_reader *r = lua_touserdata(L, lua_upvalueindex(1));
+  while (r->f) {
+    ssize_t n = getline(&r->line, &r->cap, r->f);
+    if (n < 0) break;
+    r->lineno++;
+    const char *line = r->line;
+    size_t len = (size_t)n;
+    if (skipped(line, len)) continue;
+    drip_track t;
+    if (drip_track_parse(line, len, &t) && t.message) {
+      push_track(L, &t, line, len, lua_upvalueindex(3));
+      lua_pushnil(L);
+    } else {
+      lua_pushboolean(L, 0);
+      lua_pushlstring(L, line, len);
+    }
+    lua_pushinteger(L, r->lineno);
+    return 3;
   }
+  if (!r->f) return 0;
   int failed = ferror(r->f);
-  lines_close(r);
+  reader_close(r);
   if (failed) return luaL_error(L, "%s: read error", lua_tostring(L, lua_upvalueindex(2)));
   return 0;
 }
 
-/* host.file_lines(path) -> iterator of the file's lines, each with its line
- * end as f:lines("L") gives them (the last one without, when the file ends
- * without one) | nil, error. The file closes after its last line (or when
- * the iterator is collected). One C call a line: the file is read by
- * getline, not a block at a time in Lua. */
-static int l_file_lines(lua_State *L) {
+/* host.event_lines(path, mt) -> iterator of the event lines of a file (see
+ * l_next_event) | nil, error. One C call a line, read by getline (not a
+ * block at a time in Lua); the file closes after its last line, or when the
+ * iterator is collected. A track event in the plain form, as most lines of
+ * a simulation's file are, comes out ready for the engine in that call. */
+static int l_event_lines(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lines_reader *r = lua_newuserdatauv(L, sizeof *r, 0);
-  *r = (lines_reader){0};
+  luaL_checktype(L, 2, LUA_TTABLE);
+  events_reader *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (events_reader){0};
   luaL_setmetatable(L, LINES_MT);
   r->f = fopen(path, "rb");
   if (!r->f) {
@@ -193,16 +237,19 @@ static int l_file_lines(lua_State *L) {
     return 2;
   }
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, l_next_line, 2);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, l_next_event, 3);
   return 1;
 }
 
-static const luaL_Reg evfile_funcs[] = {
-    {"line_time", l_line_time}, {"events_in_order", l_events_in_order}, {"file_lines", l_file_lines}, {NULL, NULL}};
+static const luaL_Reg evfile_funcs[] = {{"line_time", l_line_time},
+                                        {"events_in_order", l_events_in_order},
+                                        {"event_lines", l_event_lines},
+                                        {NULL, NULL}};
 
 void drip_evfile_register(lua_State *L) {
   luaL_newmetatable(L, LINES_MT);
-  lua_pushcfunction(L, l_lines_gc);
+  lua_pushcfunction(L, l_reader_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   luaL_setfuncs(L, evfile_funcs, 0);

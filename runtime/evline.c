@@ -249,27 +249,38 @@ static int plain_string(const char *at, const char *end, size_t max, text *out) 
   return at && string_token(&c, out) && out->plain && out->len > 0 && out->len <= max;
 }
 
-/* host.track_fields(line) -> userId, event, ts, messageId (nil when absent)
- * of a track event line in the plain form; nothing when not sure. */
-static int l_track_fields(lua_State *L) {
-  size_t len;
-  const char *line = luaL_checklstring(L, 1, &len);
+int drip_track_parse(const char *line, size_t len, drip_track *out) {
   const char *at[N_FIELDS] = {0};
   cursor c = {line, line + len, 0};
   if (drip_utf8_error(line, len) || !top_object(&c, at)) return 0;
   const char *end = line + len;
   text type, user, event, stamp, message = {0};
-  lua_Integer ts;
   if (!plain_string(at[F_TYPE], end, 5, &type) || type.len != 5 || memcmp(type.start, "track", 5) != 0) return 0;
   if (!plain_string(at[F_USER], end, MAX_ID, &user) || !plain_string(at[F_EVENT], end, MAX_ID, &event)) return 0;
-  if (!plain_string(at[F_TIME], end, 20, &stamp) || !drip_utc_time(stamp.start, stamp.len, &ts)) return 0;
+  if (!plain_string(at[F_TIME], end, 20, &stamp) || !drip_utc_time(stamp.start, stamp.len, &out->ts)) return 0;
   if (at[F_MESSAGE] && !plain_string(at[F_MESSAGE], end, len, &message)) return 0;
   if (at[F_PROPERTIES] && *at[F_PROPERTIES] != '{') return 0;
   if (at[F_TRAITS]) return 0;
-  lua_pushlstring(L, user.start, user.len);
-  lua_pushlstring(L, event.start, event.len);
-  lua_pushinteger(L, ts);
-  if (message.start) lua_pushlstring(L, message.start, message.len);
+  out->user = user.start;
+  out->user_len = user.len;
+  out->event = event.start;
+  out->event_len = event.len;
+  out->message = message.start;
+  out->message_len = message.len;
+  return 1;
+}
+
+/* host.track_fields(line) -> userId, event, ts, messageId (nil when absent)
+ * of a track event line in the plain form; nothing when not sure. */
+static int l_track_fields(lua_State *L) {
+  size_t len;
+  const char *line = luaL_checklstring(L, 1, &len);
+  drip_track t;
+  if (!drip_track_parse(line, len, &t)) return 0;
+  lua_pushlstring(L, t.user, t.user_len);
+  lua_pushlstring(L, t.event, t.event_len);
+  lua_pushinteger(L, t.ts);
+  if (t.message) lua_pushlstring(L, t.message, t.message_len);
   else lua_pushnil(L);
   return 4;
 }

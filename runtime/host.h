@@ -50,6 +50,19 @@ size_t drip_utf8_error(const char *text, size_t n);
  * the text is in another form or out of range (tz.c) */
 int drip_utc_time(const char *s, size_t len, lua_Integer *out);
 
+/* A track event line in the plain form (evline.c): strict JSON and UTF-8,
+ * "type":"track", userId and event plain strings of 1 to 256 bytes, the
+ * timestamp in the usual UTC form, messageId (when present) a plain string,
+ * properties (when present) an object, no traits and no field twice.
+ * drip_track_parse -> 1 with the fields (pointers into line; message NULL
+ * when absent), 0 when the line is not sure to be one. */
+typedef struct {
+  const char *user, *event, *message;
+  size_t user_len, event_len, message_len;
+  lua_Integer ts;
+} drip_track;
+int drip_track_parse(const char *line, size_t len, drip_track *out);
+
 /* The messageId of a JSON event line (evline.c): 1 with *id, *id_len when
  * it is a plain string (no escape, so its bytes are the decoded text), 0
  * when the line has none, -1 when not sure (not strict JSON, a key twice,

@@ -155,6 +155,18 @@ function events.decode_full(line, default_ts)
   return events.normalize(obj, line, default_ts)
 end
 
+-- the messageId of a file's line that has none (the text without its line end, as import reads it)
+local function line_message_id(line, lineno)
+  return "line-" .. lineno .. "-" .. host.hash((without_bom(line):gsub("[\r\n]+$", "")))
+end
+
+-- a line decoded whole (decode_full), given a messageId as decode_line says
+local function decode_other(line, default_ts, lineno)
+  local ev, why, skip = events.decode_full(line, default_ts)
+  if ev and not ev.messageId and lineno then ev.messageId = line_message_id(line, lineno) end
+  return ev, why, skip
+end
+
 -- events.decode_line(line, default_ts, lineno) -> as decode_full, read the
 -- quick way when it can be (see decode_track).
 -- A line of a file (lineno given) without a messageId is given one from its
@@ -162,12 +174,10 @@ end
 -- simulation continued after --until, an import repeated) skips it as it
 -- skips lines with one, instead of taking its event twice.
 function events.decode_line(line, default_ts, lineno)
-  local ev, why, skip = decode_track(line)
-  if not ev then ev, why, skip = events.decode_full(line, default_ts) end
-  if ev and not ev.messageId and lineno then -- (the text without its line end, as import reads it)
-    ev.messageId = "line-" .. lineno .. "-" .. host.hash((without_bom(line):gsub("[\r\n]+$", "")))
-  end
-  return ev, why, skip
+  local ev = decode_track(line)
+  if not ev then return decode_other(line, default_ts, lineno) end
+  if not ev.messageId and lineno then ev.messageId = line_message_id(line, lineno) end
+  return ev
 end
 
 local OPEN_BRACE = byte("{")
@@ -300,28 +310,28 @@ function events.scan(path, on_error, default_ts, check_ids)
 end
 
 -- the events of a file in timestamp order, read in file order (see scan);
--- each line is decoded once (its time is not looked up first)
+-- each line is decoded once (its time is not looked up first). Track events
+-- in the plain form come from host.event_lines ready made (as decode_track
+-- makes them); the other lines are decoded here.
 local function stream(index)
-  local next_line = assert(host.file_lines(index.path))
-  local lineno, last_ts, done = 0, index.default_ts or 0, false
+  local next_event = assert(host.event_lines(index.path, DECODE_LATER))
+  local last_ts, done = index.default_ts or 0, false
   return function()
     while not done do
-      local line = next_line()
-      if not line then
+      local ev, line, lineno = next_event()
+      if ev == nil then
         done = true
         return nil
       end
-      lineno = lineno + 1
-      if not skip(line) then
-        local ev, err, why = events.decode_line(line, last_ts, lineno)
-        if ev then
-          if ev.ts > last_ts then last_ts = ev.ts end
-          return ev
-        elseif err then
-          index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
-        else
-          index.skipped[why] = index.skipped[why] + 1
-        end
+      local err, why
+      if not ev then ev, err, why = decode_other(line, last_ts, lineno) end
+      if ev then
+        if ev.ts > last_ts then last_ts = ev.ts end
+        return ev
+      elseif err then
+        index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
+      else
+        index.skipped[why] = index.skipped[why] + 1
       end
     end
     return nil

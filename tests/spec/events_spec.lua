@@ -188,6 +188,50 @@ describe("an events file", function()
     os.remove(path)
   end)
 
+  it("in time order, is read line by line in C, plain track events made ready there, the rest decoded in Lua", function()
+    local lines = {
+      '{"type":"track","userId":"a","event":"E1","properties":{"n":1},"timestamp":"2026-11-01T08:00:00Z","messageId":"m-1"}',
+      "",
+      "   # a comment",
+      line("E2", "09"), -- no messageId: decoded in Lua, named after its line
+      '{"type":"identify","userId":"a","traits":{"name":"Ава"},"timestamp":"2026-11-01T10:00:00Z","messageId":"m-3"}',
+      "\239\187\191" .. line("E4", "11"),
+      "not json",
+      line("E6", "12"),
+    }
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(table.concat(lines, "\n"))
+    f:close()
+    local next_event = assert(host.event_lines(path, getmetatable(events.decode_line(lines[1], 0))))
+    local seen = {}
+    for ev, text, lineno in next_event do
+      seen[#seen + 1] = { lineno, ev and ev.event or (text:match('"event":"(%w+)"') or text:match('"type":"(%w+)"') or text:gsub("\n$", "")) }
+      if ev then
+        local want = events.decode_line(lines[lineno] .. (lineno < #lines and "\n" or ""), 0)
+        for _, k in ipairs({ "type", "userId", "event", "ts", "messageId", "body", "internal" }) do
+          assert.are.equal(want[k], ev[k], k)
+        end
+        assert.are.same(want.data, ev.data) -- decoded when first read
+      else
+        assert.is_false(ev)
+        assert.are.equal(lines[lineno], (text:gsub("\n$", "")))
+      end
+    end
+    assert.are.same({ { 1, "E1" }, { 4, "E2" }, { 5, "identify" }, { 6, "E4" }, { 7, "not json" }, { 8, "E6" } }, seen)
+    assert.is_nil(next_event()) -- (and stays at the end)
+    local got, errors, sorted = read(table.concat(lines, "\n"))
+    assert.is_true(sorted)
+    assert.are.same({ "7: bad JSON" }, { (errors[1] or ""):match("^%d+: bad JSON") })
+    local names = {}
+    for i, ev in ipairs(got) do names[i] = ev.event or ev.type end
+    assert.are.same({ "E1", "E2", "identify", "E4", "E6" }, names)
+    assert.are.equal("line-4-" .. host.hash(lines[4]), got[2].messageId)
+    assert.are.equal("Ава", got[3].traits.name)
+    os.remove(path)
+    assert.are.same({ nil, path .. ": No such file or directory" }, { host.event_lines(path, {}) })
+  end)
+
   it("has its lines read whole across blocks, with or without the last line end, in order or not", function()
     local big = ("x"):rep(200000) -- (longer than the blocks the file is read in)
     for _, order in ipairs({ { "08", "09", "10" }, { "10", "09", "08" } }) do
