@@ -262,7 +262,7 @@ end
 
 function Engine:record_step(R, op, value)
   self.steps_recorded = self.steps_recorded + 1
-  self.store:add_step(R.id, R.pos, steps.encode(op, value))
+  self.store:add_step(R.id, R.pos, steps.encode(op, value), op)
 end
 
 -- events ------------------------------------------------------------------------
@@ -541,7 +541,7 @@ function Engine:wake(id, value, wait_seq, version, inst)
   local traits_json = self.store:contact_json(R.contact) or "{}"
   local snapshot = traits_json ~= R.entry_traits and traits_json or nil
   self.steps_recorded = self.steps_recorded + 1
-  self.store:add_step(R.id, req.seq, steps.encode(req.op, value, snapshot))
+  self.store:add_step(R.id, req.seq, steps.encode(req.op, value, snapshot), req.op)
   -- the row's wait is not cleared here: advance ends with the next wait or
   -- the end of the instance (which clears it), in this same transaction
   R.pending_seq = nil
@@ -549,10 +549,24 @@ function Engine:wake(id, value, wait_seq, version, inst)
 end
 
 -- Each wait and what ended it go in the instance's history (for explain;
--- not a record of simulate's output).
+-- not a record of simulate's output). Its text is kept by what it says (a
+-- journey's waits say few different things): texts[op][event][ended_by].
+local wait_texts, wait_texts_n = {}, 0 -- (bounded)
+local function wait_text(op, event, ended_by)
+  local by_event = wait_texts[op] or {}
+  local by_end = by_event[event or false] or {}
+  local text = by_end[ended_by]
+  if text then return text end
+  text = json.encode({ op = op, event = event, ended_by = ended_by })
+  if wait_texts_n >= 1000 then wait_texts, wait_texts_n = {}, 0 end
+  wait_texts[op], by_event[event or false], by_end[ended_by] = by_event, by_end, text
+  wait_texts_n = wait_texts_n + 1
+  return text
+end
+
 function Engine:note_wait(R, req, value)
   local ended_by = type(value) == "table" and value.event or (req.event and "timeout" or "time")
-  self.store:add_history(R.id, self.now, "wait", json.encode({ op = req.op, event = req.event, ended_by = ended_by }))
+  self.store:add_history(R.id, self.now, "wait", wait_text(req.op, req.event, ended_by))
 end
 
 -- Resume an instance until it waits, ends or fails.

@@ -24,7 +24,13 @@ end
 steps.decode = decode_step
 
 -- steps.encode(op, value, traits_json) -> the stored text of one step result
+-- (a wait that ended on time, as most do, is one text per op: kept)
+local NO_VALUE = setmetatable({}, { __index = function(t, op)
+  t[op] = "[" .. json.quote(op) .. ",null]"
+  return t[op]
+end })
 function steps.encode(op, value, traits_json)
+  if value == nil and not traits_json then return NO_VALUE[op] end
   local text = "[" .. json.quote(op) .. "," .. json.encode(value)
   if traits_json then text = text .. "," .. traits_json end
   return text .. "]"

@@ -716,9 +716,11 @@ end
 -- asks for a contact's active instances at every event it sends; a contact's
 -- events come close together, so the last ACTIVE_CACHE contacts asked about
 -- answer from memory. Every change of an active instance passes through this
--- module and updates the lists it holds. A list is never changed in place
--- (a changed one replaces it), so a caller iterating one sees what the store
--- held when it asked, as it would with rows of a query.
+-- module and updates the lists it holds. A list never gains or loses a row
+-- in place (a new list replaces it), so a caller iterating one meets every
+-- row the store held when it asked, as it would with rows of a query; only
+-- a row's wait is changed in place (an instance's wait changes as it runs,
+-- which its caller does after reading the row).
 local ACTIVE_CACHE = 20000
 -- The earliest timers are kept too (see drip.timer_window), up to TIMER_WINDOW.
 local TIMER_WINDOW = 256
@@ -774,20 +776,28 @@ function Store:cache_active(contact, rows)
   for i = 1, #rows do self.active_of[rows[i][1]] = contact end
 end
 
--- The cached list holding instance id, rebuilt with its row's wait changed,
--- or without its row when `ended`.
+-- The cached row of instance id with its wait changed; or, when `ended`,
+-- its list rebuilt without it.
 function Store:edit_active(id, wait_seq, wait_event, ended)
   local contact = self.active and self.active_of[id]
   local rows = contact and self.active[contact]
   if not rows then return end
+  if not ended then
+    for i = 1, #rows do
+      local row = rows[i]
+      if row[1] == id then
+        row[4], row[5] = wait_seq, wait_event
+        return
+      end
+    end
+    return
+  end
   local out = {}
   for i = 1, #rows do
-    local row = rows[i]
-    if row[1] ~= id then out[#out + 1] = row
-    elseif not ended then out[#out + 1] = { id, row[2], row[3], wait_seq, wait_event, row[6] } end
+    if rows[i][1] ~= id then out[#out + 1] = rows[i] end
   end
   self.active[contact] = out
-  if ended then self.active_of[id] = false end
+  self.active_of[id] = false
 end
 
 -- What the kept lists say of instance id: its row { id, journey, version,
@@ -868,9 +878,10 @@ end
 
 -- steps ---------------------------------------------------------------------
 
-function Store:add_step(instance, seq, result)
+-- op: the step's name (result's first item)
+function Store:add_step(instance, seq, result, op)
   self:q("step_add"):run(instance, seq, result)
-  self:count(instance, "step", seq, result:match('^%["([^"]*)"'))
+  self:count(instance, "step", seq, op)
 end
 
 -- recorded results of an instance as an array indexed by seq (steps are
