@@ -651,7 +651,7 @@ function Store:add_instance(journey, version, contact, now, trigger_seq, trigger
   self.unwritten_n = self.unwritten_n + 1
   local ids = self.unwritten_of[contact]
   if ids then ids[#ids + 1] = id else self.unwritten_of[contact] = { id } end
-  self:remember_day(id, journey .. "\0" .. now // DAY .. "\0")
+  self:remember_day(id, journey, now)
   self:count(id, "entered")
   local entries = self.entries and self.entries:get(contact)
   if entries and (entries[journey] or now) <= now then entries[journey] = now end
@@ -1186,6 +1186,26 @@ local function merge_rows(a, b, nkey)
   return out
 end
 
+-- The two halves of a counter's key, "journey\0day\0" and
+-- "metric\0a\0b\0c", each made once (a handful of journeys, days and
+-- metrics make every key), so that a count joins two strings. Bounded.
+local function memo(limit, make)
+  local made, n = {}, 0
+  return function(x, y, z, w)
+    local by_x = made[x] or {}
+    local by_y = by_x[y] or {}
+    local by_z = by_y[z] or {}
+    local text = by_z[w]
+    if text then return text end
+    text = make(x, y, z, w)
+    if n >= limit then made, n = {}, 0 end
+    made[x], by_x[y], by_y[z], by_z[w], n = by_x, by_y, by_z, text, n + 1
+    return text
+  end
+end
+local day_key = memo(10000, function(journey, day) return journey .. "\0" .. day .. "\0" end)
+local metric_key = memo(10000, function(metric, a, b, c) return metric .. "\0" .. a .. "\0" .. b .. "\0" .. c end)
+
 -- Count n (default 1) of a metric for the instance's journey and entry day;
 -- written with the transaction's commit.
 function Store:count(instance, metric, a, b, c, n)
@@ -1198,17 +1218,18 @@ function Store:count(instance, metric, a, b, c, n)
       journey, entered_at = self:q("instance_day"):first(instance)
     end
     if not journey then return end
-    day = journey .. "\0" .. entered_at // DAY .. "\0"
-    self:remember_day(instance, day)
+    day = self:remember_day(instance, journey, entered_at)
   end
-  local key = day .. metric .. "\0" .. (a or "") .. "\0" .. (b or "") .. "\0" .. (c or "")
+  local key = day .. metric_key(metric, a or "", b or "", c or "")
   self.tally[key] = (self.tally[key] or 0) + (n or 1)
 end
 
--- day: "journey\0day\0", the start of the instance's counter keys
-function Store:remember_day(instance, day)
+-- the instance's counter key prefix, "journey\0day\0", kept
+function Store:remember_day(instance, journey, entered_at)
+  local day = day_key(journey, math.floor(entered_at // DAY), 0, 0) -- (a whole number: "20418", not "20418.0")
   if self.days_n >= 20000 then self.days, self.days_n = {}, 0 end
   self.days[instance], self.days_n = day, self.days_n + 1
+  return day
 end
 
 function Store:write_counts()
