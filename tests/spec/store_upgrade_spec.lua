@@ -33,3 +33,32 @@ describe("a store made before the outbox kept SMS segments", function()
     os.remove(path)
   end)
 end)
+
+describe("a store made when every contact was in the zones index", function()
+  it("has that index replaced by one of the contacts with a timezone, and still finds each zone's contacts", function()
+    local path = os.tmpname()
+    local store = assert(Store.open(path))
+    store:put_contact("ann", { timezone = "Asia/Tehran" }, 0)
+    store:put_contact("bob", {}, 0)
+    store.db:exec("DROP INDEX contacts_zone; CREATE INDEX contacts_tz ON contacts(tz)") -- (as such a store has it)
+    store:close()
+    store = assert(Store.open(path))
+    local indexes = store.db:prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'contacts' "
+      .. "AND name NOT LIKE 'sqlite_%' ORDER BY name"):column()
+    assert.same({ "contacts_zone" }, indexes)
+    store:put_contact("cyd", { timezone = "Europe/Moscow" }, 0)
+    store:put_contact("dan", {}, 0)
+    assert.same({ "Asia/Tehran", "Europe/Moscow" }, (function()
+      local zones = store:contact_zones()
+      table.sort(zones)
+      return zones
+    end)())
+    -- only contacts with a timezone are in it
+    assert.matches("WHERE tz IS NOT NULL$", store.db:prepare("SELECT sql FROM sqlite_schema WHERE name = 'contacts_zone'"):first())
+    local ids = {}
+    for _, row in ipairs(store:contacts_in_zones({ "Europe/Moscow" }, true, "", 10)) do ids[#ids + 1] = row[1] end
+    assert.same({ "bob", "cyd", "dan" }, ids) -- the zone's and those with none, in id order
+    store:close()
+    os.remove(path)
+  end)
+end)
