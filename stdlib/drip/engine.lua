@@ -877,7 +877,12 @@ function Engine:due_floor_now()
   local due = self.due_floor
   if due then return due end
   due = math.huge
-  for i = 1, #SOURCES do due = math.min(due, self:floor(SOURCES[i].name)) end
+  local floors = self.floors
+  for i = 1, #SOURCES do
+    local name = SOURCES[i].name
+    local floor = floors[name] or self:floor(name)
+    if floor < due then due = floor end
+  end
   self.due_floor = due
   return due
 end
@@ -889,10 +894,10 @@ end
 
 -- The rows due by t of each source that has any -> { {src, rows, i} }, or nil when none is due.
 function Engine:due_sources(t)
-  local due
+  local due, floors = nil, self.floors
   for i = 1, #SOURCES do
     local src = SOURCES[i]
-    if self:floor(src.name) <= t then
+    if (floors[src.name] or self:floor(src.name)) <= t then
       local rows = self.store:due_rows(src.name, t, BATCH)
       if #rows > 0 then
         due = due or {}

@@ -75,8 +75,10 @@ end
 local decode_json = host.decode_json
 local decode_with_cjson
 function json.decode(text)
-  local ok, quick = pcall(decode_json, text, ARRAY)
-  if ok and quick ~= nil then return quick end
+  if type(text) == "string" then
+    local quick = decode_json(text, ARRAY) -- (raises only when out of memory)
+    if quick ~= nil then return quick end
+  end
   return decode_with_cjson(text)
 end
 
@@ -186,7 +188,7 @@ lua_encode = function(v, seen)
 end
 
 -- json.encode(value) -> text, keys sorted
-function json.encode(v) return encode(v) end
+json.encode = encode
 
 -- the same in Lua only: the reference the C encoder is tested against
 function json.encode_in_lua(v) return lua_encode(v) end

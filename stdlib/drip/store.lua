@@ -482,7 +482,7 @@ end
 -- the stored traits text of a contact, or nil
 function Store:contact_json(id)
   local kept = self.traits
-  local traits = kept and kept:get(id)
+  local traits = kept and kept.map[id]
   if traits then return traits end
   local made = self.made
   if made and not made:has(id) then return nil end -- (a store that began with none has only those it made)
@@ -657,7 +657,7 @@ function Store:add_instance(journey, version, contact, now, trigger_seq, trigger
   if ids then ids[#ids + 1] = id else self.unwritten_of[contact] = { id } end
   self:remember_day(id, journey, now)
   self:count(id, "entered")
-  local entries = self.entries and self.entries:get(contact)
+  local entries = self.entries and self.entries.map[contact]
   if entries and (entries[journey] or now) <= now then entries[journey] = now end
   local rows = self.active and self.active[contact]
   if rows then
@@ -738,9 +738,8 @@ local TIMER_WINDOW = 256
 local Kept = {}
 Kept.__index = Kept
 
+-- (read as kept.map[key]; written through put, which keeps the bound)
 local function kept_map(limit) return setmetatable({ map = {}, n = 0, limit = limit }, Kept) end
-
-function Kept:get(key) return self.map[key] end
 
 function Kept:put(key, value)
   if self.map[key] == nil then
@@ -831,7 +830,7 @@ end
 
 -- when contact last entered journey, or nil
 function Store:last_entry(contact, journey)
-  local entries = self.entries and self.entries:get(contact)
+  local entries = self.entries and self.entries.map[contact]
   if entries then return entries[journey] end
   local last = self:q("instance_last_entry"):first(contact, journey)
   for _, u in ipairs(self:unwritten_rows(contact, function(u) return u.journey == journey end)) do
