@@ -387,6 +387,8 @@ end
 local reads_instances = reads("instances", ANSWERED)
 local reads_timers = reads("timers", { timer_put = true, timer_del = true, timers_next_id = true })
 
+-- (the statements that only add rows, made the most, are taken from
+-- self.stmts directly once made: `(self.stmts.x or self:q("x"))`)
 function Store:q(name)
   if self.unwritten_n > 0 and reads_instances[name] then self:write_instances() end
   if self.timers_unwritten_n > 0 and reads_timers[name] then self:write_timers() end
@@ -583,7 +585,7 @@ end
 
 -- add an event; returns its seq, or nil when its messageId was seen before
 function Store:add_event(ev, body)
-  local n = self:q("event_add"):run(ev.userId, ev.type, ev.event, ev.ts, ev.messageId, ev.internal and 1 or 0, body)
+  local n = (self.stmts.event_add or self:q("event_add")):run(ev.userId, ev.type, ev.event, ev.ts, ev.messageId, ev.internal and 1 or 0, body)
   if n == 0 then return nil end
   return self.db:last_id()
 end
@@ -883,7 +885,7 @@ end
 
 -- op: the step's name (result's first item)
 function Store:add_step(instance, seq, result, op)
-  self:q("step_add"):run(instance, seq, result)
+  (self.stmts.step_add or self:q("step_add")):run(instance, seq, result)
   self:count(instance, "step", seq, op)
 end
 
@@ -1008,7 +1010,7 @@ end
 -- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due, label,
 -- segments (of an SMS that is not suppressed) }
 function Store:add_outbox(m, now)
-  self:q("outbox_add"):run(self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
+  (self.stmts.outbox_add or self:q("outbox_add")):run(self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
     m.contact, m.due, m.label, m.segments)
   self:count(m.instance, "message", m.channel, m.status, m.reason)
   if m.segments then self:count(m.instance, "segments", m.channel, nil, nil, m.segments) end
@@ -1069,7 +1071,7 @@ function Store:pending_by_channel()
 end
 
 function Store:add_history(instance, at, kind, data_json)
-  self:q("history_add"):run(instance, at, kind, data_json)
+  (self.stmts.history_add or self:q("history_add")):run(instance, at, kind, data_json)
   if kind == "variant" then
     local v = json.decode(data_json)
     self:count(instance, "variant", v.split, v.variant)

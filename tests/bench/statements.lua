@@ -18,8 +18,10 @@ local total, calls = {}, {}
 -- each prepared statement behind a wrapper that times its methods
 local statement_q = Store.q
 local wrappers = {}
+local is_wrapper = {}
 Store.q = function(self, name)
   local st = statement_q(self, name)
+  if is_wrapper[st] then return st end
   local w = wrappers[st]
   if not w then
     w = setmetatable({}, { __index = function(t, method)
@@ -35,8 +37,9 @@ Store.q = function(self, name)
       rawset(t, method, timed)
       return timed
     end })
-    wrappers[st] = w
+    wrappers[st], is_wrapper[w] = w, true
   end
+  self.stmts[name] = w -- (the store takes some statements from there directly)
   return w
 end
 
