@@ -728,11 +728,8 @@ end
 -- a row's wait is changed in place (an instance's wait changes as it runs,
 -- which its caller does after reading the row).
 local ACTIVE_CACHE = 20000
--- The earliest timers are kept too (see drip.timer_window), TIMER_WINDOW
--- to twice as many: a simulation's waiting timers (a day's waits of the
--- cart month, some 4,000) all fit, so that none is written but those
--- waiting when a transaction commits (see Store:add_timer).
-local TIMER_WINDOW = 16384
+-- The earliest timers are kept too (see drip.timer_window), up to TIMER_WINDOW.
+local TIMER_WINDOW = 256
 
 -- Beside them, per contact (each map dropped whole when it holds the limit):
 -- the traits text (a woken instance reads its contact's traits at every wait
