@@ -149,8 +149,6 @@ local QUERIES = {
   step_add = "INSERT INTO steps(instance, seq, result) VALUES (?, ?, ?)",
   steps_of = "SELECT result FROM steps WHERE instance = ? ORDER BY seq",
   timer_add = "INSERT INTO timers(due, instance, seq, kind) VALUES (?, ?, ?, ?)",
-  timer_put = "INSERT INTO timers(id, due, instance, seq, kind) VALUES (?, ?, ?, ?, ?)",
-  timers_next_id = "SELECT coalesce(max(id), 0) + 1 FROM timers",
   timers_due = "SELECT id, due, instance, seq, kind FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
   timer_del = "DELETE FROM timers WHERE id = ?",
   timer_next_wake = "SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?",
@@ -318,8 +316,7 @@ function Store.open(path, opts)
   local db, err = host.open(path)
   if not db then return nil, err end
   local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
-                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {},
-                              timers_unwritten = {}, timers_unwritten_n = 0 }, Store)
+                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
@@ -377,21 +374,16 @@ end
 local ANSWERED = { instance_add = true, instance_get = true, instances_active = true, instance_last_entry = true,
                    instance_wait = true, instance_convert = true, instance_value = true, instance_end = true,
                    instance_day = true }
-local function reads(table_name, answered)
-  return setmetatable({}, { __index = function(t, name)
-    local yes = not answered[name] and (QUERIES[name] or ""):find("%f[%w_]" .. table_name .. "%f[^%w_]") ~= nil
-    t[name] = yes
-    return yes
-  end })
-end
-local reads_instances = reads("instances", ANSWERED)
-local reads_timers = reads("timers", { timer_put = true, timer_del = true, timers_next_id = true })
+local reads_instances = setmetatable({}, { __index = function(t, name)
+  local yes = not ANSWERED[name] and (QUERIES[name] or ""):find("%f[%w_]instances%f[^%w_]") ~= nil
+  t[name] = yes
+  return yes
+end })
 
 -- (the statements that only add rows, made the most, are taken from
 -- self.stmts directly once made: `(self.stmts.x or self:q("x"))`)
 function Store:q(name)
   if self.unwritten_n > 0 and reads_instances[name] then self:write_instances() end
-  if self.timers_unwritten_n > 0 and reads_timers[name] then self:write_timers() end
   local st = self.stmts[name]
   if not st then
     st = self.db:prepare(assert(QUERIES[name], name))
@@ -409,7 +401,6 @@ end
 
 function Store:commit()
   self:write_instances()
-  self:write_timers()
   self.next_ids = {}
   self:write_counts()
   if self.in_tx then
@@ -420,7 +411,6 @@ end
 
 -- undo the open transaction (safe when none is open or it already failed)
 function Store:rollback()
-  self:drop_unwritten_timers()
   self:forget_active()
   self.tally, self.saved = {}, {}
   self:drop_unwritten()
@@ -435,7 +425,6 @@ end
 -- made since are undone with the rows.
 function Store:savepoint()
   self:write_instances() -- (a rollback to it drops only the rows made after it)
-  self:write_timers()
   self.db:exec("SAVEPOINT request")
   local copy = {}
   for k, v in pairs(self.tally) do copy[k] = v end
@@ -448,7 +437,6 @@ function Store:release()
 end
 
 function Store:rollback_to()
-  self:drop_unwritten_timers()
   self:forget_active()
   self:drop_unwritten()
   self.next_ids = {}
@@ -763,7 +751,6 @@ function Store:own_instances(limit, timers)
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   drop_active_lists(self)
   self.traits, self.entries = kept_map(self.active_limit), kept_map(self.active_limit)
-  self:write_timers() -- (the window holds them)
   self.timer_window = nil
 end
 
@@ -895,65 +882,24 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 
 -- timers --------------------------------------------------------------------
 
--- A store this process owns (see Store:own_instances) numbers its timers
--- itself, and keeps those its timers window holds in memory until the
--- transaction commits or a query reads the timers table: in a simulation
--- nearly every timer fires within the transaction that made it, and then is
--- never written. The window's bound is theirs; a row it lets go is written.
 function Store:add_timer(due, instance, seq, kind)
-  if not self.active then
-    self:q("timer_add"):run(due, instance, seq, kind)
-    return
-  end
-  local row = { self:new_id("timers"), math.tointeger(due) or due, instance, seq, kind } -- (as the column keeps it)
+  self:q("timer_add"):run(due, instance, seq, kind)
   local window = self.timer_window
-  if window and window:insert(row) then
-    self.timers_unwritten[row[1]] = row
-    self.timers_unwritten_n = self.timers_unwritten_n + 1
-  else
-    self:put_timer(row)
-  end
+  -- (as the column keeps it: a whole number as an integer)
+  if window then window:insert({ self.db:last_id(), math.tointeger(due) or due, instance, seq, kind }) end
 end
-
-function Store:put_timer(row) self:q("timer_put"):run(row[1], row[2], row[3], row[4], row[5]) end
 
 function Store:delete_timer(id)
-  if self.timers_unwritten[id] then
-    self.timers_unwritten[id] = nil
-    self.timers_unwritten_n = self.timers_unwritten_n - 1
-  else
-    self:q("timer_del"):run(id)
-  end
+  self:q("timer_del"):run(id)
   if self.timer_window then self.timer_window:remove(id) end
 end
-
--- a timer the window let go (see TimerWindow:trim): the table holds it now
-function Store:timer_evicted(row)
-  if not self.timers_unwritten[row[1]] then return end
-  self.timers_unwritten[row[1]] = nil
-  self.timers_unwritten_n = self.timers_unwritten_n - 1
-  self:put_timer(row)
-end
-
--- write the unwritten timers, in id order
-function Store:write_timers()
-  if self.timers_unwritten_n == 0 then return end
-  local rows = {}
-  for _, row in pairs(self.timers_unwritten) do rows[#rows + 1] = row end
-  table.sort(rows, function(a, b) return a[1] < b[1] end)
-  self:drop_unwritten_timers()
-  for _, row in ipairs(rows) do self:put_timer(row) end
-end
-
-function Store:drop_unwritten_timers() self.timers_unwritten, self.timers_unwritten_n = {}, 0 end
 
 -- the timers window of an owned store (refilled when exhausted), or nil
 function Store:timers()
   if not self.active then return nil end
   local window = self.timer_window
   if not window or window:exhausted() then
-    window = TimerWindow.new(self:q("timers_first"):all(self.timers_kept), self.timers_kept,
-                             function(row) self:timer_evicted(row) end)
+    window = TimerWindow.new(self:q("timers_first"):all(self.timers_kept), self.timers_kept)
     self.timer_window = window
   end
   return window

@@ -31,10 +31,8 @@ end
 
 -- rows: the first `size` timers of the table, in (due, id) order.
 -- The window holds rows[head..tail]; those before head have fired.
--- evicted(row) (optional) is told of each row a trim lets go.
-function Window.new(rows, size, evicted)
-  local self = setmetatable({ rows = rows, head = 1, tail = #rows, size = size, complete = #rows < size,
-                              evicted = evicted }, Window)
+function Window.new(rows, size)
+  local self = setmetatable({ rows = rows, head = 1, tail = #rows, size = size, complete = #rows < size }, Window)
   self.last = rows[#rows] -- the window's end (nil: it holds every timer)
   return self
 end
@@ -73,9 +71,9 @@ local function restart(self)
   self.head, self.tail = 1, self.tail - self.head + 1
 end
 
--- a timer just made: kept when it falls inside the window -> whether it was
+-- a timer just stored: kept when it falls inside the window
 function Window:insert(row)
-  if not self.complete and before(self.last, row) then return false end
+  if not self.complete and before(self.last, row) then return end
   local rows, head, tail = self.rows, self.head, self.tail
   if tail < head or not before(row, rows[tail]) then
     rows[tail + 1] = row
@@ -86,16 +84,11 @@ function Window:insert(row)
   end
   self.tail = tail + 1
   if self.tail - head >= 2 * self.size then self:trim() end
-  return self.complete or not before(self.last, row) -- (a trim may have let it go)
 end
 
 -- keep the earliest `size` rows; what follows is the table's again
 function Window:trim()
-  local evicted, tail = self.evicted, self.tail
   self.tail = self.head + self.size - 1
-  if evicted then
-    for i = self.tail + 1, tail do evicted(self.rows[i]) end
-  end
   restart(self)
   self.complete, self.last = false, self.rows[self.tail]
 end

@@ -10,13 +10,6 @@ local function plain(rows)
   return out
 end
 
--- the ids in the timers table, read without writing the unwritten first
-local function raw_ids(store)
-  local ids = {}
-  for _, id in ipairs(store.db:prepare("SELECT id FROM timers"):column()) do ids[id] = true end
-  return ids
-end
-
 describe("the timers window", function()
   it("answers as the timers table does through timers made, fired, forgotten and rolled back", function()
     local store = assert(Store.open(":memory:"))
@@ -53,14 +46,6 @@ describe("the timers window", function()
         store:rollback_to()
       end
       store:active_instances("c" .. random(8) + 1) -- more contacts than kept: their lists are dropped, the window stays
-      -- a timer not written yet is one the window holds, and only it
-      local stored = raw_ids(store)
-      local held = {}
-      for _, row in ipairs(store.timer_window and store.timer_window:held() or {}) do held[row[1]] = true end
-      for id in pairs(store.timers_unwritten) do
-        assert.is_true(held[id], "step " .. step .. ": unwritten timer " .. id .. " held")
-        assert.is_nil(stored[id], "step " .. step .. ": unwritten timer " .. id .. " not in the table")
-      end
       assert.equal(store:q("timer_next"):first(), store:next_due_of("timers"), "step " .. step .. ": next due")
     end
     store:close()
@@ -86,51 +71,6 @@ describe("the timers window", function()
     assert.same({ 10, 15, 20 }, { due[1][2], due[2][2], due[3][2] })
     for _, row in ipairs(due) do store:delete_timer(row[1]) end
     assert.equal(30, store:next_due_of("timers")) -- refilled from the table
-    store:close()
-  end)
-end)
-
-describe("timers an owned store has not written", function()
-  it("are never written when they fire in the transaction that made them", function()
-    local store = assert(Store.open(":memory:"))
-    store:own_instances()
-    store:begin()
-    assert.is_nil(store:next_due_of("timers")) -- (the window is made)
-    for due = 1, 50 do store:add_timer(due, due, 1, "wake") end
-    assert.equal(50, store.timers_unwritten_n)
-    assert.same({}, raw_ids(store))
-    for _, row in ipairs(store:due_rows("timers", 40, 100)) do store:delete_timer(row[1]) end
-    assert.equal(10, store.timers_unwritten_n)
-    assert.same({}, raw_ids(store))
-    store:commit()
-    assert.equal(0, store.timers_unwritten_n)
-    local ids = store.db:prepare("SELECT id, due FROM timers ORDER BY id"):all()
-    assert.equal(10, #ids)
-    assert.same({ 41, 41 }, ids[1]) -- ids as given, in order
-    store:close()
-  end)
-
-  it("are written when the window lets them go, when a query reads the table, and dropped by a rollback", function()
-    local store = assert(Store.open(":memory:"))
-    store:own_instances(5, 2)
-    store:begin()
-    assert.is_nil(store:next_due_of("timers"))
-    for due = 10, 50, 10 do store:add_timer(due, 1, due, "wake") end -- the fifth trims the window to 2
-    local unwritten = {}
-    for id in pairs(store.timers_unwritten) do unwritten[id] = true end
-    assert.same({ [1] = true, [2] = true }, unwritten)
-    assert.same({ [3] = true, [4] = true, [5] = true }, raw_ids(store)) -- let go by the trim
-    assert.equal(5, #store:q("timers_first"):all(10)) -- a query of the table writes the rest first
-    assert.equal(0, store.timers_unwritten_n)
-    store:commit()
-    store:begin()
-    store:add_timer(5, 1, 5, "wake")
-    assert.equal(1, store.timers_unwritten_n)
-    store:rollback()
-    assert.equal(0, store.timers_unwritten_n)
-    store:begin()
-    assert.equal(10, store:next_due_of("timers"))
-    assert.equal(5, #store.db:prepare("SELECT id FROM timers"):column())
     store:close()
   end)
 end)
@@ -189,17 +129,13 @@ describe("a timers window on its own", function()
     for i = 1, 3 do rows[i] = { i, i * 10, 1, i, "wake" } end
     local window = Window.new(rows, 3) -- as many as its size: the table may hold more
     assert.is_nil(window:due(100, 10)) -- past its end (30): the table must answer
-    local evicted = {}
-    window.evicted = function(row) evicted[#evicted + 1] = row[1] end
-    assert.is_true(window:insert({ 9, 5, 1, 9, "wake" }))
-    assert.is_true(window:insert({ 8, 25, 1, 8, "wake" }))
-    assert.is_false(window:insert({ 7, 40, 1, 7, "wake" })) -- past the end: not held
-    assert.is_true(window:insert({ 6, 15, 1, 6, "wake" }))
+    window:insert({ 9, 5, 1, 9, "wake" })
+    window:insert({ 8, 25, 1, 8, "wake" })
+    window:insert({ 7, 40, 1, 7, "wake" }) -- past the end: not held
+    window:insert({ 6, 15, 1, 6, "wake" })
     assert.same({ 9, 1, 6, 2, 8, 3 }, ids(window:held()))
-    assert.is_true(window:insert({ 5, 12, 1, 5, "wake" })) -- seven held: trimmed to three
+    window:insert({ 5, 12, 1, 5, "wake" }) -- seven held: trimmed to three
     assert.same({ 9, 1, 5 }, ids(window:held()))
-    assert.same({ 6, 2, 8, 3 }, evicted)
-    assert.is_false(window:insert({ 4, 13, 1, 4, "wake" })) -- past the new end (12)
     assert.same({ 9, 1 }, ids(window:due(10, 5)))
     window:remove(9)
     window:remove(1)
