@@ -164,30 +164,6 @@ static int l_reader_gc(lua_State *L) {
   return 0;
 }
 
-/* A track event in the plain form, as drip.events makes it of a line read
- * without decoding it: { type, userId, event, ts, messageId, body, internal
- * = false } with the metatable at `mt` (which decodes the body when a
- * journey first reads ev.data). */
-static void push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt) {
-  lua_createtable(L, 0, 7);
-  lua_pushliteral(L, "track");
-  lua_setfield(L, -2, "type");
-  lua_pushlstring(L, t->user, t->user_len);
-  lua_setfield(L, -2, "userId");
-  lua_pushlstring(L, t->event, t->event_len);
-  lua_setfield(L, -2, "event");
-  lua_pushinteger(L, t->ts);
-  lua_setfield(L, -2, "ts");
-  lua_pushlstring(L, t->message, t->message_len);
-  lua_setfield(L, -2, "messageId");
-  lua_pushlstring(L, line, len);
-  lua_setfield(L, -2, "body");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "internal");
-  lua_pushvalue(L, mt);
-  lua_setmetatable(L, -2);
-}
-
 /* the iterator of host.event_lines: ev, nil, lineno for a track event in the
  * plain form with a messageId; false, line, lineno for any other event
  * line (drip.events decodes it whole); nothing at the end. Blank lines and
@@ -203,7 +179,7 @@ static int l_next_event(lua_State *L) {
     if (skipped(line, len)) continue;
     drip_track t;
     if (drip_track_parse(line, len, &t) && t.message) {
-      push_track(L, &t, line, len, lua_upvalueindex(3));
+      drip_push_track(L, &t, line, len, lua_upvalueindex(3));
       lua_pushnil(L);
     } else {
       lua_pushboolean(L, 0);

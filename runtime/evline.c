@@ -1,14 +1,15 @@
 /*
  * evline — the fields that route a track event, read from its JSON line
- * without building the event's Lua table.
+ * without decoding the rest of it.
  *
- * Owns: host.track_fields(line), the messageId of a line for evfile.c's
- * first look at a file (drip_line_message_id), and the pieces of JSON's
- * grammar jsondec.c reads with too (blanks, numbers, \u digits). Most event lines are `track`
- * calls whose properties no journey reads (a product viewed, a cart updated
- * again while an instance is already running), so drip.events takes the
- * five fields that route an event from here and decodes the rest only when
- * asked for it.
+ * Owns: host.track_event(line, mt) and the event it makes (drip_push_track,
+ * which evfile.c's reader of files makes too), the messageId of a line for
+ * evfile.c's first look at a file (drip_line_message_id), and the pieces of
+ * JSON's grammar jsondec.c reads with too (blanks, numbers, \u digits). Most
+ * event lines are `track` calls whose properties no journey reads (a product
+ * viewed, a cart updated again while an instance is already running), so
+ * drip.events takes the fields that route an event from here and decodes
+ * the rest only when asked for it.
  *
  * It answers only when sure: the line must be strict JSON (RFC 8259) that
  * lua-cjson decodes, in UTF-8, and the fields must be in the plain form that
@@ -270,19 +271,38 @@ int drip_track_parse(const char *line, size_t len, drip_track *out) {
   return 1;
 }
 
-/* host.track_fields(line) -> userId, event, ts, messageId (nil when absent)
- * of a track event line in the plain form; nothing when not sure. */
-static int l_track_fields(lua_State *L) {
+void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt) {
+  lua_createtable(L, 0, 7);
+  lua_pushliteral(L, "track");
+  lua_setfield(L, -2, "type");
+  lua_pushlstring(L, t->user, t->user_len);
+  lua_setfield(L, -2, "userId");
+  lua_pushlstring(L, t->event, t->event_len);
+  lua_setfield(L, -2, "event");
+  lua_pushinteger(L, t->ts);
+  lua_setfield(L, -2, "ts");
+  if (t->message) {
+    lua_pushlstring(L, t->message, t->message_len);
+    lua_setfield(L, -2, "messageId");
+  }
+  lua_pushlstring(L, line, len);
+  lua_setfield(L, -2, "body");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "internal");
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+}
+
+/* host.track_event(line, mt) -> the event of a track line in the plain form
+ * (see drip_push_track); nothing when not sure. */
+static int l_track_event(lua_State *L) {
   size_t len;
   const char *line = luaL_checklstring(L, 1, &len);
+  luaL_checktype(L, 2, LUA_TTABLE);
   drip_track t;
   if (!drip_track_parse(line, len, &t)) return 0;
-  lua_pushlstring(L, t.user, t.user_len);
-  lua_pushlstring(L, t.event, t.event_len);
-  lua_pushinteger(L, t.ts);
-  if (t.message) lua_pushlstring(L, t.message, t.message_len);
-  else lua_pushnil(L);
-  return 4;
+  drip_push_track(L, &t, line, len, 2);
+  return 1;
 }
 
 int drip_line_message_id(const char *line, size_t len, const char **id, size_t *id_len) {
@@ -298,6 +318,6 @@ int drip_line_message_id(const char *line, size_t len, const char **id, size_t *
 }
 
 void drip_evline_register(lua_State *L) {
-  lua_pushcfunction(L, l_track_fields);
-  lua_setfield(L, -2, "track_fields");
+  lua_pushcfunction(L, l_track_event);
+  lua_setfield(L, -2, "track_event");
 }

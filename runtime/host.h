@@ -62,6 +62,11 @@ typedef struct {
   lua_Integer ts;
 } drip_track;
 int drip_track_parse(const char *line, size_t len, drip_track *out);
+/* push the event drip.events makes of such a line: { type = "track", userId,
+ * event, ts, messageId (when present), body = line, internal = false } with
+ * the metatable at stack index mt (which decodes the body when ev.data is
+ * first read) */
+void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt);
 
 /* The messageId of a JSON event line (evline.c): 1 with *id, *id_len when
  * it is a plain string (no escape, so its bytes are the decoded text), 0

@@ -112,7 +112,7 @@ local BOM = "\239\187\191"
 -- An event's decoded object is made when something first reads ev.data.
 local DECODE_LATER = { __index = function(ev, key)
   if key ~= "data" then return nil end
-  local obj = assert(json.decode(ev.body)) -- (host.track_fields made sure it is UTF-8 and decodes)
+  local obj = assert(json.decode(ev.body)) -- (host.track_event made sure it is UTF-8 and decodes)
   ev.data = obj
   return obj
 end }
@@ -120,13 +120,8 @@ end }
 -- A track event in the plain form (see runtime/evline.c), read without
 -- decoding it: most are routed on these fields alone, and their properties
 -- are decoded only when a journey reads them. nil for any other text.
-local track_fields = host.track_fields
-local function decode_track(text)
-  local uid, name, ts, mid = track_fields(text)
-  if not uid then return nil end
-  return setmetatable({ type = "track", userId = uid, event = name, ts = ts, messageId = mid, body = text,
-                        internal = false }, DECODE_LATER)
-end
+local track_event = host.track_event
+local function decode_track(text) return track_event(text, DECODE_LATER) end
 
 -- events.decode_stored(body, default_ts) -> ev | nil, message: an event's
 -- body as the store keeps it
@@ -143,7 +138,7 @@ end
 
 -- events.decode_full(line, default_ts) -> ev; or nil, message for a bad
 -- line; or nil, nil, reason for one that is skipped (see skip_reason): the
--- line decoded whole, as every line is that host.track_fields does not read
+-- line decoded whole, as every line is that host.track_event does not read
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 function events.decode_full(line, default_ts)

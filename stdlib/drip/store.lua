@@ -690,19 +690,21 @@ function Store:unwritten_rows(contact, keep)
   return out
 end
 
+-- the fields of Store:instance, in instance_get's column order
+local INSTANCE = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq", "trigger_name", "traits",
+                   "wait_seq", "wait_event" }
+
 function Store:instance(id)
-  local u = self.unwritten[id]
-  if u then
-    return { id = id, journey = u.journey, version = u.version, contact = u.contact, active = u.active,
-             entered_at = u.entered_at, trigger_seq = u.trigger_seq, trigger_name = u.trigger_name, traits = u.traits,
-             wait_seq = u.wait_seq, wait_event = u.wait_event }
+  local u, row = self.unwritten[id], nil
+  if not u then
+    row = self:q("instance_get"):all(id)[1]
+    if not row then return nil end
   end
-  local rid, journey, version, contact, active, entered_at, trigger_seq, trigger_name, traits, wait_seq, wait_event =
-    self:q("instance_get"):first(id)
-  if not rid then return nil end
-  return { id = rid, journey = journey, version = version, contact = contact, active = active, entered_at = entered_at,
-           trigger_seq = trigger_seq, trigger_name = trigger_name, traits = traits, wait_seq = wait_seq,
-           wait_event = wait_event }
+  local out = {}
+  for i, k in ipairs(INSTANCE) do
+    if u then out[k] = u[k] else out[k] = row[i] end
+  end
+  return out
 end
 
 -- Active instances by contact, kept in memory when this process alone writes

@@ -1,6 +1,6 @@
 -- The Lua side of fuzz_ingest.c: returns make(scripts_dir) -> handle(selector, body) -> status.
 -- Same modules as `drip run`; each request in a transaction that is rolled back.
--- Each body is also read as an event line: a line that host.track_fields
+-- Each body is also read as an event line: a line that host.track_event
 -- reads without decoding must decode to the same fields (runtime/evline.c).
 local Store = require "drip.store"
 local Engine = require "drip.engine"
@@ -22,11 +22,12 @@ return function(dir)
   store:commit()
   local api = Api.new({ engine = engine, store = store, metrics = metrics.new() })
   local function same_as_decoded(line)
-    local uid, name, ts, mid = host.track_fields(line)
-    if not uid then return end
+    local quick = host.track_event(line, {})
+    if not quick then return end
     local ev = events.decode_full(line, 0)
-    if not (ev and ev.type == "track" and ev.userId == uid and ev.event == name and ev.ts == ts and ev.messageId == mid) then
-      error("host.track_fields read a line otherwise than the decoder: " .. line, 0)
+    if not (ev and ev.type == "track" and ev.userId == quick.userId and ev.event == quick.event and ev.ts == quick.ts
+            and ev.messageId == quick.messageId) then
+      error("host.track_event read a line otherwise than the decoder: " .. line, 0)
     end
   end
   return function(selector, body)
