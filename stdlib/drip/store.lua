@@ -1139,25 +1139,22 @@ local function merge_rows(a, b, nkey)
   return out
 end
 
--- The two halves of a counter's key, "journey\0day\0" and
--- "metric\0a\0b\0c", each made once (a handful of journeys, days and
--- metrics make every key), so that a count joins two strings. Bounded.
-local function memo(limit, make)
-  local made, n = {}, 0
-  return function(x, y, z, w)
-    local by_x = made[x] or {}
-    local by_y = by_x[y] or {}
-    local by_z = by_y[z] or {}
-    local text = by_z[w]
-    if text then return text end
-    text = make(x, y, z, w)
-    if n >= limit then made, n = {}, 0 end
-    made[x], by_x[y], by_y[z], by_z[w], n = by_x, by_y, by_z, text, n + 1
-    return text
-  end
+-- The second half of a counter's key, "metric\0a\0b\0c", made once for
+-- each (a journey's metrics and their names are few), so that a count joins
+-- the instance's "journey\0day\0" and this. Bounded.
+local metric_keys, metric_keys_n = {}, 0
+local function metric_key(metric, a, b, c)
+  local by_a = metric_keys[metric] or {}
+  local by_b = by_a[a] or {}
+  local by_c = by_b[b] or {}
+  local text = by_c[c]
+  if text then return text end
+  text = metric .. "\0" .. a .. "\0" .. b .. "\0" .. c
+  if metric_keys_n >= 10000 then metric_keys, metric_keys_n = {}, 0 end
+  metric_keys[metric], by_a[a], by_b[b], by_c[c] = by_a, by_b, by_c, text
+  metric_keys_n = metric_keys_n + 1
+  return text
 end
-local day_key = memo(10000, function(journey, day) return journey .. "\0" .. day .. "\0" end)
-local metric_key = memo(10000, function(metric, a, b, c) return metric .. "\0" .. a .. "\0" .. b .. "\0" .. c end)
 
 -- Count n (default 1) of a metric for the instance's journey and entry day;
 -- written with the transaction's commit.
@@ -1179,7 +1176,7 @@ end
 
 -- the instance's counter key prefix, "journey\0day\0", kept
 function Store:remember_day(instance, journey, entered_at)
-  local day = day_key(journey, math.floor(entered_at // DAY), 0, 0) -- (a whole number: "20418", not "20418.0")
+  local day = journey .. "\0" .. entered_at // DAY .. "\0"
   if self.days_n >= 20000 then self.days, self.days_n = {}, 0 end
   self.days[instance], self.days_n = day, self.days_n + 1
   return day
