@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# What `drip simulate` on the abandoned-cart month would take if the engine
+# cost nothing: the same SQLite calls alone (traced, then played back from C
+# by sql_replay.c), and the reading of the events file alone. Their sum is a
+# floor no engine can go under while it stores what this one stores. From
+# the repository root:
+#   tests/bench/storage_floor.sh BUILD_DIR [EVENTS]
+set -eu
+BUILD=$1
+EVENTS=${2:-tests/bench/out/cart_1000000.jsonl}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+SIMULATE=(simulate --events "$EVENTS" --journeys scripts/abandoned_cart.lua --format jsonl)
+
+cc -O2 tests/bench/sql_replay.c -o "$OUT/sql_replay" -lsqlite3
+lines=$(grep -c . "$EVENTS")
+
+start=$(date +%s.%N)
+"$BUILD/drip" "${SIMULATE[@]}" --db "$OUT/run.db" > "$OUT/run.out"
+whole=$(echo "$(date +%s.%N) - $start" | bc)
+
+lua5.4 tests/bench/sql_trace.lua "$OUT/trace" "$BUILD" "${SIMULATE[@]}" --db "$OUT/traced.db" > "$OUT/traced.out"
+if ! cmp -s "$OUT/run.out" "$OUT/traced.out"; then
+  echo "storage_floor: the traced run's records differ from the plain run's" >&2
+  exit 1
+fi
+"$OUT/sql_replay" "$OUT/trace" "$OUT/replay.db" > "$OUT/replay.txt"
+storage=$(sed -n 's/.*in SQLite \([0-9.]*\) s$/\1/p' "$OUT/replay.txt")
+
+reading=$(lua5.4 - "$BUILD" "$EVENTS" <<'LUA'
+package.path = "stdlib/?.lua;" .. package.path
+package.cpath = arg[1] .. "/?.so;" .. package.cpath
+local clock, events = require("drip_host").clock, require "drip.events"
+local start = clock()
+for _ in events.each(events.scan(arg[2], function() end)) do end
+print(string.format("%.2f", clock() - start))
+LUA
+)
+
+echo "the SQLite calls that took longest:"
+grep -v "statement calls" "$OUT/replay.txt" | sort -rn | head -12
+printf 'events %d\n' "$lines"
+printf 'drip simulate          %6.2f s  %8.0f events/s\n' "$whole" "$(echo "$lines / $whole" | bc -l)"
+printf 'its SQLite calls alone %6.2f s\n' "$storage"
+printf 'reading the file alone %6.2f s\n' "$reading"
+floor=$(echo "$storage + $reading" | bc -l)
+printf 'floor (the two)        %6.2f s  %8.0f events/s at most\n' "$floor" "$(echo "$lines / $floor" | bc -l)"
