@@ -99,31 +99,46 @@ static void prepare(const char *args) {
   free(sql);
 }
 
-/* Read n arguments; texts are kept in texts[] until the statement has run. */
-static void bind_args(sqlite3_stmt *st, long n, char **texts) {
+typedef struct {
+  char type; /* n, i, f or s */
+  long long integer;
+  double number;
+  char *text;
+  long len;
+} value;
+
+static void read_value(value *v) {
   char line[128];
-  int want = sqlite3_bind_parameter_count(st);
-  for (int i = 1; i <= n; i++) {
-    read_line(line, sizeof line);
-    if (line[0] == 's') texts[i] = read_text(strtol(line + 1, NULL, 10));
-    if (i > want) continue;
-    if (line[0] == 'n') sqlite3_bind_null(st, i);
-    else if (line[0] == 'i') sqlite3_bind_int64(st, i, strtoll(line + 1, NULL, 10));
-    else if (line[0] == 'f') sqlite3_bind_double(st, i, strtod(line + 1, NULL));
-    else sqlite3_bind_text(st, i, texts[i], (int)strlen(texts[i]), SQLITE_STATIC);
-  }
-  for (int i = (int)n + 1; i <= want; i++) sqlite3_bind_null(st, i);
+  read_line(line, sizeof line);
+  v->type = line[0];
+  if (v->type == 'i') v->integer = strtoll(line + 1, NULL, 10);
+  else if (v->type == 'f') v->number = strtod(line + 1, NULL);
+  else if (v->type == 's') v->len = strtol(line + 1, NULL, 10), v->text = read_text(v->len);
+  else if (v->type != 'n') die("bad argument");
 }
 
-/* R (every row), F (the first row) or A (every row, every column read). */
+/* Bind as drip's bind_args does (runtime/store.c): every parameter, nil past the last argument. */
+static void bind_values(sqlite3_stmt *st, const value *values, long n) {
+  int want = sqlite3_bind_parameter_count(st);
+  for (int i = 1; i <= want; i++) {
+    const value *v = &values[i - 1];
+    if (i > n || v->type == 'n') sqlite3_bind_null(st, i);
+    else if (v->type == 'i') sqlite3_bind_int64(st, i, v->integer);
+    else if (v->type == 'f') sqlite3_bind_double(st, i, v->number);
+    else sqlite3_bind_text(st, i, v->text, (int)v->len, SQLITE_STATIC);
+  }
+}
+
+/* R (every row), F (the first row) or A (every row); every column is read. */
 static void run(char mode, const char *args) {
   long id, n;
   if (sscanf(args, "%ld %ld", &id, &n) != 2) die("bad statement record");
   statement *s = &stmts[index_in(id, MAX_STMTS, "bad statement")];
-  char *texts[MAX_ARGS + 1] = {0};
+  value values[MAX_ARGS] = {0};
   if (n > MAX_ARGS || !s->stmt) die("statement not prepared, or too many arguments");
-  bind_args(s->stmt, n, texts); /* binding is counted with the step below: drip binds too */
+  for (long i = 0; i < n; i++) read_value(&values[i]);
   double start = seconds();
+  bind_values(s->stmt, values, n);
   int rc;
   while ((rc = sqlite3_step(s->stmt)) == SQLITE_ROW) {
     for (int c = 0; c < sqlite3_column_count(s->stmt); c++) (void)sqlite3_column_text(s->stmt, c);
@@ -134,7 +149,7 @@ static void run(char mode, const char *args) {
   double took = seconds() - start;
   s->seconds += took, s->calls++;
   in_sqlite += took, calls++;
-  for (int i = 0; i <= n; i++) free(texts[i]);
+  for (long i = 0; i < n; i++) free(values[i].text);
 }
 
 static void print_statements(void) {

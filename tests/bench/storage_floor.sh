@@ -2,8 +2,10 @@
 # What `drip simulate` on the abandoned-cart month would take if the engine
 # cost nothing: the same SQLite calls alone (traced, then played back from C
 # by sql_replay.c), and the reading of the events file alone. Their sum is a
-# floor no engine can go under while it stores what this one stores. From
-# the repository root:
+# floor no engine can go under while it stores what this one stores. Then the
+# same for `drip backtest` of that month (its SQLite calls alone: the period's
+# events read from the store, and the scratch store in memory). From the
+# repository root:
 #   tests/bench/storage_floor.sh BUILD_DIR [EVENTS]
 set -eu
 BUILD=$1
@@ -45,3 +47,17 @@ printf 'its SQLite calls alone %6.2f s\n' "$storage"
 printf 'reading the file alone %6.2f s\n' "$reading"
 floor=$(echo "$storage + $reading" | bc -l)
 printf 'floor (the two)        %6.2f s  %8.0f events/s at most\n' "$floor" "$(echo "$lines / $floor" | bc -l)"
+
+echo "== backtest of the month"
+BACKTEST=(backtest --journeys scripts/abandoned_cart.lua --since 400d)
+cp "$OUT/run.db" "$OUT/backtest.db"
+start=$(date +%s.%N)
+"$BUILD/drip" "${BACKTEST[@]}" --db "$OUT/backtest.db" > /dev/null
+whole=$(echo "$(date +%s.%N) - $start" | bc)
+cp "$OUT/run.db" "$OUT/backtest.db"
+lua5.4 tests/bench/sql_trace.lua "$OUT/trace" "$BUILD" "${BACKTEST[@]}" --db "$OUT/backtest.db" > /dev/null
+cp "$OUT/run.db" "$OUT/backtest.db"
+"$OUT/sql_replay" "$OUT/trace" "$OUT/backtest.db" > "$OUT/replay.txt"
+storage=$(sed -n 's/.*in SQLite \([0-9.]*\) s$/\1/p' "$OUT/replay.txt")
+printf 'drip backtest          %6.2f s  %8.0f events/s\n' "$whole" "$(echo "$lines / $whole" | bc -l)"
+printf 'its SQLite calls alone %6.2f s  %8.0f events/s at most\n' "$storage" "$(echo "$lines / $storage" | bc -l)"
