@@ -13,22 +13,35 @@ EVENTS=${2:-tests/bench/out/cart_1000000.jsonl}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 SIMULATE=(simulate --events "$EVENTS" --journeys scripts/abandoned_cart.lua --format jsonl)
+BACKTEST=(backtest --journeys scripts/abandoned_cart.lua --since 400d)
 
 cc -O2 tests/bench/sql_replay.c -o "$OUT/sql_replay" -lsqlite3
 lines=$(grep -c . "$EVENTS")
 
-start=$(date +%s.%N)
-"$BUILD/drip" "${SIMULATE[@]}" --db "$OUT/run.db" > "$OUT/run.out"
-whole=$(echo "$(date +%s.%N) - $start" | bc)
+seconds() { # OUTPUT command... -> the seconds it took
+  local output=$1 start
+  shift
+  start=$(date +%s.%N)
+  "$@" > "$output"
+  echo "$(date +%s.%N) - $start" | bc
+}
+rate() { printf '%.0f' "$(echo "$lines / $1" | bc -l)"; }
+# drip args... -> seconds in SQLite when the calls the command made are played back on DB
+replayed() {
+  local db=$1
+  shift
+  lua5.4 tests/bench/sql_trace.lua "$OUT/trace" "$BUILD" "$@" > "$OUT/traced.out"
+  [ "$db" = "$OUT/replay.db" ] || cp "$OUT/run.db" "$db" # a backtest reads the store the run made
+  "$OUT/sql_replay" "$OUT/trace" "$db" > "$OUT/replay.txt"
+  sed -n 's/.*in SQLite \([0-9.]*\) s$/\1/p' "$OUT/replay.txt"
+}
 
-lua5.4 tests/bench/sql_trace.lua "$OUT/trace" "$BUILD" "${SIMULATE[@]}" --db "$OUT/traced.db" > "$OUT/traced.out"
+whole=$(seconds "$OUT/run.out" "$BUILD/drip" "${SIMULATE[@]}" --db "$OUT/run.db")
+storage=$(replayed "$OUT/replay.db" "${SIMULATE[@]}" --db "$OUT/traced.db")
 if ! cmp -s "$OUT/run.out" "$OUT/traced.out"; then
   echo "storage_floor: the traced run's records differ from the plain run's" >&2
   exit 1
 fi
-"$OUT/sql_replay" "$OUT/trace" "$OUT/replay.db" > "$OUT/replay.txt"
-storage=$(sed -n 's/.*in SQLite \([0-9.]*\) s$/\1/p' "$OUT/replay.txt")
-
 reading=$(lua5.4 - "$BUILD" "$EVENTS" <<'LUA'
 package.path = "stdlib/?.lua;" .. package.path
 package.cpath = arg[1] .. "/?.so;" .. package.cpath
@@ -38,26 +51,18 @@ for _ in events.each(events.scan(arg[2], function() end)) do end
 print(string.format("%.2f", clock() - start))
 LUA
 )
-
+floor=$(echo "$storage + $reading" | bc -l)
 echo "the SQLite calls that took longest:"
 grep -v "statement calls" "$OUT/replay.txt" | sort -rn | head -12
 printf 'events %d\n' "$lines"
-printf 'drip simulate          %6.2f s  %8.0f events/s\n' "$whole" "$(echo "$lines / $whole" | bc -l)"
+printf 'drip simulate          %6.2f s  %8s events/s\n' "$whole" "$(rate "$whole")"
 printf 'its SQLite calls alone %6.2f s\n' "$storage"
 printf 'reading the file alone %6.2f s\n' "$reading"
-floor=$(echo "$storage + $reading" | bc -l)
-printf 'floor (the two)        %6.2f s  %8.0f events/s at most\n' "$floor" "$(echo "$lines / $floor" | bc -l)"
+printf 'floor (the two)        %6.2f s  %8s events/s at most\n' "$floor" "$(rate "$floor")"
 
-echo "== backtest of the month"
-BACKTEST=(backtest --journeys scripts/abandoned_cart.lua --since 400d)
 cp "$OUT/run.db" "$OUT/backtest.db"
-start=$(date +%s.%N)
-"$BUILD/drip" "${BACKTEST[@]}" --db "$OUT/backtest.db" > /dev/null
-whole=$(echo "$(date +%s.%N) - $start" | bc)
+whole=$(seconds /dev/null "$BUILD/drip" "${BACKTEST[@]}" --db "$OUT/backtest.db")
 cp "$OUT/run.db" "$OUT/backtest.db"
-lua5.4 tests/bench/sql_trace.lua "$OUT/trace" "$BUILD" "${BACKTEST[@]}" --db "$OUT/backtest.db" > /dev/null
-cp "$OUT/run.db" "$OUT/backtest.db"
-"$OUT/sql_replay" "$OUT/trace" "$OUT/backtest.db" > "$OUT/replay.txt"
-storage=$(sed -n 's/.*in SQLite \([0-9.]*\) s$/\1/p' "$OUT/replay.txt")
-printf 'drip backtest          %6.2f s  %8.0f events/s\n' "$whole" "$(echo "$lines / $whole" | bc -l)"
-printf 'its SQLite calls alone %6.2f s  %8.0f events/s at most\n' "$storage" "$(echo "$lines / $storage" | bc -l)"
+storage=$(replayed "$OUT/backtest_replay.db" "${BACKTEST[@]}" --db "$OUT/backtest.db")
+printf 'drip backtest          %6.2f s  %8s events/s\n' "$whole" "$(rate "$whole")"
+printf 'its SQLite calls alone %6.2f s  %8s events/s at most\n' "$storage" "$(rate "$storage")"
