@@ -17,7 +17,10 @@ secs() { lua5.4 -e "print(string.format('%.2f', $2 - $1))"; }
 PID=""
 start() { "$DRIP" run --journeys $J --db "$1" --listen 127.0.0.1:$PORT 2>> $OUT/serve.log & PID=$!; }
 up() { until curl -s -o /dev/null $URL/healthz; do sleep 0.01; done; }
-stop() { kill -TERM $PID; wait $PID || true; }
+stop() { kill -TERM $PID; wait $PID || true; PID=""; }
+# a failed step must not leave a server holding the port
+trap '[ -z "$PID" ] || kill -TERM $PID 2>/dev/null || true' EXIT
+command -v wrk > /dev/null || { echo "serve.sh: needs wrk (make bench installs it: apt-get install wrk)" >&2; exit 1; }
 # fresh copy of the base store (no WAL left over from an earlier run), on disk
 # before the server starts (the kernel writing the copy back would slow fsync)
 fresh() { rm -f "$1" "$1-wal" "$1-shm"; cp $BASE "$1"; sync; }
