@@ -776,22 +776,18 @@ function Store:edit_active(id, wait_seq, wait_event, ended)
   local contact = self.active and self.active_of[id]
   local rows = contact and self.active[contact]
   if not rows then return end
-  if not ended then
+  if ended then
+    local out = {}
     for i = 1, #rows do
-      local row = rows[i]
-      if row[1] == id then
-        row[4], row[5] = wait_seq, wait_event
-        return
-      end
+      if rows[i][1] ~= id then out[#out + 1] = rows[i] end
     end
+    self.active[contact], self.active_of[id] = out, false
     return
   end
-  local out = {}
   for i = 1, #rows do
-    if rows[i][1] ~= id then out[#out + 1] = rows[i] end
+    local row = rows[i]
+    if row[1] == id then row[4], row[5] = wait_seq, wait_event return end
   end
-  self.active[contact] = out
-  self.active_of[id] = false
 end
 
 -- What the kept lists say of instance id: its row { id, journey, version,

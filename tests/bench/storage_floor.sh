@@ -26,7 +26,7 @@ seconds() { # OUTPUT command... -> the seconds it took
   echo "$(date +%s.%N) - $start" | bc
 }
 rate() { printf '%.0f' "$(echo "$lines / $1" | bc -l)"; }
-# drip args... -> seconds in SQLite when the calls the command made are played back on DB
+# DB drip-args... -> seconds in SQLite when the calls that drip command made are played back on DB
 replayed() {
   local db=$1
   shift
