@@ -129,7 +129,7 @@ end)
 describe("an events file", function()
   -- read `text` as a file -> the events (in the order read) and the errors
   local function read(text)
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local f = assert(io.open(path, "wb"))
     f:write(text)
     f:close()
@@ -148,7 +148,7 @@ describe("an events file", function()
   -- events.scan's distinct_ids of a file of these lines (each a track event
   -- with these extra top-level members), in time order
   local function distinct(...)
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local f = assert(io.open(path, "wb"))
     for i, members in ipairs({ ... }) do
       f:write('{"type":"track","userId":"a","event":"E","timestamp":"2026-11-01T08:00:0', i, 'Z"', members, "}\n")
@@ -177,7 +177,7 @@ describe("an events file", function()
   end)
 
   it("has its messageIds told apart across a large file", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local f = assert(io.open(path, "wb"))
     for i = 1, 5000 do
       f:write('{"type":"track","userId":"u', i % 97, '","event":"E","timestamp":"2026-11-01T08:00:00Z","messageId":"m', i, '"}\n')
@@ -203,7 +203,7 @@ describe("an events file", function()
       "not json",
       line("E6", "12"),
     }
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local f = assert(io.open(path, "wb"))
     f:write(table.concat(lines, "\n"))
     f:close()

@@ -3,8 +3,24 @@ local testing = require "drip.testing"
 
 local helpers = {}
 
+-- Every temporary path a spec asks for is removed when busted ends (it closes
+-- its Lua state, which finalizes `made`), passed or failed; a database's
+-- -wal and -shm files with it.
+local made = setmetatable({}, { __gc = function(paths)
+  for _, path in ipairs(paths) do
+    os.execute("rm -rf '" .. path .. "' '" .. path .. "-wal' '" .. path .. "-shm' '" .. path .. "-journal'")
+  end
+end })
+
+-- a fresh temporary file name (the file exists, empty, as os.tmpname leaves it)
+function helpers.tmpname()
+  local path = os.tmpname()
+  made[#made + 1] = path
+  return path
+end
+
 function helpers.dir(files)
-  local dir = os.tmpname()
+  local dir = helpers.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p " .. dir .. "/templates"))
   for name, text in pairs(files) do

@@ -6,6 +6,7 @@
 -- (Store:events_unique): a backtest's scratch store, or a file with none twice.
 local Store = require "drip.store"
 local host = require "drip_host"
+local helpers = require "helpers"
 
 local function event(mid, contact, name, ts)
   return { userId = contact or "u1", type = "track", event = name or "Viewed", ts = ts or 1000, messageId = mid }
@@ -72,7 +73,7 @@ describe("bulk loading of events", function()
   end)
 
   it("of events known to be distinct builds their messageId index when the store closes or opens", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local store = assert(Store.open(path))
     store:bulk_events()
     store:events_unique(true)
@@ -103,7 +104,7 @@ describe("bulk loading of events", function()
   end)
 
   it("is not used on a store that has events; the index comes back on close and on open", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local store = assert(Store.open(path))
     store:bulk_events()
     store:begin()
@@ -120,7 +121,7 @@ describe("bulk loading of events", function()
     store:close()
     remove(path)
 
-    path = os.tmpname()
+    path = helpers.tmpname()
     store = assert(Store.open(path))
     store:bulk_events()
     store:add_event(event("m-9"), "{}")
@@ -192,7 +193,7 @@ describe("bulk loading of events", function()
   end)
 
   it("makes a new store with the page size asked for, and leaves an existing one's as it is", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     os.remove(path)
     local store = assert(Store.open(path, { page_size = 16384 }))
     store:close()

@@ -2,6 +2,7 @@
 -- idempotency key; delivery marks a message by its id) are never given twice,
 -- also after `forget` erased the newest rows.
 local Store = require "drip.store"
+local helpers = require "helpers"
 
 local function message(instance, contact)
   return { instance = instance, seq = 1, kind = "marketing", contact = contact, label = "hi", channel = "email",
@@ -14,7 +15,7 @@ end
 
 describe("ids after forget", function()
   it("are not given again, in this process or the next", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local store = assert(Store.open(path))
     store:begin()
     for _, c in ipairs({ "ann", "bob" }) do
@@ -45,7 +46,7 @@ describe("ids after forget", function()
   end)
 
   it("tell another process that what it keeps of contacts is stale", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local serving, other = assert(Store.open(path)), assert(Store.open(path))
     serving:put_contact("ann", {}, 0)
     assert.is_false(serving:forgotten_since())

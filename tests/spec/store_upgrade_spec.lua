@@ -3,6 +3,7 @@
 -- column (and the other columns schemas 2 and 3 added).
 local Store = require "drip.store"
 local host = require "drip_host"
+local helpers = require "helpers"
 
 local OLD_OUTBOX = [[CREATE TABLE outbox (
   id INTEGER PRIMARY KEY, instance INTEGER NOT NULL, seq INTEGER NOT NULL, channel TEXT NOT NULL,
@@ -12,7 +13,7 @@ INSERT INTO outbox(instance, seq, channel, kind, message, status, created_at) VA
 
 describe("a store made before the outbox kept SMS segments", function()
   it("gets the column on open, keeps its message, and counts the segments of new ones", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local db = assert(host.open(path))
     db:exec(OLD_OUTBOX)
     db:close()
@@ -36,7 +37,7 @@ end)
 
 describe("a store made when every contact was in the zones index", function()
   it("has that index replaced by one of the contacts with a timezone, and still finds each zone's contacts", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local store = assert(Store.open(path))
     store:put_contact("ann", { timezone = "Asia/Tehran" }, 0)
     store:put_contact("bob", {}, 0)

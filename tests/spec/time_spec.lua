@@ -55,7 +55,7 @@ end)
 
 describe("an events file", function()
   local function write(lines)
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local f = assert(io.open(path, "w"))
     f:write(table.concat(lines, "\n"), "\n")
     f:close()
