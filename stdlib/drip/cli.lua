@@ -172,11 +172,12 @@ against the first (by name), with its two-sided p-value.
   },
   check = {
     summary = "compile and validate journey scripts",
-    usage = "drip check [FILE|DIR...]",
-    flags = { config = "value" },
+    usage = "drip check [FILE|DIR...] [--journeys DIR|FILE...] [--config FILE]",
+    flags = { config = "value", journeys = "list" },
     args = math.huge,
     help = [[
-Compiles every journey (default: the scripts directory) and reports problems
+Compiles every journey (default: the scripts directory, or `journeys` in the
+config; --journeys names paths as simulate's flag does) and reports problems
 as file:line: message: syntax errors, unknown keys in journey{}, a missing
 trigger, bad durations, unknown segment names, calls to unknown functions.
 Exit status 0 when all are fine, 1 when any has a problem.]],

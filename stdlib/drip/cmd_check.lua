@@ -134,7 +134,10 @@ end
 function cmd.run(opts, usage)
   local conf, cerr = config.for_command(opts)
   if not conf then io.stderr:write(cerr, "\n") return 2 end
-  local paths = #opts.args > 0 and opts.args or { conf.journeys }
+  local paths = {} -- (named as arguments, or with --journeys as simulate takes them)
+  for _, p in ipairs(opts.args) do paths[#paths + 1] = p end
+  for _, p in ipairs(opts.journeys or {}) do paths[#paths + 1] = p end
+  if #paths == 0 then paths = { conf.journeys } end
   local files, dir = simulate.locate(paths)
   if not files then io.stderr:write("drip check: ", dir, "\n") return 2 end
   local store = assert(Store.open(":memory:"))

@@ -28,6 +28,8 @@ expect_contains "unknown function, with the step it resembles" "$err" "$TMP/s/b.
 expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_until: \"tomorrow\" is not a time of day"
 expect_eq "a 12-hour time and a duration in words are fine" "" "$(grep -E 'b.lua:(9|10):' "$TMP/err")"
 expect_contains "unknown segment" "$err" "$TMP/s/b.lua:6: unknown segment 'vipp'"
+"$DRIP" check --journeys "$TMP/s" 2> "$TMP/err_flag"; code=$?
+expect_eq "--journeys, as simulate takes it, checks the same paths" "1 $err" "$code $(cat "$TMP/err_flag")"
 expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout: bad duration \"2q\""
 expect_contains "a misspelt unit, with what it likely meant" "$err" "$TMP/s/b.lua:11: wait: bad duration \"2 dayz\" (did you mean \"2 days\"?)"
 expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger"
