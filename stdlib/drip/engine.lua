@@ -10,6 +10,7 @@
 local host = require "drip_host"
 local json = require "drip.json"
 local time = require "drip.time"
+local events = require "drip.events"
 local journey = require "drip.journey"
 local steps = require "drip.steps"
 local policy = require "drip.policy"
@@ -406,7 +407,7 @@ function Engine:emit(R, name, props)
                  timestamp = time.iso(self.now), context = { journey = R.journey } }
   local body = json.encode_ordered(data, { "type", "userId", "event", "properties", "timestamp" })
   local ev = { type = "track", userId = R.contact, event = name, ts = self.now, internal = true,
-               data = json.decode(body), body = body }
+               data = events.with_properties(json.decode(body)), body = body }
   self.queue[#self.queue + 1] = ev
   return true
 end

@@ -49,6 +49,15 @@ function events.skipped_text(skips)
   return table.concat(parts, " and ")
 end
 
+-- events.with_properties(obj) -> obj, a track event's `properties` made an
+-- empty object when it came without one (or with null): journeys read
+-- ctx.event.properties.x, and a `where` e.properties.x, of every event. The
+-- body stored stays as it came.
+function events.with_properties(obj)
+  if obj.type == "track" and (obj.properties == nil or obj.properties == null) then obj.properties = {} end
+  return obj
+end
+
 local MAX_ID = 256
 local MAX_EXACT = 999999999999999 -- 15 digits: JSON numbers decode as doubles, exact to about 2^53
 
@@ -102,8 +111,9 @@ function events.normalize(obj, raw, default_ts)
     ts, err = time.parse(stamp)
     if not ts then return field_error("timestamp", err) end
   end
-  return { type = kind, userId = uid, event = name, traits = traits, ts = ts, messageId = mid, data = obj,
-           body = raw or json.encode(obj) }
+  local body = raw or json.encode(obj)
+  return { type = kind, userId = uid, event = name, traits = traits, ts = ts, messageId = mid,
+           data = events.with_properties(obj), body = body }
 end
 
 local byte = string.byte
@@ -112,7 +122,7 @@ local BOM = "\239\187\191"
 -- An event's decoded object is made when something first reads ev.data.
 local DECODE_LATER = { __index = function(ev, key)
   if key ~= "data" then return nil end
-  local obj = assert(json.decode(ev.body)) -- (host.track_event made sure it is UTF-8 and decodes)
+  local obj = events.with_properties(assert(json.decode(ev.body))) -- (host.track_event made sure it is UTF-8 and decodes)
   ev.data = obj
   return obj
 end }

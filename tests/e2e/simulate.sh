@@ -259,4 +259,12 @@ printf 'consent = "opt-in"\ntimezone = "Tehran"\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "an unknown time zone is exit 2" 2 $?
 expect_eq "naming its line and the zone of the city it names" \
   "drip simulate: $TMP/drip.conf.lua:2: timezone: unknown time zone 'Tehran' (did you mean 'Asia/Tehran'?)" "$(cat "$TMP/err")"
+mkdir -p "$TMP/props"
+printf 'return journey { trigger = { event = "Go", where = function(e) return e.properties.plan ~= "free" end },\n  steps = function(ctx) log("plan %%s", tostring(ctx.event.properties.plan)) end }\n' > "$TMP/props/p.lua"
+printf '%s\n' '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-01T00:00:00Z"}' \
+  '{"type":"track","userId":"u2","event":"Go","properties":null,"timestamp":"2026-11-01T00:01:00Z"}' \
+  '{"type":"track","userId":"u3","event":"Go","properties":{"plan":"pro"},"timestamp":"2026-11-01T00:02:00Z"}' > "$TMP/props/e.jsonl"
+"$DRIP" simulate --journeys "$TMP/props" --events "$TMP/props/e.jsonl" --format jsonl > "$TMP/props/out" 2> "$TMP/err"
+expect_eq "events without properties reach journeys with an empty table, no warning" "plan nil,plan nil,plan pro|" \
+  "$(python3 -c 'import sys, json; print(",".join(r["message"] for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "log"))' "$TMP/props/out")|$(cat "$TMP/err")"
 finish

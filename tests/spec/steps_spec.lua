@@ -1,4 +1,5 @@
 local helpers = require "helpers"
+local json = require "drip.json"
 local time = require "drip.time"
 
 local function journey_with(body, extra)
@@ -288,6 +289,24 @@ describe("steps", function()
     assert.equal(0, #sim:records { kind = "exit" })
     sim:track("pro", "Stop", { plan = "pro" })
     assert.equal("exit_event", sim:records { kind = "exit" }[1].reason)
+  end)
+
+  it("an event sent without properties (or with null) gives journeys an empty properties table", function()
+    local sim = helpers.sim([[return journey {
+      trigger = { event = "Go", where = function(e) return e.properties.plan == nil end },
+      steps = function(ctx)
+        log("plan %s", tostring(ctx.event.properties.plan))
+        track "Pinged"
+        local e = wait_for({ event = "Pinged", where = function(ev) return ev.properties.n == nil end }, "1h")
+        log("pinged %s", e and tostring(e.properties.n) or "timed out")
+      end }]])
+    sim:event { type = "track", userId = "u1", event = "Go" }
+    sim:event { type = "track", userId = "u2", event = "Go", properties = json.null }
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.same({ "plan nil", "pinged nil", "plan nil", "pinged nil" },
+      { logs[1].message, logs[2].message, logs[3].message, logs[4].message })
+    assert.equal(0, #sim:records { kind = "exit", reason = "error" })
   end)
 
   it("reentry by duration counts from the last entry, while that instance still runs", function()
