@@ -44,7 +44,8 @@ local function delivery_line(m)
   return now .. "; " .. table.concat(steps, " → ")
 end
 
-local function record_line(r, message)
+-- traceback: the instance's stored error, whose first line is the exit's message
+local function record_line(r, message, traceback)
   local d = r.data
   if r.kind == "enter" then return "entered on " .. tostring(d.event) end
   if r.kind == "send" then
@@ -63,7 +64,9 @@ local function record_line(r, message)
       .. (d.value ~= json.null and d.value and (" worth " .. d.value) or "")
   end
   if r.kind == "exit" then
-    return "exit: " .. tostring(d.reason) .. (d.error and d.error ~= json.null and ("\n      " .. d.error:gsub("\n", "\n      ")) or "")
+    local err = d.error ~= json.null and d.error or nil
+    if err and type(traceback) == "string" and traceback:sub(1, #err) == err then err = traceback:gsub("\t", "  ") end
+    return "exit: " .. tostring(d.reason) .. (err and ("\n      " .. err:gsub("\n", "\n      ")) or "")
   end
   if r.kind == "wait" then
     if d.event then
@@ -88,7 +91,7 @@ local function print_instance(store, inst)
       m = m + 1
       message = story.messages[m]
     end
-    print(string.format("  %s  %s", iso(r.at), record_line(r, message)))
+    print(string.format("  %s  %s", iso(r.at), record_line(r, message, inst.error)))
   end
   if inst.active then
     local waiting = inst.waiting_for and ("for " .. inst.waiting_for) or "on a timer"

@@ -84,6 +84,17 @@ story=$("$DRIP" explain "$sms_contact" abandoned_cart --db "$TMP/s.db")
 expect_contains "explain: the hour's wait and that its time came" "$story" "wait: its time came"
 expect_contains "explain: the wait for an order that timed out before the SMS" "$story" "wait_for Order Completed: timed out"
 
+# explain shows a failed instance's error with its traceback
+mkdir -p "$TMP/boom"
+printf 'return journey { name = "boom", trigger = "Go",\n  steps = function(ctx)\n    local t = nil\n    log("%%s", t.field)\n  end }\n' > "$TMP/boom/b.lua"
+printf '{"type":"track","userId":"b1","event":"Go","timestamp":"2026-11-01T00:00:00Z"}\n' > "$TMP/boom/e.jsonl"
+"$DRIP" simulate --journeys "$TMP/boom" --events "$TMP/boom/e.jsonl" --db "$TMP/boom.db" > /dev/null
+story=$("$DRIP" explain b1 --db "$TMP/boom.db")
+expect_contains "explain: a journey error with its traceback" "$story" "exit: error
+      $TMP/boom/b.lua:4: attempt to index a nil value (local 't')
+      stack traceback:
+        $TMP/boom/b.lua:4: in function <$TMP/boom/b.lua:2>"
+
 # explain says why a contact never entered: the trigger against what the store knows
 left_out=$(python3 -c '
 import json, sys
