@@ -4,8 +4,9 @@
  * SIGPROF counts CPU time in ticks; a hook on every call and return, and
  * every 1,000 instructions, charges the ticks counted since it last ran to
  * the stack it finds: "self" to the innermost function (a C function by its
- * name, such as a statement's `run`, when the hook runs as it returns, so
- * SQLite's time shows there), "inclusive" to every Lua function on the
+ * name and the line that called it, such as a statement's `run`, when the
+ * hook runs as it returns, so SQLite's time shows there), "inclusive" to
+ * every Lua function on the
  * stack, once. Time spent between two hooks goes to the second: fine for
  * functions, not for lines.
  *
@@ -56,20 +57,26 @@ static struct slot *slot_of(const char *name) {
   return NULL;
 }
 
-static void charge(lua_State *L, long ticks) {
+/* from `first`, the stack level where the time was spent */
+static void charge(lua_State *L, long ticks, int first) {
   struct slot *seen[DEPTH];
   int n_seen = 0;
   lua_Debug d;
   char name[300];
-  for (int level = 0; level < DEPTH && lua_getstack(L, level, &d); level++) {
+  for (int level = first; level < DEPTH && lua_getstack(L, level, &d); level++) {
     lua_getinfo(L, "Sn", &d);
     int is_c = d.what[0] == 'C';
-    if (is_c && level > 0) continue; /* only the innermost C function is named */
-    if (is_c) snprintf(name, sizeof name, "[C] %s", d.name ? d.name : "?");
+    if (is_c && level > first) continue; /* only the innermost C function is named */
+    if (is_c) {
+      lua_Debug caller; /* named with the line that called it */
+      int known = lua_getstack(L, level + 1, &caller) && lua_getinfo(L, "Sl", &caller) && caller.currentline > 0;
+      snprintf(name, sizeof name, "[C] %s < %s:%d", d.name ? d.name : "?", known ? caller.short_src : "C",
+               known ? caller.currentline : 0);
+    }
     else snprintf(name, sizeof name, "%s:%d %s", d.short_src, d.linedefined, d.name ? d.name : "?");
     struct slot *s = slot_of(name);
     if (!s) continue;
-    if (level == 0) s->self += ticks;
+    if (level == first) s->self += ticks;
     int counted = 0;
     for (int j = 0; j < n_seen; j++) counted |= seen[j] == s;
     if (!counted) {
@@ -79,13 +86,14 @@ static void charge(lua_State *L, long ticks) {
   }
 }
 
+/* At a call the function called has not run yet: the time since the last
+ * hook was its caller's. At a return (or a count) it was the function's own. */
 static void hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
   if (!ticks_due) return;
   long ticks = ticks_due;
   ticks_due = 0;
   total_ticks += ticks;
-  charge(L, ticks);
+  charge(L, ticks, ar->event == LUA_HOOKCALL || ar->event == LUA_HOOKTAILCALL ? 1 : 0);
 }
 
 static void watch(lua_State *L) { lua_sethook(L, hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1000); }
