@@ -179,7 +179,8 @@ against the first (by name), with its two-sided p-value.
 Compiles every journey (default: the scripts directory, or `journeys` in the
 config; --journeys names paths as simulate's flag does) and reports problems
 as file:line: message: syntax errors, unknown keys in journey{}, a missing
-trigger, bad durations, unknown segment names, calls to unknown functions.
+trigger, bad durations, unknown segment names and channels, missing
+templates, calls to unknown functions.
 Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }

@@ -13,6 +13,7 @@ local time = require "drip.time"
 local template = require "drip.template"
 local host = require "drip_host"
 local suggest = require "drip.suggest"
+local policy = require "drip.policy"
 
 local cmd = {}
 
@@ -88,6 +89,14 @@ local function lint_template_file(name, file, lineno, templates, report)
   end
 end
 
+-- a channel named by a literal in send("sms", ...) or channels = { ... }
+local function lint_channel(name, file, lineno, report)
+  if policy.CHANNELS[name] then return end
+  local best = suggest.nearest(name, suggest.names(policy.CHANNELS))
+  report(string.format("%s:%d: send: unknown channel '%s' (email, sms, push, telegram, webhook)%s", file, lineno, name,
+    best and string.format("; did you mean '%s'?", best) or ""))
+end
+
 local function lint(file, source, api, segments, templates, report)
   local locals = {}
   for name in source:gmatch("local%s+function%s+([%a_][%w_]*)") do locals[name] = true end
@@ -118,6 +127,11 @@ local function lint(file, source, api, segments, templates, report)
     lint_placeholders((code:gsub('\\"', '"')), function() return file .. ":" .. lineno end, report)
     local tname = code:match('%f[%w_]template%s*=%s*"([^"]*)"')
     if tname then lint_template_file(tname, file, lineno, templates, report) end
+    for list in code:gmatch('%f[%w_]channels%s*=%s*(%b{})') do
+      for name in list:gmatch('"([^"]*)"') do lint_channel(name, file, lineno, report) end
+    end
+    local sent_on = code:match('%f[%w_]send%s*%(%s*"([^"]*)"')
+    if sent_on then lint_channel(sent_on, file, lineno, report) end
     local seg = code:match('%f[%w_]in_segment%s*%(?%s*"([^"]*)"')
     if seg and not segments[seg] then
       report(string.format("%s:%d: unknown segment '%s' (define it in segments.lua)", file, lineno, seg))

@@ -28,6 +28,12 @@ expect_contains "unknown function, with the step it resembles" "$err" "$TMP/s/b.
 expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_until: \"tomorrow\" is not a time of day"
 expect_eq "a 12-hour time and a duration in words are fine" "" "$(grep -E 'b.lua:(9|10):' "$TMP/err")"
 expect_contains "unknown segment" "$err" "$TMP/s/b.lua:6: unknown segment 'vipp'"
+mkdir -p "$TMP/ch"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    send("emial", { text = "a" })\n    send { channels = { "push", "fax" }, text = "b" }\n    send { channels = { "push", "sms" }, text = "c" }\n  end,\n}\n' > "$TMP/ch/c.lua"
+"$DRIP" check "$TMP/ch" 2> "$TMP/err_ch"; code=$?
+expect_eq "an unknown channel named by a literal is reported at its line, with the nearest" \
+  "1 $TMP/ch/c.lua:4: send: unknown channel 'emial' (email, sms, push, telegram, webhook); did you mean 'email'?
+$TMP/ch/c.lua:5: send: unknown channel 'fax' (email, sms, push, telegram, webhook)" "$code $(cat "$TMP/err_ch")"
 "$DRIP" check --journeys "$TMP/s" 2> "$TMP/err_flag"; code=$?
 expect_eq "--journeys, as simulate takes it, checks the same paths" "1 $err" "$code $(cat "$TMP/err_flag")"
 expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout: bad duration \"2q\""
