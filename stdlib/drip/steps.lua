@@ -231,12 +231,38 @@ function steps.api(engine)
 
   function api.log(fmt, ...)
     local R = current("log")
-    local ok, text = pcall(string.format, tostring(fmt), ...)
-    if not ok then text = tostring(fmt) end
+    local text = steps.log_text(fmt, ...)
     return recorded(engine, R, "log", function() engine:record(R, "log", { message = text }) return true end)
   end
 
   return api
+end
+
+-- a log argument as text: a table as JSON (its address would differ from
+-- run to run), anything else as tostring gives it
+local function shown(v)
+  if type(v) ~= "table" then return v end
+  local ok, text = pcall(json.encode, v)
+  return ok and text or tostring(v)
+end
+
+-- steps.log_text(fmt, ...) -> the line log() records: fmt formatted with the
+-- arguments as string.format does, or, when fmt has no %, fmt and the
+-- arguments separated by spaces as print shows them (log("total", 42) ->
+-- "total 42"). A format that fails keeps fmt and says why: a log line never
+-- fails its journey.
+function steps.log_text(fmt, ...)
+  local args = table.pack(...)
+  for i = 1, args.n do args[i] = shown(args[i]) end
+  fmt = tostring(shown(fmt))
+  if args.n > 0 and not fmt:find("%", 1, true) then
+    local parts = { fmt }
+    for i = 1, args.n do parts[i + 1] = tostring(args[i]) end
+    return table.concat(parts, " ")
+  end
+  local ok, text = pcall(string.format, fmt, table.unpack(args, 1, args.n))
+  if ok then return text end
+  return string.format("%s (log: %s)", fmt, tostring(text))
 end
 
 -- Per-instance math.random: xorshift64, seeded from the instance, so a

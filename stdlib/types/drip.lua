@@ -155,7 +155,8 @@ function in_segment(name) end
 ---@return integer
 function now() end
 
---- A line in the instance's history (string.format style).
+--- A line in the instance's history: string.format style, or, when fmt has
+--- no %, fmt and the values after it separated by spaces. Tables show as JSON.
 ---@param fmt string
 ---@param ... any
 function log(fmt, ...) end

@@ -251,6 +251,17 @@ describe("steps", function()
     assert.same({ "s", "A" }, { sim:records { kind = "variant" }[1].split, sim:records { kind = "variant" }[1].variant })
   end)
 
+  it("log formats as string.format, joins values after a text with no %, shows tables as JSON, and never fails", function()
+    local sim = start([[log("%d items, %s", 3, "ok") log("total", 42, nil, true) log("props: %s", { b = 1, a = { 2 } })
+      log("%d", "x") log("done")]])
+    local logs = sim:records { kind = "log" }
+    local messages = {}
+    for i, r in ipairs(logs) do messages[i] = r.message end
+    assert.same({ "3 items, ok", "total 42 nil true", 'props: {"a":[2],"b":1}',
+      "%d (log: bad argument #2 to 'string.format' (number expected, got string))", "done" }, messages)
+    assert.equal("completed", sim:records { kind = "exit" }[1].reason)
+  end)
+
   it("templates: default filter, missing values, files under templates/", function()
     local sim = start([[email { subject = "Hi {{contact.first_name | default \"there\"}}{{contact.nope}}", template = "t" }]],
       { files = { ["templates/t.txt"] = "Order {{event.properties.n}}" } })
