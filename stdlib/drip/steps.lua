@@ -238,12 +238,18 @@ function steps.api(engine)
   return api
 end
 
--- a log argument as text: a table as JSON (its address would differ from
--- run to run), anything else as tostring gives it
+-- a log argument as log shows it: a table as JSON, JSON's null as null, a
+-- function as "function" (tostring would give addresses, which differ from
+-- run to run); strings, numbers, booleans and nil as they are
 local function shown(v)
-  if type(v) ~= "table" then return v end
-  local ok, text = pcall(json.encode, v)
-  return ok and text or tostring(v)
+  local kind = type(v)
+  if kind == "table" then
+    local ok, text = pcall(json.encode, v)
+    return ok and text or "table"
+  end
+  if v == json.null then return "null" end
+  if kind == "function" or kind == "thread" or kind == "userdata" then return kind end
+  return v
 end
 
 -- steps.log_text(fmt, ...) -> the line log() records: fmt formatted with the

@@ -253,12 +253,12 @@ describe("steps", function()
 
   it("log formats as string.format, joins values after a text with no %, shows tables as JSON, and never fails", function()
     local sim = start([[log("%d items, %s", 3, "ok") log("total", 42, nil, true) log("props: %s", { b = 1, a = { 2 } })
-      log("%d", "x") log("done")]])
+      log("%d", "x") log("a %s", function() end) log("done")]])
     local logs = sim:records { kind = "log" }
     local messages = {}
     for i, r in ipairs(logs) do messages[i] = r.message end
     assert.same({ "3 items, ok", "total 42 nil true", 'props: {"a":[2],"b":1}',
-      "%d (log: bad argument #2 to 'string.format' (number expected, got string))", "done" }, messages)
+      "%d (log: bad argument #2 to 'string.format' (number expected, got string))", "a function", "done" }, messages)
     assert.equal("completed", sim:records { kind = "exit" }[1].reason)
   end)
 
