@@ -4,6 +4,7 @@
 -- replace this file without touching the engine.
 local host = require "drip_host"
 local json = require "drip.json"
+local events = require "drip.events"
 local TimerWindow = require "drip.timer_window"
 
 local Store = {}
@@ -578,15 +579,18 @@ function Store:add_event(ev, body)
   return self.db:last_id()
 end
 
+-- a stored event as journeys see it (see events.with_properties), or nil
+local function event_of(body)
+  return body and events.with_properties(json.decode(body))
+end
+
 function Store:event(seq)
-  local body = self:q("event_get"):first(seq)
-  return body and json.decode(body)
+  return event_of(self:q("event_get"):first(seq))
 end
 
 function Store:last_event(contact, name, since)
   self:index_by_contact()
-  local body = self:q("event_last"):first(contact, name, since)
-  return body and json.decode(body)
+  return event_of(self:q("event_last"):first(contact, name, since))
 end
 
 -- how many events `name` a contact has had since `since` (nil: ever)

@@ -265,6 +265,13 @@ printf '%s\n' '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-0
   '{"type":"track","userId":"u2","event":"Go","properties":null,"timestamp":"2026-11-01T00:01:00Z"}' \
   '{"type":"track","userId":"u3","event":"Go","properties":{"plan":"pro"},"timestamp":"2026-11-01T00:02:00Z"}' > "$TMP/props/e.jsonl"
 "$DRIP" simulate --journeys "$TMP/props" --events "$TMP/props/e.jsonl" --format jsonl > "$TMP/props/out" 2> "$TMP/err"
+log_messages() { python3 -c 'import sys, json; print(",".join(r.get("message", r.get("error", "")) for r in map(json.loads, open(sys.argv[1])) if r["kind"] in ("log", "exit") and r.get("reason") != "completed"))' "$1"; }
 expect_eq "events without properties reach journeys with an empty table, no warning" "plan nil,plan nil,plan pro|" \
-  "$(python3 -c 'import sys, json; print(",".join(r["message"] for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "log"))' "$TMP/props/out")|$(cat "$TMP/err")"
+  "$(log_messages "$TMP/props/out")|$(cat "$TMP/err")"
+# ... also in a second process, which rebuilds the instance from its stored trigger event
+printf 'return journey { trigger = "Go",\n  steps = function(ctx) wait "1h" log("after %%s", tostring(ctx.event.properties.plan))\n    log("last %%s", tostring(happened("Go").properties.plan)) end }\n' > "$TMP/props/p.lua"
+"$DRIP" simulate --journeys "$TMP/props" --events "$TMP/props/e.jsonl" --db "$TMP/props/s.db" --until 2026-11-01T00:30:00Z --format jsonl > /dev/null 2>&1
+"$DRIP" simulate --journeys "$TMP/props" --events "$TMP/props/e.jsonl" --db "$TMP/props/s.db" --format jsonl > "$TMP/props/out2" 2> "$TMP/err"
+expect_eq "and after a rebuild, and from happened()" "after nil,last nil,after nil,last nil,after pro,last pro|" \
+  "$(log_messages "$TMP/props/out2")|$(cat "$TMP/err")"
 finish
