@@ -60,13 +60,16 @@ local function settings(opts)
     return nil, "refusing to listen on " .. listen .. " without a token: set token in drip.conf.lua or DRIP_TOKEN"
   end
   local limit = cmd.parse_size(conf.body_limit)
-  if not limit then return nil, "body_limit: '" .. tostring(conf.body_limit) .. "' is not a size such as 1MiB" end
+  if not limit then
+    return nil, config.where(conf, "body_limit") .. "body_limit: '" .. tostring(conf.body_limit) .. "' is not a size such as 1MiB"
+  end
   local buffered = cmd.parse_size(conf.buffer_limit)
   if not buffered then
-    return nil, "buffer_limit: '" .. tostring(conf.buffer_limit) .. "' is not a size such as 256MiB"
+    return nil, config.where(conf, "buffer_limit") .. "buffer_limit: '" .. tostring(conf.buffer_limit)
+      .. "' is not a size such as 256MiB"
   end
   local chans, cherr = channels.check(conf.channels)
-  if not chans then return nil, cherr end
+  if not chans then return nil, config.where(conf, "channels") .. cherr end
   return { conf = conf, host = h, port = p, token = token, body_limit = limit, buffer_limit = buffered,
            channels = chans,
            dir = opts.journeys or conf.journeys,

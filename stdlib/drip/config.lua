@@ -36,8 +36,10 @@ function config.load(path, required)
   if not chunk then return nil, err end
   local ok, rerr = journey.run_chunk(chunk)
   if not ok then return nil, (tostring(rerr):gsub("\nstack traceback:.*", "")) end
+  values.origins = {} -- key -> "path:line" where the file sets it (see config.where)
   for k, v in pairs(set) do
     local line = journey.line_of(source, "%f[%w_]" .. k .. "%s*=", 1)
+    values.origins[k] = string.format("%s:%d", path, line)
     if not KEYS[k] then
       local names = {}
       for name in pairs(KEYS) do names[#names + 1] = name end
@@ -50,19 +52,26 @@ function config.load(path, required)
     values[k] = v
   end
   if values.consent ~= "opt-in" and values.consent ~= "opt-out" then
-    return nil, string.format('%s: consent must be "opt-in" or "opt-out"', path)
+    return nil, config.where(values, "consent") .. 'consent must be "opt-in" or "opt-out"'
   end
   if not time.zone_ok(values.timezone) then
     local meant = time.zone_for(values.timezone) -- (a city's zone, or an offset in the form zones take)
-    return nil, string.format("%s:%d: timezone: unknown time zone '%s'%s", path,
-      journey.line_of(source, "%f[%w_]timezone%s*=", 1), values.timezone, meant and " (did you mean '" .. meant .. "'?)" or "")
+    return nil, string.format("%stimezone: unknown time zone '%s'%s", config.where(values, "timezone"), values.timezone,
+      meant and " (did you mean '" .. meant .. "'?)" or "")
   end
   local perr
   values.caps, perr = policy.parse_caps(values.frequency_cap)
-  if perr then return nil, path .. ": " .. perr end
+  if perr then return nil, config.where(values, "frequency_cap") .. perr end
   values.quiet, perr = policy.parse_quiet(values.quiet_hours)
-  if perr then return nil, path .. ": " .. perr end
+  if perr then return nil, config.where(values, "quiet_hours") .. perr end
   return values
+end
+
+-- config.where(conf, key) -> "drip.conf.lua:12: " where the file sets key, else ""
+-- (a default), to start an error about that key's value
+function config.where(conf, key)
+  local origin = conf.origins and conf.origins[key]
+  return origin and origin .. ": " or ""
 end
 
 -- config.for_command(opts): --config FILE (must exist), else ./drip.conf.lua when present

@@ -92,10 +92,10 @@ EOF
 printf 'channels = { sms = { url = "http://x", from = "+1", colour = "red" } }\n' > "$TMP/bad.conf.lua"
 BAD=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$J" --db "$TMP/bad.db" 2>&1); rc=$?
 expect_eq "a bad channel setting: exit 2" 2 "$rc"
-expect_contains "... naming the key" "$BAD" "channels.sms.colour: unknown key"
+expect_contains "... naming the file, the line and the key" "$BAD" "$TMP/bad.conf.lua:1: channels.sms.colour: unknown key"
 printf 'frequency_cap = { email = "often" }\n' > "$TMP/bad.conf.lua"
 BAD=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$J" --db "$TMP/bad.db" 2>&1); rc=$?
-expect_eq "a bad cap: exit 2 naming it" "2 frequency_cap.email" "$rc $(printf '%s' "$BAD" | grep -o 'frequency_cap.email')"
+expect_eq "a bad cap: exit 2 naming it" "2 $TMP/bad.conf.lua:1: frequency_cap.email" "$rc $(printf '%s' "$BAD" | grep -o '[^ ]*:1: frequency_cap.email')"
 cd "$TMP"
 DB="$TMP/deliver.db"
 export PUSH_TOKEN=push-secret

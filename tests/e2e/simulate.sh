@@ -255,6 +255,9 @@ expect_contains "version" "$("$DRIP" version)" "drip "
 printf 'bogus_key = 1\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "unknown config key is exit 2" 2 $?
 expect_contains "naming the key and line" "$(cat "$TMP/err")" "drip.conf.lua:1: unknown key 'bogus_key'"
+printf 'timezone = "UTC"\nconsent = "maybe"\n' > "$TMP/drip.conf.lua"
+"$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "a bad value is exit 2" 2 $?
+expect_eq "naming the file and line that set it" "drip simulate: $TMP/drip.conf.lua:2: consent must be \"opt-in\" or \"opt-out\"" "$(cat "$TMP/err")"
 printf 'consent = "opt-in"\ntimezone = "Tehran"\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "an unknown time zone is exit 2" 2 $?
 expect_eq "naming its line and the zone of the city it names" \
