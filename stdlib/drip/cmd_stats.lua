@@ -9,6 +9,7 @@ local json = require "drip.json"
 local stats = require "drip.stats"
 local report = require "drip.report"
 local host = require "drip_host"
+local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -61,6 +62,18 @@ local function print_journey(j)
   end
 end
 
+-- why journey `name` has no stats: a name the store has never seen (with the
+-- names it has, and the nearest), or a journey with no instances (in the period)
+local function not_found(name, names, period)
+  for _, known in ipairs(names) do
+    if known == name then return string.format("no instances of journey '%s'%s", name, period and " in that period" or "") end
+  end
+  if #names == 0 then return string.format("no journey named '%s' in this store (it has none yet)", name) end
+  local near = suggest.nearest(name, names)
+  return string.format("no journey named '%s' in this store (journeys: %s)%s", name, table.concat(names, ", "),
+    near and string.format("; did you mean '%s'?", near) or "")
+end
+
 function cmd.run(opts, usage)
   local only = opts.args[1]
   local format = opts.format or "table"
@@ -80,9 +93,10 @@ function cmd.run(opts, usage)
   for _, j in ipairs(stats.collect(store, since)) do
     if not only or j.journey == only then list[#list + 1] = j end
   end
+  local names = only and #list == 0 and store:journey_names()
   store:close()
   if only and #list == 0 then
-    io.stderr:write(string.format("drip stats: no instances of journey '%s'%s\n", only, opts.since and " in that period" or ""))
+    io.stderr:write("drip stats: ", not_found(only, names, opts.since), "\n")
     return 1
   end
   if format == "json" then

@@ -69,8 +69,12 @@ for i in $(seq 1 40); do printf '{"type":"track","userId":"r%d","event":"Go","ti
 expect_eq "each variant's counts start in the same column" "1" \
   "$("$DRIP" stats ru --db "$TMP/ru.db" | python3 -c 'import sys; print(len({l.index("entered") for l in sys.stdin if "entered" in l and l.startswith("    ")}))')"
 
-"$DRIP" stats nope --db "$TMP/s.db" 2> "$TMP/err"; rc=$?
-expect_eq "an unknown journey exits 1 and says so" "1 drip stats: no instances of journey 'nope'" "$rc $(cat "$TMP/err")"
+"$DRIP" stats welcom --db "$TMP/s.db" 2> "$TMP/err"; rc=$?
+expect_eq "an unknown journey exits 1 and says so, with the nearest name" "1 did you mean 'welcome'?" \
+  "$rc $(grep -o "did you mean .*" "$TMP/err")"
+expect_contains "... among the store's journeys" "$(cat "$TMP/err")" "drip stats: no journey named 'welcom' in this store (journeys: ab_holdout, abandoned_cart,"
+"$DRIP" stats welcome --since 1s --db "$TMP/s.db" 2> "$TMP/err"; rc=$?
+expect_eq "a known journey with no instances in the period" "1 drip stats: no instances of journey 'welcome' in that period" "$rc $(cat "$TMP/err")"
 "$DRIP" stats --db "$TMP/s.db" --since soon 2> "$TMP/err"; rc=$?
 expect_eq "a bad --since is a usage error" 2 "$rc"
 "$DRIP" stats --db "$TMP/none.db" 2> "$TMP/err"; rc=$?
