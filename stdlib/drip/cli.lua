@@ -284,6 +284,15 @@ function cli.segments_of(store, conf, id, traits)
   return engine:segments_of(id, traits)
 end
 
+-- "no journey named 'welcom' in this store (journeys: a, welcome); did you
+-- mean 'welcome'?" for a journey name not among `names`, the store's journeys
+function cli.unknown_journey(name, names)
+  if #names == 0 then return string.format("no journey named '%s' in this store (it has none yet)", name) end
+  local near = require("drip.suggest").nearest(name, names)
+  return string.format("no journey named '%s' in this store (journeys: %s)%s", name, table.concat(names, ", "),
+    near and string.format("; did you mean '%s'?", near) or "")
+end
+
 -- cli.main(argv) -> exit status
 function cli.main(argv)
   local cmd = argv[1]

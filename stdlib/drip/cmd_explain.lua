@@ -171,9 +171,7 @@ end
 local function never_entered(store, conf, id, traits, name)
   local source, file = store:latest_script(name)
   if not source then
-    local names = store:journey_names()
-    return nil, string.format("no journey named '%s' in this store%s", name,
-      #names > 0 and (" (journeys: " .. table.concat(names, ", ") .. ")") or "")
+    return nil, require("drip.cli").unknown_journey(name, store:journey_names())
   end
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
   engine:read_segments(conf.journeys .. "/segments.lua")

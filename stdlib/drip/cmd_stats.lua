@@ -9,7 +9,6 @@ local json = require "drip.json"
 local stats = require "drip.stats"
 local report = require "drip.report"
 local host = require "drip_host"
-local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -68,10 +67,7 @@ local function not_found(name, names, period)
   for _, known in ipairs(names) do
     if known == name then return string.format("no instances of journey '%s'%s", name, period and " in that period" or "") end
   end
-  if #names == 0 then return string.format("no journey named '%s' in this store (it has none yet)", name) end
-  local near = suggest.nearest(name, names)
-  return string.format("no journey named '%s' in this store (journeys: %s)%s", name, table.concat(names, ", "),
-    near and string.format("; did you mean '%s'?", near) or "")
+  return require("drip.cli").unknown_journey(name, names)
 end
 
 function cmd.run(opts, usage)
