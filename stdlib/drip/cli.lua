@@ -112,8 +112,10 @@ nothing. Quoted fields may hold commas and line breaks; the file is UTF-8.
 FILE.jsonl: events as `drip simulate` reads them; repeated messageIds are
 skipped. Imported events are stored and update traits, but start no journey.
 A bad row or line is reported as file:line: message and skipped; the rest is
-imported in one transaction. Exit status 2 when some were bad, else 0. The
-store is created when it does not exist.]],
+imported in one transaction. A CSV header that cannot be used (no id
+column, a column named twice) is reported and nothing is imported. Exit
+status 2 when some were bad, else 0. The store is created when it does not
+exist.]],
   },
   inspect = {
     summary = "everything stored about a contact, as JSON",

@@ -74,15 +74,28 @@ local function row_traits(engine, header, id_col, fields)
   return traits, id
 end
 
+-- "column 'email' is named twice (columns 2 and 3)" for a header that names
+-- one twice, or nil (which of the two to keep would be a guess)
+local function repeated_column(header)
+  local first = {}
+  for i, name in ipairs(header) do
+    if first[name] then return string.format("column '%s' is named twice (columns %d and %d)", name, first[name], i) end
+    first[name] = i
+  end
+  return nil
+end
+
 local function import_csv(engine, path, text, now)
   local header, id_col
   local ok_rows, bad = 0, 0
   for fields, line, unreadable in csv.rows(text) do
-    if not header then
-      if not fields then err(path, line, unreadable) return ok_rows, bad + 1 end
+    if not header then -- (a header row that cannot be used refuses the file: third result true)
+      if not fields then err(path, line, unreadable) return 0, 1, true end
       header = fields
+      local twice = repeated_column(fields)
+      if twice then err(path, line, twice) return 0, 1, true end
       for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
-      if not id_col then err(path, line, "no id column (id, userId or user_id)") return ok_rows, bad + 1 end
+      if not id_col then err(path, line, "no id column (id, userId or user_id)") return 0, 1, true end
     elseif not fields or not (#fields == 1 and fields[1] == "") then
       local traits, id, why = nil, nil, unreadable
       if fields then
@@ -146,11 +159,15 @@ function cmd.run(opts, usage)
   local now = math.max(engine.now, host.time())
   engine.now = now
   store:begin()
-  local ok, bad, dups, skipped
-  if kind == "csv" then ok, bad = import_csv(engine, path, text, now)
+  local ok, bad, dups, skipped, refused
+  if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now)
   else ok, bad, dups, skipped = import_jsonl(engine, path, text, now) end
   skipped = skipped and events.skipped_text(skipped)
   store:close()
+  if refused then
+    print(string.format("nothing imported from %s: its header row is reported above", path))
+    return 2
+  end
   local noun = (kind == "csv" and "contact" or "event") .. (ok == 1 and "" or "s")
   print(string.format("imported %d %s from %s%s%s%s", ok, noun, path,
     dups and dups > 0 and string.format(" (%d %s skipped)", dups, dups == 1 and "duplicate" or "duplicates") or "",

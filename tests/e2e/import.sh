@@ -42,6 +42,17 @@ printf 'userId,consent.sms\nu1,yes\n' > "$TMP/more.csv"
 expect_eq "consent columns merge into what is there" "1|1" \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') FROM contacts WHERE id = 'u1'")"
 
+# a header row that cannot be used refuses the whole file, and says so
+printf 'id,email,email\nh1,a@x.io,b@x.io\n' > "$TMP/twice.csv"
+OUT=$("$DRIP" import "$TMP/twice.csv" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "a column named twice: exit 2, its line, and nothing imported" \
+  "2|$TMP/twice.csv:1: column 'email' is named twice (columns 2 and 3)|nothing imported from $TMP/twice.csv: its header row is reported above|0" \
+  "$rc|$(cat "$TMP/err")|$OUT|$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id = 'h1'")"
+printf 'email\na@x.io\n' > "$TMP/noid.csv"
+OUT=$("$DRIP" import "$TMP/noid.csv" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "no id column: the same" "2|$TMP/noid.csv:1: no id column (id, userId or user_id)|nothing imported from $TMP/noid.csv: its header row is reported above" \
+  "$rc|$(cat "$TMP/err")|$OUT"
+
 # cells typed as JSON would type them; a stray quote costs one row, not the rest of the file
 printf 'id,phone,age,spent,zip,vip,code\nt1,4915112345678,30,59.90,01234,true,-7\nt2,+49,"oops,1,2,3,false,x\nt3,+491,41,0.5,99,false,007\n' > "$TMP/typed.csv"
 OUT=$("$DRIP" import "$TMP/typed.csv" --db "$DB" 2> "$TMP/err"); rc=$?
