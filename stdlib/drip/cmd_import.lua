@@ -146,8 +146,12 @@ function cmd.run(opts, usage)
     io.stderr:write("drip import: ", path, ": cannot read the file\n")
     return 2
   end
-  local text = f:read("a")
+  local text, rerr = f:read("a")
   f:close()
+  if not text then -- (a directory opens, and does not read)
+    io.stderr:write("drip import: ", path, ": ", tostring(rerr), "\n")
+    return 2
+  end
   local utf16 = encoding.utf16_error(text, path)
   if utf16 then
     io.stderr:write("drip import: ", utf16, "\n")

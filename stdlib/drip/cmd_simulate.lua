@@ -183,8 +183,8 @@ function cmd.run(opts, usage)
   end
   if format == "table" then
     print(funnel.render())
-    print(string.format("\n%d events (%d duplicates, %d bad lines) in %.2fs; clock at %s", n, dup, bad,
-      host.clock() - started, time.iso(engine.now)))
+    print(string.format("\n%d events (%d duplicates, %d bad lines) in %.2fs; %s", n, dup, bad, host.clock() - started,
+      engine.now > 0 and "clock at " .. time.iso(engine.now) or "the clock never started"))
   end
   store:close()
   return 0

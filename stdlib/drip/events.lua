@@ -257,6 +257,17 @@ local function each_timed_line(f, path, on_error, on_skip, default_ts, report, f
   end
 end
 
+-- events.readable(path) -> true | nil, "path: No such file or directory"
+-- (or "path: Is a directory", which opens but does not read)
+function events.readable(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local _, rerr = f:read(0)
+  f:close()
+  if rerr then return nil, path .. ": " .. rerr end
+  return true
+end
+
 -- events.scan(path, on_error, default_ts, check_ids) -> index | nil, error
 -- Reads a JSONL file once for the timestamps. A file in timestamp order (the
 -- usual case) is then read as a stream, holding nothing per line; otherwise
@@ -269,6 +280,8 @@ end
 -- file in order; for a file out of order, those without a time here and the
 -- rest when events.each reaches them.
 function events.scan(path, on_error, default_ts, check_ids)
+  local readable, rerr = events.readable(path)
+  if not readable then return nil, rerr end
   local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = events.skips() }
   -- the usual file (every line stamped in the usual form, in order) is told
   -- in C, which also tells whether its messageIds are distinct (distinct_ids)

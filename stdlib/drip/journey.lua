@@ -172,13 +172,14 @@ function journey.compile(source, file, globals, random)
   return def
 end
 
--- journey.read(path) -> source | nil, error, readable (true when the file
--- was read but is not UTF-8 text: see drip.encoding)
+-- journey.read(path) -> source | nil, error, readable (true when the path
+-- is there but is not UTF-8 text (see drip.encoding), or not a file)
 function journey.read(path)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local s = f:read("a")
+  local s, rerr = f:read("a")
   f:close()
+  if not s then return nil, path .. ": " .. tostring(rerr), true end -- (a directory opens, and does not read)
   if s:sub(1, 3) == "\239\187\191" then s = s:sub(4) end -- a UTF-8 byte order mark is not text
   local bad = encoding.file_error(s, path)
   if bad then return nil, bad, true end

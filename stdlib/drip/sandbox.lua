@@ -62,15 +62,4 @@ function sandbox.new_env(extra, random)
   return env
 end
 
--- sandbox.load_file(path, env) -> chunk | nil, "file:line: message"
-function sandbox.load_file(path, env)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local source = f:read("a")
-  f:close()
-  local chunk, cerr = load(source, "@" .. path, "t", env)
-  if not chunk then return nil, cerr end
-  return chunk, nil, source
-end
-
 return sandbox

@@ -34,6 +34,10 @@ printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    send("e
 expect_eq "an unknown channel named by a literal is reported at its line, with the nearest" \
   "1 $TMP/ch/c.lua:4: send: unknown channel 'emial' (email, sms, push, telegram, webhook); did you mean 'email'?
 $TMP/ch/c.lua:5: send: unknown channel 'fax' (email, sms, push, telegram, webhook)" "$code $(cat "$TMP/err_ch")"
+mkdir -p "$TMP/td/templates/t.txt"
+printf 'return journey { trigger = "X", steps = function(ctx) email { template = "t" } end }\n' > "$TMP/td/t.lua"
+"$DRIP" check "$TMP/td" 2> "$TMP/err_td"; code=$?
+expect_eq "a template path that is a directory is a problem, named" "1 $TMP/td/templates/t.txt: Is a directory" "$code $(cat "$TMP/err_td")"
 "$DRIP" check --journeys "$TMP/s" 2> "$TMP/err_flag"; code=$?
 expect_eq "--journeys, as simulate takes it, checks the same paths" "1 $err" "$code $(cat "$TMP/err_flag")"
 expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout: bad duration \"2q\""

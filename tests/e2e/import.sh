@@ -42,6 +42,10 @@ printf 'userId,consent.sms\nu1,yes\n' > "$TMP/more.csv"
 expect_eq "consent columns merge into what is there" "1|1" \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') FROM contacts WHERE id = 'u1'")"
 
+mkdir -p "$TMP/dir.jsonl"
+"$DRIP" import "$TMP/dir.jsonl" --db "$DB" > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a directory named like a file: exit 2, one line" "2 drip import: $TMP/dir.jsonl: Is a directory" "$rc $(cat "$TMP/err")"
+
 # a header row that cannot be used refuses the whole file, and says so
 printf 'id,email,email\nh1,a@x.io,b@x.io\n' > "$TMP/twice.csv"
 OUT=$("$DRIP" import "$TMP/twice.csv" --db "$DB" 2> "$TMP/err"); rc=$?

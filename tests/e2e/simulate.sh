@@ -262,6 +262,15 @@ printf 'consent = "opt-in"\ntimezone = "Tehran"\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "an unknown time zone is exit 2" 2 $?
 expect_eq "naming its line and the zone of the city it names" \
   "drip simulate: $TMP/drip.conf.lua:2: timezone: unknown time zone 'Tehran' (did you mean 'Asia/Tehran'?)" "$(cat "$TMP/err")"
+# a directory where a file belongs is a one-line error, not a traceback
+"$DRIP" simulate --events "$TMP" > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "--events naming a directory: exit 2, one line" "2 drip simulate: $TMP: Is a directory" "$code $(cat "$TMP/err")"
+"$DRIP" simulate --events $EV --config "$TMP" > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "--config naming a directory: the same" "2 drip simulate: $TMP: Is a directory" "$code $(cat "$TMP/err")"
+: > "$TMP/none.jsonl"
+expect_contains "an empty events file: nothing happens, and the clock never starts" \
+  "$("$DRIP" simulate --events "$TMP/none.jsonl" 2>&1)" "0 events (0 duplicates, 0 bad lines) in"
+expect_contains "... said in words, not as 1970" "$("$DRIP" simulate --events "$TMP/none.jsonl" 2>&1)" "the clock never started"
 mkdir -p "$TMP/props"
 printf 'return journey { trigger = { event = "Go", where = function(e) return e.properties.plan ~= "free" end },\n  steps = function(ctx) log("plan %%s", tostring(ctx.event.properties.plan)) end }\n' > "$TMP/props/p.lua"
 printf '%s\n' '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-01T00:00:00Z"}' \
