@@ -14,6 +14,7 @@ local host = require "drip_host"
 local channels = require "drip.channels"
 local Deliver = require "drip.deliver"
 local time = require "drip.time"
+local simulate = require "drip.cmd_simulate" -- (its locate: journey files from a path)
 
 local cmd = {}
 
@@ -232,7 +233,11 @@ function cmd.run(opts, usage)
     err(serr)
     return 2
   end
-  local files = journey.list({ set.dir })
+  local files, lerr = simulate.locate({ set.dir })
+  if not files then
+    err("journeys: " .. lerr)
+    return 2
+  end
   if #files == 0 then
     err("no journey scripts in " .. set.dir)
     return 2

@@ -241,6 +241,9 @@ stop_drip
 "$DRIP" run --journeys "$J" --db "$DB" --listen 0.0.0.0:0 2> "$TMP/err"
 expect_eq "non-loopback without a token exits 2" 2 $?
 expect_contains "... and says why" "$(cat "$TMP/err")" "refusing to listen on 0.0.0.0:0 without a token"
+"$DRIP" run --journeys "$TMP/no-such-dir" --db "$TMP/nodir.db" --listen 127.0.0.1:0 2> "$TMP/err"
+expect_eq "a journeys directory that is not there exits 2, naming it" \
+  "2 drip run: journeys: $TMP/no-such-dir: no such file or directory" "$? $(cat "$TMP/err")"
 printf 'timezone = "Europe/Atlantis"\n' > "$TMP/badzone.conf.lua"
 "$DRIP" run --journeys "$J" --db "$DB" --config "$TMP/badzone.conf.lua" 2> "$TMP/err"
 expect_eq "an unknown time zone in the configuration exits 2, naming it" \
