@@ -23,10 +23,16 @@ return function(Engine)
 -- Read scripts/segments.lua: name -> segment (see drip.segments). Returns an
 -- error (then the segments read before stay) or nil. Triggers are indexed by
 -- Engine:load, which reads the segments before the journeys.
+-- segments_loaded: the names are known (the file loaded, or there is none),
+-- so a trigger naming another one is warned about; not after a file that
+-- failed, whose error is the one to tell.
 function Engine:read_segments(path)
-  self.segments_loaded = true -- from now on a trigger naming an unknown segment is warned about
+  self.segments_loaded = false
   local source, read_err, readable = journey.read(path)
-  if not source then return readable and read_err or nil end
+  if not source then
+    self.segments_loaded = not readable
+    return readable and read_err or nil
+  end
   local env = sandbox.new_env({}, self.random)
   local chunk, err = load(source, "@" .. path, "t", env)
   if not chunk then return err end
@@ -43,7 +49,7 @@ function Engine:read_segments(path)
     seg.name = tostring(name)
     loaded[seg.name] = seg
   end
-  self.segments = loaded
+  self.segments, self.segments_loaded = loaded, true
   return nil
 end
 

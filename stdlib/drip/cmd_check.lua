@@ -133,7 +133,7 @@ local function lint(file, source, api, segments, templates, report)
     local sent_on = code:match('%f[%w_]send%s*%(%s*"([^"]*)"')
     if sent_on then lint_channel(sent_on, file, lineno, report) end
     local seg = code:match('%f[%w_]in_segment%s*%(?%s*"([^"]*)"')
-    if seg and not segments[seg] then
+    if seg and segments and not segments[seg] then
       report(string.format("%s:%d: unknown segment '%s' (define it in segments.lua)", file, lineno, seg))
     end
     local called = code:match('^%s*([%a_][%w_]*)%s*[%({"]')
@@ -164,9 +164,10 @@ function cmd.run(opts, usage)
   for _, file in ipairs(files) do -- in file order, so the report reads top to bottom
     local def = loaded[file]
     if def then
-      lint(file, def.source, engine.api, engine.segments, templates, report)
+      local known = engine.segments_loaded and engine.segments -- (nil: segments.lua failed, and says why)
+      lint(file, def.source, engine.api, known, templates, report)
       local seg = def.trigger.segment
-      if type(seg) == "string" and not engine.segments[seg] then
+      if type(seg) == "string" and known and not known[seg] then
         report(string.format("%s:%d: unknown segment '%s' in trigger", file,
           journey.line_of(def.source, "segment%s*=", 1), seg))
       end

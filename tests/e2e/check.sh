@@ -34,6 +34,13 @@ printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    send("e
 expect_eq "an unknown channel named by a literal is reported at its line, with the nearest" \
   "1 $TMP/ch/c.lua:4: send: unknown channel 'emial' (email, sms, push, telegram, webhook); did you mean 'email'?
 $TMP/ch/c.lua:5: send: unknown channel 'fax' (email, sms, push, telegram, webhook)" "$code $(cat "$TMP/err_ch")"
+mkdir -p "$TMP/sb"
+printf 'return {\n  vip = function(c) return true end,\n  bad = { did = "X", times = "lots" },\n}\n' > "$TMP/sb/segments.lua"
+printf 'return journey { trigger = { segment = "vip" }, steps = function(ctx) if in_segment("vip") then end end }\n' > "$TMP/sb/j.lua"
+"$DRIP" check "$TMP/sb" 2> "$TMP/err_sb"; code=$?
+expect_eq "a segments.lua that fails is the one problem told (its names are not called unknown)" \
+  "1 $TMP/sb/segments.lua:3: segment 'bad' times: bad count \"lots\" (use \">=3\", \">1\", \"<=2\", \"<2\", \"=0\" or a number)" \
+  "$code $(cat "$TMP/err_sb")"
 mkdir -p "$TMP/td/templates/t.txt"
 printf 'return journey { trigger = "X", steps = function(ctx) email { template = "t" } end }\n' > "$TMP/td/t.lua"
 "$DRIP" check "$TMP/td" 2> "$TMP/err_td"; code=$?
