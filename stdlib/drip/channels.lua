@@ -11,6 +11,7 @@ local email = require "drip.email"
 local duration = require "drip.duration"
 local time = require "drip.time"
 local suggest = require "drip.suggest"
+local policy = require "drip.policy"
 
 local channels = {}
 
@@ -138,7 +139,7 @@ function channels.check(t)
   local out = {}
   for name, c in pairs(t or {}) do
     if not KEYS[name] then
-      return nil, string.format("channels.%s: not a channel (email, sms, push, telegram, webhook)", tostring(name))
+      return nil, string.format("channels.%s: not a channel (%s)", tostring(name), policy.CHANNEL_NAMES)
     end
     local settings, err = check_one(name, c)
     if not settings then return nil, err end

@@ -93,7 +93,7 @@ end
 local function lint_channel(name, file, lineno, report)
   if policy.CHANNELS[name] then return end
   local best = suggest.nearest(name, suggest.names(policy.CHANNELS))
-  report(string.format("%s:%d: send: unknown channel '%s' (email, sms, push, telegram, webhook)%s", file, lineno, name,
+  report(string.format("%s:%d: send: unknown channel '%s' (%s)%s", file, lineno, name, policy.CHANNEL_NAMES,
     best and string.format("; did you mean '%s'?", best) or ""))
 end
 

@@ -38,16 +38,15 @@ function config.load(path, required)
   if not ok then return nil, (tostring(rerr):gsub("\nstack traceback:.*", "")) end
   values.origins = {} -- key -> "path:line" where the file sets it (see config.where)
   for k, v in pairs(set) do
-    local line = journey.line_of(source, "%f[%w_]" .. k .. "%s*=", 1)
-    values.origins[k] = string.format("%s:%d", path, line)
+    values.origins[k] = string.format("%s:%d", path, journey.line_of(source, "%f[%w_]" .. k .. "%s*=", 1))
     if not KEYS[k] then
       local names = {}
       for name in pairs(KEYS) do names[#names + 1] = name end
       table.sort(names)
-      return nil, string.format("%s:%d: unknown key '%s' (known: %s)", path, line, k, table.concat(names, ", "))
+      return nil, string.format("%sunknown key '%s' (known: %s)", config.where(values, k), k, table.concat(names, ", "))
     end
     if type(v) ~= KEYS[k] then
-      return nil, string.format("%s:%d: '%s' must be a %s", path, line, k, KEYS[k])
+      return nil, string.format("%s'%s' must be a %s", config.where(values, k), k, KEYS[k])
     end
     values[k] = v
   end

@@ -11,6 +11,7 @@ local policy = {}
 
 policy.ADDRESS_TRAIT = { email = "email", sms = "phone", push = "push_token", telegram = "telegram_chat_id" }
 policy.CHANNELS = { email = true, sms = true, push = true, telegram = true, webhook = true }
+policy.CHANNEL_NAMES = "email, sms, push, telegram, webhook" -- (for messages)
 policy.TO_PEOPLE = { "email", "sms", "push", "telegram" } -- the channels with an address and consent
 
 -- "group.channel", the flat form of a flag's trait name
@@ -69,7 +70,7 @@ function policy.parse_caps(t)
   local caps = {}
   for k, v in pairs(t or {}) do
     if not (policy.CHANNELS[k] or k == "all") then
-      return nil, string.format("frequency_cap.%s: not a channel (email, sms, push, telegram, webhook, all)", k)
+      return nil, string.format("frequency_cap.%s: not a channel (%s, all)", k, policy.CHANNEL_NAMES)
     end
     local n, window = tostring(v):match("^%s*(%d+)%s*/%s*(%S+)%s*$")
     local seconds = window and duration.parse(window)

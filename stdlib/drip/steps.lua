@@ -154,7 +154,7 @@ function steps.api(engine)
     if type(channels) ~= "table" or #channels == 0 then error("send: name a channel or give channels = {...}", 2) end
     for _, c in ipairs(channels) do
       if not policy.CHANNELS[c] then
-        error(string.format("send: unknown channel '%s' (email, sms, push, telegram, webhook)", tostring(c)), 2)
+        error(string.format("send: unknown channel '%s' (%s)", tostring(c), policy.CHANNEL_NAMES), 2)
       end
     end
     return recorded(engine, R, "send", function() return engine:send(R, channels, msg) end)
