@@ -79,8 +79,8 @@ shows keep counting what happened (they name no contact).]],
   },
   explain = {
     summary = "why did (or didn't) a contact get a message",
-    usage = "drip explain CONTACT [JOURNEY] [--db FILE] [--config FILE]",
-    flags = { config = "value", db = "value" },
+    usage = "drip explain CONTACT [JOURNEY] [--db FILE] [--journeys DIR] [--config FILE]",
+    flags = { config = "value", db = "value", journeys = "value" },
     args = 2,
     help = [[
 Prints the contact's traits, what consent and unsubscribes allow on each
@@ -94,7 +94,10 @@ and what a running instance waits for. JOURNEY limits it to one journey;
 when the contact never entered it, explain says what starts it and what the
 store shows against that (the trigger event and how often the contact sent
 it, the segment and whether the contact is in it now, its place in a staged
-rollout, its last activity).]],
+rollout, its last activity).
+
+  --journeys DIR     whose segments.lua names the contact's segments (default:
+                     where the store's journeys were loaded from, else scripts)]],
   },
   import = {
     summary = "contacts from CSV, or past events from JSON Lines, into the store",
@@ -119,15 +122,18 @@ exist.]],
   },
   inspect = {
     summary = "everything stored about a contact, as JSON",
-    usage = "drip inspect CONTACT [--db FILE] [--config FILE]",
-    flags = { config = "value", db = "value" },
+    usage = "drip inspect CONTACT [--db FILE] [--journeys DIR] [--config FILE]",
+    flags = { config = "value", db = "value", journeys = "value" },
     args = 1,
     help = [[
 Prints one JSON document: the contact's traits, when drip first saw them,
 which channels marketing may use now (true, or the reason it may not), the
 50 most recent events, and every journey instance with its state and its
 messages: channel, address, status, reason, attempts, and each delivery state
-with the provider's answer. `drip explain` tells the same story in words.]],
+with the provider's answer. `drip explain` tells the same story in words.
+
+  --journeys DIR     whose segments.lua names the contact's segments (default:
+                     where the store's journeys were loaded from, else scripts)]],
   },
   backtest = {
     summary = "replay a past period through other journey versions, beside what happened",
@@ -278,12 +284,32 @@ function cli.open_store(opts, name, create)
   return store, conf
 end
 
--- The names of the segments (in the configured journeys directory) a contact
--- is in now, by the store's clock; nil when segments.lua does not load.
-function cli.segments_of(store, conf, id, traits)
+-- The journeys directory whose segments.lua explain and inspect read:
+-- --journeys DIR when given; else the one directory the store's newest
+-- scripts were loaded from (a store simulated with `--journeys j` reads
+-- j/segments.lua), when it is still there; else the configured one.
+function cli.journeys_dir(store, conf, opts)
+  if opts.journeys then return opts.journeys end
+  local dir
+  for _, name in ipairs(store:journey_names()) do
+    local _, file = store:latest_script(name)
+    local this = type(file) == "string" and (file:match("^(.*)/[^/]*$") or ".")
+    if not this or (dir and this ~= dir) then return conf.journeys end
+    dir = this
+  end
+  if dir and require("drip_host").list_dir(dir) then return dir end
+  return conf.journeys
+end
+
+-- The names of the segments a contact is in now, by the store's clock, and
+-- the segments.lua that says so (see cli.journeys_dir); nil and that file's
+-- error when it does not load.
+function cli.segments_of(store, conf, opts, id, traits)
+  local path = cli.journeys_dir(store, conf, opts) .. "/segments.lua"
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
-  if engine:read_segments(conf.journeys .. "/segments.lua") then return nil end
-  return engine:segments_of(id, traits)
+  local err = engine:read_segments(path)
+  if err then return nil, err end
+  return engine:segments_of(id, traits), path
 end
 
 -- "no journey named 'welcom' in this store (journeys: a, welcome); did you

@@ -66,7 +66,8 @@ local function record_line(r, message, traceback)
   if r.kind == "exit" then
     local err = d.error ~= json.null and d.error or nil
     if err and type(traceback) == "string" and traceback:sub(1, #err) == err then err = traceback:gsub("\t", "  ") end
-    return "exit: " .. tostring(d.reason) .. (err and ("\n      " .. err:gsub("\n", "\n      ")) or "")
+    local detail = type(d.detail) == "string" and (" (" .. d.detail .. ")") or "" -- exit's reason, or the exit_on event
+    return "exit: " .. tostring(d.reason) .. detail .. (err and ("\n      " .. err:gsub("\n", "\n      ")) or "")
   end
   if r.kind == "wait" then
     if d.event then
@@ -168,13 +169,13 @@ local function trigger_facts(engine, def, id, traits)
 end
 
 -- "never entered JOURNEY" and why, or nil and an error for a journey the store has never seen
-local function never_entered(store, conf, id, traits, name)
+local function never_entered(store, conf, opts, id, traits, name)
   local source, file = store:latest_script(name)
   if not source then
     return nil, require("drip.cli").unknown_journey(name, store:journey_names())
   end
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
-  engine:read_segments(conf.journeys .. "/segments.lua")
+  engine:read_segments(require("drip.cli").journeys_dir(store, conf, opts) .. "/segments.lua")
   local def = engine:compile(source, file)
   local lines = { "never entered " .. name }
   if def then
@@ -197,8 +198,12 @@ function cmd.run(opts, usage)
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
   print("  traits   " .. json.encode(view.traits))
   print("  consent  " .. consent_line(view.traits, conf.consent) .. " (policy " .. conf.consent .. ")")
-  local segs = require("drip.cli").segments_of(store, conf, id, view.traits)
-  if segs then print("  segments " .. (#segs > 0 and table.concat(segs, ", ") or "none")) end
+  local segs, from = require("drip.cli").segments_of(store, conf, opts, id, view.traits)
+  if segs then
+    print(string.format("  segments %s (by %s)", #segs > 0 and table.concat(segs, ", ") or "none", from))
+  else
+    print("  segments unknown: " .. from)
+  end
   for _, ev in ipairs(view.events) do print(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
   local shown = 0
   for _, inst in ipairs(view.instances) do
@@ -209,7 +214,7 @@ function cmd.run(opts, usage)
   end
   if shown == 0 and not journey then print("\nin no journey yet") end
   if shown == 0 and journey then
-    local text, err = never_entered(store, conf, id, view.traits, journey)
+    local text, err = never_entered(store, conf, opts, id, view.traits, journey)
     if not text then
       store:close()
       io.stderr:write("drip explain: ", err, "\n")

@@ -21,7 +21,7 @@ function cmd.run(opts, usage)
     return 1
   end
   view.created_at = time.iso(view.created_at)
-  view.segments = require("drip.cli").segments_of(store, conf, id, view.traits)
+  view.segments = require("drip.cli").segments_of(store, conf, opts, id, view.traits)
   view.marketing_allowed = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
     local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent })

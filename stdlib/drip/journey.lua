@@ -82,7 +82,13 @@ local function parse_reentry(v, line)
   if v == nil then return { mode = "active" } end
   if v == false then return { mode = "once" } end
   if v == true then return { mode = "always" } end
-  return { mode = "after", secs = checked_duration(v, "reentry", line) }
+  local secs = duration.parse(v)
+  if not secs then
+    error(invalid(line, string.format('reentry: %s is not a duration; reentry takes true (enter every time), '
+      .. 'false (once ever) or a duration such as "24h" (again that long after the last entry); '
+      .. 'left out: not while an instance is active', type(v) == "string" and ('"' .. v .. '"') or tostring(v))))
+  end
+  return { mode = "after", secs = secs }
 end
 
 -- A journey's name: "welcome", "خوش_آمد", "приветствие" (UTF-8 letters as

@@ -51,7 +51,7 @@ expect_contains "bad wait_for timeout" "$err" "$TMP/s/b.lua:7: wait_for timeout:
 expect_contains "a misspelt unit, with what it likely meant" "$err" "$TMP/s/b.lua:11: wait: bad duration \"2 dayz\" (did you mean \"2 days\"?)"
 expect_contains "missing trigger" "$err" "$TMP/s/c.lua:1: journey has no trigger"
 expect_contains "syntax error" "$err" "$TMP/s/d.lua:3: '}' expected"
-expect_contains "bad reentry duration" "$err" "$TMP/s/e.lua:3: reentry: bad duration \"often\""
+expect_contains "bad reentry, with the values it takes" "$err" "$TMP/s/e.lua:3: reentry: \"often\" is not a duration; reentry takes true (enter every time), false (once ever)"
 expect_contains "a journey name used twice" "$err" "$TMP/s/g.lua:1: journey name 'same' is already used by $TMP/s/f.lua"
 expect_contains "a journey made but not returned, at its line" "$err" \
   "$TMP/s/h.lua:2: journey { ... } is made but not returned (write return journey { ... })"

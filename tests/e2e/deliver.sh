@@ -246,7 +246,7 @@ expect_contains "explain: a permanent failure and the provider's answer" "$EX" "
 expect_contains "explain: no consent" "$("$DRIP" explain bob hello --db "$DB")" "email not sent: no_consent"
 expect_contains "explain: quiet hours, until when" "$("$DRIP" explain night --db "$DB")" "email deferred (quiet_hours) until"
 expect_contains "explain: SMTP refusal" "$("$DRIP" explain bad --db "$DB")" "failed: rejected: SMTP 550"
-expect_contains "explain: the unsubscribe and the exit it caused" "$("$DRIP" explain ann news --db "$DB")" "exit: exit_event"
+expect_contains "explain: the unsubscribe and the exit it caused" "$("$DRIP" explain ann news --db "$DB")" "exit: exit_event (Unsubscribed)"
 expect_contains "explain: what consent allows per channel" "$("$DRIP" explain bob --db "$DB")" "email no consent, sms ok"
 expect_contains "explain: a message not sent after the unsubscribe" "$("$DRIP" explain ann again --db "$DB")" "email not sent: unsubscribed"
 INS=$("$DRIP" inspect later --db "$DB")

@@ -95,6 +95,24 @@ expect_contains "explain: a journey error with its traceback" "$story" "exit: er
       stack traceback:
         $TMP/boom/b.lua:4: in function <$TMP/boom/b.lua:2>"
 
+# explain and inspect read the segments.lua beside the store's own journeys
+# (here $TMP/own, not scripts/), or the one --journeys names; an exit(reason)
+# shows its reason
+mkdir -p "$TMP/own"
+printf 'return { big = function(c) return (c.points or 0) >= 100 end }\n' > "$TMP/own/segments.lua"
+printf 'return journey { name = "own", trigger = "Go",\n  steps = function(ctx) exit("changed plans") end }\n' > "$TMP/own/o.lua"
+printf '{"type":"identify","userId":"o1","traits":{"points":150},"timestamp":"2026-11-01T00:00:00Z"}\n{"type":"track","userId":"o1","event":"Go","timestamp":"2026-11-01T00:00:01Z"}\n' > "$TMP/own/e.jsonl"
+"$DRIP" simulate --journeys "$TMP/own" --events "$TMP/own/e.jsonl" --db "$TMP/own.db" > /dev/null
+story=$("$DRIP" explain o1 --db "$TMP/own.db")
+expect_contains "explain: the segments of the store's own journeys directory" "$story" "segments big (by $TMP/own/segments.lua)"
+expect_contains "explain: an exit with the journey's reason" "$story" "exit: exit (changed plans)"
+expect_contains "inspect: the same segments" "$("$DRIP" inspect o1 --db "$TMP/own.db")" '"segments":["big"]'
+expect_contains "explain --journeys names another directory" "$("$DRIP" explain o1 --db "$TMP/own.db" --journeys scripts)" \
+  "segments none (by scripts/segments.lua)"
+printf 'return { big = { did = 3 } }\n' > "$TMP/own/segments.lua"
+expect_contains "explain: a segments.lua that does not load is told, not taken for no segments" \
+  "$("$DRIP" explain o1 --db "$TMP/own.db")" "segments unknown: $TMP/own/segments.lua:1: segment 'big'"
+
 # explain says why a contact never entered: the trigger against what the store knows
 left_out=$(python3 -c '
 import json, sys
