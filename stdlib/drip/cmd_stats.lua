@@ -9,6 +9,7 @@ local json = require "drip.json"
 local stats = require "drip.stats"
 local report = require "drip.report"
 local host = require "drip_host"
+local time = require "drip.time"
 
 local cmd = {}
 
@@ -65,7 +66,7 @@ end
 -- names it has, and the nearest), or a journey with no instances (in the period)
 local function not_found(name, names, period)
   for _, known in ipairs(names) do
-    if known == name then return string.format("no instances of journey '%s'%s", name, period and " in that period" or "") end
+    if known == name then return string.format("no instances of journey '%s'%s", name, period or "") end
   end
   return require("drip.cli").unknown_journey(name, names)
 end
@@ -74,7 +75,7 @@ function cmd.run(opts, usage)
   local only = opts.args[1]
   local format = opts.format or "table"
   if format ~= "table" and format ~= "json" then return usage("--format is table or json") end
-  local since = 0
+  local since, period = 0, nil -- period: " that entered since ..." when --since limits it
   local store, conf = require("drip.cli").open_store(opts, "stats")
   if not store then return conf end
   if opts.since then
@@ -83,7 +84,11 @@ function cmd.run(opts, usage)
       store:close()
       return usage("--since: " .. derr)
     end
-    since = math.max(tonumber(store:meta("clock")) or 0, host.time()) - secs
+    local clock = tonumber(store:meta("clock")) or 0
+    local now = math.max(clock, host.time())
+    since = now - secs
+    period = string.format(" that entered since %s (%s before %s)", time.iso(since), opts.since,
+      now > host.time() and ("the store's clock, " .. time.iso(now)) or "now")
   end
   local list = {}
   for _, j in ipairs(stats.collect(store, since)) do
@@ -92,17 +97,18 @@ function cmd.run(opts, usage)
   local names = only and #list == 0 and store:journey_names()
   store:close()
   if only and #list == 0 then
-    io.stderr:write("drip stats: ", not_found(only, names, opts.since), "\n")
+    io.stderr:write("drip stats: ", not_found(only, names, period), "\n")
     return 1
   end
   if format == "json" then
-    print(json.encode({ journeys = list }))
+    print(json.encode({ journeys = list, since = opts.since and time.iso(since) or nil }))
   else
+    if period and #list > 0 then print("instances" .. period .. "\n") end
     for i, j in ipairs(list) do
       if i > 1 then print("") end
       print_journey(j)
     end
-    if #list == 0 then print("no journey instances" .. (opts.since and " in that period" or "")) end
+    if #list == 0 then print("no journey instances" .. (period or "")) end
   end
   return 0
 end

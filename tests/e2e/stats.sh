@@ -73,8 +73,16 @@ expect_eq "each variant's counts start in the same column" "1" \
 expect_eq "an unknown journey exits 1 and says so, with the nearest name" "1 did you mean 'welcome'?" \
   "$rc $(grep -o "did you mean .*" "$TMP/err")"
 expect_contains "... among the store's journeys" "$(cat "$TMP/err")" "drip stats: no journey named 'welcom' in this store (journeys: ab_holdout, abandoned_cart,"
+clock=$(sqlite3 "$TMP/s.db" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', value, 'unixepoch') FROM meta WHERE key = 'clock'")
+from=$(date -u -d "$clock - 40 days" +%Y-%m-%dT%H:%M:%SZ)
+expect_eq "--since: the JSON says from when it counts" "$from" \
+  "$("$DRIP" stats --db "$TMP/s.db" --since 40d --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["since"])')"
+expect_eq "... and so does the table, first" "instances that entered since $from (40d before the store's clock, $clock)" \
+  "$("$DRIP" stats --db "$TMP/s.db" --since 40d | head -n 1)"
 "$DRIP" stats welcome --since 1s --db "$TMP/s.db" 2> "$TMP/err"; rc=$?
-expect_eq "a known journey with no instances in the period" "1 drip stats: no instances of journey 'welcome' in that period" "$rc $(cat "$TMP/err")"
+expect_eq "a known journey with no instances in the period exits 1" 1 $rc
+expect_contains "... naming the period, by the simulation's clock" "$(cat "$TMP/err")" \
+  "drip stats: no instances of journey 'welcome' that entered since $(date -u -d "$clock - 1 second" +%Y-%m-%dT%H:%M:%SZ) (1s before the store's clock, $clock)"
 "$DRIP" stats --db "$TMP/s.db" --since soon 2> "$TMP/err"; rc=$?
 expect_eq "a bad --since is a usage error" 2 "$rc"
 "$DRIP" stats --db "$TMP/none.db" 2> "$TMP/err"; rc=$?
