@@ -187,6 +187,16 @@ local function print_journey(j)
   end
 end
 
+-- A period with no events, in a store that has some (a simulation's clock
+-- runs on past its last event): when they are, and the --since that reaches them.
+local function warn_empty(store, from, to)
+  local first, last = store:events_span()
+  if not first then return end
+  local reach = math.ceil((to - first) / 86400)
+  err(string.format("warning: no stored events in the period; the store's events run from %s to %s, "
+    .. "and --since %dd reaches back to the first", time.iso(first), time.iso(last), reach))
+end
+
 function cmd.run(opts, usage)
   if not opts.journeys then return usage("--journeys NEW is required (a directory or journey files)") end
   local format = opts.format or "table"
@@ -209,6 +219,7 @@ function cmd.run(opts, usage)
     return 2
   end
   local seconds = host.clock() - started
+  if n == 0 then warn_empty(store, from, to) end
   local actual_rows, backtest_rows = store:backtest_rows(from, to), scratch:backtest_rows(from, to)
   local by_channel = unlabelled(actual_rows)
   if by_channel then drop_labels(actual_rows) drop_labels(backtest_rows) end

@@ -247,6 +247,7 @@ local QUERIES = {
     .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 ORDER BY ts, seq",
   bt_page = "SELECT r.rowid, e.body FROM temp.replay r JOIN src.events e ON e.seq = r.seq "
     .. "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?",
+  events_span = "SELECT min(ts), max(ts) FROM events WHERE internal = 0",
   to_migrate = "SELECT id FROM instances WHERE journey = ? AND active = 1 AND version <> ? ORDER BY id",
   instance_version = "UPDATE instances SET version = ? WHERE id = ?",
 }
@@ -1259,6 +1260,9 @@ end
 
 -- the next page of event bodies to replay, after `after` -> rows of { position, body }
 function Store:replay_page(after, limit) return self:q("bt_page"):all(after, limit) end
+
+-- the times of the first and last outside events stored -> first, last | nil (a full scan)
+function Store:events_span() return self:q("events_span"):first() end
 
 function Store:instances_to_migrate(journey, hash) return self:q("to_migrate"):column(journey, hash) end
 function Store:set_version(id, hash)

@@ -54,7 +54,13 @@ expect_contains "the table shows the message row with its change" "$table" "-$sm
 expect_contains "... and sample paths" "$table" "backtest: entered · email “You left something behind, {{contact.first_name}}”"
 expect_eq "the store is not changed by a backtest" "$before" "$(count_db)"
 
-# 3. a short period holds fewer events
+# 3. a short period holds fewer events; one with none says where the events are
+"$DRIP" backtest --journeys scripts --since 1d --db "$DB" >/dev/null 2>"$TMP/err"
+first=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(ts), 'unixepoch') FROM events WHERE internal = 0")
+reach=$(sqlite3 "$DB" "SELECT CAST(((SELECT value FROM meta WHERE key = 'clock') - min(ts) + 86399) / 86400 AS INTEGER) FROM events WHERE internal = 0")
+expect_contains "a period with no events says when the store's events are, and the --since that reaches them" \
+  "$(cat "$TMP/err")" "drip backtest: warning: no stored events in the period; the store's events run from $first to "
+expect_contains "... with the --since" "$(cat "$TMP/err")" "and --since ${reach}d reaches back to the first"
 n7=$("$DRIP" backtest --journeys scripts --since 40d --db "$DB" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 expect_eq "--since limits the replay to the period (events after the clock minus 40 days)" \
   "$(python3 - examples/events.jsonl "$DB" <<'PY'
