@@ -4,8 +4,13 @@
 
 local cmd = {}
 
-local ORDER = { "contact", "events", "instances", "steps", "timers", "messages", "deliveries", "history",
-                "inactivity" }
+-- what store:forget counts, in the order told, with the words for one and for more
+local ORDER = {
+  { "contact", "contact", "contacts" }, { "events", "event", "events" }, { "instances", "instance", "instances" },
+  { "steps", "step", "steps" }, { "timers", "timer", "timers" }, { "messages", "message", "messages" },
+  { "deliveries", "delivery state", "delivery states" }, { "history", "history entry", "history entries" },
+  { "inactivity", "inactivity watch", "inactivity watches" },
+}
 
 function cmd.run(opts, usage)
   local id = opts.args[1]
@@ -21,7 +26,10 @@ function cmd.run(opts, usage)
     return 1
   end
   local parts = {}
-  for _, k in ipairs(ORDER) do parts[#parts + 1] = string.format("%d %s", removed[k] or 0, k) end
+  for _, kind in ipairs(ORDER) do
+    local n = removed[kind[1]] or 0
+    parts[#parts + 1] = string.format("%d %s", n, n == 1 and kind[2] or kind[3])
+  end
   print(string.format("forgot '%s': removed %s", id, table.concat(parts, ", ")))
   return 0
 end

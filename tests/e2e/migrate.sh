@@ -63,7 +63,7 @@ expect_contains "... and names it" "$(cat "$TMP/err")" "no journey named 'nope'"
 # --- drip forget (same store) -----------------------------------------------------
 out=$("$DRIP" forget a --db "$DB2")
 expect_eq "forget exits 0" 0 $?
-expect_contains "forget says what it removed" "$out" "forgot 'a': removed 1 contact, 2 events, 1 instances"
+expect_contains "forget says what it removed, in words for one and for more" "$out" "forgot 'a': removed 1 contact, 2 events, 1 instance,"
 expect_eq "nothing of the contact is left" "0 0 0" "$(sqlite3 "$DB2" "SELECT (SELECT count(*) FROM contacts WHERE id = 'a'),
   (SELECT count(*) FROM events WHERE contact = 'a'), (SELECT count(*) FROM instances WHERE contact = 'a')" | tr '|' ' ')"
 expect_eq "other contacts stay" 2 "$(sqlite3 "$DB2" "SELECT count(*) FROM instances")"
