@@ -11,6 +11,7 @@ local simulate = require "drip.cmd_simulate"
 local journey = require "drip.journey"
 local time = require "drip.time"
 local template = require "drip.template"
+local locale = require "drip.locale"
 local host = require "drip_host"
 local suggest = require "drip.suggest"
 local policy = require "drip.policy"
@@ -51,15 +52,40 @@ local function warn_spellings(engine)
   end
 end
 
--- Each {{placeholder}} of `text` compiles (known filters, closed quotes);
--- `where(n)` names the n-th line of text for a report.
+-- A filter's literal argument that would not do what it says: a language
+-- date or number does not write (it would show as with none), a time zone
+-- that is none -> message | nil
+local function filter_argument_problem(f)
+  local langs, lang = locale.LANGUAGES[f.name], f.args[1]
+  if langs and lang ~= nil then
+    local known = false
+    for _, l in ipairs(langs) do known = known or l == lang end
+    if not known then
+      return string.format('%s "%s": not a language it writes (%s); it would show as with none', f.name,
+        tostring(lang), table.concat(langs, ", "))
+    end
+  end
+  local zone = f.name == "date" and f.args[2]
+  if zone and not time.zone_ok(tostring(zone)) then
+    return string.format('date: "%s" is not a time zone (such as Asia/Tehran); it would show the date in UTC',
+      tostring(zone))
+  end
+end
+
+-- Each {{placeholder}} of `text` compiles (known filters, closed quotes) and
+-- its filters' literal arguments are ones they take; `where(n)` names the
+-- n-th line of text for a report.
 local function lint_placeholders(text, where, report)
   local lineno = 0
   for line in (text .. "\n"):gmatch("(.-)\r?\n") do
     lineno = lineno + 1
     for expr in line:gmatch("{{.-}}") do
-      local ok, err = pcall(template.compile, expr)
-      if not ok then report(string.format("%s: template: %s", where(lineno), err)) end
+      local ok, parts = pcall(template.compile, expr)
+      if not ok then report(string.format("%s: template: %s", where(lineno), parts)) end
+      for _, f in ipairs(ok and parts[1].filters or {}) do
+        local problem = filter_argument_problem(f)
+        if problem then report(string.format("%s: template: %s", where(lineno), problem)) end
+      end
     end
     local open = line:gsub("{{.-}}", ""):match("{{[^\"]*")
     if open then report(string.format('%s: template: "%s" is not closed with }}', where(lineno), open)) end

@@ -78,6 +78,9 @@ local RU_MONTHS = { "января", "февраля", "марта", "апрел�
 local EN_MONTHS = { "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                     "November", "December" }
 
+-- the languages the date and number filters write (any other shows as with none)
+locale.LANGUAGES = { date = { "en", "fa", "ru" }, number = { "en", "fa", "ru" } }
+
 local function epoch_of(v)
   if type(v) == "number" then return math.floor(v) end
   if type(v) == "string" then return time.parse(v, "UTC") end

@@ -81,7 +81,7 @@ local function compile_placeholder(expr, src)
   for i = 2, #segments do
     local name, rest = segments[i]:match("^%s*([%a_][%w_]*)(.*)$")
     if not name or not filters[name] then error(unknown_filter(name or segments[i]:gsub("^%s+", ""), expr), 0) end
-    chain[#chain + 1] = { fn = filters[name], args = parse_args(rest, expr) }
+    chain[#chain + 1] = { fn = filters[name], args = parse_args(rest, expr), name = name }
   end
   return { keys = keys, filters = chain, path = path, defaulted = expr:find("|%s*default") ~= nil }
 end

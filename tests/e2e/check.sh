@@ -34,6 +34,13 @@ printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    send("e
 expect_eq "an unknown channel named by a literal is reported at its line, with the nearest" \
   "1 $TMP/ch/c.lua:4: send: unknown channel 'emial' (email, sms, push, telegram, webhook); did you mean 'email'?
 $TMP/ch/c.lua:5: send: unknown channel 'fax' (email, sms, push, telegram, webhook)" "$code $(cat "$TMP/err_ch")"
+mkdir -p "$TMP/fl/templates"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { template = "t", subject = "{{event.properties.at | date \\"de\\"}} {{event.properties.n | number \\"fa\\"}}" }\n  end,\n}\n' > "$TMP/fl/f.lua"
+printf 'Hi\n{{event.properties.at | date "fa" "Asia/Tehrn"}} {{event.properties.at | date "ru" "Europe/Moscow"}}\n' > "$TMP/fl/templates/t.txt"
+"$DRIP" check "$TMP/fl" 2> "$TMP/err_fl"; code=$?
+expect_eq "a filter's literal language or time zone it does not take is reported at its line" \
+  "1 $TMP/fl/f.lua:4: template: date \"de\": not a language it writes (en, fa, ru); it would show as with none
+$TMP/fl/templates/t.txt:2: template: date: \"Asia/Tehrn\" is not a time zone (such as Asia/Tehran); it would show the date in UTC" "$code $(cat "$TMP/err_fl")"
 mkdir -p "$TMP/sb"
 printf 'return {\n  vip = function(c) return true end,\n  bad = { did = "X", times = "lots" },\n}\n' > "$TMP/sb/segments.lua"
 printf 'return journey { trigger = { segment = "vip" }, steps = function(ctx) if in_segment("vip") then end end }\n' > "$TMP/sb/j.lua"
