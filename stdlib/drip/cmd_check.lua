@@ -142,6 +142,12 @@ local function lint(file, source, api, segments, templates, report)
       end
     end
     bad_duration(code:match('%f[%w_]wait%s*%(?%s*"([^"]*)"'), "wait")
+    bad_duration(tonumber(code:match('%f[%w_]wait%s*%(%s*(%-?[%d%.]+)%s*%)') or ""), "wait")
+    local weekday = code:match('%f[%w_]wait_until%s*%(?%s*{.-%f[%w_]weekday%s*=%s*"([^"]*)"')
+    if weekday then
+      local due, day_err = time.next_at("UTC", 0, { weekday = weekday, at = "09:00" })
+      if not due then report(string.format("%s:%d: wait_until: %s", file, lineno, day_err)) end
+    end
     bad_duration(code:match('%f[%w_]wait_for%s*%(.-,%s*"([^"]*)"%s*%)'), "wait_for timeout")
     local at = code:match('%f[%w_]wait_until%s*%(?%s*"([^"]*)"')
     if at then
