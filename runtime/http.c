@@ -265,8 +265,19 @@ static void on_poll(uv_poll_t *p, int status, int events) { run_mhd(p->data); }
 
 /* the batch ------------------------------------------------------------------------ */
 
+/* one ?key=value of the URL (decoded by MHD) into the table on top */
+static enum MHD_Result add_query_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  lua_State *L = cls;
+  lua_pushstring(L, value ? value : "");
+  lua_setfield(L, -2, key);
+  return MHD_YES;
+}
+
 static void push_request(lua_State *L, request *r) {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
+  lua_newtable(L);
+  MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_value, L);
+  lua_setfield(L, -2, "query");
   lua_pushstring(L, r->method);
   lua_setfield(L, -2, "method");
   lua_pushstring(L, r->path);

@@ -9,6 +9,8 @@ local events = require "drip.events"
 local time = require "drip.time"
 local log = require "drip.log"
 local suggest = require "drip.suggest"
+local duration = require "drip.duration"
+local stats = require "drip.stats"
 
 local Api = {}
 Api.__index = Api
@@ -208,13 +210,26 @@ function Api:journeys()
   return answer(200, { journeys = list })
 end
 
-function Api:stats(name)
-  local totals = self.store:journey_totals(name)
-  if totals.entered == 0 and not self.engine.latest[name] then return not_found("journey '" .. name .. "'") end
-  totals.journey = name
-  totals.failed = totals.exited.error or 0
-  totals.conversion_rate = totals.entered > 0 and totals.converted / totals.entered or 0
-  return answer(200, totals)
+-- What `drip stats NAME --format json` tells of a journey; ?since=30d counts
+-- only the instances that entered in the last 30 days.
+function Api:stats(req, name)
+  local since, secs = 0, nil
+  if req.query and req.query.since then
+    local err
+    secs, err = duration.parse(req.query.since)
+    if not secs then return answer(400, { error = "since: " .. err, field = "since" }) end
+    since = self.engine.now - secs
+  end
+  local found
+  for _, j in ipairs(stats.collect(self.store, since)) do
+    if j.journey == name then found = j end
+  end
+  if not found and not self.engine.latest[name] and not self.store:latest_script(name) then
+    return not_found("journey '" .. name .. "'")
+  end
+  found = found or stats.empty(name)
+  found.since = secs and time.iso(since) or nil
+  return answer(200, found)
 end
 
 -- unsubscribe links (SPEC §6 /u/{token}) -------------------------------------------
@@ -276,7 +291,7 @@ local ROUTES = {
   { "^/v1/events$", "POST", Api.lines },
   { "^/v1/contacts/(.+)$", "GET DELETE", Api.contact },
   { "^/v1/journeys$", "GET", Api.journeys },
-  { "^/v1/journeys/([^/]+)/stats$", "GET", function(self, _, name) return self:stats(name) end },
+  { "^/v1/journeys/([^/]+)/stats$", "GET", Api.stats },
   { "^/metrics$", "GET", function(self)
       return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
     end },

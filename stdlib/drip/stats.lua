@@ -38,12 +38,15 @@ end
 local function journey(out, name)
   local j = out[name]
   if not j then
-    j = { journey = name, entered = 0, active = 0, converted = 0, revenue = 0, failed = 0, exited = {},
+    j = { journey = name, entered = 0, active = 0, converted = 0, conversion_rate = 0, revenue = 0, failed = 0, exited = {},
           steps = json.array(), channels = {}, splits = {} }
     out[name] = j
   end
   return j
 end
+
+-- the stats of a journey with no instances (in the period)
+function stats.empty(name) return journey({}, name) end
 
 -- stats.collect(store, since) -> list of per-journey tables, by name
 function stats.collect(store, since)

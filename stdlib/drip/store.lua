@@ -224,11 +224,6 @@ local QUERIES = {
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
   active_by_journey = "SELECT journey, coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) "
     .. "- coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0) FROM counters GROUP BY journey",
-  journey_totals = "SELECT coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0), "
-    .. "coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) - coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0), "
-    .. "coalesce(sum(n) FILTER (WHERE metric = 'converted'), 0), coalesce(sum(n) FILTER (WHERE metric = 'revenue'), 0) "
-    .. "FROM counters WHERE journey = ?",
-  journey_exits = "SELECT a, sum(n) FROM counters WHERE journey = ? AND metric = 'exit' GROUP BY a ORDER BY a",
   bt_entered = "SELECT journey, count(*), count(DISTINCT contact), sum(converted), coalesce(sum(value), 0) "
     .. "FROM instances WHERE entered_at BETWEEN ?1 AND ?2 GROUP BY journey",
   bt_messages = "SELECT i.journey, o.channel, o.label, o.status = 'suppressed', count(*) "
@@ -1101,14 +1096,6 @@ function Store:active_counts()
   local counts = {}
   for _, row in ipairs(self:q("active_by_journey"):all()) do counts[row[1]] = row[2] end
   return counts
-end
-
--- totals of one journey: { entered, active, converted, value, exited = { reason = n } }
-function Store:journey_totals(name)
-  local entered, active, converted, value = self:q("journey_totals"):first(name)
-  local exited = {}
-  for _, row in ipairs(self:q("journey_exits"):all(name)) do exited[row[1]] = row[2] end
-  return { entered = entered, active = active, converted = converted, value = value, exited = exited }
 end
 
 -- the rows behind `drip stats` for instances entered at or after `since`:

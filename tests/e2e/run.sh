@@ -108,6 +108,19 @@ expect_contains "UTF-8 traits round-trip" "$(req GET /v1/contacts/cy)" '"name":"
 expect_contains "a percent-encoded id" "$(req POST /v1/track '{"userId":"a b/c","event":"Other"}'; req GET /v1/contacts/a%20b%2Fc)" '"id":"a b/c"'
 expect_contains "journeys list" "$(req GET /v1/journeys)" '"name":"quick"'
 expect_contains "journey stats" "$(req GET /v1/journeys/quick/stats)" '"entered":1'
+expect_eq "... the same as drip stats --format json tells of the journey" same "$(python3 - "$(req GET /v1/journeys/quick/stats | cut -d' ' -f2-)" \
+  "$("$DRIP" stats quick --db "$DB" --format json)" <<'PY'
+import json, sys
+http, cli = json.loads(sys.argv[1]), json.loads(sys.argv[2])["journeys"][0]
+print("same" if http == cli and http["steps"] else f"http {http} cli {cli}")
+PY
+)"
+expect_contains "... ?since= counts the instances entered in that last period" \
+  "$(req GET '/v1/journeys/quick/stats?since=30d')" '"entered":1'
+expect_contains "... and says from when" "$(req GET '/v1/journeys/quick/stats?since=30d')" '"since":"'
+expect_contains "... a loaded journey no one has entered yet has stats of nothing, not a 404" \
+  "$(req GET /v1/journeys/long/stats)" '200 {"active":0,'
+expect_eq "... a bad since is a 400 naming it" 400 "$(req GET '/v1/journeys/quick/stats?since=soon' | cut -d' ' -f1)"
 expect_eq "unknown journey stats" '404 {"error":"journey '"'"'nope'"'"' not found"}' "$(req GET /v1/journeys/nope/stats)"
 expect_eq "unknown contact" "404" "$(req GET /v1/contacts/nobody | cut -d' ' -f1)"
 expect_eq "unknown path" "404" "$(req GET /v2/what | cut -d' ' -f1)"
