@@ -106,12 +106,13 @@ printf '{"type":"identify","userId":"o1","traits":{"points":150},"timestamp":"20
 story=$("$DRIP" explain o1 --db "$TMP/own.db")
 expect_contains "explain: the segments of the store's own journeys directory" "$story" "segments big (by $TMP/own/segments.lua)"
 expect_contains "explain: an exit with the journey's reason" "$story" "exit: exit (changed plans)"
-expect_contains "inspect: the same segments" "$("$DRIP" inspect o1 --db "$TMP/own.db")" '"segments":["big"]'
+expect_contains "inspect: the same segments" "$("$DRIP" inspect o1 --db "$TMP/own.db")" '"segments":["big"],"segments_from":"'"$TMP/own/segments.lua"'"'
 expect_contains "explain --journeys names another directory" "$("$DRIP" explain o1 --db "$TMP/own.db" --journeys scripts)" \
   "segments none (by scripts/segments.lua)"
 printf 'return { big = { did = 3 } }\n' > "$TMP/own/segments.lua"
 expect_contains "explain: a segments.lua that does not load is told, not taken for no segments" \
   "$("$DRIP" explain o1 --db "$TMP/own.db")" "segments unknown: $TMP/own/segments.lua:1: segment 'big'"
+expect_contains "... by inspect too" "$("$DRIP" inspect o1 --db "$TMP/own.db")" '"segments_error":"'"$TMP/own/segments.lua:1: segment 'big'"
 
 # explain says why a contact never entered: the trigger against what the store knows
 left_out=$(python3 -c '
