@@ -20,7 +20,8 @@ left, at most 90 days. An ISO --until before the last event stops there:
 later events are not read, and a later run with the same --db reads them
 (events already stored are skipped by messageId). Nothing is delivered.
 
-  --events FILE      JSON Lines events (Segment shape); bad lines are reported and skipped
+  --events FILE      JSON Lines events (Segment shape); bad lines are reported (the
+                     first 50, the rest counted) and skipped
   --journeys PATH    journey directory or files (default: scripts, or `journeys` in the config)
   --until T|+DUR     where to stop the clock
   --format F         table (default: readable, with a funnel summary) or jsonl (one record per action)
@@ -311,6 +312,27 @@ function cli.segments_of(store, conf, opts, id, traits)
   local err = engine:read_segments(path)
   if err then return nil, err end
   return engine:segments_of(id, traits), path
+end
+
+-- Bad lines of an input file, reported to stderr: the first BAD_LINES_SHOWN
+-- of them, then only counted (a file that is not events at all would
+-- otherwise print a line for each of its lines). -> report(msg), finish()
+-- which says how many were not shown.
+local BAD_LINES_SHOWN = 50
+cli.BAD_LINES_SHOWN = BAD_LINES_SHOWN
+function cli.bad_lines(command)
+  local n = 0
+  local function report(msg)
+    n = n + 1
+    if n <= BAD_LINES_SHOWN then io.stderr:write(msg, "\n") end
+  end
+  local function finish()
+    if n > BAD_LINES_SHOWN then
+      io.stderr:write(string.format("drip %s: %d more bad lines not shown (%d in all; the first %d are above)\n",
+        command, n - BAD_LINES_SHOWN, n, BAD_LINES_SHOWN))
+    end
+  end
+  return report, finish
 end
 
 -- "no journey named 'welcom' in this store (journeys: a, welcome); did you

@@ -10,6 +10,7 @@ local Engine = require "drip.engine"
 local time = require "drip.time"
 local encoding = require "drip.encoding"
 local host = require "drip_host"
+local cli = require "drip.cli"
 
 local cmd = {}
 
@@ -85,7 +86,7 @@ local function repeated_column(header)
   return nil
 end
 
-local function import_csv(engine, path, text, now)
+local function import_csv(engine, path, text, now, report_bad)
   local header, id_col
   local ok_rows, bad = 0, 0
   for fields, line, unreadable in csv.rows(text) do
@@ -103,7 +104,7 @@ local function import_csv(engine, path, text, now)
         if not traits then why = id end
       end
       if why then
-        err(path, line, why)
+        report_bad(string.format("%s:%d: %s", path, line, why))
         bad = bad + 1
       else
         engine:ingest(assert(events.normalize({ type = "identify", userId = id, traits = traits,
@@ -115,7 +116,7 @@ local function import_csv(engine, path, text, now)
   return ok_rows, bad
 end
 
-local function import_jsonl(engine, path, text, now)
+local function import_jsonl(engine, path, text, now, report_bad)
   local ok_lines, bad, dups, skipped, lineno = 0, 0, 0, events.skips(), 0
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
@@ -124,7 +125,7 @@ local function import_jsonl(engine, path, text, now)
       if not ev and not why then
         skipped[skip] = skipped[skip] + 1
       elseif not ev then
-        err(path, lineno, why)
+        report_bad(string.format("%s:%d: %s", path, lineno, why))
         bad = bad + 1
       elseif engine:ingest(ev) then
         ok_lines = ok_lines + 1
@@ -164,8 +165,10 @@ function cmd.run(opts, usage)
   engine.now = now
   store:begin()
   local ok, bad, dups, skipped, refused
-  if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now)
-  else ok, bad, dups, skipped = import_jsonl(engine, path, text, now) end
+  local report_bad, bad_lines_told = cli.bad_lines("import")
+  if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now, report_bad)
+  else ok, bad, dups, skipped = import_jsonl(engine, path, text, now, report_bad) end
+  bad_lines_told()
   skipped = skipped and events.skipped_text(skipped)
   store:close()
   if refused then
@@ -176,8 +179,9 @@ function cmd.run(opts, usage)
   print(string.format("imported %d %s from %s%s%s%s", ok, noun, path,
     dups and dups > 0 and string.format(" (%d %s skipped)", dups, dups == 1 and "duplicate" or "duplicates") or "",
     skipped and " (" .. skipped .. " skipped)" or "",
-    bad > 0 and string.format("; %d bad %s reported above and skipped", bad,
-      (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s")) or ""))
+    bad > 0 and string.format("; %d bad %s %s", bad, (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s"),
+      bad > cli.BAD_LINES_SHOWN and string.format("skipped (the first %d reported above)", cli.BAD_LINES_SHOWN)
+        or "reported above and skipped") or ""))
   return bad > 0 and 2 or 0
 end
 

@@ -75,6 +75,12 @@ local function misspelt_events(engine, names)
   return found
 end
 
+-- what to say of an events file no line of which is an event
+local function not_events(path)
+  return string.format("no line of %s is an event: simulate reads JSON Lines, one Segment-shaped event per line%s",
+    path, path:match("%.csv$") and " (a CSV of contacts goes into a store with drip import)" or "")
+end
+
 function cmd.run(opts, usage)
   if not opts.events then return usage("--events FILE is required") end
   local format = opts.format or "table"
@@ -135,9 +141,10 @@ function cmd.run(opts, usage)
   engine.placeholders = {} -- (see Engine:empty_placeholders)
 
   local bad = 0
+  local report_bad, bad_lines_told = require("drip.cli").bad_lines("simulate")
   local index, ierr = events.scan(opts.events, function(msg)
     bad = bad + 1
-    io.stderr:write(msg, "\n")
+    report_bad(msg)
   end, engine.now, bulk) -- (a bulk load may leave the messageId index out: see below)
   if not index then err(ierr) store:close() return 2 end
   if bulk and index.distinct_ids then store:events_unique(true) end
@@ -173,6 +180,8 @@ function cmd.run(opts, usage)
   engine:save_clock()
   store:commit()
   flush()
+  bad_lines_told()
+  if n == 0 and bad > 0 then err(not_events(opts.events)) end
   for _, msg in ipairs(misspelt_events(engine, names)) do err("warning: " .. msg) end
   for _, msg in ipairs(engine:empty_placeholders()) do err("warning: " .. msg) end
   local skipped = events.skipped_text(index.skipped)
@@ -187,7 +196,7 @@ function cmd.run(opts, usage)
       engine.now > 0 and "clock at " .. time.iso(engine.now) or "the clock never started"))
   end
   store:close()
-  return 0
+  return (n == 0 and bad > 0) and 2 or 0
 end
 
 return cmd

@@ -96,4 +96,9 @@ expect_eq "an imported Persian contact gets the Yalda broadcast at 10:00 Tehran 
 
 "$DRIP" import "$TMP/c.txt" --db "$DB" 2> /dev/null; rc=$?
 expect_eq "another file type is a usage error" 2 "$rc"
+for i in $(seq 1 55); do echo "not json $i"; done > "$TMP/junk.jsonl"
+out=$("$DRIP" import "$TMP/junk.jsonl" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "a file of bad lines: exit 2, the first 50 reported" "2 50" "$rc $(grep -c "^$TMP/junk.jsonl:" "$TMP/err")"
+expect_contains "... the rest counted" "$(cat "$TMP/err")" "drip import: 5 more bad lines not shown (55 in all; the first 50 are above)"
+expect_eq "... and the summary says so" "imported 0 events from $TMP/junk.jsonl; 55 bad lines skipped (the first 50 reported above)" "$out"
 finish

@@ -127,7 +127,7 @@ expect_eq "a line that is not UTF-8 is named with the byte, and skipped" \
 expect_eq "the other lines ran, the Persian name intact in the message" "u2 مریم" \
   "$(printf '%s\n' "$out" | python3 -c 'import json,sys; r=[r for r in map(json.loads, sys.stdin) if r["kind"] == "send"][0]; print(r["contact"], "مریم" if "مریم" in r["message"]["subject"] + r["message"].get("text", "") else r["message"])')"
 
-iconv -f UTF-8 -t UTF-16 "$TMP/enc.jsonl" > "$TMP/wide.jsonl"
+tail -n +2 "$TMP/enc.jsonl" | iconv -f UTF-8 -t UTF-16 > "$TMP/wide.jsonl" # (the UTF-8 lines)
 "$DRIP" simulate --events "$TMP/wide.jsonl" --journeys scripts/welcome.lua > /dev/null 2> "$TMP/err"; code=$?
 expect_eq "an events file saved as UTF-16 is named once, with exit 2 (not a bad line per line)" \
   "2 drip simulate: $TMP/wide.jsonl:1: the file is UTF-16 text; save it as UTF-8" "$code $(cat "$TMP/err")"
@@ -286,4 +286,14 @@ printf 'return journey { trigger = "Go",\n  steps = function(ctx) wait "1h" log(
 "$DRIP" simulate --journeys "$TMP/props" --events "$TMP/props/e.jsonl" --db "$TMP/props/s.db" --format jsonl > "$TMP/props/out2" 2> "$TMP/err"
 expect_eq "and after a rebuild, and from happened()" "after nil,last nil,after nil,last nil,after pro,last pro|" \
   "$(log_messages "$TMP/props/out2")|$(cat "$TMP/err")"
+# a file of which no line is an event (a CSV given by mistake): the first 50
+# bad lines, a count of the rest, what simulate reads, and exit 2
+{ echo "id,email"; for i in $(seq 1 60); do echo "c$i,c$i@x.test"; done; } > "$TMP/contacts.csv"
+"$DRIP" simulate --journeys scripts --events "$TMP/contacts.csv" > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a file with no event exits 2" 2 $rc
+expect_eq "... reports the first 50 bad lines by their line numbers" "50 $TMP/contacts.csv:50: bad JSON" \
+  "$(grep -c "^$TMP/contacts.csv:" "$TMP/err") $(grep "^$TMP/contacts.csv:" "$TMP/err" | tail -n 1 | cut -d: -f1-3)"
+expect_contains "... counts the rest" "$(cat "$TMP/err")" "drip simulate: 11 more bad lines not shown (61 in all; the first 50 are above)"
+expect_contains "... and says what simulate reads, and where a CSV of contacts goes" "$(cat "$TMP/err")" \
+  "drip simulate: no line of $TMP/contacts.csv is an event: simulate reads JSON Lines, one Segment-shaped event per line (a CSV of contacts goes into a store with drip import)"
 finish
