@@ -48,7 +48,7 @@
 ---@field trigger string|drip.Trigger
 ---@field goal (string|drip.EventSpec)? converts and ends the instance wherever it waits
 ---@field exit_on (string|drip.EventSpec)[]? end it without conversion
----@field reentry (boolean|drip.Duration)? default: not while one is active; false: once ever
+---@field reentry (boolean|drip.Duration)? default: not while one is active; false: once ever; true: every time; "24h": that long after the last entry
 ---@field timeout drip.Duration? the longest an instance may live
 ---@field steps fun(ctx: drip.Context)
 
