@@ -16,7 +16,8 @@ local COMMANDS = {
 Events are processed in timestamp order on a virtual clock; timers fire in
 virtual time. After the last event the clock runs on to --until (an ISO time,
 or +DUR after the last event such as +30d); by default until no timer is
-left, at most 90 days. An ISO --until before the last event stops there:
+left, at most 90 days (timers left past that are told, with when the next
+is due). An ISO --until before the last event stops there:
 later events are not read, and a later run with the same --db reads them
 (events already stored are skipped by messageId). Nothing is delivered.
 

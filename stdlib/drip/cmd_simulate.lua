@@ -174,7 +174,13 @@ function cmd.run(opts, usage)
   if opts["until"] then
     engine:run_until((parse_until(opts["until"], engine.now)))
   else
-    engine:settle(engine.now + MAX_RUN_ON)
+    local stop = engine.now + MAX_RUN_ON
+    engine:settle(stop)
+    local left = store:next_waking() -- (an instance's: not a daily schedule's next day)
+    if left then
+      err(string.format("timers are left past the 90 days simulate runs on after the last event: the next is due %s "
+        .. "(--until %s runs to it)", time.iso(left), time.iso(left)))
+    end
   end
   normal_collection()
   engine:save_clock()

@@ -243,6 +243,7 @@ local QUERIES = {
   bt_page = "SELECT r.rowid, e.body FROM temp.replay r JOIN src.events e ON e.seq = r.seq "
     .. "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?",
   events_span = "SELECT min(ts), max(ts) FROM events WHERE internal = 0",
+  waking_next = "SELECT min(t.due) FROM timers t JOIN instances i ON i.id = t.instance WHERE i.active = 1",
   to_migrate = "SELECT id FROM instances WHERE journey = ? AND active = 1 AND version <> ? ORDER BY id",
   instance_version = "UPDATE instances SET version = ? WHERE id = ?",
 }
@@ -1247,6 +1248,9 @@ end
 
 -- the next page of event bodies to replay, after `after` -> rows of { position, body }
 function Store:replay_page(after, limit) return self:q("bt_page"):all(after, limit) end
+
+-- when the next timer of an active instance is due, or nil
+function Store:next_waking() return self:q("waking_next"):first() end
 
 -- the times of the first and last outside events stored -> first, last | nil (a full scan)
 function Store:events_span() return self:q("events_span"):first() end

@@ -296,4 +296,18 @@ expect_eq "... reports the first 50 bad lines by their line numbers" "50 $TMP/co
 expect_contains "... counts the rest" "$(cat "$TMP/err")" "drip simulate: 11 more bad lines not shown (61 in all; the first 50 are above)"
 expect_contains "... and says what simulate reads, and where a CSV of contacts goes" "$(cat "$TMP/err")" \
   "drip simulate: no line of $TMP/contacts.csv is an event: simulate reads JSON Lines, one Segment-shaped event per line (a CSV of contacts goes into a store with drip import)"
+# timers left past the 90 days simulate runs on are told, with the --until that reaches them;
+# a timer of an instance that ended (its goal came during a long wait_for) is not
+mkdir -p "$TMP/late"
+printf 'return journey { name = "late", trigger = "Go", goal = "Buy",\n  steps = function() wait_for("Never", "120d") end }\n' > "$TMP/late/l.lua"
+printf '%s\n' '{"type":"track","userId":"a","event":"Go","timestamp":"2026-11-01T00:00:00Z"}' \
+  '{"type":"track","userId":"b","event":"Go","timestamp":"2026-11-01T00:00:01Z"}' > "$TMP/late/e.jsonl"
+"$DRIP" simulate --journeys "$TMP/late" --events "$TMP/late/e.jsonl" > /dev/null 2> "$TMP/err"
+expect_eq "timers left past the run-on are told" \
+  "drip simulate: timers are left past the 90 days simulate runs on after the last event: the next is due 2027-03-01T00:00:00Z (--until 2027-03-01T00:00:00Z runs to it)" \
+  "$(cat "$TMP/err")"
+printf '%s\n' '{"type":"track","userId":"a","event":"Buy","timestamp":"2026-11-01T00:00:02Z"}' \
+  '{"type":"track","userId":"b","event":"Buy","timestamp":"2026-11-01T00:00:03Z"}' >> "$TMP/late/e.jsonl"
+"$DRIP" simulate --journeys "$TMP/late" --events "$TMP/late/e.jsonl" > /dev/null 2> "$TMP/err"
+expect_eq "... not those of instances that ended" "" "$(cat "$TMP/err")"
 finish
