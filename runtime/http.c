@@ -275,9 +275,12 @@ static enum MHD_Result add_query_value(void *cls, enum MHD_ValueKind kind, const
 
 static void push_request(lua_State *L, request *r) {
   lua_createtable(L, 0, 4);
-  lua_newtable(L);
-  MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_value, L);
-  lua_setfield(L, -2, "query");
+  int nquery = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+  if (nquery > 0) { /* (most requests have none: no table for them) */
+    lua_createtable(L, 0, nquery);
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_value, L);
+    lua_setfield(L, -2, "query");
+  }
   lua_pushstring(L, r->method);
   lua_setfield(L, -2, "method");
   lua_pushstring(L, r->path);
