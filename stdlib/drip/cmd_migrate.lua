@@ -26,7 +26,12 @@ function cmd.run(opts, usage)
   local def = engine.latest[name]
   if not def then
     for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
-    err(string.format("no journey named '%s' loads from %s", name, dir))
+    local names = {}
+    for n in pairs(engine.latest) do names[#names + 1] = n end
+    table.sort(names)
+    local near = require("drip.suggest").nearest(name, names)
+    err(string.format("no journey named '%s' loads from %s (journeys: %s)%s", name, dir,
+      #names > 0 and table.concat(names, ", ") or "none", near and string.format("; did you mean '%s'?", near) or ""))
     store:rollback()
     store:close()
     return 2

@@ -59,6 +59,9 @@ expect_eq "replaying sent nothing" 3 "$(sqlite3 "$DB2" "SELECT count(*) FROM out
 "$DRIP" migrate nope --db "$DB2" --journeys "$J" 2> "$TMP/err"
 expect_eq "an unknown journey exits 2" 2 $?
 expect_contains "... and names it" "$(cat "$TMP/err")" "no journey named 'nope'"
+"$DRIP" migrate M --db "$DB2" --journeys "$J" 2> "$TMP/err"
+expect_eq "... with the journeys there, and the nearest" "drip migrate: no journey named 'M' loads from $J (journeys: m); did you mean 'm'?" \
+  "$(cat "$TMP/err")"
 
 # --- drip forget (same store) -----------------------------------------------------
 out=$("$DRIP" forget a --db "$DB2")
