@@ -18,8 +18,8 @@ function cmd.run(opts, usage)
   local conf, cerr = config.for_command(opts)
   if not conf then err(cerr) return 2 end
   local dir = opts.journeys or conf.journeys
-  local store, serr = Store.open(opts.db or conf.db, { synchronous = "FULL" })
-  if not store then err(serr) return 1 end
+  local store, serr, status = Store.open(opts.db or conf.db, { synchronous = "FULL" })
+  if not store then err(serr) return status or 1 end
   local engine = Engine.new({ store = store, conf = conf, live = true })
   store:begin()
   local problems = engine:load_journeys(journey.list({ dir }))

@@ -249,10 +249,10 @@ function cmd.run(opts, usage)
       return 1
     end
   end
-  local store, oerr = Store.open(set.db, { synchronous = "FULL" })
+  local store, oerr, status = Store.open(set.db, { synchronous = "FULL" })
   if not store then
     err(oerr)
-    return 1
+    return status or 1
   end
   local clock = tonumber(store:meta("clock"))
   if clock and clock > host.time() + CLOCK_AHEAD then

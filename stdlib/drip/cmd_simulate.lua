@@ -97,8 +97,8 @@ function cmd.run(opts, usage)
   if not files then err("journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(paths, ", ")) return 2 end
 
-  local store, serr = Store.open(opts.db or ":memory:", { synchronous = "NORMAL", page_size = cmd.BULK_PAGE_SIZE })
-  if not store then err(serr) return 1 end
+  local store, serr, status = Store.open(opts.db or ":memory:", { synchronous = "NORMAL", page_size = cmd.BULK_PAGE_SIZE })
+  if not store then err(serr) return status or 1 end
   if store:served() then
     err(opts.db .. " is a store drip run serves (real time, real sends): simulate into another --db; "
       .. "drip backtest replays its events safely")

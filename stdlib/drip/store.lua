@@ -306,15 +306,39 @@ function Store:build_indexes(sql)
   if not ok then error(err, 0) end
 end
 
--- Store.open(path, opts) -> store | nil, error.  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
+-- Why the file at path is not for drip (another program's database, or not
+-- a database at all: drip would add its tables to it), or nil when it is
+-- drip's or empty.
+local function not_drips(db, path)
+  local ok, tables = pcall(function() return db:prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):column() end)
+  if not ok then
+    local why = tostring(tables):gsub("^.-sqlite: ", ""):gsub("%s*%(in: .*%)$", "")
+    return string.format("%s: not a store drip made (%s)", path, why)
+  end
+  if #tables == 0 then return nil end
+  for _, name in ipairs(tables) do
+    if name == "meta" then return nil end
+  end
+  if #tables > 5 then tables = { tables[1], tables[2], tables[3], tables[4], tables[5], "…" } end
+  return string.format("%s: not a store drip made (an SQLite database with the tables %s); give drip a file of its own",
+    path, table.concat(tables, ", "))
+end
+
+-- Store.open(path, opts) -> store | nil, error, 2 when path is not for drip (bad input).  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
 -- opts.page_size: bytes per page of a store this call creates (SQLite's 4096
 -- by default; an existing file keeps its own)
 function Store.open(path, opts)
   opts = opts or {}
+  if host.list_dir(path) then return nil, path .. ": a directory, not a store (give a file's path)", 2 end
   local db, err = host.open(path)
   if not db then return nil, err end
   local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
                               days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
+  local foreign = not_drips(db, path)
+  if foreign then
+    db:close()
+    return nil, foreign, 2
+  end
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
@@ -341,8 +365,8 @@ function Store.open_existing(path)
   local f = io.open(path, "rb")
   if not f then return nil, path .. ": no such database", 2 end
   f:close()
-  local store, err = Store.open(path, { synchronous = "FULL" })
-  if not store then return nil, err, 1 end
+  local store, err, status = Store.open(path, { synchronous = "FULL" })
+  if not store then return nil, err, status or 1 end
   return store
 end
 

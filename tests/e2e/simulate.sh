@@ -310,4 +310,15 @@ printf '%s\n' '{"type":"track","userId":"a","event":"Buy","timestamp":"2026-11-0
   '{"type":"track","userId":"b","event":"Buy","timestamp":"2026-11-01T00:00:03Z"}' >> "$TMP/late/e.jsonl"
 "$DRIP" simulate --journeys "$TMP/late" --events "$TMP/late/e.jsonl" > /dev/null 2> "$TMP/err"
 expect_eq "... not those of instances that ended" "" "$(cat "$TMP/err")"
+# a --db that is another program's SQLite database, or no database, is refused and left as it was
+sqlite3 "$TMP/app.db" "CREATE TABLE users(id); CREATE TABLE orders(id);"
+"$DRIP" simulate --journeys scripts --events examples/events.jsonl --db "$TMP/app.db" > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "another program's database is refused with exit 2" \
+  "2 drip simulate: $TMP/app.db: not a store drip made (an SQLite database with the tables orders, users); give drip a file of its own" \
+  "$rc $(cat "$TMP/err")"
+expect_eq "... and gets no table of drip's" "orders users" "$(sqlite3 "$TMP/app.db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
+"$DRIP" stats --db README.md > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a file that is no database" "2 drip stats: README.md: not a store drip made (file is not a database)" "$rc $(cat "$TMP/err")"
+"$DRIP" explain c1 --db "$TMP" > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a directory" "2 drip explain: $TMP: a directory, not a store (give a file's path)" "$rc $(cat "$TMP/err")"
 finish

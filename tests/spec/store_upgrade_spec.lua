@@ -5,7 +5,9 @@ local Store = require "drip.store"
 local host = require "drip_host"
 local helpers = require "helpers"
 
-local OLD_OUTBOX = [[CREATE TABLE outbox (
+local OLD_OUTBOX = [[CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+INSERT INTO meta VALUES ('schema_version', 1);
+CREATE TABLE outbox (
   id INTEGER PRIMARY KEY, instance INTEGER NOT NULL, seq INTEGER NOT NULL, channel TEXT NOT NULL,
   address TEXT, kind TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
   created_at INTEGER NOT NULL, UNIQUE (instance, seq));
