@@ -310,7 +310,9 @@ end
 -- a database at all: drip would add its tables to it), or nil when it is
 -- drip's or empty.
 local function not_drips(db, path)
-  local ok, tables = pcall(function() return db:prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):column() end)
+  local ok, tables = pcall(function()
+    return db:prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):column()
+  end) -- (a read: a new file's page size is still to be set)
   if not ok then
     local why = tostring(tables):gsub("^.-sqlite: ", ""):gsub("%s*%(in: .*%)$", "")
     return string.format("%s: not a store drip made (%s)", path, why)
@@ -324,7 +326,8 @@ local function not_drips(db, path)
     path, table.concat(tables, ", "))
 end
 
--- Store.open(path, opts) -> store | nil, error, 2 when path is not for drip (bad input).  opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
+-- Store.open(path, opts) -> store | nil, error, 2 when path is not for drip
+-- (bad input). opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
 -- opts.page_size: bytes per page of a store this call creates (SQLite's 4096
 -- by default; an existing file keeps its own)
 function Store.open(path, opts)
@@ -332,13 +335,13 @@ function Store.open(path, opts)
   if host.list_dir(path) then return nil, path .. ": a directory, not a store (give a file's path)", 2 end
   local db, err = host.open(path)
   if not db then return nil, err end
-  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
-                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
   local foreign = not_drips(db, path)
   if foreign then
     db:close()
     return nil, foreign, 2
   end
+  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
+                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
