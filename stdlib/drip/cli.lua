@@ -305,10 +305,10 @@ function cli.journeys_dir(store, conf, opts)
 end
 
 -- The names of the segments a contact is in now, by the store's clock, and
--- the segments.lua that says so (see cli.journeys_dir); nil and that file's
--- error when it does not load.
-function cli.segments_of(store, conf, opts, id, traits)
-  local path = cli.journeys_dir(store, conf, opts) .. "/segments.lua"
+-- the segments.lua of journeys directory `dir` that says so (see
+-- cli.journeys_dir); nil and that file's error when it does not load.
+function cli.segments_of(store, conf, dir, id, traits)
+  local path = dir .. "/segments.lua"
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
   local err = engine:read_segments(path)
   if err then return nil, err end

@@ -11,6 +11,7 @@ local policy = require "drip.policy"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local schedule = require "drip.schedule"
+local cli = require "drip.cli"
 
 local cmd = {}
 
@@ -169,13 +170,13 @@ local function trigger_facts(engine, def, id, traits)
 end
 
 -- "never entered JOURNEY" and why, or nil and an error for a journey the store has never seen
-local function never_entered(store, conf, opts, id, traits, name)
+local function never_entered(store, conf, dir, id, traits, name)
   local source, file = store:latest_script(name)
   if not source then
-    return nil, require("drip.cli").unknown_journey(name, store:journey_names())
+    return nil, cli.unknown_journey(name, store:journey_names())
   end
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
-  engine:read_segments(require("drip.cli").journeys_dir(store, conf, opts) .. "/segments.lua")
+  engine:read_segments(dir .. "/segments.lua")
   local def = engine:compile(source, file)
   local lines = { "never entered " .. name }
   if def then
@@ -187,7 +188,7 @@ end
 function cmd.run(opts, usage)
   local id, journey = opts.args[1], opts.args[2]
   if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
-  local store, conf = require("drip.cli").open_store(opts, "explain")
+  local store, conf = cli.open_store(opts, "explain")
   if not store then return conf end
   local view = store:contact_view(id, RECENT)
   if not view then
@@ -198,7 +199,8 @@ function cmd.run(opts, usage)
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
   print("  traits   " .. json.encode(view.traits))
   print("  consent  " .. consent_line(view.traits, conf.consent) .. " (policy " .. conf.consent .. ")")
-  local segs, from = require("drip.cli").segments_of(store, conf, opts, id, view.traits)
+  local dir = cli.journeys_dir(store, conf, opts) -- (whose segments.lua says which segments)
+  local segs, from = cli.segments_of(store, conf, dir, id, view.traits)
   if segs then
     print(string.format("  segments %s (by %s)", #segs > 0 and table.concat(segs, ", ") or "none", from))
   else
@@ -214,7 +216,7 @@ function cmd.run(opts, usage)
   end
   if shown == 0 and not journey then print("\nin no journey yet") end
   if shown == 0 and journey then
-    local text, err = never_entered(store, conf, opts, id, view.traits, journey)
+    local text, err = never_entered(store, conf, dir, id, view.traits, journey)
     if not text then
       store:close()
       io.stderr:write("drip explain: ", err, "\n")

@@ -21,7 +21,8 @@ function cmd.run(opts, usage)
     return 1
   end
   view.created_at = time.iso(view.created_at)
-  local segs, from = require("drip.cli").segments_of(store, conf, opts, id, view.traits)
+  local cli = require "drip.cli"
+  local segs, from = cli.segments_of(store, conf, cli.journeys_dir(store, conf, opts), id, view.traits)
   if segs then view.segments, view.segments_from = segs, from else view.segments_error = from end
   view.marketing_allowed = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
