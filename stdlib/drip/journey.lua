@@ -9,6 +9,7 @@ local encoding = require "drip.encoding"
 local sandbox = require "drip.sandbox"
 local duration = require "drip.duration"
 local schedule = require "drip.schedule"
+local suggest = require "drip.suggest"
 
 local journey = {}
 
@@ -103,7 +104,9 @@ local function build(t, source, default_name)
   local function at(key) return line_of(source, "%f[%w_]" .. key .. "%s*=", 1) end
   for k in pairs(t) do
     if not KEYS[k] then
-      error(invalid(at(tostring(k)), string.format("unknown key '%s' in journey{} (expected one of: %s)", tostring(k), KEY_LIST)))
+      local near = type(k) == "string" and suggest.nearest(k, suggest.names(KEYS))
+      error(invalid(at(tostring(k)), string.format("unknown key '%s' in journey{} (expected one of: %s)%s", tostring(k),
+        KEY_LIST, near and string.format("; did you mean '%s'?", near) or "")))
     end
   end
   if type(t.steps) ~= "function" then

@@ -23,6 +23,9 @@ printf 'local x = 1\n\nreturn x\n' > "$TMP/s/i.lua"
 err=$(cat "$TMP/err")
 expect_eq "problems give exit 1" 1 $code
 expect_contains "unknown key, with its line" "$err" "$TMP/s/a.lua:3: unknown key 'colour' in journey{}"
+printf 'return journey {\n  trigger = "X",\n  stepz = function(ctx) end,\n}\n' > "$TMP/stepz.lua"
+expect_contains "... and the key it is nearest" "$("$DRIP" check "$TMP/stepz.lua" 2>&1)" \
+  "$TMP/stepz.lua:3: unknown key 'stepz' in journey{} (expected one of: name, description, trigger, goal, exit_on, reentry, timeout, steps); did you mean 'steps'?"
 expect_contains "bad duration in a step" "$err" "$TMP/s/b.lua:4: wait: bad duration \"3x\""
 expect_contains "unknown function, with the step it resembles" "$err" "$TMP/s/b.lua:5: unknown function 'emial' (did you mean 'email'?)"
 expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_until: \"tomorrow\" is not a time of day"
