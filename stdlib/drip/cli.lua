@@ -337,11 +337,13 @@ function cli.bad_lines(command)
 end
 
 -- "no journey named 'welcom' in this store (journeys: a, welcome); did you
--- mean 'welcome'?" for a journey name not among `names`, the store's journeys
-function cli.unknown_journey(name, names)
-  if #names == 0 then return string.format("no journey named '%s' in this store (it has none yet)", name) end
+-- mean 'welcome'?" for a journey name not among `names` (sorted), the
+-- journeys of `place` (default "in this store"; or "loads from DIR")
+function cli.unknown_journey(name, names, place)
+  place = place or "in this store"
+  if #names == 0 then return string.format("no journey named '%s' %s (it has none yet)", name, place) end
   local near = require("drip.suggest").nearest(name, names)
-  return string.format("no journey named '%s' in this store (journeys: %s)%s", name, table.concat(names, ", "),
+  return string.format("no journey named '%s' %s (journeys: %s)%s", name, place, table.concat(names, ", "),
     near and string.format("; did you mean '%s'?", near) or "")
 end
 

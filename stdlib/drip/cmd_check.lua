@@ -193,10 +193,10 @@ function cmd.run(opts, usage)
   for _, e in ipairs(engine:load(files, dir)) do report(e) end
   local loaded, templates = {}, { dir = dir .. "/templates", checked = {} }
   for _, def in pairs(engine.latest) do loaded[def.file] = def end
+  local known = engine.segments_loaded and engine.segments -- (nil: segments.lua failed, and says why)
   for _, file in ipairs(files) do -- in file order, so the report reads top to bottom
     local def = loaded[file]
     if def then
-      local known = engine.segments_loaded and engine.segments -- (nil: segments.lua failed, and says why)
       lint(file, def.source, engine.api, known, templates, report)
       local seg = def.trigger.segment
       if type(seg) == "string" and known and not known[seg] then

@@ -29,9 +29,7 @@ function cmd.run(opts, usage)
     local names = {}
     for n in pairs(engine.latest) do names[#names + 1] = n end
     table.sort(names)
-    local near = require("drip.suggest").nearest(name, names)
-    err(string.format("no journey named '%s' loads from %s (journeys: %s)%s", name, dir,
-      #names > 0 and table.concat(names, ", ") or "none", near and string.format("; did you mean '%s'?", near) or ""))
+    err(require("drip.cli").unknown_journey(name, names, "loads from " .. dir))
     store:rollback()
     store:close()
     return 2

@@ -10,9 +10,11 @@ local time = require "drip.time"
 local policy = {}
 
 policy.ADDRESS_TRAIT = { email = "email", sms = "phone", push = "push_token", telegram = "telegram_chat_id" }
-policy.CHANNELS = { email = true, sms = true, push = true, telegram = true, webhook = true }
-policy.CHANNEL_NAMES = "email, sms, push, telegram, webhook" -- (for messages)
 policy.TO_PEOPLE = { "email", "sms", "push", "telegram" } -- the channels with an address and consent
+local ORDERED = { "email", "sms", "push", "telegram", "webhook" }
+policy.CHANNELS = {} -- name -> true
+for _, name in ipairs(ORDERED) do policy.CHANNELS[name] = true end
+policy.CHANNEL_NAMES = table.concat(ORDERED, ", ") -- (for messages)
 
 -- "group.channel", the flat form of a flag's trait name
 local FLAT = setmetatable({}, { __index = function(t, group)
