@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -162,6 +163,20 @@ static int l_list_dir(lua_State *L) {
   return 1;
 }
 
+/* host.file_kind(path) -> "file" | "directory" | "other" (a device, a pipe,
+ * a socket) | nil, message when there is nothing there (or it cannot be seen) */
+static int l_file_kind(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other");
+  return 1;
+}
+
 /* host.lock_file(path) -> true | nil, message (naming the holder's pid)
  * An exclusive lock on path for the rest of the process's life: the kernel
  * lets it go when the process ends, however it ends. The file holds the pid. */
@@ -196,7 +211,7 @@ static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
-    {"lock_file", l_lock_file}, {NULL, NULL}};
+    {"file_kind", l_file_kind},     {"lock_file", l_lock_file}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

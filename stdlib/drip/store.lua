@@ -326,13 +326,29 @@ local function not_drips(db, path)
     path, table.concat(tables, ", "))
 end
 
+-- Why path cannot hold a store (a directory, a device, a directory that is
+-- not there), or nil.
+local function unfit_path(path)
+  if path == ":memory:" or path == "" then return nil end
+  local kind = host.file_kind(path)
+  if kind == "directory" then return path .. ": a directory, not a store (give a file's path)" end
+  if kind == "other" then return path .. ": not a regular file (give a file's path)" end
+  if kind then return nil end
+  local dir = path:match("^(.*)/[^/]*$")
+  if dir and dir ~= "" and host.file_kind(dir) ~= "directory" then
+    return string.format("%s: there is no directory %s to make it in", path, dir)
+  end
+  return nil
+end
+
 -- Store.open(path, opts) -> store | nil, error, 2 when path is not for drip
 -- (bad input). opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
 -- opts.page_size: bytes per page of a store this call creates (SQLite's 4096
 -- by default; an existing file keeps its own)
 function Store.open(path, opts)
   opts = opts or {}
-  if host.list_dir(path) then return nil, path .. ": a directory, not a store (give a file's path)", 2 end
+  local unfit = unfit_path(path)
+  if unfit then return nil, unfit, 2 end
   local db, err = host.open(path)
   if not db then return nil, err end
   local foreign = not_drips(db, path)

@@ -321,4 +321,9 @@ expect_eq "... and gets no table of drip's" "orders users" "$(sqlite3 "$TMP/app.
 expect_eq "a file that is no database" "2 drip stats: README.md: not a store drip made (file is not a database)" "$rc $(cat "$TMP/err")"
 "$DRIP" explain c1 --db "$TMP" > /dev/null 2> "$TMP/err"; rc=$?
 expect_eq "a directory" "2 drip explain: $TMP: a directory, not a store (give a file's path)" "$rc $(cat "$TMP/err")"
+"$DRIP" stats --db /dev/null > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a device" "2 drip stats: /dev/null: not a regular file (give a file's path)" "$rc $(cat "$TMP/err")"
+"$DRIP" simulate --events examples/events.jsonl --db "$TMP/no/such/dir/s.db" > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a directory that is not there" \
+  "2 drip simulate: $TMP/no/such/dir/s.db: there is no directory $TMP/no/such/dir to make it in" "$rc $(cat "$TMP/err")"
 finish
