@@ -19,12 +19,16 @@ local RECENT = 10
 
 local function iso(t) return t and time.iso(t) or "-" end
 
--- "email ok, sms no consent, ..." under the configured consent policy
+-- "email ok, sms no consent and no address, ..." under the configured
+-- consent policy (a marketing send checks the address first, so its
+-- suppression says no_address when both are missing)
 local function consent_line(traits, consent)
   local parts = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
     local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = "x" })
-    parts[#parts + 1] = ch .. " " .. (why and why:gsub("_", " ") or "ok")
+    local says = { why and why:gsub("_", " ") }
+    if not policy.address(ch, traits) then says[#says + 1] = "no address" end
+    parts[#parts + 1] = ch .. " " .. (#says > 0 and table.concat(says, " and ") or "ok")
   end
   return table.concat(parts, ", ")
 end

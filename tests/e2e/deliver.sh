@@ -247,7 +247,7 @@ expect_contains "explain: no consent" "$("$DRIP" explain bob hello --db "$DB")" 
 expect_contains "explain: quiet hours, until when" "$("$DRIP" explain night --db "$DB")" "email deferred (quiet_hours) until"
 expect_contains "explain: SMTP refusal" "$("$DRIP" explain bad --db "$DB")" "failed: rejected: SMTP 550"
 expect_contains "explain: the unsubscribe and the exit it caused" "$("$DRIP" explain ann news --db "$DB")" "exit: exit_event (Unsubscribed)"
-expect_contains "explain: what consent allows per channel" "$("$DRIP" explain bob --db "$DB")" "email no consent, sms ok"
+expect_contains "explain: what consent allows per channel" "$("$DRIP" explain bob --db "$DB")" "email no consent, sms no address, push no consent and no address"
 expect_contains "explain: a message not sent after the unsubscribe" "$("$DRIP" explain ann again --db "$DB")" "email not sent: unsubscribed"
 INS=$("$DRIP" inspect later --db "$DB")
 expect_eq "inspect: JSON with each message's delivery states" "2 sending,deferred,sending,sent no_address" \
