@@ -198,9 +198,7 @@ function Api:contact(req, id)
 end
 
 function Api:journeys()
-  local list, names = {}, {}
-  for name in pairs(self.engine.latest) do names[#names + 1] = name end
-  table.sort(names)
+  local list, names = {}, self.engine:journey_names()
   for _, name in ipairs(names) do
     local def = self.engine.latest[name]
     local t = def.trigger

@@ -9,6 +9,7 @@ local suggest = require "drip.suggest"
 local config = require "drip.config"
 local journey = require "drip.journey"
 local report = require "drip.report"
+local stats = require "drip.stats"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local collector = require "drip.collector"
@@ -139,6 +140,7 @@ function cmd.run(opts, usage)
   end
   engine:watch_stalls(opts.db)
   engine.placeholders = {} -- (see Engine:empty_placeholders)
+  if format == "table" then funnel.seed(stats.collect(store, 0), engine:journey_names()) end -- (a --db continued)
 
   local bad = 0
   local report_bad, bad_lines_told = require("drip.cli").bad_lines("simulate")

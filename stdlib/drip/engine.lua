@@ -163,12 +163,18 @@ function Engine:reload(files)
   return errors, changes
 end
 
+-- the names of the loaded journeys (their newest versions), sorted
+function Engine:journey_names()
+  local names = {}
+  for name in pairs(self.latest) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
 -- the trigger indexes of the newest definitions
 function Engine:index(latest)
   self.latest, self.by_trigger, self.inactive = latest, {}, {}
-  local names = {}
-  for name in pairs(latest) do names[#names + 1] = name end
-  table.sort(names) -- journeys start in name order, whatever the load order
+  local names = self:journey_names() -- journeys start in name order, whatever the load order
   for _, name in ipairs(names) do
     local def = latest[name]
     self.defs[def.hash] = def
@@ -356,9 +362,7 @@ end
 -- The event names the latest journeys start, convert or exit on, in journey
 -- order: { { journey =, role = "starts on" | "converts on" | "exits on", event = }, ... }
 function Engine:awaited_events()
-  local names = {}
-  for name in pairs(self.latest) do names[#names + 1] = name end
-  table.sort(names)
+  local names = self:journey_names()
   local list = {}
   local function add(def, role, spec)
     if type(spec) == "table" and spec.event then list[#list + 1] = { journey = def.name, role = role, event = spec.event } end

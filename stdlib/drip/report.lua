@@ -118,6 +118,27 @@ function report.funnel()
       c.reasons[rec.reason] = (c.reasons[rec.reason] or 0) + 1
     end
   end
+  -- Start from what a store holds already (stats.collect's list), so that a
+  -- run continuing a --db counts the whole simulation, as one run would; and
+  -- list the journeys named even when nobody enters them.
+  function f.seed(list, names)
+    for _, name in ipairs(names) do j(name) end
+    for _, js in ipairs(list) do
+      local t = j(js.journey)
+      t.entered, t.converted, t.failed = js.entered, js.converted, js.failed
+      for reason, n in pairs(js.exited) do
+        if reason ~= "error" then t.exited = t.exited + n end
+      end
+      for name, m in pairs(js.channels) do
+        local c = ch(name)
+        t.sent, c.sent = t.sent + m.simulated, c.sent + m.simulated
+        for reason, n in pairs(m.suppressed) do
+          c.suppressed, c.reasons[reason] = c.suppressed + n, (c.reasons[reason] or 0) + n
+        end
+      end
+      if js.sms_segments then ch("sms").segments = ch("sms").segments + js.sms_segments end
+    end
+  end
   function f.render()
     local out = { "", "Funnel" }
     out[#out + 1] = string.format("  %s %8s %16s %8s %8s %8s %8s", pad("journey", 22), "entered", "converted",

@@ -44,6 +44,12 @@ expect_eq "nothing after --until happened" "" "$(python3 -c 'import sys, json; p
 "$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/u.db" > "$TMP/u2.jsonl"
 cat "$TMP/u1.jsonl" "$TMP/u2.jsonl" > "$TMP/u.jsonl"
 expect_eq "one file, two processes split by --until = one uninterrupted run" "" "$(cmp "$TMP/full.jsonl" "$TMP/u.jsonl" 2>&1)"
+# ... and the table's funnel of the second run counts the whole simulation, as one run's does
+"$DRIP" simulate --events $EV --journeys scripts --db "$TMP/f.db" --until "$cut_at" > /dev/null 2>&1
+"$DRIP" simulate --events $EV --journeys scripts --db "$TMP/f.db" 2> /dev/null | sed -n '/^Funnel/,/^[0-9]* events/p' | sed '$d' > "$TMP/f2.txt"
+"$DRIP" simulate --events $EV --journeys scripts 2> /dev/null | sed -n '/^Funnel/,/^[0-9]* events/p' | sed '$d' > "$TMP/f1.txt"
+expect_contains "the funnel has its rows" "$(cat "$TMP/f2.txt")" "abandoned_cart"
+expect_eq "a continued run's funnel = one uninterrupted run's (no negative active)" "" "$(diff "$TMP/f1.txt" "$TMP/f2.txt")"
 
 # the same with events that carry no messageId: a line is known again by its number and text
 sed 's/,"messageId":"[^"]*"//' $EV > "$TMP/noid.jsonl"
@@ -250,6 +256,9 @@ expect_contains "naming the file" "$(cat "$TMP/err")" "/nonexistent.jsonl"
 "$DRIP" simulate --events $EV --until tomorrow > /dev/null 2> "$TMP/err"; expect_eq "bad --until is exit 2" 2 $?
 "$DRIP" frobnicate 2> /dev/null; expect_eq "unknown command is exit 2" 2 $?
 expect_contains "help lists simulate" "$("$DRIP" help)" "simulate"
+printf '%s\n' 'return journey { name = "typo", trigger = "Cart Update", steps = function() end }' > "$TMP/typo.lua"
+expect_contains "a journey nobody entered has its row of zeros" "$("$DRIP" simulate --events $EV --journeys "$TMP/typo.lua" 2> /dev/null)" \
+  "  typo                          0                0        0        0        0        0"
 expect_contains "help simulate shows flags" "$("$DRIP" help simulate)" "--until"
 expect_contains "version" "$("$DRIP" version)" "drip "
 printf 'bogus_key = 1\n' > "$TMP/drip.conf.lua"
