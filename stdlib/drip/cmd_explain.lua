@@ -173,12 +173,9 @@ local function trigger_facts(engine, def, id, traits)
   return facts
 end
 
--- "never entered JOURNEY" and why, or nil and an error for a journey the store has never seen
+-- "never entered JOURNEY" and why (of a journey the store has seen)
 local function never_entered(store, conf, dir, id, traits, name)
   local source, file = store:latest_script(name)
-  if not source then
-    return nil, cli.unknown_journey(name, store:journey_names())
-  end
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
   engine:read_segments(dir .. "/segments.lua")
   local def = engine:compile(source, file)
@@ -195,9 +192,11 @@ function cmd.run(opts, usage)
   local store, conf = cli.open_store(opts, "explain")
   if not store then return conf end
   local view = store:contact_view(id, RECENT)
-  if not view then
+  local problem = not view and string.format("no contact '%s'", id)
+    or journey and not store:latest_script(journey) and cli.unknown_journey(journey, store:journey_names())
+  if problem then
     store:close()
-    io.stderr:write(string.format("drip explain: no contact '%s'\n", id))
+    io.stderr:write("drip explain: ", problem, "\n")
     return 1
   end
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
@@ -220,13 +219,7 @@ function cmd.run(opts, usage)
   end
   if shown == 0 and not journey then print("\nin no journey yet") end
   if shown == 0 and journey then
-    local text, err = never_entered(store, conf, dir, id, view.traits, journey)
-    if not text then
-      store:close()
-      io.stderr:write("drip explain: ", err, "\n")
-      return 1
-    end
-    print("\n" .. text)
+    print("\n" .. never_entered(store, conf, dir, id, view.traits, journey))
   end
   store:close()
   return 0

@@ -137,8 +137,9 @@ story=$("$DRIP" explain "$never" lead_nurturing --db "$TMP/s.db")
 expect_contains "never entered, though the event is there: how often and when" "$story" \
   "it starts on the event 'Guide Downloaded'; $never has had it 1 time, last at 2026-11-20T10:00:00Z"
 expect_contains "and that imported events start nothing" "$story" "events loaded by drip import start no journey"
-"$DRIP" explain "$never" nosuch --db "$TMP/s.db" > /dev/null 2> "$TMP/err"; code=$?
+"$DRIP" explain "$never" nosuch --db "$TMP/s.db" > "$TMP/out" 2> "$TMP/err"; code=$?
 expect_eq "a journey the store has never seen is exit 1" 1 $code
+expect_eq "... before anything is printed of the contact" "" "$(cat "$TMP/out")"
 expect_contains "naming the ones it has" "$(cat "$TMP/err")" "drip explain: no journey named 'nosuch' in this store (journeys: ab_holdout, abandoned_cart,"
 
 # a trigger's where() is tried on the contact's last such event
