@@ -1,5 +1,5 @@
 -- drip.cmd_import — `drip import FILE.csv|FILE.jsonl`: contacts from a CSV
--- export, or past events from JSON Lines, into the store. Owns turning CSV
+-- export (commas, semicolons or tabs: see drip.csv), or past events from JSON Lines, into the store. Owns turning CSV
 -- rows into traits (header = trait names; `consent.email` style columns
 -- become nested yes/no traits) and reporting each bad row or line by its
 -- number while the rest go in. Imported events are stored and update traits;
@@ -9,6 +9,7 @@ local events = require "drip.events"
 local Engine = require "drip.engine"
 local time = require "drip.time"
 local encoding = require "drip.encoding"
+local locale = require "drip.locale"
 local host = require "drip_host"
 local cli = require "drip.cli"
 
@@ -16,16 +17,24 @@ local cmd = {}
 
 local ID_COLUMNS = { id = true, userId = true, user_id = true }
 local FLAGS = { consent = true, unsubscribed = true } -- groups whose values are yes/no
-local YES = { ["true"] = true, yes = true, ["1"] = true, y = true }
-local NO = { ["false"] = true, no = true, ["0"] = true, n = true, [""] = true }
+-- yes and no as exports write them, in English, Russian and Persian (compared lower-cased)
+local YES = { ["true"] = true, yes = true, ["1"] = true, y = true, ["да"] = true, ["д"] = true, ["بله"] = true,
+              ["آری"] = true }
+local NO = { ["false"] = true, no = true, ["0"] = true, n = true, [""] = true, ["нет"] = true, ["н"] = true,
+             ["خیر"] = true, ["نه"] = true }
 local ADDRESS_COLUMNS = { email = true, phone = true, push_token = true, telegram_chat_id = true }
 
 -- A cell as JSON would type it, so that segments compare numbers as numbers:
--- a plain decimal number (no leading zero or plus sign, at most 15 digits) and
+-- a plain decimal number (no leading zero or plus sign, at most 15 digits;
+-- with a decimal comma, 1234,5, in a file separated by semicolons) and
 -- true/false; anything else, and every address column, stays text.
-local function typed(column, value)
+local function typed(column, value, decimal_comma)
   if ADDRESS_COLUMNS[column] then return value end
   if value == "true" or value == "false" then return value == "true" end
+  if decimal_comma and value:match("^%-?%d+,%d+$") then
+    local number = typed(column, (value:gsub(",", ".")))
+    if type(number) == "number" then return number end
+  end
   local digits = value:gsub("^%-", ""):gsub("%.", "", 1)
   if #digits <= 15 and (value:match("^%-?[1-9]%d*%.?%d*$") or value:match("^%-?0%.%d+$") or value == "0")
       and not value:match("%.$") then
@@ -37,11 +46,11 @@ end
 local function err(path, line, msg) io.stderr:write(string.format("%s:%d: %s\n", path, line, msg)) end
 
 -- one CSV cell into the traits table (nil when the cell is empty)
-local function put(traits, column, value, existing)
+local function put(traits, column, value, existing, decimal_comma)
   if value == "" then return true end
   local group, key = column:match("^([%w_]+)%.([%w_]+)$")
   if group and FLAGS[group] then
-    local v = value:lower()
+    local v = locale.lower(value)
     if not (YES[v] or NO[v]) then return nil, string.format("column '%s': '%s' is not yes/no", column, value) end
     if not traits[group] then
       local old = existing and existing[group]
@@ -50,7 +59,7 @@ local function put(traits, column, value, existing)
     end
     traits[group][key] = YES[v] == true
   else
-    traits[column] = typed(column, value)
+    traits[column] = typed(column, value, decimal_comma)
   end
   return true
 end
@@ -68,7 +77,7 @@ local function row_traits(engine, header, id_col, fields)
   local traits, existing = {}, engine.store:contact(id)
   for i, name in ipairs(header) do
     if i ~= id_col then
-      local ok, why = put(traits, name, fields[i], existing)
+      local ok, why = put(traits, name, fields[i], existing, header.decimal_comma)
       if not ok then return nil, why end
     end
   end
@@ -93,6 +102,7 @@ local function import_csv(engine, path, text, now, report_bad)
     if not header then -- (a header row that cannot be used refuses the file: third result true)
       if not fields then err(path, line, unreadable) return 0, 1, true end
       header = fields
+      header.decimal_comma = csv.separator(text) == ";"
       local twice = repeated_column(fields)
       if twice then err(path, line, twice) return 0, 1, true end
       for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
@@ -140,8 +150,8 @@ end
 function cmd.run(opts, usage)
   local path = opts.args[1]
   if not path then return usage("which file? (drip import FILE.csv|FILE.jsonl)") end
-  local kind = path:match("%.csv$") and "csv" or path:match("%.jsonl$") and "jsonl"
-  if not kind then return usage("'" .. path .. "': the file must end in .csv (contacts) or .jsonl (events)") end
+  local kind = (path:match("%.csv$") or path:match("%.tsv$")) and "csv" or path:match("%.jsonl$") and "jsonl"
+  if not kind then return usage("'" .. path .. "': the file must end in .csv or .tsv (contacts) or .jsonl (events)") end
   local f = io.open(path, "rb")
   if not f then
     io.stderr:write("drip import: ", path, ": cannot read the file\n")

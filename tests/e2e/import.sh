@@ -25,6 +25,15 @@ printf 'id,first_name\nu9,Иван\n' | iconv -f UTF-8 -t CP1251 > "$TMP/cp1251.
 "$DRIP" import "$TMP/cp1251.csv" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"
 expect_eq "a CSV saved as Windows-1251 is named by line and column, and how to save it" \
   "$TMP/cp1251.csv:2: column 'first_name' is not UTF-8; save the file as UTF-8 (Excel: \"CSV UTF-8\")" "$(cat "$TMP/cp_err")"
+# a spreadsheet in Russian settings writes semicolons (the comma is its decimal mark); a .tsv has tabs
+printf 'id;first_name;consent.email;consent.sms;note\r\nr1;Иван;ДА;بله;"a; b, c"\r\nr2;Ольга;нет;خیر;1,5\r\n' > "$TMP/semi.csv"
+"$DRIP" import "$TMP/semi.csv" --db "$TMP/semi.db" > /dev/null 2> "$TMP/semi_err"
+expect_eq "a semicolon-separated CSV is read by its header's separator; yes/no in Russian and Persian" "Ольга|0|0|1.5 Иван|1|1|a; b, c" \
+  "$(sqlite3 "$TMP/semi.db" "SELECT group_concat(json_extract(traits, '$.first_name') || '|' || json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') || '|' || json_extract(traits, '$.note'), ' ') FROM (SELECT traits FROM contacts ORDER BY id DESC)")"
+printf 'id\temail\nt1\tt1@x.test\n' > "$TMP/tabs.tsv"
+"$DRIP" import "$TMP/tabs.tsv" --db "$TMP/semi.db" > /dev/null
+expect_eq "... where 1,5 is a number with a decimal comma" "real" "$(sqlite3 "$TMP/semi.db" "SELECT json_type(traits, '$.note') FROM contacts WHERE id = 'r2'")"
+expect_eq "a .tsv is read by tabs" "t1@x.test" "$(sqlite3 "$TMP/semi.db" "SELECT json_extract(traits, '$.email') FROM contacts WHERE id = 't1'")"
 printf 'id,first_name\nu9,Иван\n' | iconv -f UTF-8 -t UTF-16 > "$TMP/wide.csv"
 "$DRIP" import "$TMP/wide.csv" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
 expect_eq "a CSV saved as UTF-16 (Excel's Unicode text) is named once, with exit 2" \
