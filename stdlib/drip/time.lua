@@ -2,6 +2,7 @@
 -- UTC arithmetic is pure (days from the civil date); anything in a named
 -- zone goes through drip_host's tz functions, i.e. the system zoneinfo.
 local host = require "drip_host"
+local json_number = require("drip.json").number
 
 local time = {}
 
@@ -60,6 +61,13 @@ end
 -- fractions, "+03:30" offsets, "2026-11-01 09:00" and "2026-11-01".
 -- A time without an offset is read in `zone` (default UTC).
 function time.parse(s, zone)
+  if type(s) == "number" then -- (Unix time, as some exports write it: say what it would be)
+    local secs = s > 1e11 and s // 1000 or s
+    local as = s > 1e11 and "Unix milliseconds" or "Unix seconds"
+    local ok, iso = pcall(time.iso, math.tointeger(secs // 1) or 0)
+    return nil, string.format('expected an ISO 8601 time string, not a number (as %s, %s is "%s")', as,
+      json_number(s), ok and iso or "?")
+  end
   if type(s) ~= "string" then return nil, "expected an ISO 8601 time string" end
   local t = host.utc_time(s) -- the common "2026-11-01T09:00:00Z", in C
   if t then return t end

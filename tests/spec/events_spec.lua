@@ -79,6 +79,14 @@ describe("event lines read without decoding them", function()
     assert.are.equal("call", skip)
   end)
 
+  it("a timestamp in Unix seconds or milliseconds is refused with the time it would be", function()
+    local _, err = events.decode_line('{"type":"track","userId":"u1","event":"E","timestamp":1762000000}', 0, 1)
+    assert.are.equal([[field 'timestamp': expected an ISO 8601 time string, not a number (as Unix seconds, ]]
+      .. [[1762000000 is "2025-11-01T12:26:40Z")]], err)
+    _, err = events.decode_line('{"type":"track","userId":"u1","event":"E","timestamp":1762000000123}', 0, 1)
+    assert.matches("as Unix milliseconds, 1762000000123 is \"2025%-11%-01T12:26:40Z\"", err)
+  end)
+
   it("a line without a messageId is given the same one either way", function()
     local line = '{"type":"track","userId":"u1","event":"E",' .. TS .. '}\n'
     local quick = events.decode_line(line, 0, 7)
