@@ -205,7 +205,9 @@ function Api:journeys()
     list[#list + 1] = { name = name, version = def.hash, file = def.file, trigger = t.event or t.kind,
                         active = self.metrics:active_counts()[name] or 0 }
   end
-  return answer(200, { journeys = list })
+  local errors = json.array() -- the scripts the last load could not take, as file:line: message
+  for i, m in ipairs(self.engine.load_errors or {}) do errors[i] = m end
+  return answer(200, { journeys = list, errors = errors })
 end
 
 -- What `drip stats NAME --format json` tells of a journey; ?since=30d counts

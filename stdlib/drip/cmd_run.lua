@@ -216,7 +216,11 @@ local function change_handler(s)
     if not ok then
       failed(s, "reload failed", e)
     else
-      for _, m in ipairs(errors) do log.error("not loaded; its previous version keeps running", "error", m) end
+      for _, m in ipairs(errors) do
+        local file = m:match("^(.-):%d+: ")
+        log.error(s.engine:journey_of_file(file) and "not loaded; its previous version keeps running"
+          or "not loaded", "error", m)
+      end
       for _, c in ipairs(changes) do
         log.info(c.change == "loaded" and "journey loaded" or "journey removed; running instances finish",
           "journey", c.name, "version", c.version:sub(1, 12), "file", c.file)

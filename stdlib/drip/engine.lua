@@ -119,12 +119,14 @@ end
 function Engine:load_journeys(files) return (self:reload(files)) end
 
 -- Load a journeys directory: its segments.lua and templates/, then `files`
--- as in reload. -> errors (segments.lua's first), changes
+-- as in reload. -> errors (segments.lua's first), changes. The errors are
+-- kept as self.load_errors until the next load.
 function Engine:load(files, dir)
   self.templates_dir = dir .. "/templates"
   local segments_error = self:read_segments(dir .. "/segments.lua")
   local errors, changes = self:reload(files)
   if segments_error then table.insert(errors, 1, segments_error) end
+  self.load_errors = errors
   return errors, changes
 end
 
@@ -161,6 +163,14 @@ function Engine:reload(files)
   self:index(latest)
   self.templates = {}
   return errors, changes
+end
+
+-- the loaded journey whose newest version came from file, or nil
+function Engine:journey_of_file(file)
+  for _, def in pairs(self.latest) do
+    if def.file == file then return def end
+  end
+  return nil
 end
 
 -- the names of the loaded journeys (their newest versions), sorted

@@ -194,6 +194,16 @@ rm "$J/broken_later.lua"
 wait_log "journey removed.*journey=other"
 req POST /v1/track '{"userId":"fay","event":"Other"}' > /dev/null
 expect_eq "a deleted script starts no new instances" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM instances WHERE contact = 'fay'")"
+echo 'return journey { name = "fresh", trigger = "Fresh", steps = function() end' > "$J/fresh_broken.lua"
+wait_log 'msg="not loaded" error=.*fresh_broken.lua:[0-9]'
+expect_eq "a new script that fails is not said to keep a previous version" "" \
+  "$(grep 'previous version.*fresh_broken' "$LOG")"
+expect_contains "GET /v1/journeys names the scripts the last load could not take" "$(req GET /v1/journeys)" \
+  "\"errors\":[\"$J/fresh_broken.lua:2: "
+reloads=$(grep -c "no journey changed" "$LOG")
+rm "$J/fresh_broken.lua"
+for _ in $(seq 50); do [ "$(grep -c "no journey changed" "$LOG")" -gt "$reloads" ] && break; sleep 0.1; done
+expect_contains "... and none once it is gone" "$(req GET /v1/journeys)" '"errors":[]'
 
 # --- erase ---------------------------------------------------------------------
 expect_contains "DELETE a contact says what it removed" "$(req DELETE /v1/contacts/bob)" '"events":2'
