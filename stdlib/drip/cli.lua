@@ -96,7 +96,9 @@ and what a running instance waits for. JOURNEY limits it to one journey;
 when the contact never entered it, explain says what starts it and what the
 store shows against that (the trigger event and how often the contact sent
 it, the segment and whether the contact is in it now, its place in a staged
-rollout, its last activity).
+rollout, its last activity); when they did enter it, explain lists their
+latest trigger events that started no instance, each with why (an instance
+still running, reentry and when it lets them in again, where() said no).
 
   --journeys DIR     whose segments.lua names the contact's segments (default:
                      where the store's journeys were loaded from, else scripts)]],

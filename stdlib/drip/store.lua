@@ -222,6 +222,10 @@ local QUERIES = {
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
     .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
+  events_unstarted = "SELECT e.ts, e.body FROM events e WHERE e.contact = ?1 AND e.name = ?2 AND e.internal = 0 "
+    .. "AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.contact = ?1 AND i.journey = ?3 AND i.trigger_seq = e.seq) "
+    .. "ORDER BY e.ts DESC, e.seq DESC LIMIT ?4",
+  script_first_loaded = "SELECT min(loaded_at) FROM scripts WHERE journey = ?",
   active_by_journey = "SELECT journey, coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) "
     .. "- coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0) FROM counters GROUP BY journey",
   bt_entered = "SELECT journey, count(*), count(DISTINCT contact), sum(converted), coalesce(sum(value), 0) "
@@ -627,6 +631,20 @@ end
 function Store:event(seq)
   return event_of(self:q("event_get"):first(seq))
 end
+
+-- a contact's latest events `name` that started no instance of `journey`
+-- -> list of { ts =, event = decoded body }, newest first, at most limit
+function Store:events_unstarted(contact, name, journey, limit)
+  self:index_by_contact()
+  local list = {}
+  for i, row in ipairs(self:q("events_unstarted"):all(contact, name, journey, limit)) do
+    list[i] = { ts = row[1], event = event_of(row[2]) }
+  end
+  return list
+end
+
+-- when the first version of a journey was loaded into the store, or nil
+function Store:first_loaded(journey) return (self:q("script_first_loaded"):first(journey)) end
 
 function Store:last_event(contact, name, since)
   self:index_by_contact()

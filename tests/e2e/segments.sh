@@ -152,6 +152,28 @@ expect_contains "never entered: the where() that said no" "$("$DRIP" explain w1 
 expect_contains "never entered: the where() that failed, with its error" "$("$DRIP" explain w2 big_spender --db "$TMP/where.db")" \
   "its trigger's where() fails on the last one: $TMP/where/big.lua:1: attempt to compare number with nil"
 
+# trigger events that started no instance, each with why: one still running, reentry, where()
+mkdir -p "$TMP/again"
+printf 'return journey { name = "r_active", trigger = "Go", steps = function() wait "2h" end }\n' > "$TMP/again/a.lua"
+printf 'return journey { name = "r_once", trigger = "Go", reentry = false, steps = function() end }\n' > "$TMP/again/o.lua"
+printf 'return journey { name = "r_after", trigger = "Go", reentry = "1h", steps = function() end }\n' > "$TMP/again/f.lua"
+printf 'return journey { name = "r_where", trigger = { event = "Go", where = function(e) return e.properties.n ~= 2 end }, reentry = true, steps = function() end }\n' > "$TMP/again/w.lua"
+for n in 1 2 3; do
+  printf '{"type":"track","userId":"z","event":"Go","properties":{"n":%d},"timestamp":"2026-11-01T%s:00Z"}\n' $n "$(echo "10:00 10:30 13:00" | cut -d' ' -f$n)"
+done > "$TMP/again.jsonl"
+"$DRIP" simulate --journeys "$TMP/again" --events "$TMP/again.jsonl" --db "$TMP/again.db" > /dev/null 2>&1
+expect_contains "a trigger event while an instance still ran" "$("$DRIP" explain z r_active --db "$TMP/again.db")" \
+  "Go events that started no r_active instance:
+  2026-11-01T10:30:00Z  #1 was still running (entered 2026-11-01T10:00:00Z), and a contact is in one instance at a time (reentry left out)"
+expect_eq "... and only those" 2 "$("$DRIP" explain z r_active --db "$TMP/again.db" | grep -c "entered on Go")"
+expect_contains "reentry = false" "$("$DRIP" explain z r_once --db "$TMP/again.db")" \
+  "2026-11-01T13:00:00Z  #3 entered 2026-11-01T10:00:00Z, and reentry = false lets a contact in once
+  2026-11-01T10:30:00Z  #3 entered 2026-11-01T10:00:00Z, and reentry = false lets a contact in once"
+expect_contains "reentry after a while" "$("$DRIP" explain z r_after --db "$TMP/again.db")" \
+  '2026-11-01T10:30:00Z  #2 entered 2026-11-01T10:00:00Z, and reentry = "1h" lets them in again from 2026-11-01T11:00:00Z'
+expect_contains "where() said no" "$("$DRIP" explain z r_where --db "$TMP/again.db")" \
+  "2026-11-01T10:30:00Z  its trigger's where() is false for it, so it did not start"
+
 # an event name spelt differently in the events than in the journey
 mkdir -p "$TMP/spelt"
 printf 'return journey { name = "cart", trigger = "Cart Updated", goal = "Order Completed", steps = function() wait "1d" end }\n' > "$TMP/spelt/cart.lua"
