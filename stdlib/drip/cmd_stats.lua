@@ -55,7 +55,11 @@ local function print_journey(j)
     for _, v in ipairs(variants) do width = math.max(width, report.width(v.variant)) end
     for i, v in ipairs(variants) do
       local test = ""
-      if i > 1 and v.z then test = string.format("   vs %s: z %.2f, p %.3f", variants[1].variant, v.z, v.p_value) end
+      if i > 1 and v.z then
+        local base = variants[1].variant
+        test = string.format("   vs %s: z %.2f, p %.3f — %s", base, v.z, v.p_value, v.p_value >= 0.05
+          and "no clear difference yet" or string.format("converts %s than %s", v.z > 0 and "better" or "worse", base))
+      end
       print(string.format("    %s  entered %d, converted %d, %s [%s–%s]%s", report.pad(v.variant, width), v.entered,
         v.converted, pct(v.rate), pct(v.low), pct(v.high), test))
     end

@@ -52,7 +52,13 @@ expect_eq "the A/B split has two variants, B tested against A" "A B 1" \
 TABLE=$("$DRIP" stats welcome --db "$TMP/s.db")
 expect_contains "table: the funnel line" "$TABLE" "entered 183"
 expect_contains "table: the variant with its interval" "$TABLE" "    A  entered"
-expect_contains "table: the test against the first variant" "$TABLE" "vs A: z "
+expect_contains "table: the test against the first variant, read for a marketer" "$TABLE" \
+  "$(python3 -c 'import json,sys; v=[j for j in json.load(open(sys.argv[1]))["journeys"] if j["journey"]=="welcome"][0]["splits"]["welcome_subject"][1]; print("vs A: z %.2f, p %.3f — %s" % (v["z"], v["p_value"], "no clear difference yet" if v["p_value"] >= 0.05 else "converts %s than A" % ("better" if v["z"] > 0 else "worse")))' "$TMP/stats.json")"
+mkdir -p "$TMP/ab"
+printf 'return journey { name = "ab", trigger = "Go", steps = function() if split("offer", { A = 50, B = 50 }) == "B" then convert() end end }\n' > "$TMP/ab/ab.lua"
+for i in $(seq 100); do printf '{"type":"track","userId":"u%d","event":"Go","timestamp":"2026-11-01T00:00:%02dZ"}\n' "$i" $((i % 60)); done > "$TMP/ab.jsonl"
+"$DRIP" simulate --journeys "$TMP/ab" --events "$TMP/ab.jsonl" --db "$TMP/ab.db" > /dev/null 2>&1
+expect_contains "table: a clear difference says which way" "$("$DRIP" stats ab --db "$TMP/ab.db")" "p 0.000 — converts better than A"
 expect_eq "--since 1d counts only the last day's entries" \
   "$(sqlite3 "$TMP/s.db" "SELECT count(*) FROM instances WHERE entered_at >= (SELECT value FROM meta WHERE key = 'clock') - 86400")" \
   "$("$DRIP" stats --db "$TMP/s.db" --since 1d --format json | python3 -c 'import json,sys; print(sum(j["entered"] for j in json.load(sys.stdin)["journeys"]))')"
