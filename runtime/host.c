@@ -217,6 +217,8 @@ int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);
   lua_pushstring(L, DRIP_STDLIB_DIR);
   lua_setfield(L, -2, "stdlib_dir");
+  lua_pushstring(L, DRIP_MODULE_DIR); /* where this build left drip_host.so, for `drip test` */
+  lua_setfield(L, -2, "module_dir");
   drip_sandbox_register(L);
   drip_store_register(L);
   drip_tz_register(L);

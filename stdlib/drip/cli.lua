@@ -186,6 +186,21 @@ against the first (by name), with its two-sided p-value.
                      back from the store's clock (the wall clock, or a simulation's end)
   --format F         table (default) or json]],
   },
+  test = {
+    summary = "run journey specs (busted files using drip.testing) with this drip",
+    usage = "drip test [PATH...] [--filter PATTERN]",
+    flags = { filter = "value" },
+    args = math.huge,
+    help = [[
+Runs the spec files (NAME_spec.lua) in the given files or directories
+(default: spec, else tests/spec, else tests) with busted, giving it this
+drip's Lua modules and its drip_host module, so that `require
+"drip.testing"` works from any directory. A spec's directory is on the
+module path too, for helpers beside it. Exit status: busted's (0 when every
+test passed).
+
+  --filter PATTERN   only the tests whose names match the Lua pattern]],
+  },
   check = {
     summary = "compile and validate journey scripts",
     usage = "drip check [FILE|DIR...] [--journeys DIR|FILE...] [--config FILE]",
