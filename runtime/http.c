@@ -424,8 +424,10 @@ static int start_mhd(server *s, const char *host, const char *port, char *err, s
   s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-                            (unsigned)1024, MHD_OPTION_END);
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+  /* (not MHD_OPTION_LISTENING_ADDRESS_REUSE: that is SO_REUSEPORT, which lets
+   * a second drip listen on the same port and take half of the events into
+   * its own store; MHD's default SO_REUSEADDR lets a restart bind at once) */
   if (!s->mhd) {
     snprintf(err, errlen, "listen: cannot listen on %s:%s (in use, or not an address of this machine)", host, port);
     return 0;

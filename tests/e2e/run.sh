@@ -260,6 +260,9 @@ expect_contains "... and counts them so" "$(req GET /metrics)" 'drip_sends_total
 timeout 10 "$DRIP" run --journeys "$J" --db "$DB" --listen 127.0.0.1:0 2> "$TMP/err"
 expect_eq "a second drip run on the same store exits 1" 1 $?
 expect_contains "... and names the one serving it" "$(cat "$TMP/err")" "is served by another drip run (process $PID)"
+timeout 10 "$DRIP" run --journeys "$J" --db "$TMP/other.db" --listen "${URL#http://}" 2> "$TMP/err"
+expect_eq "a second drip run on the same port (another store) exits 1: it would take half the events" \
+  "1 drip run: listen: cannot listen on ${URL#http://} (in use, or not an address of this machine)" "$? $(cat "$TMP/err")"
 stop_drip
 "$DRIP" run --journeys "$J" --db "$DB" --listen 0.0.0.0:0 2> "$TMP/err"
 expect_eq "non-loopback without a token exits 2" 2 $?
