@@ -30,7 +30,7 @@ local function answer(status, value, type_)
 end
 
 local function bad(message, field)
-  return answer(400, { error = message, field = field or json.null })
+  return answer(400, { error = message, field = field or "body" }) -- (an error of the body as a whole)
 end
 
 local function not_found(what) return answer(404, { error = what .. " not found" }) end

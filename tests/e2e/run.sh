@@ -131,6 +131,7 @@ expect_eq "bad JSON" 400 "$(req POST /v1/track '{"userId":' | cut -d' ' -f1)"
 expect_contains "missing userId" "$(req POST /v1/track '{"event":"X"}')" '"field":"userId"'
 expect_contains "userId of the wrong type" "$(req POST /v1/track '{"userId":true,"event":"X"}')" "field 'userId': must be a string"
 expect_contains "an empty array is not an event" "$(req POST /v1/track '[]')" "the body must be a JSON object"
+expect_contains "... which names the body as the field" "$(req POST /v1/track '[]')" '"field":"body"'
 expect_contains "properties that are not an object" "$(req POST /v1/track '{"userId":"u","event":"X","properties":[1,2]}')" "field 'properties': must be an object"
 long=$(head -c 70000 /dev/zero | tr '\0' 'x')
 expect_contains "an oversize string" "$(req POST /v1/track '{"userId":"u","event":"X","properties":{"note":"'$long'"}}')" '"field":"properties.note"'
