@@ -70,6 +70,7 @@ function Engine.new(opts)
     on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
     running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
     queue = {},       -- journey-emitted events waiting to be handled
+    waited_for = {},  -- journey name -> { event name = true } that its wait_for steps waited for
     floors = {},      -- per source of due rows, nothing due before it (see note_due)
     -- routed_contact, routed_traits: the contact route is handling and its
     -- traits once a `where` has read them (see routed_contact_traits)
@@ -369,8 +370,18 @@ function Engine:route(ev, seq, fresh)
   if self.on_did[name_of_event] then self:enter_did_segments(contact, ev, seq) end
 end
 
--- The event names the latest journeys start, convert or exit on, in journey
--- order: { { journey =, role = "starts on" | "converts on" | "exits on", event = }, ... }
+function Engine:note_waited_for(journey, event)
+  local names = self.waited_for[journey]
+  if not names then
+    names = {}
+    self.waited_for[journey] = names
+  end
+  names[event] = true
+end
+
+-- The event names the latest journeys start, convert or exit on, and those
+-- their wait_for steps have waited for, in journey order:
+-- { { journey =, role = "starts on" | "converts on" | "exits on" | "waits for", event = }, ... }
 function Engine:awaited_events()
   local names = self:journey_names()
   local list = {}
@@ -382,6 +393,10 @@ function Engine:awaited_events()
     add(def, "starts on", def.trigger)
     add(def, "converts on", def.goal)
     for _, spec in ipairs(def.exit_on) do add(def, "exits on", spec) end
+    local waited = {}
+    for event in pairs(self.waited_for[name] or {}) do waited[#waited + 1] = event end
+    table.sort(waited)
+    for _, event in ipairs(waited) do add(def, "waits for", { event = event }) end
   end
   return list
 end
@@ -597,6 +612,7 @@ function Engine:advance(R, ...)
   if req.op == "exit" then return self:finish(R, "exit", nil, req.detail) end
   self.store:set_wait(R.id, req.seq, req.event)
   if req.due then self:add_timer(req.due, R.id, req.seq, "wake") end
+  if req.event then self:note_waited_for(R.journey, req.event) end
   self:keep_live(R, req)
 end
 
