@@ -70,7 +70,7 @@ function Engine.new(opts)
     on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
     running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
     queue = {},       -- journey-emitted events waiting to be handled
-    waited_for = {},  -- journey name -> { event name = true } that its wait_for steps waited for
+    steps_events = {}, -- journey name -> { "role\0event" = { role =, event = } } of its wait_for and happened steps
     floors = {},      -- per source of due rows, nothing due before it (see note_due)
     -- routed_contact, routed_traits: the contact route is handling and its
     -- traits once a `where` has read them (see routed_contact_traits)
@@ -370,18 +370,20 @@ function Engine:route(ev, seq, fresh)
   if self.on_did[name_of_event] then self:enter_did_segments(contact, ev, seq) end
 end
 
-function Engine:note_waited_for(journey, event)
-  local names = self.waited_for[journey]
-  if not names then
-    names = {}
-    self.waited_for[journey] = names
+-- a step of `journey` waited for (role "waits for") or looked back for
+-- ("looks back for", happened) the event name `event`
+function Engine:note_step_event(journey, role, event)
+  local seen = self.steps_events[journey]
+  if not seen then
+    seen = {}
+    self.steps_events[journey] = seen
   end
-  names[event] = true
+  seen[role .. "\0" .. event] = seen[role .. "\0" .. event] or { role = role, event = event }
 end
 
 -- The event names the latest journeys start, convert or exit on, and those
--- their wait_for steps have waited for, in journey order:
--- { { journey =, role = "starts on" | "converts on" | "exits on" | "waits for", event = }, ... }
+-- their wait_for and happened steps have asked for, in journey order:
+-- { { journey =, role = "starts on" | "converts on" | "exits on" | "waits for" | "looks back for", event = }, ... }
 function Engine:awaited_events()
   local names = self:journey_names()
   local list = {}
@@ -393,10 +395,10 @@ function Engine:awaited_events()
     add(def, "starts on", def.trigger)
     add(def, "converts on", def.goal)
     for _, spec in ipairs(def.exit_on) do add(def, "exits on", spec) end
-    local waited = {}
-    for event in pairs(self.waited_for[name] or {}) do waited[#waited + 1] = event end
-    table.sort(waited)
-    for _, event in ipairs(waited) do add(def, "waits for", { event = event }) end
+    local asked = {}
+    for key, step in pairs(self.steps_events[name] or {}) do asked[#asked + 1] = { key = key, step = step } end
+    table.sort(asked, function(a, b) return a.key > b.key end) -- ("waits for" before "looks back for")
+    for _, a in ipairs(asked) do add(def, a.step.role, a.step) end
   end
   return list
 end
@@ -612,7 +614,7 @@ function Engine:advance(R, ...)
   if req.op == "exit" then return self:finish(R, "exit", nil, req.detail) end
   self.store:set_wait(R.id, req.seq, req.event)
   if req.due then self:add_timer(req.due, R.id, req.seq, "wake") end
-  if req.event then self:note_waited_for(R.journey, req.event) end
+  if req.event then self:note_step_event(R.journey, "waits for", req.event) end
   self:keep_live(R, req)
 end
 

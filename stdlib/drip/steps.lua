@@ -213,6 +213,7 @@ function steps.api(engine)
     if type(name) ~= "string" then error("happened: expected an event name", 2) end
     local secs = since ~= nil and since ~= "entry" and duration.check(since, "happened since") or nil
     return recorded(engine, R, "happened", function()
+      engine:note_step_event(R.journey, "looks back for", name)
       local from = secs and engine.now - secs or R.entered_at
       return engine.store:last_event(R.contact, name, from)
     end)

@@ -186,11 +186,13 @@ expect_contains "simulate warns of a trigger no event had, naming the lookalike 
   "drip simulate: warning: journey 'cart' starts on 'Cart Updated', which no event had; 2 had 'cart_updated' (names must match exactly)"
 expect_contains "... and of a goal" "$(cat "$TMP/err")" \
   "drip simulate: warning: journey 'cart' converts on 'Order Completed', which no event had; 1 had 'Order Complete' (names must match exactly)"
-printf 'return journey { name = "nudge", trigger = "Go", steps = function() if not wait_for("Order Complet", "1h") then log "no order" end end }\n' > "$TMP/spelt/nudge.lua"
+printf 'return journey { name = "nudge", trigger = "Go", steps = function() if not happened("order-complete") and not wait_for("Order Complet", "1h") then log "no order" end end }\n' > "$TMP/spelt/nudge.lua"
 printf '%s\n' '{"type":"track","userId":"s4","event":"Go","timestamp":"2026-11-01T09:00:00Z"}' >> "$TMP/spelt.jsonl"
 "$DRIP" simulate --journeys "$TMP/spelt" --events "$TMP/spelt.jsonl" > /dev/null 2> "$TMP/err"
 expect_contains "... and of a wait_for's event, which would time out for everyone" "$(cat "$TMP/err")" \
   "drip simulate: warning: journey 'nudge' waits for 'Order Complet', which no event had; 1 had 'Order Complete' (names must match exactly)"
+expect_contains "... and of a happened()'s" "$(cat "$TMP/err")" \
+  "drip simulate: warning: journey 'nudge' looks back for 'order-complete', which no event had; 1 had 'Order Complete' (names must match exactly)"
 expect_contains "explain names the lookalike a contact had, differing in case and punctuation" \
   "$("$DRIP" explain s1 cart --db "$TMP/spelt.db")" \
   "it starts on the event 'Cart Updated', and s1 has had none (it has had 'cart_updated' 2 times; names must match exactly)"
