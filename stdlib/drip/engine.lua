@@ -70,7 +70,7 @@ function Engine.new(opts)
     on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
     running = setmetatable({}, { __mode = "k" }), -- coroutine -> instance runtime
     queue = {},       -- journey-emitted events waiting to be handled
-    steps_events = {}, -- journey name -> { "role\0event" = { role =, event = } } of its wait_for and happened steps
+    steps_events = {}, -- journey name -> role -> { event name = true } of its wait_for and happened steps
     floors = {},      -- per source of due rows, nothing due before it (see note_due)
     -- routed_contact, routed_traits: the contact route is handling and its
     -- traits once a `where` has read them (see routed_contact_traits)
@@ -373,12 +373,17 @@ end
 -- a step of `journey` waited for (role "waits for") or looked back for
 -- ("looks back for", happened) the event name `event`
 function Engine:note_step_event(journey, role, event)
-  local seen = self.steps_events[journey]
-  if not seen then
-    seen = {}
-    self.steps_events[journey] = seen
+  local roles = self.steps_events[journey]
+  if not roles then
+    roles = {}
+    self.steps_events[journey] = roles
   end
-  seen[role .. "\0" .. event] = seen[role .. "\0" .. event] or { role = role, event = event }
+  local names = roles[role]
+  if not names then
+    names = {}
+    roles[role] = names
+  end
+  names[event] = true
 end
 
 -- The event names the latest journeys start, convert or exit on, and those
@@ -395,10 +400,12 @@ function Engine:awaited_events()
     add(def, "starts on", def.trigger)
     add(def, "converts on", def.goal)
     for _, spec in ipairs(def.exit_on) do add(def, "exits on", spec) end
-    local asked = {}
-    for key, step in pairs(self.steps_events[name] or {}) do asked[#asked + 1] = { key = key, step = step } end
-    table.sort(asked, function(a, b) return a.key > b.key end) -- ("waits for" before "looks back for")
-    for _, a in ipairs(asked) do add(def, a.step.role, a.step) end
+    for _, role in ipairs({ "waits for", "looks back for" }) do
+      local asked = {}
+      for event in pairs((self.steps_events[name] or NONE)[role] or NONE) do asked[#asked + 1] = event end
+      table.sort(asked)
+      for _, event in ipairs(asked) do add(def, role, { event = event }) end
+    end
   end
   return list
 end
