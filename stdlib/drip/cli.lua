@@ -180,7 +180,8 @@ convert(value); exits by reason; how many instances reached each step; per
 channel messages sent (or simulated, queued, deferred), failed, and
 suppressed by reason; per split variant entered, converted and the rate with
 its 95% Wilson interval, and the two-proportion z-test of each variant
-against the first (by name), with its two-sided p-value.
+against the control (a variant named control, holdout or baseline; else the
+first by name), with its two-sided p-value, read out in words.
 
   --since DUR        only instances that entered in the last DUR (e.g. 30d), counted
                      back from the store's clock (the wall clock, or a simulation's end)

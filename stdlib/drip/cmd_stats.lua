@@ -3,7 +3,7 @@
 -- reason, steps reached, messages per channel (sent, suppressed by reason,
 -- failed; the segments of SMS), revenue, and each split's variants with a
 -- 95% Wilson interval and the two-proportion test against the first variant
--- (by name).
+-- (the control group, when one is named so: see stats.is_control).
 local duration = require "drip.duration"
 local json = require "drip.json"
 local stats = require "drip.stats"

@@ -2,8 +2,10 @@
 -- reading. Owns: folding the store's grouped rows into one table per journey
 -- (funnel, exits, steps reached, messages by channel and outcome, SMS
 -- segments, revenue, split variants), the 95% Wilson score interval of a
--- rate, and the two-proportion z-test of each variant against the first.
+-- rate, and the two-proportion z-test of each variant against the control
+-- (see stats.is_control) or the first.
 local json = require "drip.json"
+local locale = require "drip.locale"
 
 local stats = {}
 
@@ -48,6 +50,11 @@ end
 -- the stats of a journey with no instances (in the period)
 function stats.empty(name) return journey({}, name) end
 
+-- The variant names that mean "the control group": each other variant is
+-- tested against it (else against the first by name).
+local CONTROLS = { control = true, holdout = true, baseline = true, ["контроль"] = true, ["کنترل"] = true }
+function stats.is_control(name) return CONTROLS[locale.lower(name)] == true end
+
 -- stats.collect(store, since) -> list of per-journey tables, by name
 function stats.collect(store, since)
   local rows, by = store:stats_rows(since), {}
@@ -84,7 +91,11 @@ function stats.collect(store, since)
   for _, j in pairs(by) do
     table.sort(j.steps, function(a, b) return a.step < b.step or (a.step == b.step and a.call < b.call) end)
     for _, variants in pairs(j.splits) do
-      table.sort(variants, function(a, b) return a.variant < b.variant end)
+      table.sort(variants, function(a, b)
+        local ca, cb = stats.is_control(a.variant), stats.is_control(b.variant)
+        if ca ~= cb then return ca end
+        return a.variant < b.variant
+      end)
       local base = variants[1]
       for i = 2, #variants do
         local v = variants[i]

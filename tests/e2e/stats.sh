@@ -58,6 +58,18 @@ mkdir -p "$TMP/ab"
 printf 'return journey { name = "ab", trigger = "Go", steps = function() if split("offer", { A = 50, B = 50 }) == "B" then convert() end end }\n' > "$TMP/ab/ab.lua"
 for i in $(seq 100); do printf '{"type":"track","userId":"u%d","event":"Go","timestamp":"2026-11-01T00:00:%02dZ"}\n' "$i" $((i % 60)); done > "$TMP/ab.jsonl"
 "$DRIP" simulate --journeys "$TMP/ab" --events "$TMP/ab.jsonl" --db "$TMP/ab.db" > /dev/null 2>&1
+cat > "$TMP/z.py" <<'PY'
+import json, math, sys
+v = [j for j in json.load(open(sys.argv[1]))["journeys"] if j["journey"] == "ab_holdout"][0]["splits"]["offer"]
+def z(base, x):  # two-proportion z of x against base
+    k1, n1, k2, n2 = base["converted"], base["entered"], x["converted"], x["entered"]
+    p = (k1 + k2) / (n1 + n2)
+    return (k2 / n2 - k1 / n1) / math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+print(v[0]["variant"], *["%s:%s" % (x["variant"], round(z(v[0], x), 6) == round(x["z"], 6)) for x in v[1:]])
+PY
+expect_eq "a holdout group is the control the other variants are tested against, whatever its name sorts as" \
+  "holdout discount:True free_shipping:True" "$(python3 "$TMP/z.py" "$TMP/stats.json")"
+expect_contains "... in the table too" "$("$DRIP" stats ab_holdout --db "$TMP/s.db")" "vs holdout: z "
 expect_contains "table: a clear difference says which way" "$("$DRIP" stats ab --db "$TMP/ab.db")" "p 0.000 — converts better than A"
 expect_eq "--since 1d counts only the last day's entries" \
   "$(sqlite3 "$TMP/s.db" "SELECT count(*) FROM instances WHERE entered_at >= (SELECT value FROM meta WHERE key = 'clock') - 86400")" \
