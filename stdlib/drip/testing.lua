@@ -92,8 +92,17 @@ end
 -- All records so far, optionally filtered by fields: sim:records{ kind = "exit" }
 function Sim:records(want) return filter(self.log, want) end
 
+-- A filter's channel that is none (a test of `mail` would find nothing, and pass as expect_none)
+local function check_channel(want, level)
+  local channel = want and want.channel
+  if channel ~= nil and not policy.CHANNELS[channel] then
+    error(string.format("'%s' is not a channel (%s)", tostring(channel), policy.CHANNEL_NAMES), level + 1)
+  end
+end
+
 -- Send records, optionally filtered: sim:sent{ channel = "sms", contact = "u1" }
 function Sim:sent(want)
+  check_channel(want, 2)
   local w = { kind = "send" }
   for k, v in pairs(want or {}) do w[k] = v end
   return filter(self.log, w)
@@ -158,6 +167,7 @@ end
 -- Assert exactly one matching send (at `at` after the start when given) and return it.
 -- want: { channel =, contact =, journey =, at = "1h" | ISO time }
 function Sim:expect_sent(want)
+  check_channel(want, 2)
   local match = {}
   for k, v in pairs(want) do
     if k ~= "at" then match[k] = v end
@@ -188,6 +198,7 @@ end
 
 -- Assert that nothing matching was sent.
 function Sim:expect_none(want)
+  check_channel(want, 2)
   local found = self:sent(want)
   if #found > 0 then
     error(string.format("expected no %s, got %d (first at +%s: %s)", want.channel or "message", #found,

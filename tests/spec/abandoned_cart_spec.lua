@@ -72,4 +72,13 @@ describe("abandoned_cart", function()
     ok, err = pcall(sim.expect_sent, sim, { channel = "email", contact = "u1" })
     assert.matches("expected one email to u1, got 0 %(email suppressed at %+1h: no_consent%)", err)
   end)
+
+  it("refuses a channel that is none, which would match nothing (and pass expect_none)", function()
+    sim:advance "1h"
+    for _, check in ipairs({ sim.expect_sent, sim.expect_none, sim.sent }) do
+      local ok, err = pcall(check, sim, { channel = "mail", contact = "u1" })
+      assert.is_false(ok)
+      assert.matches("'mail' is not a channel %(email, sms, push, telegram, webhook%)", err)
+    end
+  end)
 end)
