@@ -26,8 +26,33 @@ function report.jsonl(at, contact, journey, kind, fields_json)
     .. ',"kind":' .. quote(kind) .. (more and "," or "") .. (more and sub(fields_json, 2) or "}") .. "\n"
 end
 
--- display width of UTF-8 text (code points; good enough for Latin, Cyrillic, Persian)
-local function width(s) return utf8.len(s) or #s end
+-- The columns a code point takes in a terminal: none for joiners, combining
+-- marks (accents, Arabic vowel signs) and variation selectors; two for wide
+-- East Asian characters and emoji; one for the rest.
+local ZERO = { { 0x0300, 0x036F }, { 0x0610, 0x061A }, { 0x064B, 0x065F }, { 0x0670, 0x0670 }, { 0x06D6, 0x06ED },
+               { 0x200B, 0x200F }, { 0xFE00, 0xFE0F }, { 0xFEFF, 0xFEFF } }
+local WIDE = { { 0x1100, 0x115F }, { 0x2E80, 0xA4CF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF }, { 0xFE30, 0xFE4F },
+               { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1FAFF }, { 0x20000, 0x3FFFD } }
+local function within(ranges, c)
+  for i = 1, #ranges do
+    if c >= ranges[i][1] and c <= ranges[i][2] then return true end
+  end
+  return false
+end
+local function columns(c)
+  if c < 0x0300 then return 1 end
+  if within(ZERO, c) then return 0 end
+  return within(WIDE, c) and 2 or 1
+end
+
+-- display width of UTF-8 text in a terminal's columns (bytes, for text that is not UTF-8)
+local function width(s)
+  if not s:find("[\128-\255]") then return #s end
+  if not utf8.len(s) then return #s end
+  local n = 0
+  for _, c in utf8.codes(s) do n = n + columns(c) end
+  return n
+end
 report.width = width
 
 -- s padded with spaces to n columns
@@ -40,8 +65,13 @@ report.pad = pad
 local function clip(s, n)
   s = tostring(s):gsub("%s+", " ")
   if width(s) <= n then return s end
-  local cut = utf8.offset(s, n) or n
-  return s:sub(1, cut - 1) .. "…"
+  if not utf8.len(s) then return s:sub(1, n - 1) .. "…" end
+  local used = 0
+  for at, c in utf8.codes(s) do
+    used = used + columns(c)
+    if used > n - 1 then return s:sub(1, at - 1) .. "…" end
+  end
+  return s
 end
 
 -- A long SMS's cost, formatted into `fmt`: "2 segments, UCS-2 because of ’";

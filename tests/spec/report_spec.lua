@@ -36,3 +36,20 @@ describe("report.jsonl", function()
     end
   end)
 end)
+
+describe("the table's columns", function()
+  it("measure text as a terminal shows it: joiners and marks take none, emoji two", function()
+    assert.equal(6, report.width("خوش‌آمد")) -- (a zero-width non-joiner inside)
+    assert.equal(4, report.width("Анна"))
+    assert.equal(1, report.width("e\204\129")) -- e and a combining acute accent
+    assert.equal(7, report.width("🎉 Sale"))
+    assert.equal(5, report.width("plain"))
+    assert.equal("خوش‌آمد    |", report.pad("خوش‌آمد", 10) .. "|")
+  end)
+
+  it("clip long text at a column, not inside a character", function()
+    local line = report.line({ at = "2026-11-01T10:00:00Z", contact = "u1", journey = "j", kind = "log",
+                               message = string.rep("🎉", 80) })
+    assert.equal("log: " .. string.rep("🎉", 39) .. "…", line:match("log: .*$")) -- (80 columns at most)
+  end)
+end)
