@@ -11,6 +11,7 @@ local Store = require "drip.store"
 local Engine = require "drip.engine"
 local events = require "drip.events"
 local json = require "drip.json"
+local report = require "drip.report"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local collector = require "drip.collector"
@@ -149,13 +150,12 @@ local function compare(name, actual, backtest)
   return j
 end
 
--- pad to `width` characters (not bytes: labels are often Persian or Russian)
-local function pad(s, width) return s .. string.rep(" ", width - (utf8.len(s) or #s)) end
+local pad, columns = report.pad, report.width -- (in a terminal's columns: labels are often Persian or Russian)
 
 local function journey_table(j)
   local a, b = j.actual, j.backtest
-  local width = math.max(12, utf8.len(j.journey) or #j.journey)
-  for _, key in ipairs(sorted_keys(a.messages, b.messages)) do width = math.max(width, (utf8.len(key) or #key) + 2) end
+  local width = math.max(12, columns(j.journey))
+  for _, key in ipairs(sorted_keys(a.messages, b.messages)) do width = math.max(width, columns(key) + 2) end
   local function print_row(label, x, y)
     local change = y - x
     print(string.format("  %s %9s %9s %9s", pad(label, width), json.number(x), json.number(y),
