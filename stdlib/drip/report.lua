@@ -127,7 +127,7 @@ function report.funnel()
   local function ch(name)
     local t = f.channels[name]
     if not t then
-      t = { sent = 0, suppressed = 0, reasons = {}, segments = 0 }
+      t = { sent = 0, deferred = 0, suppressed = 0, reasons = {}, segments = 0 }
       f.channels[name] = t
     end
     return t
@@ -142,6 +142,9 @@ function report.funnel()
       t.sent = t.sent + 1
       local c = ch(rec.channel)
       c.sent, c.segments = c.sent + 1, c.segments + (rec.segments or 0)
+    elseif rec.kind == "defer" then
+      local c = ch(rec.channel)
+      c.deferred = c.deferred + 1
     elseif rec.kind == "suppress" then
       local c = ch(rec.channel)
       c.suppressed = c.suppressed + 1
@@ -161,7 +164,7 @@ function report.funnel()
       end
       for name, m in pairs(js.channels) do
         local c = ch(name)
-        t.sent, c.sent = t.sent + m.simulated, c.sent + m.simulated
+        t.sent, c.sent, c.deferred = t.sent + m.simulated, c.sent + m.simulated, c.deferred + m.deferred
         for reason, n in pairs(m.suppressed) do
           c.suppressed, c.reasons[reason] = c.suppressed + n, (c.reasons[reason] or 0) + n
         end
@@ -184,19 +187,23 @@ function report.funnel()
     end
     out[#out + 1] = ""
     out[#out + 1] = "Sends per channel"
-    local chans = {}
-    for n in pairs(f.channels) do chans[#chans + 1] = n end
+    local chans, deferred = {}, 0
+    for n, c in pairs(f.channels) do chans[#chans + 1], deferred = n, deferred + c.deferred end
     table.sort(chans)
     for _, n in ipairs(chans) do
       local c = f.channels[n]
       local reasons = {}
       for r, count in pairs(c.reasons) do reasons[#reasons + 1] = r .. " " .. count end
       table.sort(reasons)
-      out[#out + 1] = string.format("  %s sent %6d   suppressed %6d%s%s", pad(n, 10), c.sent, c.suppressed,
+      out[#out + 1] = string.format("  %s sent %6d   %ssuppressed %6d%s%s", pad(n, 10), c.sent,
+        deferred > 0 and string.format("deferred %6d   ", c.deferred) or "", c.suppressed,
         #reasons > 0 and ("  (" .. table.concat(reasons, ", ") .. ")") or "",
         c.segments > 0 and string.format("  in %d SMS segments", c.segments) or "")
     end
     if #chans == 0 then out[#out + 1] = "  (nothing sent)" end
+    if deferred > 0 then
+      out[#out + 1] = "  (deferred: held by quiet hours; `drip run` sends them when the hours end)"
+    end
     return table.concat(out, "\n")
   end
   return f

@@ -261,6 +261,14 @@ expect_contains "a journey nobody entered has its row of zeros" "$("$DRIP" simul
   "  typo                          0                0        0        0        0        0"
 expect_contains "help simulate shows flags" "$("$DRIP" help simulate)" "--until"
 expect_contains "version" "$("$DRIP" version)" "drip "
+# messages held by quiet hours are counted as deferred in the summary, not lost from it
+printf 'quiet_hours = { from = "21:00", to = "08:00" }\n' > "$TMP/quiet.conf.lua"
+"$DRIP" simulate --events $EV --journeys scripts --config "$TMP/quiet.conf.lua" --format jsonl 2> /dev/null > "$TMP/quiet.jsonl"
+deferred=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["kind"] == "defer" and json.loads(l)["channel"] == "email"))' "$TMP/quiet.jsonl")
+summary=$("$DRIP" simulate --events $EV --journeys scripts --config "$TMP/quiet.conf.lua" 2> /dev/null)
+expect_contains "the channel line counts the deferred messages" "$summary" "$(printf '  email      sent %6d   deferred %6d' \
+  "$(grep -c '"kind":"send","channel":"email"' "$TMP/quiet.jsonl")" "$deferred")"
+expect_contains "... and says they go out when the hours end" "$summary" "(deferred: held by quiet hours; \`drip run\` sends them when the hours end)"
 printf 'bogus_key = 1\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "unknown config key is exit 2" 2 $?
 expect_contains "naming the key and line" "$(cat "$TMP/err")" "drip.conf.lua:1: unknown key 'bogus_key'"
