@@ -108,15 +108,17 @@ function Sim:sent(want)
   return filter(self.log, w)
 end
 
--- Per journey: entered, converted, exited, failed, sent.
+-- Per journey: entered, converted, exited, failed, sent, deferred (by quiet hours), suppressed.
 function Sim:stats()
   local out = {}
   for _, r in ipairs(self.log) do
-    local s = out[r.journey] or { entered = 0, converted = 0, exited = 0, failed = 0, sent = 0, suppressed = 0 }
+    local s = out[r.journey]
+      or { entered = 0, converted = 0, exited = 0, failed = 0, sent = 0, deferred = 0, suppressed = 0 }
     out[r.journey] = s
     if r.kind == "enter" then s.entered = s.entered + 1
     elseif r.kind == "convert" then s.converted = s.converted + 1
     elseif r.kind == "send" then s.sent = s.sent + 1
+    elseif r.kind == "defer" then s.deferred = s.deferred + 1
     elseif r.kind == "suppress" then s.suppressed = s.suppressed + 1
     elseif r.kind == "exit" then
       if r.reason == "error" then s.failed = s.failed + 1 else s.exited = s.exited + 1 end

@@ -70,6 +70,8 @@ describe("a marketing message in quiet hours", function()
     assert.equal("quiet_hours", d[1].reason)
     assert.equal("2026-11-03T08:00:00Z", d[1]["until"])
     assert.equal(0, #sim:records({ kind = "send" }))
+    local stats = sim:stats()[d[1].journey]
+    assert.same({ 0, 1 }, { stats.sent, stats.deferred }) -- (counted, not lost)
   end)
 end)
 
