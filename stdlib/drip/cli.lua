@@ -21,8 +21,9 @@ is due). An ISO --until before the last event stops there:
 later events are not read, and a later run with the same --db reads them
 (events already stored are skipped by messageId). Nothing is delivered.
 
-  --events FILE      JSON Lines events (Segment shape); bad lines are reported (the
-                     first 50, the rest counted) and skipped
+  --events FILE      JSON Lines events (Segment shape), or - to read standard input
+                     (zcat month.jsonl.gz | drip simulate --events -); bad lines are
+                     reported (the first 50, the rest counted) and skipped
   --journeys PATH    journey directory or files (default: scripts, or `journeys` in the config)
   --until T|+DUR     where to stop the clock
   --format F         table (default: readable, with a funnel summary) or jsonl (one record per action)

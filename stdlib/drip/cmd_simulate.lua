@@ -82,8 +82,41 @@ local function not_events(path)
     path, path:match("%.csv$") and " (a CSV of contacts goes into a store with drip import)" or "")
 end
 
+-- Standard input into a file of its own (the events are read twice when out
+-- of order) -> its path | nil, error
+local function stdin_to_file()
+  local path = os.tmpname()
+  local f, oerr = io.open(path, "wb")
+  if not f then return nil, oerr end
+  while true do
+    local block = io.stdin:read(1 << 16)
+    if not block then break end
+    local ok, werr = f:write(block)
+    if not ok then
+      f:close()
+      os.remove(path)
+      return nil, "cannot keep standard input: " .. tostring(werr)
+    end
+  end
+  f:close()
+  return path
+end
+
+local simulate -- (below)
+
 function cmd.run(opts, usage)
   if not opts.events then return usage("--events FILE is required") end
+  if opts.events ~= "-" then return simulate(opts, usage, opts.events, opts.events) end
+  local path, serr = stdin_to_file()
+  if not path then err(serr) return 2 end
+  local ok, status = pcall(simulate, opts, usage, path, "stdin")
+  os.remove(path)
+  if not ok then error(status, 0) end
+  return status
+end
+
+-- the command, with the events at `path`, named `shown` in messages
+function simulate(opts, usage, path, shown)
   local format = opts.format or "table"
   if format ~= "table" and format ~= "jsonl" then return usage("--format must be table or jsonl") end
   if opts["until"] then
@@ -144,10 +177,10 @@ function cmd.run(opts, usage)
 
   local bad = 0
   local report_bad, bad_lines_told = require("drip.cli").bad_lines("simulate")
-  local index, ierr = events.scan(opts.events, function(msg)
+  local index, ierr = events.scan(path, function(msg)
     bad = bad + 1
     report_bad(msg)
-  end, engine.now, bulk) -- (a bulk load may leave the messageId index out: see below)
+  end, engine.now, bulk, shown) -- (a bulk load may leave the messageId index out: see below)
   if not index then err(ierr) store:close() return 2 end
   if bulk and index.distinct_ids then store:events_unique(true) end
 
@@ -189,7 +222,7 @@ function cmd.run(opts, usage)
   store:commit()
   flush()
   bad_lines_told()
-  if n == 0 and bad > 0 then err(not_events(opts.events)) end
+  if n == 0 and bad > 0 then err(not_events(shown)) end
   for _, msg in ipairs(misspelt_events(engine, names)) do err("warning: " .. msg) end
   for _, msg in ipairs(engine:empty_placeholders()) do err("warning: " .. msg) end
   local skipped = events.skipped_text(index.skipped)

@@ -268,7 +268,8 @@ function events.readable(path)
   return true
 end
 
--- events.scan(path, on_error, default_ts, check_ids) -> index | nil, error
+-- events.scan(path, on_error, default_ts, check_ids, shown_as) -> index | nil, error
+-- (shown_as: the name messages give the file, when not its path)
 -- Reads a JSONL file once for the timestamps. A file in timestamp order (the
 -- usual case) is then read as a stream, holding nothing per line; otherwise
 -- a second pass indexes its event lines in timestamp order (stable):
@@ -279,10 +280,12 @@ end
 -- on_error("path:line: message"): in line order as events.each streams a
 -- file in order; for a file out of order, those without a time here and the
 -- rest when events.each reaches them.
-function events.scan(path, on_error, default_ts, check_ids)
+function events.scan(path, on_error, default_ts, check_ids, shown_as)
   local readable, rerr = events.readable(path)
   if not readable then return nil, rerr end
-  local index = { n = 0, path = path, on_error = on_error, default_ts = default_ts, sorted = true, skipped = events.skips() }
+  local shown = shown_as or path -- (the name messages give the file)
+  local index = { n = 0, path = path, shown = shown, on_error = on_error, default_ts = default_ts, sorted = true,
+                  skipped = events.skips() }
   -- the usual file (every line stamped in the usual form, in order) is told
   -- in C, which also tells whether its messageIds are distinct (distinct_ids)
   local in_order, distinct_ids = host.events_in_order(path, default_ts or 0, check_ids)
@@ -292,14 +295,14 @@ function events.scan(path, on_error, default_ts, check_ids)
   end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local utf16 = encoding.utf16_error(f:read(2) or "", path) -- (never the usual form)
+  local utf16 = encoding.utf16_error(f:read(2) or "", shown) -- (never the usual form)
   if utf16 then
     f:close()
     return nil, utf16
   end
   f:seek("set", 0)
   local sorted, latest, untimed = true, default_ts or 0, {}
-  each_timed_line(f, path, function(msg) untimed[#untimed + 1] = msg end, function() end, default_ts, true, function(ts)
+  each_timed_line(f, shown, function(msg) untimed[#untimed + 1] = msg end, function() end, default_ts, true, function(ts)
     if ts < latest then sorted = false else latest = ts end
   end)
   index.sorted = sorted
@@ -310,7 +313,7 @@ function events.scan(path, on_error, default_ts, check_ids)
   for _, msg in ipairs(untimed) do on_error(msg) end
   f:seek("set", 0)
   index.ts, index.off, index.lineno = {}, {}, {}
-  each_timed_line(f, path, on_error, function(why) index.skipped[why] = index.skipped[why] + 1 end, default_ts, false,
+  each_timed_line(f, shown, on_error, function(why) index.skipped[why] = index.skipped[why] + 1 end, default_ts, false,
                   function(ts, off, lineno)
     local n = index.n + 1
     index.n, index.ts[n], index.off[n], index.lineno[n] = n, ts, off, lineno
@@ -347,7 +350,7 @@ local function stream(index)
         if ev.ts > last_ts then last_ts = ev.ts end
         return ev
       elseif err then
-        index.on_error(string.format("%s:%d: %s", index.path, lineno, err))
+        index.on_error(string.format("%s:%d: %s", index.shown, lineno, err))
       else
         index.skipped[why] = index.skipped[why] + 1
       end
@@ -373,7 +376,7 @@ function events.each(index)
     local ev, err, skip = events.decode_line(line, index.ts[k], index.lineno[k])
     if not ev then
       if err then
-        index.on_error(string.format("%s:%d: %s", index.path, index.lineno[k], err))
+        index.on_error(string.format("%s:%d: %s", index.shown, index.lineno[k], err))
       else
         index.skipped[skip] = index.skipped[skip] + 1
       end

@@ -261,6 +261,13 @@ expect_contains "a journey nobody entered has its row of zeros" "$("$DRIP" simul
   "  typo                          0                0        0        0        0        0"
 expect_contains "help simulate shows flags" "$("$DRIP" help simulate)" "--until"
 expect_contains "version" "$("$DRIP" version)" "drip "
+# --events - reads standard input, and names it so in messages
+expect_eq "events from standard input = from the file" "$("$DRIP" simulate --events $EV --journeys scripts --format jsonl | md5sum)" \
+  "$(cat $EV | "$DRIP" simulate --events - --journeys scripts --format jsonl | md5sum)"
+printf '{"type":"track"\n' | "$DRIP" simulate --events - --journeys scripts > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "... a bad line of it is stdin:N" "2 stdin:1: bad JSON: Expected comma or object end but found T_END at character 17
+drip simulate: no line of stdin is an event: simulate reads JSON Lines, one Segment-shaped event per line" "$rc $(cat "$TMP/err")"
+
 # messages held by quiet hours are counted as deferred in the summary, not lost from it
 printf 'quiet_hours = { from = "21:00", to = "08:00" }\n' > "$TMP/quiet.conf.lua"
 "$DRIP" simulate --events $EV --journeys scripts --config "$TMP/quiet.conf.lua" --format jsonl 2> /dev/null > "$TMP/quiet.jsonl"
