@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -177,6 +178,38 @@ static int l_file_kind(lua_State *L) {
   return 1;
 }
 
+/* A batch command's clean stop on Ctrl-C or SIGTERM: the first one only
+ * raises a flag the command looks at between events (and puts the default
+ * back, so a second one stops the process at once). */
+static volatile sig_atomic_t interrupted_by;
+
+static void note_interrupt(int signo) { interrupted_by = signo; }
+
+/* host.on_interrupt(true | false): catch SIGINT and SIGTERM as above, or
+ * leave them to their default again */
+static int l_on_interrupt(lua_State *L) {
+  struct sigaction sa = {0};
+  sigemptyset(&sa.sa_mask);
+  if (lua_toboolean(L, 1)) {
+    interrupted_by = 0;
+    sa.sa_handler = note_interrupt;
+    sa.sa_flags = SA_RESETHAND;
+  } else {
+    sa.sa_handler = SIG_DFL;
+  }
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  return 0;
+}
+
+/* host.interrupted() -> "SIGINT" | "SIGTERM" | nil */
+static int l_interrupted(lua_State *L) {
+  int signo = interrupted_by;
+  if (signo == 0) return 0;
+  lua_pushstring(L, signo == SIGINT ? "SIGINT" : "SIGTERM");
+  return 1;
+}
+
 /* host.lock_file(path) -> true | nil, message (naming the holder's pid)
  * An exclusive lock on path for the rest of the process's life: the kernel
  * lets it go when the process ends, however it ends. The file holds the pid. */
@@ -211,7 +244,8 @@ static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
-    {"file_kind", l_file_kind},     {"lock_file", l_lock_file}, {NULL, NULL}};
+    {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},
+        {"lock_file", l_lock_file}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

@@ -189,6 +189,8 @@ function simulate(opts, usage, path, shown)
   local started = host.clock()
   local n, dup, cut, names = 0, 0, nil, {}
   local collect, normal_collection = collector.batch()
+  local interrupted -- "SIGINT" | "SIGTERM": stop after this event, keep what was done
+  host.on_interrupt(true)
   for ev in events.each(index) do
     if stop_at and ev.ts > stop_at then
       cut = ev
@@ -198,15 +200,24 @@ function simulate(opts, usage, path, shown)
     engine:run_until(ev.ts)
     if not engine:ingest(ev) then dup = dup + 1 end
     n = n + 1
-    if n % 1024 == 0 then collect() end
+    if n % 1024 == 0 then
+      collect()
+      interrupted = host.interrupted()
+      if interrupted then break end
+    end
     if n % COMMIT_EVERY == 0 then
       engine:save_clock()
       store:commit()
       store:begin()
     end
   end
+  host.on_interrupt(false) -- (from here a Ctrl-C stops at once)
 
-  if opts["until"] then
+  if interrupted then
+    err(string.format("interrupted (%s) after the event at %s; %s", interrupted, time.iso(engine.now), opts.db
+      and string.format("what was done is kept in %s, and the same command reads on from there", opts.db)
+      or "nothing is kept (no --db)"))
+  elseif opts["until"] then
     engine:run_until((parse_until(opts["until"], engine.now)))
   else
     local stop = engine.now + MAX_RUN_ON
@@ -237,6 +248,7 @@ function simulate(opts, usage, path, shown)
       engine.now > 0 and "clock at " .. time.iso(engine.now) or "the clock never started"))
   end
   store:close()
+  if interrupted then return interrupted == "SIGINT" and 130 or 143 end
   return (n == 0 and bad > 0) and 2 or 0
 end
 

@@ -261,6 +261,23 @@ expect_contains "a journey nobody entered has its row of zeros" "$("$DRIP" simul
   "  typo                          0                0        0        0        0        0"
 expect_contains "help simulate shows flags" "$("$DRIP" help simulate)" "--until"
 expect_contains "version" "$("$DRIP" version)" "drip "
+# Ctrl-C stops after an event and keeps what was done; the same command reads on: the two runs = one
+lua5.4 tests/bench/gen_cart.lua 100000 10000 > "$TMP/cart.jsonl"
+"$DRIP" simulate --events "$TMP/cart.jsonl" --journeys scripts/abandoned_cart.lua --format jsonl > "$TMP/cart_whole.jsonl"
+"$DRIP" simulate --events "$TMP/cart.jsonl" --journeys scripts/abandoned_cart.lua --db "$TMP/int.db" --format jsonl \
+  > "$TMP/int1.jsonl" 2> "$TMP/int1.err" &
+pid=$!
+for _ in $(seq 400); do [ -s "$TMP/int1.jsonl" ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid
+expect_eq "Ctrl-C stops the simulation with status 130" 130 $?
+expect_contains "... saying where, and that the same command reads on" "$(cat "$TMP/int1.err")" \
+  "what was done is kept in $TMP/int.db, and the same command reads on from there"
+"$DRIP" simulate --events "$TMP/cart.jsonl" --journeys scripts/abandoned_cart.lua --db "$TMP/int.db" --format jsonl > "$TMP/int2.jsonl"
+expect_eq "... and the two runs print the records of one, byte for byte" "$(md5sum < "$TMP/cart_whole.jsonl")" \
+  "$(cat "$TMP/int1.jsonl" "$TMP/int2.jsonl" | md5sum)"
+expect_eq "... the first of them only a part" 1 "$(($(wc -l < "$TMP/int1.jsonl") < $(wc -l < "$TMP/cart_whole.jsonl")))"
+
 # --events - reads standard input, and names it so in messages
 expect_eq "events from standard input = from the file" "$("$DRIP" simulate --events $EV --journeys scripts --format jsonl | md5sum)" \
   "$(cat $EV | "$DRIP" simulate --events - --journeys scripts --format jsonl | md5sum)"
