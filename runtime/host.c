@@ -180,25 +180,37 @@ static int l_file_kind(lua_State *L) {
 
 /* A batch command's clean stop on Ctrl-C or SIGTERM: the first one only
  * raises a flag the command looks at between events (and puts the default
- * back, so a second one stops the process at once). */
+ * back, so a second one stops the process at once). A signal the process
+ * was started to ignore (nohup, a background job) stays ignored. */
 static volatile sig_atomic_t interrupted_by;
+static struct sigaction before_int, before_term;
+static int caught_int, caught_term;
 
 static void note_interrupt(int signo) { interrupted_by = signo; }
 
-/* host.on_interrupt(true | false): catch SIGINT and SIGTERM as above, or
- * leave them to their default again */
-static int l_on_interrupt(lua_State *L) {
+static int catch_signal(int signo, struct sigaction *before) {
+  sigaction(signo, NULL, before);
+  if (before->sa_handler == SIG_IGN) return 0;
   struct sigaction sa = {0};
   sigemptyset(&sa.sa_mask);
+  sa.sa_handler = note_interrupt;
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(signo, &sa, NULL);
+  return 1;
+}
+
+/* host.on_interrupt(true | false): catch SIGINT and SIGTERM as above, or
+ * give them back what they had before */
+static int l_on_interrupt(lua_State *L) {
   if (lua_toboolean(L, 1)) {
     interrupted_by = 0;
-    sa.sa_handler = note_interrupt;
-    sa.sa_flags = SA_RESETHAND;
+    caught_int = catch_signal(SIGINT, &before_int);
+    caught_term = catch_signal(SIGTERM, &before_term);
   } else {
-    sa.sa_handler = SIG_DFL;
+    if (caught_int) sigaction(SIGINT, &before_int, NULL);
+    if (caught_term) sigaction(SIGTERM, &before_term, NULL);
+    caught_int = caught_term = 0;
   }
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
   return 0;
 }
 

@@ -261,16 +261,17 @@ expect_contains "a journey nobody entered has its row of zeros" "$("$DRIP" simul
   "  typo                          0                0        0        0        0        0"
 expect_contains "help simulate shows flags" "$("$DRIP" help simulate)" "--until"
 expect_contains "version" "$("$DRIP" version)" "drip "
-# Ctrl-C stops after an event and keeps what was done; the same command reads on: the two runs = one
+# Ctrl-C (here SIGTERM: a background job ignores SIGINT) stops after an event and keeps what was
+# done; the same command reads on: the two runs = one
 lua5.4 tests/bench/gen_cart.lua 100000 10000 > "$TMP/cart.jsonl"
 "$DRIP" simulate --events "$TMP/cart.jsonl" --journeys scripts/abandoned_cart.lua --format jsonl > "$TMP/cart_whole.jsonl"
 "$DRIP" simulate --events "$TMP/cart.jsonl" --journeys scripts/abandoned_cart.lua --db "$TMP/int.db" --format jsonl \
   > "$TMP/int1.jsonl" 2> "$TMP/int1.err" &
 pid=$!
 for _ in $(seq 400); do [ -s "$TMP/int1.jsonl" ] && break; sleep 0.05; done
-kill -INT $pid
+kill -TERM $pid
 wait $pid
-expect_eq "Ctrl-C stops the simulation with status 130" 130 $?
+expect_eq "SIGTERM stops the simulation with status 143" 143 $?
 expect_contains "... saying where, and that the same command reads on" "$(cat "$TMP/int1.err")" \
   "what was done is kept in $TMP/int.db, and the same command reads on from there"
 "$DRIP" simulate --events "$TMP/cart.jsonl" --journeys scripts/abandoned_cart.lua --db "$TMP/int.db" --format jsonl > "$TMP/int2.jsonl"
