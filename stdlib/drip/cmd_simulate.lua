@@ -87,7 +87,10 @@ end
 local function stdin_to_file()
   local path = os.tmpname()
   local f, oerr = io.open(path, "wb")
-  if not f then return nil, oerr end
+  if not f then
+    os.remove(path)
+    return nil, "cannot keep standard input: " .. tostring(oerr)
+  end
   while true do
     local block = io.stdin:read(1 << 16)
     if not block then break end
@@ -106,23 +109,24 @@ local simulate -- (below)
 
 function cmd.run(opts, usage)
   if not opts.events then return usage("--events FILE is required") end
-  if opts.events ~= "-" then return simulate(opts, usage, opts.events, opts.events) end
-  local path, serr = stdin_to_file()
-  if not path then err(serr) return 2 end
-  local ok, status = pcall(simulate, opts, usage, path, "stdin")
-  os.remove(path)
-  if not ok then error(status, 0) end
-  return status
-end
-
--- the command, with the events at `path`, named `shown` in messages
-function simulate(opts, usage, path, shown)
   local format = opts.format or "table"
   if format ~= "table" and format ~= "jsonl" then return usage("--format must be table or jsonl") end
   if opts["until"] then
     local ok, uerr = parse_until(opts["until"], 0)
     if not ok then return usage(uerr) end
   end
+  if opts.events ~= "-" then return simulate(opts, opts.events, opts.events) end
+  local path, serr = stdin_to_file()
+  if not path then err(serr) return 2 end
+  local ok, status = pcall(simulate, opts, path, "stdin")
+  os.remove(path)
+  if not ok then error(status, 0) end
+  return status
+end
+
+-- the command (its flags checked), with the events at `path`, named `shown` in messages
+function simulate(opts, path, shown)
+  local format = opts.format or "table"
 
   local conf, cerr = config.for_command(opts)
   if not conf then err(cerr) return 2 end
