@@ -285,6 +285,7 @@ void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t
     lua_pushlstring(L, t->message, t->message_len);
     lua_setfield(L, -2, "messageId");
   }
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--; /* the body is the event, not its line end */
   lua_pushlstring(L, line, len);
   lua_setfield(L, -2, "body");
   lua_pushboolean(L, 0);

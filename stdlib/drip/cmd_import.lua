@@ -126,9 +126,10 @@ local function import_csv(engine, path, text, now, report_bad)
   return ok_rows, bad
 end
 
-local function import_jsonl(engine, path, text, now, report_bad)
+-- the events of the open file f, a line at a time (a history may be larger than memory)
+local function import_jsonl(engine, path, f, now, report_bad)
   local ok_lines, bad, dups, skipped, lineno = 0, 0, 0, events.skips(), 0
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+  for line in events.lines_of(f) do
     lineno = lineno + 1
     if line:match("%S") and not line:match("^%s*#") then
       local ev, why, skip = events.decode_line(line, now, lineno)
@@ -157,19 +158,25 @@ function cmd.run(opts, usage)
     io.stderr:write("drip import: ", path, ": cannot read the file\n")
     return 2
   end
-  local text, rerr = f:read("a")
-  f:close()
-  if not text then -- (a directory opens, and does not read)
+  -- a CSV is read whole; events a line at a time, after a look at how the file starts
+  local text, rerr = f:read(kind == "csv" and "a" or 2)
+  if not text and rerr then -- (a directory opens, and does not read)
+    f:close()
     io.stderr:write("drip import: ", path, ": ", tostring(rerr), "\n")
     return 2
   end
+  text = text or ""
   local utf16 = encoding.utf16_error(text, path)
+  if kind == "csv" or utf16 then f:close() end
   if utf16 then
     io.stderr:write("drip import: ", utf16, "\n")
     return 2
   end
   local store, conf = require("drip.cli").open_store(opts, "import", true)
-  if not store then return conf end
+  if not store then
+    if kind == "jsonl" then f:close() end
+    return conf
+  end
   local engine = Engine.new({ store = store, conf = conf, live = true })
   local now = math.max(engine.now, host.time())
   engine.now = now
@@ -177,7 +184,11 @@ function cmd.run(opts, usage)
   local ok, bad, dups, skipped, refused
   local report_bad, bad_lines_told = cli.bad_lines("import")
   if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now, report_bad)
-  else ok, bad, dups, skipped = import_jsonl(engine, path, text, now, report_bad) end
+  else
+    f:seek("set", 0)
+    ok, bad, dups, skipped = import_jsonl(engine, path, f, now, report_bad)
+    f:close()
+  end
   bad_lines_told()
   skipped = skipped and events.skipped_text(skipped)
   store:close()

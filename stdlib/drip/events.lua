@@ -152,7 +152,7 @@ end
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 function events.decode_full(line, default_ts)
-  line = without_bom(line)
+  line = without_bom(line):gsub("[\r\n]+$", "") -- (the body kept is the event, not its line end)
   local obj, err = json.decode_input(line)
   if obj == nil then return nil, "bad JSON: " .. err end
   local skip = events.skip_reason(obj)
@@ -199,8 +199,9 @@ local function quick_ts(line)
   return t
 end
 
--- The lines of an open file, each with its line end (as f:lines("L") gives
--- them), read a block at a time: f:lines reads a character at a time.
+-- events.lines_of(f): the lines of an open file, each with its line end (as
+-- f:lines("L") gives them), read a block at a time: f:lines reads a
+-- character at a time.
 local BLOCK = 1 << 16
 local find, sub, concat = string.find, string.sub, table.concat
 local function lines_of(f)
@@ -230,6 +231,7 @@ local function lines_of(f)
     end
   end
 end
+events.lines_of = lines_of
 
 -- The time of each event line of an open file, in file order: calls
 -- fn(ts, offset, lineno) for lines with a time (a line without a timestamp

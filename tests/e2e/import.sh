@@ -110,4 +110,15 @@ out=$("$DRIP" import "$TMP/junk.jsonl" --db "$DB" 2> "$TMP/err"); rc=$?
 expect_eq "a file of bad lines: exit 2, the first 50 reported" "2 50" "$rc $(grep -c "^$TMP/junk.jsonl:" "$TMP/err")"
 expect_contains "... the rest counted" "$(cat "$TMP/err")" "drip import: 5 more bad lines not shown (55 in all; the first 50 are above)"
 expect_eq "... and the summary says so" "imported 0 events from $TMP/junk.jsonl; 55 bad lines skipped (the first 50 reported above)" "$out"
+
+# an event's stored body is the event, without its line end (CRLF or LF), whichever way it came in
+printf '{"type":"track","userId":"e1","event":"A","timestamp":"2026-11-01T00:00:00Z"}\r\n{"type":"track","userId":"e2","event":"B","properties":{"x":"\\u00e9"},"timestamp":"2026-11-01T00:00:01Z"}\n' > "$TMP/ends.jsonl"
+"$DRIP" import "$TMP/ends.jsonl" --db "$TMP/ends.db" > /dev/null
+"$DRIP" simulate --events "$TMP/ends.jsonl" --journeys scripts --db "$TMP/ends_sim.db" > /dev/null 2>&1
+for db in ends ends_sim; do
+  expect_eq "bodies end with the event's brace ($db)" "2|0" \
+    "$(sqlite3 "$TMP/$db.db" "SELECT count(*), sum(body LIKE '%' || char(10) OR body LIKE '%' || char(13)) FROM events WHERE contact IN ('e1', 'e2')")"
+done
+"$DRIP" import "$TMP/ends.jsonl" --db "$TMP/ends.db" > "$TMP/out"
+expect_eq "... and a second import knows them again" "imported 0 events from $TMP/ends.jsonl (2 duplicates skipped)" "$(cat "$TMP/out")"
 finish
