@@ -198,7 +198,7 @@ function Api:contact(req, id)
 end
 
 function Api:journeys()
-  local list, names = {}, self.engine:journey_names()
+  local list, names = json.array(), self.engine:journey_names()
   for _, name in ipairs(names) do
     local def = self.engine.latest[name]
     local t = def.trigger

@@ -209,6 +209,10 @@ end
 
 local function change_handler(s)
   return function()
+    if not host.file_kind(s.dir) then -- (moved away, as a deploy may do for a moment)
+      log.error("the journeys are not there; the loaded ones keep running", "journeys", s.dir)
+      return
+    end
     local errors, changes
     local ok, e = transaction(s.store, s.engine, function()
       errors, changes = s.engine:load(journey.list({ s.dir }), s.dir)

@@ -205,6 +205,23 @@ reloads=$(grep -c "no journey changed" "$LOG")
 rm "$J/fresh_broken.lua"
 for _ in $(seq 50); do [ "$(grep -c "no journey changed" "$LOG")" -gt "$reloads" ] && break; sleep 0.1; done
 expect_contains "... and none once it is gone" "$(req GET /v1/journeys)" '"errors":[]'
+# a journeys directory moved away for a moment (as a deploy may) unloads nothing
+loaded=$(req GET /v1/journeys | grep -o '"name":"[^"]*"' | sort | tr '\n' ' ')
+removed=$(grep -c 'journey removed' "$LOG")
+mv "$J" "$J.away"
+wait_log 'the journeys are not there; the loaded ones keep running'
+expect_eq "a journeys directory gone for a moment unloads nothing" "$loaded" \
+  "$(req GET /v1/journeys | grep -o '"name":"[^"]*"' | sort | tr '\n' ' ')"
+expect_eq "... and none is logged as removed" "$removed" "$(grep -c 'journey removed' "$LOG")"
+mv "$J.away" "$J"
+# all of its scripts taken out, on purpose: no journey is loaded, and the list says so as a list
+mkdir -p "$TMP/held"
+loads=$(grep -c 'journey loaded' "$LOG")
+for f in "$J"/*.lua; do [ "$(basename "$f")" = segments.lua ] || mv "$f" "$TMP/held/"; done
+for _ in $(seq 50); do req GET /v1/journeys | grep -q '"journeys":\[\]' && break; sleep 0.1; done
+expect_contains "with every script taken out, GET /v1/journeys lists none, as an empty list" "$(req GET /v1/journeys)" '"journeys":[]'
+mv "$TMP/held/"*.lua "$J/"
+for _ in $(seq 50); do [ "$(grep -c 'journey loaded' "$LOG")" -gt "$loads" ] && break; sleep 0.1; done
 
 # --- erase ---------------------------------------------------------------------
 expect_contains "DELETE a contact says what it removed" "$(req DELETE /v1/contacts/bob)" '"events":2'
