@@ -94,7 +94,7 @@ function cmd.run(opts, usage)
     period = string.format(" that entered since %s (%s before %s)", time.iso(since), opts.since,
       now > host.time() and ("the store's clock, " .. time.iso(now)) or "now")
   end
-  local list = {}
+  local list = json.array()
   for _, j in ipairs(stats.collect(store, since)) do
     if not only or j.journey == only then list[#list + 1] = j end
   end

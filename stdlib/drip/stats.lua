@@ -87,7 +87,7 @@ function stats.collect(store, since)
     table.insert(splits[r[2]], { variant = r[3], entered = r[4], converted = r[5], rate = r[5] / r[4],
                                  low = low, high = high })
   end
-  local list = {}
+  local list = json.array()
   for _, j in pairs(by) do
     table.sort(j.steps, function(a, b) return a.step < b.step or (a.step == b.step and a.call < b.call) end)
     for _, variants in pairs(j.splits) do

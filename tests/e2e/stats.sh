@@ -105,4 +105,8 @@ expect_contains "... naming the period, by the simulation's clock" "$(cat "$TMP/
 expect_eq "a bad --since is a usage error" 2 "$rc"
 "$DRIP" stats --db "$TMP/none.db" 2> "$TMP/err"; rc=$?
 expect_eq "a missing store exits 2" "2 drip stats: $TMP/none.db: no such database" "$rc $(cat "$TMP/err")"
+: > "$TMP/none.jsonl"
+"$DRIP" import "$TMP/none.jsonl" --db "$TMP/empty.db" > /dev/null
+expect_eq "a store with no instance: JSON with an empty list of journeys" '{"journeys":[]}' \
+  "$("$DRIP" stats --db "$TMP/empty.db" --format json)"
 finish
