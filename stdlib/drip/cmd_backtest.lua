@@ -138,7 +138,7 @@ end
 
 -- one journey's comparison (plain data for --format json)
 local function compare(name, actual, backtest)
-  local j = { journey = name, actual = actual, backtest = backtest, changed = 0, sample = {} }
+  local j = { journey = name, actual = actual, backtest = backtest, changed = 0, sample = json.array() }
   for _, contact in ipairs(sorted_keys(actual.paths, backtest.paths)) do
     local a, b = actual.paths[contact] or "", backtest.paths[contact] or ""
     if a ~= b then

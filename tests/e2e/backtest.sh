@@ -19,6 +19,8 @@ bad = [j["journey"] for j in r["journeys"] if j["changed"] or j["actual"] != j["
 print(len(r["journeys"]), "same" if not bad else "differ: " + ", ".join(bad))
 PY
 )"
+expect_eq "... with no sample of changed contacts, as an empty list" "13 []" \
+  "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["journeys"]), *sorted({json.dumps(j["sample"]) for j in r["journeys"]}))' "$TMP/same.json")"
 expect_eq "it replayed every outside event of the period" \
   "$(grep -vc '^#' examples/events.jsonl | tr -d ' ')" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$TMP/same.json")"
 
