@@ -7,6 +7,7 @@ PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlit
            libcurl4-openssl-dev libssl-dev libmicrohttpd-dev lua-busted lua-cjson tzdata curl \
            python3 openssl libjemalloc-dev
 JOBS ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory # (no "Entering directory" lines from the build)
 
 .PHONY: all deps build demo test asan crash fuzz bench clean
 
