@@ -257,7 +257,7 @@ static const luaL_Reg host_funcs[] = {
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},
-        {"lock_file", l_lock_file}, {NULL, NULL}};
+    {"lock_file", l_lock_file}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

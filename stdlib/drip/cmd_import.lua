@@ -1,8 +1,9 @@
 -- drip.cmd_import — `drip import FILE.csv|FILE.jsonl`: contacts from a CSV
--- export (commas, semicolons or tabs: see drip.csv), or past events from JSON Lines, into the store. Owns turning CSV
--- rows into traits (header = trait names; `consent.email` style columns
--- become nested yes/no traits) and reporting each bad row or line by its
--- number while the rest go in. Imported events are stored and update traits;
+-- export (commas, semicolons or tabs: see drip.csv), or past events from
+-- JSON Lines, into the store. Owns turning CSV rows into traits (header =
+-- trait names; `consent.email` style columns become nested yes/no traits)
+-- and reporting each bad row or line by its number while the rest go in.
+-- Imported events are stored and update traits;
 -- they do not start journeys (they are history, e.g. for backtests).
 local csv = require "drip.csv"
 local events = require "drip.events"
