@@ -222,6 +222,15 @@ static int l_interrupted(lua_State *L) {
   return 1;
 }
 
+/* host.is_terminal("stdout" | "stderr") -> whether a person is watching it
+ * (a progress line is for them, not for a file or a log) */
+static int l_is_terminal(lua_State *L) {
+  static const char *const names[] = {"stdout", "stderr", NULL};
+  int which = luaL_checkoption(L, 1, NULL, names);
+  lua_pushboolean(L, isatty(which == 0 ? STDOUT_FILENO : STDERR_FILENO));
+  return 1;
+}
+
 /* host.lock_file(path) -> true | nil, message (naming the holder's pid)
  * An exclusive lock on path for the rest of the process's life: the kernel
  * lets it go when the process ends, however it ends. The file holds the pid. */
@@ -257,7 +266,7 @@ static const luaL_Reg host_funcs[] = {
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},
-    {"lock_file", l_lock_file}, {NULL, NULL}};
+    {"is_terminal", l_is_terminal}, {"lock_file", l_lock_file}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

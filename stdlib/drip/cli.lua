@@ -21,7 +21,8 @@ is due). An ISO --until before the last event stops there:
 later events are not read, and a later run with the same --db reads them
 (events already stored are skipped by messageId). Ctrl-C (or SIGTERM) stops
 the same way after the event at hand, keeping what was done in --db (exit
-status 130); a second Ctrl-C stops at once. Nothing is delivered.
+status 130); a second Ctrl-C stops at once. With the records going to a
+file, a terminal sees how far the events are read. Nothing is delivered.
 
   --events FILE      JSON Lines events (Segment shape), or - to read standard input
                      (zcat month.jsonl.gz | drip simulate --events -); bad lines are

@@ -105,6 +105,25 @@ local function stdin_to_file()
   return path
 end
 
+-- A line on a terminal's standard error, rewritten twice a second while
+-- a long simulation reads its events, when its records go elsewhere (to a
+-- file; on the terminal they show the progress themselves):
+-- progress(n, now) as events go, progress() to clear it at the end.
+local function progress_line()
+  if not host.is_terminal("stderr") or host.is_terminal("stdout") then return function() end end
+  local started, shown = host.clock(), nil
+  return function(n, now)
+    if not n then
+      if shown then io.stderr:write("\r\27[K") end
+      return
+    end
+    local t = host.clock()
+    if t - (shown or started) < 0.5 then return end
+    shown = t
+    io.stderr:write(string.format("\r\27[K%d events read, clock at %s (%.1f s)", n, time.iso(now), t - started))
+  end
+end
+
 local simulate -- (below)
 
 function cmd.run(opts, usage)
@@ -194,6 +213,7 @@ function simulate(opts, path, shown)
   local n, dup, cut, names = 0, 0, nil, {}
   local collect, normal_collection = collector.batch()
   local interrupted -- "SIGINT" | "SIGTERM": stop after this event, keep what was done
+  local progress = progress_line()
   host.on_interrupt(true)
   for ev in events.each(index) do
     if stop_at and ev.ts > stop_at then
@@ -206,6 +226,7 @@ function simulate(opts, path, shown)
     n = n + 1
     if n % 1024 == 0 then
       collect()
+      progress(n, engine.now)
       interrupted = host.interrupted()
       if interrupted then break end
     end
@@ -216,6 +237,7 @@ function simulate(opts, path, shown)
     end
   end
   host.on_interrupt(false) -- (from here a Ctrl-C stops at once)
+  progress()
 
   if interrupted then
     err(string.format("interrupted (%s) after the event at %s; %s", interrupted, time.iso(engine.now), opts.db

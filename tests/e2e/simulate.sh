@@ -279,6 +279,13 @@ expect_eq "... and the two runs print the records of one, byte for byte" "$(md5s
   "$(cat "$TMP/int1.jsonl" "$TMP/int2.jsonl" | md5sum)"
 expect_eq "... the first of them only a part" 1 "$(($(wc -l < "$TMP/int1.jsonl") < $(wc -l < "$TMP/cart_whole.jsonl")))"
 
+# a progress line on a terminal's stderr while the records go to a file, and none in a file
+script -qc "'$DRIP' simulate --events '$TMP/cart.jsonl' --journeys scripts/abandoned_cart.lua --format jsonl > '$TMP/tty.jsonl'" \
+  /dev/null > "$TMP/tty.txt"
+expect_contains "a terminal sees how far the events are read" "$(cat "$TMP/tty.txt")" " events read, clock at 2026-11-"
+expect_eq "... while the records are whole" "$(md5sum < "$TMP/cart_whole.jsonl")" "$(md5sum < "$TMP/tty.jsonl")"
+expect_eq "... and a file of stderr gets no such line" "" "$(grep 'events read' "$TMP/int1.err")"
+
 # --events - reads standard input, and names it so in messages
 expect_eq "events from standard input = from the file" "$("$DRIP" simulate --events $EV --journeys scripts --format jsonl | md5sum)" \
   "$(cat $EV | "$DRIP" simulate --events - --journeys scripts --format jsonl | md5sum)"
