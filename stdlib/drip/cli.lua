@@ -164,7 +164,8 @@ happened(), segments and frequency caps).
 Then, per journey given: contacts entered, converted and revenue; each
 message (channel and template, subject or title) decided to send, and the
 messages suppressed; actual beside backtest, with the change; and a sample of
-the contacts whose path (messages in order, conversion) changes.
+the contacts whose path (messages in order, conversion) changes. A
+terminal sees how far the replay has read while it runs.
 
   --journeys PATH    the versions to try: a journey directory or files (segments.lua
                      and templates/ are read from the same directory)
@@ -370,6 +371,28 @@ function cli.unknown_journey(name, names, place)
   local near = require("drip.suggest").nearest(name, names)
   return string.format("no journey named '%s' %s (journeys: %s)%s", name, place, table.concat(names, ", "),
     near and string.format("; did you mean '%s'?", near) or "")
+end
+
+-- A line on a terminal's standard error, rewritten twice a second while a
+-- long command reads its events: progress(n, now) as events go, progress()
+-- to clear it at the end. None when stderr is not a terminal, nor, unless
+-- `quiet_stdout` (the command prints only at the end), when stdout is one.
+function cli.progress_line(quiet_stdout)
+  local host, time = require "drip_host", require "drip.time"
+  if not host.is_terminal("stderr") or (not quiet_stdout and host.is_terminal("stdout")) then
+    return function() end
+  end
+  local started, shown = host.clock(), nil
+  return function(n, now)
+    if not n then
+      if shown then io.stderr:write("\r\27[K") end
+      return
+    end
+    local t = host.clock()
+    if t - (shown or started) < 0.5 then return end
+    shown = t
+    io.stderr:write(string.format("\r\27[K%d events read, clock at %s (%.1f s)", n, time.iso(now), t - started))
+  end
 end
 
 -- cli.main(argv) -> exit status

@@ -17,6 +17,7 @@ local duration = require "drip.duration"
 local collector = require "drip.collector"
 local simulate = require "drip.cmd_simulate"
 local host = require "drip_host"
+local cli = require "drip.cli"
 
 local cmd = {}
 
@@ -38,8 +39,9 @@ local function replay(conf, files, dir, db, from, to)
   engine.now = from
   local problems = engine:load(files, dir)
   if #problems > 0 then return nil, table.concat(problems, "\n") end
-  local after = 0
+  local after, read = 0, 0
   local collect, normal_collection = collector.batch()
+  local progress = cli.progress_line(true) -- (the comparison prints at the end)
   repeat
     local page = scratch:replay_page(after, PAGE)
     for _, row in ipairs(page) do
@@ -50,8 +52,11 @@ local function replay(conf, files, dir, db, from, to)
         engine:ingest(ev)
       end
     end
+    read = read + #page
     collect()
+    progress(read, engine.now)
   until #page < PAGE
+  progress()
   engine:run_until(to)
   normal_collection()
   scratch:commit()
@@ -207,7 +212,7 @@ function cmd.run(opts, usage)
   if not files then err("--journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(opts.journeys, ", ")) return 2 end
 
-  local store, conf = require("drip.cli").open_store(opts, "backtest")
+  local store, conf = cli.open_store(opts, "backtest")
   if not store then return conf end
   local to = tonumber(store:meta("clock")) or host.time()
   local from = to - period

@@ -14,6 +14,7 @@ local time = require "drip.time"
 local duration = require "drip.duration"
 local collector = require "drip.collector"
 local host = require "drip_host"
+local cli = require "drip.cli"
 
 local cmd = {}
 
@@ -105,25 +106,6 @@ local function stdin_to_file()
   return path
 end
 
--- A line on a terminal's standard error, rewritten twice a second while
--- a long simulation reads its events, when its records go elsewhere (to a
--- file; on the terminal they show the progress themselves):
--- progress(n, now) as events go, progress() to clear it at the end.
-local function progress_line()
-  if not host.is_terminal("stderr") or host.is_terminal("stdout") then return function() end end
-  local started, shown = host.clock(), nil
-  return function(n, now)
-    if not n then
-      if shown then io.stderr:write("\r\27[K") end
-      return
-    end
-    local t = host.clock()
-    if t - (shown or started) < 0.5 then return end
-    shown = t
-    io.stderr:write(string.format("\r\27[K%d events read, clock at %s (%.1f s)", n, time.iso(now), t - started))
-  end
-end
-
 local simulate -- (below)
 
 function cmd.run(opts, usage)
@@ -199,7 +181,7 @@ function simulate(opts, path, shown)
   if format == "table" then funnel.seed(stats.collect(store, 0), engine:journey_names()) end -- (a --db continued)
 
   local bad = 0
-  local report_bad, bad_lines_told = require("drip.cli").bad_lines("simulate")
+  local report_bad, bad_lines_told = cli.bad_lines("simulate")
   local index, ierr = events.scan(path, function(msg)
     bad = bad + 1
     report_bad(msg)
@@ -213,7 +195,7 @@ function simulate(opts, path, shown)
   local n, dup, cut, names = 0, 0, nil, {}
   local collect, normal_collection = collector.batch()
   local interrupted -- "SIGINT" | "SIGTERM": stop after this event, keep what was done
-  local progress = progress_line()
+  local progress = cli.progress_line(false) -- (records on a terminal show the progress themselves)
   host.on_interrupt(true)
   for ev in events.each(index) do
     if stop_at and ev.ts > stop_at then
