@@ -146,13 +146,22 @@ local function without_bom(line)
   return line
 end
 
+-- the line without its line end (a pattern anchored at the end would be
+-- tried at every byte of the line)
+local LF, CR = byte("\n"), byte("\r")
+local function without_line_end(line)
+  local n = #line
+  while n > 0 and (byte(line, n) == LF or byte(line, n) == CR) do n = n - 1 end
+  return n == #line and line or line:sub(1, n)
+end
+
 -- events.decode_full(line, default_ts) -> ev; or nil, message for a bad
 -- line; or nil, nil, reason for one that is skipped (see skip_reason): the
 -- line decoded whole, as every line is that host.track_event does not read
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 function events.decode_full(line, default_ts)
-  line = without_bom(line):gsub("[\r\n]+$", "") -- (the body kept is the event, not its line end)
+  line = without_line_end(without_bom(line)) -- (the body kept is the event, not its line end)
   local obj, err = json.decode_input(line)
   if obj == nil then return nil, "bad JSON: " .. err end
   local skip = events.skip_reason(obj)
@@ -162,7 +171,7 @@ end
 
 -- the messageId of a file's line that has none (the text without its line end, as import reads it)
 local function line_message_id(line, lineno)
-  return "line-" .. lineno .. "-" .. host.hash((without_bom(line):gsub("[\r\n]+$", "")))
+  return "line-" .. lineno .. "-" .. host.hash(without_line_end(without_bom(line)))
 end
 
 -- a line decoded whole (decode_full), given a messageId as decode_line says
