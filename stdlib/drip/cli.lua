@@ -15,9 +15,10 @@ local COMMANDS = {
     help = [[
 Events are processed in timestamp order on a virtual clock; timers fire in
 virtual time. After the last event the clock runs on to --until (an ISO time,
-or +DUR after the last event such as +30d); by default until no timer is
-left, at most 90 days (timers left past that are told, with when the next
-is due). An ISO --until before the last event stops there:
+or +DUR after the last event such as +30d); by default until no timer,
+inactivity trigger or one-off broadcast is left (a daily broadcast alone
+does not keep it running), at most 90 days (timers left past that are told,
+with when the next is due). An ISO --until before the last event stops there:
 later events are not read, and a later run with the same --db reads them
 (events already stored are skipped by messageId). Ctrl-C (or SIGTERM) stops
 the same way after the event at hand, keeping what was done in --db (exit

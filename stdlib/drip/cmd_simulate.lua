@@ -106,6 +106,18 @@ local function stdin_to_file()
   return path
 end
 
+-- After the last event, run the clock on to `stop` while anything is due: a
+-- timer, an inactivity trigger or a one-off broadcast. A daily schedule
+-- alone does not keep it running (it would fill the 90 days with its sends).
+local function run_on(engine, store, stop)
+  if engine.schedules_dirty then engine:plan_schedules(engine.now) end
+  while true do
+    local due = engine:next_due()
+    if not due or due > stop or not store:due_besides_daily() then return end
+    engine:run_until(due)
+  end
+end
+
 local simulate -- (below)
 
 function cmd.run(opts, usage)
@@ -228,8 +240,7 @@ function simulate(opts, path, shown)
   elseif opts["until"] then
     engine:run_until((parse_until(opts["until"], engine.now)))
   else
-    local stop = engine.now + MAX_RUN_ON
-    engine:settle(stop)
+    run_on(engine, store, engine.now + MAX_RUN_ON)
     local left = store:next_waking() -- (an instance's: not a daily schedule's next day)
     if left then
       err(string.format("timers are left past the 90 days simulate runs on after the last event: the next is due %s "

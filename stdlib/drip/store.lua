@@ -118,6 +118,7 @@ local QUERIES = {
     .. "due = excluded.due, swept = excluded.swept, cursor = excluded.cursor",
   schedules_due = "SELECT journey, zone, due FROM schedules WHERE due <= ? ORDER BY due, journey, zone LIMIT ?",
   schedule_next = "SELECT min(due) FROM schedules",
+  schedule_next_once = "SELECT min(due) FROM schedules WHERE spec NOT LIKE 'daily %'",
   event_add = "INSERT OR IGNORE INTO events(contact, type, name, ts, message_id, internal, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
   event_get = "SELECT body FROM events WHERE seq = ?",
   event_any = "SELECT 1 FROM events LIMIT 1",
@@ -999,6 +1000,12 @@ function Store:next_due_of(source)
   local window = source == "timers" and self:timers()
   if window then return window:next_due() end
   return (self:q(DUE_QUERIES[source].next):first())
+end
+
+-- whether anything is due later besides a daily schedule's next day: a
+-- timer, an inactivity trigger or a one-off broadcast
+function Store:due_besides_daily()
+  return (self:next_due_of("timers") or self:next_due_of("inactivity") or self:q("schedule_next_once"):first()) ~= nil
 end
 
 -- the earliest due time of any timer, inactivity trigger or schedule, or nil

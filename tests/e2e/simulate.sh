@@ -348,6 +348,17 @@ expect_eq "... reports the first 50 bad lines by their line numbers" "50 $TMP/co
 expect_contains "... counts the rest" "$(cat "$TMP/err")" "drip simulate: 11 more bad lines not shown (61 in all; the first 50 are above)"
 expect_contains "... and says what simulate reads, and where a CSV of contacts goes" "$(cat "$TMP/err")" \
   "drip simulate: no line of $TMP/contacts.csv is an event: simulate reads JSON Lines, one Segment-shaped event per line (a CSV of contacts goes into a store with drip import)"
+# after the last event the clock runs on for timers and one-off broadcasts, not for a daily one alone
+mkdir -p "$TMP/daily"
+printf 'return journey { name = "digest", trigger = { schedule = "daily 09:00" }, reentry = true,\n  steps = function() wait "2h" email { subject = "Daily", text = "x" } end }\n' > "$TMP/daily/d.lua"
+printf '%s\n' '{"type":"identify","userId":"u1","traits":{"email":"a@x.test","consent":{"email":true}},"timestamp":"2026-11-01T00:00:00Z"}' \
+  '{"type":"track","userId":"u1","event":"X","timestamp":"2026-11-05T10:00:00Z"}' > "$TMP/daily/e.jsonl"
+"$DRIP" simulate --journeys "$TMP/daily" --events "$TMP/daily/e.jsonl" --format jsonl > "$TMP/daily.jsonl" 2>&1
+expect_eq "a daily broadcast alone does not run the clock on for 90 days: its days within the events, and the last one's wait" \
+  "2026-11-01T11:00:00Z 2026-11-02T11:00:00Z 2026-11-03T11:00:00Z 2026-11-04T11:00:00Z 2026-11-05T11:00:00Z" \
+  "$(python3 -c 'import json,sys; print(*[r["at"] for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "send"])' "$TMP/daily.jsonl")"
+"$DRIP" simulate --journeys "$TMP/daily" --events "$TMP/daily/e.jsonl" --format jsonl --until +2d > "$TMP/daily.jsonl" 2>&1
+expect_eq "... an --until runs it on as far as asked (to 2026-11-07T10:00)" 6 "$(grep -c '"kind":"send"' "$TMP/daily.jsonl")"
 # timers left past the 90 days simulate runs on are told, with the --until that reaches them;
 # a timer of an instance that ended (its goal came during a long wait_for) is not
 mkdir -p "$TMP/late"
