@@ -110,6 +110,9 @@ end
 -- timer, an inactivity trigger or a one-off broadcast. A daily schedule
 -- alone does not keep it running (it would fill the 90 days with its sends).
 local function run_on(engine, store, stop)
+  local daily = false
+  for _, def in ipairs(engine.scheduled) do daily = daily or def.trigger.schedule:match("^daily") ~= nil end
+  if not daily then return engine:settle(stop) end
   if engine.schedules_dirty then engine:plan_schedules(engine.now) end
   while true do
     local due = engine:next_due()
