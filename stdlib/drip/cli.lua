@@ -141,9 +141,12 @@ exist.]],
 Prints one JSON document: the contact's traits, when drip first saw them,
 which channels marketing may use now (true, or the reason it may not), the
 segments it is in now (segments_from names the segments.lua; segments_error
-is that file's error when it does not load), the 50 most recent events, and every journey instance with its state and its
-messages: channel, address, status, reason, attempts, and each delivery state
-with the provider's answer. `drip explain` tells the same story in words.
+is that file's error when it does not load), the 50 most recent events,
+every journey instance with its state and its messages (channel, address,
+status, reason, attempts, and each delivery state with the provider's
+answer), and under unstarted, per journey, the latest trigger events that
+started no instance, each with why. `drip explain` tells the same story in
+words.
 
   --journeys DIR     whose segments.lua names the contact's segments (default:
                      where the store's journeys were loaded from, else scripts)]],

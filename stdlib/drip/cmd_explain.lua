@@ -12,6 +12,7 @@ local time = require "drip.time"
 local duration = require "drip.duration"
 local schedule = require "drip.schedule"
 local cli = require "drip.cli"
+local entries = require "drip.entries"
 
 local cmd = {}
 
@@ -105,18 +106,6 @@ local function print_instance(store, inst)
   end
 end
 
--- What the trigger's where() says of the contact's last such event, with
--- the contact's traits as they are now (they may have changed since).
-local function where_fact(engine, where, event, traits)
-  local failure
-  engine.warn = function(msg) failure = msg end
-  local verdict = engine:call_user("its trigger's where()", where, event, traits)
-  if failure then return failure:gsub(" failed: ", " fails on the last one: ", 1) end
-  if verdict then
-    return "its trigger's where() is true for the last one with today's traits (they may have changed since)"
-  end
-  return "its trigger's where() is false for the last one, so it did not start"
-end
 
 -- An event name's spelling must match exactly: " (it has had 'cart_updated'
 -- 3 times; names must match exactly)" for a lookalike the contact has had
@@ -144,7 +133,7 @@ local function trigger_facts(engine, def, id, traits)
     local last = store:last_event(id, t.event, 0)
     local facts = { string.format("it starts on the event '%s'; %s has had it %d time%s, last at %s", t.event, id, n,
       n == 1 and "" or "s", tostring(last and last.timestamp)) }
-    if t.where and last then facts[#facts + 1] = where_fact(engine, t.where, last, traits) end
+    if t.where and last then facts[#facts + 1] = entries.where_fact(engine, t.where, last, traits) end
     facts[#facts + 1] = "events loaded by drip import start no journey"
     return facts
   end
@@ -173,68 +162,20 @@ local function trigger_facts(engine, def, id, traits)
   return facts
 end
 
--- an engine on the store (for segments and where()) and the newest
--- definition of journey `name` (one the store has seen; nil when it no
--- longer compiles)
-local function newest_definition(store, conf, dir, name)
-  local source, file = store:latest_script(name)
-  local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
-  engine:read_segments(dir .. "/segments.lua")
-  return engine, (engine:compile(source, file))
-end
-
--- Why the trigger event `ev` at `ts` started no instance, judged by the
--- newest definition's reentry and where() and the contact's instances of
--- the journey (in entry order).
-local function why_not_started(engine, def, insts, ts, ev, traits, first_loaded)
-  if first_loaded and ts < first_loaded then
-    return "it came before the journey was first loaded (" .. iso(first_loaded) .. ")"
-  end
-  local mode, before = def.reentry.mode, nil
-  for _, inst in ipairs(insts) do
-    if inst.entered_at <= ts then before = inst end
-    if mode == "active" and inst.entered_at <= ts and (inst.active or inst.ended_at >= ts) then
-      return string.format("#%d was still running (entered %s), and a contact is in one instance at a time "
-        .. "(reentry left out)", inst.id, iso(inst.entered_at))
-    end
-  end
-  if mode == "once" and before then
-    return string.format("#%d entered %s, and reentry = false lets a contact in once", before.id,
-      iso(before.entered_at))
-  end
-  if mode == "after" and before and ts < before.entered_at + def.reentry.secs then
-    return string.format('#%d entered %s, and reentry = "%s" lets them in again from %s', before.id,
-      iso(before.entered_at), duration.format(def.reentry.secs), iso(before.entered_at + def.reentry.secs))
-  end
-  if def.trigger.where then
-    local fact = where_fact(engine, def.trigger.where, ev, traits)
-    return (fact:gsub("for the last one", "for it"):gsub("on the last one", "on it"))
-  end
-  return "the store does not say why (an earlier version with another trigger?)"
-end
-
-local UNSTARTED = 10 -- trigger events told that started nothing
-
 -- The contact's latest trigger events of journey `name` that started no
 -- instance, each with why: lines to print (none for other triggers).
 local function unstarted_lines(store, conf, dir, id, traits, name, insts)
-  local engine, def = newest_definition(store, conf, dir, name)
-  if not def or def.trigger.kind ~= "event" then return {} end
-  local missed = store:events_unstarted(id, def.trigger.event, name, UNSTARTED)
-  if #missed == 0 then return {} end
-  local lines = { string.format("\n%s events that started no %s instance%s:", def.trigger.event, name,
-    #missed == UNSTARTED and string.format(" (the latest %d)", UNSTARTED) or "") }
-  local first_loaded = store:first_loaded(name)
-  for _, m in ipairs(missed) do
-    lines[#lines + 1] = string.format("  %s  %s", iso(m.ts),
-      why_not_started(engine, def, insts, m.ts, m.event, traits, first_loaded))
-  end
+  local u = entries.unstarted(store, conf, dir, id, traits, name, insts)
+  if not u then return {} end
+  local lines = { string.format("\n%s events that started no %s instance%s:", u.event, name,
+    #u.missed == u.limit and string.format(" (the latest %d)", u.limit) or "") }
+  for _, m in ipairs(u.missed) do lines[#lines + 1] = string.format("  %s  %s", iso(m.at), m.why) end
   return lines
 end
 
 -- "never entered JOURNEY" and why (of a journey the store has seen)
 local function never_entered(store, conf, dir, id, traits, name)
-  local engine, def = newest_definition(store, conf, dir, name)
+  local engine, def = entries.newest_definition(store, conf, dir, name)
   local lines = { "never entered " .. name }
   if def then
     for _, fact in ipairs(trigger_facts(engine, def, id, traits)) do lines[#lines + 1] = "  " .. fact end

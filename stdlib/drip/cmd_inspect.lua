@@ -2,12 +2,36 @@
 -- contact as one JSON document (for scripts and support tools; `drip
 -- explain` tells the same story for people). Owns that document's shape:
 -- the contact view of GET /v1/contacts/{id}, plus what consent allows per
--- channel and each instance's messages with their delivery states.
+-- channel, each instance's messages with their delivery states, and the
+-- trigger events that started no instance, with why.
 local json = require "drip.json"
 local policy = require "drip.policy"
 local time = require "drip.time"
+local entries = require "drip.entries"
 
 local cmd = {}
+
+-- Per journey the contact is in: its latest trigger events that started no
+-- instance, each with why (see drip.entries) -> { journey = { { at, why } } }
+local function unstarted_of(store, conf, dir, id, view)
+  local by_journey, names = {}, {}
+  for _, inst in ipairs(view.instances) do
+    if not by_journey[inst.journey] then
+      by_journey[inst.journey] = {}
+      names[#names + 1] = inst.journey
+    end
+    table.insert(by_journey[inst.journey], inst)
+  end
+  local out = {}
+  for _, name in ipairs(names) do
+    local u = entries.unstarted(store, conf, dir, id, view.traits, name, by_journey[name])
+    if u then
+      out[name] = json.array()
+      for i, m in ipairs(u.missed) do out[name][i] = { at = time.iso(m.at), why = m.why } end
+    end
+  end
+  return out
+end
 
 function cmd.run(opts, usage)
   local id = opts.args[1]
@@ -24,6 +48,7 @@ function cmd.run(opts, usage)
   local cli = require "drip.cli"
   local segs, from = cli.segments_of(store, conf, cli.journeys_dir(store, conf, opts), id, view.traits)
   if segs then view.segments, view.segments_from = segs, from else view.segments_error = from end
+  view.unstarted = unstarted_of(store, conf, cli.journeys_dir(store, conf, opts), id, view)
   view.marketing_allowed = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
     local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent })

@@ -173,6 +173,9 @@ expect_contains "reentry after a while" "$("$DRIP" explain z r_after --db "$TMP/
   '2026-11-01T10:30:00Z  #2 entered 2026-11-01T10:00:00Z, and reentry = "1h" lets them in again from 2026-11-01T11:00:00Z'
 expect_contains "where() said no" "$("$DRIP" explain z r_where --db "$TMP/again.db")" \
   "2026-11-01T10:30:00Z  its trigger's where() is false for it, so it did not start"
+expect_eq "inspect has the same, per journey" \
+  "r_active:1 r_after:1 r_once:2 r_where:1 #3 entered 2026-11-01T10:00:00Z, and reentry = false lets a contact in once" \
+  "$("$DRIP" inspect z --db "$TMP/again.db" | python3 -c 'import json,sys; u=json.load(sys.stdin)["unstarted"]; print(*["%s:%d" % (k, len(u[k])) for k in sorted(u)], u["r_once"][0]["why"])')"
 
 # an event name spelt differently in the events than in the journey
 mkdir -p "$TMP/spelt"

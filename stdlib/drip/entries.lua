@@ -1,0 +1,84 @@
+-- drip.entries — why a contact did or did not enter a journey, from the
+-- store (for explain and inspect). Owns judging, against the journey's
+-- newest version, a trigger event that started no instance (an instance
+-- still running, reentry, where()), and what where() says of an event.
+local time = require "drip.time"
+local duration = require "drip.duration"
+
+local entries = {}
+
+local UNSTARTED = 10 -- trigger events told that started nothing
+
+-- an engine on the store (for segments and where()) and the newest
+-- definition of journey `name` (one the store has seen; nil when it no
+-- longer compiles)
+function entries.newest_definition(store, conf, dir, name)
+  local source, file = store:latest_script(name)
+  local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
+  engine:read_segments(dir .. "/segments.lua")
+  return engine, (engine:compile(source, file))
+end
+
+-- What the trigger's where() says of the contact's last such event, with
+-- the contact's traits as they are now (they may have changed since).
+function entries.where_fact(engine, where, event, traits)
+  local failure
+  engine.warn = function(msg) failure = msg end
+  local verdict = engine:call_user("its trigger's where()", where, event, traits)
+  if failure then return failure:gsub(" failed: ", " fails on the last one: ", 1) end
+  if verdict then
+    return "its trigger's where() is true for the last one with today's traits (they may have changed since)"
+  end
+  return "its trigger's where() is false for the last one, so it did not start"
+end
+
+-- Why the trigger event `ev` at `ts` started no instance, judged by the
+-- newest definition's reentry and where() and the contact's instances of
+-- the journey (in entry order).
+local function why_not_started(engine, def, insts, ts, ev, traits, first_loaded)
+  local iso = time.iso
+  if first_loaded and ts < first_loaded then
+    return "it came before the journey was first loaded (" .. iso(first_loaded) .. ")"
+  end
+  local mode, before = def.reentry.mode, nil
+  for _, inst in ipairs(insts) do
+    if inst.entered_at <= ts then before = inst end
+    if mode == "active" and inst.entered_at <= ts and (inst.active or inst.ended_at >= ts) then
+      return string.format("#%d was still running (entered %s), and a contact is in one instance at a time "
+        .. "(reentry left out)", inst.id, iso(inst.entered_at))
+    end
+  end
+  if mode == "once" and before then
+    return string.format("#%d entered %s, and reentry = false lets a contact in once", before.id,
+      iso(before.entered_at))
+  end
+  if mode == "after" and before and ts < before.entered_at + def.reentry.secs then
+    return string.format('#%d entered %s, and reentry = "%s" lets them in again from %s', before.id,
+      iso(before.entered_at), duration.format(def.reentry.secs), iso(before.entered_at + def.reentry.secs))
+  end
+  if def.trigger.where then
+    local fact = entries.where_fact(engine, def.trigger.where, ev, traits)
+    return (fact:gsub("for the last one", "for it"):gsub("on the last one", "on it"))
+  end
+  return "the store does not say why (an earlier version with another trigger?)"
+end
+
+-- The contact's latest trigger events of journey `name` that started no
+-- instance (insts: the contact's instances of it, entered_at in seconds),
+-- each with why -> { event = trigger event name, limit = UNSTARTED,
+-- missed = { { at = seconds, why = text }, ... } newest first } | nil when
+-- none (or the journey does not start on an event)
+function entries.unstarted(store, conf, dir, id, traits, name, insts)
+  local engine, def = entries.newest_definition(store, conf, dir, name)
+  if not def or def.trigger.kind ~= "event" then return nil end
+  local events = store:events_unstarted(id, def.trigger.event, name, UNSTARTED)
+  if #events == 0 then return nil end
+  local first_loaded = store:first_loaded(name)
+  local missed = {}
+  for i, m in ipairs(events) do
+    missed[i] = { at = m.ts, why = why_not_started(engine, def, insts, m.ts, m.event, traits, first_loaded) }
+  end
+  return { event = def.trigger.event, limit = UNSTARTED, missed = missed }
+end
+
+return entries
