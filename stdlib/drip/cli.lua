@@ -330,7 +330,7 @@ function cli.journeys_dir(store, conf, opts)
     if not this or (dir and this ~= dir) then return conf.journeys end
     dir = this
   end
-  if dir and require("drip_host").list_dir(dir) then return dir end
+  if dir and require("drip_host").file_kind(dir) == "directory" then return dir end
   return conf.journeys
 end
 

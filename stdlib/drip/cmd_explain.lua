@@ -165,7 +165,7 @@ end
 -- The contact's latest trigger events of journey `name` that started no
 -- instance, each with why: lines to print (none for other triggers).
 local function unstarted_lines(store, conf, dir, id, traits, name, insts)
-  local u = entries.unstarted(store, conf, dir, id, traits, name, insts)
+  local u = entries.unstarted(entries.engine(store, conf, dir), id, traits, name, insts)
   if not u then return {} end
   local lines = { string.format("\n%s events that started no %s instance%s:", u.event, name,
     #u.missed == u.limit and string.format(" (the latest %d)", u.limit) or "") }
@@ -175,7 +175,8 @@ end
 
 -- "never entered JOURNEY" and why (of a journey the store has seen)
 local function never_entered(store, conf, dir, id, traits, name)
-  local engine, def = entries.newest_definition(store, conf, dir, name)
+  local engine = entries.engine(store, conf, dir)
+  local def = entries.newest_definition(engine, name)
   local lines = { "never entered " .. name }
   if def then
     for _, fact in ipairs(trigger_facts(engine, def, id, traits)) do lines[#lines + 1] = "  " .. fact end

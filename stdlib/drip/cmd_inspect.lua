@@ -22,9 +22,9 @@ local function unstarted_of(store, conf, dir, id, view)
     end
     table.insert(by_journey[inst.journey], inst)
   end
-  local out = {}
+  local out, engine = {}, #names > 0 and entries.engine(store, conf, dir) -- (one for all journeys)
   for _, name in ipairs(names) do
-    local u = entries.unstarted(store, conf, dir, id, view.traits, name, by_journey[name])
+    local u = entries.unstarted(engine, id, view.traits, name, by_journey[name])
     if u then
       out[name] = json.array()
       for i, m in ipairs(u.missed) do out[name][i] = { at = time.iso(m.at), why = m.why } end

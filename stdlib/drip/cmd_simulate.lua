@@ -112,13 +112,7 @@ end
 local function run_on(engine, store, stop)
   local daily = false
   for _, def in ipairs(engine.scheduled) do daily = daily or def.trigger.schedule:match("^daily") ~= nil end
-  if not daily then return engine:settle(stop) end
-  if engine.schedules_dirty then engine:plan_schedules(engine.now) end
-  while true do
-    local due = engine:next_due()
-    if not due or due > stop or not store:due_besides_daily() then return end
-    engine:run_until(due)
-  end
+  engine:settle(stop, daily and function() return store:due_besides_daily() end or nil)
 end
 
 local simulate -- (below)

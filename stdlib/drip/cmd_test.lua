@@ -10,8 +10,6 @@ local DEFAULT_DIRS = { "spec", "tests/spec", "tests" }
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function exists(path) return host.file_kind(path) ~= nil end
-
 local function on_path(program)
   for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do
     if host.file_kind(dir .. "/" .. program) == "file" then return dir .. "/" .. program end
@@ -34,7 +32,7 @@ function cmd.run(opts)
     end
   end
   for _, path in ipairs(paths) do
-    if not exists(path) then
+    if not host.file_kind(path) then
       io.stderr:write("drip test: ", path, ": no such file or directory\n")
       return 2
     end

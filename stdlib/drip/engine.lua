@@ -996,13 +996,14 @@ function Engine:run_until(t, max)
   return true, fired
 end
 
--- Fire timers in due order until none is due by `stop`; unlike run_until the
--- clock ends at the last timer fired, not at `stop`.
-function Engine:settle(stop)
+-- Fire timers in due order until none is due by `stop` (or `go_on()`, when
+-- given, says no); unlike run_until the clock ends at the last timer fired,
+-- not at `stop`.
+function Engine:settle(stop, go_on)
   if self.schedules_dirty then self:plan_schedules(self.now) end
   while true do
     local due = self:next_due()
-    if not due or due > stop then return end
+    if not due or due > stop or (go_on and not go_on()) then return end
     self:run_until(due)
   end
 end

@@ -9,14 +9,18 @@ local entries = {}
 
 local UNSTARTED = 10 -- trigger events told that started nothing
 
--- an engine on the store (for segments and where()) and the newest
--- definition of journey `name` (one the store has seen; nil when it no
--- longer compiles)
-function entries.newest_definition(store, conf, dir, name)
-  local source, file = store:latest_script(name)
+-- an engine on the store that judges entries: the segments of
+-- dir/segments.lua, for segment triggers and where()
+function entries.engine(store, conf, dir)
   local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
   engine:read_segments(dir .. "/segments.lua")
-  return engine, (engine:compile(source, file))
+  return engine
+end
+
+-- the newest definition of journey `name` (one the store has seen), or nil
+-- when it no longer compiles
+function entries.newest_definition(engine, name)
+  return (engine:compile(engine.store:latest_script(name)))
 end
 
 -- What the trigger's where() says of the contact's last such event, with
@@ -68,8 +72,8 @@ end
 -- each with why -> { event = trigger event name, limit = UNSTARTED,
 -- missed = { { at = seconds, why = text }, ... } newest first } | nil when
 -- none (or the journey does not start on an event)
-function entries.unstarted(store, conf, dir, id, traits, name, insts)
-  local engine, def = entries.newest_definition(store, conf, dir, name)
+function entries.unstarted(engine, id, traits, name, insts)
+  local def, store = entries.newest_definition(engine, name), engine.store
   if not def or def.trigger.kind ~= "event" then return nil end
   local events = store:events_unstarted(id, def.trigger.event, name, UNSTARTED)
   if #events == 0 then return nil end
