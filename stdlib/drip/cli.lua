@@ -47,7 +47,8 @@ requests that arrive in one loop turn share one commit. Timers are durable:
 after a restart, overdue ones fire at once. Changed scripts in the journeys
 directory are reloaded: new entries get the new version, running instances
 stay on theirs, a script that fails to compile is logged and its previous
-version keeps running. Messages go out through the channels configured in
+version keeps running (at a start, the version the store last loaded from
+that file). Messages go out through the channels configured in
 drip.conf.lua (SMTP, SMS, push, Telegram, webhooks) with retries, rate limits,
 frequency caps and quiet hours; unsubscribe links are served at /u/{token}.
 SIGINT/SIGTERM finish the current batch and stop.

@@ -207,6 +207,15 @@ local function timer_handler(s)
   end
 end
 
+-- each script a load could not take, and whether its previous version runs
+local function log_load_errors(engine, errors)
+  for _, m in ipairs(errors) do
+    local file = m:match("^(.-):%d+: ")
+    log.error(engine:journey_of_file(file) and "not loaded; its previous version keeps running"
+      or "not loaded", "error", m)
+  end
+end
+
 local function change_handler(s)
   return function()
     if not host.file_kind(s.dir) then -- (moved away, as a deploy may do for a moment)
@@ -220,11 +229,7 @@ local function change_handler(s)
     if not ok then
       failed(s, "reload failed", e)
     else
-      for _, m in ipairs(errors) do
-        local file = m:match("^(.-):%d+: ")
-        log.error(s.engine:journey_of_file(file) and "not loaded; its previous version keeps running"
-          or "not loaded", "error", m)
-      end
+      log_load_errors(s.engine, errors)
       for _, c in ipairs(changes) do
         log.info(c.change == "loaded" and "journey loaded" or "journey removed; running instances finish",
           "journey", c.name, "version", c.version:sub(1, 12), "file", c.file)
@@ -276,6 +281,7 @@ function cmd.run(opts, usage)
   s.metrics = metrics.new(function() return store:active_counts() end, set.dry_run and "simulated" or "queued")
   s.engine = Engine.new({
     store = store, live = true, live_cache = LIVE_CACHE, known_cache = KNOWN_CACHE, deliver = not set.dry_run,
+    keep_stored = true,
     conf = set.conf, unsubscribe = unsub,
     sink = function(rec)
       s.metrics:record(rec)
@@ -296,11 +302,15 @@ function cmd.run(opts, usage)
     store:close()
     return 1
   end
-  if #problems > 0 then
+  -- A broken script runs the version the store last loaded from its file
+  -- (a restart is as a reload); with nothing to run, or without the
+  -- segments the journeys name, drip run does not start.
+  if #problems > 0 and (s.engine.segments_error or #s.engine:journey_names() == 0) then
     for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
     store:close()
     return 2
   end
+  log_load_errors(s.engine, problems)
   s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics, secret = unsub.secret })
   if not set.dry_run then
     s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,

@@ -39,10 +39,13 @@ local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 -- Engine.new{ store=, sink=function(record) | record_lines=function(json_line),
 --             conf= (drip.config: timezone,
 --             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
---             warn=function(msg), live=false, live_cache=N, known_cache=N }
+--             warn=function(msg), live=false, live_cache=N, known_cache=N, keep_stored=false }
 -- timezone=, consent=, caps=, quiet= override conf's (defaults UTC, opt-in, none).
 -- live: the caller keeps engine.now on the wall clock, so event timestamps
 -- never move it (simulate lets them: its clock is the events' time).
+-- keep_stored: a script that fails to compile when nothing of its file is
+-- loaded yet (drip run starting) runs the version of that file the store last
+-- loaded, as a reload keeps the previous one.
 function Engine.new(opts)
   local conf = opts.conf or {}
   local self = setmetatable({
@@ -59,6 +62,7 @@ function Engine.new(opts)
     outbox_status = opts.deliver and "queued" or "simulated",
     queued = 0, -- messages put in the outbox to deliver, so far
     live_clock = opts.live or false,
+    keep_stored = opts.keep_stored or false,
     live_cache = opts.live_cache or LIVE_CACHE,
     known_cache = opts.known_cache or KNOWN_CACHE,
     steps_recorded = 0,
@@ -121,13 +125,14 @@ function Engine:load_journeys(files) return (self:reload(files)) end
 
 -- Load a journeys directory: its segments.lua and templates/, then `files`
 -- as in reload. -> errors (segments.lua's first), changes. The errors are
--- kept as self.load_errors until the next load.
+-- kept as self.load_errors (segments.lua's also as self.segments_error)
+-- until the next load.
 function Engine:load(files, dir)
   self.templates_dir = dir .. "/templates"
   local segments_error = self:read_segments(dir .. "/segments.lua")
   local errors, changes = self:reload(files)
   if segments_error then table.insert(errors, 1, segments_error) end
-  self.load_errors = errors
+  self.load_errors, self.segments_error = errors, segments_error
   return errors, changes
 end
 
@@ -144,7 +149,7 @@ function Engine:reload(files)
     if source and not (def and def.source == source) then def, err = self:compile(source, file) end
     if not source or err then
       errors[#errors + 1] = err
-      def = by_file[file] -- the previous version keeps running
+      def = by_file[file] or self:stored_def_of(file) -- the previous version keeps running
     end
     if def and latest[def.name] then
       errors[#errors + 1] = string.format("%s:1: journey name '%s' is already used by %s", file, def.name,
@@ -164,6 +169,15 @@ function Engine:reload(files)
   self:index(latest)
   self.templates = {}
   return errors, changes
+end
+
+-- The definition the store last loaded from file (the versions loaded are
+-- kept in meta 'loaded_files': file -> hash), when keep_stored, or nil.
+function Engine:stored_def_of(file)
+  if not self.keep_stored then return nil end
+  local hash = json.decode(self.store:meta("loaded_files") or "{}")[file]
+  local ok, def = pcall(self.def_for, self, hash or "")
+  return hash and ok and def or nil
 end
 
 -- the loaded journey whose newest version came from file, or nil
@@ -186,10 +200,12 @@ end
 function Engine:index(latest)
   self.latest, self.by_trigger, self.inactive = latest, {}, {}
   local names = self:journey_names() -- journeys start in name order, whatever the load order
+  local files = {}
   for _, name in ipairs(names) do
     local def = latest[name]
     self.defs[def.hash] = def
     self.store:put_script(def, self.now)
+    if def.file then files[def.file] = def.hash end
     local t = def.trigger
     if t.kind == "event" then
       local list = self.by_trigger[t.event] or {}
@@ -200,6 +216,7 @@ function Engine:index(latest)
     end
   end
   self:index_audience(names)
+  self.store:set_meta("loaded_files", json.encode(files))
 end
 
 -- the definition of a stored script version (instances stay on theirs)

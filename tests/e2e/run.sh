@@ -259,6 +259,23 @@ wait "$PID"
 expect_eq "SIGTERM exits 0" 0 $?
 expect_contains "SIGTERM logged" "$(cat "$LOG")" 'msg=stopped'
 
+# --- a restart with a broken script runs the version the store last loaded ----------
+cp "$J/long.lua" "$TMP/long.lua.good"
+echo 'return journey { name = "long", trigger = "Long", steps = function() wait "1h" end' > "$J/long.lua"
+start_drip run --journeys "$J" --db "$DB"
+wait_log "not loaded; its previous version keeps running.*long.lua:[0-9]"
+req POST /v1/track '{"userId":"l4","event":"Long"}' > /dev/null
+expect_eq "restarted with a broken script, drip run serves, and the stored version starts instances" 1 \
+  "$(sqlite3 "$DB" "SELECT count(*) FROM instances WHERE contact = 'l4' AND journey = 'long'")"
+expect_contains "... and GET /v1/journeys names the error" "$(req GET /v1/journeys)" "\"errors\":[\"$J/long.lua:"
+stop_drip
+mkdir -p "$TMP/only_broken"
+cp "$J/long.lua" "$TMP/only_broken/"
+"$DRIP" run --journeys "$TMP/only_broken" --db "$TMP/fresh.db" --listen 127.0.0.1:0 2> "$TMP/err"
+expect_eq "a new store whose only script is broken: nothing to run, exits 2 naming the line" \
+  "2 $TMP/only_broken/long.lua:2:" "$? $(grep -o "^.*long.lua:[0-9]*:" "$TMP/err")"
+cp "$TMP/long.lua.good" "$J/long.lua"
+
 # --- tokens ---------------------------------------------------------------------
 DRIP_TOKEN=s3cret start_drip run --journeys "$J" --db "$DB"
 expect_eq "no token: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" -d '{}')"
