@@ -132,6 +132,17 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
+/* host.sleep(seconds): wait that long (a pause that lets another process
+ * that shares the store take its turn) */
+static int l_sleep(lua_State *L) {
+  double secs = luaL_checknumber(L, 1);
+  if (secs > 0) {
+    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+  }
+  return 0;
+}
+
 /* host.time() -> wall-clock epoch seconds (integer) */
 static int l_time(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)time(NULL));
@@ -263,7 +274,7 @@ static int l_lock_file(lua_State *L) {
 
 static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
-    {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock},
+    {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock}, {"sleep", l_sleep},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},
     {"is_terminal", l_is_terminal}, {"lock_file", l_lock_file}, {NULL, NULL}};

@@ -128,10 +128,13 @@ file is UTF-8.
 FILE.jsonl: events as `drip simulate` reads them; repeated messageIds are
 skipped. Imported events are stored and update traits, but start no journey.
 A bad row or line is reported as file:line: message and skipped; the rest is
-imported in one transaction. A CSV header that cannot be used (no id
-column, a column named twice) is reported and nothing is imported. Exit
-status 2 when some were bad, else 0. The store is created when it does not
-exist.]],
+imported. A CSV header that cannot be used (no id column, a column named
+twice) is reported and nothing is imported. Exit status 2 when some were
+bad, else 0. The store is created when it does not exist.
+The rows go in a chunk at a time, so a `drip run` serving the same store
+goes on taking events meanwhile. Ctrl-C stops after the chunk at hand and
+keeps what is in; the same import again adds the rest (contacts are
+merged, events already in are known by their messageId).]],
   },
   inspect = {
     summary = "everything stored about a contact, as JSON",

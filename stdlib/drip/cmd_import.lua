@@ -44,6 +44,28 @@ local function typed(column, value, decimal_comma)
   return value
 end
 
+-- An import commits a chunk at a time (a tenth of a second of work), so
+-- that a `drip run` serving the same store has its turns: between chunks,
+-- on a store a server has marked, the import pauses for it. A stop midway
+-- (Ctrl-C) keeps the chunks done; the same import again skips what is in
+-- (contacts are merged, events known by their messageId).
+local CHUNK_SECONDS, PAUSE_SECONDS = 0.1, 0.025
+
+-- -> go_on(): after each row, commits a chunk when its time is up; false
+-- once a SIGINT or SIGTERM has come (the caller stops there)
+local function chunker(store)
+  local served, started = store:served(), host.clock()
+  return function()
+    if host.clock() - started >= CHUNK_SECONDS then
+      store:commit()
+      if served then host.sleep(PAUSE_SECONDS) end
+      store:begin()
+      started = host.clock()
+    end
+    return not host.interrupted()
+  end
+end
+
 local function err(path, line, msg) io.stderr:write(string.format("%s:%d: %s\n", path, line, msg)) end
 
 -- one CSV cell into the traits table (nil when the cell is empty)
@@ -96,7 +118,7 @@ local function repeated_column(header)
   return nil
 end
 
-local function import_csv(engine, path, text, now, report_bad)
+local function import_csv(engine, path, text, now, report_bad, go_on)
   local header, id_col
   local ok_rows, bad = 0, 0
   for fields, line, unreadable in csv.rows(text) do
@@ -122,13 +144,14 @@ local function import_csv(engine, path, text, now, report_bad)
                                                  timestamp = time.iso(now) }, nil, now)))
         ok_rows = ok_rows + 1
       end
+      if not go_on() then break end
     end
   end
   return ok_rows, bad
 end
 
 -- the events of the open file f, a line at a time (a history may be larger than memory)
-local function import_jsonl(engine, path, f, now, report_bad)
+local function import_jsonl(engine, path, f, now, report_bad, go_on)
   local ok_lines, bad, dups, skipped, lineno = 0, 0, 0, events.skips(), 0
   for line in events.lines_of(f) do
     lineno = lineno + 1
@@ -144,6 +167,7 @@ local function import_jsonl(engine, path, f, now, report_bad)
       else
         dups = dups + 1
       end
+      if not go_on() then break end
     end
   end
   return ok_lines, bad, dups, skipped
@@ -184,15 +208,24 @@ function cmd.run(opts, usage)
   store:begin()
   local ok, bad, dups, skipped, refused
   local report_bad, bad_lines_told = cli.bad_lines("import")
-  if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now, report_bad)
+  host.on_interrupt(true)
+  local go_on = chunker(store)
+  if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now, report_bad, go_on)
   else
     f:seek("set", 0)
-    ok, bad, dups, skipped = import_jsonl(engine, path, f, now, report_bad)
+    ok, bad, dups, skipped = import_jsonl(engine, path, f, now, report_bad, go_on)
     f:close()
   end
+  local interrupted = host.interrupted()
+  host.on_interrupt(false)
   bad_lines_told()
   skipped = skipped and events.skipped_text(skipped)
   store:close()
+  if interrupted then
+    io.stderr:write(string.format("drip import: interrupted (%s) after %d %s; they are in the store, and the "
+      .. "same import again adds the rest\n", interrupted, ok, kind == "csv" and "contacts" or "events"))
+    return interrupted == "SIGINT" and 130 or 143
+  end
   if refused then
     print(string.format("nothing imported from %s: its header row is reported above", path))
     return 2

@@ -438,9 +438,12 @@ function Store:q(name)
   return st
 end
 
+-- Every transaction drip opens writes, so it takes the write lock at once:
+-- begun as a read, it would fail at its first write, without waiting, had
+-- another process (drip run beside an import) committed since.
 function Store:begin()
   if not self.in_tx then
-    self.db:exec("BEGIN")
+    self.db:exec("BEGIN IMMEDIATE")
     self.in_tx = true
   end
 end

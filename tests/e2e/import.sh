@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of `drip import`: contacts from CSV, events from JSON Lines.
-DRIP=${1:?usage: import.sh path/to/drip}
+DRIP=$(realpath "${1:?usage: import.sh path/to/drip}")
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server.sh"
 DB="$TMP/i.db"
 
 printf '\357\273\277id,first_name,email,consent.email,consent.sms,note\r\n' > "$TMP/c.csv"
@@ -121,4 +122,48 @@ for db in ends ends_sim; do
 done
 "$DRIP" import "$TMP/ends.jsonl" --db "$TMP/ends.db" > "$TMP/out"
 expect_eq "... and a second import knows them again" "imported 0 events from $TMP/ends.jsonl (2 duplicates skipped)" "$(cat "$TMP/out")"
+# a large import goes in by chunks: stopped midway it keeps what it did, and
+# the same import again adds the rest
+N=150000
+awk -v n=$N 'BEGIN { print "id,email,plan"; for (i = 1; i <= n; i++) printf "big%d,big%d@x.test,pro\n", i, i }' > "$TMP/big.csv"
+"$DRIP" import "$TMP/big.csv" --db "$TMP/big.db" > /dev/null 2> "$TMP/err" &
+IMP=$!
+for _ in $(seq 200); do
+  [ "$(sqlite3 "$TMP/big.db" "SELECT count(*) FROM contacts" 2> /dev/null || echo 0)" -gt 0 ] && break
+  sleep 0.05
+done
+kill -TERM $IMP
+wait $IMP
+expect_eq "a large import stopped by SIGTERM exits 143" 143 $?
+part=$(sqlite3 "$TMP/big.db" "SELECT count(*) FROM contacts")
+expect_eq "... keeps the chunks it committed (some, not all)" yes "$([ "$part" -gt 0 ] && [ "$part" -lt $N ] && echo yes || echo "no: $part")"
+expect_contains "... and says how to go on" "$(cat "$TMP/err")" "interrupted (SIGTERM) after $part contacts; they are in the store, and the same import again adds the rest"
+"$DRIP" import "$TMP/big.csv" --db "$TMP/big.db" > /dev/null
+expect_eq "the same import again: every contact once" "$N|$N" \
+  "$(sqlite3 "$TMP/big.db" "SELECT count(*), count(DISTINCT id) FROM contacts")"
+
+# an import into a store drip run serves leaves the server its turns: events
+# sent meanwhile are taken (200) without waiting out the import
+mkdir -p "$TMP/j"
+echo 'return journey { name = "hello", trigger = "Hello", steps = function() end }' > "$TMP/j/hello.lua"
+start_drip run --journeys "$TMP/j" --db "$TMP/served.db"
+"$DRIP" import "$TMP/big.csv" --db "$TMP/served.db" > "$TMP/served_out" &
+IMP=$!
+sleep 0.3
+codes="" slowest=0
+for i in $(seq 10); do
+  t0=$(date +%s%N)
+  codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/v1/track" -d '{"userId":"live'$i'","event":"Hello"}')"
+  t=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ $t -gt $slowest ] && slowest=$t
+  sleep 0.1
+done
+kill -0 $IMP 2> /dev/null && running=yes || running=no
+wait $IMP
+expect_eq "events sent during an import into the served store are all taken" \
+  " 200 200 200 200 200 200 200 200 200 200" "$codes"
+expect_eq "... each within a second (slowest ${slowest} ms), the import still running after them" "yes yes" \
+  "$([ $slowest -lt 1000 ] && echo yes || echo no) $running"
+expect_eq "... and the import took every row" "imported $N contacts from $TMP/big.csv" "$(cat "$TMP/served_out")"
+stop_drip
 finish
