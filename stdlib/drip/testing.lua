@@ -15,15 +15,37 @@ local events = require "drip.events"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local simulate = require "drip.cmd_simulate"
+local suggest = require "drip.suggest"
 
 local testing = {}
 
 local Sim = {}
 Sim.__index = Sim
 
+-- A key that is none of `known` is a mistake the test would not show: a
+-- misspelt option is left at its default (`journey =` would load every
+-- script), and a misspelt filter matches nothing (so expect_none passes).
+local function check_keys(t, known, what, level)
+  for k in pairs(t or {}) do
+    if not known[k] then
+      local near = type(k) == "string" and suggest.nearest(k, suggest.names(known))
+      error(string.format("%s: no %s '%s'%s (known: %s)", what, what == "testing.new" and "option" or "field",
+        tostring(k), near and string.format("; did you mean '%s'?", near) or "",
+        table.concat(suggest.names(known), ", ")), level + 1)
+    end
+  end
+end
+
+local OPTIONS = { journeys = true, start = true, timezone = true, consent = true, frequency_cap = true,
+                  quiet_hours = true }
+-- the fields of a send record that sent, expect_sent and expect_none match on ("at" also a time after start)
+local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, channel = true, to = true,
+                      message = true, kind_of_message = true, segments = true, encoding = true, ucs2_chars = true }
+
 -- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent =,
 --              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = } }
 function testing.new(opts)
+  check_keys(opts, OPTIONS, "testing.new", 2)
   local store = assert(Store.open(":memory:"))
   store:own_instances()
   local sim = setmetatable({ store = store, log = {}, mid = 0 }, Sim)
@@ -92,8 +114,10 @@ end
 -- All records so far, optionally filtered by fields: sim:records{ kind = "exit" }
 function Sim:records(want) return filter(self.log, want) end
 
--- A filter's channel that is none (a test of `mail` would find nothing, and pass as expect_none)
+-- A filter's field that a send has not, or channel that is none (a test of
+-- `mail` would find nothing, and pass as expect_none)
 local function check_channel(want, level)
+  check_keys(want, SEND_FIELDS, "a send", level + 1)
   local channel = want and want.channel
   if channel ~= nil and not policy.CHANNELS[channel] then
     error(string.format("'%s' is not a channel (%s)", tostring(channel), policy.CHANNEL_NAMES), level + 1)

@@ -81,4 +81,23 @@ describe("abandoned_cart", function()
       assert.matches("'mail' is not a channel %(email, sms, push, telegram, webhook%)", err)
     end
   end)
+
+  it("refuses a misspelt filter field, which would match nothing, naming the nearest", function()
+    sim:advance "1h"
+    for _, check in ipairs({ sim.expect_sent, sim.expect_none, sim.sent }) do
+      local ok, err = pcall(function() check(sim, { chanel = "email", contact = "u1" }) end)
+      assert.is_false(ok)
+      assert.matches("a send: no field 'chanel'; did you mean 'channel'%? %(known: at, channel, contact,", err)
+      assert.matches("abandoned_cart_spec.lua:%d+:", err) -- (the test's line, not the harness's)
+    end
+    assert.has_no.errors(function() sim:expect_none { channel = "sms", contact = "u1" } end)
+  end)
+
+  it("refuses a misspelt option of testing.new (journey = would load every script)", function()
+    local ok, err = pcall(testing.new, { journey = { "scripts/abandoned_cart.lua" } })
+    assert.is_false(ok)
+    assert.matches("testing.new: no option 'journey'; did you mean 'journeys'%?", err)
+    ok, err = pcall(testing.new, { journeys = { "scripts/abandoned_cart.lua" }, quiet = { from = "21:00", to = "08:00" } })
+    assert.matches("testing.new: no option 'quiet' %(known: consent, frequency_cap, journeys, quiet_hours, start, timezone%)", err)
+  end)
 end)
