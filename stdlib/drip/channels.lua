@@ -115,7 +115,14 @@ local function check_one(name, c)
   for k, v in pairs(DEFAULTS) do out[k] = v end
   for k, v in pairs(c) do
     local want = KEYS[name][k] or COMMON[k]
-    if not want then return nil, string.format("%s.%s: unknown key", where, k) end
+    if not want then
+      local known = suggest.names(KEYS[name])
+      for key in pairs(COMMON) do known[#known + 1] = key end
+      table.sort(known)
+      local near = type(k) == "string" and suggest.nearest(k, known)
+      return nil, string.format("%s.%s: unknown key%s (known: %s)", where, tostring(k),
+        near and string.format("; did you mean '%s'?", near) or "", table.concat(known, ", "))
+    end
     if type(v) ~= want then return nil, string.format("%s.%s: must be a %s", where, k, want) end
     out[k] = v
   end

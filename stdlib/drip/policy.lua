@@ -87,7 +87,13 @@ end
 -- quiet_hours table -> { from = minute of day, to = minute of day } | nil, "key: message"
 function policy.parse_quiet(t)
   if t == nil then return nil end
+  if type(t) ~= "table" then return nil, 'quiet_hours: expected { from = "21:00", to = "08:00" }' end
   local out = {}
+  for k in pairs(t) do
+    if k ~= "from" and k ~= "to" then
+      return nil, string.format("quiet_hours.%s: unknown key (quiet_hours takes from and to)", tostring(k))
+    end
+  end
   for _, k in ipairs({ "from", "to" }) do
     local H, M = time.parse_clock(t[k])
     if not H then return nil, string.format('quiet_hours.%s: expected a time such as "21:00"', k) end

@@ -24,6 +24,9 @@ describe("quiet hours", function()
   it("name a bad setting", function()
     local _, err = policy.parse_quiet({ from = "25:00", to = "08:00" })
     assert.matches("quiet_hours.from", err)
+    assert.equal("quiet_hours.too: unknown key (quiet_hours takes from and to)",
+      select(2, policy.parse_quiet({ from = "21:00", too = "08:00" })))
+    assert.equal('quiet_hours: expected { from = "21:00", to = "08:00" }', select(2, policy.parse_quiet("21:00-08:00")))
   end)
 end)
 
@@ -159,6 +162,8 @@ describe("channel settings", function()
   it("name the key that is wrong", function()
     assert.matches("channels.fax: not a channel", select(2, channels.check({ fax = {} })))
     assert.matches("channels.sms.colour: unknown key", select(2, channels.check({ sms = { colour = 1 } })))
+    assert.matches("channels.sms.acount: unknown key; did you mean 'account'%? %(known: account, attempts,",
+      select(2, channels.check({ sms = { acount = "AC1" } })))
     assert.matches("channels.webhook.secret: required", select(2, channels.check({ webhook = { url = "http://x" } })))
     assert.matches('channels.email.rate: "fast"', select(2, channels.check({ email = { smtp = "smtp://x", from = "a@b", rate = "fast" } })))
   end)
