@@ -101,8 +101,8 @@ function Api:first_of_name(name)
   end
   for _, w in ipairs(awaited) do
     if suggest.lookalike(name, { w.event }, true) then
-      log.warn("an event name differs from a journey's only in spelling; names must match exactly",
-        "event", name, "journey", w.journey, "expects", w.event)
+      log.warn("an event name differs only in spelling from one a journey or segment expects; names must match exactly",
+        "event", name, w.journey and "journey" or "segment", w.journey or w.segment, "expects", w.event)
       return
     end
   end

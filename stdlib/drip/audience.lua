@@ -50,6 +50,7 @@ function Engine:read_segments(path)
     loaded[seg.name] = seg
   end
   self.segments, self.segments_loaded = loaded, true
+  self.segments_file, self.segments_source = path, source -- (for warnings that name a line)
   return nil
 end
 

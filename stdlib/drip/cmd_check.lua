@@ -43,9 +43,10 @@ local function warn_spellings(engine)
   for _, w in ipairs(engine:awaited_events()) do
     for name, use in pairs(first) do
       if name ~= w.event and suggest.lookalike(w.event, { name }, true) then
-        local def = engine.latest[w.journey]
-        io.stderr:write(string.format("%s:%d: warning: journey '%s' %s '%s', but journey '%s' %s '%s' (event names must match exactly)\n",
-          def.file, journey.line_of(def.source, (w.event:gsub("%p", "%%%0")), 1), w.journey, w.role, w.event, use.journey, use.role, name))
+        local def = w.journey and engine.latest[w.journey]
+        local file, source = def and def.file or engine.segments_file, def and def.source or engine.segments_source
+        io.stderr:write(string.format("%s:%d: warning: %s %s '%s', but %s %s '%s' (event names must match exactly)\n",
+          file, journey.line_of(source, (w.event:gsub("%p", "%%%0")), 1), w.who, w.role, w.event, use.who, use.role, name))
       end
     end
     first[w.event] = first[w.event] or w

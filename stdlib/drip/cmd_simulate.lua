@@ -61,7 +61,7 @@ local function parse_until(v, last)
   return t
 end
 
--- Event names journeys wait on (triggers, goals, exit_on) that no event of
+-- Event names journeys wait on (triggers, goals, exit_on) or segments count that no event of
 -- the run had, while one that looks like it did: most often a name spelt
 -- differently in the events than in the journey. names: name -> count.
 local function misspelt_events(engine, names)
@@ -70,8 +70,8 @@ local function misspelt_events(engine, names)
   for _, w in ipairs(engine:awaited_events()) do
     local other = not names[w.event] and suggest.lookalike(w.event, seen)
     if other then
-      found[#found + 1] = string.format("journey '%s' %s '%s', which no event had; %d had '%s' (names must match exactly)",
-        w.journey, w.role, w.event, names[other], other)
+      found[#found + 1] = string.format("%s %s '%s', which no event had; %d had '%s' (names must match exactly)",
+        w.who, w.role, w.event, names[other], other)
     end
   end
   return found

@@ -19,6 +19,7 @@ local template = require "drip.template"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
 local report = require "drip.report"
+local suggest = require "drip.suggest"
 
 local Engine = {}
 Engine.__index = Engine
@@ -404,13 +405,17 @@ function Engine:note_step_event(journey, role, event)
 end
 
 -- The event names the latest journeys start, convert or exit on, and those
--- their wait_for and happened steps have asked for, in journey order:
--- { { journey =, role = "starts on" | "converts on" | "exits on" | "waits for" | "looks back for", event = }, ... }
+-- their wait_for and happened steps have asked for, in journey order, then
+-- those the `did` segments count, in segment order:
+-- { { journey =, who = "journey 'name'", role = "starts on" | "converts on" | "exits on" | "waits for"
+--     | "looks back for", event = } | { segment =, who = "segment 'name'", role = "counts", event = }, ... }
 function Engine:awaited_events()
   local names = self:journey_names()
   local list = {}
   local function add(def, role, spec)
-    if type(spec) == "table" and spec.event then list[#list + 1] = { journey = def.name, role = role, event = spec.event } end
+    if type(spec) == "table" and spec.event then
+      list[#list + 1] = { journey = def.name, who = "journey '" .. def.name .. "'", role = role, event = spec.event }
+    end
   end
   for _, name in ipairs(names) do
     local def = self.latest[name]
@@ -422,6 +427,12 @@ function Engine:awaited_events()
       for event in pairs((self.steps_events[name] or NONE)[role] or NONE) do asked[#asked + 1] = event end
       table.sort(asked)
       for _, event in ipairs(asked) do add(def, role, { event = event }) end
+    end
+  end
+  for _, name in ipairs(suggest.names(self.segments)) do
+    local seg = self.segments[name]
+    if seg.kind == "did" then
+      list[#list + 1] = { segment = name, who = "segment '" .. name .. "'", role = "counts", event = seg.event }
     end
   end
   return list

@@ -145,4 +145,8 @@ expect_eq "spellings that differ are a warning: exit 0" "0 ok: 2 journeys" "$cod
 expect_eq "naming both journeys, at the line of the second" \
   "$TMP/w/b.lua:4: warning: journey 'b' converts on 'order_completed', but journey 'a' starts on 'Order Completed' (event names must match exactly)" \
   "$(cat "$TMP/err")"
+printf 'return {\n  vip = function(c) return c.vip end,\n  buyers = { did = "order_completed" },\n}\n' > "$TMP/w/segments.lua"
+"$DRIP" check "$TMP/w" > /dev/null 2> "$TMP/err"
+expect_contains "a did segment's event spelt another way than a journey's: named at the segment's line" "$(cat "$TMP/err")" \
+  "$TMP/w/segments.lua:3: warning: segment 'buyers' counts 'order_completed', but journey 'a' starts on 'Order Completed' (event names must match exactly)"
 finish

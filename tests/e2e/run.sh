@@ -71,8 +71,10 @@ expect_eq "a userId that is not a whole number is a 400" \
   "$(req POST /v1/track '{"userId":42.5,"event":"Other"}')"
 req POST /v1/track '{"userId":"pat","event":"signed_up"}' > /dev/null
 req POST /v1/track '{"userId":"pat","event":"signed_up"}' > /dev/null
-wait_log 'level=warn msg="an event name differs from a journey.s only in spelling; names must match exactly" event=signed_up journey=quick expects="Signed Up"'
-expect_eq "... said once per name, and not for names that match" 1 "$(grep -c 'only in spelling' "$LOG")"
+wait_log 'level=warn msg="an event name differs only in spelling from one a journey or segment expects; names must match exactly" event=signed_up journey=quick expects="Signed Up"'
+req POST /v1/track '{"userId":"pat","event":"bought"}' > /dev/null
+wait_log 'level=warn msg="an event name differs only in spelling.*" event=bought segment=buyers expects=Bought'
+expect_eq "... said once per name, and not for names that match" 2 "$(grep -c 'only in spelling' "$LOG")"
 expect_eq "no anonymous event made a contact" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id LIKE 'a-%'")"
 expect_eq "an unknown type still refuses the batch" '400' \
   "$(req POST /v1/batch '{"batch":[{"type":"pageview","userId":"bob"}]}' | cut -c1-3)"

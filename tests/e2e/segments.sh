@@ -196,6 +196,11 @@ expect_contains "... and of a wait_for's event, which would time out for everyon
   "drip simulate: warning: journey 'nudge' waits for 'Order Complet', which no event had; 1 had 'Order Complete' (names must match exactly)"
 expect_contains "... and of a happened()'s" "$(cat "$TMP/err")" \
   "drip simulate: warning: journey 'nudge' looks back for 'order-complete', which no event had; 1 had 'Order Complete' (names must match exactly)"
+printf 'return { buyers = { did = "Order Completd", times = ">=1" } }\n' > "$TMP/spelt/segments.lua"
+"$DRIP" simulate --journeys "$TMP/spelt" --events "$TMP/spelt.jsonl" > /dev/null 2> "$TMP/err"
+expect_contains "... and of an event a did segment counts, which no contact would reach" "$(cat "$TMP/err")" \
+  "drip simulate: warning: segment 'buyers' counts 'Order Completd', which no event had; 1 had 'Order Complete' (names must match exactly)"
+rm "$TMP/spelt/segments.lua"
 expect_contains "explain names the lookalike a contact had, differing in case and punctuation" \
   "$("$DRIP" explain s1 cart --db "$TMP/spelt.db")" \
   "it starts on the event 'Cart Updated', and s1 has had none (it has had 'cart_updated' 2 times; names must match exactly)"
