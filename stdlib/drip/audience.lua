@@ -58,7 +58,7 @@ end
 
 function Engine:member(seg, contact, traits)
   if seg.kind == "traits" then
-    return self:call_user("segment '" .. seg.name .. "'", seg.fn, traits or {}) and true or false
+    return self:call_user("segment '" .. seg.name .. "'", seg.fn, self:watched(traits or {})) and true or false
   end
   if seg.kind == "did" then
     return segments.counts(seg, self.store:count_events(contact, seg.event, segments.since(seg, self.now)))

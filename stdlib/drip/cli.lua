@@ -24,6 +24,10 @@ later events are not read, and a later run with the same --db reads them
 the same way after the event at hand, keeping what was done in --db (exit
 status 130); a second Ctrl-C stops at once. With the records going to a
 file, a terminal sees how far the events are read. Nothing is delivered.
+At the end it warns of what looks misspelt: a placeholder that had no value
+in any message, an event name a journey or segment waits on that no event
+had while a lookalike came, and a trait a journey or segment reads that no
+contact has while a near one is there.
 
   --events FILE      JSON Lines events (Segment shape), or - to read standard input
                      (zcat month.jsonl.gz | drip simulate --events -); bad lines are

@@ -6,6 +6,7 @@ local Store = require "drip.store"
 local Engine = require "drip.engine"
 local events = require "drip.events"
 local suggest = require "drip.suggest"
+local TraitReads = require "drip.trait_reads"
 local config = require "drip.config"
 local journey = require "drip.journey"
 local report = require "drip.report"
@@ -187,6 +188,7 @@ function simulate(opts, path, shown)
   end
   engine:watch_stalls(opts.db)
   engine.placeholders = {} -- (see Engine:empty_placeholders)
+  engine.trait_reads = TraitReads.new(engine:user_files())
   if format == "table" then funnel.seed(stats.collect(store, 0), engine:journey_names()) end -- (a --db continued)
 
   local bad = 0
@@ -252,6 +254,9 @@ function simulate(opts, path, shown)
   if n == 0 and bad > 0 then err(not_events(shown)) end
   for _, msg in ipairs(misspelt_events(engine, names)) do err("warning: " .. msg) end
   for _, msg in ipairs(engine:empty_placeholders()) do err("warning: " .. msg) end
+  for _, msg in ipairs(engine.trait_reads:misspelt(function(name) return store:has_trait(name) end)) do
+    err("warning: " .. msg)
+  end
   local skipped = events.skipped_text(index.skipped)
   if skipped then err(skipped .. " skipped (journeys take identify and track of users known by userId)") end
   if cut then

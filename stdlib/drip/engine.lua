@@ -189,6 +189,14 @@ function Engine:journey_of_file(file)
   return nil
 end
 
+-- the files of the loaded journeys' newest versions, and segments.lua when read
+function Engine:user_files()
+  local files = {}
+  for _, name in ipairs(self:journey_names()) do files[#files + 1] = self.latest[name].file end
+  if self.segments_file then files[#files + 1] = self.segments_file end
+  return files
+end
+
 -- the names of the loaded journeys (their newest versions), sorted
 function Engine:journey_names()
   local names = {}
@@ -255,18 +263,26 @@ function Engine:matches(spec, ev)
     and true or false
 end
 
+-- A contact's traits about to be given to user code, with simulate's watch
+-- on reads of traits no contact has (see drip.trait_reads), when it is on.
+function Engine:watched(traits)
+  local reads = self.trait_reads
+  if reads then return reads:watched(traits) end
+  return traits
+end
+
 -- the traits of the contact route is handling, read when a `where` first needs them
 function Engine:routed_contact_traits()
   local traits = self.routed_traits
   if not traits then
-    traits = self.store:contact(self.routed_contact) or {}
+    traits = self:watched(self.store:contact(self.routed_contact) or {})
     self.routed_traits = traits
   end
   return traits
 end
 
 function Engine:zone_of(traits)
-  local tz = traits and traits.timezone
+  local tz = traits and rawget(traits, "timezone") -- (drip's read, not a journey's: see drip.trait_reads)
   if tz == nil or tz == json.null then return self.timezone end
   local zone = type(tz) == "string" and time.zone_for(tz)
   if zone then return zone end
@@ -510,7 +526,7 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
   traits_json = traits_json or self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
   local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json }
-  local ctx = { contact = traits_json == "{}" and {} or json.decode(traits_json), event = ev, journey = def.name,
+  local ctx = { contact = self:watched(traits_json == "{}" and {} or json.decode(traits_json)), event = ev, journey = def.name,
                 instance = id }
   local R = runtime(self, inst, def, {}, ctx)
   self:report(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
@@ -525,7 +541,7 @@ end
 -- instead; otherwise (drip migrate trying a new version) the budget applies.
 -- -> runtime, wait request | nil, error
 function Engine:replay(inst, def, own)
-  local ctx = setmetatable({ contact = json.decode(inst.traits), journey = def.name, instance = inst.id },
+  local ctx = setmetatable({ contact = self:watched(json.decode(inst.traits)), journey = def.name, instance = inst.id },
                            self:trigger_loader(inst))
   local R = runtime(self, inst, def, self.store:steps(inst.id), ctx)
   host.note_instance(R.id, R.journey)

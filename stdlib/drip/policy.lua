@@ -4,6 +4,8 @@
 -- ({ from = "21:00", to = "08:00" }) parsed from the configuration and
 -- applied to counts and clock times the engine gives it.
 local json = require "drip.json"
+-- Traits are read raw here: these reads are drip's, not a journey's (see drip.trait_reads).
+local rawget = rawget
 local duration = require "drip.duration"
 local time = require "drip.time"
 
@@ -26,9 +28,9 @@ local FLAT = setmetatable({}, { __index = function(t, group)
 end })
 
 local function flag(traits, group, channel)
-  local t = traits[group]
+  local t = rawget(traits, group)
   if type(t) == "table" and t[channel] ~= nil and t[channel] ~= json.null then return t[channel] end
-  local flat = traits[FLAT[group][channel]]
+  local flat = rawget(traits, FLAT[group][channel])
   if flat ~= nil and flat ~= json.null then return flat end
   return nil
 end
@@ -40,7 +42,7 @@ local function falsy(v) return v == false or v == 0 or v == "false" or v == "no"
 function policy.address(channel, traits, override)
   if override ~= nil then return tostring(override) end
   if channel == "webhook" then return "webhook" end
-  local v = traits[policy.ADDRESS_TRAIT[channel]]
+  local v = rawget(traits, policy.ADDRESS_TRAIT[channel])
   if v == nil or v == json.null or v == "" then return nil end
   return type(v) == "number" and json.number(v) or tostring(v)
 end
@@ -55,7 +57,7 @@ function policy.check(channel, kind, traits, opts)
     return to
   end
   if channel == "webhook" then return to end
-  if traits.unsubscribed == true or truthy(flag(traits, "unsubscribed", channel)) then
+  if rawget(traits, "unsubscribed") == true or truthy(flag(traits, "unsubscribed", channel)) then
     return nil, "unsubscribed"
   end
   local consent = flag(traits, "consent", channel)

@@ -85,13 +85,13 @@ local function waiting(engine, R, op, make_req)
   if text then
     local rop, value, traits = decode_step(text)
     if rop ~= op then diverged(R, op, rop) end
-    R.ctx.contact = traits or json.decode(R.entry_traits)
+    R.ctx.contact = engine:watched(traits or json.decode(R.entry_traits))
     return value
   end
   local req = make_req()
   req.op, req.seq, req.existing = op, R.pos, R.pending_seq == R.pos
   local value, traits = coroutine.yield(req)
-  R.ctx.contact = traits
+  R.ctx.contact = engine:watched(traits)
   return value
 end
 

@@ -108,6 +108,7 @@ local QUERIES = {
   contact_put = "INSERT INTO contacts(id, traits, created_at, tz) VALUES (?, ?, ?, ?) "
     .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits, tz = excluded.tz",
   contact_zones = "SELECT DISTINCT tz FROM contacts WHERE tz IS NOT NULL",
+  contact_has_trait = "SELECT 1 FROM contacts, json_each(contacts.traits) WHERE json_each.key = ? LIMIT 1",
   contacts_in_zones = "SELECT id, traits FROM contacts WHERE id > ?1 AND (tz IN (SELECT value FROM json_each(?2)) "
     .. "OR (?3 AND tz IS NULL)) ORDER BY id LIMIT ?4",
   event_count = "SELECT count(*) FROM events WHERE contact = ?1 AND name = ?2 AND ts >= coalesce(?3, ts)",
@@ -576,6 +577,8 @@ end
 
 -- the distinct timezone traits of all contacts
 function Store:contact_zones() return self:q("contact_zones"):column() end
+-- whether any contact has the (top-level) trait `name`
+function Store:has_trait(name) return self:q("contact_has_trait"):first(name) ~= nil end
 
 -- a page of { id, traits } of the contacts whose timezone trait is one of
 -- `zones` (or unset, with `unset`), after id `after`, in id order

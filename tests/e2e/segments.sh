@@ -201,6 +201,25 @@ printf 'return { buyers = { did = "Order Completd", times = ">=1" } }\n' > "$TMP
 expect_contains "... and of an event a did segment counts, which no contact would reach" "$(cat "$TMP/err")" \
   "drip simulate: warning: segment 'buyers' counts 'Order Completd', which no event had; 1 had 'Order Complete' (names must match exactly)"
 rm "$TMP/spelt/segments.lua"
+# a trait read by a journey or a segment that no contact has, while a near one is there
+mkdir -p "$TMP/traits"
+printf 'return {\n  vip = function(c) return (c.lifetime_valu or 0) >= 500 end,\n  pro = function(c) return c.plan == "pro" end,\n}\n' > "$TMP/traits/segments.lua"
+printf 'return journey {\n  name = "t", trigger = "Go",\n  steps = function(ctx)\n    local c = ctx.contact\n    if in_segment("vip") or c.coupon then log "vip" end\n    wait "1h"\n    if ctx.contact.plna == "pro" then log "pro" end\n  end,\n}\n' > "$TMP/traits/t.lua"
+printf '%s\n' '{"type":"identify","userId":"t1","traits":{"plan":"pro","lifetime_value":900},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"identify","userId":"t2","traits":{"plan":"free","coupn":"X"},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"t1","event":"Go","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"track","userId":"t2","event":"Go","timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/traits.jsonl"
+"$DRIP" simulate --journeys "$TMP/traits" --events "$TMP/traits.jsonl" > /dev/null 2> "$TMP/err"
+expect_eq "simulate names each line that reads a trait no contact has, with the near one a contact had" \
+  "drip simulate: warning: $TMP/traits/segments.lua:2: reads the trait 'lifetime_valu', which no contact has (did you mean 'lifetime_value'?)
+drip simulate: warning: $TMP/traits/t.lua:5: reads the trait 'coupon', which no contact has (did you mean 'coupn'?)
+drip simulate: warning: $TMP/traits/t.lua:7: reads the trait 'plna', which no contact has (did you mean 'plan'?)" \
+  "$(grep 'reads the trait' "$TMP/err")"
+printf '%s\n' '{"type":"identify","userId":"t3","traits":{"plna":"x","coupon":"Y"},"timestamp":"2026-11-01T11:00:00Z"}' >> "$TMP/traits.jsonl"
+"$DRIP" simulate --journeys "$TMP/traits" --events "$TMP/traits.jsonl" > /dev/null 2> "$TMP/err"
+expect_eq "... but not a trait some contact has, nor one with nothing near (drip's own, such as timezone, neither)" \
+  "drip simulate: warning: $TMP/traits/segments.lua:2: reads the trait 'lifetime_valu', which no contact has (did you mean 'lifetime_value'?)" \
+  "$(grep 'reads the trait' "$TMP/err")"
 expect_contains "explain names the lookalike a contact had, differing in case and punctuation" \
   "$("$DRIP" explain s1 cart --db "$TMP/spelt.db")" \
   "it starts on the event 'Cart Updated', and s1 has had none (it has had 'cart_updated' 2 times; names must match exactly)"
