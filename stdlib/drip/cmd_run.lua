@@ -80,7 +80,8 @@ end
 -- One transaction around fn; on an error nothing of it stays.
 -- -> true, fn's result, seconds the commit took | false, error
 local function transaction(store, engine, fn)
-  store:begin()
+  local began, berr = pcall(store.begin, store) -- (a full disk can refuse the write lock itself)
+  if not began then return false, berr end
   if store:forgotten_since() then engine:reset_caches() end -- `drip forget` beside drip run
   local ok, result = pcall(fn)
   local started = host.clock()

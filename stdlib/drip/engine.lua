@@ -172,8 +172,8 @@ function Engine:reload(files)
   return errors, changes
 end
 
--- The definition the store last loaded from file (the versions loaded are
--- kept in meta 'loaded_files': file -> hash), when keep_stored, or nil.
+-- The definition the store last loaded from file (drip run keeps the
+-- versions it loads in meta 'loaded_files': file -> hash), when keep_stored, or nil.
 function Engine:stored_def_of(file)
   if not self.keep_stored then return nil end
   local hash = json.decode(self.store:meta("loaded_files") or "{}")[file]
@@ -225,7 +225,7 @@ function Engine:index(latest)
     end
   end
   self:index_audience(names)
-  self.store:set_meta("loaded_files", json.encode(files))
+  if self.keep_stored then self.store:set_meta("loaded_files", json.encode(files)) end
 end
 
 -- the definition of a stored script version (instances stay on theirs)
