@@ -37,8 +37,22 @@ static stmt_ud *check_stmt(lua_State *L, int idx) {
 }
 
 /* The first 80 bytes of a statement, for error messages (lua_pushfstring has no precision). */
+/* the first 80 bytes of a statement, for an error message: on one line,
+ * each run of blanks and line breaks as one space, and cut at a UTF-8
+ * character's start */
 static const char *sql_head(char *buf, size_t size, const char *sql) {
-  snprintf(buf, size, "%.80s", sql ? sql : "?");
+  size_t n = 0;
+  int blank = 0;
+  if (!sql) sql = "?";
+  for (; *sql && n + 1 < size && n < 80; sql++) {
+    int is_blank = *sql == ' ' || *sql == '\n' || *sql == '\r' || *sql == '\t';
+    if (is_blank && (blank || n == 0)) continue;
+    blank = is_blank;
+    buf[n++] = is_blank ? ' ' : *sql;
+  }
+  while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80) n--; /* a cut character's continuation bytes */
+  if (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0xC0) n--;   /* and its lead byte */
+  buf[n] = '\0';
   return buf;
 }
 

@@ -408,6 +408,33 @@ function cli.progress_line(quiet_stdout)
 end
 
 -- cli.main(argv) -> exit status
+-- A store that cannot be written (a full disk, a file made read-only) stops
+-- a command with one line naming it, not a traceback: what was committed
+-- before stays in the store.
+local UNWRITABLE = { "database or disk is full", "disk I/O error", "attempt to write a readonly database" }
+local function unwritable(e)
+  local msg = tostring(e)
+  for _, what in ipairs(UNWRITABLE) do
+    local at = msg:find("sqlite: " .. what, 1, true)
+    if at then return (msg:sub(at):match("^[^\n]*")) end
+  end
+  return nil
+end
+
+local function run_command(cmd, opts)
+  local ok, result = xpcall(require("drip.cmd_" .. cmd).run, function(e)
+    return unwritable(e) and { unwritable = unwritable(e) } or debug.traceback(e, 2)
+  end, opts, function(msg) return usage_error(cmd, msg) end)
+  if ok then return result end
+  if type(result) == "table" then
+    io.stderr:write(string.format("drip %s: %scannot write the store: %s; is the disk full, or the file read-only? "
+      .. "What was committed before is kept\n", cmd, opts.db and opts.db .. ": " or "", result.unwritable))
+    return 1
+  end
+  io.stderr:write("drip: internal error: ", tostring(result), "\n")
+  return 1
+end
+
 function cli.main(argv)
   local cmd = argv[1]
   if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then return help(argv[2]) end
@@ -427,7 +454,7 @@ function cli.main(argv)
   if argv[2] == "--help" or argv[2] == "-h" then return help(cmd) end
   local opts, err = parse(spec, argv, 2)
   if not opts then return usage_error(cmd, err) end
-  return require("drip.cmd_" .. cmd).run(opts, function(msg) return usage_error(cmd, msg) end)
+  return run_command(cmd, opts)
 end
 
 return cli

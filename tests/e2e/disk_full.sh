@@ -49,4 +49,11 @@ done
 expect_eq "every instance sent once, none lost, none twice" "21|21" \
   "$(sqlite3 "$TMP/full.db" "SELECT count(*), count(DISTINCT instance) FROM outbox")"
 stop_drip
+
+# a command other than drip run, on a full disk: one line naming the store, exit 1
+for i in $(seq 20000); do printf '{"type":"track","userId":"s%d","event":"Go","timestamp":"2026-11-01T10:00:00Z"}\n' "$i"; done > "$TMP/many.jsonl"
+prlimit --fsize=3000000 "$DRIP" simulate --events "$TMP/many.jsonl" --journeys "$J" --db "$TMP/sim_full.db" > /dev/null 2> "$TMP/err"
+expect_eq "simulate on a full disk exits 1 with one line naming the store" \
+  "1 drip simulate: $TMP/sim_full.db: cannot write the store: sqlite: " "$? $(sed 's/^\(.*sqlite: \).*/\1/' "$TMP/err")"
+expect_eq "... and no traceback" 1 "$(wc -l < "$TMP/err")"
 finish
