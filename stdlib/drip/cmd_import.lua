@@ -177,24 +177,29 @@ function cmd.run(opts, usage)
   local path = opts.args[1]
   if not path then return usage("which file? (drip import FILE.csv|FILE.jsonl)") end
   local kind = (path:match("%.csv$") or path:match("%.tsv$")) and "csv" or path:match("%.jsonl$") and "jsonl"
-  if not kind then return usage("'" .. path .. "': the file must end in .csv or .tsv (contacts) or .jsonl (events)") end
+  if not kind then
+    local packed = path:match("%.csv%.(%w+)$") or path:match("%.tsv%.(%w+)$") or path:match("%.jsonl%.(%w+)$")
+    if packed then return usage(string.format("'%s': a compressed file; decompress it first (such as gunzip for .gz)", path)) end
+    if path:match("%.xlsx?$") then return usage(string.format("'%s': a spreadsheet; save it as CSV UTF-8 first", path)) end
+    return usage("'" .. path .. "': the file must end in .csv or .tsv (contacts) or .jsonl (events)")
+  end
   local f = io.open(path, "rb")
   if not f then
     io.stderr:write("drip import: ", path, ": cannot read the file\n")
     return 2
   end
   -- a CSV is read whole; events a line at a time, after a look at how the file starts
-  local text, rerr = f:read(kind == "csv" and "a" or 2)
+  local text, rerr = f:read(kind == "csv" and "a" or 6)
   if not text and rerr then -- (a directory opens, and does not read)
     f:close()
     io.stderr:write("drip import: ", path, ": ", tostring(rerr), "\n")
     return 2
   end
   text = text or ""
-  local utf16 = encoding.utf16_error(text, path)
-  if kind == "csv" or utf16 then f:close() end
-  if utf16 then
-    io.stderr:write("drip import: ", utf16, "\n")
+  local unreadable = encoding.start_error(text, path)
+  if kind == "csv" or unreadable then f:close() end
+  if unreadable then
+    io.stderr:write("drip import: ", unreadable, "\n")
     return 2
   end
   local store, conf = require("drip.cli").open_store(opts, "import", true)

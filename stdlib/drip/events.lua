@@ -306,10 +306,12 @@ function events.scan(path, on_error, default_ts, check_ids, shown_as)
   end
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local utf16 = encoding.utf16_error(f:read(2) or "", shown) -- (never the usual form)
-  if utf16 then
+  local unreadable = encoding.start_error(f:read(6) or "", shown, -- (never the usual form)
+    path == shown and string.format(" (zcat %s | drip simulate --events - reads it as it goes)", path)
+      or " (put zcat before drip in the pipe)")
+  if unreadable then
     f:close()
-    return nil, utf16
+    return nil, unreadable
   end
   f:seek("set", 0)
   local sorted, latest, untimed = true, default_ts or 0, {}

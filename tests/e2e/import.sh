@@ -39,6 +39,18 @@ printf 'id,first_name\nu9,Иван\n' | iconv -f UTF-8 -t UTF-16 > "$TMP/wide.cs
 "$DRIP" import "$TMP/wide.csv" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
 expect_eq "a CSV saved as UTF-16 (Excel's Unicode text) is named once, with exit 2" \
   "2 drip import: $TMP/wide.csv:1: the file is UTF-16 text; save it as UTF-8" "$rc $(cat "$TMP/cp_err")"
+gzip -c "$TMP/c.csv" > "$TMP/c.csv.gz"
+"$DRIP" import "$TMP/c.csv.gz" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
+expect_eq "a compressed export is named as such, with exit 2" \
+  "2 drip import: '$TMP/c.csv.gz': a compressed file; decompress it first (such as gunzip for .gz)" "$rc $(head -n 1 "$TMP/cp_err")"
+cp "$TMP/c.csv.gz" "$TMP/packed.jsonl"
+"$DRIP" import "$TMP/packed.jsonl" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
+expect_eq "... also when its name does not say so" \
+  "2 drip import: $TMP/packed.jsonl:1: the file is gzip-compressed; decompress it first" "$rc $(cat "$TMP/cp_err")"
+: > "$TMP/book.xlsx"
+"$DRIP" import "$TMP/book.xlsx" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
+expect_eq "a spreadsheet is told to be saved as CSV" \
+  "2 drip import: '$TMP/book.xlsx': a spreadsheet; save it as CSV UTF-8 first" "$rc $(head -n 1 "$TMP/cp_err")"
 expect_eq "UTF-8 names round-trip, consent becomes nested yes/no, quotes and commas survive" \
   'Анна|1|0|likes "red", and blue' \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.first_name') || '|' || json_extract(traits, '$.consent.email') || '|' || json_extract(traits, '$.consent.sms') || '|' || json_extract(traits, '$.note') FROM contacts WHERE id = 'u1'")"

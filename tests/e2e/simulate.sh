@@ -137,6 +137,12 @@ tail -n +2 "$TMP/enc.jsonl" | iconv -f UTF-8 -t UTF-16 > "$TMP/wide.jsonl" # (th
 "$DRIP" simulate --events "$TMP/wide.jsonl" --journeys scripts/welcome.lua > /dev/null 2> "$TMP/err"; code=$?
 expect_eq "an events file saved as UTF-16 is named once, with exit 2 (not a bad line per line)" \
   "2 drip simulate: $TMP/wide.jsonl:1: the file is UTF-16 text; save it as UTF-8" "$code $(cat "$TMP/err")"
+gzip -c "$TMP/enc.jsonl" > "$TMP/month.jsonl.gz"
+"$DRIP" simulate --events "$TMP/month.jsonl.gz" --journeys scripts/welcome.lua > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "a gzip-compressed events file is named once, with exit 2, and how to read it" \
+  "2 drip simulate: $TMP/month.jsonl.gz:1: the file is gzip-compressed; decompress it first (zcat $TMP/month.jsonl.gz | drip simulate --events - reads it as it goes)" \
+  "$code $(cat "$TMP/err")"
+expect_eq "... and that way it reads" 0 "$(zcat "$TMP/month.jsonl.gz" | "$DRIP" simulate --events - --journeys scripts/welcome.lua > /dev/null 2>&1; echo $?)"
 
 # --- empty arrays stay arrays: in stored traits, and in a webhook carrying event properties
 mkdir -p "$TMP/arr"
