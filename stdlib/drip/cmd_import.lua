@@ -197,6 +197,10 @@ function cmd.run(opts, usage)
   end
   text = text or ""
   local unreadable = encoding.start_error(text, path)
+  if not unreadable and kind == "jsonl" then
+    f:seek("set", 0)
+    unreadable = events.shape_error(f:read("l"), path)
+  end
   if kind == "csv" or unreadable then f:close() end
   if unreadable then
     io.stderr:write("drip import: ", unreadable, "\n")

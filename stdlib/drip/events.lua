@@ -279,6 +279,28 @@ function events.readable(path)
   return true
 end
 
+-- events.shape_error(first_line, path, piped) -> "path:1: ..." when a file's first
+-- line shows it is JSON in another shape than one event per line (an array
+-- of events, a Segment batch, a document over many lines), else nil: told
+-- once, with how to make JSON Lines of it (piped: it came on standard
+-- input), rather than as a bad line per line
+function events.shape_error(first_line, path, piped)
+  local line = without_bom(first_line or ""):match("^%s*(.-)%s*$")
+  local shape, jq
+  if line:sub(1, 1) == "[" then
+    shape, jq = "a JSON array of events", ".[]"
+  elseif line == "{" then
+    shape, jq = "JSON over many lines (pretty-printed)", ".batch[]? // ."
+  elseif line:match('^{%s*"batch"%s*:%s*%[') then
+    shape, jq = 'a Segment batch ({"batch": [...]})', ".batch[]"
+  else
+    return nil
+  end
+  local how = piped and string.format("put jq -c '%s' before drip in the pipe", jq)
+    or string.format("jq -c '%s' %s > events.jsonl makes them", jq, path)
+  return string.format("%s:1: the file is %s; drip reads JSON Lines, one event per line (%s)", path, shape, how)
+end
+
 -- events.scan(path, on_error, default_ts, check_ids, shown_as) -> index | nil, error
 -- (shown_as: the name messages give the file, when not its path)
 -- Reads a JSONL file once for the timestamps. A file in timestamp order (the
@@ -309,6 +331,10 @@ function events.scan(path, on_error, default_ts, check_ids, shown_as)
   local unreadable = encoding.start_error(f:read(6) or "", shown, -- (never the usual form)
     path == shown and string.format(" (zcat %s | drip simulate --events - reads it as it goes)", path)
       or " (put zcat before drip in the pipe)")
+  if not unreadable then
+    f:seek("set", 0)
+    unreadable = events.shape_error(f:read("l"), shown, path ~= shown)
+  end
   if unreadable then
     f:close()
     return nil, unreadable

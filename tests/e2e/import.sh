@@ -47,6 +47,11 @@ cp "$TMP/c.csv.gz" "$TMP/packed.jsonl"
 "$DRIP" import "$TMP/packed.jsonl" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
 expect_eq "... also when its name does not say so" \
   "2 drip import: $TMP/packed.jsonl:1: the file is gzip-compressed; decompress it first" "$rc $(cat "$TMP/cp_err")"
+printf '[{"type":"track","userId":"a1","event":"Signed Up"}]\n' > "$TMP/array.jsonl"
+"$DRIP" import "$TMP/array.jsonl" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
+expect_eq "a JSON array of events is named as such, with exit 2" \
+  "2 drip import: $TMP/array.jsonl:1: the file is a JSON array of events; drip reads JSON Lines, one event per line (jq -c '.[]' $TMP/array.jsonl > events.jsonl makes them)" \
+  "$rc $(cat "$TMP/cp_err")"
 : > "$TMP/book.xlsx"
 "$DRIP" import "$TMP/book.xlsx" --db "$TMP/cp.db" > /dev/null 2> "$TMP/cp_err"; rc=$?
 expect_eq "a spreadsheet is told to be saved as CSV" \

@@ -144,6 +144,20 @@ expect_eq "a gzip-compressed events file is named once, with exit 2, and how to 
   "$code $(cat "$TMP/err")"
 expect_eq "... and that way it reads" 0 "$(zcat "$TMP/month.jsonl.gz" | "$DRIP" simulate --events - --journeys scripts/welcome.lua > /dev/null 2>&1; echo $?)"
 
+# events exported as one JSON document rather than a line each
+printf '[{"type":"track","userId":"a1","event":"Signed Up"},\n {"type":"track","userId":"a2","event":"Signed Up"}]\n' > "$TMP/array.json"
+"$DRIP" simulate --events "$TMP/array.json" --journeys scripts/welcome.lua > /dev/null 2> "$TMP/err"; code=$?
+expect_eq "a JSON array of events is named once, with exit 2, and the jq that makes JSON Lines of it" \
+  "2 drip simulate: $TMP/array.json:1: the file is a JSON array of events; drip reads JSON Lines, one event per line (jq -c '.[]' $TMP/array.json > events.jsonl makes them)" \
+  "$code $(cat "$TMP/err")"
+printf '{"batch":[{"type":"track","userId":"a1","event":"Signed Up"}]}\n' > "$TMP/batch.json"
+expect_contains "a Segment batch too" "$("$DRIP" simulate --events "$TMP/batch.json" --journeys scripts/welcome.lua 2>&1 > /dev/null)" \
+  "batch.json:1: the file is a Segment batch ({\"batch\": [...]}); drip reads JSON Lines, one event per line (jq -c '.batch[]' "
+printf '{\n  "batch": []\n}\n' | "$DRIP" simulate --events - --journeys scripts/welcome.lua > /dev/null 2> "$TMP/err"
+expect_eq "pretty-printed JSON on standard input" \
+  "drip simulate: stdin:1: the file is JSON over many lines (pretty-printed); drip reads JSON Lines, one event per line (put jq -c '.batch[]? // .' before drip in the pipe)" \
+  "$(cat "$TMP/err")"
+
 # --- empty arrays stay arrays: in stored traits, and in a webhook carrying event properties
 mkdir -p "$TMP/arr"
 printf 'return journey { trigger = "Cart Viewed", steps = function(ctx)\n  webhook { products = ctx.event.properties.products, tags = ctx.contact.tags }\nend }\n' > "$TMP/arr/hook.lua"
