@@ -15,6 +15,7 @@ local events = require "drip.events"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local simulate = require "drip.cmd_simulate"
+local config = require "drip.config"
 local suggest = require "drip.suggest"
 
 local testing = {}
@@ -37,26 +38,37 @@ local function check_keys(t, known, what, level)
 end
 
 local OPTIONS = { journeys = true, start = true, timezone = true, consent = true, frequency_cap = true,
-                  quiet_hours = true }
+                  quiet_hours = true, config = true }
 -- the fields of a send record that sent, expect_sent and expect_none match on ("at" also a time after start)
 local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, channel = true, to = true,
                       message = true, kind_of_message = true, segments = true, encoding = true, ucs2_chars = true }
 
 -- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent =,
---              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = } }
+--              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = },
+--              config = "drip.conf.lua" }
+-- config: the policies of a drip.conf.lua (timezone, consent, frequency_cap,
+-- quiet_hours), so that tests run under production's; the options given
+-- here override its.
 function testing.new(opts)
   check_keys(opts, OPTIONS, "testing.new", 2)
+  local conf = {}
+  if opts.config then
+    local cerr
+    conf, cerr = config.load(opts.config, true)
+    if not conf then error(cerr, 2) end
+  end
   local store = assert(Store.open(":memory:"))
   store:own_instances()
   local sim = setmetatable({ store = store, log = {}, mid = 0 }, Sim)
   local files, dir = simulate.locate(opts.journeys or { "scripts" })
   if not files then error(dir, 2) end
-  local caps = assert(policy.parse_caps(opts.frequency_cap))
+  local caps, cerr = policy.parse_caps(opts.frequency_cap)
+  if not caps then error(cerr, 2) end
   local quiet, qerr = policy.parse_quiet(opts.quiet_hours)
   if qerr then error(qerr, 2) end
   sim.engine = Engine.new({
-    store = store, timezone = opts.timezone, consent = opts.consent,
-    caps = caps, quiet = quiet,
+    store = store, conf = conf, timezone = opts.timezone, consent = opts.consent,
+    caps = opts.frequency_cap and caps or nil, quiet = quiet,
     sink = function(rec) sim.log[#sim.log + 1] = rec end,
     warn = function(msg) sim.warnings = (sim.warnings or "") .. msg .. "\n" end,
   })

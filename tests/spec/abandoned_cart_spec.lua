@@ -93,11 +93,34 @@ describe("abandoned_cart", function()
     assert.has_no.errors(function() sim:expect_none { channel = "sms", contact = "u1" } end)
   end)
 
+  it("runs under the policies of a drip.conf.lua, which options given override", function()
+    local path = require("helpers").tmpname() .. ".conf.lua"
+    local f = assert(io.open(path, "w"))
+    f:write('quiet_hours = { from = "21:00", to = "08:00" }\nconsent = "opt-out"\n')
+    f:close()
+    local late = testing.new { journeys = { "scripts/abandoned_cart.lua" }, start = "2026-11-02T22:00:00Z", config = path }
+    late:identify("u1", { email = "ava@example.com" }) -- (no consent given: opt-out lets the message through)
+    late:track("u1", "Cart Updated", { cart_url = "https://shop.test/c/1" })
+    late:advance "1h"
+    assert.same({ channel = "email", reason = "quiet_hours", ["until"] = "2026-11-03T08:00:00Z" },
+      (function(r) return { channel = r.channel, reason = r.reason, ["until"] = r["until"] } end)(late:records { kind = "defer" }[1]))
+    local overridden = testing.new { journeys = { "scripts/abandoned_cart.lua" }, start = "2026-11-02T22:00:00Z",
+                                     config = path, quiet_hours = { from = "02:00", to = "03:00" } }
+    overridden:identify("u1", { email = "ava@example.com" })
+    overridden:track("u1", "Cart Updated", { cart_url = "https://shop.test/c/1" })
+    overridden:advance "1h"
+    overridden:expect_sent { channel = "email", contact = "u1", at = "1h" }
+    os.remove(path)
+    local ok, err = pcall(testing.new, { journeys = { "scripts/abandoned_cart.lua" }, config = path })
+    assert.is_false(ok)
+    assert.matches(path:gsub("%p", "%%%0"), err)
+  end)
+
   it("refuses a misspelt option of testing.new (journey = would load every script)", function()
     local ok, err = pcall(testing.new, { journey = { "scripts/abandoned_cart.lua" } })
     assert.is_false(ok)
     assert.matches("testing.new: no option 'journey'; did you mean 'journeys'%?", err)
     ok, err = pcall(testing.new, { journeys = { "scripts/abandoned_cart.lua" }, quiet = { from = "21:00", to = "08:00" } })
-    assert.matches("testing.new: no option 'quiet' %(known: consent, frequency_cap, journeys, quiet_hours, start, timezone%)", err)
+    assert.matches("testing.new: no option 'quiet' %(known: config, consent, frequency_cap, journeys, quiet_hours, start, timezone%)", err)
   end)
 end)
