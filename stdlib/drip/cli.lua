@@ -109,6 +109,9 @@ it, the segment and whether the contact is in it now, its place in a staged
 rollout, its last activity); when they did enter it, explain lists their
 latest trigger events that started no instance, each with why (an instance
 still running, reentry and when it lets them in again, where() said no).
+CONTACT is the contact's id, or the email or phone of one contact (spaces and
+dashes in a phone number do not matter); an id that differs only in case is
+suggested.
 
   --journeys DIR     whose segments.lua names the contact's segments (default:
                      where the store's journeys were loaded from, else scripts)]],
@@ -154,7 +157,7 @@ every journey instance with its state and its messages (channel, address,
 status, reason, attempts, and each delivery state with the provider's
 answer), and under unstarted, per journey, the latest trigger events that
 started no instance, each with why. `drip explain` tells the same story in
-words.
+words. CONTACT is an id, or an email or phone, as for explain.
 
   --journeys DIR     whose segments.lua names the contact's segments (default:
                      where the store's journeys were loaded from, else scripts)]],
@@ -408,6 +411,25 @@ function cli.progress_line(quiet_stdout)
 end
 
 -- cli.main(argv) -> exit status
+-- cli.find_contact(store, cmd, id, exact) -> the contact id to show for
+-- `id`: itself when a contact has it, else (unless exact) the one contact
+-- whose email or phone it is (told on stderr) | nil, "no contact 'x'" with
+-- whom it may mean
+function cli.find_contact(store, cmd, id, exact)
+  if store:contact_json(id) then return id end
+  local known = store:contacts_known_as(id)
+  if #known == 1 and known[1].by ~= "id" and not exact then
+    io.stderr:write(string.format("drip %s: '%s' is the %s of contact '%s'\n", cmd, id, known[1].by, known[1].id))
+    return known[1].id
+  end
+  local names = {}
+  for i, k in ipairs(known) do
+    if i > 5 then names[#names + 1] = "…" break end
+    names[#names + 1] = string.format("'%s'%s", k.id, k.by ~= "id" and " (its " .. k.by .. ")" or "")
+  end
+  return nil, string.format("no contact '%s'%s", id, #names > 0 and "; did you mean " .. table.concat(names, ", ") .. "?" or "")
+end
+
 -- A store that cannot be written (a full disk, a file made read-only) stops
 -- a command with one line naming it, not a traceback: what was committed
 -- before stays in the store.

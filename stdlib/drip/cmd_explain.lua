@@ -189,8 +189,10 @@ function cmd.run(opts, usage)
   if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
   local store, conf = cli.open_store(opts, "explain")
   if not store then return conf end
-  local view = store:contact_view(id, RECENT)
-  local problem = not view and string.format("no contact '%s'", id)
+  local found, missing = cli.find_contact(store, "explain", id)
+  id = found or id
+  local view = found and store:contact_view(id, RECENT)
+  local problem = missing
     or journey and not store:latest_script(journey) and cli.unknown_journey(journey, store:journey_names())
   if problem then
     store:close()

@@ -20,9 +20,10 @@ function cmd.run(opts, usage)
   local path = opts.db or conf.db
   store:begin()
   local removed = store:forget(id)
+  local meant = not removed and select(2, require("drip.cli").find_contact(store, "forget", id, true))
   store:close()
-  if not removed then
-    io.stderr:write(string.format("drip forget: no contact '%s' in %s\n", id, path))
+  if not removed then -- (an email or phone is named, never erased in its contact's stead)
+    io.stderr:write(string.format("drip forget: %s: %s\n", path, meant))
     return 1
   end
   local parts = {}

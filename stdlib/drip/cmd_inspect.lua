@@ -38,12 +38,14 @@ function cmd.run(opts, usage)
   if not id then return usage("which contact? (drip inspect CONTACT)") end
   local store, conf = require("drip.cli").open_store(opts, "inspect")
   if not store then return conf end
-  local view = store:contact_view(id, 50)
-  if not view then
+  local found, missing = require("drip.cli").find_contact(store, "inspect", id)
+  if not found then
     store:close()
-    io.stderr:write(string.format("drip inspect: no contact '%s'\n", id))
+    io.stderr:write("drip inspect: ", missing, "\n")
     return 1
   end
+  id = found
+  local view = store:contact_view(id, 50)
   view.created_at = time.iso(view.created_at)
   local cli = require "drip.cli"
   local segs, from = cli.segments_of(store, conf, cli.journeys_dir(store, conf, opts), id, view.traits)

@@ -221,6 +221,12 @@ local QUERIES = {
   instance_next_timer = "SELECT min(due) FROM timers WHERE instance = ?",
   history_add = "INSERT INTO history(instance, at, kind, data) VALUES (?, ?, ?, ?)",
   contact_row = "SELECT traits, created_at FROM contacts WHERE id = ?",
+  -- (a scan: asked only when no contact has the id given)
+  contacts_known_as = "SELECT id, CASE WHEN lower(id) = lower(?1) THEN 'id' "
+    .. "WHEN lower(json_extract(traits, '$.email')) = lower(?1) THEN 'email' ELSE 'phone' END FROM contacts "
+    .. "WHERE lower(id) = lower(?1) OR lower(json_extract(traits, '$.email')) = lower(?1) "
+    .. "OR replace(replace(replace(replace(json_extract(traits, '$.phone'), ' ', ''), '-', ''), '(', ''), ')', '') = ?2 "
+    .. "ORDER BY id LIMIT 6",
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
     .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
@@ -1098,6 +1104,16 @@ function Store:add_history(instance, at, kind, data_json)
 end
 
 -- views for the API and the toolkit ----------------------------------------------
+
+-- The contacts someone may have meant by `text` when no contact has that id:
+-- the one whose email or phone it is (a marketer knows people by those), or
+-- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
+function Store:contacts_known_as(text)
+  local digits = text:gsub("[%s%-%(%)]", "")
+  local found = {}
+  for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do found[#found + 1] = { id = row[1], by = row[2] } end
+  return found
+end
 
 local INSTANCE_VIEW = { "id", "journey", "version", "active", "entered_at", "trigger", "waiting_for", "ended_at",
                         "exit_reason", "converted", "value", "error" }

@@ -257,4 +257,16 @@ expect_eq "stats: messages per journey, channel and outcome match the outbox aft
   "$(python3 "$E2E_DIR/stats_match.py" "$DB" "$("$DRIP" stats --db "$DB" --format json)")"
 "$DRIP" explain nobody --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "explain: an unknown contact exits 1 and says so" "1 drip explain: no contact 'nobody'" "$rc $(cat "$TMP/err")"
+# a marketer knows people by email or phone, not by userId
+"$DRIP" explain ANN@x.test --db "$DB" > "$TMP/out" 2> "$TMP/err"; rc=$?
+expect_eq "explain takes a contact's email, saying whose it is" "0 drip explain: 'ANN@x.test' is the email of contact 'ann'" \
+  "$rc $(cat "$TMP/err")"
+expect_eq "... and explains that contact" "ann — first seen" "$(head -n 1 "$TMP/out" | cut -d' ' -f1-4)"
+expect_contains "inspect takes a phone written with spaces and dashes" \
+  "$("$DRIP" inspect '+1 555-000-2222' --db "$DB" 2>&1)" "'+1 555-000-2222' is the phone of contact 'ann'"
+"$DRIP" explain ANN --db "$DB" 2> "$TMP/err"; rc=$?
+expect_eq "an id in other case is only suggested" "1 drip explain: no contact 'ANN'; did you mean 'ann'?" "$rc $(cat "$TMP/err")"
+"$DRIP" forget ann@x.test --db "$DB" 2> "$TMP/err"; rc=$?
+expect_eq "forget never erases by email: it names the contact to forget" \
+  "1 drip forget: $DB: no contact 'ann@x.test'; did you mean 'ann' (its email)?" "$rc $(cat "$TMP/err")"
 finish
