@@ -60,8 +60,9 @@ SIGINT/SIGTERM finish the current batch and stop.
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)
   --journeys DIR     journey directory (default: scripts)
   --db FILE          the SQLite store (default: drip.db)
-  --listen ADDR      HOST:PORT (default 127.0.0.1:8425). A non-loopback address
-                     needs a token (config `token` or DRIP_TOKEN).
+  --listen ADDR      HOST:PORT, or a port alone on 127.0.0.1 (default
+                     127.0.0.1:8425). A non-loopback address needs a token
+                     (config `token` or DRIP_TOKEN).
   --dry-run          record messages in the outbox as simulated, never deliver]],
   },
   migrate = {

@@ -28,7 +28,9 @@ local CLOCK_AHEAD = 86400 -- a store's clock this far past the wall clock is a s
 local function err(msg) io.stderr:write("drip run: ", msg, "\n") end
 
 -- "127.0.0.1:8425", "[::1]:8425", "localhost:8425" -> host, port
+-- "HOST:PORT", "[::1]:PORT", or a port alone (on loopback: 127.0.0.1) -> host, port | nil
 function cmd.parse_listen(v)
+  if v:match("^%d+$") then v = "127.0.0.1:" .. v end
   local h, p = v:match("^%[([^%]]+)%]:(%d+)$")
   if not h then h, p = v:match("^([^:]*):(%d+)$") end
   if not h or h == "" then return nil end
@@ -54,7 +56,7 @@ local function settings(opts)
   if not conf then return nil, cerr end
   local listen = opts.listen or conf.listen
   local h, p = cmd.parse_listen(listen)
-  if not h then return nil, "--listen: '" .. listen .. "' is not HOST:PORT (e.g. 127.0.0.1:8425)" end
+  if not h then return nil, "--listen: '" .. listen .. "' is not HOST:PORT or a port (e.g. 127.0.0.1:8425, or 8425)" end
   local token = conf.token or os.getenv("DRIP_TOKEN")
   if token == "" then token = nil end
   if not cmd.loopback(h) and not token then
