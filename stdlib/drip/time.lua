@@ -105,6 +105,7 @@ end
 -- "new york"): the last part of each zone in zone1970.tab of the zoneinfo
 -- the zones themselves come from, lowercased, spaces for underscores. Read
 -- when first needed.
+-- A zone's whole name in other case ("europe/moscow") is read too.
 local by_city
 local function city_zones()
   if by_city then return by_city end
@@ -113,16 +114,39 @@ local function city_zones()
   if not f then return by_city end
   for line in f:lines() do
     local zone = line:match("^[^#][^\t]*\t[^\t]+\t([^\t]+)")
-    if zone then by_city[zone:match("[^/]+$"):gsub("_", " "):lower()] = zone end
+    if zone then
+      by_city[zone:match("[^/]+$"):gsub("_", " "):lower()] = zone
+      by_city[zone:gsub("_", " "):lower()] = zone
+    end
   end
   f:close()
   return by_city
 end
 
--- the zone of the city `text` names ("Tehran" -> "Asia/Tehran"), or nil
+-- Names drip's users write for their zones that zone1970.tab does not
+-- have: cities in Russian and Persian, an old spelling, and the
+-- abbreviations that mean one zone there (MSK, IRST; not EST or IST,
+-- which mean several). Keys lowercased.
+local NAMED_ZONES = {
+  ["msk"] = "Europe/Moscow", ["мск"] = "Europe/Moscow", ["москва"] = "Europe/Moscow",
+  ["санкт-петербург"] = "Europe/Moscow", ["петербург"] = "Europe/Moscow", ["st petersburg"] = "Europe/Moscow",
+  ["saint petersburg"] = "Europe/Moscow", ["калининград"] = "Europe/Kaliningrad", ["самара"] = "Europe/Samara",
+  ["екатеринбург"] = "Asia/Yekaterinburg", ["омск"] = "Asia/Omsk", ["новосибирск"] = "Asia/Novosibirsk",
+  ["красноярск"] = "Asia/Krasnoyarsk", ["иркутск"] = "Asia/Irkutsk", ["владивосток"] = "Asia/Vladivostok",
+  ["kiev"] = "Europe/Kyiv", ["киев"] = "Europe/Kyiv", ["київ"] = "Europe/Kyiv",
+  ["irst"] = "Asia/Tehran", ["irdt"] = "Asia/Tehran", ["iran"] = "Asia/Tehran", ["ایران"] = "Asia/Tehran",
+  ["تهران"] = "Asia/Tehran", ["مشهد"] = "Asia/Tehran", ["اصفهان"] = "Asia/Tehran", ["شیراز"] = "Asia/Tehran",
+  ["تبریز"] = "Asia/Tehran", ["کابل"] = "Asia/Kabul", ["دبی"] = "Asia/Dubai",
+}
+
+-- the zone of the city `text` names ("Tehran" -> "Asia/Tehran", "Москва"
+-- -> "Europe/Moscow"), or nil
 local function zone_of_city(text)
   if type(text) ~= "string" then return nil end
-  return city_zones()[text:gsub("_", " "):gsub("^%s+", ""):gsub("%s+$", ""):lower()]
+  local key = text:gsub("_", " "):gsub("^%s+", ""):gsub("%s+$", "")
+  local lower = require("drip.locale").lower(key) -- (Cyrillic too; required here: drip.locale requires this module)
+  local zone = city_zones()[lower] or NAMED_ZONES[lower]
+  return zone and time.zone_ok(zone) and zone or nil
 end
 
 -- "UTC+03:30" for a fixed offset as people write it ("+03:30", "+0330",

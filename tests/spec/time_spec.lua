@@ -206,6 +206,16 @@ describe("time zones of timezone traits", function()
     assert.is_nil(time.zone_for("Atlantis"))
   end)
 
+  it("take a zone's name in other case, cities in Russian and Persian, and MSK and IRST", function()
+    for text, zone in pairs({ ["europe/moscow"] = "Europe/Moscow", ["Москва"] = "Europe/Moscow", ["МСК"] = "Europe/Moscow",
+                              ["MSK"] = "Europe/Moscow", ["Санкт-Петербург"] = "Europe/Moscow", ["Новосибирск"] = "Asia/Novosibirsk",
+                              ["تهران"] = "Asia/Tehran", ["IRST"] = "Asia/Tehran", ["Kiev"] = "Europe/Kyiv" }) do
+      assert.equal(zone, time.zone_for(text), text)
+    end
+    assert.equal("EST", time.zone_for("EST")) -- (a zone of tzdata as it is)
+    assert.is_nil(time.zone_for("IST"))       -- (India, Israel or Ireland: not a guess)
+  end)
+
   it("take a fixed offset as people write it, and refuse one no place has", function()
     for text, zone in pairs({ ["+03:30"] = "UTC+03:30", ["+0330"] = "UTC+03:30", ["UTC+3:30"] = "UTC+03:30",
                               ["GMT+3"] = "UTC+03:00", ["utc -5"] = "UTC-05:00", ["-12:00"] = "UTC-12:00",
