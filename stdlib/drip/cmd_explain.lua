@@ -42,7 +42,8 @@ local function delivery_line(m)
   local said = ""
   if type(answer) == "table" then
     said = answer.http and string.format(" (HTTP %d)", answer.http)
-      or answer.smtp and string.format(" (SMTP %d)", answer.smtp) or answer.error and (" (" .. answer.error .. ")") or ""
+      or answer.smtp and string.format(" (SMTP %d)", answer.smtp) or answer.error and (" (" .. answer.error .. ")")
+      or answer.since_queued and " (after it was queued)" or ""
   end
   local now = m.status .. (m.reason and (": " .. m.reason) or "") .. said
   if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. ", next try " .. iso(m.due) end

@@ -10,6 +10,7 @@ local host = require "drip_host"
 local json = require "drip.json"
 local channels = require "drip.channels"
 local unsubscribe = require "drip.unsubscribe"
+local policy = require "drip.policy"
 
 local Deliver = {}
 Deliver.__index = Deliver
@@ -18,7 +19,8 @@ local CLAIM_MAX = 1000  -- rows claimed per channel per tick
 local IDLE_MS = 60000   -- longest sleep when nothing is due
 
 -- Deliver.new{ store=, channels= (drip.channels.check), unsubscribe={ base=, secret= },
---              curl= (drip_curl), log=, metrics=, transaction=fn(fn) -> ok, result }
+--              curl= (drip_curl), log=, metrics=, transaction=fn(fn) -> ok, result,
+--              consent= "opt-in"|"opt-out" (the configuration's policy) }
 function Deliver.new(opts)
   local self = setmetatable(opts, Deliver)
   self.buckets, self.inflight, self.flying = {}, {}, {}
@@ -74,6 +76,31 @@ function Deliver:request(name, m, now)
   return spec, detail
 end
 
+-- A message that waited (quiet hours, retries, a backlog) is checked again
+-- at the door: the contact may have unsubscribed or taken back consent
+-- since it was queued. -> the reason it may no longer go, or nil
+local WAITED = 2 -- seconds since queued (one claimed at once was checked when queued)
+function Deliver:withdrawn(channel, m, now)
+  if channel == "webhook" or not m.contact or now - (m.created_at or now) < WAITED then return nil end
+  local traits = self.store:contact(m.contact)
+  if not traits then return nil end
+  local allowed, why = policy.check(channel, m.kind, traits, { consent = self.consent or "opt-in", to = m.address })
+  return not allowed and why or nil
+end
+
+-- a claimed message's request into `started`, or the message failed when it cannot be built
+function Deliver:start_or_fail(name, m, now, started)
+  local spec, detail = self:request(name, m, now)
+  if spec then
+    self.store:claim_message(m.id, now)
+    started[#started + 1] = { id = m.id, spec = spec, channel = name, detail = detail, attempts = m.attempts + 1 }
+  else
+    self.store:mark_message(m.id, now, "failed", nil, "cannot build the request", json.encode({ error = detail }))
+    self.metrics:delivered(name, "failed")
+    self.log.error("message failed", "channel", name, "id", m.id, "error", detail)
+  end
+end
+
 -- Claim what one channel may send now -> ms until it may send more (or nil)
 function Deliver:claim(name, c, now, started)
   local room = c.concurrency - self.inflight[name]
@@ -82,14 +109,13 @@ function Deliver:claim(name, c, now, started)
   if allowed <= 0 then return b and room > 0 and refill_ms(b) or nil end
   local rows = self.store:due_messages(name, now, allowed)
   for _, m in ipairs(rows) do
-    local spec, detail = self:request(name, m, now)
-    if spec then
-      self.store:claim_message(m.id, now)
-      started[#started + 1] = { id = m.id, spec = spec, channel = name, detail = detail, attempts = m.attempts + 1 }
+    local withdrawn = self:withdrawn(name, m, now)
+    if withdrawn then
+      self.store:mark_message(m.id, now, "suppressed", nil, withdrawn, json.encode({ since_queued = true }))
+      self.metrics:delivered(name, "suppressed")
+      self.log.info("message not sent: withdrawn while it waited", "channel", name, "id", m.id, "reason", withdrawn)
     else
-      self.store:mark_message(m.id, now, "failed", nil, "cannot build the request", json.encode({ error = detail }))
-      self.metrics:delivered(name, "failed")
-      self.log.error("message failed", "channel", name, "id", m.id, "error", detail)
+      self:start_or_fail(name, m, now, started)
     end
   end
   if b then b.tokens = b.tokens - #rows end

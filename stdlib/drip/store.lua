@@ -165,7 +165,7 @@ local QUERIES = {
   outbox_add = "INSERT INTO outbox(id, instance, seq, channel, address, kind, message, status, reason, created_at, "
     .. "contact, due, label, segments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   outbox_due = "SELECT o.id, o.instance, o.seq, o.channel, o.address, o.kind, o.message, o.attempts, o.contact, "
-    .. "i.journey FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
+    .. "i.journey, o.created_at FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
     .. "WHERE o.channel = ? AND o.due <= ? ORDER BY o.due, o.id LIMIT ?",
   outbox_next_due = "SELECT min(due) FROM outbox WHERE channel = ? AND due IS NOT NULL",
   outbox_claim = "UPDATE outbox SET status = 'sending', due = NULL, attempts = attempts + 1 WHERE id = ?",
@@ -1048,7 +1048,8 @@ function Store:marketing_sent(contact, since, channel)
   return self:q("outbox_sent_count"):first(contact, since, channel)
 end
 
-local DUE_ROW = { "id", "instance", "seq", "channel", "address", "kind", "message", "attempts", "contact", "journey" }
+local DUE_ROW = { "id", "instance", "seq", "channel", "address", "kind", "message", "attempts", "contact", "journey",
+                  "created_at" }
 
 -- up to `limit` messages of `channel` due at `now`, oldest first
 function Store:due_messages(channel, now, limit)

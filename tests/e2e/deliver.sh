@@ -257,6 +257,34 @@ expect_eq "stats: messages per journey, channel and outcome match the outbox aft
   "$(python3 "$E2E_DIR/stats_match.py" "$DB" "$("$DRIP" stats --db "$DB" --format json)")"
 "$DRIP" explain nobody --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "explain: an unknown contact exits 1 and says so" "1 drip explain: no contact 'nobody'" "$rc $(cat "$TMP/err")"
+# a message that waited is checked again at the door: sms is not configured
+# in a first run, so the messages wait; one contact takes back consent and
+# the other unsubscribes meanwhile; the next run, with sms, sends neither
+# of theirs, and the one whose mind did not change gets it
+W="$TMP/waited"; mkdir -p "$W"
+echo 'return journey { name = "nudge", trigger = "Nudge", steps = function() sms { text = "hi" } end }' > "$W/nudge.lua"
+printf 'timezone = "%s"\n' "$DAY_ZONE" > "$TMP/nosms.conf.lua"
+printf 'timezone = "%s"\nchannels = { sms = { url = "%s/ok/sms", account = "AC1", token = "t", from = "+15550001111" } }\n' \
+  "$DAY_ZONE" "$H" > "$TMP/sms.conf.lua"
+start_drip run --journeys "$W" --db "$TMP/waited.db" --config "$TMP/nosms.conf.lua"
+for who in w_keep w_revoke w_unsub; do
+  ident "$who" "{\"phone\":\"+1555000$((RANDOM % 9000 + 1000))\",\"consent\":{\"sms\":true}}" > /dev/null
+  track "$who" Nudge > /dev/null
+done
+ident w_revoke '{"consent":{"sms":false}}' > /dev/null
+ident w_unsub '{"unsubscribed":true}' > /dev/null
+stop_drip
+sleep 2
+start_drip run --journeys "$W" --db "$TMP/waited.db" --config "$TMP/sms.conf.lua"
+for _ in $(seq 100); do [ "$(sqlite3 "$TMP/waited.db" "SELECT count(*) FROM outbox WHERE status = 'queued'")" = 0 ] && break; sleep 0.1; done
+expect_eq "messages that waited go only to those still willing" "w_keep|sent|
+w_revoke|suppressed|no_consent
+w_unsub|suppressed|unsubscribed" \
+  "$(sqlite3 "$TMP/waited.db" "SELECT contact, status, reason FROM outbox ORDER BY contact")"
+expect_contains "... and explain says so" "$("$DRIP" explain w_unsub --db "$TMP/waited.db")" \
+  "suppressed: unsubscribed (after it was queued)"
+stop_drip
+
 # a marketer knows people by email or phone, not by userId
 "$DRIP" explain ANN@x.test --db "$DB" > "$TMP/out" 2> "$TMP/err"; rc=$?
 expect_eq "explain takes a contact's email, saying whose it is" "0 drip explain: 'ANN@x.test' is the email of contact 'ann'" \
