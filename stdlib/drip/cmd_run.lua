@@ -317,7 +317,7 @@ function cmd.run(opts, usage)
   s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics, secret = unsub.secret })
   if not set.dry_run then
     s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,
-                              consent = set.conf.consent,
+                              consent = set.conf.consent, quiet = set.conf.quiet, timezone = set.conf.timezone,
                               metrics = s.metrics, curl = require("drip_curl"),
                               transaction = function(fn) return transaction(store, s.engine, fn) end })
   end

@@ -11,6 +11,7 @@ local json = require "drip.json"
 local channels = require "drip.channels"
 local unsubscribe = require "drip.unsubscribe"
 local policy = require "drip.policy"
+local time = require "drip.time"
 
 local Deliver = {}
 Deliver.__index = Deliver
@@ -20,7 +21,7 @@ local IDLE_MS = 60000   -- longest sleep when nothing is due
 
 -- Deliver.new{ store=, channels= (drip.channels.check), unsubscribe={ base=, secret= },
 --              curl= (drip_curl), log=, metrics=, transaction=fn(fn) -> ok, result,
---              consent= "opt-in"|"opt-out" (the configuration's policy) }
+--              consent=, quiet=, timezone= (the configuration's policies: drip.config) }
 function Deliver.new(opts)
   local self = setmetatable(opts, Deliver)
   self.buckets, self.inflight, self.flying = {}, {}, {}
@@ -78,14 +79,22 @@ end
 
 -- A message that waited (quiet hours, retries, a backlog) is checked again
 -- at the door: the contact may have unsubscribed or taken back consent
--- since it was queued. -> the reason it may no longer go, or nil
+-- since it was queued, and a marketing message retried into the contact's
+-- quiet hours waits for their end. -> nil (it goes), or "suppressed",
+-- reason, or "deferred", until
 local WAITED = 2 -- seconds since queued (one claimed at once was checked when queued)
-function Deliver:withdrawn(channel, m, now)
+function Deliver:at_the_door(channel, m, now)
   if channel == "webhook" or not m.contact or now - (m.created_at or now) < WAITED then return nil end
   local traits = self.store:contact(m.contact)
   if not traits then return nil end
   local allowed, why = policy.check(channel, m.kind, traits, { consent = self.consent or "opt-in", to = m.address })
-  return not allowed and why or nil
+  if not allowed then return "suppressed", why end
+  if m.kind ~= "marketing" or not self.quiet then return nil end
+  local tz = rawget(traits, "timezone")
+  local zone = type(tz) == "string" and time.zone_for(tz) or self.timezone or "UTC"
+  local quiet_end = policy.quiet_until(self.quiet, zone, now)
+  if quiet_end then return "deferred", quiet_end end
+  return nil
 end
 
 -- a claimed message's request into `started`, or the message failed when it cannot be built
@@ -109,11 +118,13 @@ function Deliver:claim(name, c, now, started)
   if allowed <= 0 then return b and room > 0 and refill_ms(b) or nil end
   local rows = self.store:due_messages(name, now, allowed)
   for _, m in ipairs(rows) do
-    local withdrawn = self:withdrawn(name, m, now)
-    if withdrawn then
-      self.store:mark_message(m.id, now, "suppressed", nil, withdrawn, json.encode({ since_queued = true }))
+    local held, why_or_until = self:at_the_door(name, m, now)
+    if held == "suppressed" then
+      self.store:mark_message(m.id, now, "suppressed", nil, why_or_until, json.encode({ since_queued = true }))
       self.metrics:delivered(name, "suppressed")
-      self.log.info("message not sent: withdrawn while it waited", "channel", name, "id", m.id, "reason", withdrawn)
+      self.log.info("message not sent: withdrawn while it waited", "channel", name, "id", m.id, "reason", why_or_until)
+    elseif held == "deferred" then
+      self.store:mark_message(m.id, now, "deferred", why_or_until, "quiet_hours", json.encode({ since_queued = true }))
     else
       self:start_or_fail(name, m, now, started)
     end

@@ -264,23 +264,27 @@ expect_eq "explain: an unknown contact exits 1 and says so" "1 drip explain: no 
 W="$TMP/waited"; mkdir -p "$W"
 echo 'return journey { name = "nudge", trigger = "Nudge", steps = function() sms { text = "hi" } end }' > "$W/nudge.lua"
 printf 'timezone = "%s"\n' "$DAY_ZONE" > "$TMP/nosms.conf.lua"
-printf 'timezone = "%s"\nchannels = { sms = { url = "%s/ok/sms", account = "AC1", token = "t", from = "+15550001111" } }\n' \
+printf 'timezone = "%s"\nquiet_hours = { from = "21:00", to = "08:00" }\nchannels = { sms = { url = "%s/ok/sms", account = "AC1", token = "t", from = "+15550001111" } }\n' \
   "$DAY_ZONE" "$H" > "$TMP/sms.conf.lua"
 start_drip run --journeys "$W" --db "$TMP/waited.db" --config "$TMP/nosms.conf.lua"
-for who in w_keep w_revoke w_unsub; do
+for who in w_keep w_revoke w_unsub w_night; do
   ident "$who" "{\"phone\":\"+1555000$((RANDOM % 9000 + 1000))\",\"consent\":{\"sms\":true}}" > /dev/null
   track "$who" Nudge > /dev/null
 done
+ident w_night "{\"timezone\":\"$NIGHT_ZONE\"}" > /dev/null
 ident w_revoke '{"consent":{"sms":false}}' > /dev/null
 ident w_unsub '{"unsubscribed":true}' > /dev/null
 stop_drip
 sleep 2
 start_drip run --journeys "$W" --db "$TMP/waited.db" --config "$TMP/sms.conf.lua"
-for _ in $(seq 100); do [ "$(sqlite3 "$TMP/waited.db" "SELECT count(*) FROM outbox WHERE status = 'queued'")" = 0 ] && break; sleep 0.1; done
-expect_eq "messages that waited go only to those still willing" "w_keep|sent|
+for _ in $(seq 100); do [ "$(sqlite3 "$TMP/waited.db" "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')")" = 0 ] && break; sleep 0.1; done
+expect_eq "messages that waited go only to those still willing, and not into their quiet hours" "w_keep|sent|
+w_night|deferred|quiet_hours
 w_revoke|suppressed|no_consent
 w_unsub|suppressed|unsubscribed" \
   "$(sqlite3 "$TMP/waited.db" "SELECT contact, status, reason FROM outbox ORDER BY contact")"
+expect_eq "... the night one until 08:00 where it lives" 1 \
+  "$(sqlite3 "$TMP/waited.db" "SELECT due > strftime('%s', 'now') + 3600 FROM outbox WHERE contact = 'w_night'")"
 expect_contains "... and explain says so" "$("$DRIP" explain w_unsub --db "$TMP/waited.db")" \
   "suppressed: unsubscribed (after it was queued)"
 stop_drip
