@@ -312,4 +312,26 @@ function channels.outcome(name, r, now)
   return "failed", detail
 end
 
+-- A permanent failure that says the address itself takes no more messages:
+-- "bounced" (the mailbox, number, chat or device token is gone, or the
+-- person blocked the bot) or "unsubscribed" (the provider's own opt-out: an
+-- SMS recipient who replied STOP), else nil. Failures about the message
+-- (its content, a bad request) are not about the address.
+function channels.address_gone(name, r)
+  local status, body = r.status or 0, r.body or ""
+  if name == "email" then
+    return type(r.error) == "string" and r.error:match("^RCPT failed: 55[013]") and "bounced" or nil
+  elseif name == "telegram" then
+    return (status == 403 or (status == 400 and body:find("chat not found", 1, true))) and "bounced" or nil
+  elseif name == "push" then
+    return (status == 404 or body:find("UNREGISTERED", 1, true)) and "bounced" or nil
+  elseif name == "sms" and status >= 400 and status < 500 then
+    local answer = json.decode(body)
+    local code = type(answer) == "table" and tonumber(answer.code)
+    if code == 21610 then return "unsubscribed" end
+    if code == 21211 or code == 21614 then return "bounced" end
+  end
+  return nil
+end
+
 return channels

@@ -101,7 +101,7 @@ channel, recent events, then each journey instance's story in order: the
 event it entered on, split variants, every message with where it went and
 each delivery state it passed (sending, deferred for a retry, sent, failed,
 with the provider's answer), every message not sent with its reason
-(no_consent, no_address, unsubscribed, frequency_cap) or deferral (quiet
+(no_consent, no_address, unsubscribed, bounced, frequency_cap) or deferral (quiet
 hours, until when), conversions, the exit or the error with its traceback,
 and what a running instance waits for. JOURNEY limits it to one journey;
 when the contact never entered it, explain says what starts it and what the

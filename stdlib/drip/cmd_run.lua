@@ -14,6 +14,7 @@ local host = require "drip_host"
 local channels = require "drip.channels"
 local Deliver = require "drip.deliver"
 local time = require "drip.time"
+local events = require "drip.events"
 local simulate = require "drip.cmd_simulate" -- (its locate: journey files from a path)
 
 local cmd = {}
@@ -210,6 +211,16 @@ local function timer_handler(s)
   end
 end
 
+-- A delivery found the contact's address gone (see drip.deliver): a bounce
+-- is the trait bounced.<channel> = that address (a new address is tried
+-- again), a provider's opt-out an unsubscribe, with its Unsubscribed event.
+local function address_gone(s, contact, channel, address, how)
+  s.engine.now = math.max(s.engine.now, host.time())
+  if how == "unsubscribed" then return s.api:subscription(contact, channel, true) end
+  s.engine:ingest(assert(events.normalize({ type = "identify", userId = contact, timestamp = time.iso(s.engine.now),
+                                            traits = { ["bounced." .. channel] = address } }, nil, s.engine.now)))
+end
+
 -- each script a load could not take, and whether its previous version runs
 local function log_load_errors(engine, errors)
   for _, m in ipairs(errors) do
@@ -318,6 +329,7 @@ function cmd.run(opts, usage)
   if not set.dry_run then
     s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,
                               consent = set.conf.consent, quiet = set.conf.quiet, timezone = set.conf.timezone,
+                              on_address_gone = function(...) address_gone(s, ...) end,
                               metrics = s.metrics, curl = require("drip_curl"),
                               transaction = function(fn) return transaction(store, s.engine, fn) end })
   end

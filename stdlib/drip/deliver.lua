@@ -21,7 +21,11 @@ local IDLE_MS = 60000   -- longest sleep when nothing is due
 
 -- Deliver.new{ store=, channels= (drip.channels.check), unsubscribe={ base=, secret= },
 --              curl= (drip_curl), log=, metrics=, transaction=fn(fn) -> ok, result,
---              consent=, quiet=, timezone= (the configuration's policies: drip.config) }
+--              consent=, quiet=, timezone= (the configuration's policies: drip.config),
+--              on_address_gone=fn(contact, channel, address, "bounced"|"unsubscribed") }
+-- on_address_gone: a permanent failure said the address takes no more
+-- messages (channels.address_gone); the caller marks the contact, in the
+-- transaction that records the failure, so later messages to it are not sent.
 function Deliver.new(opts)
   local self = setmetatable(opts, Deliver)
   self.buckets, self.inflight, self.flying = {}, {}, {}
@@ -102,7 +106,8 @@ function Deliver:start_or_fail(name, m, now, started)
   local spec, detail = self:request(name, m, now)
   if spec then
     self.store:claim_message(m.id, now)
-    started[#started + 1] = { id = m.id, spec = spec, channel = name, detail = detail, attempts = m.attempts + 1 }
+    started[#started + 1] = { id = m.id, spec = spec, channel = name, detail = detail, attempts = m.attempts + 1,
+                               contact = m.contact, address = m.address }
   else
     self.store:mark_message(m.id, now, "failed", nil, "cannot build the request", json.encode({ error = detail }))
     self.metrics:delivered(name, "failed")
@@ -177,6 +182,13 @@ function Deliver:settle(s, r, now)
   end
   local reason = status == "failed" and (detail.gave_up and "gave up after " .. s.attempts .. " attempts"
     or detail.http and "rejected: HTTP " .. detail.http or detail.smtp and "rejected: SMTP " .. detail.smtp) or nil
+  local gone = status == "failed" and not detail.gave_up and channels.address_gone(s.channel, r)
+  if gone and s.contact and self.on_address_gone then
+    detail.address_gone = gone
+    self.on_address_gone(s.contact, s.channel, s.address, gone)
+    self.log.info("the address takes no more messages", "channel", s.channel, "contact", s.contact, "address", s.address,
+      "as", gone)
+  end
   if status == "retry" then
     -- due times are whole seconds: one more keeps a Retry-After from ending early
     local due = now + (wait and wait + 1 or backoff(c, s.attempts))

@@ -52,6 +52,8 @@ end
 function policy.check(channel, kind, traits, opts)
   local to = policy.address(channel, traits, opts.to)
   if not to then return nil, "no_address" end
+  local bounced = flag(traits, "bounced", channel) -- (the address a delivery found gone: see drip.deliver)
+  if bounced ~= nil and tostring(bounced) == to then return nil, "bounced" end
   if kind == "transactional" then
     if truthy(flag(traits, "unsubscribed", "transactional")) then return nil, "unsubscribed" end
     return to

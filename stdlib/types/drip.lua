@@ -69,7 +69,7 @@
 ---@class drip.SendResult
 ---@field status "queued"|"suppressed"|"deferred"
 ---@field channel string
----@field reason ("no_address"|"no_consent"|"unsubscribed"|"frequency_cap"|"quiet_hours")?
+---@field reason ("no_address"|"no_consent"|"unsubscribed"|"bounced"|"frequency_cap"|"quiet_hours")?
 ---@field until string? when a deferred message goes out (ISO 8601)
 
 --- Define a journey; the script returns it.

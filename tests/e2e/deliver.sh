@@ -145,6 +145,15 @@ expect_eq "email: List-Unsubscribe-Post one-click" "List-Unsubscribe=One-Click" 
 expect_eq "email: transactional mail goes without consent" "sent -" "$(status_of tx email)"
 expect_eq "email: ... and without List-Unsubscribe" None "$(q 'mail("tx@x.test")["headers"].get("List-Unsubscribe")')"
 expect_eq "email: SMTP 550 is a permanent failure" "failed rejected: SMTP 550" "$(status_of bad email)"
+expect_eq "email: a mailbox refused at RCPT (550) is marked bounced on the contact" "fail550@x.test" \
+  "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"bounced.email\"') FROM contacts WHERE id = 'bad'")"
+track bad Again > /dev/null
+expect_eq "email: ... and the next message to it is suppressed as bounced, not tried" "suppressed bounced" \
+  "$(sqlite3 "$DB" "SELECT status || ' ' || reason FROM outbox WHERE contact = 'bad' ORDER BY id DESC LIMIT 1")"
+ident bad '{"email":"fixed@x.test"}' > /dev/null
+track bad Again > /dev/null
+expect_eq "email: a new address is tried again" "fixed@x.test" \
+  "$(sqlite3 "$DB" "SELECT address FROM outbox WHERE contact = 'bad' AND status != 'suppressed' ORDER BY id DESC LIMIT 1")"
 expect_eq "email: SMTP 451 is retried, then sent" "sent -" "$(status_of later email)"
 expect_eq "email: ... after two attempts" 2 "$(sqlite3 "$DB" "SELECT attempts FROM outbox WHERE address = 'fail451@x.test'")"
 
