@@ -160,6 +160,19 @@ describe("provider answers", function()
   end)
 end)
 
+describe("phone numbers and chat ids", function()
+  it("go to providers in ASCII digits, without the separators people write", function()
+    local function to(channel, v) return policy.address(channel, { phone = v, telegram_chat_id = v }) end
+    assert.equal("+989121234567", to("sms", "+98 (912) ۱۲۳-۴۵۶۷"))
+    assert.equal("09121234567", to("sms", "۰۹۱۲۱۲۳۴۵۶۷"))
+    assert.equal("+966501234567", to("sms", "٠٠٩٦٦٥٠١٢٣٤٥٦٧"))
+    assert.equal("+74951234567", to("sms", "+7 (495) 123-45-67"))
+    assert.equal("-1001234567890", to("telegram", "-1001234567890"))
+    assert.equal("call me", to("sms", "call me")) -- (not a number: as written, for the provider to refuse)
+    assert.equal("a.b-c@x.test", policy.address("email", { email = "a.b-c@x.test" }))
+  end)
+end)
+
 describe("a bounced address", function()
   it("takes nothing more, marketing or transactional; another address of the contact does", function()
     local traits = { email = "old@x.test", consent = { email = true }, ["bounced.email"] = "old@x.test" }
