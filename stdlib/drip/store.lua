@@ -1110,7 +1110,7 @@ end
 -- the one whose email or phone it is (a marketer knows people by those), or
 -- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
 function Store:contacts_known_as(text)
-  local digits = text:gsub("[%s%-%(%)]", "")
+  local digits = require("drip.policy").plain_number(text)
   local found = {}
   for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do found[#found + 1] = { id = row[1], by = row[2] } end
   return found
