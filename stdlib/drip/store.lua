@@ -6,6 +6,7 @@ local host = require "drip_host"
 local json = require "drip.json"
 local events = require "drip.events"
 local TimerWindow = require "drip.timer_window"
+local policy = require "drip.policy"
 
 local Store = {}
 Store.__index = Store
@@ -1110,7 +1111,7 @@ end
 -- the one whose email or phone it is (a marketer knows people by those), or
 -- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
 function Store:contacts_known_as(text)
-  local digits = require("drip.policy").plain_number(text)
+  local digits = policy.plain_number(text)
   local found = {}
   for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do found[#found + 1] = { id = row[1], by = row[2] } end
   return found
