@@ -67,7 +67,8 @@ function policy.address(channel, traits, override)
   local v = rawget(traits, policy.ADDRESS_TRAIT[channel])
   if v == nil or v == json.null or v == "" then return nil end
   if type(v) == "number" then return json.number(v) end
-  return NUMBERED[channel] and policy.plain_number(tostring(v)) or tostring(v)
+  if NUMBERED[channel] then return policy.plain_number(tostring(v)) end
+  return (tostring(v):match("^%s*(.-)%s*$")) -- (an address pasted with blanks around it)
 end
 
 -- policy.check(channel, kind, traits, opts) -> address | nil, reason

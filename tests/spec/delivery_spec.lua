@@ -170,6 +170,7 @@ describe("phone numbers and chat ids", function()
     assert.equal("-1001234567890", to("telegram", "-1001234567890"))
     assert.equal("call me", to("sms", "call me")) -- (not a number: as written, for the provider to refuse)
     assert.equal("a.b-c@x.test", policy.address("email", { email = "a.b-c@x.test" }))
+    assert.equal("ava@x.test", policy.address("email", { email = " ava@x.test\t" }))
   end)
 end)
 
