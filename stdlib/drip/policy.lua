@@ -68,7 +68,8 @@ function policy.address(channel, traits, override)
   if v == nil or v == json.null or v == "" then return nil end
   if type(v) == "number" then return json.number(v) end
   if NUMBERED[channel] then return policy.plain_number(tostring(v)) end
-  return (tostring(v):match("^%s*(.-)%s*$")) -- (an address pasted with blanks around it)
+  local address = tostring(v):match("^%s*(.-)%s*$") -- (an address pasted with blanks around it)
+  return address ~= "" and address or nil
 end
 
 -- policy.check(channel, kind, traits, opts) -> address | nil, reason

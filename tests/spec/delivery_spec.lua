@@ -171,6 +171,7 @@ describe("phone numbers and chat ids", function()
     assert.equal("call me", to("sms", "call me")) -- (not a number: as written, for the provider to refuse)
     assert.equal("a.b-c@x.test", policy.address("email", { email = "a.b-c@x.test" }))
     assert.equal("ava@x.test", policy.address("email", { email = " ava@x.test\t" }))
+    assert.is_nil(policy.address("email", { email = "  " }))
   end)
 end)
 
