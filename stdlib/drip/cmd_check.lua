@@ -15,6 +15,7 @@ local locale = require "drip.locale"
 local host = require "drip_host"
 local suggest = require "drip.suggest"
 local policy = require "drip.policy"
+local sandbox = require "drip.sandbox"
 
 local cmd = {}
 
@@ -124,6 +125,20 @@ local function lint_channel(name, file, lineno, report)
     best and string.format("; did you mean '%s'?", best) or ""))
 end
 
+-- A use of a global journeys do not have (os.time(), print(...)): the
+-- name as a library (followed by . or :) or called, not as a field or key,
+-- outside strings -> its name | nil
+local LACKING = suggest.names(sandbox.INSTEAD)
+local function lacking_global(code, locals)
+  local bare = code:gsub('"[^"]*"', '""'):gsub("'[^']*'", "''")
+  for _, name in ipairs(LACKING) do
+    for before, after in bare:gmatch("([^%s]?)%s*%f[%w_]" .. name .. "%f[^%w_]%s*(.?)") do
+      if not locals[name] and before ~= "." and before ~= ":" and after:match("[%.:%(\"'{]") then return name end
+    end
+  end
+  return nil
+end
+
 local function lint(file, source, api, segments, templates, report)
   local locals = {}
   for name in source:gmatch("local%s+function%s+([%a_][%w_]*)") do locals[name] = true end
@@ -169,8 +184,10 @@ local function lint(file, source, api, segments, templates, report)
     if seg and segments and not segments[seg] then
       report(string.format("%s:%d: unknown segment '%s' (define it in segments.lua)", file, lineno, seg))
     end
+    local lacking = lacking_global(code, locals)
+    if lacking then report(string.format("%s:%d: %s", file, lineno, sandbox.INSTEAD[lacking])) end
     local called = code:match('^%s*([%a_][%w_]*)%s*[%({"]')
-    if called and not KNOWN[called] and not api[called] and not locals[called] then
+    if called and not KNOWN[called] and not api[called] and not locals[called] and not sandbox.INSTEAD[called] then
       local best = suggest.nearest(called, suggest.names(api))
       report(string.format("%s:%d: unknown function '%s'%s", file, lineno, called,
         best and string.format(" (did you mean '%s'?)", best) or ""))

@@ -20,6 +20,7 @@ local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
 local report = require "drip.report"
 local suggest = require "drip.suggest"
+local sandbox = require "drip.sandbox"
 
 local Engine = {}
 Engine.__index = Engine
@@ -671,8 +672,10 @@ end
 
 function Engine:fail(R, traceback)
   self.running[R.co] = nil
-  local message = tostring(traceback):match("^[^\n]*")
-  self:finish(R, "error", message, nil, tostring(traceback))
+  local text = tostring(traceback)
+  local first = text:match("^[^\n]*")
+  local message = sandbox.explain(first) -- (with what a journey has instead of a global it lacks)
+  self:finish(R, "error", message, nil, message .. text:sub(#first + 1))
 end
 
 function Engine:finish(who, reason, err, detail, traceback)

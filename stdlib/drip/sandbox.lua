@@ -62,4 +62,27 @@ function sandbox.new_env(extra, random)
   return env
 end
 
+-- What a journey has instead of a global it does not have
+sandbox.INSTEAD = {
+  os = "journeys have no os: now() gives the time, and they read no files or environment",
+  io = "journeys have no io: they read and write no files",
+  print = "journeys have no print: log(...) writes a line to the instance's history",
+  require = "a journey is one file: segments go in segments.lua, message texts in templates/",
+  dofile = "a journey is one file: segments go in segments.lua, message texts in templates/",
+  loadfile = "a journey is one file: segments go in segments.lua, message texts in templates/",
+  debug = "journeys have no debug library",
+  package = "journeys have no package library",
+  collectgarbage = "journeys have no collectgarbage: drip manages memory",
+}
+
+-- sandbox.explain(message) -> a journey's error message, with what it has
+-- instead when the error is a use of a global journeys do not have
+-- ("attempt to index a nil value (global 'os')")
+function sandbox.explain(message)
+  local name = tostring(message):match("%(global '([%w_]+)'%)")
+  local instead = name and sandbox.INSTEAD[name]
+  if not instead then return message end
+  return message .. " (" .. instead .. ")"
+end
+
 return sandbox

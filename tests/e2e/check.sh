@@ -29,6 +29,11 @@ expect_contains "... and the key it is nearest" "$("$DRIP" check "$TMP/stepz.lua
 expect_contains "bad duration in a step" "$err" "$TMP/s/b.lua:4: wait: bad duration \"3x\""
 expect_contains "unknown function, with the step it resembles" "$err" "$TMP/s/b.lua:5: unknown function 'emial' (did you mean 'email'?)"
 expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_until: \"tomorrow\" is not a time of day"
+printf 'return journey { trigger = "Go", steps = function(ctx)\n  local t = os.time()\n  if ctx.event.properties.os == "ios" then log("a %%s", "os.x") end\n  print("hi")\nend }\n' > "$TMP/lacks.lua"
+expect_eq "a use of os or print is named with what a journey has instead; a property named os is not" \
+  "$TMP/lacks.lua:2: journeys have no os: now() gives the time, and they read no files or environment
+$TMP/lacks.lua:4: journeys have no print: log(...) writes a line to the instance's history" \
+  "$("$DRIP" check "$TMP/lacks.lua" 2>&1)"
 expect_eq "a 12-hour time and a duration in words are fine" "" "$(grep -E 'b.lua:(9|10):' "$TMP/err")"
 expect_contains "unknown segment" "$err" "$TMP/s/b.lua:6: unknown segment 'vipp'"
 mkdir -p "$TMP/ch"

@@ -32,6 +32,14 @@ describe("sandbox", function()
     assert.matches("^nil .*attempt to load a binary chunk.* nil$", sim:records { kind = "log" }[1].message)
   end)
 
+  it("says what a journey has instead when it fails on a global it lacks", function()
+    assert.equal(":2: attempt to index a nil value (global 'os') "
+      .. "(journeys have no os: now() gives the time, and they read no files or environment)",
+      (exit_error(run("local t = os.time()")):match(":%d+: .*$")))
+    assert.matches("%(journeys have no print: log%(%.%.%.%) writes a line to the instance's history%)$",
+      exit_error(run("print('hi')")))
+  end)
+
   it("has a read-only global table", function()
     local sim = run("x = 1")
     assert.matches("cannot set global 'x'", exit_error(sim))
