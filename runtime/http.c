@@ -5,7 +5,8 @@
  * (MHD parses HTTP; we write no parser); request bodies and their size limit
  * (413); the bearer token check on /v1/ (401, constant time); overload and
  * shutdown answers (503 with Retry-After); the loop's other handles: the one
- * due-timer, the journeys-directory watch and SIGINT/SIGTERM.
+ * due-timer, the journeys-directory watch, SIGHUP (read the journeys again)
+ * and SIGINT/SIGTERM.
  *
  * It does not interpret requests. Every request that passes those checks is
  * suspended; after the loop's poll phase all requests that completed in that
@@ -45,7 +46,7 @@ typedef struct server {
   uv_check_t check;
   uv_idle_t idle; /* active while requests wait for on_check: keeps poll from blocking */
   uv_fs_event_t watch, watch_templates; /* the journeys directory and its templates/ */
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint, sigterm, sighup;
   int refs[CB_COUNT];
   char *token;
   size_t body_limit;     /* bytes per request body */
@@ -366,6 +367,17 @@ static void on_fs(uv_fs_event_t *h, const char *name, int events, int status) {
   uv_timer_start(&s->debounce, on_debounced, DEBOUNCE_MS, 0);
 }
 
+/* SIGHUP: read the journeys, segments and templates again now, as a change in
+ * the directory does (where the directory cannot be watched, this is the way;
+ * and a service manager's reload) */
+static void on_hangup(uv_signal_t *h, int signum) {
+  server *s = h->data;
+  (void)signum;
+  if (s->stopping) return;
+  drip_log_line("info", "SIGHUP: reading the journeys again", NULL);
+  uv_timer_start(&s->debounce, on_debounced, 0, 0);
+}
+
 /* stopping ---------------------------------------------------------------------------- */
 
 static void close_handle(uv_handle_t *h, void *arg) {
@@ -444,10 +456,11 @@ static void init_handles(server *s, const char *watch_dir) {
   uv_idle_init(s->loop, &s->idle);
   uv_signal_init(s->loop, &s->sigint);
   uv_signal_init(s->loop, &s->sigterm);
+  uv_signal_init(s->loop, &s->sighup);
   uv_handle_t *hs[] = {(uv_handle_t *)&s->mhd_timer, (uv_handle_t *)&s->due_timer, (uv_handle_t *)&s->debounce,
                        (uv_handle_t *)&s->drain,     (uv_handle_t *)&s->check,     (uv_handle_t *)&s->sigint,
                        (uv_handle_t *)&s->sigterm,   (uv_handle_t *)&s->poll,      (uv_handle_t *)&s->watch,
-                       (uv_handle_t *)&s->idle,      (uv_handle_t *)&s->watch_templates};
+                       (uv_handle_t *)&s->idle,      (uv_handle_t *)&s->watch_templates, (uv_handle_t *)&s->sighup};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) hs[i]->data = s;
   int epfd = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
   uv_poll_init(s->loop, &s->poll, epfd);
@@ -455,9 +468,10 @@ static void init_handles(server *s, const char *watch_dir) {
   uv_check_start(&s->check, on_check);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&s->sighup, on_hangup, SIGHUP);
   if (watch_dir && uv_fs_event_init(s->loop, &s->watch) == 0) {
     if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0)
-      drip_log_line("warn", "cannot watch the journeys directory; changes need a restart", watch_dir);
+      drip_log_line("warn", "cannot watch the journeys directory; after a change, send SIGHUP (or restart)", watch_dir);
   }
   char templates[4096];
   if (watch_dir && snprintf(templates, sizeof templates, "%s/templates", watch_dir) < (int)sizeof templates &&

@@ -55,7 +55,9 @@ version keeps running (at a start, the version the store last loaded from
 that file). Messages go out through the channels configured in
 drip.conf.lua (SMTP, SMS, push, Telegram, webhooks) with retries, rate limits,
 frequency caps and quiet hours; unsubscribe links are served at /u/{token}.
-SIGINT/SIGTERM finish the current batch and stop.
+SIGINT/SIGTERM finish the current batch and stop; SIGHUP reads the journeys,
+segments and templates again at once (where the directory cannot be watched;
+the configuration is read at start).
 
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)
   --journeys DIR     journey directory (default: scripts)

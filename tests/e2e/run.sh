@@ -225,6 +225,14 @@ expect_contains "with every script taken out, GET /v1/journeys lists none, as an
 mv "$TMP/held/"*.lua "$J/"
 for _ in $(seq 50); do [ "$(grep -c 'journey loaded' "$LOG")" -gt "$loads" ] && break; sleep 0.1; done
 
+# SIGHUP reads the journeys again now (where the directory cannot be watched), and drip goes on serving
+changes=$(grep -c "no journey changed" "$LOG")
+kill -HUP "$PID"
+wait_log "SIGHUP: reading the journeys again"
+for _ in $(seq 50); do [ "$(grep -c "no journey changed" "$LOG")" -gt "$changes" ] && break; sleep 0.1; done
+expect_eq "SIGHUP: the journeys read again, and drip still serves" "1 200" \
+  "$(( $(grep -c "no journey changed" "$LOG") - changes )) $(req GET /healthz | cut -d' ' -f1)"
+
 # --- erase ---------------------------------------------------------------------
 expect_contains "DELETE a contact says what it removed" "$(req DELETE /v1/contacts/bob)" '"events":2'
 expect_eq "... and it is gone" 404 "$(req GET /v1/contacts/bob | cut -d' ' -f1)"
