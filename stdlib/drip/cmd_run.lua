@@ -28,8 +28,8 @@ local CLOCK_AHEAD = 86400 -- a store's clock this far past the wall clock is a s
 
 local function err(msg) io.stderr:write("drip run: ", msg, "\n") end
 
--- "127.0.0.1:8425", "[::1]:8425", "localhost:8425" -> host, port
--- "HOST:PORT", "[::1]:PORT", or a port alone (on loopback: 127.0.0.1) -> host, port | nil
+-- "127.0.0.1:8425", "[::1]:8425", "localhost:8425", or a port alone (on
+-- loopback: 127.0.0.1) -> host, port | nil
 function cmd.parse_listen(v)
   if v:match("^%d+$") then v = "127.0.0.1:" .. v end
   local h, p = v:match("^%[([^%]]+)%]:(%d+)$")

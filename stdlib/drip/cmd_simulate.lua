@@ -62,9 +62,9 @@ local function parse_until(v, last)
   return t
 end
 
--- Event names journeys wait on (triggers, goals, exit_on) or segments count that no event of
--- the run had, while one that looks like it did: most often a name spelt
--- differently in the events than in the journey. names: name -> count.
+-- Event names journeys wait on (triggers, goals, exit_on) or segments count
+-- that no event of the run had, while one that looks like it did: most often
+-- a name spelt differently in the events than in the journey. names: name -> count.
 local function misspelt_events(engine, names)
   local seen = suggest.names(names)
   local found = {}

@@ -1,4 +1,5 @@
--- drip.encoding — what drip says about files that are not UTF-8 text.
+-- drip.encoding — what drip says about files that are not UTF-8 text (or
+-- not text at all: compressed files and archives).
 -- Owns the messages for a file an editor or exporter saved as UTF-16 (Excel's
 -- "Unicode text", Notepad's "Unicode") or in a legacy code page (Windows-1256,
 -- Windows-1251, Latin-1): journeys, templates, configuration, events and CSV
@@ -30,8 +31,8 @@ end
 
 -- encoding.file_error(text, path) -> "path:line: ..." when text is not UTF-8, else nil
 function encoding.file_error(text, path)
-  local utf16 = encoding.start_error(text, path)
-  if utf16 then return utf16 end
+  local unreadable = encoding.start_error(text, path)
+  if unreadable then return unreadable end
   local bad = host.utf8_error(text)
   if not bad then return nil end
   local line = select(2, text:sub(1, bad):gsub("\n", "")) + 1
