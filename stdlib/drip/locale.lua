@@ -14,6 +14,11 @@ local FA_DIGITS = { ["0"] = "۰", ["1"] = "۱", ["2"] = "۲", ["3"] = "۳", ["4"
 
 function locale.fa_digits(s) return (tostring(s):gsub("%d", FA_DIGITS)) end
 
+-- Persian (۰-۹) and Arabic-Indic (٠-٩) digits in s as ASCII ones
+local ASCII_DIGITS = {}
+for i = 0, 9 do ASCII_DIGITS[utf8.char(0x06F0 + i)], ASCII_DIGITS[utf8.char(0x0660 + i)] = tostring(i), tostring(i) end
+function locale.ascii_digits(s) return (tostring(s):gsub("[\217\219][\160-\185]", ASCII_DIGITS)) end
+
 -- The Solar Hijri calendar (the arithmetic of the jalaali algorithm: leap
 -- years from the 33-year cycle breaks, days counted as Julian day numbers) ---------------
 
@@ -50,6 +55,27 @@ end
 local function g2d(gy, gm, gd)
   local d = div((gy + div(gm - 8, 6) + 100100) * 1461, 4) + div(153 * mod(gm + 9, 12) + 2, 5) + gd - 34840408
   return d - div(div(gy + 100100 + div(gm - 8, 6), 100) * 3, 4) + 752
+end
+
+-- Julian day number -> Gregorian year, month, day
+local function d2g(jdn)
+  local j = 4 * jdn + 139361631
+  j = j + div(div(4 * jdn + 183187720, 146097) * 3, 4) * 4 - 3908
+  local i = div(mod(j, 1461), 4) * 5 + 308
+  local gd = div(mod(i, 153), 5) + 1
+  local gm = mod(div(i, 153), 12) + 1
+  return div(j, 1461) - 100100 + div(8 - gm, 6), gm, gd
+end
+
+-- Solar Hijri year, month, day -> Gregorian year, month, day | nil when
+-- there is no such day (Esfand 30th outside a leap year, a 13th month)
+function locale.gregorian(jy, jm, jd)
+  if jm < 1 or jm > 12 or jd < 1 or jd > (jm <= 6 and 31 or 30) then return nil end
+  local _, gy, march = jal_cal(jy)
+  local gy2, gm, gd = d2g(g2d(gy, 3, march) + (jm - 1) * 31 - div(jm, 7) * (jm - 7) + jd - 1)
+  local by, bm, bd = locale.jalali(gy2, gm, gd)
+  if by ~= jy or bm ~= jm or bd ~= jd then return nil end -- (a day past the month's end)
+  return gy2, gm, gd
 end
 
 -- Gregorian date -> Solar Hijri year, month, day

@@ -1,5 +1,6 @@
 -- drip.schedule — the time rules of schedule triggers (SPEC §3):
 --   schedule = "2026-12-20 09:00"   once, at that wall time in each contact's zone
+--   schedule = "1405-01-01 10:00"   the same, by the Solar Hijri calendar (Nowruz)
 --   schedule = "daily 09:00"        every day at that wall time
 --   rollout  = "10%"                only that share of contacts, chosen by a
 --                                   hash of contact and journey, so raising it
@@ -8,14 +9,31 @@
 -- engine keeps, per journey and zone, the occurrence it waits for next.
 local host = require "drip_host"
 local time = require "drip.time"
+local locale = require "drip.locale"
 
 local schedule = {}
 
-local FORMS = 'schedule must be "2026-12-20 09:00" (once) or "daily 09:00"'
+local FORMS = 'schedule must be "2026-12-20 09:00" (once; or a Solar Hijri date: "1405-01-01 10:00") '
+  .. 'or "daily 09:00"'
+
+-- A date of the Solar Hijri calendar (years before 1700: no schedule means
+-- those Gregorian ones), with Persian digits or not -> the Gregorian date and
+-- time text | nil, error; any other text as it is
+local function from_solar_hijri(spec)
+  local ascii = locale.ascii_digits(spec)
+  local y, m, d, rest = ascii:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)([ T]%d%d:%d%d)$")
+  if not y or tonumber(y) >= 1700 then return ascii end
+  local gy, gm, gd = locale.gregorian(tonumber(y), tonumber(m), tonumber(d))
+  if not gy then return nil, string.format('no day "%s-%s-%s" in the Solar Hijri calendar', y, m, d) end
+  return string.format("%04d-%02d-%02d%s", gy, gm, gd, rest)
+end
 
 -- schedule.parse(spec) -> rule | nil, error
 function schedule.parse(spec)
   if type(spec) ~= "string" then return nil, FORMS end
+  local gregorian, herr = from_solar_hijri(spec)
+  if not gregorian then return nil, string.format('bad schedule "%s": %s', spec, herr) end
+  spec = gregorian
   local at = spec:match("^daily%s+(%d%d?:%d%d)$")
   if at then
     local H, M = time.parse_clock(at)

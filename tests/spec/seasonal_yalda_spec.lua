@@ -35,3 +35,23 @@ describe("seasonal_yalda", function()
     assert.equal(1, sim:stats().seasonal_yalda.converted)
   end)
 end)
+
+describe("a broadcast by the Solar Hijri calendar", function()
+  it("goes at 10:00 on 1 Farvardin 1405 (Nowruz, 21 March 2026) in each contact's zone, in Persian digits too", function()
+    for _, when in ipairs({ "1405-01-01 10:00", "۱۴۰۵-۰۱-۰۱ ۱۰:۰۰" }) do
+      local sim = require("helpers").sim(string.format(
+        'return journey { trigger = { schedule = %q }, steps = function(ctx) email { subject = "نوروز مبارک" } end }', when),
+        { start = "2026-03-19T00:00:00Z" })
+      sim:identify("fa1", { email = "a@x.ir", timezone = "Asia/Tehran", consent = { email = true } })
+      sim:advance "2026-03-22T00:00:00Z"
+      assert.same({ "2026-03-21T06:30:00Z" }, (function(l) local t = {} for i, m in ipairs(l) do t[i] = m.at end return t end)(sim:sent()))
+    end
+  end)
+
+  it("refuses a day the calendar does not have (Esfand 30th of a common year)", function()
+    local ok, err = pcall(require("helpers").sim,
+      'return journey { trigger = { schedule = "1404-12-30 10:00" }, steps = function(ctx) end }')
+    assert.is_false(ok)
+    assert.matches('no day "1404%-12%-30" in the Solar Hijri calendar', err)
+  end)
+end)
