@@ -1,6 +1,7 @@
 -- drip.schedule — the time rules of schedule triggers (SPEC §3):
 --   schedule = "2026-12-20 09:00"   once, at that wall time in each contact's zone
 --   schedule = "1405-01-01 10:00"   the same, by the Solar Hijri calendar (Nowruz)
+--   schedule = "20.12.2026 09:00"   the day first, as Russian writes dates
 --   schedule = "daily 09:00"        every day at that wall time
 --   rollout  = "10%"                only that share of contacts, chosen by a
 --                                   hash of contact and journey, so raising it
@@ -17,10 +18,13 @@ local FORMS = 'schedule must be "2026-12-20 09:00" (once; or a Solar Hijri date:
   .. 'or "daily 09:00"'
 
 -- A date of the Solar Hijri calendar (years before 1700: no schedule means
--- those Gregorian ones), with Persian digits or not -> the Gregorian date and
--- time text | nil, error; any other text as it is
-local function from_solar_hijri(spec)
+-- those Gregorian ones), with Persian digits or not, or a date written day
+-- first (20.12.2026) -> the Gregorian date and time text | nil, error; any
+-- other text as it is
+local function iso_date_of(spec)
   local ascii = locale.ascii_digits(spec)
+  local d0, m0, y0, at0 = ascii:match("^(%d%d?)%.(%d%d?)%.(%d%d%d%d)[ T](%d%d?:%d%d)$") -- (20.12.2026, as Russian writes it)
+  if d0 then ascii = string.format("%s-%02d-%02d %s", y0, tonumber(m0), tonumber(d0), at0:gsub("^(%d):", "0%1:")) end
   local y, m, d, rest = ascii:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)([ T]%d%d:%d%d)$")
   if not y or tonumber(y) >= 1700 then return ascii end
   local gy, gm, gd = locale.gregorian(tonumber(y), tonumber(m), tonumber(d))
@@ -31,8 +35,9 @@ end
 -- schedule.parse(spec) -> rule | nil, error
 function schedule.parse(spec)
   if type(spec) ~= "string" then return nil, FORMS end
-  local gregorian, herr = from_solar_hijri(spec)
-  if not gregorian then return nil, string.format('bad schedule "%s": %s', spec, herr) end
+  local written = spec
+  local gregorian, herr = iso_date_of(spec)
+  if not gregorian then return nil, string.format('bad schedule "%s": %s', written, herr) end
   spec = gregorian
   local at = spec:match("^daily%s+(%d%d?:%d%d)$")
   if at then
@@ -41,7 +46,7 @@ function schedule.parse(spec)
     return { kind = "daily", H = H, M = M }
   end
   local y, m, d, H, M = spec:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[ T](%d%d):(%d%d)$")
-  if not y or not time.parse(spec) then return nil, string.format('bad schedule "%s" (%s)', spec, FORMS) end
+  if not y or not time.parse(spec) then return nil, string.format('bad schedule "%s" (%s)', written, FORMS) end
   return { kind = "once", y = tonumber(y), m = tonumber(m), d = tonumber(d), H = tonumber(H), M = tonumber(M) }
 end
 
