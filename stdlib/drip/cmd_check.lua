@@ -228,7 +228,7 @@ function cmd.run(opts, usage)
   store:close()
   for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
   if #problems > 0 then return 1 end
-  print(string.format("ok: %d journeys", #files))
+  print(string.format("ok: %d journey%s", #files, #files == 1 and "" or "s"))
   return 0
 end
 

@@ -116,7 +116,7 @@ printf '\357\273\277return journey { trigger = "X", steps = function() log("hi")
 printf '\357\273\277return { vip = function(c) return true end }\n' > "$TMP/bom/segments.lua"
 printf '\357\273\277timezone = "Asia/Tehran"\n' > "$TMP/bom.conf.lua"
 cp "$TMP/bom.conf.lua" "$TMP/bom/drip.conf.lua" # a configuration kept beside the journeys is not one of them
-expect_eq "a journey and segments.lua with a byte order mark check clean" "ok: 1 journeys" "$("$DRIP" check "$TMP/bom" 2>&1)"
+expect_eq "a journey and segments.lua with a byte order mark check clean" "ok: 1 journey" "$("$DRIP" check "$TMP/bom" 2>&1)"
 printf '{"type":"track","userId":"u1","event":"X","timestamp":"2026-11-01T00:00:00Z"}\n' > "$TMP/bom/x.jsonl"
 expect_contains "and a configuration with one is read" \
   "$("$DRIP" simulate --journeys "$TMP/bom" --events "$TMP/bom/x.jsonl" --config "$TMP/bom.conf.lua" --format jsonl 2>&1)" '"kind":"log"'
@@ -129,7 +129,7 @@ expect_eq "and says which directory" "drip simulate: journeys: scripts: no such 
 mkdir -p "$TMP/a \$(x) \"q\""
 cp -r scripts/welcome.lua scripts/templates "$TMP/a \$(x) \"q\"/"
 out=$("$DRIP" check "$TMP/a \$(x) \"q\"" 2>&1)
-expect_eq "a directory whose name has shell characters is listed" "ok: 1 journeys" "$out"
+expect_eq "a directory whose name has shell characters is listed" "ok: 1 journey" "$out"
 "$DRIP" simulate --events examples/events.jsonl --journeys "$TMP/s" 2> "$TMP/err"
 expect_eq "simulate refuses broken journeys with exit 2" 2 $?
 expect_contains "and reports them" "$(cat "$TMP/err")" "a.lua:3: unknown key"
