@@ -265,7 +265,9 @@ function simulate(opts, path, shown)
   end
   if format == "table" then
     print(funnel.render())
-    print(string.format("\n%d events (%d duplicates, %d bad lines) in %.2fs; %s", n, dup, bad, host.clock() - started,
+    local function count(k, one) return string.format("%d %s%s", k, one, k == 1 and "" or "s") end
+    print(string.format("\n%s (%s, %s) in %.2fs; %s", count(n, "event"), count(dup, "duplicate"), count(bad, "bad line"),
+      host.clock() - started,
       engine.now > 0 and "clock at " .. time.iso(engine.now) or "the clock never started"))
   end
   store:close()
