@@ -26,9 +26,10 @@ local function iso(t) return t and time.iso(t) or "-" end
 local function consent_line(traits, consent)
   local parts = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
-    local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = "x" })
+    local address = policy.address(ch, traits)
+    local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = address or "x" })
     local says = { why and why:gsub("_", " ") }
-    if not policy.address(ch, traits) then says[#says + 1] = "no address" end
+    if not address then says[#says + 1] = "no address" end
     parts[#parts + 1] = ch .. " " .. (#says > 0 and table.concat(says, " and ") or "ok")
   end
   return table.concat(parts, ", ")

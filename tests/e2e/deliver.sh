@@ -257,6 +257,9 @@ expect_contains "explain: quiet hours, until when" "$("$DRIP" explain night --db
 expect_contains "explain: SMTP refusal" "$("$DRIP" explain bad --db "$DB")" "failed: rejected: SMTP 550"
 expect_contains "explain: the unsubscribe and the exit it caused" "$("$DRIP" explain ann news --db "$DB")" "exit: exit_event (Unsubscribed)"
 expect_contains "explain: what consent allows per channel" "$("$DRIP" explain bob --db "$DB")" "email no consent, sms no address, push no consent and no address"
+expect_contains "explain: a bounced address, until it changed" "$("$DRIP" explain bad --db "$DB")" "consent  email ok,"
+sqlite3 "$DB" "UPDATE contacts SET traits = json_set(traits, '$.email', 'fail550@x.test') WHERE id = 'bad'"
+expect_contains "explain: ... and bounced again when it is that address" "$("$DRIP" explain bad --db "$DB")" "consent  email bounced,"
 expect_contains "explain: a message not sent after the unsubscribe" "$("$DRIP" explain ann again --db "$DB")" "email not sent: unsubscribed"
 INS=$("$DRIP" inspect later --db "$DB")
 expect_eq "inspect: JSON with each message's delivery states" "2 sending,deferred,sending,sent no_address" \
