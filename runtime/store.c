@@ -36,7 +36,6 @@ static stmt_ud *check_stmt(lua_State *L, int idx) {
   return s;
 }
 
-/* The first 80 bytes of a statement, for error messages (lua_pushfstring has no precision). */
 /* the first 80 bytes of a statement, for an error message: on one line,
  * each run of blanks and line breaks as one space, and cut at a UTF-8
  * character's start */
@@ -50,8 +49,13 @@ static const char *sql_head(char *buf, size_t size, const char *sql) {
     blank = is_blank;
     buf[n++] = is_blank ? ' ' : *sql;
   }
-  while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80) n--; /* a cut character's continuation bytes */
-  if (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0xC0) n--;   /* and its lead byte */
+  size_t start = n; /* of the last character: back over its continuation bytes to its lead byte */
+  while (start > 0 && ((unsigned char)buf[start - 1] & 0xC0) == 0x80) start--;
+  if (start > 0 && (unsigned char)buf[start - 1] >= 0xC0) {
+    unsigned char lead = (unsigned char)buf[--start];
+    size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (n - start < len) n = start; /* cut inside it: leave it out */
+  }
   buf[n] = '\0';
   return buf;
 }
