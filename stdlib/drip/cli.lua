@@ -99,19 +99,19 @@ shows keep counting what happened (they name no contact).]],
     args = 2,
     help = [[
 Prints the contact's traits, what consent and unsubscribes allow on each
-channel, recent events, then each journey instance's story in order: the
-event it entered on, split variants, every message with where it went and
-each delivery state it passed (sending, deferred for a retry, sent, failed,
-with the provider's answer), every message not sent with its reason
-(no_consent, no_address, unsubscribed, bounced, frequency_cap) or deferral (quiet
-hours, until when), conversions, the exit or the error with its traceback,
-and what a running instance waits for. JOURNEY limits it to one journey;
-when the contact never entered it, explain says what starts it and what the
-store shows against that (the trigger event and how often the contact sent
-it, the segment and whether the contact is in it now, its place in a staged
-rollout, its last activity); when they did enter it, explain lists their
-latest trigger events that started no instance, each with why (an instance
-still running, reentry and when it lets them in again, where() said no).
+channel, recent events, then each journey instance's story in order: the event
+it entered on, split variants, every message with where it went and each
+delivery state it passed (sending, deferred for a retry, sent, failed, with
+the provider's answer), every message not sent with its reason (no_consent,
+no_address, unsubscribed, bounced, frequency_cap) or deferral (quiet hours,
+until when), conversions, the exit or the error with its traceback, and what a
+running instance waits for. JOURNEY limits it to one journey; when the contact
+never entered it, explain says what starts it and what the store shows against
+that (the trigger event and how often the contact sent it, the segment and
+whether the contact is in it now, its place in a staged rollout, its last
+activity); when they did enter it, explain lists their latest trigger events
+that started no instance, each with why (an instance still running, reentry
+and when it lets them in again, where() said no).
 CONTACT is the contact's id, or the email or phone of one contact (spaces and
 dashes in a phone number do not matter); an id that differs only in case is
 suggested.
