@@ -8,6 +8,7 @@ local json = require "drip.json"
 local rawget = rawget
 local duration = require "drip.duration"
 local time = require "drip.time"
+local locale = require "drip.locale"
 
 local policy = {}
 
@@ -38,21 +39,15 @@ end
 local function truthy(v) return v == true or v == 1 or v == "true" or v == "yes" end
 local function falsy(v) return v == false or v == 0 or v == "false" or v == "no" end
 
--- Persian (۰-۹) and Arabic-Indic (٠-٩) digits, as phones and forms in Iran
--- and the Arab world write them, to ASCII
-local DIGITS = {}
-for i = 0, 9 do
-  DIGITS[utf8.char(0x06F0 + i)], DIGITS[utf8.char(0x0660 + i)] = tostring(i), tostring(i)
-end
-
--- A phone number or chat id as providers take it: ASCII digits, without the
+-- A phone number or chat id as providers take it: ASCII digits (Persian and
+-- Arabic-Indic ones too, as phones and forms in Iran write them), without the
 -- spaces, dashes, dots and brackets people write in them ("+98 (912)
 -- ۱۲۳-۴۵۶۷" -> "+989121234567"), a leading 00 as +, a negative chat id
 -- kept. Anything else stays as written (the provider names what it refuses).
 function policy.plain_number(text)
   if text:match("^[%+%-]?%d+$") then return text end -- (as most are stored)
   local minus = text:match("^%s*%-%d") and "-" or "" -- (a Telegram group's chat id is negative)
-  local plain = minus .. text:gsub("[\217\219][\160-\185]", DIGITS):gsub("[%s%-%.%(%)\194\160]", "")
+  local plain = minus .. locale.ascii_digits(text):gsub("[%s%-%.%(%)\194\160]", "")
   plain = plain:gsub("^00(%d)", "+%1")
   if plain:match("^[%+%-]?%d+$") then return plain end
   return text
