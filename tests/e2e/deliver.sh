@@ -300,6 +300,17 @@ expect_eq "... the night one until 08:00 where it lives" 1 \
 expect_contains "... and explain says so" "$("$DRIP" explain w_unsub --db "$TMP/waited.db")" \
   "suppressed: unsubscribed (after it was queued)"
 stop_drip
+# an SMS provider's own opt-out (the number replied STOP) unsubscribes the contact from SMS, with its event
+printf 'timezone = "%s"\nchannels = { sms = { url = "%s/stop/sms", account = "AC1", token = "t", from = "+15550001111" } }\n' \
+  "$DAY_ZONE" "$H" > "$TMP/stop.conf.lua"
+start_drip run --journeys "$W" --db "$TMP/stop.db" --config "$TMP/stop.conf.lua"
+ident w_stop '{"phone":"+15550009999","consent":{"sms":true}}' > /dev/null
+track w_stop Nudge > /dev/null
+for _ in $(seq 100); do [ "$(sqlite3 "$TMP/stop.db" "SELECT count(*) FROM events WHERE name = 'Unsubscribed'")" = 1 ] && break; sleep 0.1; done
+expect_eq "a provider's STOP opt-out: the message failed, the contact unsubscribed from sms, an Unsubscribed event" \
+  "failed|1|1" \
+  "$(sqlite3 "$TMP/stop.db" "SELECT (SELECT status FROM outbox), (SELECT json_extract(traits, '$.\"unsubscribed.sms\"') FROM contacts WHERE id = 'w_stop'), (SELECT count(*) FROM events WHERE name = 'Unsubscribed')")"
+stop_drip
 
 # a marketer knows people by email or phone, not by userId
 "$DRIP" explain ANN@x.test --db "$DB" > "$TMP/out" 2> "$TMP/err"; rc=$?

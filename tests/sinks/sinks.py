@@ -14,6 +14,7 @@ One asyncio process runs:
       /slow/...      answer after 3 s once (drip's timeout is shorter)
       /drop/...      close the connection without an answer once
       /400/...       400 every time (a permanent failure)
+      /stop/...      400 every time with Twilio's 21610 (the number replied STOP)
       /delay50/...   200 after 50 ms, every time (latency of a real provider)
 Webhook bodies are checked against X-Drip-Signature with --secret.
 
@@ -163,11 +164,14 @@ async def handle(writer, method, path, headers, body):
         status = 500
     elif mode == "429" and first:
         status, extra = 429, "Retry-After: 1\r\n"
-    elif mode == "400":
+    elif mode in ("400", "stop"):
         status = 400
     rec["answer"] = status
     record(rec)
-    await respond(writer, status, b'{"ok":true}' if status == 200 else b'{"error":"on purpose"}', extra)
+    answer = b'{"ok":true}' if status == 200 else b'{"error":"on purpose"}'
+    if mode == "stop":  # Twilio's answer for a number that replied STOP
+        answer = b'{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}'
+    await respond(writer, status, answer, extra)
     return True
 
 
