@@ -127,14 +127,14 @@ suggested.
     help = [[
 FILE.csv: one contact per row. The header row names the traits; the id comes
 from a column named id, userId or user_id. Columns such as consent.email or
-unsubscribed.sms take yes/no (true/false, 1/0, да/нет, بله/خیر) and become nested traits. A
-plain number (42, -3.5; not 007 or +49...) becomes a number and true/false a
-boolean, so segments can compare them; other cells, and the email, phone,
-push_token and telegram_chat_id columns, are kept as text. An empty cell sets
-nothing. Fields are separated by commas, or by semicolons or tabs when the
-header row is (FILE.tsv too; with semicolons, 1234,5 is a number with a
-decimal comma); quoted fields may hold the separator and line breaks; the
-file is UTF-8.
+unsubscribed.sms take yes/no (true/false, 1/0, да/нет, بله/خیر) and become
+nested traits. A plain number (42, -3.5; not 007 or +49...) becomes a number
+and true/false a boolean, so segments can compare them; other cells, and the
+email, phone, push_token and telegram_chat_id columns, are kept as text. An
+empty cell sets nothing. Fields are separated by commas, or by semicolons or
+tabs when the header row is (FILE.tsv too; with semicolons, 1234,5 is a number
+with a decimal comma); quoted fields may hold the separator and line breaks;
+the file is UTF-8.
 FILE.jsonl: events as `drip simulate` reads them; repeated messageIds are
 skipped. Imported events are stored and update traits, but start no journey.
 A bad row or line is reported as file:line: message and skipped; the rest is
@@ -413,7 +413,6 @@ function cli.progress_line(quiet_stdout)
   end
 end
 
--- cli.main(argv) -> exit status
 -- cli.find_contact(store, cmd, id, exact) -> the contact id to show for
 -- `id`: itself when a contact has it, else (unless exact) the one contact
 -- whose email or phone it is (told on stderr) | nil, "no contact 'x'" with
@@ -448,7 +447,8 @@ end
 
 local function run_command(cmd, opts)
   local ok, result = xpcall(require("drip.cmd_" .. cmd).run, function(e)
-    return unwritable(e) and { unwritable = unwritable(e) } or debug.traceback(e, 2)
+    local store_error = unwritable(e)
+    return store_error and { unwritable = store_error } or debug.traceback(e, 2)
   end, opts, function(msg) return usage_error(cmd, msg) end)
   if ok then return result end
   if type(result) == "table" then
@@ -460,6 +460,7 @@ local function run_command(cmd, opts)
   return 1
 end
 
+-- cli.main(argv) -> exit status
 function cli.main(argv)
   local cmd = argv[1]
   if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then return help(argv[2]) end

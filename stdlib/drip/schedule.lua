@@ -24,7 +24,7 @@ local FORMS = 'schedule must be "2026-12-20 09:00" (once; or a Solar Hijri date:
 local function iso_date_of(spec)
   local ascii = locale.ascii_digits(spec)
   local d0, m0, y0, at0 = ascii:match("^(%d%d?)%.(%d%d?)%.(%d%d%d%d)[ T](%d%d?:%d%d)$") -- (20.12.2026, as Russian writes it)
-  if d0 then ascii = string.format("%s-%02d-%02d %s", y0, tonumber(m0), tonumber(d0), at0:gsub("^(%d):", "0%1:")) end
+  if d0 then ascii = string.format("%s-%02d-%02d %s", y0, tonumber(m0), tonumber(d0), (at0:gsub("^(%d):", "0%1:"))) end
   local y, m, d, rest = ascii:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)([ T]%d%d:%d%d)$")
   if not y or tonumber(y) >= 1700 then return ascii end
   local gy, gm, gd = locale.gregorian(tonumber(y), tonumber(m), tonumber(d))

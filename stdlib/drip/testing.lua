@@ -128,7 +128,7 @@ function Sim:records(want) return filter(self.log, want) end
 
 -- A filter's field that a send has not, or channel that is none (a test of
 -- `mail` would find nothing, and pass as expect_none)
-local function check_channel(want, level)
+local function check_filter(want, level)
   check_keys(want, SEND_FIELDS, "a send", level + 1)
   local channel = want and want.channel
   if channel ~= nil and not policy.CHANNELS[channel] then
@@ -138,7 +138,7 @@ end
 
 -- Send records, optionally filtered: sim:sent{ channel = "sms", contact = "u1" }
 function Sim:sent(want)
-  check_channel(want, 2)
+  check_filter(want, 2)
   local w = { kind = "send" }
   for k, v in pairs(want or {}) do w[k] = v end
   return filter(self.log, w)
@@ -205,7 +205,7 @@ end
 -- Assert exactly one matching send (at `at` after the start when given) and return it.
 -- want: { channel =, contact =, journey =, at = "1h" | ISO time }
 function Sim:expect_sent(want)
-  check_channel(want, 2)
+  check_filter(want, 2)
   local match = {}
   for k, v in pairs(want) do
     if k ~= "at" then match[k] = v end
@@ -236,7 +236,7 @@ end
 
 -- Assert that nothing matching was sent.
 function Sim:expect_none(want)
-  check_channel(want, 2)
+  check_filter(want, 2)
   local found = self:sent(want)
   if #found > 0 then
     error(string.format("expected no %s, got %d (first at +%s: %s)", want.channel or "message", #found,
