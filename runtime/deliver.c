@@ -22,6 +22,7 @@
 
 #define SNIPPET 2048 /* bytes of a response body kept for the record */
 #define POOL 1024    /* finished easy handles kept for reuse (each holds large buffers) */
+#define REPLY 256    /* bytes of an SMTP server's refusal kept for the record */
 
 typedef struct transfer transfer;
 struct transfer {
@@ -34,6 +35,7 @@ struct transfer {
   size_t body_len;
   CURLcode result;
   char error[CURL_ERROR_SIZE];
+  char reply[REPLY]; /* SMTP: the server's refusal, such as "550 5.1.1 no such user" */
   transfer *next;             /* in the done list */
   transfer *prev_all, *next_all; /* in the list of all transfers not yet handed to Lua */
 };
@@ -140,6 +142,19 @@ static size_t keep_snippet(char *data, size_t size, size_t n, void *userp) {
   return len;
 }
 
+/* libcurl hands an SMTP server's replies to the header callback: keep the
+ * first refusal (4xx or 5xx), the one that ended the transfer */
+static size_t keep_reply(char *data, size_t size, size_t n, void *userp) {
+  transfer *t = userp;
+  size_t len = size * n;
+  if (t->reply[0] || !len || (data[0] != '4' && data[0] != '5')) return len;
+  while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+  if (len >= REPLY) len = REPLY - 1;
+  memcpy(t->reply, data, len);
+  t->reply[len] = 0;
+  return size * n;
+}
+
 static size_t read_upload(char *buf, size_t size, size_t n, void *userp) {
   transfer *t = userp;
   size_t left = t->upload_len - t->upload_pos, len = size * n < left ? size * n : left;
@@ -197,6 +212,8 @@ static void set_smtp(lua_State *L, transfer *t, const char *body, size_t body_le
   curl_easy_setopt(t->easy, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, read_upload);
   curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
+  curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, keep_reply);
+  curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)body_len);
   curl_easy_setopt(t->easy, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY); /* STARTTLS when offered */
 }
@@ -284,6 +301,10 @@ static void push_result(lua_State *L, transfer *t) {
     lua_setfield(L, -2, "error");
     lua_pushinteger(L, t->result);
     lua_setfield(L, -2, "curl_code");
+    if (t->reply[0]) {
+      lua_pushstring(L, t->reply);
+      lua_setfield(L, -2, "reply");
+    }
     lua_pushboolean(L, t->result == CURLE_OPERATION_TIMEDOUT);
     lua_setfield(L, -2, "timed_out");
   }

@@ -294,8 +294,8 @@ local function snippet(body) return (body or ""):sub(1, 300) end
 function channels.outcome(name, r, now)
   if name == "email" then
     if not r.error then return "sent", { smtp = r.status } end
-    if r.status >= 500 and r.status < 600 then return "failed", { smtp = r.status, error = r.error } end
-    return "retry", { smtp = r.status ~= 0 and r.status or nil, error = r.error }
+    if r.status >= 500 and r.status < 600 then return "failed", { smtp = r.status, error = r.error, reply = r.reply } end
+    return "retry", { smtp = r.status ~= 0 and r.status or nil, error = r.error, reply = r.reply }
   end
   if r.error then return "retry", { error = r.error, timed_out = r.timed_out or nil } end
   local s = r.status
@@ -312,6 +312,25 @@ function channels.outcome(name, r, now)
   return "failed", detail
 end
 
+-- Words a mail server uses when it refuses the sender or the message, not the mailbox
+local POLICY_WORDS = { "block", "spam", "policy", "reputation", "denied", "relay", "listed", "rate limit", "dmarc", "spf" }
+
+-- An SMTP refusal of a recipient that is about the sender (a blocklisted
+-- IP, relaying denied, DMARC) rather than the mailbox: one such reply must
+-- not mark every address at that server bounced. reply: the server's line,
+-- such as "550 5.7.1 Client host blocked"; its enhanced code decides when it
+-- has one (5.1.x: the address, 5.2.1: the mailbox disabled), else its words.
+function channels.smtp_policy_refusal(reply)
+  if type(reply) ~= "string" then return false end
+  local class, subject, detail = reply:match("^%d%d%d[ -](%d)%.(%d+)%.(%d+)")
+  if class then return not (subject == "1" or (subject == "2" and detail == "1")) end
+  local lower = reply:lower()
+  for _, word in ipairs(POLICY_WORDS) do
+    if lower:find(word, 1, true) then return true end
+  end
+  return false
+end
+
 -- A permanent failure that says the address itself takes no more messages:
 -- "bounced" (the mailbox, number, chat or device token is gone, or the
 -- person blocked the bot) or "unsubscribed" (the provider's own opt-out: an
@@ -320,7 +339,8 @@ end
 function channels.address_gone(name, r)
   local status, body = r.status or 0, r.body or ""
   if name == "email" then
-    return type(r.error) == "string" and r.error:match("^RCPT failed: 55[013]") and "bounced" or nil
+    return type(r.error) == "string" and r.error:match("^RCPT failed: 55[013]")
+      and not channels.smtp_policy_refusal(r.reply) and "bounced" or nil
   elseif name == "telegram" then
     return (status == 403 or (status == 400 and body:find("chat not found", 1, true))) and "bounced" or nil
   elseif name == "push" then

@@ -114,6 +114,7 @@ ident night "{\"email\":\"night@x.test\",\"timezone\":\"$NIGHT_ZONE\",\"consent\
 ident tx '{"email":"tx@x.test"}' >/dev/null
 ident bad '{"email":"fail550@x.test","consent":{"email":true}}' >/dev/null
 ident later '{"email":"fail451@x.test","consent":{"email":true}}' >/dev/null
+ident blocked '{"email":"block550@x.test","consent":{"email":true}}' >/dev/null
 ident ops '{}' >/dev/null
 for mode in 500 429 slow drop 400; do track ops Path "{\"url\":\"$H/$mode/hook\"}" >/dev/null; done
 expect_eq "events in" 200 "$(track ann Hello "{\"sms\":\"$SMS_FA\"}")"
@@ -123,6 +124,7 @@ track night News >/dev/null
 track tx "Order Completed" >/dev/null
 track bad Again >/dev/null
 track later Again >/dev/null
+track blocked Again >/dev/null
 
 # wait until nothing is due or in flight any more (retries take a few seconds)
 settled() { sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE status IN ('queued','sending') OR (status = 'deferred' AND reason = 'retry')"; }
@@ -144,7 +146,12 @@ expect_contains "email: List-Unsubscribe on marketing mail" "$(q 'mail("ann@x.te
 expect_eq "email: List-Unsubscribe-Post one-click" "List-Unsubscribe=One-Click" "$(q 'mail("ann@x.test")["headers"]["List-Unsubscribe-Post"]')"
 expect_eq "email: transactional mail goes without consent" "sent -" "$(status_of tx email)"
 expect_eq "email: ... and without List-Unsubscribe" None "$(q 'mail("tx@x.test")["headers"].get("List-Unsubscribe")')"
-expect_eq "email: SMTP 550 is a permanent failure" "failed rejected: SMTP 550" "$(status_of bad email)"
+expect_eq "email: SMTP 550 is a permanent failure, in the server's words" "failed rejected: SMTP 550 5.1.1 no such user" \
+  "$(status_of bad email)"
+expect_eq "email: a refusal of the sender (5.7.1, blocklisted) fails the message" \
+  "failed rejected: SMTP 550 5.7.1 Service unavailable; client host blocked using a blocklist" "$(status_of blocked email)"
+expect_eq "email: ... but does not mark the address bounced" "" \
+  "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"bounced.email\"') FROM contacts WHERE id = 'blocked'")"
 expect_eq "email: a mailbox refused at RCPT (550) is marked bounced on the contact" "fail550@x.test" \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"bounced.email\"') FROM contacts WHERE id = 'bad'")"
 track bad Again > /dev/null

@@ -4,6 +4,7 @@
 One asyncio process runs:
   * an SMTP server (EHLO, STARTTLS when given a certificate, MAIL, RCPT,
     DATA, RSET, NOOP, QUIT); a recipient "fail550@..." is refused for good,
+    "block550@..." too, but as a blocklisted sender (5.7.1), not a bad mailbox;
     "fail451@..." is refused once and then accepted;
   * an HTTP/1.1 server with keep-alive for the SMS, push, Telegram and
     webhook stubs. The first path segment picks a behaviour, applied to the
@@ -81,7 +82,9 @@ async def smtp_session(reader, writer):
             key = "rcpt:" + to
             attempts[key] = attempts.get(key, 0) + 1
             if to.startswith("fail550@"):
-                await say("550 no such user")
+                await say("550 5.1.1 no such user")
+            elif to.startswith("block550@"):
+                await say("550 5.7.1 Service unavailable; client host blocked using a blocklist")
             elif to.startswith("fail451@") and attempts[key] == 1:
                 await say("451 try again later")
             else:
