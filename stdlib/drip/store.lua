@@ -226,8 +226,10 @@ local QUERIES = {
   contacts_known_as = "SELECT id, CASE WHEN lower(id) = lower(?1) THEN 'id' "
     .. "WHEN lower(json_extract(traits, '$.email')) = lower(?1) THEN 'email' ELSE 'phone' END FROM contacts "
     .. "WHERE lower(id) = lower(?1) OR lower(json_extract(traits, '$.email')) = lower(?1) "
-    .. "OR replace(replace(replace(replace(json_extract(traits, '$.phone'), ' ', ''), '-', ''), '(', ''), ')', '') = ?2 "
-    .. "ORDER BY id LIMIT 6",
+    .. "OR json_extract(traits, '$.phone') = ?2 ORDER BY id LIMIT 6",
+  -- phones stored other than as plain digits (spaces, dashes, 00, Persian or Arabic digits)
+  contacts_written_phones = "SELECT id, json_extract(traits, '$.phone') AS phone FROM contacts "
+    .. "WHERE phone GLOB '*[^0-9+]*' OR phone GLOB '00*' ORDER BY id",
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
     .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
@@ -1112,8 +1114,18 @@ end
 -- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
 function Store:contacts_known_as(text)
   local digits = policy.plain_number(text)
-  local found = {}
-  for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do found[#found + 1] = { id = row[1], by = row[2] } end
+  local found, seen = {}, {}
+  for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do
+    found[#found + 1], seen[row[1]] = { id = row[1], by = row[2] }, true
+  end
+  if digits:match("^%+?%d+$") then
+    for _, row in ipairs(self:q("contacts_written_phones"):all()) do
+      if #found >= 6 then break end
+      if not seen[row[1]] and type(row[2]) == "string" and policy.plain_number(row[2]) == digits then
+        found[#found + 1] = { id = row[1], by = "phone" }
+      end
+    end
+  end
   return found
 end
 

@@ -326,6 +326,11 @@ expect_eq "explain takes a contact's email, saying whose it is" "0 drip explain:
 expect_eq "... and explains that contact" "ann — first seen" "$(head -n 1 "$TMP/out" | cut -d' ' -f1-4)"
 expect_contains "inspect takes a phone written with spaces and dashes" \
   "$("$DRIP" inspect '+1 555-000-2222' --db "$DB" 2>&1)" "'+1 555-000-2222' is the phone of contact 'ann'"
+printf '%s\n' '{"type":"identify","userId":"fa_phone","traits":{"phone":"۰۰۹۸ ۹۱۲ ۱۲۳ ۴۵۶۷"},"timestamp":"2026-11-01T10:00:00Z"}' \
+  > "$TMP/fa_phone.jsonl"
+"$DRIP" import "$TMP/fa_phone.jsonl" --db "$DB" > /dev/null
+expect_contains "explain finds a phone stored in Persian digits from its plain form" \
+  "$("$DRIP" explain '+989121234567' --db "$DB" 2>&1)" "'+989121234567' is the phone of contact 'fa_phone'"
 "$DRIP" explain ANN --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "an id in other case is only suggested" "1 drip explain: no contact 'ANN'; did you mean 'ann'?" "$rc $(cat "$TMP/err")"
 "$DRIP" forget ann@x.test --db "$DB" 2> "$TMP/err"; rc=$?
