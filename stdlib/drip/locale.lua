@@ -78,6 +78,22 @@ function locale.gregorian(jy, jm, jd)
   return gy2, gm, gd
 end
 
+-- A time as people write it -> the same with ASCII digits, and a date of the
+-- Solar Hijri calendar (years before 1700: no journey means those Gregorian
+-- ones) or one written day first (20.12.2026 10:00, as Russian writes it) as
+-- the Gregorian ISO date | nil, error; anything else as it is
+function locale.gregorian_text(text)
+  if type(text) ~= "string" then return text end
+  local ascii = locale.ascii_digits(text)
+  local d0, m0, y0, at0 = ascii:match("^(%d%d?)%.(%d%d?)%.(%d%d%d%d)[ T](%d%d?:%d%d)$")
+  if d0 then ascii = string.format("%s-%02d-%02d %s", y0, tonumber(m0), tonumber(d0), (at0:gsub("^(%d):", "0%1:"))) end
+  local y, m, d, rest = ascii:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
+  if not y or tonumber(y) >= 1700 then return ascii end
+  local gy, gm, gd = locale.gregorian(tonumber(y), tonumber(m), tonumber(d))
+  if not gy then return nil, string.format('no day "%s-%s-%s" in the Solar Hijri calendar', y, m, d) end
+  return string.format("%04d-%02d-%02d%s", gy, gm, gd, rest)
+end
+
 -- Gregorian date -> Solar Hijri year, month, day
 function locale.jalali(gy, gm, gd)
   local jdn = g2d(gy, gm, gd)

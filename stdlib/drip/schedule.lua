@@ -17,26 +17,11 @@ local schedule = {}
 local FORMS = 'schedule must be "2026-12-20 09:00" (once; or a Solar Hijri date: "1405-01-01 10:00") '
   .. 'or "daily 09:00"'
 
--- A date of the Solar Hijri calendar (years before 1700: no schedule means
--- those Gregorian ones), with Persian digits or not, or a date written day
--- first (20.12.2026) -> the Gregorian date and time text | nil, error; any
--- other text as it is
-local function iso_date_of(spec)
-  local ascii = locale.ascii_digits(spec)
-  local d0, m0, y0, at0 = ascii:match("^(%d%d?)%.(%d%d?)%.(%d%d%d%d)[ T](%d%d?:%d%d)$") -- (20.12.2026, as Russian writes it)
-  if d0 then ascii = string.format("%s-%02d-%02d %s", y0, tonumber(m0), tonumber(d0), (at0:gsub("^(%d):", "0%1:"))) end
-  local y, m, d, rest = ascii:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)([ T]%d%d:%d%d)$")
-  if not y or tonumber(y) >= 1700 then return ascii end
-  local gy, gm, gd = locale.gregorian(tonumber(y), tonumber(m), tonumber(d))
-  if not gy then return nil, string.format('no day "%s-%s-%s" in the Solar Hijri calendar', y, m, d) end
-  return string.format("%04d-%02d-%02d%s", gy, gm, gd, rest)
-end
-
 -- schedule.parse(spec) -> rule | nil, error
 function schedule.parse(spec)
   if type(spec) ~= "string" then return nil, FORMS end
   local written = spec
-  local gregorian, herr = iso_date_of(spec)
+  local gregorian, herr = locale.gregorian_text(spec)
   if not gregorian then return nil, string.format('bad schedule "%s": %s', written, herr) end
   spec = gregorian
   local at = spec:match("^daily%s+(%d%d?:%d%d)$")

@@ -221,11 +221,13 @@ time.parse_clock = parse_clock
 local function quoted(v) return type(v) == "string" and '"' .. v .. '"' or tostring(v) end
 
 -- time.next_at(zone, now, spec) -> epoch of the next matching wall time after now, or nil, error.
--- spec: "09:00" (or "9am"), { weekday = "mon", at = "09:00" }, or an ISO time.
+-- spec: "09:00" (or "9am"), { weekday = "mon", at = "09:00" }, or an ISO time
+-- (a Solar Hijri date too: "1405-01-01 10:00"; digits Persian or not).
 function time.next_at(zone, now, spec)
+  local written, locale = spec, require "drip.locale" -- (required here: drip.locale requires this module)
   if type(spec) == "table" then
     local wd = weekdays[tostring(spec.weekday or ""):lower()]
-    local H, M = parse_clock(spec.at or "00:00")
+    local H, M = parse_clock(locale.ascii_digits(spec.at or "00:00"))
     if not wd then
       return nil, string.format('weekday %s is not a day (mon … sun, or monday … sunday)', quoted(spec.weekday))
     end
@@ -236,6 +238,9 @@ function time.next_at(zone, now, spec)
     if t <= now then t = time.local_epoch(zone, y, m, d + ahead + 7, H, M, 0) end
     return t
   end
+  local err
+  spec, err = locale.gregorian_text(spec) -- (Persian digits, a Solar Hijri or day-first date)
+  if not spec then return nil, string.format("%s: %s", quoted(written), err) end
   local H, M = parse_clock(spec)
   if H then
     local y, m, d = time.local_parts(zone, now)
@@ -243,11 +248,11 @@ function time.next_at(zone, now, spec)
     if t <= now then t = time.local_epoch(zone, y, m, d + 1, H, M, 0) end
     return t
   end
-  local t, err = time.parse(spec, zone)
+  local t, perr = time.parse(spec, zone)
   if t then return t end
-  if type(spec) == "string" and spec:match("^%d%d%d%d%-") then return nil, err end -- a date, badly written
+  if type(spec) == "string" and spec:match("^%d%d%d%d%-") then return nil, perr end -- a date, badly written
   return nil, string.format('%s is not a time of day ("09:00", "9am"), { weekday = "mon", at = "09:00" } or an ISO time',
-    quoted(spec))
+    quoted(written))
 end
 
 return time

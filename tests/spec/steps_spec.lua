@@ -38,6 +38,17 @@ describe("steps", function()
     assert.equal("2026-11-03T06:00:00Z", logs[2].at) -- 09:00 Moscow (UTC+3)
   end)
 
+  it("wait_until a Solar Hijri date and a time in Persian digits, in the contact's zone", function()
+    local sim = start([[wait_until "1406-01-01 10:00" log("nowruz") wait_until "۰۹:۳۰" log("morning")
+      wait_until "1406-13-01" log("never")]], { tz = "Asia/Tehran" })
+    sim:settle "200d"
+    local logs = sim:records { kind = "log" }
+    assert.equal("2027-03-21T06:30:00Z", logs[1].at) -- 1 Farvardin 1406, 10:00 in Tehran (UTC+3:30)
+    assert.equal("2027-03-22T06:00:00Z", logs[2].at)
+    assert.matches('wait_until: "1406%-13%-01": no day "1406%-13%-01" in the Solar Hijri calendar',
+      sim:records { kind = "exit" }[1].error)
+  end)
+
   it("a timezone trait written as a city is that city's zone", function()
     local sim = start([[wait_until "9am" log("nine")]], { tz = "Tehran" })
     sim:settle()
