@@ -92,6 +92,33 @@ each it removed. Exit status 1 when the contact is not in the store. A running
 `drip run` does the same for DELETE /v1/contacts/{id}. The totals `drip stats`
 shows keep counting what happened (they name no contact).]],
   },
+  prune = {
+    summary = "remove what is older than a period and no longer needed",
+    usage = "drip prune --keep DUR [--dry-run] [--db FILE] [--journeys DIR] [--config FILE]",
+    flags = { keep = "value", ["dry-run"] = "bool", db = "value", journeys = "value", config = "value" },
+    args = 0,
+    help = [[
+Removes events, and journey instances that ended, from before the last DUR
+(such as 180d), with the instances' steps, messages, delivery states and
+history, so that a store `drip run` keeps does not grow without end. What
+journeys still need stays: an instance that is its contact's latest in its
+journey (reentry reads it) or has a message not yet final; events of a
+contact's running instances, from their entry on; each contact's newest
+event (its last activity); instances whose messages fall in a frequency-cap
+window; and every event of a name a `did` segment counts over more than DUR
+(or all time), or that a journey's happened() looks back for. Contacts and
+the totals of `drip stats` stay whole. A removed event's messageId is no
+longer known, so the same event sent again is taken as new. It says what it
+removed and what it kept longer. It goes a chunk at a time, so a `drip run`
+on the same store keeps serving; Ctrl-C stops after a chunk, keeping those
+done (exit status 130), and the same prune again goes on. The file keeps its
+size: SQLite reuses the freed pages for new rows.
+
+  --keep DUR         how far back to keep everything (180d, 26w, ...)
+  --dry-run          count what would go, and change nothing
+  --journeys DIR     whose segments.lua says which events segments count
+                     (default: where the store's journeys were loaded from)]],
+  },
   explain = {
     summary = "why did (or didn't) a contact get a message",
     usage = "drip explain CONTACT [JOURNEY] [--db FILE] [--journeys DIR] [--config FILE]",

@@ -1187,6 +1187,81 @@ function Store:forget(id)
   return removed
 end
 
+-- prune -------------------------------------------------------------------------
+-- What `drip prune` removes of what is older than a cutoff (see cmd_prune),
+-- a chunk at a time. An ended instance goes with its steps, messages,
+-- delivery states and history, unless it is its contact's latest in that
+-- journey (reentry rules read it) or a message of it is not final yet. An
+-- event goes unless an active instance of its contact entered before it or
+-- on it (replays and happened() read those), it is its contact's newest (the
+-- last activity inactive segments read), or its name is kept (a segment or
+-- happened() counts it over a longer time). ?1 cutoff.
+local PRUNED_INSTANCES = " WHERE instance IN (SELECT id FROM temp.pruned)"
+QUERIES.prune_pick = "INSERT INTO temp.pruned(id) SELECT i.id FROM instances i "
+  .. "WHERE i.id > ?2 AND i.active = 0 AND i.ended_at < ?1 "
+  .. "AND i.id <> (SELECT j.id FROM instances j WHERE j.contact = i.contact AND j.journey = i.journey "
+  .. "ORDER BY j.entered_at DESC, j.id DESC LIMIT 1) "
+  .. "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.instance = i.id AND o.status IN ('queued', 'sending', 'deferred')) "
+  .. "ORDER BY i.id LIMIT ?3"
+QUERIES.prune_steps = "DELETE FROM steps" .. PRUNED_INSTANCES
+QUERIES.prune_deliveries = "DELETE FROM deliveries WHERE message IN (SELECT id FROM outbox" .. PRUNED_INSTANCES .. ")"
+QUERIES.prune_messages = "DELETE FROM outbox" .. PRUNED_INSTANCES
+QUERIES.prune_history = "DELETE FROM history" .. PRUNED_INSTANCES
+QUERIES.prune_instances = "DELETE FROM instances WHERE id IN (SELECT id FROM temp.pruned)"
+QUERIES.prune_last_picked = "SELECT max(id) FROM temp.pruned"
+QUERIES.prune_unpick = "DELETE FROM temp.pruned"
+QUERIES.prune_events = "DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.seq >= ?2 AND e.seq < ?3 "
+  .. "AND e.ts < ?1 AND coalesce(e.name, '') NOT IN (SELECT value FROM json_each(?4)) "
+  .. "AND e.ts < coalesce((SELECT ts FROM temp.newest n WHERE n.contact = e.contact), e.ts + 1) "
+  .. "AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.contact = e.contact AND i.active = 1 "
+  .. "AND (i.entered_at <= e.ts OR i.trigger_seq = e.seq)))"
+QUERIES.events_last_seq = "SELECT max(seq) FROM events"
+local PRUNE_ORDER = { "steps", "deliveries", "messages", "history", "instances" }
+
+-- Before pruning: the scratch tables, each contact's newest activity; and,
+-- unless only looking (dry_run), the highest ids kept in meta.
+function Store:prune_begin(dry_run)
+  self:index_by_contact()
+  self.db:exec("CREATE TEMP TABLE IF NOT EXISTS pruned (id INTEGER PRIMARY KEY); "
+    .. "DROP TABLE IF EXISTS temp.newest; "
+    .. "CREATE TEMP TABLE newest (contact TEXT PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID; "
+    .. "INSERT INTO temp.newest SELECT contact, max(ts) FROM events WHERE internal = 0 GROUP BY contact")
+  if dry_run then return end
+  for _, table_name in ipairs({ "instances", "outbox" }) do -- their ids are not given again (see forget)
+    self:set_meta("high_" .. table_name, self:q(table_name .. "_next_id"):first() - 1)
+  end
+end
+
+-- Up to `limit` ended instances after id `after` that ended before `cutoff`
+-- (those prunable), with what hangs off them. -> { table = rows removed },
+-- the last id looked at | nil when none was left
+function Store:prune_instances(cutoff, after, limit)
+  self:q("prune_pick"):run(cutoff, after, limit)
+  local last = self:q("prune_last_picked"):first()
+  local removed = {}
+  if last then
+    for _, what in ipairs(PRUNE_ORDER) do removed[what] = self:q("prune_" .. what):run() end
+  end
+  self:q("prune_unpick"):run()
+  return removed, last
+end
+
+-- The prunable events among seqs [from, to) that came before `cutoff`,
+-- keeping those named in `kept` (a list). -> rows removed
+function Store:prune_events(cutoff, from, to, kept)
+  return self:q("prune_events"):run(cutoff, from, to, json.encode(json.array(kept)))
+end
+
+function Store:last_event_seq() return self:q("events_last_seq"):first() or 0 end
+
+-- The sources of every stored script version: { source, ... }
+function Store:script_sources()
+  local out = {}
+  for _, row in ipairs(self:q("script_sources"):all()) do out[#out + 1] = row[1] end
+  return out
+end
+QUERIES.script_sources = "SELECT source FROM scripts"
+
 -- Has a contact been forgotten, here or by another process, since the last
 -- call? (What a long-running process keeps of contacts and instances is then stale.)
 function Store:forgotten_since()

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip prune`: a store simulated up to now from events
+# of the last fifty days, pruned to the last thirty; what journeys still
+# need must stay (running instances' events, each contact's newest event,
+# latest entries, events a segment counts over all time, messages inside a
+# frequency-cap window), and the rest must go with everything hanging off it.
+DRIP=${1:?usage: prune.sh path/to/drip}
+. "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/server.sh"
+
+ago() { date -u -d "-$1" +%Y-%m-%dT%H:%M:%SZ; }
+J="$TMP/journeys"
+mkdir -p "$J"
+cat > "$J/cart.lua" <<'EOF'
+return journey { name = "cart", trigger = "Cart Updated", reentry = "1d", steps = function(ctx)
+  wait "1h"
+  email { subject = "Your cart", text = "..." }
+end }
+EOF
+cat > "$J/long.lua" <<'EOF'
+return journey { name = "long", trigger = "Signed Up", steps = function(ctx)
+  wait "60d"
+  if happened("Refund Issued", "400d") and not happened("Product Viewed", "7d") then log "refunded" end
+end }
+EOF
+cat > "$J/segments.lua" <<'EOF'
+return { buyers = { did = "Order Completed", times = ">=1" }, lapsed = { inactive = "20d" } }
+EOF
+event() { # contact, event name, when
+  printf '{"type":"track","userId":"%s","event":"%s","timestamp":"%s","messageId":"%s-%s-%s"}\n' "$1" "$2" "$(ago "$3")" "$1" "${2// /_}" "${3// /_}"
+}
+ident() { printf '{"type":"identify","userId":"%s","traits":{"email":"%s@x.test","consent":{"email":true}},"timestamp":"%s"}\n' "$1" "$1" "$(ago "$2")"; }
+{
+  ident a "46 days"; event a "Cart Updated" "45 days"; event a "Refund Issued" "44 days"; event a "Cart Updated" "40 days"
+  event a "Cart Updated" "2 days"
+  ident d "46 days"; event d "Cart Updated" "40 days"; event d "Cart Updated" "35 days"
+  ident b "50 days"; event b "Product Viewed" "45 days"; event b "Signed Up" "40 days"; event b "Product Viewed" "38 days"
+  ident c "50 days"; event c "Order Completed" "50 days"; event c "Product Viewed" "49 days"; event c "Product Viewed" "48 days"
+} > "$TMP/events.jsonl"
+DB="$TMP/s.db"
+sql() { sqlite3 -separator ' ' "$@"; }
+"$DRIP" simulate --events "$TMP/events.jsonl" --journeys "$J" --db "$DB" --until "$(ago "0 days")" --format jsonl > /dev/null
+expect_eq "the store: 16 events, 6 instances, 5 of them ended" "16 6 5" \
+  "$(sql "$DB" "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM instances), (SELECT count(*) FROM instances WHERE active = 0)")"
+counts() { sqlite3 "$DB" "SELECT (SELECT count(*) FROM events) || ' ' || (SELECT count(*) FROM instances) || ' ' || (SELECT count(*) FROM steps) || ' ' || (SELECT count(*) FROM outbox) || ' ' || (SELECT count(*) FROM history)"; }
+BEFORE=$(counts)
+
+"$DRIP" prune --keep 30d --dry-run --db "$DB" --journeys "$J" > "$TMP/dry" 2>&1
+expect_eq "--dry-run exits 0" 0 $?
+expect_eq "--dry-run changes nothing" "$BEFORE" "$(counts)"
+expect_contains "--dry-run says what would go" "$(cat "$TMP/dry")" "would remove 9 events and 3 ended instances"
+
+"$DRIP" prune --keep 30d --db "$DB" --journeys "$J" > "$TMP/out" 2>&1
+expect_eq "prune exits 0" 0 $?
+expect_contains "it says what it removed" "$(cat "$TMP/out")" "removed 9 events and 3 ended instances (with 6 steps, 3 messages, 0 delivery states and 9 history entries)"
+expect_contains "... and what it kept longer, and why" "$(cat "$TMP/out")" \
+  "kept: every 'Order Completed' event (segment 'buyers' counts it over all time)"
+ev() { sqlite3 "$DB" "SELECT group_concat(coalesce(name, type), ',') FROM (SELECT name, type FROM events WHERE contact = '$1' ORDER BY ts, seq)"; }
+expect_eq "a: old carts gone, the recent one kept; a refund a journey's happened() looks back 400 days for stays" \
+  "Refund Issued,Cart Updated" "$(ev a)"
+expect_contains "... and it says why" "$(cat "$TMP/out")" "kept: every 'Refund Issued' event (happened() looks back over 400d for it)"
+expect_eq "a: its old instances gone, with their steps, messages and history; the latest stays" "1 0 0 0" \
+  "$(sql "$DB" "SELECT (SELECT count(*) FROM instances WHERE contact = 'a'), (SELECT count(*) FROM steps WHERE instance NOT IN (SELECT id FROM instances)), (SELECT count(*) FROM outbox WHERE instance NOT IN (SELECT id FROM instances)), (SELECT count(*) FROM history WHERE instance NOT IN (SELECT id FROM instances))")"
+expect_eq "d: both carts ended before the cutoff; the latest entry stays (reentry reads it)" "1 $(ago "35 days" | cut -c1-10)" \
+  "$(sql "$DB" "SELECT count(*), date(max(entered_at), 'unixepoch') FROM instances WHERE contact = 'd'")"
+expect_eq "d: its newest event stays (its last activity)" "Cart Updated" "$(ev d)"
+expect_eq "b: the running instance's events from its entry on stay" "Signed Up,Product Viewed" "$(ev b)"
+expect_eq "c: the segment's events (all time) and the newest stay" "Order Completed,Product Viewed" "$(ev c)"
+expect_contains "explain still tells b's running instance" "$("$DRIP" explain b --db "$DB" --journeys "$J")" "long"
+expect_contains "... and c is still in both segments" "$("$DRIP" explain c --db "$DB" --journeys "$J")" "segments buyers, lapsed"
+
+"$DRIP" prune --keep 30d --db "$DB" --journeys "$J" > "$TMP/again" 2>&1
+expect_contains "a second prune finds nothing more" "$(cat "$TMP/again")" "removed 0 events and 0 ended instances"
+
+# a frequency cap's window longer than --keep keeps the messages inside it
+"$DRIP" simulate --events "$TMP/events.jsonl" --journeys "$J" --db "$TMP/cap.db" --until "$(ago "0 days")" --format jsonl > /dev/null
+printf 'frequency_cap = { email = "3/60d" }\n' > "$TMP/cap.conf.lua"
+"$DRIP" prune --keep 30d --db "$TMP/cap.db" --journeys "$J" --config "$TMP/cap.conf.lua" > "$TMP/cap" 2>&1
+expect_contains "a 60-day frequency cap keeps the instances whose messages count" "$(cat "$TMP/cap")" \
+  "and 0 ended instances"
+expect_contains "... and says so" "$(cat "$TMP/cap")" "kept: instances that ended in the last 60d, whose messages count for frequency_cap.email 3/60d"
+
+# beside a drip run serving the same store: both go on
+LIVE="$TMP/live.db"
+"$DRIP" simulate --events "$TMP/events.jsonl" --journeys "$J" --db "$LIVE" --until "$(ago "0 days")" --format jsonl > /dev/null
+start_drip run --journeys "$J" --db "$LIVE"
+"$DRIP" prune --keep 30d --db "$LIVE" --journeys "$J" > "$TMP/live" 2>&1
+expect_eq "prune beside drip run exits 0" 0 $?
+expect_contains "... and prunes" "$(cat "$TMP/live")" "removed 9 events and 3 ended instances"
+expect_eq "... while drip run takes events" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary '{"userId":"d","event":"Cart Updated"}')"
+stop_drip
+expect_eq "... the new event is in, beside the one kept" "Cart Updated,Cart Updated" \
+  "$(sqlite3 "$LIVE" "SELECT group_concat(name, ',') FROM events WHERE contact = 'd'")"
+
+"$DRIP" prune --db "$DB" 2> "$TMP/err"; rc=$?
+expect_eq "no --keep: usage, exit 2" "2 drip prune: how much to keep? (drip prune --keep 180d)" "$rc $(head -n 1 "$TMP/err")"
+"$DRIP" prune --keep soon --db "$DB" 2> "$TMP/err"; rc=$?
+expect_contains "a bad --keep: exit 2 naming it" "$rc $(cat "$TMP/err")" "2 drip prune: --keep: "
+printf 'return { broken = ' > "$J/segments.lua"
+"$DRIP" prune --keep 30d --db "$DB" --journeys "$J" 2> "$TMP/err"; rc=$?
+expect_contains "a segments.lua that does not load stops it: it cannot tell which events segments count" "$rc $(cat "$TMP/err")" \
+  "1 drip prune: "
+finish
