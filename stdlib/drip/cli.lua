@@ -459,28 +459,35 @@ function cli.find_contact(store, cmd, id, exact)
   return nil, string.format("no contact '%s'%s", id, #names > 0 and "; did you mean " .. table.concat(names, ", ") .. "?" or "")
 end
 
--- A store that cannot be written (a full disk, a file made read-only) stops
--- a command with one line naming it, not a traceback: what was committed
--- before stays in the store.
-local UNWRITABLE = { "database or disk is full", "disk I/O error", "attempt to write a readonly database" }
-local function unwritable(e)
+-- A store that cannot be written (a full disk, a file made read-only), or
+-- one damaged on disk, stops a command with one line naming it and what to
+-- do, not a traceback: what was committed before stays in the store.
+local STORE_TROUBLES = {
+  { "database or disk is full", "cannot write the store" }, { "disk I/O error", "cannot write the store" },
+  { "attempt to write a readonly database", "cannot write the store" },
+  { "database disk image is malformed", "the store is damaged" }, { "file is not a database", "the store is damaged" },
+}
+local TROUBLE_ADVICE = {
+  ["cannot write the store"] = "is the disk full, or the file read-only? What was committed before is kept",
+  ["the store is damaged"] = "restore it from a backup, or save what can be read with `sqlite3 FILE .recover`",
+}
+local function store_trouble(e)
   local msg = tostring(e)
-  for _, what in ipairs(UNWRITABLE) do
-    local at = msg:find("sqlite: " .. what, 1, true)
-    if at then return (msg:sub(at):match("^[^\n]*")) end
+  for _, t in ipairs(STORE_TROUBLES) do
+    local at = msg:find("sqlite: " .. t[1], 1, true)
+    if at then return { what = t[2], error = msg:sub(at):match("^[^\n]*") } end
   end
   return nil
 end
 
 local function run_command(cmd, opts)
   local ok, result = xpcall(require("drip.cmd_" .. cmd).run, function(e)
-    local store_error = unwritable(e)
-    return store_error and { unwritable = store_error } or debug.traceback(e, 2)
+    return store_trouble(e) or debug.traceback(e, 2)
   end, opts, function(msg) return usage_error(cmd, msg) end)
   if ok then return result end
   if type(result) == "table" then
-    io.stderr:write(string.format("drip %s: %scannot write the store: %s; is the disk full, or the file read-only? "
-      .. "What was committed before is kept\n", cmd, opts.db and opts.db .. ": " or "", result.unwritable))
+    io.stderr:write(string.format("drip %s: %s%s: %s; %s\n", cmd, opts.db and opts.db .. ": " or "", result.what,
+      result.error, (TROUBLE_ADVICE[result.what]:gsub("FILE", opts.db or "FILE"))))
     return 1
   end
   io.stderr:write("drip: internal error: ", tostring(result), "\n")

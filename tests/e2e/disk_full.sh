@@ -56,4 +56,14 @@ prlimit --fsize=3000000 "$DRIP" simulate --events "$TMP/many.jsonl" --journeys "
 expect_eq "simulate on a full disk exits 1 with one line naming the store" \
   "1 drip simulate: $TMP/sim_full.db: cannot write the store: sqlite: " "$? $(sed 's/^\(.*sqlite: \).*/\1/' "$TMP/err")"
 expect_eq "... and no traceback" 1 "$(wc -l < "$TMP/err")"
+
+# a store damaged on disk (pages overwritten): one line saying so and what to do, exit 1
+"$DRIP" simulate --events examples/events.jsonl --journeys scripts --db "$TMP/damaged.db" --format jsonl > /dev/null
+dd if=/dev/zero of="$TMP/damaged.db" bs=16384 seek=3 count=40 conv=notrunc 2> /dev/null
+"$DRIP" explain c001 --db "$TMP/damaged.db" > /dev/null 2> "$TMP/err"
+expect_eq "a damaged store: exit 1, one line naming it, the damage and what to do" \
+  "1 drip explain: $TMP/damaged.db: the store is damaged: sqlite: database disk image is malformed" \
+  "$? $(sed 's/ (in: .*//' "$TMP/err")"
+expect_contains "... with how to save what can be read" "$(cat "$TMP/err")" "sqlite3 $TMP/damaged.db .recover"
+expect_eq "... and no traceback" 1 "$(wc -l < "$TMP/err")"
 finish
