@@ -129,7 +129,13 @@ function cmd.run(opts, usage)
   local cutoff = now - keep
   local cap_window, cap_name = longest_cap(conf)
   local instance_cutoff = math.min(cutoff, now - cap_window)
-  if not opts["dry-run"] then store:begin() store:prune_begin() store:commit() else store:prune_begin(true) end
+  if opts["dry-run"] then
+    store:prune_begin(instance_cutoff, true)
+  else
+    store:begin()
+    store:prune_begin(instance_cutoff)
+    store:commit()
+  end
   host.on_interrupt(true)
   local total, interrupted = prune(store, opts["dry-run"], instance_cutoff, cutoff, names)
   host.on_interrupt(false)

@@ -233,7 +233,9 @@ local QUERIES = {
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
     .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
+  -- (before what `drip prune` removed instances of, whether an event started one is not known)
   events_unstarted = "SELECT e.ts, e.body FROM events e WHERE e.contact = ?1 AND e.name = ?2 AND e.internal = 0 "
+    .. "AND e.ts >= coalesce((SELECT value FROM meta WHERE key = 'pruned_before'), 0) "
     .. "AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.contact = ?1 AND i.journey = ?3 AND i.trigger_seq = e.seq) "
     .. "ORDER BY e.ts DESC, e.seq DESC LIMIT ?4",
   script_first_loaded = "SELECT min(loaded_at) FROM scripts WHERE journey = ?",
@@ -1218,9 +1220,10 @@ QUERIES.prune_events = "DELETE FROM events WHERE seq IN (SELECT e.seq FROM event
 QUERIES.events_last_seq = "SELECT max(seq) FROM events"
 local PRUNE_ORDER = { "steps", "deliveries", "messages", "history", "instances" }
 
--- Before pruning: the scratch tables, each contact's newest activity; and,
--- unless only looking (dry_run), the highest ids kept in meta.
-function Store:prune_begin(dry_run)
+-- Before pruning instances that ended before instance_cutoff: the scratch
+-- tables, each contact's newest activity; and, unless only looking
+-- (dry_run), the highest ids and the cutoff kept in meta.
+function Store:prune_begin(instance_cutoff, dry_run)
   self:index_by_contact()
   self.db:exec("CREATE TEMP TABLE IF NOT EXISTS pruned (id INTEGER PRIMARY KEY); "
     .. "DROP TABLE IF EXISTS temp.newest; "
@@ -1230,6 +1233,7 @@ function Store:prune_begin(dry_run)
   for _, table_name in ipairs({ "instances", "outbox" }) do -- their ids are not given again (see forget)
     self:set_meta("high_" .. table_name, self:q(table_name .. "_next_id"):first() - 1)
   end
+  self:set_meta("pruned_before", math.max(self:meta("pruned_before") or 0, instance_cutoff))
 end
 
 -- Up to `limit` ended instances after id `after` that ended before `cutoff`
