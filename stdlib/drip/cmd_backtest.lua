@@ -225,6 +225,12 @@ function cmd.run(opts, usage)
   end
   local seconds = host.clock() - started
   if n == 0 then warn_empty(store, from, to) end
+  local pruned = tonumber(store:meta("pruned_before"))
+  if pruned and pruned > from then
+    err(string.format("warning: `drip prune` removed events and ended instances from before %s; before then "
+      .. "both columns count only what it kept (--since %dd starts after it)", time.iso(pruned),
+      math.floor((to - pruned) / 86400)))
+  end
   local actual_rows, backtest_rows = store:backtest_rows(from, to), scratch:backtest_rows(from, to)
   local by_channel = unlabelled(actual_rows)
   if by_channel then drop_labels(actual_rows) drop_labels(backtest_rows) end

@@ -79,6 +79,8 @@ esac
 expect_contains "explain still tells b's running instance" "$("$DRIP" explain b --db "$DB" --journeys "$J")" "long"
 expect_contains "... and c is still in both segments" "$("$DRIP" explain c --db "$DB" --journeys "$J")" "segments buyers, lapsed"
 
+expect_contains "backtest over a pruned period warns that it counts only what was kept" \
+  "$("$DRIP" backtest --journeys "$J" --since 60d --db "$DB" 2>&1 >/dev/null)" "warning: \`drip prune\` removed events and ended instances from before"
 "$DRIP" prune --keep 30d --db "$DB" --journeys "$J" > "$TMP/again" 2>&1
 expect_contains "a second prune finds nothing more" "$(cat "$TMP/again")" "removed 0 events and 0 ended instances"
 
