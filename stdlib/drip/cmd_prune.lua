@@ -10,6 +10,7 @@ local policy = require "drip.policy"
 local time = require "drip.time"
 local host = require "drip_host"
 local cli = require "drip.cli"
+local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -20,7 +21,7 @@ local function longest_cap(conf)
   local caps = policy.parse_caps(conf.frequency_cap) or {}
   local secs, name = 0, nil
   for channel, cap in pairs(caps) do
-    if cap.window > secs or (cap.window == secs and name and channel < name) then secs, name = cap.window, channel end
+    if cap.window > secs or (cap.window == secs and channel < name) then secs, name = cap.window, channel end
   end
   return secs, name and string.format("frequency_cap.%s %s", name, tostring(conf.frequency_cap[name]))
 end
@@ -45,18 +46,20 @@ end
 -- happened() looks back for over more. -> { name = why } | nil, error
 local function kept_names(store, conf, opts, keep)
   local names = {}
-  for _, source in ipairs(store:script_sources()) do happened_names(source, keep, names) end
   local path = cli.journeys_dir(store, conf, opts) .. "/segments.lua"
-  if host.file_kind(path) ~= "file" then return names end
-  local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
-  local err = engine:read_segments(path)
-  if err then return nil, string.format("%s; prune reads it to keep the events its segments count", err) end
-  for name, seg in pairs(engine.segments) do
-    if seg.kind == "did" and (not seg.within or seg.within > keep) then
-      names[seg.event] = string.format("segment '%s' counts it over %s", name,
-        seg.within and duration.format(seg.within) or "all time")
+  if host.file_kind(path) == "file" then
+    local engine = require("drip.engine").new({ store = store, conf = conf, warn = function() end })
+    local err = engine:read_segments(path)
+    if err then return nil, string.format("%s; prune reads it to keep the events its segments count", err) end
+    for _, name in ipairs(suggest.names(engine.segments)) do -- (in name order: the first tells why)
+      local seg = engine.segments[name]
+      if seg.kind == "did" and (not seg.within or seg.within > keep) and not names[seg.event] then
+        names[seg.event] = string.format("segment '%s' counts it over %s", name,
+          seg.within and duration.format(seg.within) or "all time")
+      end
     end
   end
+  for _, source in ipairs(store:script_sources()) do happened_names(source, keep, names) end
   return names
 end
 
