@@ -288,6 +288,11 @@ static void push_request(lua_State *L, request *r) {
   lua_setfield(L, -2, "path");
   lua_pushlstring(L, r->body ? r->body : "", r->len);
   lua_setfield(L, -2, "body");
+  const char *lang = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+  if (lang) { /* (for the unsubscribe page, in the reader's language) */
+    lua_pushstring(L, lang);
+    lua_setfield(L, -2, "accept_language");
+  }
 }
 
 /* stack: response table -> (popped); the request gets its MHD response */

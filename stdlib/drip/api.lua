@@ -11,6 +11,7 @@ local log = require "drip.log"
 local suggest = require "drip.suggest"
 local duration = require "drip.duration"
 local stats = require "drip.stats"
+local unsubscribe_page = require "drip.unsubscribe_page"
 
 local Api = {}
 Api.__index = Api
@@ -234,18 +235,7 @@ end
 
 -- unsubscribe links (SPEC §6 /u/{token}) -------------------------------------------
 
-local PAGE = [[<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>%s</title></head>
-<body style="font-family:sans-serif;max-width:32em;margin:3em auto"><h1>%s</h1><p>%s</p>%s</body></html>
-]]
-
-local function page(status, title, text, form)
-  return answer(status, string.format(PAGE, title, title, text, form or ""), "text/html; charset=utf-8")
-end
-
-local CHANNEL_NAMES = { email = "emails", sms = "text messages", push = "push notifications",
-                        telegram = "Telegram messages", webhook = "messages" }
+local function page(status, html) return answer(status, html, "text/html; charset=utf-8") end
 
 -- Set the contact's `unsubscribed.<channel>` trait and emit Unsubscribed or
 -- Resubscribed for journeys (exit_on) -> false when it was already so.
@@ -262,25 +252,23 @@ function Api:subscription(contact, channel, unsubscribed)
 end
 
 -- GET shows the page (and unsubscribes); POST is RFC 8058 one-click; POST .../resubscribe undoes it.
+-- The page is in the contact's language, else the browser's (drip.unsubscribe_page).
 function Api:unsubscribe_link(req, rest)
   local token, action = rest:match("^([^/]+)/?(.*)$")
   if req.method == "GET" and action ~= "" then return not_found("path '" .. req.path .. "'") end
   local who, why = require("drip.unsubscribe").verify(self.secret, token or "", self.engine.now)
-  if not who then return page(400, "This link does not work", why .. ". Nothing was changed.") end
-  local what = CHANNEL_NAMES[who.channel] or "messages"
-  if not self.store:contact(who.contact) then
-    return page(200, "You are unsubscribed", "We hold nothing about you any more, so you will get no " .. what .. ".")
-  end
+  local traits = who and self.store:contact(who.contact)
+  local lang = unsubscribe_page.language(traits, req.accept_language)
+  if not who then return page(400, unsubscribe_page.render("bad_link", lang, nil, why)) end
+  if not traits then return page(200, unsubscribe_page.render("forgotten", lang, who.channel)) end
   if action == "resubscribe" then
     self:subscription(who.contact, who.channel, false)
-    return page(200, "You are subscribed again", "You will get our " .. what .. " again.")
+    return page(200, unsubscribe_page.render("resubscribed", lang, who.channel))
   elseif action ~= "" then
     return not_found("path '" .. req.path .. "'")
   end
   self:subscription(who.contact, who.channel, true)
-  local form = string.format('<form method="post" action="/u/%s/resubscribe"><button type="submit">'
-    .. "Resubscribe</button></form>", token)
-  return page(200, "You are unsubscribed", "You will get no more " .. what .. " from us. Changed your mind?", form)
+  return page(200, unsubscribe_page.render("unsubscribed", lang, who.channel, token))
 end
 
 -- path pattern, allowed methods, handler(self, req, capture)

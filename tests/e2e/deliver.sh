@@ -249,6 +249,15 @@ expect_eq "... and they change nothing" "" "$(sqlite3 "$DB" "SELECT json_extract
 expect_eq "resubscribe: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/u/$TOKEN/resubscribe")"
 expect_eq "... clears the trait and emits Resubscribed" "0 1" \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE contact = 'ann' AND name = 'Resubscribed'")"
+# the page speaks the reader's language: the browser's, or the contact's own (which wins)
+PAGE=$(curl -s -H 'Accept-Language: de-DE,ru;q=0.9,en;q=0.8' "$URL/u/$TOKEN")
+expect_contains "the page in Russian for a browser that prefers it" "$PAGE" "<h1>Вы отписались</h1><p>Вы больше не будете получать от нас писем."
+expect_contains "... and the resubscribe button too" "$PAGE" ">Подписаться снова</button>"
+ident ann '{"language":"fa-IR"}' > /dev/null
+PAGE=$(curl -s -H 'Accept-Language: ru' -XPOST "$URL/u/$TOKEN/resubscribe")
+expect_contains "a contact's language trait wins: Persian, right to left" "$PAGE" '<html lang="fa" dir="rtl">'
+expect_contains "... saying they are subscribed again" "$PAGE" "<h1>اشتراک شما دوباره فعال شد</h1>"
+expect_contains "a bad link in the reader's language" "$(curl -s -H 'Accept-Language: ru' "$URL/u/$TAMPERED")" "<h1>Ссылка не работает</h1>"
 expect_eq "the unsubscribe link needs no bearer token (it is under /u/)" 0 "$(grep -c 'level=error' "$LOG")"
 
 stop_drip

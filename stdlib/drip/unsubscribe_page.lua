@@ -1,0 +1,107 @@
+-- drip.unsubscribe_page — the small page /u/{token} answers with (SPEC §6),
+-- in the reader's language: English, Persian (right to left) or Russian.
+-- Owns its texts and choosing the language: the contact's `language` (or
+-- `locale`) trait, else the browser's Accept-Language, else English.
+local page = {}
+
+local TEXTS = {
+  en = {
+    channels = { email = "emails", sms = "text messages", push = "push notifications", telegram = "Telegram messages",
+                 other = "messages" },
+    unsubscribed = { "You are unsubscribed", "You will get no more %s from us. Changed your mind?" },
+    resubscribe = "Resubscribe",
+    resubscribed = { "You are subscribed again", "You will get %s again." },
+    forgotten = { "You are unsubscribed", "We hold nothing about you any more, so you will get no %s." },
+    bad_link = { "This link does not work", "%s. Nothing was changed." },
+  },
+  fa = {
+    -- none: after "no more" (with the indefinite ی); ours: "our ..." (plural)
+    channels = { email = { "ایمیلی", "ایمیل‌های ما" }, sms = { "پیامکی", "پیامک‌های ما" },
+                 push = { "اعلانی", "اعلان‌های ما" }, telegram = { "پیام تلگرامی", "پیام‌های تلگرام ما" },
+                 other = { "پیامی", "پیام‌های ما" } },
+    unsubscribed = { "اشتراک شما لغو شد", "دیگر %s از ما دریافت نخواهید کرد. نظرتان عوض شد؟" },
+    resubscribe = "اشتراک دوباره",
+    resubscribed = { "اشتراک شما دوباره فعال شد", "از این پس دوباره %s را دریافت می‌کنید." },
+    forgotten = { "اشتراک شما لغو شد", "اطلاعاتی از شما نزد ما نمانده است، پس %s دریافت نخواهید کرد." },
+    bad_link = { "این پیوند کار نمی‌کند", "پیوند نامعتبر است یا منقضی شده است. چیزی تغییر نکرد." },
+  },
+  ru = {
+    -- none: after "no more" (genitive); ours: "our ..." (accusative)
+    channels = { email = { "писем", "наши письма" }, sms = { "SMS", "наши SMS" },
+                 push = { "push-уведомлений", "наши push-уведомления" },
+                 telegram = { "сообщений в Telegram", "наши сообщения в Telegram" },
+                 other = { "сообщений", "наши сообщения" } },
+    unsubscribed = { "Вы отписались", "Вы больше не будете получать от нас %s. Передумали?" },
+    resubscribe = "Подписаться снова",
+    resubscribed = { "Вы снова подписаны", "Вы снова будете получать %s." },
+    forgotten = { "Вы отписались", "У нас больше нет данных о вас, поэтому вы не будете получать %s." },
+    bad_link = { "Ссылка не работает", "Ссылка недействительна или устарела. Ничего не изменилось." },
+  },
+}
+
+-- "fa-IR", "ru_RU", "Persian" -> "fa" | "ru" | "en" | nil
+local NAMES = { persian = "fa", farsi = "fa", ["فارسی"] = "fa", russian = "ru", ["русский"] = "ru", english = "en" }
+local function language_of(text)
+  if type(text) ~= "string" then return nil end
+  local lower = text:lower():match("^%s*(.-)%s*$")
+  local code = NAMES[lower] or lower:match("^(%a%a)[%-_]") or lower:match("^(%a%a)$")
+  return TEXTS[code] and code or nil
+end
+
+-- Accept-Language "ru-RU,ru;q=0.9,en;q=0.8" -> the language of the highest
+-- weight drip has a page in | nil
+local function accepted(header)
+  if type(header) ~= "string" then return nil end
+  local best, best_q = nil, -1
+  for part in header:gmatch("[^,]+") do
+    local tag, q = part:match("^%s*([^;%s]+)%s*;%s*q%s*=%s*([%d%.]+)")
+    tag, q = tag or part:match("^%s*([^;%s]+)"), tonumber(q) or 1
+    local code = language_of(tag)
+    if code and q > best_q then best, best_q = code, q end
+  end
+  return best
+end
+
+-- page.language(traits, accept_language) -> "en" | "fa" | "ru"
+function page.language(traits, accept_language)
+  traits = traits or {}
+  return language_of(rawget(traits, "language")) or language_of(rawget(traits, "locale")) or accepted(accept_language)
+    or "en"
+end
+
+local DOCUMENT = [[<!doctype html>
+<html lang="%s"%s><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>%s</title></head>
+<body style="font-family:sans-serif;max-width:32em;margin:3em auto"><h1>%s</h1><p>%s</p>%s</body></html>
+]]
+
+local function escape(s) return (s:gsub("[&<>\"]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" })) end
+
+-- the channel's words for one `kind` of page ("none": after "no more"; "ours": resubscribed)
+local function channel_words(t, lang, channel, kind)
+  local words = t.channels[channel] or t.channels.other
+  if lang == "en" then return kind == "ours" and "our " .. words or words end
+  return kind == "ours" and words[2] or words[1]
+end
+
+-- page.render(kind, lang, channel, detail) -> HTML. kind: "unsubscribed"
+-- (detail: the token, for the resubscribe form), "resubscribed",
+-- "forgotten" or "bad_link" (detail: why, told in English only).
+function page.render(kind, lang, channel, detail)
+  local t = TEXTS[lang] or TEXTS.en
+  local title, text = t[kind][1], t[kind][2]
+  if kind == "bad_link" then
+    text = string.format(text, escape(detail or "")) -- (a translation has no slot for the reason)
+  else
+    local words = channel_words(t, lang, channel, kind == "resubscribed" and "ours" or "none")
+    text = string.format(text, words)
+  end
+  local form = ""
+  if kind == "unsubscribed" then
+    form = string.format('<form method="post" action="/u/%s/resubscribe"><button type="submit">%s</button></form>',
+      escape(detail), t.resubscribe)
+  end
+  return string.format(DOCUMENT, lang, lang == "fa" and ' dir="rtl"' or "", title, title, text, form)
+end
+
+return page

@@ -1,0 +1,23 @@
+local page = require "drip.unsubscribe_page"
+
+describe("the unsubscribe page", function()
+  it("is in the contact's language trait, else the browser's best, else English", function()
+    assert.equal("fa", page.language({ language = "fa-IR" }, "ru"))
+    assert.equal("ru", page.language({ locale = "ru_RU" }, nil))
+    assert.equal("fa", page.language({ language = "Persian" }, nil))
+    assert.equal("ru", page.language({}, "de-DE,ru;q=0.9,en;q=0.8"))
+    assert.equal("en", page.language({}, "ru;q=0.5, en-GB"))
+    assert.equal("fa", page.language({ language = "de" }, "fa"))
+    assert.equal("en", page.language(nil, "de, fr;q=0.8"))
+    assert.equal("en", page.language({ language = 7 }, nil))
+  end)
+
+  it("names the channel in each language, and escapes what it repeats", function()
+    assert.matches("You will get no more text messages from us", page.render("unsubscribed", "en", "sms", "t"))
+    assert.matches("You will get our emails again", page.render("resubscribed", "en", "email"))
+    assert.matches("دیگر پیامکی از ما دریافت نخواهید کرد", page.render("unsubscribed", "fa", "sms", "t"))
+    assert.matches("Вы снова будете получать наши сообщения в Telegram", page.render("resubscribed", "ru", "telegram"))
+    assert.matches("no messages%.", page.render("forgotten", "en", "webhook"))
+    assert.matches("bad &lt;sig&gt;%. Nothing was changed", page.render("bad_link", "en", nil, "bad <sig>"))
+  end)
+end)
