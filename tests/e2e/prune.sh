@@ -26,6 +26,9 @@ EOF
 cat > "$J/thanks.lua" <<'EOF'
 return journey { name = "thanks", trigger = "Order Completed", reentry = "1d", steps = function(ctx) log "thanks" end }
 EOF
+cat > "$J/emit.lua" <<'EOF'
+return journey { name = "emit", trigger = "Pinged", steps = function(ctx) wait "1h" track("Nudged") end }
+EOF
 cat > "$J/segments.lua" <<'EOF'
 return { buyers = { did = "Order Completed", times = ">=1" }, lapsed = { inactive = "20d" } }
 EOF
@@ -38,13 +41,14 @@ ident() { printf '{"type":"identify","userId":"%s","traits":{"email":"%s@x.test"
   event a "Cart Updated" "2 days"
   ident d "46 days"; event d "Cart Updated" "40 days"; event d "Cart Updated" "35 days"
   ident b "50 days"; event b "Product Viewed" "45 days"; event b "Signed Up" "40 days"; event b "Product Viewed" "38 days"
+  ident f "46 days"; event f "Pinged" "45 days"
   ident e "46 days"; event e "Order Completed" "45 days"; event e "Order Completed" "40 days"
   ident c "50 days"; event c "Order Completed" "50 days"; event c "Product Viewed" "49 days"; event c "Product Viewed" "48 days"
 } > "$TMP/events.jsonl"
 DB="$TMP/s.db"
 sql() { sqlite3 -separator ' ' "$@"; }
 "$DRIP" simulate --events "$TMP/events.jsonl" --journeys "$J" --db "$DB" --until "$(ago "0 days")" --format jsonl > /dev/null
-expect_eq "the store: 19 events, 9 instances, 8 of them ended" "19 9 8" \
+expect_eq "the store: 22 events, 10 instances, 9 of them ended" "22 10 9" \
   "$(sql "$DB" "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM instances), (SELECT count(*) FROM instances WHERE active = 0)")"
 counts() { sqlite3 "$DB" "SELECT (SELECT count(*) FROM events) || ' ' || (SELECT count(*) FROM instances) || ' ' || (SELECT count(*) FROM steps) || ' ' || (SELECT count(*) FROM outbox) || ' ' || (SELECT count(*) FROM history)"; }
 BEFORE=$(counts)
@@ -52,11 +56,11 @@ BEFORE=$(counts)
 "$DRIP" prune --keep 30d --dry-run --db "$DB" --journeys "$J" > "$TMP/dry" 2>&1
 expect_eq "--dry-run exits 0" 0 $?
 expect_eq "--dry-run changes nothing" "$BEFORE" "$(counts)"
-expect_contains "--dry-run says what would go" "$(cat "$TMP/dry")" "would remove 10 events and 4 ended instances"
+expect_contains "--dry-run says what would go" "$(cat "$TMP/dry")" "would remove 11 events and 4 ended instances"
 
 "$DRIP" prune --keep 30d --db "$DB" --journeys "$J" > "$TMP/out" 2>&1
 expect_eq "prune exits 0" 0 $?
-expect_contains "it says what it removed" "$(cat "$TMP/out")" "removed 10 events and 4 ended instances (with 7 steps, 3 messages, 0 delivery states and 11 history entries)"
+expect_contains "it says what it removed" "$(cat "$TMP/out")" "removed 11 events and 4 ended instances (with 7 steps, 3 messages, 0 delivery states and 11 history entries)"
 expect_contains "... and what it kept longer, and why" "$(cat "$TMP/out")" \
   "kept: every 'Order Completed' event (segment 'buyers' counts it over all time)"
 ev() { sqlite3 "$DB" "SELECT group_concat(coalesce(name, type), ',') FROM (SELECT name, type FROM events WHERE contact = '$1' ORDER BY ts, seq)"; }
@@ -68,6 +72,7 @@ expect_eq "a: its old instances gone, with their steps, messages and history; th
 expect_eq "d: both carts ended before the cutoff; the latest entry stays (reentry reads it)" "1 $(ago "35 days" | cut -c1-10)" \
   "$(sql "$DB" "SELECT count(*), date(max(entered_at), 'unixepoch') FROM instances WHERE contact = 'd'")"
 expect_eq "d: its newest event stays (its last activity)" "Cart Updated" "$(ev d)"
+expect_eq "f: the journey's own event came last; the contact's newest event of their own stays too" "Pinged,Nudged" "$(ev f)"
 expect_eq "b: the running instance's events from its entry on stay" "Signed Up,Product Viewed" "$(ev b)"
 expect_eq "c: the segment's events (all time) and the newest stay" "Order Completed,Product Viewed" "$(ev c)"
 EX=$("$DRIP" explain e thanks --db "$DB" --journeys "$J")
@@ -98,7 +103,7 @@ LIVE="$TMP/live.db"
 start_drip run --journeys "$J" --db "$LIVE"
 "$DRIP" prune --keep 30d --db "$LIVE" --journeys "$J" > "$TMP/live" 2>&1
 expect_eq "prune beside drip run exits 0" 0 $?
-expect_contains "... and prunes" "$(cat "$TMP/live")" "removed 10 events and 4 ended instances"
+expect_contains "... and prunes" "$(cat "$TMP/live")" "removed 11 events and 4 ended instances"
 expect_eq "... while drip run takes events" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary '{"userId":"d","event":"Cart Updated"}')"
 stop_drip
