@@ -342,15 +342,18 @@ end
 -- For commands that read the store drip made: the configuration (flags over
 -- drip.conf.lua) and the store at --db or `db`. -> store, conf | nil, exit
 -- status (the error already printed as "drip NAME: ...")
--- With `create`, a store that does not exist yet is made.
-function cli.open_store(opts, name, create)
+-- With `create`, a store that does not exist yet is made. synchronous:
+-- SQLite's, "FULL" unless told.
+function cli.open_store(opts, name, create, synchronous)
   local conf, cerr = require("drip.config").for_command(opts)
   if not conf then
     io.stderr:write("drip ", name, ": ", cerr, "\n")
     return nil, 2
   end
   local Store = require "drip.store"
-  local store, serr, status = (create and Store.open or Store.open_existing)(opts.db or conf.db)
+  local path, store, serr, status = opts.db or conf.db, nil, nil, nil
+  if create then store, serr, status = Store.open(path, { synchronous = synchronous })
+  else store, serr, status = Store.open_existing(path, synchronous) end
   if not store then
     io.stderr:write("drip ", name, ": ", serr, "\n")
     return nil, status or 1

@@ -14,7 +14,7 @@ local suggest = require "drip.suggest"
 
 local cmd = {}
 
-local INSTANCES_PER_CHUNK, EVENTS_PER_CHUNK, PAUSE_SECONDS = 2000, 20000, 0.025
+local SERVED_SECONDS, ALONE_SECONDS, FIRST_CHUNK, PAUSE_SECONDS = 0.1, 1, 500, 0.025
 
 -- The longest frequency-cap window (and its name), or 0
 local function longest_cap(conf)
@@ -63,13 +63,30 @@ local function kept_names(store, conf, opts, keep)
   return names
 end
 
--- One chunk: fn() inside a transaction, committed (or, for a dry run, rolled
--- back); a pause after it when a server uses the store.
-local function chunk(store, dry_run, served, fn)
+-- Chunks of work, each in its own transaction, committed (or, for a dry
+-- run, rolled back), with a pause after each when a server uses the store.
+-- A chunk's size (rows looked at) is fitted so that it takes about
+-- SERVED_SECONDS when a server uses the store (that long at most its writes
+-- wait), else ALONE_SECONDS (fewer, larger chunks: each rewrites the index
+-- pages it touches, so larger ones write less in all).
+local Chunks = {}
+Chunks.__index = Chunks
+
+local function chunks(store, dry_run)
+  local served = store:served()
+  return setmetatable({ store = store, dry_run = dry_run, served = served, size = FIRST_CHUNK,
+                        seconds = served and SERVED_SECONDS or ALONE_SECONDS }, Chunks)
+end
+
+-- -> what fn(size) returns
+function Chunks:run(fn)
+  local store, started = self.store, host.clock()
   store:begin()
-  local a, b = fn()
-  if dry_run then store:rollback() else store:commit() end
-  if served then host.sleep(PAUSE_SECONDS) end
+  local a, b = fn(self.size)
+  if self.dry_run then store:rollback() else store:commit() end
+  local took = math.max(host.clock() - started, 0.001)
+  self.size = math.max(FIRST_CHUNK, math.min(self.size * 4, math.floor(self.size * self.seconds / took)))
+  if self.served then host.sleep(PAUSE_SECONDS) end
   return a, b
 end
 
@@ -79,25 +96,25 @@ end
 
 -- -> removed totals, interrupted ("SIGINT" | "SIGTERM" | nil)
 local function prune(store, dry_run, instance_cutoff, event_cutoff, names)
-  local served, total = store:served(), {}
+  local total, work = {}, chunks(store, dry_run)
   local after = 0
   while after do
     if host.interrupted() then return total, host.interrupted() end
     local removed
-    removed, after = chunk(store, dry_run, served, function()
-      return store:prune_instances(instance_cutoff, after, INSTANCES_PER_CHUNK)
-    end)
+    removed, after = work:run(function(size) return store:prune_instances(instance_cutoff, after, size) end)
     add(total, removed)
   end
   local kept = {}
   for name in pairs(names) do kept[#kept + 1] = name end
-  local last = store:last_event_seq() -- (the newest event stays: its seq is not given again)
-  for from = 1, last - 1, EVENTS_PER_CHUNK do
+  local from, last = 1, store:last_event_seq() -- (the newest event stays: its seq is not given again)
+  work.size = FIRST_CHUNK
+  while from < last do
     if host.interrupted() then return total, host.interrupted() end
-    local n = chunk(store, dry_run, served, function()
-      return store:prune_events(event_cutoff, from, math.min(from + EVENTS_PER_CHUNK, last), kept)
+    work:run(function(size)
+      local to = math.min(from + size, last)
+      add(total, { events = store:prune_events(event_cutoff, from, to, kept) })
+      from = to
     end)
-    add(total, { events = n })
   end
   return total, nil
 end
@@ -120,7 +137,8 @@ function cmd.run(opts, usage)
     io.stderr:write("drip prune: --keep: ", kerr or "must be longer than nothing", "\n")
     return 2
   end
-  local store, conf = cli.open_store(opts, "prune")
+  -- (NORMAL: a power cut can undo the last chunks, which the same prune again redoes, and damages nothing)
+  local store, conf = cli.open_store(opts, "prune", false, "NORMAL")
   if not store then return conf end
   local names, nerr = kept_names(store, conf, opts, keep)
   if not names then

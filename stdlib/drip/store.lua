@@ -395,13 +395,14 @@ function Store.open(path, opts)
   return self
 end
 
--- Store.open_existing(path) for the commands that read a store drip made:
+-- Store.open_existing(path, synchronous) for the commands that read a store
+-- drip made (synchronous: "FULL" unless told)
 -- -> store | nil, message, exit status (2: no such file, 1: cannot open)
-function Store.open_existing(path)
+function Store.open_existing(path, synchronous)
   local f = io.open(path, "rb")
   if not f then return nil, path .. ": no such database", 2 end
   f:close()
-  local store, err, status = Store.open(path, { synchronous = "FULL" })
+  local store, err, status = Store.open(path, { synchronous = synchronous or "FULL" })
   if not store then return nil, err, status or 1 end
   return store
 end
