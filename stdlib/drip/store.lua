@@ -292,11 +292,16 @@ local BACKFILL = {
 -- What `forget` erases, in order: rows hanging off the contact's instances first.
 local FORGET = { "steps", "timers", "deliveries", "messages", "history", "instances", "events", "inactivity", "contact" }
 local OF_INSTANCES = " WHERE instance IN (SELECT id FROM instances WHERE contact = ?1)"
-QUERIES.forget_steps = "DELETE FROM steps" .. OF_INSTANCES
+-- QUERIES.<verb>_steps, _deliveries, _messages and _history: the rows
+-- hanging off the instances that `of_instances` (" WHERE instance IN ...") picks
+local function hanging_rows(verb, of_instances)
+  QUERIES[verb .. "_steps"] = "DELETE FROM steps" .. of_instances
+  QUERIES[verb .. "_deliveries"] = "DELETE FROM deliveries WHERE message IN (SELECT id FROM outbox" .. of_instances .. ")"
+  QUERIES[verb .. "_messages"] = "DELETE FROM outbox" .. of_instances
+  QUERIES[verb .. "_history"] = "DELETE FROM history" .. of_instances
+end
+hanging_rows("forget", OF_INSTANCES)
 QUERIES.forget_timers = "DELETE FROM timers" .. OF_INSTANCES
-QUERIES.forget_deliveries = "DELETE FROM deliveries WHERE message IN (SELECT id FROM outbox" .. OF_INSTANCES .. ")"
-QUERIES.forget_messages = "DELETE FROM outbox" .. OF_INSTANCES
-QUERIES.forget_history = "DELETE FROM history" .. OF_INSTANCES
 QUERIES.forget_instances = "DELETE FROM instances WHERE contact = ?1"
 QUERIES.forget_events = "DELETE FROM events WHERE contact = ?1"
 QUERIES.forget_inactivity = "DELETE FROM inactivity WHERE contact = ?1"
@@ -1207,10 +1212,7 @@ QUERIES.prune_pick = "INSERT INTO temp.pruned(id) SELECT i.id FROM instances i "
   .. "ORDER BY j.entered_at DESC, j.id DESC LIMIT 1) "
   .. "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.instance = i.id AND o.status IN ('queued', 'sending', 'deferred')) "
   .. "ORDER BY i.id LIMIT ?3"
-QUERIES.prune_steps = "DELETE FROM steps" .. PRUNED_INSTANCES
-QUERIES.prune_deliveries = "DELETE FROM deliveries WHERE message IN (SELECT id FROM outbox" .. PRUNED_INSTANCES .. ")"
-QUERIES.prune_messages = "DELETE FROM outbox" .. PRUNED_INSTANCES
-QUERIES.prune_history = "DELETE FROM history" .. PRUNED_INSTANCES
+hanging_rows("prune", PRUNED_INSTANCES) -- (their timers, if any are left, find no instance when due and go)
 QUERIES.prune_instances = "DELETE FROM instances WHERE id IN (SELECT id FROM temp.pruned)"
 QUERIES.prune_last_picked = "SELECT max(id) FROM temp.pruned"
 QUERIES.prune_unpick = "DELETE FROM temp.pruned"
