@@ -192,6 +192,18 @@ describe("a bounced address", function()
     traits.email = "new@x.test"
     assert.equal("new@x.test", (policy.check("email", "marketing", traits, { consent = "opt-in" })))
   end)
+  it("takes messages again once an identify clears bounced.<channel> (a chat that unblocked the bot)", function()
+    local sim = helpers.sim('return journey { trigger = "Go", reentry = true, steps = function() telegram { text = "hi" } end }')
+    sim:identify("u", { telegram_chat_id = "42", consent = { telegram = true }, ["bounced.telegram"] = "42" })
+    sim:track("u", "Go")
+    sim:identify("u", { ["bounced.telegram"] = require("drip.json").null })
+    sim:track("u", "Go")
+    local decided = {}
+    for _, r in ipairs(sim:records()) do
+      if r.kind == "send" or r.kind == "suppress" then decided[#decided + 1] = r.kind .. " " .. (r.reason or r.to) end
+    end
+    assert.same({ "suppress bounced", "send 42" }, decided)
+  end)
 end)
 
 describe("unsubscribe tokens", function()
