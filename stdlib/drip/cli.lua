@@ -92,6 +92,19 @@ each it removed. Exit status 1 when the contact is not in the store. A running
 `drip run` does the same for DELETE /v1/contacts/{id}. The totals `drip stats`
 shows keep counting what happened (they name no contact).]],
   },
+  backup = {
+    summary = "a consistent copy of the store, while drip run goes on",
+    usage = "drip backup FILE [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value" },
+    args = 1,
+    help = [[
+Copies the store into FILE, a new file (it never writes over one), as it is
+at one moment: a `drip run` serving the store goes on taking events and
+sending meanwhile. The copy leaves out the space removed rows freed (see
+`drip prune`), so it can be smaller than the store. To restore, stop drip
+run and put the copy in the store's place (drip.db, with no drip.db-wal
+or drip.db-shm beside it).]],
+  },
   prune = {
     summary = "remove what is older than a period and no longer needed",
     usage = "drip prune --keep DUR [--dry-run] [--db FILE] [--journeys DIR] [--config FILE]",

@@ -525,6 +525,10 @@ end
 function Store:mark_served() self:set_meta("served", 1) end
 function Store:served() return self:meta("served") ~= nil end
 
+-- A consistent, compact copy of the store into a new file at `path` (one
+-- read transaction: writers go on meanwhile)
+function Store:copy_to(path) self.db:prepare("VACUUM INTO ?"):run(path) end
+
 function Store:meta(key) return (self:q("meta_get"):first(key)) end
 function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
 

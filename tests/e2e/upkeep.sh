@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end tests of `drip prune`: a store simulated up to now from events
+# End-to-end tests of keeping a store: `drip prune` and `drip backup`.
+# prune: a store simulated up to now from events
 # of the last fifty days, pruned to the last thirty; what journeys still
 # need must stay (running instances' events, each contact's newest event,
 # latest entries, events a segment counts over all time, messages inside a
 # frequency-cap window), and the rest must go with everything hanging off it.
-DRIP=${1:?usage: prune.sh path/to/drip}
+DRIP=${1:?usage: upkeep.sh path/to/drip}
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/server.sh"
 
@@ -106,9 +107,20 @@ expect_eq "prune beside drip run exits 0" 0 $?
 expect_contains "... and prunes" "$(cat "$TMP/live")" "removed 11 events and 4 ended instances"
 expect_eq "... while drip run takes events" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary '{"userId":"d","event":"Cart Updated"}')"
+"$DRIP" backup "$TMP/copy.db" --db "$LIVE" > "$TMP/backup" 2>&1
+expect_eq "backup beside drip run exits 0" 0 $?
+expect_contains "... and says where it went" "$(cat "$TMP/backup")" "backed up $LIVE to $TMP/copy.db"
+expect_eq "... drip run goes on taking events" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary '{"userId":"d","event":"Browsed"}')"
 stop_drip
-expect_eq "... the new event is in, beside the one kept" "Cart Updated,Cart Updated" \
-  "$(sqlite3 "$LIVE" "SELECT group_concat(name, ',') FROM events WHERE contact = 'd'")"
+expect_eq "the copy is whole and has what the store had then" "ok $(sqlite3 "$LIVE" "SELECT count(*) - 1 FROM events")" \
+  "$(sqlite3 "$TMP/copy.db" "PRAGMA integrity_check") $(sqlite3 "$TMP/copy.db" "SELECT count(*) FROM events")"
+expect_eq "... and is a store drip reads" 0 "$("$DRIP" explain d --db "$TMP/copy.db" > /dev/null; echo $?)"
+"$DRIP" backup "$TMP/copy.db" --db "$LIVE" 2> "$TMP/err"; rc=$?
+expect_eq "a backup never writes over a file" \
+  "1 drip backup: $TMP/copy.db is there already; name a new file (a backup never writes over one)" "$rc $(cat "$TMP/err")"
+expect_eq "the events drip run took are in the store, beside the one prune kept" "Cart Updated,Cart Updated,Browsed" \
+  "$(sqlite3 "$LIVE" "SELECT group_concat(name, ',') FROM (SELECT name FROM events WHERE contact = 'd' ORDER BY seq)")"
 
 "$DRIP" prune --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "no --keep: usage, exit 2" "2 drip prune: how much to keep? (drip prune --keep 180d)" "$rc $(head -n 1 "$TMP/err")"
