@@ -112,7 +112,8 @@ or drip.db-shm beside it).]],
     args = 0,
     help = [[
 Removes events, and journey instances that ended, from before the last DUR
-(such as 180d), with the instances' steps, messages, delivery states and
+(such as 180d; before the store's clock when a simulation ran it past now),
+with the instances' steps, messages, delivery states and
 history, so that a store `drip run` keeps does not grow without end. What
 journeys still need stays: an instance that is its contact's latest in its
 journey (reentry reads it) or has a message not yet final; events of a

@@ -146,7 +146,8 @@ function cmd.run(opts, usage)
     io.stderr:write("drip prune: ", nerr, "\n")
     return 1
   end
-  local now = host.time()
+  -- (a simulation's store has a clock of its own, ahead of now: DUR before it)
+  local now = math.max(tonumber(store:meta("clock")) or 0, host.time())
   local cutoff = now - keep
   local cap_window, cap_name = longest_cap(conf)
   local instance_cutoff = math.min(cutoff, now - cap_window)
@@ -161,7 +162,8 @@ function cmd.run(opts, usage)
   local total, interrupted = prune(store, opts["dry-run"], instance_cutoff, cutoff, names)
   host.on_interrupt(false)
   store:close()
-  print(summary(total, opts["dry-run"], cutoff, opts.keep))
+  print(summary(total, opts["dry-run"], cutoff,
+    opts.keep .. (now > host.time() and " before the store's clock, " .. time.iso(now) or "")))
   if instance_cutoff < cutoff then
     print(string.format("  kept: instances that ended in the last %s, whose messages count for %s",
       duration.format(cap_window), cap_name))

@@ -90,6 +90,13 @@ expect_contains "backtest over a pruned period warns that it counts only what wa
 "$DRIP" prune --keep 30d --db "$DB" --journeys "$J" > "$TMP/again" 2>&1
 expect_contains "a second prune finds nothing more" "$(cat "$TMP/again")" "removed 0 events and 0 ended instances"
 
+# a simulation's store whose clock ran on past now: --keep counts back from that clock
+"$DRIP" simulate --events "$TMP/events.jsonl" --journeys "$J" --db "$TMP/ahead.db" --until +90d --format jsonl > /dev/null
+CLOCK=$(sqlite3 "$TMP/ahead.db" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', value, 'unixepoch') FROM meta WHERE key = 'clock'")
+CUT=$(sqlite3 "$TMP/ahead.db" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', value - 30 * 86400, 'unixepoch') FROM meta WHERE key = 'clock'")
+expect_contains "a store's clock ahead of now: 30 days before it" \
+  "$("$DRIP" prune --keep 30d --db "$TMP/ahead.db" --journeys "$J" --dry-run)" "from before $CUT (--keep 30d before the store's clock, $CLOCK)"
+
 # a frequency cap's window longer than --keep keeps the messages inside it
 "$DRIP" simulate --events "$TMP/events.jsonl" --journeys "$J" --db "$TMP/cap.db" --until "$(ago "0 days")" --format jsonl > /dev/null
 printf 'frequency_cap = { email = "3/60d" }\n' > "$TMP/cap.conf.lua"
