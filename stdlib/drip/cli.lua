@@ -113,20 +113,21 @@ or drip.db-shm beside it).]],
     help = [[
 Removes events, and journey instances that ended, from before the last DUR
 (such as 180d; before the store's clock when a simulation ran it past now),
-with the instances' steps, messages, delivery states and
-history, so that a store `drip run` keeps does not grow without end. What
-journeys still need stays: an instance that is its contact's latest in its
-journey (reentry reads it) or has a message not yet final; events of a
-contact's running instances, from their entry on; each contact's newest
-event (its last activity); instances whose messages fall in a frequency-cap
-window; and every event of a name a `did` segment counts over more than DUR
-(or all time), or that a journey's happened() looks back for. Contacts and
+with the instances' steps, messages, delivery states and history, so that a
+store `drip run` keeps does not grow without end. What journeys still need
+stays: an instance that is its contact's latest in its journey (reentry
+reads it) or has a message not yet final; events of a contact's running
+instances, from their entry on; each contact's newest event (its last
+activity); instances whose messages fall in a frequency-cap window; and
+every event of a name a `did` segment counts over more than DUR (or all
+time), or that a journey's happened() looks back for over more. Contacts and
 the totals of `drip stats` stay whole. A removed event's messageId is no
 longer known, so the same event sent again is taken as new. It says what it
 removed and what it kept longer. It goes a chunk at a time, so a `drip run`
 on the same store keeps serving; Ctrl-C stops after a chunk, keeping those
 done (exit status 130), and the same prune again goes on. The file keeps its
-size: SQLite reuses the freed pages for new rows.
+size: SQLite reuses the freed pages for new rows (`drip backup` writes a
+compact copy).
 
   --keep DUR         how far back to keep everything (180d, 26w, ...)
   --dry-run          count what would go, and change nothing
