@@ -211,6 +211,10 @@ function cmd.run(opts, usage)
   else
     print("  segments unknown: " .. from)
   end
+  local pruned = tonumber(store:meta("pruned_before"))
+  if pruned and view.created_at < pruned then
+    print(string.format("  pruned   ended instances and events from before %s (drip prune) are not shown", iso(pruned)))
+  end
   for _, ev in ipairs(view.events) do print(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
   local shown = {}
   for _, inst in ipairs(view.instances) do
