@@ -94,29 +94,33 @@ local function add(total, removed)
   for k, n in pairs(removed) do total[k] = (total[k] or 0) + n end
 end
 
--- -> removed totals, interrupted ("SIGINT" | "SIGTERM" | nil)
-local function prune(store, dry_run, instance_cutoff, event_cutoff, names)
-  local total, work = {}, chunks(store, dry_run)
-  local after = 0
-  while after do
-    if host.interrupted() then return total, host.interrupted() end
-    local removed
-    removed, after = work:run(function(size) return store:prune_instances(instance_cutoff, after, size) end)
-    add(total, removed)
-  end
-  local kept = {}
-  for name in pairs(names) do kept[#kept + 1] = name end
-  local from, last = 1, store:last_event_seq() -- (the newest event stays: its seq is not given again)
-  work.size = FIRST_CHUNK
+-- prune_range(from, to) over ids [1, last), a chunk at a time -> interrupted | nil
+function Chunks:over_ids(last, prune_range)
+  local from = 1
+  self.size = FIRST_CHUNK
   while from < last do
-    if host.interrupted() then return total, host.interrupted() end
-    work:run(function(size)
+    if host.interrupted() then return host.interrupted() end
+    self:run(function(size)
       local to = math.min(from + size, last)
-      add(total, { events = store:prune_events(event_cutoff, from, to, kept) })
+      prune_range(from, to)
       from = to
     end)
   end
-  return total, nil
+  return nil
+end
+
+-- -> removed totals, interrupted ("SIGINT" | "SIGTERM" | nil)
+local function prune(store, dry_run, instance_cutoff, event_cutoff, names)
+  local total, work = {}, chunks(store, dry_run)
+  local kept = {}
+  for name in pairs(names) do kept[#kept + 1] = name end
+  -- (the newest instance and event stay either way: their ids are not given again)
+  local interrupted = work:over_ids(store:last_instance_id(), function(from, to)
+    add(total, store:prune_instances(instance_cutoff, from, to))
+  end) or work:over_ids(store:last_event_seq(), function(from, to)
+    add(total, { events = store:prune_events(event_cutoff, from, to, kept) })
+  end)
+  return total, interrupted
 end
 
 local function counted(n, one, more) return string.format("%d %s", n, n == 1 and one or more) end

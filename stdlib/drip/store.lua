@@ -1211,14 +1211,13 @@ end
 -- longer time). ?1 cutoff.
 local PRUNED_INSTANCES = " WHERE instance IN (SELECT id FROM temp.pruned)"
 QUERIES.prune_pick = "INSERT INTO temp.pruned(id) SELECT i.id FROM instances i "
-  .. "WHERE i.id > ?2 AND i.active = 0 AND i.ended_at < ?1 "
+  .. "WHERE i.id >= ?2 AND i.id < ?3 AND i.active = 0 AND i.ended_at < ?1 "
   .. "AND i.id <> (SELECT j.id FROM instances j WHERE j.contact = i.contact AND j.journey = i.journey "
   .. "ORDER BY j.entered_at DESC, j.id DESC LIMIT 1) "
-  .. "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.instance = i.id AND o.status IN ('queued', 'sending', 'deferred')) "
-  .. "ORDER BY i.id LIMIT ?3"
+  .. "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.instance = i.id AND o.status IN ('queued', 'sending', 'deferred'))"
 hanging_rows("prune", PRUNED_INSTANCES) -- (their timers, if any are left, find no instance when due and go)
 QUERIES.prune_instances = "DELETE FROM instances WHERE id IN (SELECT id FROM temp.pruned)"
-QUERIES.prune_last_picked = "SELECT max(id) FROM temp.pruned"
+QUERIES.instances_last_id = "SELECT max(id) FROM instances"
 QUERIES.prune_unpick = "DELETE FROM temp.pruned"
 QUERIES.prune_events = "DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.seq >= ?2 AND e.seq < ?3 "
   .. "AND e.ts < ?1 AND coalesce(e.name, '') NOT IN (SELECT value FROM json_each(?4)) "
@@ -1249,19 +1248,18 @@ function Store:prune_begin(instance_cutoff, dry_run)
   self:set_meta("pruned_before", math.max(self:meta("pruned_before") or 0, instance_cutoff))
 end
 
--- Up to `limit` ended instances after id `after` that ended before `cutoff`
--- (those prunable), with what hangs off them. -> { table = rows removed },
--- the last id looked at | nil when none was left
-function Store:prune_instances(cutoff, after, limit)
-  self:q("prune_pick"):run(cutoff, after, limit)
-  local last = self:q("prune_last_picked"):first()
+-- The prunable instances among ids [from, to) that ended before `cutoff`,
+-- with what hangs off them. -> { table = rows removed }
+function Store:prune_instances(cutoff, from, to)
   local removed = {}
-  if last then
+  if self:q("prune_pick"):run(cutoff, from, to) > 0 then
     for _, what in ipairs(PRUNE_ORDER) do removed[what] = self:q("prune_" .. what):run() end
+    self:q("prune_unpick"):run()
   end
-  self:q("prune_unpick"):run()
-  return removed, last
+  return removed
 end
+
+function Store:last_instance_id() return self:q("instances_last_id"):first() or 0 end
 
 -- The prunable events among seqs [from, to) that came before `cutoff`,
 -- keeping those named in `kept` (a list). -> rows removed
