@@ -477,17 +477,21 @@ function cli.find_contact(store, cmd, id, exact)
   return nil, string.format("no contact '%s'%s", id, #names > 0 and "; did you mean " .. table.concat(names, ", ") .. "?" or "")
 end
 
--- A store that cannot be written (a full disk, a file made read-only), or
--- one damaged on disk, stops a command with one line naming it and what to
--- do, not a traceback: what was committed before stays in the store.
+-- A store that cannot be written (a full disk, a file made read-only), one
+-- damaged on disk, or one another process keeps locked, stops a command
+-- with one line naming it and what to do, not a traceback: what was
+-- committed before stays in the store.
 local STORE_TROUBLES = {
   { "database or disk is full", "cannot write the store" }, { "disk I/O error", "cannot write the store" },
   { "attempt to write a readonly database", "cannot write the store" },
   { "database disk image is malformed", "the store is damaged" }, { "file is not a database", "the store is damaged" },
+  { "database is locked", "the store is busy" },
 }
 local TROUBLE_ADVICE = {
   ["cannot write the store"] = "is the disk full, or the file read-only? What was committed before is kept",
   ["the store is damaged"] = "restore it from a backup, or save what can be read with `sqlite3 FILE .recover`",
+  ["the store is busy"] = "another process held its write lock for over 5 s (an open sqlite3 session, a simulate "
+    .. "or import on the same file?); nothing was changed by this command's last step: try it again",
 }
 local function store_trouble(e)
   local msg = tostring(e)

@@ -66,4 +66,16 @@ expect_eq "a damaged store: exit 1, one line naming it, the damage and what to d
   "$? $(sed 's/ (in: .*//' "$TMP/err")"
 expect_contains "... with how to save what can be read" "$(cat "$TMP/err")" "sqlite3 $TMP/damaged.db .recover"
 expect_eq "... and no traceback" 1 "$(wc -l < "$TMP/err")"
+
+# a store another process keeps write-locked past the 5 s wait: one line saying so, exit 1
+"$DRIP" simulate --events examples/events.jsonl --journeys scripts --db "$TMP/locked.db" --format jsonl > /dev/null
+sqlite3 "$TMP/locked.db" "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta(key, value) VALUES ('x', 1);" ".shell sleep 7" "COMMIT;" \
+  > /dev/null 2>&1 &
+LOCKER=$!
+sleep 0.5
+"$DRIP" prune --keep 1d --db "$TMP/locked.db" > /dev/null 2> "$TMP/err"
+expect_eq "a store locked by another process: exit 1, one line saying it is busy" \
+  "1 drip prune: $TMP/locked.db: the store is busy: sqlite: database is locked" "$? $(sed 's/ (in: .*//' "$TMP/err")"
+expect_eq "... and no traceback" 1 "$(wc -l < "$TMP/err")"
+wait "$LOCKER"
 finish
