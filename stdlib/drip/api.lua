@@ -190,6 +190,7 @@ function Api:contact(req, id)
   local view = self.store:contact_view(id, RECENT_EVENTS)
   if not view then return not_found("contact '" .. id .. "'") end
   view.created_at = time.iso(view.created_at)
+  if view.pruned_before then view.pruned_before = time.iso(view.pruned_before) end
   view.segments = self.engine:segments_of(id, view.traits)
   for _, inst in ipairs(view.instances) do
     inst.entered_at = time.iso(inst.entered_at)

@@ -211,9 +211,9 @@ function cmd.run(opts, usage)
   else
     print("  segments unknown: " .. from)
   end
-  local pruned = tonumber(store:meta("pruned_before"))
-  if pruned and view.created_at < pruned then
-    print(string.format("  pruned   ended instances and events from before %s (drip prune) are not shown", iso(pruned)))
+  if view.pruned_before then
+    print(string.format("  pruned   ended instances and events from before %s (drip prune) are not shown",
+      iso(view.pruned_before)))
   end
   for _, ev in ipairs(view.events) do print(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
   local shown = {}

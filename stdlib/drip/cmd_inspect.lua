@@ -47,6 +47,7 @@ function cmd.run(opts, usage)
   id = found
   local view = store:contact_view(id, 50)
   view.created_at = time.iso(view.created_at)
+  if view.pruned_before then view.pruned_before = time.iso(view.pruned_before) end
   local cli = require "drip.cli"
   local segs, from = cli.segments_of(store, conf, cli.journeys_dir(store, conf, opts), id, view.traits)
   if segs then view.segments, view.segments_from = segs, from else view.segments_error = from end

@@ -1144,13 +1144,15 @@ end
 local INSTANCE_VIEW = { "id", "journey", "version", "active", "entered_at", "trigger", "waiting_for", "ended_at",
                         "exit_reason", "converted", "value", "error" }
 
--- contact_view(id, recent) -> { id, traits, created_at, instances = {...}, events = {...} } | nil
+-- contact_view(id, recent) -> { id, traits, created_at, instances = {...}, events = {...},
+-- pruned_before = when `drip prune` removed what came before, if the contact is older } | nil
 function Store:contact_view(id, recent)
   self:index_by_contact()
   local traits, created = self:q("contact_row"):first(id)
   if not traits then return nil end
+  local pruned = tonumber(self:meta("pruned_before"))
   local view = { id = id, traits = json.decode(traits), created_at = created, instances = json.array(),
-                 events = json.array() }
+                 events = json.array(), pruned_before = pruned and created < pruned and pruned or nil }
   for _, row in ipairs(self:q("contact_instances"):all(id)) do
     local inst = {}
     for i, k in ipairs(INSTANCE_VIEW) do inst[k] = row[i] end

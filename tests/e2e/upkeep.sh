@@ -85,6 +85,8 @@ esac
 expect_contains "explain still tells b's running instance" "$("$DRIP" explain b --db "$DB" --journeys "$J")" "long"
 expect_contains "explain says what before the cutoff is no longer shown" "$("$DRIP" explain a --db "$DB" --journeys "$J")" \
   "pruned   ended instances and events from before $(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', value, 'unixepoch') FROM meta WHERE key = 'pruned_before'") (drip prune) are not shown"
+expect_eq "inspect's JSON says so too" "$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', value, 'unixepoch') FROM meta WHERE key = 'pruned_before'")" \
+  "$("$DRIP" inspect a --db "$DB" --journeys "$J" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pruned_before"])')"
 expect_contains "... and c is still in both segments" "$("$DRIP" explain c --db "$DB" --journeys "$J")" "segments buyers, lapsed"
 
 expect_contains "backtest over a pruned period warns that it counts only what was kept" \
