@@ -1,5 +1,6 @@
 -- A sample drip.conf.lua (SPEC §7). Copy it next to where you run drip.
--- simulate reads journeys, db, timezone and consent; drip run reads all of it.
+-- simulate reads the journeys, db and the rules of sending (timezone, consent,
+-- quiet hours, caps, phone_country); drip run reads all of it.
 journeys = "scripts"
 db       = "drip.db"
 timezone = "Europe/Berlin"        -- for contacts without a timezone trait
@@ -14,6 +15,7 @@ secret        = env "DRIP_SECRET"                        -- signs unsubscribe li
 public_url    = "https://drip.shop.test"                 -- base of {{unsubscribe_url}}
 quiet_hours   = { from = "21:00", to = "08:00" }         -- marketing waits, in the contact's zone
 frequency_cap = { email = "3/7d", sms = "2/7d", all = "5/7d" }
+phone_country = "+98"             -- a phone written nationally (0912 …) is +98 912 …
 channels = {
   email    = { smtp = "smtp://127.0.0.1:2525", from = "Shop <hi@shop.test>",
                username = env "SMTP_USER", password = env "SMTP_PASS", rate = "100/s" },

@@ -335,8 +335,8 @@ end
 -- "bounced" (the mailbox, number, chat or device token is gone, or the
 -- person blocked the bot) or "unsubscribed" (the provider's own opt-out: an
 -- SMS recipient who replied STOP), else nil. Failures about the message
--- (its content, a bad request) are not about the address.
-function channels.address_gone(name, r)
+-- (its content, a bad request) are not about the address. address: where it went.
+function channels.address_gone(name, r, address)
   local status, body = r.status or 0, r.body or ""
   if name == "email" then
     return type(r.error) == "string" and r.error:match("^RCPT failed: 55[013]")
@@ -349,7 +349,8 @@ function channels.address_gone(name, r)
     local answer = json.decode(body)
     local code = type(answer) == "table" and tonumber(answer.code)
     if code == 21610 then return "unsubscribed" end
-    if code == 21211 or code == 21614 then return "bounced" end
+    -- (a number with no calling code is refused for its form, not gone: see config phone_country)
+    if (code == 21211 or code == 21614) and tostring(address or "+"):match("^%+") then return "bounced" end
   end
   return nil
 end

@@ -23,11 +23,11 @@ local function iso(t) return t and time.iso(t) or "-" end
 -- "email ok, sms no consent and no address, ..." under the configured
 -- consent policy (a marketing send checks the address first, so its
 -- suppression says no_address when both are missing)
-local function consent_line(traits, consent)
+local function consent_line(traits, conf)
   local parts = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
-    local address = policy.address(ch, traits)
-    local _, why = policy.check(ch, "marketing", traits, { consent = consent, to = address or "x" })
+    local address = policy.address(ch, traits, nil, conf.phone_country)
+    local _, why = policy.check(ch, "marketing", traits, { consent = conf.consent, to = address or "x" })
     local says = { why and why:gsub("_", " ") }
     if not address then says[#says + 1] = "no address" end
     parts[#parts + 1] = ch .. " " .. (#says > 0 and table.concat(says, " and ") or "ok")
@@ -203,7 +203,7 @@ function cmd.run(opts, usage)
   end
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
   print("  traits   " .. json.encode(view.traits))
-  print("  consent  " .. consent_line(view.traits, conf.consent) .. " (policy " .. conf.consent .. ")")
+  print("  consent  " .. consent_line(view.traits, conf) .. " (policy " .. conf.consent .. ")")
   local dir = cli.journeys_dir(store, conf, opts) -- (whose segments.lua says which segments)
   local segs, from = cli.segments_of(store, conf, dir, id, view.traits)
   if segs then

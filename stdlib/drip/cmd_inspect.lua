@@ -54,7 +54,7 @@ function cmd.run(opts, usage)
   view.unstarted = unstarted_of(store, conf, cli.journeys_dir(store, conf, opts), id, view)
   view.marketing_allowed = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
-    local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent })
+    local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent, phone_country = conf.phone_country })
     view.marketing_allowed[ch] = why or true
   end
   for _, inst in ipairs(view.instances) do

@@ -8,7 +8,8 @@ local config = {}
 
 local KEYS = { listen = "string", journeys = "string", db = "string", token = "string", timezone = "string",
                consent = "string", quiet_hours = "table", frequency_cap = "table", public_url = "string",
-               secret = "string", body_limit = "string", buffer_limit = "string", channels = "table" }
+               secret = "string", body_limit = "string", buffer_limit = "string", channels = "table",
+               phone_country = "string" }
 
 config.DEFAULTS = { listen = "127.0.0.1:8425", journeys = "scripts", db = "drip.db", timezone = "UTC",
                     consent = "opt-in", body_limit = "1MiB", buffer_limit = "256MiB" }
@@ -57,6 +58,10 @@ function config.load(path, required)
     local meant = time.zone_for(values.timezone) -- (a city's zone, or an offset in the form zones take)
     return nil, string.format("%stimezone: unknown time zone '%s'%s", config.where(values, "timezone"), values.timezone,
       meant and " (did you mean '" .. meant .. "'?)" or "")
+  end
+  if values.phone_country and not values.phone_country:match("^%+[1-9]%d?%d?$") then
+    return nil, string.format('%sphone_country: "%s" is not a calling code such as "+98" or "+7"',
+      config.where(values, "phone_country"), values.phone_country)
   end
   local perr
   values.caps, perr = policy.parse_caps(values.frequency_cap)

@@ -182,7 +182,7 @@ function Deliver:settle(s, r, now)
   end
   local reason = status == "failed" and (detail.gave_up and "gave up after " .. s.attempts .. " attempts"
     or detail.http and "rejected: HTTP " .. detail.http or detail.smtp and "rejected: SMTP " .. (detail.reply or detail.smtp)) or nil
-  local gone = status == "failed" and not detail.gave_up and channels.address_gone(s.channel, r)
+  local gone = status == "failed" and not detail.gave_up and channels.address_gone(s.channel, r, s.address)
   if gone and s.contact and self.on_address_gone then
     detail.address_gone = gone
     self.on_address_gone(s.contact, s.channel, s.address, gone)

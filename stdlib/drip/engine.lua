@@ -57,6 +57,7 @@ function Engine.new(opts)
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
     timezone = opts.timezone or conf.timezone or "UTC",
     consent = opts.consent or conf.consent or "opt-in",
+    phone_country = conf.phone_country, -- (the calling code of phones written the national way)
     caps = opts.caps or conf.caps or {},
     quiet = opts.quiet or conf.quiet,
     unsubscribe = opts.unsubscribe or { base = "http://127.0.0.1:8425", secret = "drip-simulate" },
@@ -812,7 +813,8 @@ function Engine:pick_channel(R, channels, kind, to)
   local reason, last
   for i = 1, #channels do
     local channel = channels[i]
-    local address, why = policy.check(channel, kind, R.ctx.contact, { consent = self.consent, to = to })
+    local address, why = policy.check(channel, kind, R.ctx.contact,
+      { consent = self.consent, to = to, phone_country = self.phone_country })
     if address and kind == "marketing" and self:capped(R.contact, channel) then
       address, why = nil, "frequency_cap"
     end

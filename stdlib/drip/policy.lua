@@ -53,24 +53,39 @@ function policy.plain_number(text)
   return text
 end
 
+-- The national trunk prefix of a calling code, where it is not 0
+local TRUNK = { ["+7"] = "8", ["+1"] = "1" }
+
+-- A plain phone number written the national way (a trunk prefix, no calling
+-- code: "09121234567", "89123456789" in Russia) in international form with
+-- `country`'s calling code ("+98", config phone_country); any other as it is.
+function policy.international(plain, country)
+  if not country or not plain:match("^%d") then return plain end
+  local trunk = TRUNK[country] or "0"
+  if plain:sub(1, #trunk) ~= trunk then return plain end
+  return country .. plain:sub(#trunk + 1)
+end
+
 local NUMBERED = { sms = true, telegram = true } -- channels whose address is a number
 
--- policy.address(channel, traits, override) -> address | nil
-function policy.address(channel, traits, override)
+-- policy.address(channel, traits, override, phone_country) -> address | nil
+-- (phone_country: the calling code of phones written the national way)
+function policy.address(channel, traits, override, phone_country)
   if override ~= nil then return tostring(override) end
   if channel == "webhook" then return "webhook" end
   local v = rawget(traits, policy.ADDRESS_TRAIT[channel])
   if v == nil or v == json.null or v == "" then return nil end
   if type(v) == "number" then return json.number(v) end
+  if channel == "sms" then return policy.international(policy.plain_number(tostring(v)), phone_country) end
   if NUMBERED[channel] then return policy.plain_number(tostring(v)) end
   local address = tostring(v):match("^%s*(.-)%s*$") -- (an address pasted with blanks around it)
   return address ~= "" and address or nil
 end
 
 -- policy.check(channel, kind, traits, opts) -> address | nil, reason
--- opts: { consent = "opt-in"|"opt-out", to = override }
+-- opts: { consent = "opt-in"|"opt-out", to = override, phone_country = "+98" | nil }
 function policy.check(channel, kind, traits, opts)
-  local to = policy.address(channel, traits, opts.to)
+  local to = policy.address(channel, traits, opts.to, opts.phone_country)
   if not to then return nil, "no_address" end
   local bounced = flag(traits, "bounced", channel) -- (the address a delivery found gone: see drip.deliver)
   if bounced ~= nil and tostring(bounced) == to then return nil, "bounced" end

@@ -47,8 +47,8 @@ local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, ch
 --              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = },
 --              config = "drip.conf.lua" }
 -- config: the policies of a drip.conf.lua (timezone, consent, frequency_cap,
--- quiet_hours), so that tests run under production's; the options given
--- here override its.
+-- quiet_hours, phone_country), so that tests run under production's; the
+-- options given here override its.
 function testing.new(opts)
   check_keys(opts, OPTIONS, "testing.new", 2)
   local conf = {}
