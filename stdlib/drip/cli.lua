@@ -168,15 +168,18 @@ suggested.
     args = 1,
     help = [[
 FILE.csv: one contact per row. The header row names the traits; the id comes
-from a column named id, userId or user_id. Columns such as consent.email or
-unsubscribed.sms take yes/no (true/false, 1/0, да/нет, بله/خیر) and become
-nested traits. A plain number (42, -3.5; not 007 or +49...) becomes a number
-and true/false a boolean, so segments can compare them; other cells, and the
-email, phone, push_token and telegram_chat_id columns, are kept as text. An
-empty cell sets nothing. Fields are separated by commas, or by semicolons or
-tabs when the header row is (FILE.tsv too; with semicolons, 1234,5 is a number
-with a decimal comma); quoted fields may hold the separator and line breaks;
-the file is UTF-8.
+from a column named id, userId, user_id or User ID. A column an export names
+its own way (Email, E-mail, Mobile Phone, First Name, Телефон, ایمیل, ...)
+is read as the trait drip uses (email, phone, first_name, last_name,
+timezone, telegram_chat_id, push_token), and it says so. Columns such as
+consent.email or unsubscribed.sms take yes/no (true/false, 1/0, да/нет,
+بله/خیر) and become nested traits. A plain number (42, -3.5; not 007 or
++49...) becomes a number and true/false a boolean, so segments can compare
+them; other cells, and the email, phone, push_token and telegram_chat_id
+columns, are kept as text. An empty cell sets nothing. Fields are separated
+by commas, or by semicolons or tabs when the header row is (FILE.tsv too;
+with semicolons, 1234,5 is a number with a decimal comma); quoted fields may
+hold the separator and line breaks; the file is UTF-8.
 FILE.jsonl: events as `drip simulate` reads them; repeated messageIds are
 skipped. Imported events are stored and update traits, but start no journey.
 A bad row or line is reported as file:line: message and skipped; the rest is

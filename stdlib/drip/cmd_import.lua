@@ -17,6 +17,25 @@ local cli = require "drip.cli"
 local cmd = {}
 
 local ID_COLUMNS = { id = true, userId = true, user_id = true }
+-- Column names as exports write them, in any case, with spaces, dashes,
+-- dots or underscores between words (see plain_column), in English,
+-- Russian and Persian -> the trait drip reads: an "Email" column is the
+-- contacts' email address, which a trait named "Email" would not be.
+local TRAIT_COLUMNS = {
+  email = { "email", "e mail", "email address", "e mail address", "электронная почта", "эл почта", "email адрес",
+            "ایمیل", "پست الکترونیک", "آدرس ایمیل" },
+  phone = { "phone", "phone number", "mobile", "mobile phone", "mobile number", "cell", "cell phone", "телефон",
+            "мобильный", "мобильный телефон", "номер телефона", "تلفن", "موبایل", "شماره تماس", "شماره موبایل",
+            "شماره تلفن", "تلفن همراه" },
+  first_name = { "first name", "firstname", "given name", "имя", "نام" },
+  last_name = { "last name", "lastname", "surname", "family name", "фамилия", "نام خانوادگی" },
+  timezone = { "time zone", "timezone", "tz", "часовой пояс", "منطقه زمانی" },
+  telegram_chat_id = { "telegram chat id", "telegram id", "telegram" },
+  push_token = { "push token", "device token", "fcm token" },
+}
+local TRAIT_OF = {}
+for trait, names in pairs(TRAIT_COLUMNS) do for _, name in ipairs(names) do TRAIT_OF[name] = trait end end
+local ID_NAMES = { id = true, ["user id"] = true, userid = true, ["customer id"] = true, ["contact id"] = true }
 local FLAGS = { consent = true, unsubscribed = true } -- groups whose values are yes/no
 -- yes and no as exports write them, in English, Russian and Persian (compared lower-cased)
 local YES = { ["true"] = true, yes = true, ["1"] = true, y = true, ["да"] = true, ["д"] = true, ["بله"] = true,
@@ -107,6 +126,26 @@ local function row_traits(engine, header, id_col, fields)
   return traits, id
 end
 
+local function plain_column(name) return (locale.lower(name):gsub("[%s_%-%.]+", " "):match("^%s*(.-)%s*$")) end
+
+local function is_id_column(name) return ID_COLUMNS[name] or ID_NAMES[plain_column(name)] end
+
+-- Rename in `header` the columns that are a trait drip reads, written
+-- another way ("E-mail", "Телефон"), unless that trait has its own column
+-- too. -> what was renamed: { "'E-mail' as email", ... }
+local function read_trait_columns(header)
+  local present, renamed = {}, {}
+  for _, name in ipairs(header) do present[name] = true end
+  for i, name in ipairs(header) do
+    local trait = TRAIT_OF[plain_column(name)]
+    if trait and trait ~= name and not present[trait] then
+      header[i], present[trait] = trait, true
+      renamed[#renamed + 1] = string.format("'%s' as %s", name, trait)
+    end
+  end
+  return renamed
+end
+
 -- "column 'email' is named twice (columns 2 and 3)" for a header that names
 -- one twice, or nil (which of the two to keep would be a guess)
 local function repeated_column(header)
@@ -118,8 +157,9 @@ local function repeated_column(header)
   return nil
 end
 
+-- -> rows imported, bad rows, refused (the header row unusable), columns renamed (see read_trait_columns)
 local function import_csv(engine, path, text, now, report_bad, go_on)
-  local header, id_col
+  local header, id_col, renamed
   local ok_rows, bad = 0, 0
   for fields, line, unreadable in csv.rows(text) do
     if not header then -- (a header row that cannot be used refuses the file: third result true)
@@ -128,8 +168,9 @@ local function import_csv(engine, path, text, now, report_bad, go_on)
       header.decimal_comma = csv.separator(text) == ";"
       local twice = repeated_column(fields)
       if twice then err(path, line, twice) return 0, 1, true end
-      for i, name in ipairs(fields) do if ID_COLUMNS[name] then id_col = i end end
-      if not id_col then err(path, line, "no id column (id, userId or user_id)") return 0, 1, true end
+      for i, name in ipairs(fields) do if not id_col and is_id_column(name) then id_col = i end end
+      if not id_col then err(path, line, "no id column (id, userId, user_id or User ID)") return 0, 1, true end
+      renamed = read_trait_columns(header)
     elseif not fields or not (#fields == 1 and fields[1] == "") then
       local traits, id, why = nil, nil, unreadable
       if fields then
@@ -147,7 +188,7 @@ local function import_csv(engine, path, text, now, report_bad, go_on)
       if not go_on() then break end
     end
   end
-  return ok_rows, bad
+  return ok_rows, bad, nil, renamed
 end
 
 -- the events of the open file f, a line at a time (a history may be larger than memory)
@@ -215,11 +256,11 @@ function cmd.run(opts, usage)
   local now = math.max(engine.now, host.time())
   engine.now = now
   store:begin()
-  local ok, bad, dups, skipped, refused
+  local ok, bad, dups, skipped, refused, renamed
   local report_bad, bad_lines_told = cli.bad_lines("import")
   host.on_interrupt(true)
   local go_on = chunker(store)
-  if kind == "csv" then ok, bad, refused = import_csv(engine, path, text, now, report_bad, go_on)
+  if kind == "csv" then ok, bad, refused, renamed = import_csv(engine, path, text, now, report_bad, go_on)
   else
     f:seek("set", 0)
     ok, bad, dups, skipped = import_jsonl(engine, path, f, now, report_bad, go_on)
@@ -246,6 +287,7 @@ function cmd.run(opts, usage)
     bad > 0 and string.format("; %d bad %s %s", bad, (kind == "csv" and "row" or "line") .. (bad == 1 and "" or "s"),
       bad > cli.BAD_LINES_SHOWN and string.format("skipped (the first %d reported above)", cli.BAD_LINES_SHOWN)
         or "reported above and skipped") or ""))
+  if renamed and #renamed > 0 then print("  read the columns " .. table.concat(renamed, ", ")) end
   return bad > 0 and 2 or 0
 end
 

@@ -81,8 +81,22 @@ expect_eq "a column named twice: exit 2, its line, and nothing imported" \
   "$rc|$(cat "$TMP/err")|$OUT|$(sqlite3 "$DB" "SELECT count(*) FROM contacts WHERE id = 'h1'")"
 printf 'email\na@x.io\n' > "$TMP/noid.csv"
 OUT=$("$DRIP" import "$TMP/noid.csv" --db "$DB" 2> "$TMP/err"); rc=$?
-expect_eq "no id column: the same" "2|$TMP/noid.csv:1: no id column (id, userId or user_id)|nothing imported from $TMP/noid.csv: its header row is reported above" \
+expect_eq "no id column: the same" "2|$TMP/noid.csv:1: no id column (id, userId, user_id or User ID)|nothing imported from $TMP/noid.csv: its header row is reported above" \
   "$rc|$(cat "$TMP/err")|$OUT"
+
+# columns as exports name them ("Email", "User ID", Russian, Persian) are the traits drip reads, and it says so
+printf '%s\n' 'User ID,E-mail,Mobile Phone,First Name,Loyalty Tier' 'x1,x1@x.io,0049151000111,Ann,gold' > "$TMP/export.csv"
+OUT=$("$DRIP" import "$TMP/export.csv" --db "$DB" 2> "$TMP/err"); rc=$?
+expect_eq "an export's column names: the address traits drip reads, the rest as written" \
+  '0|{"Loyalty Tier":"gold","email":"x1@x.io","first_name":"Ann","phone":"0049151000111"}' \
+  "$rc|$(sqlite3 "$DB" "SELECT traits FROM contacts WHERE id = 'x1'")"
+expect_contains "... and it says which columns it read as which traits" "$OUT" \
+  "read the columns 'E-mail' as email, 'Mobile Phone' as phone, 'First Name' as first_name"
+printf '%s\n' 'id,ایمیل,شماره موبایل,نام,Телефон' 'x2,x2@x.io,۰۹۱۲۱۲۳۴۵۶۷,مریم,+7 912' > "$TMP/fa.csv"
+"$DRIP" import "$TMP/fa.csv" --db "$DB" > /dev/null 2>&1
+expect_eq "... in Persian too; a second column for the same trait stays as written" \
+  '{"email":"x2@x.io","first_name":"مریم","phone":"۰۹۱۲۱۲۳۴۵۶۷","Телефон":"+7 912"}' \
+  "$(sqlite3 "$DB" "SELECT traits FROM contacts WHERE id = 'x2'")"
 
 # cells typed as JSON would type them; a stray quote costs one row, not the rest of the file
 printf 'id,phone,age,spent,zip,vip,code\nt1,4915112345678,30,59.90,01234,true,-7\nt2,+49,"oops,1,2,3,false,x\nt3,+491,41,0.5,99,false,007\n' > "$TMP/typed.csv"
