@@ -494,7 +494,7 @@ local TROUBLE_ADVICE = {
   ["cannot write the store"] = "is the disk full, or the file read-only? What was committed before is kept",
   ["the store is damaged"] = "restore it from a backup, or save what can be read with `sqlite3 FILE .recover`",
   ["the store is busy"] = "another process held its write lock for over 5 s (an open sqlite3 session, a simulate "
-    .. "or import on the same file?); nothing was changed by this command's last step: try it again",
+    .. "or import on the same file?); what was committed before is kept: try again",
 }
 local function store_trouble(e)
   local msg = tostring(e)
