@@ -1126,14 +1126,12 @@ end
 -- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
 function Store:contacts_known_as(text)
   local digits = policy.plain_number(text)
-  local found, seen = {}, {}
-  for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do
-    found[#found + 1], seen[row[1]] = { id = row[1], by = row[2] }, true
-  end
+  local found = {}
+  for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do found[#found + 1] = { id = row[1], by = row[2] } end
   if #found == 0 and digits:match("^%+?%d+$") then -- (a scan of every contact: only when nothing else matched)
     for _, row in ipairs(self:q("contacts_written_phones"):all()) do
       if #found >= 6 then break end
-      if not seen[row[1]] and type(row[2]) == "string" and policy.plain_number(row[2]) == digits then
+      if type(row[2]) == "string" and policy.plain_number(row[2]) == digits then
         found[#found + 1] = { id = row[1], by = "phone" }
       end
     end
