@@ -372,6 +372,7 @@ function cli.open_store(opts, name, create, synchronous)
   local path, store, serr, status = opts.db or conf.db, nil, nil, nil
   if create then store, serr, status = Store.open(path, { synchronous = synchronous })
   else store, serr, status = Store.open_existing(path, synchronous) end
+  if store then store.phone_country = conf.phone_country end -- (a phone written nationally, looked up by contact)
   if not store then
     io.stderr:write("drip ", name, ": ", serr, "\n")
     return nil, status or 1

@@ -227,9 +227,9 @@ local QUERIES = {
     .. "WHEN lower(json_extract(traits, '$.email')) = lower(?1) THEN 'email' ELSE 'phone' END FROM contacts "
     .. "WHERE lower(id) = lower(?1) OR lower(json_extract(traits, '$.email')) = lower(?1) "
     .. "OR json_extract(traits, '$.phone') = ?2 ORDER BY id LIMIT 6",
-  -- phones stored other than as plain digits (spaces, dashes, 00, Persian or Arabic digits)
+  -- phones stored other than in plain international form (spaces, dashes, 00, national, Persian digits)
   contacts_written_phones = "SELECT id, json_extract(traits, '$.phone') AS phone FROM contacts "
-    .. "WHERE phone GLOB '*[^0-9+]*' OR phone GLOB '00*' ORDER BY id",
+    .. "WHERE phone GLOB '*[^0-9+]*' OR phone NOT GLOB '+*' ORDER BY id",
   contact_instances = "SELECT id, journey, version, active, entered_at, trigger_name, wait_event, ended_at, "
     .. "exit_reason, converted, value, error FROM instances WHERE contact = ? ORDER BY id",
   contact_events = "SELECT body FROM events WHERE contact = ? ORDER BY ts DESC, seq DESC LIMIT ?",
@@ -1124,6 +1124,7 @@ end
 -- The contacts someone may have meant by `text` when no contact has that id:
 -- the one whose email or phone it is (a marketer knows people by those), or
 -- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
+-- A phone written the national way is the number of self.phone_country (see cli.open_store).
 function Store:contacts_known_as(text)
   local digits = policy.plain_number(text)
   local found = {}
@@ -1131,7 +1132,7 @@ function Store:contacts_known_as(text)
   if #found == 0 and digits:match("^%+?%d+$") then -- (a scan of every contact: only when nothing else matched)
     for _, row in ipairs(self:q("contacts_written_phones"):all()) do
       if #found >= 6 then break end
-      if type(row[2]) == "string" and policy.plain_number(row[2]) == digits then
+      if type(row[2]) == "string" and policy.international(policy.plain_number(row[2]), self.phone_country) == digits then
         found[#found + 1] = { id = row[1], by = "phone" }
       end
     end

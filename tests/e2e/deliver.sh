@@ -340,6 +340,12 @@ printf '%s\n' '{"type":"identify","userId":"fa_phone","traits":{"phone":"۰۰۹�
 "$DRIP" import "$TMP/fa_phone.jsonl" --db "$DB" > /dev/null
 expect_contains "explain finds a phone stored in Persian digits from its plain form" \
   "$("$DRIP" explain '+989121234567' --db "$DB" 2>&1)" "'+989121234567' is the phone of contact 'fa_phone'"
+printf '%s\n' '{"type":"identify","userId":"ru_phone","traits":{"phone":"8 (912) 345-67-89"},"timestamp":"2026-11-01T10:00:00Z"}' \
+  > "$TMP/ru_phone.jsonl"
+"$DRIP" import "$TMP/ru_phone.jsonl" --db "$DB" > /dev/null
+printf 'phone_country = "+7"\n' > "$TMP/ru.conf.lua"
+expect_contains "... and one written the national way, with phone_country" \
+  "$("$DRIP" explain '+7 912 345 67 89' --db "$DB" --config "$TMP/ru.conf.lua" 2>&1)" "is the phone of contact 'ru_phone'"
 "$DRIP" explain ANN --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "an id in other case is only suggested" "1 drip explain: no contact 'ANN'; did you mean 'ann'?" "$rc $(cat "$TMP/err")"
 "$DRIP" forget ann@x.test --db "$DB" 2> "$TMP/err"; rc=$?
