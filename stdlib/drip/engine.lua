@@ -850,6 +850,7 @@ function Engine:send(R, channels, msg)
     self:record(R, "suppress", { channel = last, reason = to })
     return { status = "suppressed", reason = to, channel = last }
   end
+  if channel == "sms" and self.national_numbers and not to:match("^%+") then self:note_national(to) end
   local message = self:render(R, msg, channel)
   row.channel, row.address, row.message = channel, to, json.encode(message)
   local segments, encoding, odd = self:sms_cost(R, channel, message)
@@ -869,6 +870,22 @@ function Engine:send(R, channels, msg)
   self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind,
                            segments = segments, encoding = encoding, ucs2_chars = odd })
   return { status = "queued", channel = channel }
+end
+
+-- (simulate) an SMS to a number with no calling code, which providers such
+-- as Twilio refuse: counted, with the first, for a warning at the end
+function Engine:note_national(to)
+  local seen = self.national_numbers
+  seen.n, seen.first = seen.n + 1, seen.first or to
+end
+
+-- The warning about SMS numbers with no calling code, or nil
+function Engine:national_numbers_warning()
+  local seen = self.national_numbers
+  if not seen or seen.n == 0 then return nil end
+  return string.format("%d sms went to numbers with no calling code, such as %s; providers such as Twilio refuse "
+    .. "those as invalid (phone_country in drip.conf.lua, such as \"+98\", gives one to numbers written the "
+    .. "national way, 0912 …)", seen.n, seen.first)
 end
 
 local SMS_MAX_CHARS = 1600 -- Twilio's limit for one message, in characters

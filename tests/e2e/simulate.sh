@@ -245,6 +245,22 @@ expect_eq "a placeholder empty in every message is named, with the trait it rese
   "$(cat "$TMP/err")"
 expect_eq "the sample month has none" "" "$("$DRIP" simulate --events $EV --journeys scripts 2>&1 > /dev/null)"
 
+# --- SMS to numbers written the national way: a warning, and phone_country -----
+mkdir -p "$TMP/nat"
+echo 'return journey { trigger = "Go", steps = function() sms { text = "سلام" } end }' > "$TMP/nat/s.lua"
+printf '%s\n' '{"type":"identify","userId":"n1","traits":{"phone":"0912 123 4567","consent":{"sms":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"n1","event":"Go","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"identify","userId":"n2","traits":{"phone":"+79121234567","consent":{"sms":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"n2","event":"Go","timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/nat.jsonl"
+"$DRIP" simulate --events "$TMP/nat.jsonl" --journeys "$TMP/nat" > /dev/null 2> "$TMP/err"
+expect_eq "an sms to a number with no calling code is warned about, with phone_country to give one" \
+  'drip simulate: warning: 1 sms went to numbers with no calling code, such as 09121234567; providers such as Twilio refuse those as invalid (phone_country in drip.conf.lua, such as "+98", gives one to numbers written the national way, 0912 …)' \
+  "$(cat "$TMP/err")"
+printf 'phone_country = "+98"\n' > "$TMP/nat.conf.lua"
+out=$("$DRIP" simulate --events "$TMP/nat.jsonl" --journeys "$TMP/nat" --config "$TMP/nat.conf.lua" --format jsonl 2> "$TMP/err")
+expect_eq "... and with it, the number goes in international form, with no warning" "+989121234567,+79121234567|" \
+  "$(printf '%s\n' "$out" | python3 -c 'import json,sys; print(",".join(r["to"] for r in map(json.loads, sys.stdin) if r["kind"] == "send"))')|$(cat "$TMP/err")"
+
 # --- a timezone trait naming a city, from the zoneinfo drip reads (TZDIR) -------
 mkdir -p "$TMP/zi" "$TMP/tzj"
 cp -rs /usr/share/zoneinfo/. "$TMP/zi/"
