@@ -27,8 +27,9 @@ file, a terminal sees how far the events are read. Nothing is delivered.
 At the end it warns of what looks misspelt: a placeholder that had no value
 in any message, an event name a journey or segment waits on that no event
 had while a lookalike came, and a trait a journey or segment reads that no
-contact has while a near one is there; and of sms to numbers with no calling
-code (see phone_country in drip.conf.lua).
+contact has while a near one is there; and of messages to addresses a
+provider would refuse: an email address that is not one, an sms number with
+no calling code (see phone_country in drip.conf.lua).
 
   --events FILE      JSON Lines events (Segment shape), or - to read standard input
                      (zcat month.jsonl.gz | drip simulate --events -); bad lines are

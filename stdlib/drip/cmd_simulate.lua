@@ -188,7 +188,7 @@ function simulate(opts, path, shown)
   end
   engine:watch_stalls(opts.db)
   engine.placeholders = {} -- (see Engine:empty_placeholders)
-  engine.national_numbers = { n = 0 } -- (see Engine:note_national)
+  engine.odd_addresses = {} -- (see Engine:note_odd_address)
   engine.trait_reads = TraitReads.new(engine:user_files())
   if format == "table" then funnel.seed(stats.collect(store, 0), engine:journey_names()) end -- (a --db continued)
 
@@ -255,8 +255,7 @@ function simulate(opts, path, shown)
   if n == 0 and bad > 0 then err(not_events(shown)) end
   for _, msg in ipairs(misspelt_events(engine, names)) do err("warning: " .. msg) end
   for _, msg in ipairs(engine:empty_placeholders()) do err("warning: " .. msg) end
-  local national = engine:national_numbers_warning()
-  if national then err("warning: " .. national) end
+  for _, msg in ipairs(engine:odd_address_warnings()) do err("warning: " .. msg) end
   for _, msg in ipairs(engine.trait_reads:misspelt(function(name) return store:has_trait(name) end)) do
     err("warning: " .. msg)
   end

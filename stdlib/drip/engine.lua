@@ -850,7 +850,7 @@ function Engine:send(R, channels, msg)
     self:record(R, "suppress", { channel = last, reason = to })
     return { status = "suppressed", reason = to, channel = last }
   end
-  if channel == "sms" and self.national_numbers and not to:match("^%+") then self:note_national(to) end
+  if self.odd_addresses then self:note_odd_address(channel, to) end
   local message = self:render(R, msg, channel)
   row.channel, row.address, row.message = channel, to, json.encode(message)
   local segments, encoding, odd = self:sms_cost(R, channel, message)
@@ -872,20 +872,35 @@ function Engine:send(R, channels, msg)
   return { status = "queued", channel = channel }
 end
 
--- (simulate) an SMS to a number with no calling code, which providers such
--- as Twilio refuse: counted, with the first, for a warning at the end
-function Engine:note_national(to)
-  local seen = self.national_numbers
-  seen.n, seen.first = seen.n + 1, seen.first or to
+-- (simulate) Addresses providers would refuse: an sms number with no calling
+-- code (Twilio's "invalid To"), an email address that is not one. Counted
+-- per channel, with the first, for a warning at the end.
+local ODD = {
+  sms = { odd = function(to) return not to:match("^%+") end,
+          says = "numbers with no calling code, such as %s; providers such as Twilio refuse those as invalid "
+            .. "(phone_country in drip.conf.lua, such as \"+98\", gives one to numbers written the national way, "
+            .. "0912 …)" },
+  email = { odd = function(to) return not to:match("^[^@%s]+@[^@%s]+%.[^@%s]+$") end,
+            says = "addresses that are not email addresses, such as '%s'; the mail server will refuse them" },
+}
+
+function Engine:note_odd_address(channel, to)
+  local rule = ODD[channel]
+  if not rule or not rule.odd(to) then return end
+  local seen = self.odd_addresses[channel] or { n = 0, first = to }
+  seen.n, self.odd_addresses[channel] = seen.n + 1, seen
 end
 
--- The warning about SMS numbers with no calling code, or nil
-function Engine:national_numbers_warning()
-  local seen = self.national_numbers
-  if not seen or seen.n == 0 then return nil end
-  return string.format("%d sms went to numbers with no calling code, such as %s; providers such as Twilio refuse "
-    .. "those as invalid (phone_country in drip.conf.lua, such as \"+98\", gives one to numbers written the "
-    .. "national way, 0912 …)", seen.n, seen.first)
+-- The warnings about the addresses note_odd_address counted, in channel order
+function Engine:odd_address_warnings()
+  local out = {}
+  for _, channel in ipairs({ "email", "sms" }) do
+    local seen = (self.odd_addresses or {})[channel]
+    if seen then
+      out[#out + 1] = string.format("%d %s went to " .. ODD[channel].says, seen.n, channel, seen.first)
+    end
+  end
+  return out
 end
 
 local SMS_MAX_CHARS = 1600 -- Twilio's limit for one message, in characters

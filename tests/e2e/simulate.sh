@@ -256,6 +256,15 @@ printf '%s\n' '{"type":"identify","userId":"n1","traits":{"phone":"0912 123 4567
 expect_eq "an sms to a number with no calling code is warned about, with phone_country to give one" \
   'drip simulate: warning: 1 sms went to numbers with no calling code, such as 09121234567; providers such as Twilio refuse those as invalid (phone_country in drip.conf.lua, such as "+98", gives one to numbers written the national way, 0912 …)' \
   "$(cat "$TMP/err")"
+echo 'return journey { trigger = "Mail", steps = function() email { subject = "Hi", text = "..." } end }' > "$TMP/nat/m.lua"
+printf '%s\n' '{"type":"identify","userId":"m1","traits":{"email":"ann.example.com","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"m1","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"identify","userId":"m2","traits":{"email":"bob@x.test","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"m2","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/mail.jsonl"
+"$DRIP" simulate --events "$TMP/mail.jsonl" --journeys "$TMP/nat" > /dev/null 2> "$TMP/err"
+expect_eq "... and an email to an address that is not one" \
+  "drip simulate: warning: 1 email went to addresses that are not email addresses, such as 'ann.example.com'; the mail server will refuse them" \
+  "$(cat "$TMP/err")"
 printf 'phone_country = "+98"\n' > "$TMP/nat.conf.lua"
 out=$("$DRIP" simulate --events "$TMP/nat.jsonl" --journeys "$TMP/nat" --config "$TMP/nat.conf.lua" --format jsonl 2> "$TMP/err")
 expect_eq "... and with it, the number goes in international form, with no warning" "+989121234567,+79121234567|" \
