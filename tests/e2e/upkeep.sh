@@ -133,6 +133,29 @@ expect_eq "a backup never writes over a file" \
 expect_eq "the events drip run took are in the store, beside the one prune kept" "Cart Updated,Cart Updated,Browsed" \
   "$(sqlite3 "$LIVE" "SELECT group_concat(name, ',') FROM (SELECT name FROM events WHERE contact = 'd' ORDER BY seq)")"
 
+# stopped midway (SIGTERM) beside a server: the chunks done stay done, and the same prune again goes on
+cp "$TMP/cap.db" "$TMP/big.db"
+sqlite3 "$TMP/big.db" "INSERT OR REPLACE INTO meta(key, value) VALUES ('served', 1);
+  WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000)
+  INSERT INTO events(contact, type, name, ts, internal, body)
+  SELECT 'old' || (x % 100), 'track', 'Viewed', strftime('%s', 'now') - 100 * 86400 + x, 0, '{}' FROM n"
+"$DRIP" prune --keep 30d --db "$TMP/big.db" --journeys "$J" > "$TMP/big.out" 2> "$TMP/err" &
+PRUNE=$!
+for _ in $(seq 400); do
+  [ "$(sqlite3 "$TMP/big.db" "SELECT count(*) FROM events WHERE contact GLOB 'old*'" 2> /dev/null || echo 400000)" -lt 400000 ] && break
+  sleep 0.02
+done
+kill -TERM $PRUNE
+wait $PRUNE
+expect_eq "a prune stopped by SIGTERM exits 143" 143 $?
+part=$(sqlite3 "$TMP/big.db" "SELECT count(*) FROM events WHERE contact GLOB 'old*'")
+expect_eq "... keeps the chunks it committed (some, not all)" yes \
+  "$([ "$part" -lt 400000 ] && [ "$part" -gt 100 ] && echo yes || echo "no: $part")"
+expect_contains "... and says how to go on" "$(cat "$TMP/err")" "drip prune: interrupted (SIGTERM); what is counted above is gone, and the same prune again goes on"
+"$DRIP" prune --keep 30d --db "$TMP/big.db" --journeys "$J" > /dev/null
+expect_eq "the same prune again removes the rest: each contact's newest event stays" 100 \
+  "$(sqlite3 "$TMP/big.db" "SELECT count(*) FROM events WHERE contact GLOB 'old*'")"
+
 "$DRIP" prune --db "$DB" 2> "$TMP/err"; rc=$?
 expect_eq "no --keep: usage, exit 2" "2 drip prune: how much to keep? (drip prune --keep 180d)" "$rc $(head -n 1 "$TMP/err")"
 "$DRIP" prune --keep soon --db "$DB" 2> "$TMP/err"; rc=$?
