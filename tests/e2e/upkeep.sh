@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests of keeping a store: `drip prune` and `drip backup`.
-# prune: a store simulated up to now from events
-# of the last fifty days, pruned to the last thirty; what journeys still
-# need must stay (running instances' events, each contact's newest event,
-# latest entries, events a segment counts over all time, messages inside a
-# frequency-cap window), and the rest must go with everything hanging off it.
+# prune: a store simulated up to now from events of the last fifty days,
+# pruned to the last thirty; what journeys still need must stay (running
+# instances' events, each contact's newest event, latest entries, events a
+# segment or happened() counts over longer, messages inside a frequency-cap
+# window), and the rest must go with everything hanging off it; beside a
+# serving drip run too, and stopped midway. backup: a copy beside drip run.
 DRIP=${1:?usage: upkeep.sh path/to/drip}
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/server.sh"
