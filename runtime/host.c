@@ -176,7 +176,9 @@ static int l_list_dir(lua_State *L) {
 }
 
 /* host.file_kind(path) -> "file" | "directory" | "other" (a device, a pipe,
- * a socket) | nil, message when there is nothing there (or it cannot be seen) */
+ * a socket), its size in bytes | nil, message when there is nothing there (or
+ * it cannot be seen). (It opens nothing: closing a descriptor of a SQLite
+ * database file would drop the process's locks on it.) */
 static int l_file_kind(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   struct stat st;
@@ -186,7 +188,8 @@ static int l_file_kind(lua_State *L) {
     return 2;
   }
   lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other");
-  return 1;
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  return 2;
 }
 
 /* A batch command's clean stop on Ctrl-C or SIGTERM: the first one only

@@ -25,10 +25,8 @@ function cmd.run(opts, usage)
     io.stderr:write(string.format("drip backup: %s: %s\n", target, tostring(err):match("sqlite: ([^\n]*)") or err))
     return 1
   end
-  local f = io.open(target, "rb")
-  local size = f and f:seek("end") or 0
-  if f then f:close() end
-  print(string.format("backed up %s to %s (%.1f MB) in %.1f s", opts.db or conf.db, target, size / 1e6,
+  local _, size = host.file_kind(target)
+  print(string.format("backed up %s to %s (%.1f MB) in %.1f s", opts.db or conf.db, target, (size or 0) / 1e6,
     host.clock() - started))
   return 0
 end

@@ -292,7 +292,8 @@ function cmd.run(opts, usage)
   local s = { store = store, dir = set.dir }
   local public_url = set.conf.public_url or ("http://" .. set.conf.listen)
   local unsub = { base = public_url, secret = link_secret(set.conf, store) }
-  s.metrics = metrics.new(function() return store:active_counts() end, set.dry_run and "simulated" or "queued")
+  s.metrics = metrics.new(function() return store:active_counts() end, set.dry_run and "simulated" or "queued",
+    function() return store:facts() end)
   s.engine = Engine.new({
     store = store, live = true, live_cache = LIVE_CACHE, known_cache = KNOWN_CACHE, deliver = not set.dry_run,
     keep_stored = true,

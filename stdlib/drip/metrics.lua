@@ -12,10 +12,12 @@ metrics.__index = metrics
 
 local COMMIT_BUCKETS = { 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 }
 
--- metrics.new(count_active: function() -> journey -> n, send_status: "queued" | "simulated")
-function metrics.new(count_active, send_status)
+-- metrics.new(count_active: function() -> journey -> n, send_status: "queued" | "simulated",
+--   store_facts: function() -> { bytes = the store's size on disk, pruned_before = Unix time | nil })
+function metrics.new(count_active, send_status, store_facts)
   return setmetatable({
     send_status = send_status or "queued", count_active = count_active or function() return {} end,
+    store_facts = store_facts,
     events = 0, duplicates = 0, skipped = events.skips(), timers = 0, active = nil, sends = {}, http = {},
     failures = 0, failing = nil,
     commit = { buckets = {}, sum = 0, count = 0 },
@@ -120,6 +122,15 @@ function metrics:render(steps)
   add('drip_commit_seconds_bucket{le="+Inf"} %d', c.count)
   add("drip_commit_seconds_sum %.6f", c.sum)
   add("drip_commit_seconds_count %d", c.count)
+  if self.store_facts then
+    local facts = self.store_facts()
+    add("# HELP drip_store_bytes The store's size on disk: its database file and write-ahead log.\n"
+      .. "# TYPE drip_store_bytes gauge")
+    add("drip_store_bytes %d", facts.bytes)
+    add("# HELP drip_store_pruned_before_seconds drip prune has removed what came before this Unix time"
+      .. " (0: never pruned).\n# TYPE drip_store_pruned_before_seconds gauge")
+    add("drip_store_pruned_before_seconds %d", facts.pruned_before or 0)
+  end
   return table.concat(out, "\n") .. "\n"
 end
 

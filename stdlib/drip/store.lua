@@ -525,6 +525,18 @@ end
 function Store:mark_served() self:set_meta("served", 1) end
 function Store:served() return self:meta("served") ~= nil end
 
+-- The store's size on disk (its file and write-ahead log) and when `drip
+-- prune` last cut: { bytes =, pruned_before = Unix time | nil }
+function Store:facts()
+  local bytes = 0
+  for _, suffix in ipairs({ "", "-wal" }) do
+    -- (by stat: a descriptor of the database opened and closed here would drop SQLite's locks)
+    local kind, size = host.file_kind(self.path .. suffix)
+    if kind == "file" then bytes = bytes + size end
+  end
+  return { bytes = bytes, pruned_before = tonumber(self:meta("pruned_before")) }
+end
+
 -- A consistent, compact copy of the store into a new file at `path` (one
 -- read transaction: writers go on meanwhile)
 function Store:copy_to(path) self.db:prepare("VACUUM INTO ?"):run(path) end

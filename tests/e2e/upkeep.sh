@@ -117,6 +117,11 @@ start_drip run --journeys "$J" --db "$LIVE"
 "$DRIP" prune --keep 30d --db "$LIVE" --journeys "$J" > "$TMP/live" 2>&1
 expect_eq "prune beside drip run exits 0" 0 $?
 expect_contains "... and prunes" "$(cat "$TMP/live")" "removed 11 events and 4 ended instances"
+METRICS=$(curl -s "$URL/metrics")
+expect_contains "drip run's /metrics tells when the store was pruned" "$METRICS" \
+  "drip_store_pruned_before_seconds $(sqlite3 "$LIVE" "SELECT value FROM meta WHERE key = 'pruned_before'")"
+expect_eq "... and the store's size on disk" yes \
+  "$(printf '%s\n' "$METRICS" | awk '/^drip_store_bytes / { print ($2 >= '"$(stat -c %s "$LIVE")"' ? "yes" : "no: " $2) }')"
 expect_eq "... while drip run takes events" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/v1/track" --data-binary '{"userId":"d","event":"Cart Updated"}')"
 "$DRIP" backup "$TMP/copy.db" --db "$LIVE" > "$TMP/backup" 2>&1
