@@ -1,19 +1,33 @@
 -- drip.duration — "90s", "15m", "2h", "3d", "1w", sums like "1h30m", and the
--- same in words ("2 hours", "1 day 12 hours", "30 minutes and 10 seconds")
--- to seconds. "m" is minutes; months and years, which differ in length, are
--- refused with a hint to count days, and a misspelt unit word ("1 dya") is
--- answered with what it likely meant.
+-- same in words ("2 hours", "1 day 12 hours", "30 minutes and 10 seconds";
+-- in Russian, "2 часа", "1 день и 12 часов"; in Persian, with its digits or
+-- not, "۲ ساعت", "۱ روز و ۱۲ ساعت") to seconds. "m" is minutes; months and
+-- years, which differ in length, are refused with a hint to count days, and
+-- a misspelt unit word ("1 dya") is answered with what it likely meant.
 local suggest = require "drip.suggest"
+local locale = require "drip.locale"
 
 local duration = {}
 
 local units = { s = 1, m = 60, h = 3600, d = 86400, w = 604800 }
 local WORDS = { sec = "s", secs = "s", second = "s", seconds = "s", min = "m", mins = "m", minute = "m", minutes = "m",
-                hr = "h", hrs = "h", hour = "h", hours = "h", day = "d", days = "d", week = "w", weeks = "w" }
-local MONTHS = { mo = true, month = true, months = true }
-local YEARS = { y = true, yr = true, yrs = true, year = true, years = true }
+                hr = "h", hrs = "h", hour = "h", hours = "h", day = "d", days = "d", week = "w", weeks = "w",
+                -- Russian, each unit in the forms numbers take (1 час, 2 часа, 5 часов)
+                ["сек"] = "s", ["секунда"] = "s", ["секунды"] = "s", ["секунд"] = "s", ["секунду"] = "s",
+                ["мин"] = "m", ["минута"] = "m", ["минуты"] = "m", ["минут"] = "m", ["минуту"] = "m",
+                ["ч"] = "h", ["час"] = "h", ["часа"] = "h", ["часов"] = "h",
+                ["день"] = "d", ["дня"] = "d", ["дней"] = "d", ["сут"] = "d", ["суток"] = "d", ["сутки"] = "d",
+                ["нед"] = "w", ["неделя"] = "w", ["недели"] = "w", ["недель"] = "w", ["неделю"] = "w",
+                -- Persian
+                ["ثانیه"] = "s", ["دقیقه"] = "m", ["ساعت"] = "h", ["روز"] = "d", ["هفته"] = "w" }
+local MONTHS = { mo = true, month = true, months = true, ["месяц"] = true, ["месяца"] = true, ["месяцев"] = true,
+                 ["ماه"] = true }
+local YEARS = { y = true, yr = true, yrs = true, year = true, years = true, ["год"] = true, ["года"] = true,
+                ["лет"] = true, ["سال"] = true }
+-- "and" between the parts, in each language
+local AND = { ["and"] = true, ["и"] = true, ["و"] = true }
 
-duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w", or words: "2 hours", "3 days"'
+duration.HINT = 'use a number of seconds or "90s", "15m", "2h", "3d", "1w", or words: "2 hours", "3 days", "2 часа", "۳ روز"'
 
 local function bad(v, why) return nil, string.format('bad duration "%s" (%s)', v, why or duration.HINT) end
 
@@ -22,8 +36,8 @@ local UNIT_WORDS = suggest.names(WORDS)
 -- 'did you mean "1 day"?' for "1 dya" (unit words with typos), or nil
 local function misspelt_units(v)
   local unsure = false
-  local fixed = v:gsub("(%d%s*)(%a+)", function(n, u)
-    local unit = u:lower()
+  local fixed = v:gsub("(%d%s*)([^%s%d,]+)", function(n, u)
+    local unit = locale.lower(u)
     if units[WORDS[unit] or unit] then return nil end
     local word = #unit >= 3 and suggest.nearest(unit, UNIT_WORDS)
     if not word then
@@ -41,12 +55,14 @@ end
 
 -- a duration text -> seconds | nil, error message
 local function parse_text(v)
-  local rest = v:lower():gsub(",", " "):gsub("%f[%a]and%f[%A]", " ")
+  local rest = locale.lower(locale.ascii_digits(v)):gsub(",", " ")
   if not rest:find("%d") then return bad(v) end
   local total = 0
   while rest:find("%S") do
-    local n, unit, tail = rest:match("^%s*(%d+)%s*(%a+)(.*)$")
+    local n, unit, tail = rest:match("^%s*(%d+)%s*([^%s%d]+)(.*)$")
     if not n then return bad(v) end
+    local word, after = tail:match("^%s+(%S+)(.*)$")
+    if word and AND[word] then tail = after end
     if MONTHS[unit] then return bad(v, 'months differ in length: count days, such as "30d"') end
     if YEARS[unit] then return bad(v, 'years differ in length: count days, such as "365d"') end
     if not units[WORDS[unit] or unit] then return bad(v, misspelt_units(v)) end

@@ -3,7 +3,7 @@
 -- and type-checks them. Point the language server at this directory: see
 -- examples/.luarc.json. This file is never loaded by drip.
 
----@alias drip.Duration string|integer  "90s", "15m", "2h", "3d", "1w", "1h30m", "2 hours", "1 day 12 hours", or seconds
+---@alias drip.Duration string|integer  "90s", "15m", "2h", "3d", "1w", "1h30m", "2 hours", "1 day 12 hours", "2 часа", "۳ روز", or seconds
 
 ---@class drip.Event
 ---@field type "track"|"identify"

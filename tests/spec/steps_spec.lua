@@ -24,6 +24,14 @@ describe("steps", function()
     assert.same({ 90, 990, 8190, 267390, 872190, 872220 }, at)
   end)
 
+  it("wait takes Russian and Persian words as marketers write them", function()
+    local sim = start([[wait "2 часа" log("ru") wait "۱ روز و ۳۰ دقیقه" log("fa")]])
+    sim:settle()
+    local at = {}
+    for _, r in ipairs(sim:records { kind = "log" }) do at[#at + 1] = time.parse(r.at) - sim.start end
+    assert.same({ 7200, 7200 + 86400 + 1800 }, at)
+  end)
+
   it("a bad duration fails the instance with a clear message", function()
     local sim = start('wait "3x"')
     assert.matches('bad duration "3x"', sim:records { kind = "exit" }[1].error)

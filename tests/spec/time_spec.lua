@@ -174,6 +174,15 @@ describe("durations", function()
     for v, want in pairs(cases) do assert.equal(want, duration.parse(v), v) end
   end)
 
+  it("reads them in Russian and Persian words too, with Persian digits", function()
+    local cases = { ["2 часа"] = 7200, ["5 минут"] = 300, ["1 день и 12 часов"] = 129600, ["3 Дня"] = 259200,
+                    ["1 неделю"] = 604800, ["30 секунд"] = 30, ["۲ ساعت"] = 7200, ["۱ روز و ۱۲ ساعت"] = 129600,
+                    ["3 هفته"] = 1814400, ["۱۵ دقیقه"] = 900 }
+    for v, want in pairs(cases) do assert.equal(want, duration.parse(v), v) end
+    assert.matches("months differ in length", select(2, duration.parse("2 месяца")))
+    assert.matches("years differ in length", select(2, duration.parse("1 سال")))
+  end)
+
   it("refuses months, with a hint, and anything else with the forms it takes", function()
     assert.same({ nil, 'bad duration "1 month" (months differ in length: count days, such as "30d")' },
       { duration.parse("1 month") })
