@@ -199,7 +199,15 @@ end
 
 local weekdays = { sun = 0, mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6 }
 for name, n in pairs({ sunday = 0, monday = 1, tuesday = 2, wednesday = 3, thursday = 4, friday = 5,
-                       saturday = 6 }) do weekdays[name] = n end
+                       saturday = 6,
+                       -- Russian, short and whole (lower case)
+                       ["вс"] = 0, ["пн"] = 1, ["вт"] = 2, ["ср"] = 3, ["чт"] = 4, ["пт"] = 5, ["сб"] = 6,
+                       ["воскресенье"] = 0, ["понедельник"] = 1, ["вторник"] = 2, ["среда"] = 3, ["четверг"] = 4,
+                       ["пятница"] = 5, ["суббота"] = 6,
+                       -- Persian (with the zero-width non-joiner of سه‌شنبه, or a space, or neither)
+                       ["یکشنبه"] = 0, ["دوشنبه"] = 1, ["سه‌شنبه"] = 2, ["سه شنبه"] = 2, ["سهشنبه"] = 2,
+                       ["چهارشنبه"] = 3, ["پنجشنبه"] = 4, ["پنج‌شنبه"] = 4, ["پنج شنبه"] = 4, ["جمعه"] = 5,
+                       ["شنبه"] = 6 }) do weekdays[name] = n end
 
 -- "09:00", "21:30", or in 12-hour form "9am", "9:30 pm", "12am" (midnight)
 -- -> hour, minute | nil
@@ -226,10 +234,11 @@ local function quoted(v) return type(v) == "string" and '"' .. v .. '"' or tostr
 function time.next_at(zone, now, spec)
   local written, locale = spec, require "drip.locale" -- (required here: drip.locale requires this module)
   if type(spec) == "table" then
-    local wd = weekdays[tostring(spec.weekday or ""):lower()]
+    local wd = weekdays[locale.lower(tostring(spec.weekday or ""))]
     local H, M = parse_clock(locale.ascii_digits(spec.at or "00:00"))
     if not wd then
-      return nil, string.format('weekday %s is not a day (mon … sun, or monday … sunday)', quoted(spec.weekday))
+      return nil, string.format('weekday %s is not a day (mon … sun, monday … sunday, пн … вс, شنبه … جمعه)',
+        quoted(spec.weekday))
     end
     if not H then return nil, string.format('at %s is not a time such as "09:00" or "9am"', quoted(spec.at)) end
     local y, m, d, _, _, _, w = time.local_parts(zone, now)

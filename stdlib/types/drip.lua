@@ -81,7 +81,7 @@ function journey(def) end
 ---@param d drip.Duration
 function wait(d) end
 
---- Sleep until "09:00" or "9am" (next such time in the contact's zone), { weekday = "mon", at = "09:00" } (mon … sun or monday … sunday), an ISO time, or a Solar Hijri date ("1406-01-01 10:00"; Persian digits too).
+--- Sleep until "09:00" or "9am" (next such time in the contact's zone), { weekday = "mon", at = "09:00" } (mon … sun, monday … sunday, пн … вс, شنبه … جمعه), an ISO time, or a Solar Hijri date ("1406-01-01 10:00"; Persian digits too).
 ---@param t string|{weekday: string, at: string}
 function wait_until(t) end
 

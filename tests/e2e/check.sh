@@ -53,8 +53,8 @@ mkdir -p "$TMP/wd"
 printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    wait(-5)\n    wait(30)\n    wait_until { weekday = "funday", at = "09:00" }\n    wait_until({ weekday = "fri", at = "09:00" })\n  end,\n}\n' > "$TMP/wd/w.lua"
 "$DRIP" check "$TMP/wd" 2> "$TMP/err_wd"; code=$?
 expect_eq "a negative wait in seconds and a weekday that is none are reported at their lines" \
-  "1 $TMP/wd/w.lua:4: wait: bad duration -5 (use a number of seconds or \"90s\", \"15m\", \"2h\", \"3d\", \"1w\", or words: \"2 hours\", \"3 days\")
-$TMP/wd/w.lua:6: wait_until: weekday \"funday\" is not a day (mon … sun, or monday … sunday)" "$code $(cat "$TMP/err_wd")"
+  "1 $TMP/wd/w.lua:4: wait: bad duration -5 (use a number of seconds or \"90s\", \"15m\", \"2h\", \"3d\", \"1w\", or words: \"2 hours\", \"3 days\", \"2 часа\", \"۳ روز\")
+$TMP/wd/w.lua:6: wait_until: weekday \"funday\" is not a day (mon … sun, monday … sunday, пн … вс, شنبه … جمعه)" "$code $(cat "$TMP/err_wd")"
 mkdir -p "$TMP/sb"
 printf 'return {\n  vip = function(c) return true end,\n  bad = { did = "X", times = "lots" },\n}\n' > "$TMP/sb/segments.lua"
 printf 'return journey { trigger = { segment = "vip" }, steps = function(ctx) if in_segment("vip") then end end }\n' > "$TMP/sb/j.lua"

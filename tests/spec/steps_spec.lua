@@ -110,6 +110,16 @@ describe("steps", function()
     assert.matches('weekday "monkey" is not a day', sim:records { kind = "exit" }[1].error, 1, true)
   end)
 
+  it("wait_until a weekday named in Russian or Persian", function()
+    local sim = start([[wait_until { weekday = "Пятница", at = "10:00" } log("пт") wait_until { weekday = "شنبه", at = "۰۹:۰۰" }
+      log("shanbe") wait_until { weekday = "سه‌شنبه", at = "08:00" } log("seshanbe")]])
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.equal("2026-11-06T10:00:00Z", logs[1].at) -- Friday
+    assert.equal("2026-11-07T09:00:00Z", logs[2].at) -- Saturday, the Persian week's first day
+    assert.equal("2026-11-10T08:00:00Z", logs[3].at) -- Tuesday
+  end)
+
   it("wait_until uses the default timezone when the contact has none", function()
     local sim = start([[wait_until "09:00" log("nine")]], { timezone = "Asia/Tehran" })
     sim:settle()
