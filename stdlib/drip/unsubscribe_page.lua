@@ -2,6 +2,8 @@
 -- in the reader's language: English, Persian (right to left) or Russian.
 -- Owns its texts and choosing the language: the contact's `language` (or
 -- `locale`) trait, else the browser's Accept-Language, else English.
+local locale = require "drip.locale"
+
 local page = {}
 
 local TEXTS = {
@@ -43,7 +45,7 @@ local TEXTS = {
 local NAMES = { persian = "fa", farsi = "fa", ["فارسی"] = "fa", russian = "ru", ["русский"] = "ru", english = "en" }
 local function language_of(text)
   if type(text) ~= "string" then return nil end
-  local lower = text:lower():match("^%s*(.-)%s*$")
+  local lower = locale.lower(text):match("^%s*(.-)%s*$")
   local code = NAMES[lower] or lower:match("^(%a%a)[%-_]") or lower:match("^(%a%a)$")
   return TEXTS[code] and code or nil
 end
