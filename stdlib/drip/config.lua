@@ -3,6 +3,7 @@
 local journey = require "drip.journey"
 local policy = require "drip.policy"
 local time = require "drip.time"
+local suggest = require "drip.suggest"
 
 local config = {}
 
@@ -41,10 +42,10 @@ function config.load(path, required)
   for k, v in pairs(set) do
     values.origins[k] = string.format("%s:%d", path, journey.line_of(source, "%f[%w_]" .. k .. "%s*=", 1))
     if not KEYS[k] then
-      local names = {}
-      for name in pairs(KEYS) do names[#names + 1] = name end
-      table.sort(names)
-      return nil, string.format("%sunknown key '%s' (known: %s)", config.where(values, k), k, table.concat(names, ", "))
+      local names = suggest.names(KEYS)
+      local near = type(k) == "string" and suggest.nearest(k, names)
+      return nil, string.format("%sunknown key '%s'%s (known: %s)", config.where(values, k), k,
+        near and string.format("; did you mean '%s'?", near) or "", table.concat(names, ", "))
     end
     if type(v) ~= KEYS[k] then
       return nil, string.format("%s'%s' must be a %s", config.where(values, k), k, KEYS[k])

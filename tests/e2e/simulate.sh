@@ -352,6 +352,10 @@ expect_contains "... and says they go out when the hours end" "$summary" "(defer
 printf 'bogus_key = 1\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "unknown config key is exit 2" 2 $?
 expect_contains "naming the key and line" "$(cat "$TMP/err")" "drip.conf.lua:1: unknown key 'bogus_key'"
+printf 'timezone = "UTC"\nquiet_hour = { from = "21:00", to = "08:00" }\n' > "$TMP/drip.conf.lua"
+"$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"
+expect_contains "a misspelt key: the one it likely means" "$(cat "$TMP/err")" \
+  "drip.conf.lua:2: unknown key 'quiet_hour'; did you mean 'quiet_hours'? (known: body_limit,"
 printf 'timezone = "UTC"\nconsent = "maybe"\n' > "$TMP/drip.conf.lua"
 "$DRIP" simulate --events $EV --config "$TMP/drip.conf.lua" > /dev/null 2> "$TMP/err"; expect_eq "a bad value is exit 2" 2 $?
 expect_eq "naming the file and line that set it" "drip simulate: $TMP/drip.conf.lua:2: consent must be \"opt-in\" or \"opt-out\"" "$(cat "$TMP/err")"
