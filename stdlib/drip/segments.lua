@@ -7,6 +7,7 @@
 -- and the counting rule of `did` segments. Evaluating membership needs the
 -- store and the budgeted call of user code, so that part lives in the engine.
 local duration = require "drip.duration"
+local suggest = require "drip.suggest"
 
 local segments = {}
 
@@ -29,10 +30,43 @@ local function parse_times(v)
   return op, tonumber(n)
 end
 
+-- the keys each behaviour segment takes
+local KEYS = { inactive = { "inactive" }, did = { "did", "times", "within" } }
+
+-- A key the table's kind does not take (a misspelt "within" would count all
+-- time) -> "has an unknown key 'withn'; did you mean 'within'? (a did
+-- segment takes did, times, within)" | nil
+local function unknown_key(pred, kind)
+  local takes = {}
+  for _, k in ipairs(KEYS[kind]) do takes[k] = true end
+  for k in pairs(pred) do
+    if not takes[k] then
+      local near = type(k) == "string" and suggest.nearest(k, KEYS[kind])
+      return string.format("has an unknown key '%s'%s (a%s %s segment takes %s)", tostring(k),
+        near and string.format("; did you mean '%s'?", near) or "", kind == "inactive" and "n" or "", kind,
+        table.concat(KEYS[kind], ", "))
+    end
+  end
+  return nil
+end
+
+-- A table that is neither kind: what it likely meant, else the forms segments take
+local function neither(pred)
+  for k in pairs(pred) do
+    local near = type(k) == "string" and suggest.nearest(k, { "inactive", "did" })
+    if near then return string.format("has an unknown key '%s'; did you mean '%s'?", k, near) end
+  end
+  return "must be " .. segments.HINT
+end
+
 -- segments.parse(pred) -> segment | nil, error
 function segments.parse(pred)
   if type(pred) == "function" then return { kind = "traits", fn = pred } end
   if type(pred) ~= "table" then return nil, "must be " .. segments.HINT end
+  local kind = pred.inactive ~= nil and "inactive" or pred.did ~= nil and "did" or nil
+  if not kind then return nil, neither(pred) end
+  local unknown = unknown_key(pred, kind)
+  if unknown then return nil, unknown end
   if pred.inactive ~= nil then
     local secs, err = duration.parse(pred.inactive)
     if not secs then return nil, "inactive: " .. err end
