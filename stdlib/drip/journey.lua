@@ -30,9 +30,17 @@ local Invalid = {}
 Invalid.__index = Invalid
 local function invalid(line, msg) return setmetatable({ line = line, msg = msg }, Invalid) end
 
+-- A spec table may hold only `keys` (a list): a misspelt one ("wher") left
+-- out unseen would change what the journey does (every event would start it).
+local function only_keys(t, keys, what, line)
+  local unknown = suggest.unknown_key(t, keys)
+  if unknown then error(invalid(line, what .. ": " .. unknown)) end
+end
+
 local function event_spec(v, what, line)
   if type(v) == "string" and v ~= "" then return { event = v } end
   if type(v) == "table" and type(v.event) == "string" then
+    only_keys(v, { "event", "where" }, what, line)
     if v.where ~= nil and type(v.where) ~= "function" then
       error(invalid(line, what .. ".where must be a function(event, contact)"))
     end
@@ -49,6 +57,7 @@ end
 
 -- { segment = "name" } and { schedule = "...", segment = "name" | function, rollout = "10%" }
 local function segment_trigger(t, line)
+  only_keys(t, { "segment", "schedule", "rollout" }, "trigger", line)
   local seg = t.segment
   if seg ~= nil and type(seg) ~= "function" and (type(seg) ~= "string" or seg == "") then
     error(invalid(line, "trigger.segment must be a segment name or a function(contact)"))
@@ -72,6 +81,7 @@ local function parse_trigger(t, line)
     return spec
   end
   if type(t) == "table" and t.inactive then
+    only_keys(t, { "inactive" }, "trigger", line)
     return { kind = "inactive", secs = checked_duration(t.inactive, "trigger.inactive", line) }
   end
   if type(t) == "table" and (t.schedule or t.segment) then return segment_trigger(t, line) end

@@ -34,20 +34,11 @@ end
 local KEYS = { inactive = { "inactive" }, did = { "did", "times", "within" } }
 
 -- A key the table's kind does not take (a misspelt "within" would count all
--- time) -> "has an unknown key 'withn'; did you mean 'within'? (a did
--- segment takes did, times, within)" | nil
+-- time) -> "has an unknown key 'withn'; did you mean 'within'? (it takes
+-- did, times, within)" | nil
 local function unknown_key(pred, kind)
-  local takes = {}
-  for _, k in ipairs(KEYS[kind]) do takes[k] = true end
-  for k in pairs(pred) do
-    if not takes[k] then
-      local near = type(k) == "string" and suggest.nearest(k, KEYS[kind])
-      return string.format("has an unknown key '%s'%s (a%s %s segment takes %s)", tostring(k),
-        near and string.format("; did you mean '%s'?", near) or "", kind == "inactive" and "n" or "", kind,
-        table.concat(KEYS[kind], ", "))
-    end
-  end
-  return nil
+  local unknown = suggest.unknown_key(pred, KEYS[kind])
+  return unknown and "has an " .. unknown or nil
 end
 
 -- A table that is neither kind: what it likely meant, else the forms segments take

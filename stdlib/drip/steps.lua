@@ -9,6 +9,7 @@ local json = require "drip.json"
 local duration = require "drip.duration"
 local time = require "drip.time"
 local policy = require "drip.policy"
+local suggest = require "drip.suggest"
 local trusted = require("drip_host").trusted
 
 local steps = {}
@@ -98,6 +99,8 @@ end
 local function event_spec(spec, what)
   if type(spec) == "string" and spec ~= "" then return spec, nil end
   if type(spec) == "table" and type(spec.event) == "string" then
+    local unknown = suggest.unknown_key(spec, { "event", "where" })
+    if unknown then error(what .. ": " .. unknown, 3) end
     if spec.where ~= nil and type(spec.where) ~= "function" then
       error(what .. ": where must be a function(event, contact)", 3)
     end

@@ -39,6 +39,23 @@ function suggest.nearest(name, known)
   return best
 end
 
+-- suggest.unknown_key(t, keys) -> "unknown key 'wher'; did you mean 'where'?
+-- (it takes event, where)" for the first key of table t (in sort order) not
+-- among `keys` (a list), or nil: for spec tables, where a misspelt key left
+-- out unseen would change what the spec means.
+function suggest.unknown_key(t, keys)
+  local known = {}
+  for _, k in ipairs(keys) do known[k] = true end
+  local odd
+  for k in pairs(t) do
+    if not known[k] and (odd == nil or tostring(k) < tostring(odd)) then odd = k end
+  end
+  if odd == nil then return nil end
+  local near = type(odd) == "string" and suggest.nearest(odd, keys)
+  return string.format("unknown key '%s'%s (it takes %s)", tostring(odd),
+    near and string.format("; did you mean '%s'?", near) or "", table.concat(keys, ", "))
+end
+
 -- suggest.lookalike(name, names, folded_only) -> the one of `names` that
 -- differs from `name` only in case, spaces or punctuation ("cart_updated"
 -- for "Cart Updated"), else (unless folded_only) the nearest within two

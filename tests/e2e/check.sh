@@ -26,6 +26,10 @@ expect_contains "unknown key, with its line" "$err" "$TMP/s/a.lua:3: unknown key
 printf 'return journey {\n  trigger = "X",\n  stepz = function(ctx) end,\n}\n' > "$TMP/stepz.lua"
 expect_contains "... and the key it is nearest" "$("$DRIP" check "$TMP/stepz.lua" 2>&1)" \
   "$TMP/stepz.lua:3: unknown key 'stepz' in journey{} (expected one of: name, description, trigger, goal, exit_on, reentry, timeout, steps); did you mean 'steps'?"
+printf 'return journey {\n  trigger = { event = "Go", wher = function(e) return e.properties.vip end },\n  goal = { event = "Paid", where = function() return true end },\n  steps = function() end }\n' > "$TMP/wher.lua"
+expect_eq "a trigger with a misspelt key (its where would be left out, and every Go start it): its line and the key meant" \
+  "$TMP/wher.lua:2: trigger: unknown key 'wher'; did you mean 'where'? (it takes event, where)" \
+  "$("$DRIP" check "$TMP/wher.lua" 2>&1)"
 expect_contains "bad duration in a step" "$err" "$TMP/s/b.lua:4: wait: bad duration \"3x\""
 expect_contains "unknown function, with the step it resembles" "$err" "$TMP/s/b.lua:5: unknown function 'emial' (did you mean 'email'?)"
 expect_contains "a wait_until that is not a time" "$err" "$TMP/s/b.lua:8: wait_until: \"tomorrow\" is not a time of day"

@@ -214,7 +214,7 @@ describe("segment and schedule errors", function()
       load_error('"X"', 'return { x = 5 }'), 1, true)
     -- a misspelt key would change what the segment means (no window: all time), so it is refused
     assert.matches("segments.lua:1: segment 'b' has an unknown key 'withn'; did you mean 'within'? "
-      .. "(a did segment takes did, times, within)",
+      .. "(it takes did, times, within)",
       load_error('"X"', 'return { b = { did = "Order Completed", withn = "90d" } }'), 1, true)
     assert.matches("segments.lua:1: segment 'l' has an unknown key 'inactiv'; did you mean 'inactive'?",
       load_error('"X"', 'return { l = { inactiv = "20d" } }'), 1, true)

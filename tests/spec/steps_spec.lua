@@ -32,6 +32,12 @@ describe("steps", function()
     assert.same({ 7200, 7200 + 86400 + 1800 }, at)
   end)
 
+  it("a wait_for spec with a misspelt key fails the instance naming it (its where would be left out)", function()
+    local sim = start([[wait_for({ event = "Paid", wehre = function() return true end }, "1d")]])
+    assert.matches("wait_for: unknown key 'wehre'; did you mean 'where'? (it takes event, where)",
+      sim:records { kind = "exit" }[1].error, 1, true)
+  end)
+
   it("a bad duration fails the instance with a clear message", function()
     local sim = start('wait "3x"')
     assert.matches('bad duration "3x"', sim:records { kind = "exit" }[1].error)
