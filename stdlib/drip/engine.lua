@@ -118,8 +118,9 @@ end
 
 -- loading ---------------------------------------------------------------------
 
-function Engine:compile(source, file)
-  return journey.compile(source, file, self.api, self.random)
+-- stored: a version the store took before (recompiled for its instances)
+function Engine:compile(source, file, stored)
+  return journey.compile(source, file, self.api, self.random, stored)
 end
 
 -- Load journey files as the newest versions. Returns a list of errors
@@ -237,7 +238,7 @@ function Engine:def_for(hash)
   local source, file = self.store:script(hash)
   if not source then error("script version " .. hash .. " is not in the store") end
   local err
-  def, err = self:compile(source, file)
+  def, err = self:compile(source, file, true)
   if not def then error(err) end
   self.defs[hash] = def
   return def

@@ -32,7 +32,11 @@ local function invalid(line, msg) return setmetatable({ line = line, msg = msg }
 
 -- A spec table may hold only `keys` (a list): a misspelt one ("wher") left
 -- out unseen would change what the journey does (every event would start it).
+-- Not for a stored version compiled again for the instances on it: it was
+-- taken when loaded, and a newer drip's checks must not fail them.
+local checking_keys = true -- (false while journey.compile builds a stored version)
 local function only_keys(t, keys, what, line)
+  if not checking_keys then return end
   local unknown = suggest.unknown_key(t, keys)
   if unknown then error(invalid(line, what .. ": " .. unknown)) end
 end
@@ -153,9 +157,10 @@ local function run_chunk(chunk)
 end
 journey.run_chunk = run_chunk
 
--- journey.compile(source, file, globals) -> def | nil, "file:line: message"
--- globals: the step API and anything else scripts may call.
-function journey.compile(source, file, globals, random)
+-- journey.compile(source, file, globals, random, stored) -> def | nil, "file:line: message"
+-- globals: the step API and anything else scripts may call; stored: the
+-- source is a version the store took before (see only_keys).
+function journey.compile(source, file, globals, random, stored)
   local default_name = file:match("([^/]+)%.lua$") or file
   local marker = {}
   local called_at -- the line of a journey { } call, to name it when it is not returned
@@ -165,7 +170,9 @@ function journey.compile(source, file, globals, random)
     if type(t) ~= "table" then error("journey expects a table: journey { ... }", 2) end
     local caller = debug.getinfo(2, "l") -- none when returned directly (a tail call)
     called_at = called_at or (caller and caller.currentline)
+    checking_keys = not stored
     local ok, def = pcall(build, t, source, default_name)
+    checking_keys = true
     if not ok then
       if getmetatable(def) == Invalid then error(string.format("%s:%d: %s", file, def.line, def.msg), 0) end
       error(def, 0)

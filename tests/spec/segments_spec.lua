@@ -204,6 +204,16 @@ describe("segment and schedule errors", function()
     return tostring(err)
   end
 
+  it("a stored version is compiled again without checks newer than it (its instances keep running)", function()
+    local journey = require "drip.journey"
+    local source = 'return journey { trigger = { event = "Go", wher = 1 }, steps = function() end }'
+    local def, err = journey.compile(source, "j.lua", {})
+    assert.is_nil(def)
+    assert.equal("j.lua:1: trigger: unknown key 'wher'; did you mean 'where'? (it takes event, where)", err)
+    assert.equal("Go", assert(journey.compile(source, "j.lua", {}, nil, true)).trigger.event)
+    assert.is_nil((journey.compile(source, "j.lua", {}))) -- (and the check is back for the next load)
+  end)
+
   it("name the file, line and field", function()
     assert.matches('j.lua:1: trigger.bad schedule "next tuesday"', load_error('{ schedule = "next tuesday" }'), 1, true)
     assert.matches('j.lua:1: trigger.rollout: bad share "150%"', load_error('{ segment = "vip", rollout = "150%" }'),
