@@ -39,13 +39,19 @@ function Engine:read_segments(path)
   local ok, result = journey.run_chunk(chunk)
   if not ok then return (tostring(result):gsub("\nstack traceback:.*", "")) end
   if type(result) ~= "table" then return path .. ":1: segments.lua must return a table of name = predicate" end
-  local loaded = {}
-  for name, pred in pairs(result) do
-    local seg, serr = segments.parse(pred)
-    if not seg then
-      local line = journey.line_of(source, "%f[%w_]" .. tostring(name) .. "%s*=", 1)
-      return string.format("%s:%d: segment '%s' %s", path, line, tostring(name), serr)
-    end
+  local loaded, order, line_of = {}, {}, {}
+  for name in pairs(result) do
+    order[#order + 1] = name
+    line_of[name] = journey.line_of(source, "%f[%w_]" .. tostring(name) .. "%s*=", 1)
+  end
+  -- in the file's order, so that of two bad segments the first is told, every time
+  table.sort(order, function(a, b)
+    if line_of[a] ~= line_of[b] then return line_of[a] < line_of[b] end
+    return tostring(a) < tostring(b)
+  end)
+  for _, name in ipairs(order) do
+    local seg, serr = segments.parse(result[name])
+    if not seg then return string.format("%s:%d: segment '%s' %s", path, line_of[name], tostring(name), serr) end
     seg.name = tostring(name)
     loaded[seg.name] = seg
   end
