@@ -228,5 +228,9 @@ describe("segment and schedule errors", function()
       load_error('"X"', 'return { b = { did = "Order Completed", withn = "90d" } }'), 1, true)
     assert.matches("segments.lua:1: segment 'l' has an unknown key 'inactiv'; did you mean 'inactive'?",
       load_error('"X"', 'return { l = { inactiv = "20d" } }'), 1, true)
+    for _ = 1, 5 do -- of two bad segments, the first in the file, whatever order the table keeps them in
+      assert.matches("segments.lua:2: segment 'zeta' ",
+        load_error('"X"', 'return {\n  zeta = { did = "X", withn = "9d" },\n  alpha = { inactiv = "2d" },\n}'), 1, true)
+    end
   end)
 end)
