@@ -6,7 +6,6 @@
 -- chunk at a time, each its own transaction, so a `drip run` serving the
 -- same store keeps its turns; Ctrl-C keeps the chunks done.
 local duration = require "drip.duration"
-local policy = require "drip.policy"
 local time = require "drip.time"
 local host = require "drip_host"
 local cli = require "drip.cli"
@@ -18,9 +17,8 @@ local SERVED_SECONDS, ALONE_SECONDS, FIRST_CHUNK, PAUSE_SECONDS = 0.1, 1, 500, 0
 
 -- The longest frequency-cap window (and its name), or 0
 local function longest_cap(conf)
-  local caps = policy.parse_caps(conf.frequency_cap) or {}
   local secs, name = 0, nil
-  for channel, cap in pairs(caps) do
+  for channel, cap in pairs(conf.caps or {}) do -- (read by drip.config)
     if cap.window > secs or (cap.window == secs and channel < name) then secs, name = cap.window, channel end
   end
   return secs, name and string.format("frequency_cap.%s %s", name, tostring(conf.frequency_cap[name]))
@@ -111,9 +109,7 @@ end
 
 -- -> removed totals, interrupted ("SIGINT" | "SIGTERM" | nil)
 local function prune(store, dry_run, instance_cutoff, event_cutoff, names)
-  local total, work = {}, chunks(store, dry_run)
-  local kept = {}
-  for name in pairs(names) do kept[#kept + 1] = name end
+  local total, work, kept = {}, chunks(store, dry_run), suggest.names(names)
   -- (the newest instance and event stay either way: their ids are not given again)
   local interrupted = work:over_ids(store:last_instance_id(), function(from, to)
     add(total, store:prune_instances(instance_cutoff, from, to))
@@ -172,10 +168,7 @@ function cmd.run(opts, usage)
     print(string.format("  kept: instances that ended in the last %s, whose messages count for %s",
       duration.format(cap_window), cap_name))
   end
-  local sorted = {}
-  for name in pairs(names) do sorted[#sorted + 1] = name end
-  table.sort(sorted)
-  for _, name in ipairs(sorted) do print(string.format("  kept: every '%s' event (%s)", name, names[name])) end
+  for _, name in ipairs(suggest.names(names)) do print(string.format("  kept: every '%s' event (%s)", name, names[name])) end
   if interrupted then
     io.stderr:write(string.format("drip prune: interrupted (%s); what is counted above is %s, and the same "
       .. "prune again goes on\n", interrupted, opts["dry-run"] and "what it had looked at" or "gone"))

@@ -895,7 +895,7 @@ end
 -- The warnings about the addresses note_odd_address counted, in channel order
 function Engine:odd_address_warnings()
   local out = {}
-  for _, channel in ipairs({ "email", "sms" }) do
+  for _, channel in ipairs(suggest.names(ODD)) do
     local seen = (self.odd_addresses or {})[channel]
     if seen then
       out[#out + 1] = string.format("%d %s went to " .. ODD[channel].says, seen.n, channel, seen.first)

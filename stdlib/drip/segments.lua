@@ -43,8 +43,8 @@ end
 
 -- A table that is neither kind: what it likely meant, else the forms segments take
 local function neither(pred)
-  for k in pairs(pred) do
-    local near = type(k) == "string" and suggest.nearest(k, { "inactive", "did" })
+  for _, k in ipairs(suggest.names(pred)) do -- (in name order: the same one told every time)
+    local near = suggest.nearest(k, { "inactive", "did" })
     if near then return string.format("has an unknown key '%s'; did you mean '%s'?", k, near) end
   end
   return "must be " .. segments.HINT

@@ -96,19 +96,18 @@ local function waiting(engine, R, op, make_req)
   return value
 end
 
--- spec -> event name, where. A key the spec does not take (a misspelt
--- "where", which lets every such event through) is warned about, once per
--- journey, by unknown(message): not an error, which would fail instances
--- that ran with it before drip checked it.
-local function event_spec(spec, what, unknown)
+-- spec -> event name, where, and what to warn of: a key the spec does not
+-- take (a misspelt "where", which lets every such event through). A warning,
+-- not an error, which would fail instances that ran with it before drip
+-- checked it.
+local function event_spec(spec, what)
   if type(spec) == "string" and spec ~= "" then return spec, nil end
   if type(spec) == "table" and type(spec.event) == "string" then
     local odd = suggest.unknown_key(spec, { "event", "where" })
-    if odd then unknown(string.format("%s: %s; it is left out", what, odd)) end
     if spec.where ~= nil and type(spec.where) ~= "function" then
       error(what .. ": where must be a function(event, contact)", 3)
     end
-    return spec.event, spec.where
+    return spec.event, spec.where, odd and string.format("%s: %s; it is left out", what, odd)
   end
   error(what .. ': expected an event name or { event = "Name", where = function(event, contact) ... end }', 3)
 end
@@ -146,9 +145,8 @@ function steps.api(engine)
 
   function api.wait_for(spec, timeout)
     local R = current("wait_for")
-    local name, where = event_spec(spec, "wait_for", function(msg)
-      engine:warn_once(R.journey .. "\0" .. msg, string.format("journey '%s': %s", R.journey, msg))
-    end)
+    local name, where, odd = event_spec(spec, "wait_for")
+    if odd then engine:warn_once(R.journey .. "\0" .. odd, string.format("journey '%s': %s", R.journey, odd)) end
     local secs = timeout ~= nil and duration.check(timeout, "wait_for timeout") or nil
     return waiting(engine, R, "wait_for", function()
       return { event = name, where = where, due = secs and engine.now + secs or nil }
