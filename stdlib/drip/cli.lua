@@ -374,7 +374,6 @@ function cli.open_store(opts, name, create, synchronous)
   local path, store, serr, status = opts.db or conf.db, nil, nil, nil
   if create then store, serr, status = Store.open(path, { synchronous = synchronous })
   else store, serr, status = Store.open_existing(path, synchronous) end
-  if store then store.phone_country = conf.phone_country end -- (a phone written nationally, looked up by contact)
   if not store then
     io.stderr:write("drip ", name, ": ", serr, "\n")
     return nil, status or 1
@@ -464,13 +463,14 @@ function cli.progress_line(quiet_stdout)
   end
 end
 
--- cli.find_contact(store, cmd, id, exact) -> the contact id to show for
--- `id`: itself when a contact has it, else (unless exact) the one contact
--- whose email or phone it is (told on stderr) | nil, "no contact 'x'" with
--- whom it may mean
-function cli.find_contact(store, cmd, id, exact)
+-- cli.find_contact(store, cmd, id, exact, phone_country) -> the contact id to
+-- show for `id`: itself when a contact has it, else (unless exact) the one
+-- contact whose email or phone it is (told on stderr) | nil, "no contact 'x'"
+-- with whom it may mean. phone_country: drip.conf.lua's, for phones written
+-- the national way.
+function cli.find_contact(store, cmd, id, exact, phone_country)
   if store:contact_json(id) then return id end
-  local known = store:contacts_known_as(id)
+  local known = store:contacts_known_as(id, phone_country)
   if #known == 1 and known[1].by ~= "id" and not exact then
     io.stderr:write(string.format("drip %s: '%s' is the %s of contact '%s'\n", cmd, id, known[1].by, known[1].id))
     return known[1].id

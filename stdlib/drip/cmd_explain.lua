@@ -191,7 +191,7 @@ function cmd.run(opts, usage)
   if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
   local store, conf = cli.open_store(opts, "explain")
   if not store then return conf end
-  local found, missing = cli.find_contact(store, "explain", id)
+  local found, missing = cli.find_contact(store, "explain", id, false, conf.phone_country)
   id = found or id
   local view = found and store:contact_view(id, RECENT)
   local problem = missing

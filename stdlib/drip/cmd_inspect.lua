@@ -38,7 +38,7 @@ function cmd.run(opts, usage)
   if not id then return usage("which contact? (drip inspect CONTACT)") end
   local store, conf = require("drip.cli").open_store(opts, "inspect")
   if not store then return conf end
-  local found, missing = require("drip.cli").find_contact(store, "inspect", id)
+  local found, missing = require("drip.cli").find_contact(store, "inspect", id, false, conf.phone_country)
   if not found then
     store:close()
     io.stderr:write("drip inspect: ", missing, "\n")

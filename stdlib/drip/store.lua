@@ -1136,15 +1136,15 @@ end
 -- The contacts someone may have meant by `text` when no contact has that id:
 -- the one whose email or phone it is (a marketer knows people by those), or
 -- an id that differs only in case. -> { { id =, by = "email"|"phone"|"id" }, ... } (at most 6)
--- A phone written the national way is the number of self.phone_country (see cli.open_store).
-function Store:contacts_known_as(text)
+-- A phone written the national way is a number of phone_country (drip.conf.lua's).
+function Store:contacts_known_as(text, phone_country)
   local digits = policy.plain_number(text)
   local found = {}
   for _, row in ipairs(self:q("contacts_known_as"):all(text, digits)) do found[#found + 1] = { id = row[1], by = row[2] } end
   if #found == 0 and digits:match("^%+?%d+$") then -- (a scan of every contact: only when nothing else matched)
     for _, row in ipairs(self:q("contacts_written_phones"):all()) do
       if #found >= 6 then break end
-      if type(row[2]) == "string" and policy.international(policy.plain_number(row[2]), self.phone_country) == digits then
+      if type(row[2]) == "string" and policy.international(policy.plain_number(row[2]), phone_country) == digits then
         found[#found + 1] = { id = row[1], by = "phone" }
       end
     end
