@@ -282,7 +282,8 @@ Compiles every journey (default: the scripts directory, or `journeys` in the
 config; --journeys names paths as simulate's flag does) and reports problems
 as file:line: message: syntax errors, unknown keys in journey{}, a missing
 trigger, bad durations, unknown segment names and channels, missing
-templates, calls to unknown functions.
+templates (or one only in some languages: welcome.fa.txt with no
+welcome.txt), placeholders in templates, calls to unknown functions.
 Exit status 0 when all are fine, 1 when any has a problem.]],
   },
 }

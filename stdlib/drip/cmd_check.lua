@@ -94,26 +94,62 @@ local function lint_placeholders(text, where, report)
   end
 end
 
--- A template named by a literal `template = "name"` exists and its placeholders
--- compile. templates = { dir =, checked = { name = true } }: each file is read once.
-local function lint_template_file(name, file, lineno, templates, report)
-  local checked, templates_dir = templates.checked, templates.dir
-  if checked[name] then return end
-  checked[name] = true
-  local found = false
+-- One version of a template (base: "promo" or "promo.fa"): its files
+-- read and their placeholders checked -> { subject =, txt =, html = } (true
+-- for each part it has)
+local function lint_template_version(dir, base, report)
+  local parts = {}
   for _, ext in ipairs({ "subject", "txt", "html" }) do
-    local path = templates_dir .. "/" .. name .. "." .. ext
+    local path = dir .. "/" .. base .. "." .. ext
     local text, err, readable = journey.read(path)
     if readable then
-      found = true
       report(err)
     elseif text then
-      found = found or ext ~= "subject"
+      parts[ext] = true
       lint_placeholders(text, function(n) return path .. ":" .. n end, report)
     end
   end
-  if not found then
-    report(string.format("%s:%d: %s", file, lineno, template.not_found(name, templates_dir)))
+  return parts
+end
+
+-- A language's version that lacks a part the default has sends without it: a
+-- warning, since a shorter version may be meant.
+local function warn_missing_parts(dir, name, default, base, parts)
+  for _, ext in ipairs({ "subject", "txt", "html" }) do
+    if default[ext] and not parts[ext] then
+      io.stderr:write(string.format("%s/%s: warning: no %s.%s, while %s.%s is there: its language's messages go "
+        .. "without it\n", dir, base, base, ext, name, ext))
+    end
+  end
+end
+
+-- A template named by a literal `template = "name"` exists (for every
+-- language, when it has language versions) and its placeholders compile.
+-- templates = { dir =, index =, checked = { name = true } }: each file is read once.
+local function lint_template_file(name, file, lineno, templates, report)
+  local checked, dir = templates.checked, templates.dir
+  if checked[name] then return end
+  checked[name] = true
+  templates.index = templates.index or template.index(dir)
+  local bases = templates.index[name] or {}
+  local tags = {}
+  for tag in pairs(bases) do
+    if tag ~= "" then tags[#tags + 1] = tag end
+  end
+  table.sort(tags)
+  local default = bases[""] and lint_template_version(dir, bases[""], report)
+  for _, tag in ipairs(tags) do
+    local parts = lint_template_version(dir, bases[tag], report)
+    if default then warn_missing_parts(dir, name, default, bases[tag], parts) end
+  end
+  if not default and #tags > 0 then
+    local versions = {}
+    for i, tag in ipairs(tags) do versions[i] = bases[tag] end
+    report(string.format("%s:%d: template '%s' has only language versions (%s in %s): a contact in any other "
+      .. "language would fail; add %s.txt or %s.html, or name one version (template = \"%s\")", file, lineno, name,
+      table.concat(versions, ", "), dir, name, name, versions[1]))
+  elseif not default then
+    report(string.format("%s:%d: %s", file, lineno, template.not_found(name, dir)))
   end
 end
 

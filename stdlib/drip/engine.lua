@@ -16,6 +16,7 @@ local steps = require "drip.steps"
 local policy = require "drip.policy"
 local message_rules = require "drip.channels" -- what a message needs on each channel
 local template = require "drip.template"
+local locale = require "drip.locale"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
 local report = require "drip.report"
@@ -709,24 +710,37 @@ end
 
 -- step effects (called by drip.steps when a step runs live) -----------------------
 
-function Engine:template_file(name)
-  local cached = self.templates[name]
+-- A template's files (NAME.txt, .html, .subject) -> { text =, html =, subject = }
+function Engine:template_fields(base)
+  local cached = self.templates[base]
   if cached then return cached end
-  if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") or name:match("%.%.") then
-    error("template: bad name '" .. tostring(name) .. "'", 0)
-  end
-  local dir, fields = self.templates_dir or "scripts/templates", {}
+  local fields = {}
   for ext, field in pairs({ txt = "text", html = "html", subject = "subject" }) do
-    local path = dir .. "/" .. name .. "." .. ext
-    local text, err, readable = journey.read(path)
+    local text, err, readable = journey.read(self.templates_dir .. "/" .. base .. "." .. ext)
     if readable then error(err, 0) end
     fields[field] = text
   end
-  if not fields.text and not fields.html then
-    error(template.not_found(name, dir), 0)
-  end
-  self.templates[name] = fields
+  self.templates[base] = fields
   return fields
+end
+
+-- The template `name` in the contact's language (the `language` trait, else
+-- `locale`): for "fa-IR", NAME.fa-IR.*, else NAME.fa.*, else NAME.* -> fields.
+-- A language's files are taken whole: no field comes from another language.
+local INDEX = {} -- self.templates[INDEX]: template.index of the directory
+function Engine:template_file(name, traits)
+  if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") or name:match("%.%.") then
+    error("template: bad name '" .. tostring(name) .. "'", 0)
+  end
+  self.templates_dir = self.templates_dir or "scripts/templates"
+  local index = self.templates[INDEX] or template.index(self.templates_dir)
+  self.templates[INDEX] = index
+  local bases = index[name] or {}
+  for _, tag in ipairs(locale.contact_language(traits) or {}) do
+    if bases[tag] then return self:template_fields(bases[tag]) end
+  end
+  if not bases[""] then error(template.not_found(name, self.templates_dir, bases), 0) end
+  return self:template_fields(bases[""])
 end
 
 local CONTROL = { kind = true, template = true, to = true, channels = true }
@@ -753,7 +767,7 @@ end }
 function Engine:render(R, msg, channel)
   local fields = {}
   if msg.template then
-    for k, v in pairs(self:template_file(msg.template)) do fields[k] = v end
+    for k, v in pairs(self:template_file(msg.template, R.ctx.contact)) do fields[k] = v end
   end
   for k, v in pairs(msg) do
     if not CONTROL[k] then fields[k] = v end

@@ -2,7 +2,7 @@
 -- Russian readers write them. Owns the template filters `date`, `number`,
 -- `plural`, `money`, `upper` and `lower` (drip.template registers them), the
 -- Solar Hijri (Jalali) calendar, Persian digits and separators, and Russian
--- plural rules.
+-- plural rules, and reading a contact's language from its traits.
 local time = require "drip.time"
 
 local locale = {}
@@ -119,6 +119,31 @@ local RU_MONTHS = { "января", "февраля", "марта", "апрел�
                     "ноября", "декабря" }
 local EN_MONTHS = { "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                     "November", "December" }
+
+-- Languages as contacts' traits name them ---------------------------------------------
+
+local LANGUAGE_NAMES = { persian = "fa", farsi = "fa", ["фарси"] = "fa", ["فارسی"] = "fa", russian = "ru",
+                         ["русский"] = "ru", ["روسی"] = "ru", english = "en", ["английский"] = "en",
+                         ["انگلیسی"] = "en" }
+
+-- A language as people write it -> its tags, the most specific first:
+-- "fa-IR" and "fa_IR" -> { "fa-ir", "fa" }, "Persian" or "فارسی" -> { "fa" },
+-- "ru" -> { "ru" }; nil for what is no language tag or name.
+function locale.language_tags(text)
+  if type(text) ~= "string" then return nil end
+  local lower = locale.lower(text):match("^%s*(.-)%s*$"):gsub("_", "-")
+  if LANGUAGE_NAMES[lower] then return { LANGUAGE_NAMES[lower] } end
+  local primary = lower:match("^(%a%a%a?)%-[%w%-]+$")
+  if primary then return { lower, primary } end
+  if lower:match("^%a%a%a?$") then return { lower } end
+  return nil
+end
+
+-- The contact's language tags (its `language` trait, else `locale`) | nil
+function locale.contact_language(traits)
+  if type(traits) ~= "table" then return nil end
+  return locale.language_tags(rawget(traits, "language")) or locale.language_tags(rawget(traits, "locale"))
+end
 
 -- the languages the date and number filters write (any other shows as with none)
 locale.LANGUAGES = { date = { "en", "fa", "ru" }, number = { "en", "fa", "ru" } }

@@ -8,14 +8,46 @@ local host = require "drip_host"
 
 local template = {}
 
--- "template 'welcom' not found (looked for DIR/welcom.txt and .html) (did
--- you mean 'welcome'?)", for a message's template = "name" with no file in dir
-function template.not_found(name, dir)
-  local names, seen = {}, {}
-  for _, file in ipairs(host.list_dir(dir) or {}) do
-    local base = file:match("^(.+)%.txt$") or file:match("^(.+)%.html$")
-    if base and not seen[base] then names[#names + 1], seen[base] = base, true end
+-- The templates in dir, by name: { [name] = { [""] = base, [tag] = base } },
+-- where base is how the files spell it: welcome.txt and welcome.html give
+-- welcome[""] = "welcome", welcome.fa-IR.txt gives welcome["fa-ir"] =
+-- "welcome.fa-IR". A file counts when it is .txt or .html; NAME.LANG.subject
+-- goes with them. A name that is itself dotted ("order.v2") is a name.
+local TEMPLATE_FILE = { txt = true, html = true }
+function template.index(dir)
+  local index = {}
+  local function add(name, tag, base)
+    index[name] = index[name] or {}
+    index[name][tag] = base
   end
+  for _, file in ipairs(host.list_dir(dir) or {}) do
+    local base, ext = file:match("^(.+)%.(%w+)$")
+    if base and TEMPLATE_FILE[ext] then
+      add(base, "", base)
+      local name, tag = base:match("^(.+)%.(%a%a%a?)$")
+      if not name then name, tag = base:match("^(.+)%.(%a%a%a?%-[%w%-]+)$") end
+      if name then add(name, tag:lower(), base) end
+    end
+  end
+  return index
+end
+
+-- "template 'welcom' not found (looked for DIR/welcom.txt and .html) (did
+-- you mean 'welcome'?)", for a message's template = "name" with no file in
+-- dir; when the name has files only in some languages (bases: its entry in
+-- template.index), it says which.
+function template.not_found(name, dir, bases)
+  local languages = {}
+  for tag, base in pairs(bases or {}) do
+    if tag ~= "" then languages[#languages + 1] = base end
+  end
+  if #languages > 0 then
+    table.sort(languages)
+    return string.format("template '%s' has no version for this contact's language and none for the rest (%s/%s.txt "
+      .. "or .html): there are only %s", name, dir, name, table.concat(languages, ", "))
+  end
+  local names = {}
+  for base in pairs(template.index(dir)) do names[#names + 1] = base end
   table.sort(names)
   local near = suggest.nearest(tostring(name), names)
   return string.format("template '%s' not found (looked for %s/%s.txt and .html)%s", name, dir, name,

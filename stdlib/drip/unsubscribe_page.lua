@@ -41,13 +41,12 @@ local TEXTS = {
   },
 }
 
--- "fa-IR", "ru_RU", "Persian" -> "fa" | "ru" | "en" | nil
-local NAMES = { persian = "fa", farsi = "fa", ["فارسی"] = "fa", russian = "ru", ["русский"] = "ru", english = "en" }
-local function language_of(text)
-  if type(text) ~= "string" then return nil end
-  local lower = locale.lower(text):match("^%s*(.-)%s*$")
-  local code = NAMES[lower] or lower:match("^(%a%a)[%-_]") or lower:match("^(%a%a)$")
-  return TEXTS[code] and code or nil
+-- the first of a language's tags drip has a page in | nil
+local function page_language(tags)
+  for _, tag in ipairs(tags or {}) do
+    if TEXTS[tag] then return tag end
+  end
+  return nil
 end
 
 -- Accept-Language "ru-RU,ru;q=0.9,en;q=0.8" -> the language of the highest
@@ -58,7 +57,7 @@ local function accepted(header)
   for part in header:gmatch("[^,]+") do
     local tag, q = part:match("^%s*([^;%s]+)%s*;%s*q%s*=%s*([%d%.]+)")
     tag, q = tag or part:match("^%s*([^;%s]+)"), tonumber(q) or 1
-    local code = language_of(tag)
+    local code = page_language(locale.language_tags(tag))
     if code and q > best_q then best, best_q = code, q end
   end
   return best
@@ -66,9 +65,9 @@ end
 
 -- page.language(traits, accept_language) -> "en" | "fa" | "ru"
 function page.language(traits, accept_language)
-  traits = traits or {}
-  return language_of(rawget(traits, "language")) or language_of(rawget(traits, "locale")) or accepted(accept_language)
-    or "en"
+  traits = type(traits) == "table" and traits or {}
+  return page_language(locale.language_tags(rawget(traits, "language")))
+    or page_language(locale.language_tags(rawget(traits, "locale"))) or accepted(accept_language) or "en"
 end
 
 local DOCUMENT = [[<!doctype html>

@@ -102,6 +102,28 @@ expect_contains "a misspelt template name, with the template it resembles" "$err
 expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
   6 "$(wc -l < "$TMP/err")"
 
+# templates in several languages: each version's placeholders, a name with no
+# version for the rest, a version without a part the default has
+mkdir -p "$TMP/tl/templates"
+printf 'Hi\n' > "$TMP/tl/templates/promo.txt"
+printf '<p>Hi</p>\n' > "$TMP/tl/templates/promo.html"
+printf 'سلام\n{{contact.first_name | defualt "دوست"}}\n' > "$TMP/tl/templates/promo.fa.txt"
+printf 'Привет\n' > "$TMP/tl/templates/promo.ru-RU.txt"
+printf 'Привет\n' > "$TMP/tl/templates/sale.ru.txt"
+printf 'سلام\n' > "$TMP/tl/templates/sale.fa.html"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "x", template = "promo" }\n    email { subject = "y", template = "sale" }\n    email { subject = "z", template = "sale.fa" }\n  end,\n}\n' > "$TMP/tl/t.lua"
+"$DRIP" check "$TMP/tl" 2> "$TMP/err_tl"; code=$?
+err=$(cat "$TMP/err_tl")
+expect_eq "a template in some languages only is a problem" 1 $code
+expect_contains "... a language version's placeholder, with its file and line" "$err" \
+  "$TMP/tl/templates/promo.fa.txt:2: template: unknown filter \"defualt\""
+expect_contains "... the name with no version for other languages, at the line that uses it" "$err" \
+  "$TMP/tl/t.lua:5: template 'sale' has only language versions (sale.fa, sale.ru in $TMP/tl/templates): a contact in any other language would fail; add sale.txt or sale.html, or name one version (template = \"sale.fa\")"
+expect_contains "... a version without the default's html part: a warning" "$err" \
+  "$TMP/tl/templates/promo.fa: warning: no promo.fa.html, while promo.html is there: its language's messages go without it"
+expect_contains "... named as its files spell it" "$err" "$TMP/tl/templates/promo.ru-RU: warning: no promo.ru-RU.html"
+expect_eq "... and nothing else: a language's version named outright is fine" 4 "$(wc -l < "$TMP/err_tl")"
+
 # files not saved as UTF-8 are named with their line, before Lua sees a stray byte
 mkdir -p "$TMP/enc/templates"
 printf 'return journey { trigger = "X", steps = function()\n  email { subject = "Caf\351" }\nend }\n' > "$TMP/enc/latin1.lua"

@@ -306,6 +306,38 @@ describe("steps", function()
     assert.same({ "Hi there", "Order 7" }, { m.subject, m.text })
   end)
 
+  it("a template comes in the contact's language, whole, else the default", function()
+    local sim = helpers.sim(journey_with('email { template = "promo" }'), { files = {
+      ["templates/promo.txt"] = "Hello {{contact.first_name}}", ["templates/promo.html"] = "<p>Hello</p>",
+      ["templates/promo.subject"] = "Hello", ["templates/promo.fa.txt"] = "سلام {{contact.first_name}}",
+      ["templates/promo.fa.subject"] = "سلام", ["templates/promo.ru.txt"] = "Привет, {{contact.first_name}}",
+      ["templates/promo.pt-BR.txt"] = "Olá, você", ["templates/promo.pt.txt"] = "Olá, tu" } })
+    local languages = { a = { language = "fa-IR" }, b = { locale = "ru_RU" }, c = { language = "Persian" },
+                        d = { language = "de" }, e = {}, f = { locale = "pt-br" }, g = { language = "pt-PT" } }
+    for id, traits in pairs(languages) do
+      traits.email, traits.first_name, traits.consent = id .. "@x.test", "N" .. id, { email = true }
+      sim:identify(id, traits)
+      sim:track(id, "Go")
+    end
+    local got = {}
+    for _, m in ipairs(sim:sent()) do got[m.contact] = m.message end
+    assert.same({ subject = "سلام", text = "سلام Na" }, got.a) -- no English html beside the Persian text
+    assert.same({ text = "Привет, Nb" }, got.b)
+    assert.same({ subject = "سلام", text = "سلام Nc" }, got.c)
+    assert.same({ subject = "Hello", text = "Hello Nd", html = "<p>Hello</p>" }, got.d)
+    assert.same({ subject = "Hello", text = "Hello Ne", html = "<p>Hello</p>" }, got.e)
+    assert.same({ text = "Olá, você" }, got.f)
+    assert.same({ text = "Olá, tu" }, got.g)
+  end)
+
+  it("a template only in some languages fails a contact in another, naming the versions there are", function()
+    local sim = start([[email { template = "promo" }]], { files = { ["templates/promo.fa.txt"] = "سلام",
+      ["templates/promo.ru.html"] = "<p>Привет</p>" } })
+    local err = sim:records { kind = "exit" }[1].error
+    assert.matches("^template 'promo' has no version for this contact's language and none for the rest %(/.-"
+      .. "/templates/promo%.txt or %.html%): there are only promo%.fa, promo%.ru$", err)
+  end)
+
   it("a template name with a typo fails the instance, naming the template it resembles", function()
     local sim = start([[email { template = "ordr" }]], { files = { ["templates/order.txt"] = "Order {{event.properties.n}}" } })
     assert.matches("template 'ordr' not found (looked for ", sim:records { kind = "exit" }[1].error, 1, true)

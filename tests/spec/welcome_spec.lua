@@ -60,4 +60,17 @@ describe("welcome", function()
     assert.is_true(fa == "سارا، به فروشگاه خوش آمدید!" or fa == "سارا، هدیه ۱۰٪ خوش‌آمدگویی شما")
     assert.is_true(ru == "Добро пожаловать в Shop, Анна!" or ru == "Анна, ваш подарок 10% внутри")
   end)
+
+  it("sends the welcome template in the contact's language, right to left in Persian", function()
+    local sim = testing.new { journeys = { "scripts/welcome.lua" } }
+    signup(sim, "fa1", { email = "f@x.test", first_name = "سارا", locale = "fa-IR", consent = { email = true } })
+    signup(sim, "ru1", { email = "r@x.test", first_name = "Анна", language = "Русский", consent = { email = true } })
+    signup(sim, "en1", { email = "e@x.test", first_name = "Ava", consent = { email = true } })
+    local fa, ru = sim:sent { contact = "fa1" }[1].message, sim:sent { contact = "ru1" }[1].message
+    assert.equal("سارا، سلام!", fa.text:match("^[^\n]+"))
+    assert.matches('<div dir="rtl" lang="fa">\n<p>سارا، سلام!</p>', fa.html, 1, true)
+    assert.equal("Здравствуйте, Анна!", ru.text:match("^[^\n]+"))
+    assert.matches("<p>Здравствуйте, Анна!</p>", ru.html, 1, true)
+    assert.equal("Hi Ava,", sim:sent { contact = "en1" }[1].message.text:match("^[^\n]+"))
+  end)
 end)
