@@ -319,11 +319,17 @@ local POLICY_WORDS = { "block", "spam", "policy", "reputation", "denied", "relay
 -- IP, relaying denied, DMARC) rather than the mailbox: one such reply must
 -- not mark every address at that server bounced. reply: the server's line,
 -- such as "550 5.7.1 Client host blocked"; its enhanced code decides when it
--- has one (5.1.x: the address, 5.2.1: the mailbox disabled), else its words.
+-- has one (5.1.x: the address, 5.2.1: the mailbox disabled, and Microsoft
+-- 365's "5.4.1 Recipient address rejected" for an address it does not have),
+-- else its words.
 function channels.smtp_policy_refusal(reply)
   if type(reply) ~= "string" then return false end
   local class, subject, detail = reply:match("^%d%d%d[ -](%d)%.(%d+)%.(%d+)")
-  if class then return not (subject == "1" or (subject == "2" and detail == "1")) end
+  if class then
+    local mailbox = subject == "1" or (subject == "2" and detail == "1")
+      or (subject == "4" and detail == "1" and reply:lower():find("recipient address rejected", 1, true))
+    return not mailbox
+  end
   local lower = reply:lower()
   for _, word in ipairs(POLICY_WORDS) do
     if lower:find(word, 1, true) then return true end
