@@ -9,7 +9,9 @@ PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlit
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory # (no "Entering directory" lines from the build)
 
-.PHONY: all deps build demo test asan crash fuzz bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps build demo test install asan crash fuzz bench clean
 
 all: build
 
@@ -29,6 +31,12 @@ demo: deps build
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# PREFIX/bin/drip, its Lua stdlib in PREFIX/share/drip, drip_host.so (for
+# `drip test`) in PREFIX/lib/drip, a sample config and systemd unit in
+# PREFIX/share/doc/drip/examples. DESTDIR stages it for a package.
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The C unit tests and the end-to-end tests again, built with ASan + UBSan.
 asan: deps

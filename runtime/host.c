@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,8 @@ int luaopen_drip_host(lua_State *L) {
   lua_setfield(L, -2, "stdlib_dir");
   lua_pushstring(L, DRIP_MODULE_DIR); /* where this build left drip_host.so, for `drip test` */
   lua_setfield(L, -2, "module_dir");
+  lua_pushstring(L, sqlite3_libversion());
+  lua_setfield(L, -2, "sqlite_version");
   drip_sandbox_register(L);
   drip_store_register(L);
   drip_tz_register(L);

@@ -13,8 +13,11 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MEMORY_LIMIT ((size_t)2 << 30)
 
@@ -30,16 +33,47 @@ static int traceback(lua_State *L) {
   return 1;
 }
 
-/* package.path: the stdlib first, so `require "drip.engine"` finds ours. */
+/* Where the Lua stdlib and drip_host.so (for `drip test`) are: $DRIP_STDLIB;
+ * else, for an installed drip (make install), PREFIX/share/drip/stdlib and
+ * PREFIX/lib/drip beside PREFIX/bin/drip, wherever PREFIX was moved; else the
+ * source tree and build directory this binary was built from. */
+static char installed_stdlib[PATH_MAX], installed_modules[PATH_MAX];
+static int find_installed(void) {
+  char exe[PATH_MAX], probe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 0;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (!slash) return 0;
+  *slash = '\0'; /* exe: PREFIX/bin */
+  if (snprintf(installed_stdlib, sizeof installed_stdlib, "%s/../share/drip/stdlib", exe) >= (int)sizeof installed_stdlib ||
+      snprintf(installed_modules, sizeof installed_modules, "%s/../lib/drip", exe) >= (int)sizeof installed_modules ||
+      snprintf(probe, sizeof probe, "%s/drip/cli.lua", installed_stdlib) >= (int)sizeof probe)
+    return 0;
+  if (access(probe, R_OK) != 0) return 0;
+  char real[PATH_MAX]; /* (PREFIX/share/drip/stdlib, not PREFIX/bin/../share/...) */
+  if (realpath(installed_stdlib, real)) memcpy(installed_stdlib, real, sizeof real);
+  if (realpath(installed_modules, real)) memcpy(installed_modules, real, sizeof real);
+  return 1;
+}
+
+/* package.path: the stdlib first, so `require "drip.engine"` finds ours;
+ * drip_host's stdlib_dir and module_dir say where they were found. */
 static void set_paths(lua_State *L) {
-  const char *dir = getenv("DRIP_STDLIB");
-  if (!dir || !*dir) dir = DRIP_STDLIB_DIR;
+  const char *dir = getenv("DRIP_STDLIB"), *modules = DRIP_MODULE_DIR;
+  int installed = find_installed();
+  if (installed) modules = installed_modules;
+  if (!dir || !*dir) dir = installed ? installed_stdlib : DRIP_STDLIB_DIR;
+  luaL_requiref(L, "drip_host", luaopen_drip_host, 0);
+  lua_pushstring(L, dir);
+  lua_setfield(L, -2, "stdlib_dir");
+  lua_pushstring(L, modules);
+  lua_setfield(L, -2, "module_dir");
+  lua_pop(L, 1);
   lua_getglobal(L, "package");
   lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", dir, dir);
   lua_setfield(L, -2, "path");
   luaL_getsubtable(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_drip_host);
-  lua_setfield(L, -2, "drip_host");
   lua_pushcfunction(L, luaopen_drip_server);
   lua_setfield(L, -2, "drip_server");
   lua_pushcfunction(L, luaopen_drip_curl);

@@ -528,7 +528,9 @@ function cli.main(argv)
   local cmd = argv[1]
   if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then return help(argv[2]) end
   if cmd == "version" or cmd == "--version" then
+    local host = require "drip_host"
     print("drip " .. VERSION)
+    print(string.format("%s, SQLite %s; stdlib %s", _VERSION, host.sqlite_version, host.stdlib_dir))
     return 0
   end
   local spec = COMMANDS[cmd]
