@@ -388,6 +388,13 @@ static int l_tick(lua_State *L) {
   return 0;
 }
 
+/* drip_curl.run_once(): for a command with no server loop of its own (drip
+ * preview): run the loop until something happens -> whether more may */
+static int l_run_once(lua_State *L) {
+  lua_pushboolean(L, uv_run(uv_default_loop(), UV_RUN_ONCE) != 0);
+  return 1;
+}
+
 static int l_inflight(lua_State *L) {
   lua_pushinteger(L, D.inflight);
   return 1;
@@ -419,7 +426,8 @@ static int l_stop(lua_State *L) {
 
 int luaopen_drip_curl(lua_State *L) {
   static const luaL_Reg funcs[] = {{"start", l_start}, {"request", l_request}, {"tick", l_tick},
-                                   {"inflight", l_inflight}, {"stop", l_stop}, {NULL, NULL}};
+                                   {"inflight", l_inflight}, {"stop", l_stop},
+                                   {"run_once", l_run_once}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
   lua_setfield(L, -2, "version");

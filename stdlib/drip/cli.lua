@@ -69,6 +69,35 @@ the configuration is read at start).
                      (config `token` or DRIP_TOKEN).
   --dry-run          record messages in the outbox as simulated, never deliver]],
   },
+  preview = {
+    summary = "every message a journey would send a contact; --to sends them to you now",
+    usage = "drip preview JOURNEY [--contact ID] [--properties JSON] [--to ADDRESS [--channel C]] [--journeys DIR] [--db FILE] [--config FILE]",
+    flags = { contact = "value", properties = "value", to = "value", channel = "value", journeys = "value",
+              db = "value", config = "value" },
+    args = 1,
+    help = [[
+Runs the journey for one contact alone, on a virtual clock in memory, and
+prints every message it would send, in order, with when (+1h after the
+entry) and each field as rendered (template, language version and all).
+Every channel is allowed (consent, unsubscribes and bounces are set aside,
+an address the contact lacks is stood in for), there are no frequency caps
+or quiet hours, and no later event comes, so each wait_for times out: the
+path of a contact who does nothing. For a stored contact, a message their own
+consent or address would stop is marked so (`drip explain` tells the rest).
+Nothing is written to the store.
+
+  --contact ID       a contact in the store (its id, email or phone): their traits,
+                     their split variants, and their latest trigger event's properties
+  --properties JSON  the trigger event's properties ('{"cart_url":"https://…"}')
+  --to ADDRESS       also send the messages of this address's channel to it now, through
+                     drip.conf.lua's provider, marked [preview]; an email address, a
+                     phone number (+…) or a webhook URL, else name --channel
+  --channel C        the channel of --to (push, telegram)
+  --journeys DIR     journey directory (default: scripts)
+  --db FILE          the store --contact is read from (default: `db` in the config)
+Exit status 1 when the instance fails, the trigger's where() does not take
+the event, or a message could not be sent.]],
+  },
   migrate = {
     summary = "move in-flight instances to the newest version of a journey",
     usage = "drip migrate JOURNEY [--dry-run] [--db FILE] [--journeys DIR] [--config FILE]",

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end tests of `drip preview`: a journey's messages for one contact,
+# printed, and with --to sent now to real loopback providers (tests/sinks).
+DRIP=$(realpath "${1:?usage: preview.sh path/to/drip}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/server.sh"
+SINKS="$HERE/../sinks"
+
+# --- without a store: a blank contact, the properties given --------------------------
+out=$("$DRIP" preview abandoned_cart --properties '{"cart_url":"https://shop.test/c/9"}'); code=$?
+expect_eq "a preview of the cart journey succeeds" 0 "$code"
+expect_contains "... says what it entered on" "$out" 'abandoned_cart for a contact with no traits, entering on Cart Updated {"cart_url":"https://shop.test/c/9"} (--properties)'
+expect_contains "... the email an hour after the entry, to a stand-in address" "$out" "  +1h               email to preview@example.com"
+expect_contains "... rendered, with the default the template gives" "$out" "subject  You left something behind, there"
+expect_contains "... and the properties in its text" "$out" "text     Your cart is waiting: https://shop.test/c/9"
+expect_contains "... the SMS a day later, as the order never comes" "$out" "  +1d 1h            sms to +15555550100"
+expect_contains "... and how it ends" "$out" "2 messages; the instance ends at +1d 1h (completed)"
+
+out=$("$DRIP" preview abandond_cart 2>&1); code=$?
+expect_eq "an unknown journey is bad usage" 2 "$code"
+expect_contains "... naming the one it resembles" "$out" "no journey named 'abandond_cart' loads from scripts"
+expect_contains "..." "$out" "did you mean 'abandoned_cart'?"
+out=$("$DRIP" preview abandoned_cart --properties '[1]' 2>&1); code=$?
+expect_eq "properties that are not an object: bad usage, named" "2 drip preview: --properties: not a JSON object" \
+  "$code $(printf '%s' "$out" | cut -d\' -f1 | sed 's/ such as $//')"
+
+# a journey whose where() refuses, one that fails, one on an inactive trigger
+mkdir -p "$TMP/j"
+cat > "$TMP/j/vip.lua" <<'LUA'
+return journey { trigger = { event = "Go", where = function(e) return e.properties.vip end },
+  steps = function(ctx) telegram { text = "VIP {{contact.first_name | default \"friend\"}}" } end }
+LUA
+cat > "$TMP/j/broken.lua" <<'LUA'
+return journey { trigger = "Go", steps = function(ctx)
+  wait "2h"
+  email { subject = "first", text = "ok" }
+  local n = ctx.event.properties.count + 1
+end }
+LUA
+cat > "$TMP/j/back.lua" <<'LUA'
+return journey { trigger = { inactive = "30d" }, steps = function(ctx)
+  email { subject = "We miss you", text = "Come back" }
+  wait "3d"
+  push { title = "Still here", body = "10% off" }
+end }
+LUA
+out=$("$DRIP" preview vip --journeys "$TMP/j" 2>&1); code=$?
+expect_eq "a where() that does not take the event: exit 1" 1 "$code"
+expect_contains "... saying so" "$out" "drip preview: preview did not enter: its trigger's where() did not take Go {}; give --properties that it takes"
+out=$("$DRIP" preview vip --journeys "$TMP/j" --properties '{"vip":true}'); code=$?
+expect_eq "... and with properties it takes, the message" "0" "$code"
+expect_contains "..." "$out" "telegram to 100000001"
+out=$("$DRIP" preview broken --journeys "$TMP/j" 2>&1); code=$?
+expect_eq "a journey that fails: exit 1" 1 "$code"
+expect_contains "... after the messages before the error" "$out" "subject  first"
+expect_contains "... with the error" "$out" "the instance ends at +2h (error)"
+expect_contains "... and its line" "$out" "broken.lua:4: attempt to perform arithmetic on a nil value"
+out=$("$DRIP" preview back --journeys "$TMP/j"); code=$?
+expect_eq "an inactivity journey starts at once" 0 "$code"
+expect_contains "..." "$out" "back for a contact with no traits, entering on inactive"
+expect_contains "... and runs its steps" "$out" "  +3d               push to preview-device-token"
+
+# --- a stored contact: their traits, variant, latest trigger event, own rules --------------
+"$DRIP" simulate --journeys scripts --events examples/events.jsonl --db "$TMP/month.db" > /dev/null
+out=$("$DRIP" preview abandoned_cart --contact c006 --db "$TMP/month.db"); code=$?
+expect_eq "a stored contact's preview" 0 "$code"
+expect_contains "... enters on their latest cart" "$out" 'entering on Cart Updated {"cart_url":"https://shop.test/cart/c006","value":12.5} (its latest, 2026-11-27T10:05:33Z)'
+expect_contains "... with their name and address" "$out" "email to c006@example.com"
+expect_contains "..." "$out" "You left something behind, Сергей"
+out=$("$DRIP" preview abandoned_cart --contact c001 --db "$TMP/month.db")
+expect_contains "a message the contact's own consent would stop is marked" "$out" "sms to +7040400400 — c001 itself would not get it: no_consent"
+w_sim=$("$DRIP" simulate --journeys scripts --events examples/events.jsonl --format jsonl \
+  | python3 -c 'import sys,json; print(*[r["variant"] for r in map(json.loads, sys.stdin) if r["kind"]=="variant" and r["contact"]=="c003" and r["journey"]=="welcome"])')
+out=$("$DRIP" preview welcome --contact c003@example.com --db "$TMP/month.db" 2>&1)
+expect_contains "a contact found by email; their split variant is the one the month gave them" "$out" "split welcome_subject: $w_sim"
+before=$(sqlite3 "$TMP/month.db" "select count(*) from instances; select count(*) from outbox")
+out=$("$DRIP" preview welcome --contact nobody --db "$TMP/month.db" 2>&1); code=$?
+expect_eq "an unknown contact: exit 1, named" "1 drip preview: no contact 'nobody'" "$code $out"
+expect_eq "nothing is written to the store" "$before" "$(sqlite3 "$TMP/month.db" "select count(*) from instances; select count(*) from outbox")"
+
+# --- --to: sent now through the configured providers -------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
+  -subj "/CN=127.0.0.1" 2>/dev/null || { fail "openssl could not make a test certificate"; finish; }
+SMTP_PORT=$((21000 + RANDOM % 9000)); HTTP_PORT=$((SMTP_PORT + 1))
+OUT="$TMP/received.jsonl"
+python3 "$SINKS/sinks.py" --smtp "$SMTP_PORT" --http "$HTTP_PORT" --out "$OUT" --secret hook-secret \
+  --cert "$TMP/cert.pem" --key "$TMP/key.pem" > "$TMP/sinks.out" 2>&1 &
+SINK_PID=$!
+trap 'kill $SINK_PID $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do grep -q ready "$TMP/sinks.out" && break; sleep 0.05; done
+q() { python3 "$SINKS/received.py" "$OUT" "$1"; }
+H="http://127.0.0.1:$HTTP_PORT"
+cat > "$TMP/drip.conf.lua" <<CONF
+public_url = "http://drip.test"
+secret = "the-real-secret"
+channels = {
+  email = { smtp = "smtp://127.0.0.1:$SMTP_PORT", from = "Shop <hi@shop.test>", insecure = true },
+  sms = { url = "$H/ok/sms", account = "AC1", token = "t", from = "+15550001111" },
+  webhook = { url = "$H/ok/hook", secret = "hook-secret" },
+}
+CONF
+out=$("$DRIP" preview abandoned_cart --contact c006 --db "$TMP/month.db" --config "$TMP/drip.conf.lua" --to me@shop.test); code=$?
+expect_eq "--to an email address sends the journey's emails" 0 "$code"
+expect_contains "... saying what the provider answered" "$out" "email to me@shop.test “You left something behind, Сергей”: sent (SMTP 250)"
+expect_contains "... and what it left" "$out" "sent 1 of 1 email message to me@shop.test (1 on other channels not sent)"
+expect_eq "the inbox has it, marked as a preview" "[preview] You left something behind, Сергей" "$(q 'mail("me@shop.test")["subject"]')"
+expect_eq "... only that one" 1 "$(q 'len(mails())')"
+expect_contains "... with the contact's cart" "$(q 'mail("me@shop.test")["text"]')" "https://shop.test/cart/c006"
+unsub=$(q 'mail("me@shop.test")["headers"].get("List-Unsubscribe", "")')
+expect_contains "... and an unsubscribe link" "$unsub" "<http://drip.test/u/"
+token=$(printf '%s' "$unsub" | sed 's|.*/u/\([^>]*\)>.*|\1|')
+start_drip run --config "$TMP/drip.conf.lua" --journeys scripts --db "$TMP/live.db" --dry-run
+req POST /v1/identify '{"userId":"c006","traits":{"email":"c006@example.com","consent":{"email":true}}}' > /dev/null
+expect_contains "... that the real server refuses: a click must not unsubscribe c006" "$(req GET "/u/$token")" "400 "
+expect_eq "... who stays subscribed" "" "$(req GET /v1/contacts/c006 | grep -o '"unsubscribed[^,]*')"
+stop_drip
+out=$("$DRIP" preview abandoned_cart --contact c006 --db "$TMP/month.db" --config "$TMP/drip.conf.lua" --to "+49 151 1234567"); code=$?
+expect_eq "--to a phone number sends the SMS" 0 "$code"
+expect_eq "... to that number, marked" "+491511234567 [preview] Still thinking? https://shop.test/cart/c006" \
+  "$(q '(lambda b: b["To"][0] + " " + b["Body"][0])(__import__("urllib.parse").parse.parse_qs(http("/sms")[-1]["body"]))')"
+out=$("$DRIP" preview abandoned_cart --config "$TMP/drip.conf.lua" --to block550@shop.test); code=$?
+expect_eq "a refusal: exit 1" 1 "$code"
+expect_contains "... with the provider's words" "$out" "not sent: SMTP 550 5.7.1 Service unavailable"
+out=$("$DRIP" preview abandoned_cart --config "$TMP/drip.conf.lua" --to 12345 2>&1); code=$?
+expect_eq "an address of no known form: bad usage" 2 "$code"
+expect_contains "... asking for its channel" "$out" "name its channel with --channel (push, telegram)"
+out=$("$DRIP" preview abandoned_cart --config "$TMP/drip.conf.lua" --to 12345 --channel telegram 2>&1); code=$?
+expect_eq "a channel not configured: bad usage" 2 "$code"
+expect_contains "... naming it" "$out" "channels.telegram is not in the configuration"
+finish
