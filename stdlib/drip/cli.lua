@@ -82,9 +82,10 @@ entry) and each field as rendered (template, language version and all).
 Every channel is allowed (consent, unsubscribes and bounces are set aside,
 an address the contact lacks is stood in for), there are no frequency caps
 or quiet hours, and no later event comes, so each wait_for times out: the
-path of a contact who does nothing. For a stored contact, a message their own
-consent or address would stop is marked so (`drip explain` tells the rest).
-Nothing is written to the store.
+path of a contact who does nothing. A stored contact's run starts at the
+store's clock with their events of the 90 days before (for segments and
+happened()), and a message their own consent or address would stop is
+marked so (`drip explain` tells the rest). Nothing is written to the store.
 
   --contact ID       a contact in the store (its id, email or phone): their traits,
                      their split variants, and their latest trigger event's properties

@@ -24,6 +24,7 @@ local host = require "drip_host"
 local cmd = {}
 
 local LONGEST = 400 * 86400 -- how far the clock may run for one instance
+local HISTORY = 90 * 86400  -- a stored contact's events before the entry the preview keeps
 -- what stands in for an address the contact does not have
 local STAND_IN = { email = "preview@example.com", phone = "+15555550100", push_token = "preview-device-token",
                    telegram_chat_id = "100000001" }
@@ -89,7 +90,8 @@ local function previewed(traits, channel, to)
 end
 
 -- The contact's traits and the trigger event's properties -> traits, properties,
--- where they came from | nil, message (nil: told already), exit status
+-- where they came from, { path =, clock = } of a stored contact's store
+-- | nil, message (nil: told already), exit status
 local function contact_and_event(opts, conf, trigger)
   local props, said = nil, nil
   if opts.properties then
@@ -99,7 +101,7 @@ local function contact_and_event(opts, conf, trigger)
     end
     said = "--properties"
   end
-  if not opts.contact then return {}, props or {}, said end
+  if not opts.contact then return {}, props or {}, said, nil end
   local store, status = cli.open_store(opts, "preview")
   if not store then return nil, nil, status end
   local id, missing = cli.find_contact(store, "preview", opts.contact, false, conf.phone_country)
@@ -113,21 +115,30 @@ local function contact_and_event(opts, conf, trigger)
     local ev = store:last_event(id, trigger.event, math.mininteger)
     if ev then props, said = ev.properties or {}, "its latest, " .. tostring(ev.timestamp) end
   end
+  local history = { path = opts.db or conf.db, clock = tonumber(store:meta("clock")) }
   store:close()
-  return traits, props or {}, said
+  return traits, props or {}, said, history
 end
 
--- Run the journey for the contact -> the records of its one instance
-local function run(conf, file, dir, def_name, id, traits, props)
+-- Run the journey for the contact, from the stored contact's store clock
+-- with their events of the 90 days before (history), else from now -> the
+-- records of its one instance, when it entered, warnings | nil, message
+local function run(conf, file, dir, def_name, id, traits, props, history)
   local store = assert(Store.open(":memory:"))
   store:own_instances()
-  local records, warnings = {}, {}
+  local now = history and history.clock or host.time()
+  if history then store:copy_contact_events(history.path, id, now - HISTORY, now) end
+  local records, warnings, ended = {}, {}, false
   local rules = {}
   for k, v in pairs(conf) do rules[k] = v end
   rules.caps, rules.quiet = {}, nil -- (every message shows, now)
   local engine = Engine.new({
     store = store, conf = rules,
-    sink = function(rec) if rec.journey == def_name then records[#records + 1] = rec end end,
+    sink = function(rec)
+      if rec.journey ~= def_name or ended then return end
+      records[#records + 1] = rec
+      ended = rec.kind == "exit"
+    end,
     warn = function(msg) warnings[#warnings + 1] = msg end,
     -- links that work nowhere: a click in a preview must not unsubscribe the real contact
     unsubscribe = { base = conf.public_url or "http://127.0.0.1:8425", secret = random_key() },
@@ -135,7 +146,7 @@ local function run(conf, file, dir, def_name, id, traits, props)
   local errors = engine:load({ file }, dir)
   if #errors > 0 then return nil, table.concat(errors, "\n") end
   local def = engine.latest[def_name]
-  engine.now = host.time()
+  engine.now = now
   store:begin()
   local function feed(obj)
     local ev = assert(events.normalize(obj, nil, engine.now))
@@ -150,7 +161,7 @@ local function run(conf, file, dir, def_name, id, traits, props)
     engine:drain()
   end
   local started = engine.now
-  engine:settle(engine.now + LONGEST)
+  engine:settle(engine.now + LONGEST, function() return not ended end) -- (one instance: not a later entry)
   store:close()
   return records, started, warnings
 end
@@ -277,6 +288,8 @@ local function print_records(records, started, real, conf, id)
       print(string.format("  %-16s  %s not sent: %s", at, rec.channel, rec.reason))
     elseif rec.kind == "variant" then
       print(string.format("  %-16s  split %s: %s", at, rec.split, rec.variant))
+    elseif rec.kind == "log" then
+      print(string.format("  %-16s  log: %s", at, rec.message))
     elseif rec.kind == "exit" then
       last = rec
     end
@@ -312,11 +325,11 @@ function cmd.run(opts, usage)
   if channel == false then return fail(to, settings) end
   local file, dir, trigger = find_journey(conf, { opts.journeys or conf.journeys }, name)
   if not file then return fail(dir, 2) end
-  local real, props, said = contact_and_event(opts, conf, trigger)
+  local real, props, said, history = contact_and_event(opts, conf, trigger)
   if not real then return props and fail(props, said) or said end
   local id = opts.contact or "preview"
   local traits, stand_ins = previewed(real, channel, to)
-  local records, started, warnings = run(conf, file, dir, name, id, traits, props)
+  local records, started, warnings = run(conf, file, dir, name, id, traits, props, history)
   if not records then return fail(started) end
 
   local entry = trigger.kind == "event" and trigger.event or trigger.kind

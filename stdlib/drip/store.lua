@@ -251,6 +251,9 @@ local QUERIES = {
   bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",
   bt_copy_events = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
     .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events WHERE ts >= ?1 AND ts < ?2",
+  preview_copy_events = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
+    .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events "
+    .. "WHERE contact = ?1 AND ts >= ?2 AND ts <= ?3",
   -- messages before the period, for frequency caps (under instance ids no instance has)
   bt_copy_outbox = "INSERT INTO outbox(instance, seq, channel, kind, message, status, reason, created_at, contact) "
     .. "SELECT -instance, seq, channel, kind, '{}', status, reason, created_at, contact FROM src.outbox "
@@ -1451,6 +1454,13 @@ function Store:replay_from(path, from, to, history)
   self:q("bt_copy_events"):run(from - history, from)
   self:q("bt_copy_outbox"):run(from - history, from)
   return self:q("bt_order"):run(from, to)
+end
+
+-- A preview's store (drip preview): one contact's events from `from` to `to`
+-- copied from the store at path, for its segments and happened() to read.
+function Store:copy_contact_events(path, contact, from, to)
+  self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
+  self:q("preview_copy_events"):run(contact, from, to)
 end
 
 -- the next page of event bodies to replay, after `after` -> rows of { position, body }

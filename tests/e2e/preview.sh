@@ -68,6 +68,19 @@ expect_eq "a stored contact's preview" 0 "$code"
 expect_contains "... enters on their latest cart" "$out" 'entering on Cart Updated {"cart_url":"https://shop.test/cart/c006","value":12.5} (its latest, 2026-11-27T10:05:33Z)'
 expect_contains "... with their name and address" "$out" "email to c006@example.com"
 expect_contains "..." "$out" "You left something behind, Сергей"
+out=$("$DRIP" preview winback --contact c152 --db "$TMP/month.db")
+expect_contains "a stored contact's segments see their stored traits and events: the VIP's second email" "$out" \
+  "  +7d               email to c152@example.com"
+expect_contains "... one instance only: no later entry of the journey" "$out" "2 messages; the instance ends at +7d (completed)"
+cat > "$TMP/j/repeat.lua" <<'LUA'
+return journey { trigger = "Go", steps = function(ctx)
+  if happened("Order Completed", "90d") then log("ordered before") else log("never ordered") end
+end }
+LUA
+out=$("$DRIP" preview repeat --journeys "$TMP/j" --contact c006 --db "$TMP/month.db" 2>&1)
+expect_contains "happened() sees the stored contact's events of the 90 days before" "$out" "log: ordered before"
+out=$("$DRIP" preview winback --contact c052 --db "$TMP/month.db")
+expect_contains "... and another's log line" "$out" "  +7d               log: not a vip: no second email"
 out=$("$DRIP" preview abandoned_cart --contact c001 --db "$TMP/month.db")
 expect_contains "a message the contact's own consent would stop is marked" "$out" "sms to +7040400400 — c001 itself would not get it: no_consent"
 w_sim=$("$DRIP" simulate --journeys scripts --events examples/events.jsonl --format jsonl \
