@@ -235,6 +235,7 @@ local function deliver(conf, channel, c, to, sends, id, journey_name)
     for i in ipairs(sends) do if not said[i] and not answers[i] then waiting = waiting + 1 end end
   end
   curl.stop()
+  curl.run_once() -- (the handles' close callbacks)
   for i in ipairs(sends) do
     local r = answers[i]
     if r then
