@@ -134,6 +134,8 @@ expect_eq "examples/contacts.csv imports whole" "0 imported 10 contacts from exa
 expect_eq "an imported Persian contact gets the Yalda broadcast at 10:00 Tehran time" \
   '2026-12-20T06:30:00Z email' \
   "$(python3 -c 'import json,sys; r=[x for x in map(json.loads, open(sys.argv[1])) if x["contact"]=="p004" and x["kind"]=="send"]; print(r[0]["at"], r[0]["channel"])' "$TMP/walk.jsonl")"
+expect_contains "the walk-through's preview: p004's welcome in Persian, from the fa template" \
+  "$("$DRIP" preview welcome --contact p004 --db "$WALK")" "text     شیرین، سلام!"
 
 "$DRIP" import "$TMP/c.txt" --db "$DB" 2> /dev/null; rc=$?
 expect_eq "another file type is a usage error" 2 "$rc"
