@@ -21,13 +21,11 @@ return journey {
     local variant = split("welcome_subject", { A = 50, B = 50 })
     email { subject = subjects[lang][variant], template = "welcome" }
     wait "2d"
-    email { subject = "3 tips to get the most out of Shop",
-            text = "Save favourites, track orders, and set your size once: {{event.properties.app_url | default \"https://shop.test/app\"}}" }
+    email { template = "welcome_tips" } -- (welcome_tips.fa.* for Persian readers, .ru.* for Russian)
     wait "3d"
     wait_until "10:00"
     if not happened("Order Completed", "entry") then
-      email { subject = "Your welcome code WELCOME10 expires soon",
-              text = "Use WELCOME10 at checkout before Sunday." }
+      email { template = "welcome_code" }
     end
   end,
 }

@@ -718,6 +718,9 @@ function Engine:template_fields(base)
   for ext, field in pairs({ txt = "text", html = "html", subject = "subject" }) do
     local text, err, readable = journey.read(self.templates_dir .. "/" .. base .. "." .. ext)
     if readable then error(err, 0) end
+    if field == "subject" and text then -- (one line, without the line end an editor adds)
+      text = text:gsub("%s*[\r\n]+%s*", " "):match("^%s*(.-)%s*$")
+    end
     fields[field] = text
   end
   self.templates[base] = fields

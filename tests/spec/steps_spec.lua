@@ -309,9 +309,10 @@ describe("steps", function()
   it("a template comes in the contact's language, whole, else the default", function()
     local sim = helpers.sim(journey_with('email { template = "promo" }'), { files = {
       ["templates/promo.txt"] = "Hello {{contact.first_name}}", ["templates/promo.html"] = "<p>Hello</p>",
-      ["templates/promo.subject"] = "Hello", ["templates/promo.fa.txt"] = "سلام {{contact.first_name}}",
-      ["templates/promo.fa.subject"] = "سلام", ["templates/promo.ru.txt"] = "Привет, {{contact.first_name}}",
+      ["templates/promo.subject"] = "Hello\n", ["templates/promo.fa.txt"] = "سلام {{contact.first_name}}",
+      ["templates/promo.fa.subject"] = " سلام\r\n", ["templates/promo.ru.txt"] = "Привет, {{contact.first_name}}",
       ["templates/promo.pt-BR.txt"] = "Olá, você", ["templates/promo.pt.txt"] = "Olá, tu" } })
+    -- (a .subject file is one line, without the line end an editor leaves)
     local languages = { a = { language = "fa-IR" }, b = { locale = "ru_RU" }, c = { language = "Persian" },
                         d = { language = "de" }, e = {}, f = { locale = "pt-br" }, g = { language = "pt-PT" } }
     for id, traits in pairs(languages) do
