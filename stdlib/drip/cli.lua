@@ -71,8 +71,8 @@ the configuration is read at start).
   },
   preview = {
     summary = "every message a journey would send a contact; --to sends them to you now",
-    usage = "drip preview JOURNEY [--contact ID] [--properties JSON] [--to ADDRESS [--channel C]] [--journeys DIR] [--db FILE] [--config FILE]",
-    flags = { contact = "value", properties = "value", to = "value", channel = "value", journeys = "value",
+    usage = "drip preview JOURNEY [--contact ID] [--traits JSON] [--properties JSON] [--to ADDRESS [--channel C]] [--journeys DIR] [--db FILE] [--config FILE]",
+    flags = { contact = "value", traits = "value", properties = "value", to = "value", channel = "value", journeys = "value",
               db = "value", config = "value" },
     args = 1,
     help = [[
@@ -89,6 +89,8 @@ marked so (`drip explain` tells the rest). Nothing is written to the store.
 
   --contact ID       a contact in the store (its id, email or phone): their traits,
                      their split variants, and their latest trigger event's properties
+  --traits JSON      traits to preview with ('{"language":"fa","first_name":"Sara"}'),
+                     over the stored contact's when --contact is given too
   --properties JSON  the trigger event's properties ('{"cart_url":"https://…"}')
   --to ADDRESS       also send the messages of this address's channel to it now, through
                      drip.conf.lua's provider, marked [preview]; an email address, a

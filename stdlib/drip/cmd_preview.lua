@@ -92,16 +92,18 @@ end
 -- The contact's traits and the trigger event's properties -> traits, properties,
 -- where they came from, { path =, clock = } of a stored contact's store
 -- | nil, message (nil: told already), exit status
-local function contact_and_event(opts, conf, trigger)
-  local props, said = nil, nil
-  if opts.properties then
-    props = json.decode(opts.properties)
-    if type(props) ~= "table" or props[1] ~= nil then
-      return nil, "--properties: not a JSON object such as '{\"cart_url\":\"https://…\"}'", 2
-    end
-    said = "--properties"
+-- a flag's JSON object -> table | nil, message
+local function json_object(flag, text, example)
+  local t = json.decode(text)
+  if type(t) ~= "table" or t[1] ~= nil or getmetatable(t) then -- (an empty [] is a marked json.array)
+    return nil, string.format("--%s: not a JSON object such as '%s'", flag, example)
   end
-  if not opts.contact then return {}, props or {}, said, nil end
+  return t
+end
+
+-- The stored contact -> its id, traits, the latest trigger event, { path =, clock = } of its store
+-- | nil, message (nil: told already), exit status
+local function stored_contact(opts, conf, trigger)
   local store, status = cli.open_store(opts, "preview")
   if not store then return nil, nil, status end
   local id, missing = cli.find_contact(store, "preview", opts.contact, false, conf.phone_country)
@@ -109,14 +111,32 @@ local function contact_and_event(opts, conf, trigger)
     store:close()
     return nil, missing, 1
   end
-  opts.contact = id
-  local traits = store:contact(id) or {}
-  if not props and trigger.kind == "event" then
-    local ev = store:last_event(id, trigger.event, math.mininteger)
-    if ev then props, said = ev.properties or {}, "its latest, " .. tostring(ev.timestamp) end
-  end
+  local ev = trigger.kind == "event" and store:last_event(id, trigger.event, math.mininteger)
   local history = { path = opts.db or conf.db, clock = tonumber(store:meta("clock")) }
+  local traits = store:contact(id) or {}
   store:close()
+  return id, traits, ev, history
+end
+
+local function contact_and_event(opts, conf, trigger)
+  local props, said, traits, history, err = nil, nil, {}, nil, nil
+  if opts.properties then
+    props, err = json_object("properties", opts.properties, '{"cart_url":"https://…"}')
+    if not props then return nil, err, 2 end
+    said = "--properties"
+  end
+  if opts.contact then
+    local id, stored, ev, where = stored_contact(opts, conf, trigger)
+    if not id then return nil, stored, ev end
+    opts.contact, traits, history = id, stored, where
+    if not props and ev then props, said = ev.properties or {}, "its latest, " .. tostring(ev.timestamp) end
+  end
+  if opts.traits then
+    local given
+    given, err = json_object("traits", opts.traits, '{"language":"fa","first_name":"Sara"}')
+    if not given then return nil, err, 2 end
+    for k, v in pairs(given) do traits[k] = v end
+  end
   return traits, props or {}, said, history
 end
 
@@ -334,7 +354,8 @@ function cmd.run(opts, usage)
   if not records then return fail(started) end
 
   local entry = trigger.kind == "event" and trigger.event or trigger.kind
-  print(string.format("%s for %s, entering on %s%s%s", name, opts.contact or "a contact with no traits", entry,
+  local who = opts.contact or (opts.traits and "a contact with the traits given" or "a contact with no traits")
+  print(string.format("%s for %s, entering on %s%s%s", name, who, entry,
     trigger.kind == "event" and " " .. json.encode(props) or "", said and " (" .. said .. ")" or ""))
   local blanks = suggest.names(stand_ins)
   print("every channel allowed; no caps or quiet hours; no later event comes"

@@ -198,7 +198,7 @@ function report.funnel()
       out[#out + 1] = string.format("  %s sent %6d   %ssuppressed %6d%s%s", pad(n, 10), c.sent,
         deferred > 0 and string.format("deferred %6d   ", c.deferred) or "", c.suppressed,
         #reasons > 0 and ("  (" .. table.concat(reasons, ", ") .. ")") or "",
-        c.segments > 0 and string.format("  in %d SMS segments", c.segments) or "")
+        c.segments > 0 and string.format("  in %d SMS segment%s", c.segments, c.segments == 1 and "" or "s") or "")
     end
     if #chans == 0 then out[#out + 1] = "  (nothing sent)" end
     if deferred > 0 then

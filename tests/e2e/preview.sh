@@ -25,6 +25,12 @@ out=$("$DRIP" preview abandoned_cart --properties '[1]' 2>&1); code=$?
 expect_eq "properties that are not an object: bad usage, named" "2 drip preview: --properties: not a JSON object" \
   "$code $(printf '%s' "$out" | cut -d\' -f1 | sed 's/ such as $//')"
 
+out=$("$DRIP" preview welcome --traits '{"language":"fa-IR","first_name":"سارا"}')
+expect_contains "--traits: a contact made of them, here in Persian" "$out" "welcome for a contact with the traits given"
+expect_contains "... gets the Persian version of the template" "$out" "text     سارا، سلام!"
+expect_eq "--traits that are not an object (an empty array): bad usage" 2 \
+  "$("$DRIP" preview welcome --traits '[]' 2>/dev/null; echo $?)"
+
 # a journey whose where() refuses, one that fails, one on an inactive trigger
 mkdir -p "$TMP/j"
 cat > "$TMP/j/vip.lua" <<'LUA'
@@ -81,6 +87,9 @@ out=$("$DRIP" preview repeat --journeys "$TMP/j" --contact c006 --db "$TMP/month
 expect_contains "happened() sees the stored contact's events of the 90 days before" "$out" "log: ordered before"
 out=$("$DRIP" preview winback --contact c052 --db "$TMP/month.db")
 expect_contains "... and another's log line" "$out" "  +7d               log: not a vip: no second email"
+out=$("$DRIP" preview welcome --contact c006 --traits '{"language":"ru","first_name":"Серёжа"}' --db "$TMP/month.db")
+expect_contains "--traits over a stored contact's: their address, the name given" "$out" "email to c006@example.com"
+expect_contains "..." "$out" "text     Здравствуйте, Серёжа!"
 out=$("$DRIP" preview abandoned_cart --contact c001 --db "$TMP/month.db")
 expect_contains "a message the contact's own consent would stop is marked" "$out" "sms to +7040400400 — c001 itself would not get it: no_consent"
 w_sim=$("$DRIP" simulate --journeys scripts --events examples/events.jsonl --format jsonl \

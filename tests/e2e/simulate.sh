@@ -227,6 +227,11 @@ out=$("$DRIP" simulate --events "$TMP/sms.jsonl" --journeys "$TMP/sms" 2> /dev/n
 expect_contains "the table names a long SMS's cost" "$out" "[3 segments, UCS-2 because of ’]"
 expect_eq "one segment goes without a note" 1 "$(printf '%s\n' "$out" | grep 'your cart is waiting' | grep -vc 'segments')"
 expect_contains "the funnel adds up the segments" "$out" "sms        sent      4   suppressed      0  in 17 SMS segments"
+mkdir -p "$TMP/one_sms"
+printf 'return journey { trigger = "Go", steps = function() sms { text = "hi" } end }\n' > "$TMP/one_sms/j.lua"
+printf '{"type":"identify","userId":"u","traits":{"phone":"+15550001","consent":{"sms":true}},"timestamp":"2026-11-01T00:00:00Z"}\n{"type":"track","userId":"u","event":"Go","timestamp":"2026-11-01T00:00:01Z"}\n' > "$TMP/one_sms/e.jsonl"
+expect_contains "... one segment, in the singular" "$("$DRIP" simulate --journeys "$TMP/one_sms" --events "$TMP/one_sms/e.jsonl")" \
+  "sms        sent      1   suppressed      0  in 1 SMS segment"$'\n'
 
 # --- a placeholder that never had a value: most often a misspelt trait --------
 mkdir -p "$TMP/ph"
