@@ -46,6 +46,7 @@ typedef struct server {
   uv_check_t check;
   uv_idle_t idle; /* active while requests wait for on_check: keeps poll from blocking */
   uv_fs_event_t watch, watch_templates; /* the journeys directory and its templates/ */
+  char templates_dir[4096];             /* "" when there is nothing to watch */
   uv_signal_t sigint, sigterm, sighup;
   int refs[CB_COUNT];
   char *token;
@@ -367,8 +368,18 @@ static void on_debounced(uv_timer_t *t) {
   if (call_lua(s, CB_CHANGE, 0, 1)) arm_due(s);
 }
 
+static void on_fs(uv_fs_event_t *h, const char *name, int events, int status);
+
+/* templates/ made (or made again) after the start: watch it from now on */
+static void rewatch_templates(server *s) {
+  if (!s->templates_dir[0]) return;
+  uv_fs_event_stop(&s->watch_templates);
+  uv_fs_event_start(&s->watch_templates, on_fs, s->templates_dir, 0); /* (gone again: nothing to watch) */
+}
+
 static void on_fs(uv_fs_event_t *h, const char *name, int events, int status) {
   server *s = h->data;
+  if (h == &s->watch && name && strcmp(name, "templates") == 0) rewatch_templates(s);
   uv_timer_start(&s->debounce, on_debounced, DEBOUNCE_MS, 0);
 }
 
@@ -478,10 +489,12 @@ static void init_handles(server *s, const char *watch_dir) {
     if (uv_fs_event_start(&s->watch, on_fs, watch_dir, 0) != 0)
       drip_log_line("warn", "cannot watch the journeys directory; after a change, send SIGHUP (or restart)", watch_dir);
   }
-  char templates[4096];
-  if (watch_dir && snprintf(templates, sizeof templates, "%s/templates", watch_dir) < (int)sizeof templates &&
-      uv_fs_event_init(s->loop, &s->watch_templates) == 0)
-    uv_fs_event_start(&s->watch_templates, on_fs, templates, 0); /* no templates/ directory: nothing to watch */
+  s->templates_dir[0] = '\0';
+  if (watch_dir &&
+      snprintf(s->templates_dir, sizeof s->templates_dir, "%s/templates", watch_dir) >= (int)sizeof s->templates_dir)
+    s->templates_dir[0] = '\0';
+  if (s->templates_dir[0] && uv_fs_event_init(s->loop, &s->watch_templates) != 0) s->templates_dir[0] = '\0';
+  rewatch_templates(s); /* (no templates/ directory yet: nothing to watch until it is made) */
 }
 
 static size_t opt_size(lua_State *L, const char *key, size_t dflt) {

@@ -188,6 +188,18 @@ req POST /v1/track '{"userId":"ann","event":"Note"}' > /dev/null
 expect_eq "an edited template is used from the next message on, without a restart" \
   "template v1 for Ann|template v2 for Ann" \
   "$(sqlite3 "$DB" "SELECT group_concat(rtrim(json_extract(message, '$.text'), char(10)), '|') FROM (SELECT o.message FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.journey = 'note' ORDER BY o.id)")"
+# templates/ made again (as a deploy that replaces the directory does): still watched
+reads() { grep -c "templates and segments read again" "$LOG"; }
+before=$(reads)
+rm -rf "$J/templates"; mkdir "$J/templates"; echo "template v3 for {{contact.name}}" > "$J/templates/note.txt"
+for _ in $(seq 100); do [ "$(reads)" -gt "$before" ] && break; sleep 0.05; done
+sleep 0.3; before=$(reads)
+echo "template v4 for {{contact.name}}" > "$J/templates/note.txt"
+for _ in $(seq 100); do [ "$(reads)" -gt "$before" ] && break; sleep 0.05; done
+expect_eq "an edit in a templates/ made again after the start is seen" 1 "$(( $(reads) > before ))"
+req POST /v1/track '{"userId":"ann","event":"Note"}' > /dev/null
+expect_eq "... and used" "template v4 for Ann" \
+  "$(sqlite3 "$DB" "SELECT rtrim(json_extract(o.message, '$.text'), char(10)) FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.journey = 'note' ORDER BY o.id DESC LIMIT 1")"
 echo 'return journey { name = "other", trigger = "Other", steps = function() log "x" end' > "$J/broken_later.lua"
 wait_log "not loaded; its previous version keeps running.*broken_later.lua:[0-9]"
 expect_eq "a broken script keeps its previous version" '200 {"accepted":1,"duplicates":0,"ok":true}' \
