@@ -17,7 +17,8 @@ return journey {
   exit_on = "Unsubscribed",
   reentry = false,
   steps   = function(ctx)
-    local lang = subjects[ctx.contact.locale] and ctx.contact.locale or "en"
+    local tag = tostring(ctx.contact.language or ctx.contact.locale or ""):lower():sub(1, 2) -- ("fa-IR" -> "fa")
+    local lang = subjects[tag] and tag or "en"
     local variant = split("welcome_subject", { A = 50, B = 50 })
     email { subject = subjects[lang][variant], template = "welcome" }
     wait "2d"

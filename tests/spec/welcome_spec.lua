@@ -67,6 +67,7 @@ describe("welcome", function()
     signup(sim, "ru1", { email = "r@x.test", first_name = "Анна", language = "Русский", consent = { email = true } })
     signup(sim, "en1", { email = "e@x.test", first_name = "Ava", consent = { email = true } })
     local fa, ru = sim:sent { contact = "fa1" }[1].message, sim:sent { contact = "ru1" }[1].message
+    assert.matches("^سارا، ", fa.subject) -- (the subject, in code, reads the region's language too)
     assert.equal("سارا، سلام!", fa.text:match("^[^\n]+"))
     assert.matches('<div dir="rtl" lang="fa">\n<p>سارا، سلام!</p>', fa.html, 1, true)
     assert.equal("Здравствуйте, Анна!", ru.text:match("^[^\n]+"))
