@@ -89,9 +89,6 @@ local function previewed(traits, channel, to)
   return t, stand_ins
 end
 
--- The contact's traits and the trigger event's properties -> traits, properties,
--- where they came from, { path =, clock = } of a stored contact's store
--- | nil, message (nil: told already), exit status
 -- a flag's JSON object -> table | nil, message
 local function json_object(flag, text, example)
   local t = json.decode(text)
@@ -118,6 +115,9 @@ local function stored_contact(opts, conf, trigger)
   return id, traits, ev, history
 end
 
+-- The contact's traits (--contact's, --traits over them) and the trigger
+-- event's properties -> traits, properties, where they came from, { path =,
+-- clock = } of a stored contact's store | nil, message (nil: told already), exit status
 local function contact_and_event(opts, conf, trigger)
   local props, said, traits, history, err = nil, nil, {}, nil, nil
   if opts.properties then

@@ -6,20 +6,10 @@ DRIP=$(realpath "${1:?usage: deliver.sh path/to/drip}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/server.sh"
-SINKS="$HERE/../sinks"
+. "$HERE/sinks.sh"
 
 # --- the sinks -----------------------------------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
-  -subj "/CN=127.0.0.1" 2>/dev/null || { fail "openssl could not make a test certificate"; finish; }
-SMTP_PORT=$((21000 + RANDOM % 9000)); HTTP_PORT=$((SMTP_PORT + 1))
-OUT="$TMP/received.jsonl"
-python3 "$SINKS/sinks.py" --smtp "$SMTP_PORT" --http "$HTTP_PORT" --out "$OUT" --secret hook-secret \
-  --cert "$TMP/cert.pem" --key "$TMP/key.pem" > "$TMP/sinks.out" 2>&1 &
-SINK_PID=$!
-trap 'kill $SINK_PID $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do grep -q ready "$TMP/sinks.out" && break; sleep 0.05; done
-q() { python3 "$SINKS/received.py" "$OUT" "$1"; }
-H="http://127.0.0.1:$HTTP_PORT"
+start_sinks
 
 # Quiet hours are 21:00-08:00. The default zone is one where it is now
 # midday; a "night" contact lives where it is now 02:00-05:59.

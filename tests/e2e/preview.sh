@@ -5,7 +5,7 @@ DRIP=$(realpath "${1:?usage: preview.sh path/to/drip}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/server.sh"
-SINKS="$HERE/../sinks"
+. "$HERE/sinks.sh"
 
 # --- without a store: a blank contact, the properties given --------------------------
 out=$("$DRIP" preview abandoned_cart --properties '{"cart_url":"https://shop.test/c/9"}'); code=$?
@@ -102,17 +102,7 @@ expect_eq "an unknown contact: exit 1, named" "1 drip preview: no contact 'nobod
 expect_eq "nothing is written to the store" "$before" "$(sqlite3 "$TMP/month.db" "select count(*) from instances; select count(*) from outbox")"
 
 # --- --to: sent now through the configured providers -------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
-  -subj "/CN=127.0.0.1" 2>/dev/null || { fail "openssl could not make a test certificate"; finish; }
-SMTP_PORT=$((21000 + RANDOM % 9000)); HTTP_PORT=$((SMTP_PORT + 1))
-OUT="$TMP/received.jsonl"
-python3 "$SINKS/sinks.py" --smtp "$SMTP_PORT" --http "$HTTP_PORT" --out "$OUT" --secret hook-secret \
-  --cert "$TMP/cert.pem" --key "$TMP/key.pem" > "$TMP/sinks.out" 2>&1 &
-SINK_PID=$!
-trap 'kill $SINK_PID $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do grep -q ready "$TMP/sinks.out" && break; sleep 0.05; done
-q() { python3 "$SINKS/received.py" "$OUT" "$1"; }
-H="http://127.0.0.1:$HTTP_PORT"
+start_sinks
 cat > "$TMP/drip.conf.lua" <<CONF
 public_url = "http://drip.test"
 secret = "the-real-secret"
