@@ -12,6 +12,7 @@ local suggest = require "drip.suggest"
 local duration = require "drip.duration"
 local stats = require "drip.stats"
 local unsubscribe_page = require "drip.unsubscribe_page"
+local preview = require "drip.preview"
 
 local Api = {}
 Api.__index = Api
@@ -19,7 +20,7 @@ Api.__index = Api
 local MAX_STRING = 65536 -- bytes in any one string of an event
 local RECENT_EVENTS = 50
 
--- Api.new{ engine=, store=, metrics=, secret= (signs unsubscribe links) }
+-- Api.new{ engine=, store=, metrics=, secret= (signs unsubscribe links), conf= (drip.config's) }
 function Api.new(opts)
   opts.names_seen, opts.names_count = {}, 0 -- event names seen (see first_of_name)
   return setmetatable(opts, Api)
@@ -234,6 +235,31 @@ function Api:stats(req, name)
   return answer(200, found)
 end
 
+-- What `drip preview NAME` shows, as JSON: every message the journey would
+-- send one contact, run alone in memory. ?contact=ID a stored contact (their
+-- traits, variants, latest trigger event and events of the 90 days before),
+-- ?traits= and ?properties= JSON objects (over the stored ones).
+function Api:preview(req, name)
+  local def = self.engine.latest[name]
+  if not def then return not_found("journey '" .. name .. "'") end
+  local q, given = req.query or {}, {}
+  for _, key in ipairs({ "traits", "properties" }) do
+    if q[key] then
+      local t, err = preview.json_object(key, q[key], '{"language":"fa"}')
+      if not t then return answer(400, { error = err, field = key }) end
+      given[key] = t
+    end
+  end
+  local id = q.contact
+  if id and not self.store:contact_json(id) then return not_found("contact '" .. id .. "'") end
+  local who = preview.subject(id and self.store, id, def.trigger, given.traits, given.properties)
+  if who.history then who.history.clock = self.engine.now end
+  local dir = (self.engine.templates_dir or "scripts/templates"):match("^(.*)/templates$")
+  local out, err = preview.run(self.conf or {}, def.file, dir, name, who)
+  if not out then return answer(409, { error = err }) end -- (its file no longer compiles)
+  return answer(200, preview.document(name, who, def.trigger, out, self.conf or {}))
+end
+
 -- unsubscribe links (SPEC §6 /u/{token}) -------------------------------------------
 
 local function page(status, html) return answer(status, html, "text/html; charset=utf-8") end
@@ -281,6 +307,7 @@ local ROUTES = {
   { "^/v1/contacts/(.+)$", "GET DELETE", Api.contact },
   { "^/v1/journeys$", "GET", Api.journeys },
   { "^/v1/journeys/([^/]+)/stats$", "GET", Api.stats },
+  { "^/v1/journeys/([^/]+)/preview$", "GET", Api.preview },
   { "^/metrics$", "GET", function(self)
       return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
     end },

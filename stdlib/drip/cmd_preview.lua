@@ -10,27 +10,19 @@ local Store = require "drip.store"
 local Engine = require "drip.engine"
 local config = require "drip.config"
 local simulate = require "drip.cmd_simulate"
-local events = require "drip.events"
 local json = require "drip.json"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local policy = require "drip.policy"
 local channels = require "drip.channels"
 local unsubscribe = require "drip.unsubscribe"
+local preview = require "drip.preview"
 local cli = require "drip.cli"
-local suggest = require "drip.suggest"
 local host = require "drip_host"
 
 local cmd = {}
 
-local LONGEST = 400 * 86400 -- how far the clock may run for one instance
-local HISTORY = 90 * 86400  -- a stored contact's events before the entry the preview keeps
--- what stands in for an address the contact does not have
-local STAND_IN = { email = "preview@example.com", phone = "+15555550100", push_token = "preview-device-token",
-                   telegram_chat_id = "100000001" }
 local FIELD_ORDER = { "subject", "title", "text", "body", "html", "url" }
-
-local function random_key() return string.format("%08x%08x", math.random(0, 0xffffffff), math.random(0, 0xffffffff)) end
 
 local function fail(msg, status)
   io.stderr:write("drip preview: ", msg, "\n")
@@ -66,41 +58,9 @@ local function channel_of(to, named)
     .. "name its channel with --channel (push, telegram)", to)
 end
 
--- The contact as the preview runs it: its traits with every channel
--- consented, no unsubscribe or bounce, and an address on each channel
--- (--to's on its channel) -> traits, { trait = true } of the stand-ins
-local function previewed(traits, channel, to)
-  local t, stand_ins = {}, {}
-  for k, v in pairs(traits) do t[k] = v end
-  for _, group in ipairs({ "consent", "unsubscribed", "bounced" }) do
-    t[group] = nil
-    for _, ch in ipairs(policy.TO_PEOPLE) do t[group .. "." .. ch] = nil end
-  end
-  t["unsubscribed.transactional"] = nil
-  t.consent = { email = true, sms = true, push = true, telegram = true }
-  for _, ch in ipairs(policy.TO_PEOPLE) do
-    local trait = policy.ADDRESS_TRAIT[ch]
-    if channel == ch then
-      t[trait] = to
-    elseif not policy.address(ch, t) then
-      t[trait], stand_ins[trait] = STAND_IN[trait], true
-    end
-  end
-  return t, stand_ins
-end
-
--- a flag's JSON object -> table | nil, message
-local function json_object(flag, text, example)
-  local t = json.decode(text)
-  if type(t) ~= "table" or t[1] ~= nil or getmetatable(t) then -- (an empty [] is a marked json.array)
-    return nil, string.format("--%s: not a JSON object such as '%s'", flag, example)
-  end
-  return t
-end
-
--- The stored contact -> its id, traits, the latest trigger event, { path =, clock = } of its store
--- | nil, message (nil: told already), exit status
-local function stored_contact(opts, conf, trigger)
+-- The stored contact's id, from --contact (an id, email or phone) -> id, the
+-- store (open) | nil, message (nil: told already), exit status
+local function stored_contact(opts, conf)
   local store, status = cli.open_store(opts, "preview")
   if not store then return nil, nil, status end
   local id, missing = cli.find_contact(store, "preview", opts.contact, false, conf.phone_country)
@@ -108,82 +68,29 @@ local function stored_contact(opts, conf, trigger)
     store:close()
     return nil, missing, 1
   end
-  local ev = trigger.kind == "event" and store:last_event(id, trigger.event, math.mininteger)
-  local history = { path = opts.db or conf.db, clock = tonumber(store:meta("clock")) }
-  local traits = store:contact(id) or {}
-  store:close()
-  return id, traits, ev, history
+  return id, store
 end
 
--- The contact's traits (--contact's, --traits over them) and the trigger
--- event's properties -> traits, properties, where they came from, { path =,
--- clock = } of a stored contact's store | nil, message (nil: told already), exit status
-local function contact_and_event(opts, conf, trigger)
-  local props, said, traits, history, err = nil, nil, {}, nil, nil
+-- Who is previewed (see preview.subject) | nil, message (nil: told already), exit status
+local function subject(opts, conf, trigger)
+  local props, traits, err
   if opts.properties then
-    props, err = json_object("properties", opts.properties, '{"cart_url":"https://…"}')
+    props, err = preview.json_object("--properties", opts.properties, '{"cart_url":"https://…"}')
     if not props then return nil, err, 2 end
-    said = "--properties"
-  end
-  if opts.contact then
-    local id, stored, ev, where = stored_contact(opts, conf, trigger)
-    if not id then return nil, stored, ev end
-    opts.contact, traits, history = id, stored, where
-    if not props and ev then props, said = ev.properties or {}, "its latest, " .. tostring(ev.timestamp) end
   end
   if opts.traits then
-    local given
-    given, err = json_object("traits", opts.traits, '{"language":"fa","first_name":"Sara"}')
-    if not given then return nil, err, 2 end
-    for k, v in pairs(given) do traits[k] = v end
+    traits, err = preview.json_object("--traits", opts.traits, '{"language":"fa","first_name":"Sara"}')
+    if not traits then return nil, err, 2 end
   end
-  return traits, props or {}, said, history
-end
-
--- Run the journey for the contact, from the stored contact's store clock
--- with their events of the 90 days before (history), else from now -> the
--- records of its one instance, when it entered, warnings | nil, message
-local function run(conf, file, dir, def_name, id, traits, props, history)
-  local store = assert(Store.open(":memory:"))
-  store:own_instances()
-  local now = history and history.clock or host.time()
-  if history then store:copy_contact_events(history.path, id, now - HISTORY, now) end
-  local records, warnings, ended = {}, {}, false
-  local rules = {}
-  for k, v in pairs(conf) do rules[k] = v end
-  rules.caps, rules.quiet = {}, nil -- (every message shows, now)
-  local engine = Engine.new({
-    store = store, conf = rules,
-    sink = function(rec)
-      if rec.journey ~= def_name or ended then return end
-      records[#records + 1] = rec
-      ended = rec.kind == "exit"
-    end,
-    warn = function(msg) warnings[#warnings + 1] = msg end,
-    -- links that work nowhere: a click in a preview must not unsubscribe the real contact
-    unsubscribe = { base = conf.public_url or "http://127.0.0.1:8425", secret = random_key() },
-  })
-  local errors = engine:load({ file }, dir)
-  if #errors > 0 then return nil, table.concat(errors, "\n") end
-  local def = engine.latest[def_name]
-  engine.now = now
-  store:begin()
-  local function feed(obj)
-    local ev = assert(events.normalize(obj, nil, engine.now))
-    engine:ingest(ev)
+  local id, store, status
+  if opts.contact then
+    id, store, status = stored_contact(opts, conf)
+    if not id then return nil, store, status end
   end
-  feed({ type = "identify", userId = id, traits = traits, messageId = "preview-1" })
-  local kind = def.trigger.kind
-  if kind == "event" then
-    feed({ type = "track", userId = id, event = def.trigger.event, properties = props, messageId = "preview-2" })
-  elseif #records == 0 then -- (a segment trigger may have started it on the identify)
-    engine:start(def, id, { type = kind, event = kind, userId = id, timestamp = time.iso(engine.now) }, nil, kind)
-    engine:drain()
-  end
-  local started = engine.now
-  engine:settle(engine.now + LONGEST, function() return not ended end) -- (one instance: not a later entry)
-  store:close()
-  return records, started, warnings
+  local who = preview.subject(store, id, trigger, traits, props)
+  if props then who.said = "--properties" end
+  if store then store:close() end
+  return who
 end
 
 local function indented(text, width)
@@ -209,12 +116,9 @@ local function print_fields(message)
 end
 
 -- what the contact's own rules say of a message: "" or " — c1 itself would not get it: no_consent"
-local function own_rules(rec, real, conf, id)
-  if not real then return "" end
-  local ok, why = policy.check(rec.channel, rec.kind_of_message, real, { consent = conf.consent,
-    phone_country = conf.phone_country })
-  if ok then return "" end
-  return string.format(" — %s itself would not get it: %s", id, why)
+local function own_rules(rec, who, conf)
+  local why = preview.would_stop(rec, who.real, conf)
+  return why and string.format(" — %s itself would not get it: %s", who.id, why) or ""
 end
 
 -- The fields as sent for a preview: its subject, title or text marked
@@ -235,7 +139,7 @@ end
 -- -> { [i] = "sent (SMTP 250)" | "failed: ..." }, failures
 local function deliver(conf, channel, c, to, sends, id, journey_name)
   local curl = require "drip_curl"
-  local now, key = host.time(), "drip-preview-" .. random_key()
+  local now, key = host.time(), "drip-preview-" .. preview.random_key()
   local answers, said, waiting, failures = {}, {}, 0, 0
   curl.start({ on_done = function(list) for _, r in ipairs(list) do answers[r.id] = r end end,
                on_tick = function() return nil end })
@@ -296,14 +200,14 @@ end
 
 -- The run's messages, printed in order -> the send records, whether it
 -- entered, the exit record | nil
-local function print_records(records, started, real, conf, id)
+local function print_records(records, started, who, conf)
   local sends, entered, last = {}, false, nil
   for _, rec in ipairs(records) do
     local at = after(time.parse(rec.at), started)
     if rec.kind == "enter" then entered = true
     elseif rec.kind == "send" then
       sends[#sends + 1] = rec
-      print(string.format("  %-16s  %s to %s%s", at, rec.channel, rec.to, own_rules(rec, real, conf, id)))
+      print(string.format("  %-16s  %s to %s%s", at, rec.channel, rec.to, own_rules(rec, who, conf)))
       print_fields(rec.message)
     elseif rec.kind == "suppress" or rec.kind == "defer" then
       print(string.format("  %-16s  %s not sent: %s", at, rec.channel, rec.reason))
@@ -346,37 +250,36 @@ function cmd.run(opts, usage)
   if channel == false then return fail(to, settings) end
   local file, dir, trigger = find_journey(conf, { opts.journeys or conf.journeys }, name)
   if not file then return fail(dir, 2) end
-  local real, props, said, history = contact_and_event(opts, conf, trigger)
-  if not real then return props and fail(props, said) or said end
-  local id = opts.contact or "preview"
-  local traits, stand_ins = previewed(real, channel, to)
-  local records, started, warnings = run(conf, file, dir, name, id, traits, props, history)
-  if not records then return fail(started) end
+  local who, err, status = subject(opts, conf, trigger)
+  if not who then return err and fail(err, status) or status end
+  local out, rerr = preview.run(conf, file, dir, name, who, channel, to)
+  if not out then return fail(rerr) end
+  local started = out.started
 
   local entry = trigger.kind == "event" and trigger.event or trigger.kind
-  local who = opts.contact or (opts.traits and "a contact with the traits given" or "a contact with no traits")
-  print(string.format("%s for %s, entering on %s%s%s", name, who, entry,
-    trigger.kind == "event" and " " .. json.encode(props) or "", said and " (" .. said .. ")" or ""))
-  local blanks = suggest.names(stand_ins)
+  local whom = opts.contact and who.id or (opts.traits and "a contact with the traits given" or "a contact with no traits")
+  print(string.format("%s for %s, entering on %s%s%s", name, whom, entry,
+    trigger.kind == "event" and " " .. json.encode(who.props) or "", who.said and " (" .. who.said .. ")" or ""))
   print("every channel allowed; no caps or quiet hours; no later event comes"
-    .. (#blanks > 0 and "; stand-in " .. table.concat(blanks, ", ") or ""))
+    .. (#out.stand_ins > 0 and "; stand-in " .. table.concat(out.stand_ins, ", ") or ""))
   print("")
-  local sends, entered, last = print_records(records, started, opts.contact and real, conf, id)
-  for _, w in ipairs(warnings) do io.stderr:write("drip preview: warning: ", w, "\n") end
+  local sends, entered, last = print_records(out.records, started, who, conf)
+  for _, w in ipairs(out.warnings) do io.stderr:write("drip preview: warning: ", w, "\n") end
   if not entered then
     return fail(string.format("%s did not enter: its trigger's where() did not take %s %s; give --properties that it "
-      .. "takes", id, entry, json.encode(props)))
+      .. "takes", who.id, entry, json.encode(who.props)))
   end
   print("")
   local ending = last and string.format("the instance ends at %s (%s)", after(time.parse(last.at), started), last.reason)
-    or "the instance still waits after " .. duration.format(LONGEST)
+    or out.cut and string.format("the preview stops after %d records", preview.MAX_RECORDS)
+    or "the instance still waits after " .. duration.format(preview.LONGEST)
   print(string.format("%d message%s; %s", #sends, #sends == 1 and "" or "s", ending))
   if last and last.reason == "error" then
     print(indented(last.error, 2))
     return 1
   end
   if not channel then return 0 end
-  return send_now(conf, { channel = channel, to = to, settings = settings }, sends, started, id, name)
+  return send_now(conf, { channel = channel, to = to, settings = settings }, sends, started, who.id, name)
 end
 
 return cmd

@@ -1461,6 +1461,7 @@ end
 function Store:copy_contact_events(path, contact, from, to)
   self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
   self:q("preview_copy_events"):run(contact, from, to)
+  self.db:exec("DETACH DATABASE src") -- (a transaction here would otherwise lock the store at path too)
 end
 
 -- the next page of event bodies to replay, after `after` -> rows of { position, body }

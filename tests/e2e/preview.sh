@@ -62,6 +62,11 @@ expect_eq "a journey that fails: exit 1" 1 "$code"
 expect_contains "... after the messages before the error" "$out" "subject  first"
 expect_contains "... with the error" "$out" "the instance ends at +2h (error)"
 expect_contains "... and its line" "$out" "broken.lua:4: attempt to perform arithmetic on a nil value"
+cat > "$TMP/j/loop.lua" <<'LUA'
+return journey { trigger = "Go", steps = function(ctx) while true do wait "1m" log("tick") end end }
+LUA
+out=$("$DRIP" preview loop --journeys "$TMP/j"); code=$?
+expect_contains "a journey that loops for ever: the preview stops" "$out" "0 messages; the preview stops after 2000 records"
 out=$("$DRIP" preview back --journeys "$TMP/j"); code=$?
 expect_eq "an inactivity journey starts at once" 0 "$code"
 expect_contains "..." "$out" "back for a contact with no traits, entering on inactive"
@@ -126,6 +131,26 @@ start_drip run --config "$TMP/drip.conf.lua" --journeys scripts --db "$TMP/live.
 req POST /v1/identify '{"userId":"c006","traits":{"email":"c006@example.com","consent":{"email":true}}}' > /dev/null
 expect_contains "... that the real server refuses: a click must not unsubscribe c006" "$(req GET "/u/$token")" "400 "
 expect_eq "... who stays subscribed" "" "$(req GET /v1/contacts/c006 | grep -o '"unsubscribed[^,]*')"
+
+# the same preview over HTTP, from the store drip run serves
+req POST /v1/track '{"userId":"c006","event":"Cart Updated","properties":{"cart_url":"https://shop.test/c/live"}}' > /dev/null
+doc=$(req GET '/v1/journeys/abandoned_cart/preview?contact=c006')
+expect_eq "GET /v1/journeys/NAME/preview: the messages, with when, the stored cart, and what the contact's rules say" \
+  "200 3600 email c006@example.com Your cart is waiting: https://shop.test/c/live | 90000 sms no_address | completed" \
+  "$(printf '%s' "${doc#* }" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = [r for r in d["records"] if r["kind"] == "send"]
+e = [r for r in d["records"] if r["kind"] == "exit"][0]
+print(s[0]["after"], s[0]["channel"], s[0]["to"], s[0]["message"]["text"], "|", s[1]["after"], s[1]["channel"], s[1]["would_stop"], "|", e["reason"])' | sed "s/^/${doc%% *} /")"
+doc=$(req GET '/v1/journeys/welcome/preview?traits=%7B%22language%22%3A%22ru%22%2C%22first_name%22%3A%22%D0%90%D0%BD%D0%BD%D0%B0%22%7D')
+expect_contains "... ?traits= makes the contact (here in Russian)" "$doc" "Здравствуйте, Анна!"
+expect_contains "... and says which traits stood in" "$doc" '"stand_ins":["email","phone","push_token","telegram_chat_id"]'
+expect_eq "... an unknown journey: 404" 404 "$(req GET /v1/journeys/nope/preview | cut -c1-3)"
+expect_eq "... an unknown contact: 404" 404 "$(req GET '/v1/journeys/welcome/preview?contact=nobody' | cut -c1-3)"
+expect_contains "... traits that are not an object: 400 naming the field" "$(req GET '/v1/journeys/welcome/preview?traits=%5B%5D')" \
+  '400 {"error":"traits: not a JSON object'
+expect_eq "... and nothing of it is stored" "1" "$(sqlite3 "$TMP/live.db" "select count(*) from instances where journey = 'abandoned_cart'")"
 stop_drip
 out=$("$DRIP" preview abandoned_cart --contact c006 --db "$TMP/month.db" --config "$TMP/drip.conf.lua" --to "+49 151 1234567"); code=$?
 expect_eq "--to a phone number sends the SMS" 0 "$code"
