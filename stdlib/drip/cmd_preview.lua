@@ -258,8 +258,9 @@ function cmd.run(opts, usage)
 
   local entry = trigger.kind == "event" and trigger.event or trigger.kind
   local whom = opts.contact and who.id or (opts.traits and "a contact with the traits given" or "a contact with no traits")
-  print(string.format("%s for %s, entering on %s%s%s", name, whom, entry,
-    trigger.kind == "event" and " " .. json.encode(who.props) or "", who.said and " (" .. who.said .. ")" or ""))
+  print(string.format("%s for %s, entering on %s%s%s at %s", name, whom, entry,
+    trigger.kind == "event" and " " .. json.encode(who.props) or "", who.said and " (" .. who.said .. ")" or "",
+    time.iso(started) .. (out.schedule_passed and " (its one-off schedule has passed: shown as if now)" or "")))
   print("every channel allowed; no caps or quiet hours; no later event comes"
     .. (#out.stand_ins > 0 and "; stand-in " .. table.concat(out.stand_ins, ", ") or ""))
   print("")

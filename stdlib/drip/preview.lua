@@ -11,6 +11,7 @@ local events = require "drip.events"
 local json = require "drip.json"
 local time = require "drip.time"
 local policy = require "drip.policy"
+local schedule = require "drip.schedule"
 local host = require "drip_host"
 
 local preview = {}
@@ -80,7 +81,8 @@ end
 -- Run journey `name` (from `file`, its directory `dir`) for `who`, with
 -- `to` as its address on `channel` when given -> { records = those of its
 -- one instance, started = the entry's time, warnings =, stand_ins =, cut =
--- true when it stopped at MAX_RECORDS }
+-- true when it stopped at MAX_RECORDS, schedule_passed = true when a one-off
+-- broadcast's time has passed (it enters now) }
 -- | nil, message
 function preview.run(conf, file, dir, name, who, channel, to)
   local store = assert(Store.open(":memory:"))
@@ -110,6 +112,7 @@ function preview.run(conf, file, dir, name, who, channel, to)
     return nil, table.concat(errors, "\n")
   end
   local def = engine.latest[name]
+  def.reentry = { mode = "once" } -- (one instance: no later entry, by a schedule or a quiet spell)
   engine.now = now
   store:begin()
   local function feed(obj) engine:ingest(assert(events.normalize(obj, nil, engine.now))) end
@@ -119,11 +122,17 @@ function preview.run(conf, file, dir, name, who, channel, to)
   local kind = def.trigger.kind
   if kind == "event" then
     feed({ type = "track", userId = who.id, event = def.trigger.event, properties = who.props, messageId = "preview-2" })
-  elseif #out.records == 0 then -- (a segment trigger may have started it on the identify)
-    engine:start(def, who.id, { type = kind, event = kind, userId = who.id, timestamp = time.iso(engine.now) }, nil, kind)
-    engine:drain()
+  else
+    local due = kind == "schedule" and select(2, schedule.first(def.trigger.rule, engine:zone_of(traits), engine.now))
+    if due then engine:run_until(due) end -- (a broadcast starts at its time, in the contact's zone)
+    out.schedule_passed = kind == "schedule" and not due or nil -- (a one-off: shown as if now)
+    if #out.records == 0 then -- (a segment trigger may have started it already)
+      engine:start(def, who.id, { type = kind, event = kind, userId = who.id, timestamp = time.iso(engine.now) }, nil,
+        kind)
+      engine:drain()
+    end
   end
-  out.started = engine.now
+  out.started = out.records[1] and time.parse(out.records[1].at) or engine.now
   engine:settle(engine.now + preview.LONGEST, function() -- (one instance: not a later entry)
     return not ended and #out.records < preview.MAX_RECORDS
   end)
@@ -148,7 +157,7 @@ function preview.document(name, who, trigger, out, conf)
                 entered_on = trigger.kind == "event" and trigger.event or trigger.kind,
                 properties = trigger.kind == "event" and who.props or nil, properties_from = who.said,
                 started_at = time.iso(out.started), stand_ins = json.array(out.stand_ins), records = records,
-                cut_at_records = out.cut and preview.MAX_RECORDS or nil }
+                cut_at_records = out.cut and preview.MAX_RECORDS or nil, schedule_passed = out.schedule_passed }
   for _, rec in ipairs(out.records) do
     local r = {}
     for k, v in pairs(rec) do r[k] = v end

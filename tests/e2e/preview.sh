@@ -67,6 +67,14 @@ return journey { trigger = "Go", steps = function(ctx) while true do wait "1m" l
 LUA
 out=$("$DRIP" preview loop --journeys "$TMP/j"); code=$?
 expect_contains "a journey that loops for ever: the preview stops" "$out" "0 messages; the preview stops after 2000 records"
+cat > "$TMP/j/daily.lua" <<'LUA'
+return journey { trigger = { schedule = "daily 10:00" }, steps = function(ctx) email { subject = "Today", text = "…" } end }
+LUA
+printf 'return { everyone = function() return true end }\n' > "$TMP/j/segments.lua"
+out=$("$DRIP" preview daily --journeys "$TMP/j" --traits '{"timezone":"Asia/Tehran"}')
+expect_contains "a broadcast enters at its next time in the contact's zone (10:00 in Tehran)" "$out" \
+  "daily for a contact with the traits given, entering on schedule at $(date -u +%Y-%m-%d -d "$( [ $((10#$(date -u +%H%M))) -lt 630 ] && echo today || echo tomorrow)")T06:30:00Z"
+expect_contains "... and one instance only, though it is daily" "$out" "1 message; the instance ends at +0 (completed)"
 out=$("$DRIP" preview back --journeys "$TMP/j"); code=$?
 expect_eq "an inactivity journey starts at once" 0 "$code"
 expect_contains "..." "$out" "back for a contact with no traits, entering on inactive"
