@@ -13,7 +13,7 @@ start_sinks() {
     --cert "$TMP/cert.pem" --key "$TMP/key.pem" > "$TMP/sinks.out" 2>&1 &
   SINK_PID=$!
   trap 'kill $SINK_PID ${PID:-} 2>/dev/null; rm -rf "$TMP"' EXIT
-  for _ in $(seq 100); do grep -q ready "$TMP/sinks.out" && break; sleep 0.05; done
+  for _ in $(seq 100); do grep -qs ready "$TMP/sinks.out" && break; sleep 0.05; done
   H="http://127.0.0.1:$HTTP_PORT"
 }
 q() { python3 "$SINKS_DIR/received.py" "$OUT" "$1"; }
