@@ -82,10 +82,12 @@ entry) and each field as rendered (template, language version and all).
 Every channel is allowed (consent, unsubscribes and bounces are set aside,
 an address the contact lacks is stood in for), there are no frequency caps
 or quiet hours, and no later event comes, so each wait_for times out: the
-path of a contact who does nothing. A stored contact's run starts at the
-store's clock with their events of the 90 days before (for segments and
-happened()), and a message their own consent or address would stop is
-marked so (`drip explain` tells the rest). Nothing is written to the store.
+path of a contact who does nothing. The clock starts now, or for a stored
+contact at the store's clock, with their events of the 90 days before (for
+segments and happened()); a broadcast enters at its next time in the
+contact's zone. A message the stored contact's own consent or address would
+stop is marked so (`drip explain` tells the rest). Nothing is written to
+the store.
 
   --contact ID       a contact in the store (its id, email or phone): their traits,
                      their split variants, and their latest trigger event's properties
