@@ -30,6 +30,7 @@ local TRAIT_COLUMNS = {
   first_name = { "first name", "firstname", "given name", "имя", "نام" },
   last_name = { "last name", "lastname", "surname", "family name", "фамилия", "نام خانوادگی" },
   timezone = { "time zone", "timezone", "tz", "часовой пояс", "منطقه زمانی" },
+  language = { "language", "preferred language", "lang", "язык", "زبان" }, -- (templates pick their version by it)
   telegram_chat_id = { "telegram chat id", "telegram id", "telegram" },
   push_token = { "push token", "device token", "fcm token" },
 }

@@ -92,10 +92,10 @@ expect_eq "an export's column names: the address traits drip reads, the rest as 
   "$rc|$(sqlite3 "$DB" "SELECT traits FROM contacts WHERE id = 'x1'")"
 expect_contains "... and it says which columns it read as which traits" "$OUT" \
   "read the columns 'E-mail' as email, 'Mobile Phone' as phone, 'First Name' as first_name"
-printf '%s\n' 'id,ایمیل,شماره موبایل,نام,Телефон' 'x2,x2@x.io,۰۹۱۲۱۲۳۴۵۶۷,مریم,+7 912' > "$TMP/fa.csv"
+printf '%s\n' 'id,ایمیل,شماره موبایل,نام,زبان,Телефон' 'x2,x2@x.io,۰۹۱۲۱۲۳۴۵۶۷,مریم,fa,+7 912' > "$TMP/fa.csv"
 "$DRIP" import "$TMP/fa.csv" --db "$DB" > /dev/null 2>&1
-expect_eq "... in Persian too; a second column for the same trait stays as written" \
-  '{"email":"x2@x.io","first_name":"مریم","phone":"۰۹۱۲۱۲۳۴۵۶۷","Телефон":"+7 912"}' \
+expect_eq "... in Persian too (the language, which templates pick their version by); a second column for the same trait stays as written" \
+  '{"email":"x2@x.io","first_name":"مریم","language":"fa","phone":"۰۹۱۲۱۲۳۴۵۶۷","Телефон":"+7 912"}' \
   "$(sqlite3 "$DB" "SELECT traits FROM contacts WHERE id = 'x2'")"
 
 # cells typed as JSON would type them; a stray quote costs one row, not the rest of the file
