@@ -46,10 +46,10 @@ static int find_installed(void) {
   char *slash = strrchr(exe, '/');
   if (!slash) return 0;
   *slash = '\0'; /* exe: PREFIX/bin */
-  if (snprintf(installed_stdlib, sizeof installed_stdlib, "%s/../share/drip/stdlib", exe) >= (int)sizeof installed_stdlib ||
-      snprintf(installed_modules, sizeof installed_modules, "%s/../lib/drip", exe) >= (int)sizeof installed_modules ||
-      snprintf(probe, sizeof probe, "%s/drip/cli.lua", installed_stdlib) >= (int)sizeof probe)
-    return 0;
+  int n1 = snprintf(installed_stdlib, sizeof installed_stdlib, "%s/../share/drip/stdlib", exe);
+  int n2 = snprintf(installed_modules, sizeof installed_modules, "%s/../lib/drip", exe);
+  int n3 = snprintf(probe, sizeof probe, "%s/drip/cli.lua", installed_stdlib);
+  if (n1 >= (int)sizeof installed_stdlib || n2 >= (int)sizeof installed_modules || n3 >= (int)sizeof probe) return 0;
   if (access(probe, R_OK) != 0) return 0;
   char real[PATH_MAX]; /* (PREFIX/share/drip/stdlib, not PREFIX/bin/../share/...) */
   if (realpath(installed_stdlib, real)) memcpy(installed_stdlib, real, sizeof real);
