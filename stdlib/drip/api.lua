@@ -238,7 +238,8 @@ end
 -- What `drip preview NAME` shows, as JSON: every message the journey would
 -- send one contact, run alone in memory. ?contact=ID a stored contact (their
 -- traits, variants, latest trigger event and events of the 90 days before),
--- ?traits= and ?properties= JSON objects (over the stored ones).
+-- ?traits= and ?properties= JSON objects (over the stored ones), ?then=
+-- events after the entry ("Order Completed +2h", several split by ";").
 function Api:preview(req, name)
   local def = self.engine.latest[name]
   if not def then return not_found("journey '" .. name .. "'") end
@@ -250,9 +251,13 @@ function Api:preview(req, name)
       given[key] = t
     end
   end
+  local texts = {}
+  for text in (q["then"] or ""):gmatch("[^;]+") do texts[#texts + 1] = text end
+  local later, lerr = preview.later_events(texts)
+  if not later then return answer(400, { error = "then: " .. lerr, field = "then" }) end
   local id = q.contact
   if id and not self.store:contact_json(id) then return not_found("contact '" .. id .. "'") end
-  local who = preview.subject(id and self.store, id, def.trigger, given.traits, given.properties)
+  local who = preview.subject(id and self.store, id, def.trigger, given.traits, given.properties, later)
   if who.history then who.history.clock = self.engine.now end
   local dir = (self.engine.templates_dir or "scripts/templates"):match("^(.*)/templates$")
   local out, err = preview.run(self.conf or {}, def.file, dir, name, who)

@@ -71,9 +71,9 @@ the configuration is read at start).
   },
   preview = {
     summary = "every message a journey would send a contact; --to sends them to you now",
-    usage = "drip preview JOURNEY [--contact ID] [--traits JSON] [--properties JSON] [--to ADDRESS [--channel C]] [--journeys DIR] [--db FILE] [--config FILE]",
-    flags = { contact = "value", traits = "value", properties = "value", to = "value", channel = "value", journeys = "value",
-              db = "value", config = "value" },
+    usage = "drip preview JOURNEY [--contact ID] [--traits JSON] [--properties JSON] [--then 'EVENT +DUR'...] [--to ADDRESS [--channel C]] [--journeys DIR] [--db FILE] [--config FILE]",
+    flags = { contact = "value", traits = "value", properties = "value", ["then"] = "list", to = "value",
+              channel = "value", journeys = "value", db = "value", config = "value" },
     args = 1,
     help = [[
 Runs the journey for one contact alone, on a virtual clock in memory, and
@@ -94,6 +94,9 @@ the store.
   --traits JSON      traits to preview with ('{"language":"fa","first_name":"Sara"}'),
                      over the stored contact's when --contact is given too
   --properties JSON  the trigger event's properties ('{"cart_url":"https://…"}')
+  --then EVENT +DUR  events the contact sends after the entry, to see another path:
+                     --then 'Order Completed +2h' (properties as JSON after it:
+                     'Order Completed +2h {"revenue":50}'); several may follow
   --to ADDRESS       also send the messages of this address's channel to it now, through
                      drip.conf.lua's provider, marked [preview]; an email address, a
                      phone number (+…) or a webhook URL, else name --channel

@@ -82,12 +82,15 @@ local function subject(opts, conf, trigger)
     traits, err = preview.json_object("--traits", opts.traits, '{"language":"fa","first_name":"Sara"}')
     if not traits then return nil, err, 2 end
   end
+  local later
+  later, err = preview.later_events(opts["then"])
+  if not later then return nil, "--then " .. err, 2 end
   local id, store, status
   if opts.contact then
     id, store, status = stored_contact(opts, conf)
     if not id then return nil, store, status end
   end
-  local who = preview.subject(store, id, trigger, traits, props)
+  local who = preview.subject(store, id, trigger, traits, props, later)
   if props then who.said = "--properties" end
   if store then store:close() end
   return who
@@ -215,6 +218,11 @@ local function print_records(records, started, who, conf)
       print(string.format("  %-16s  split %s: %s", at, rec.split, rec.variant))
     elseif rec.kind == "log" then
       print(string.format("  %-16s  log: %s", at, rec.message))
+    elseif rec.kind == "event" then
+      print(string.format("  %-16s  ← %s", at, rec.event))
+    elseif rec.kind == "convert" then
+      print(string.format("  %-16s  converted%s", at, rec.value ~= nil and rec.value ~= json.null and
+        " (" .. json.encode(rec.value) .. ")" or ""))
     elseif rec.kind == "exit" then
       last = rec
     end
@@ -261,7 +269,8 @@ function cmd.run(opts, usage)
   print(string.format("%s for %s, entering on %s%s%s at %s", name, whom, entry,
     trigger.kind == "event" and " " .. json.encode(who.props) or "", who.said and " (" .. who.said .. ")" or "",
     time.iso(started) .. (out.schedule_passed and " (its one-off schedule has passed: shown as if now)" or "")))
-  print("every channel allowed; no caps or quiet hours; no later event comes"
+  print("every channel allowed; no caps or quiet hours; "
+    .. (#who.later > 0 and "only the events given come later" or "no later event comes")
     .. (#out.stand_ins > 0 and "; stand-in " .. table.concat(out.stand_ins, ", ") or ""))
   print("")
   local sends, entered, last = print_records(out.records, started, who, conf)

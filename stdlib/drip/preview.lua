@@ -60,12 +60,36 @@ local function previewed(traits, channel, to)
   return t, stand_ins
 end
 
+-- Events that come after the entry, as written: "Order Completed +2h", with
+-- its properties after it as a JSON object ("Order Completed +2h
+-- {\"revenue\":50}") -> list of { event =, after = seconds, properties = },
+-- in time order | nil, message
+function preview.later_events(texts)
+  local list = {}
+  for i, text in ipairs(texts or {}) do
+    local name, after, props = tostring(text):match("^%s*(.-)%s+%+(%S+)%s*(.-)%s*$")
+    local secs = after and require("drip.duration").parse(after)
+    if not name or name == "" or not secs then
+      return nil, string.format("'%s': not an event after the entry such as 'Order Completed +2h'", text)
+    end
+    local properties, err = {}, nil
+    if props ~= "" then
+      properties, err = preview.json_object("'" .. text .. "'", props, '{"revenue":50}')
+      if not properties then return nil, err end
+    end
+    list[#list + 1] = { event = name, after = secs, properties = properties, order = i }
+  end
+  table.sort(list, function(a, b) return a.after < b.after or (a.after == b.after and a.order < b.order) end)
+  return list
+end
+
 -- Who is previewed. store: where a stored contact is found (nil: none); id:
--- theirs (as resolved); traits, properties: given, or nil. -> { id =, real =
--- their stored traits | nil, traits =, props =, said = where the properties
--- came from | nil, history = { path =, clock = } | nil }
-function preview.subject(store, id, trigger, traits, props)
-  local who = { id = id or "preview", traits = {}, props = props, said = props and "given" or nil }
+-- theirs (as resolved); traits, properties: given, or nil; later: events
+-- after the entry (preview.later_events). -> { id =, real = their stored
+-- traits | nil, traits =, props =, said = where the properties came from |
+-- nil, history = { path =, clock = } | nil, later = }
+function preview.subject(store, id, trigger, traits, props, later)
+  local who = { id = id or "preview", traits = {}, props = props, said = props and "given" or nil, later = later }
   if store and id then
     who.real = store:contact(id) or {}
     for k, v in pairs(who.real) do who.traits[k] = v end
@@ -133,6 +157,11 @@ function preview.run(conf, file, dir, name, who, channel, to)
     end
   end
   out.started = out.records[1] and time.parse(out.records[1].at) or engine.now
+  for i, e in ipairs(who.later or {}) do -- (marked in the records where they come)
+    engine:run_until(out.started + e.after)
+    if not ended then out.records[#out.records + 1] = { at = time.iso(engine.now), kind = "event", event = e.event } end
+    feed({ type = "track", userId = who.id, event = e.event, properties = e.properties, messageId = "preview-later-" .. i })
+  end
   engine:settle(engine.now + preview.LONGEST, function() -- (one instance: not a later entry)
     return not ended and #out.records < preview.MAX_RECORDS
   end)

@@ -17,6 +17,15 @@ expect_contains "... and the properties in its text" "$out" "text     Your cart 
 expect_contains "... the SMS a day later, as the order never comes" "$out" "  +1d 1h            sms to +15555550100"
 expect_contains "... and how it ends" "$out" "2 messages; the instance ends at +1d 1h (completed)"
 
+out=$("$DRIP" preview abandoned_cart --then 'Order Completed +3h {"revenue":80}' 'Session Started +10m'); code=$?
+expect_eq "--then: the contact's later events, another path" 0 "$code"
+expect_contains "... in time order, where they come" "$out" "  +10m              ← Session Started"
+expect_contains "..." "$out" "  +3h               ← Order Completed"
+expect_contains "... the goal converts, with the order's revenue" "$out" "  +3h               converted (80)"
+expect_contains "... and no SMS comes" "$out" "1 message; the instance ends at +3h (goal)"
+out=$("$DRIP" preview abandoned_cart --then 'Order Completed' 2>&1); code=$?
+expect_eq "... one with no time after the entry: bad usage, named" \
+  "2 drip preview: --then 'Order Completed': not an event after the entry such as 'Order Completed +2h'" "$code $out"
 out=$("$DRIP" preview abandond_cart 2>&1); code=$?
 expect_eq "an unknown journey is bad usage" 2 "$code"
 expect_contains "... naming the one it resembles" "$out" "no journey named 'abandond_cart' loads from scripts"
@@ -151,6 +160,13 @@ d = json.load(sys.stdin)
 s = [r for r in d["records"] if r["kind"] == "send"]
 e = [r for r in d["records"] if r["kind"] == "exit"][0]
 print(s[0]["after"], s[0]["channel"], s[0]["to"], s[0]["message"]["text"], "|", s[1]["after"], s[1]["channel"], s[1]["would_stop"], "|", e["reason"])' | sed "s/^/${doc%% *} /")"
+doc=$(req GET '/v1/journeys/abandoned_cart/preview?then=Order%20Completed%20%2B2h%3BSession%20Started%20%2B1m')
+expect_eq "... ?then= the later events (several split by ;), in time order, and the path they make" \
+  "event:Session Started@60 event:Order Completed@7200 exit:goal@7200" \
+  "$(printf '%s' "${doc#* }" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(*["%s:%s@%d" % (r["kind"], r.get("event") or r.get("reason"), r["after"]) for r in d["records"] if r["kind"] in ("event", "exit")])')"
 doc=$(req GET '/v1/journeys/welcome/preview?traits=%7B%22language%22%3A%22ru%22%2C%22first_name%22%3A%22%D0%90%D0%BD%D0%BD%D0%B0%22%7D')
 expect_contains "... ?traits= makes the contact (here in Russian)" "$doc" "Здравствуйте, Анна!"
 expect_contains "... and says which traits stood in" "$doc" '"stand_ins":["email","phone","push_token","telegram_chat_id"]'
