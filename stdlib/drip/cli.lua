@@ -71,9 +71,9 @@ the configuration is read at start).
   },
   preview = {
     summary = "every message a journey would send a contact; --to sends them to you now",
-    usage = "drip preview JOURNEY [--contact ID] [--traits JSON] [--properties JSON] [--then 'EVENT +DUR'...] [--to ADDRESS [--channel C]] [--journeys DIR] [--db FILE] [--config FILE]",
+    usage = "drip preview JOURNEY [--contact ID] [--traits JSON] [--properties JSON] [--then 'EVENT +DUR'...] [--to ADDRESS [--channel C]] [--format table|json] [--journeys DIR] [--db FILE] [--config FILE]",
     flags = { contact = "value", traits = "value", properties = "value", ["then"] = "list", to = "value",
-              channel = "value", journeys = "value", db = "value", config = "value" },
+              channel = "value", format = "value", journeys = "value", db = "value", config = "value" },
     args = 1,
     help = [[
 Runs the journey for one contact alone, on a virtual clock in memory, and
@@ -101,6 +101,7 @@ the store.
                      drip.conf.lua's provider, marked [preview]; an email address, a
                      phone number (+…) or a webhook URL, else name --channel
   --channel C        the channel of --to (push, telegram)
+  --format F         table (default) or json (what GET /v1/journeys/NAME/preview answers)
   --journeys DIR     journey directory (default: scripts)
   --db FILE          the store --contact is read from (default: `db` in the config)
 Exit status 1 when the instance fails, the trigger's where() does not take

@@ -263,6 +263,14 @@ function cmd.run(opts, usage)
   local out, rerr = preview.run(conf, file, dir, name, who, channel, to)
   if not out then return fail(rerr) end
   local started = out.started
+  if opts.format == "json" then
+    if channel then return usage("--format json shows the messages; it does not send them (leave out --to)") end
+    print(json.encode(preview.document(name, who, trigger, out, conf)))
+    local last = out.records[#out.records]
+    return last and last.kind == "exit" and last.reason == "error" and 1 or 0
+  elseif opts.format and opts.format ~= "table" then
+    return usage("--format: table or json")
+  end
 
   local entry = trigger.kind == "event" and trigger.event or trigger.kind
   local whom = opts.contact and who.id or (opts.traits and "a contact with the traits given" or "a contact with no traits")

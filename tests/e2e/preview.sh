@@ -26,6 +26,12 @@ expect_contains "... and no SMS comes" "$out" "1 message; the instance ends at +
 out=$("$DRIP" preview abandoned_cart --then 'Order Completed' 2>&1); code=$?
 expect_eq "... one with no time after the entry: bad usage, named" \
   "2 drip preview: --then 'Order Completed': not an event after the entry such as 'Order Completed +2h'" "$code $out"
+expect_eq "--format json: the records, each with its time after the entry" "3600 email | 90000 sms | completed" \
+  "$("$DRIP" preview abandoned_cart --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" | ".join(["%d %s" % (r["after"], r["channel"]) for r in d["records"] if r["kind"] == "send"] + [r["reason"] for r in d["records"] if r["kind"] == "exit"]))')"
+expect_eq "... with --to: bad usage" 2 "$("$DRIP" preview abandoned_cart --format json --to a@x.test >/dev/null 2>&1; echo $?)"
 out=$("$DRIP" preview abandond_cart 2>&1); code=$?
 expect_eq "an unknown journey is bad usage" 2 "$code"
 expect_contains "... naming the one it resembles" "$out" "no journey named 'abandond_cart' loads from scripts"
