@@ -158,6 +158,7 @@ function preview.run(conf, file, dir, name, who, channel, to)
   end
   out.started = out.records[1] and time.parse(out.records[1].at) or engine.now
   for i, e in ipairs(who.later or {}) do -- (marked in the records where they come)
+    if ended then break end -- (nothing later changes an instance that ended)
     engine:run_until(out.started + e.after)
     if not ended then out.records[#out.records + 1] = { at = time.iso(engine.now), kind = "event", event = e.event } end
     feed({ type = "track", userId = who.id, event = e.event, properties = e.properties, messageId = "preview-later-" .. i })
