@@ -95,11 +95,11 @@ local function lint_placeholders(text, where, report)
 end
 
 -- One version of a template (base: "promo" or "promo.fa"): its files
--- read and their placeholders checked -> { subject =, txt =, html = } (true
+-- read and their placeholders checked -> { subject =, title =, txt =, html = } (true
 -- for each part it has)
 local function lint_template_version(dir, base, report)
   local parts = {}
-  for _, ext in ipairs({ "subject", "txt", "html" }) do
+  for _, ext in ipairs({ "subject", "title", "txt", "html" }) do
     local path = dir .. "/" .. base .. "." .. ext
     local text, err, readable = journey.read(path)
     if readable then
@@ -115,7 +115,7 @@ end
 -- A language's version that lacks a part the default has sends without it: a
 -- warning, since a shorter version may be meant.
 local function warn_missing_parts(dir, name, default, base, parts)
-  for _, ext in ipairs({ "subject", "txt", "html" }) do
+  for _, ext in ipairs({ "subject", "title", "txt", "html" }) do
     if default[ext] and not parts[ext] then
       io.stderr:write(string.format("%s/%s: warning: no %s.%s, while %s.%s is there: its language's messages go "
         .. "without it\n", dir, base, base, ext, name, ext))

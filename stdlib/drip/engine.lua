@@ -710,15 +710,16 @@ end
 
 -- step effects (called by drip.steps when a step runs live) -----------------------
 
--- A template's files (NAME.txt, .html, .subject) -> { text =, html =, subject = }
+-- A template's files (NAME.txt, .html, .subject, .title: a push's) -> { text =, html =, subject =, title = }
+local TEMPLATE_PARTS = { txt = "text", html = "html", subject = "subject", title = "title" }
 function Engine:template_fields(base)
   local cached = self.templates[base]
   if cached then return cached end
   local fields = {}
-  for ext, field in pairs({ txt = "text", html = "html", subject = "subject" }) do
+  for ext, field in pairs(TEMPLATE_PARTS) do
     local text, err, readable = journey.read(self.templates_dir .. "/" .. base .. "." .. ext)
     if readable then error(err, 0) end
-    if field == "subject" and text then -- (one line, without the line end an editor adds)
+    if (field == "subject" or field == "title") and text then -- (one line, without the line end an editor adds)
       text = text:gsub("%s*[\r\n]+%s*", " "):match("^%s*(.-)%s*$")
     end
     fields[field] = text

@@ -54,7 +54,7 @@
 
 ---@class drip.Message
 ---@field kind ("marketing"|"transactional")? default "marketing"
----@field template string? scripts/templates/NAME.txt|.html|.subject; NAME.fa.txt (NAME.LANG.*) for contacts whose language or locale trait is fa
+---@field template string? scripts/templates/NAME.txt|.html|.subject|.title; NAME.fa.txt (NAME.LANG.*) for contacts whose language or locale trait is fa
 ---@field to string? an address instead of the contact's
 ---@field channels ("email"|"sms"|"push"|"telegram"|"webhook")[]? fallback order for send{}
 ---@field subject string? email; "{{contact.first_name | default \"there\"}}" placeholders

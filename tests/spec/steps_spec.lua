@@ -331,6 +331,20 @@ describe("steps", function()
     assert.same({ text = "Olá, tu" }, got.g)
   end)
 
+  it("a push template's title comes from NAME.title, one line, in the contact's language", function()
+    local sim = helpers.sim(journey_with('push { template = "back" }'), { files = {
+      ["templates/back.txt"] = "Your cart misses you\n", ["templates/back.title"] = "Come back\n",
+      ["templates/back.ru.txt"] = "Корзина ждёт\n", ["templates/back.ru.title"] = "Вернитесь\n" } })
+    for id, lang in pairs({ a = "en", b = "ru" }) do
+      sim:identify(id, { push_token = "t-" .. id, language = lang, consent = { push = true } })
+      sim:track(id, "Go")
+    end
+    local got = {}
+    for _, m in ipairs(sim:sent { channel = "push" }) do got[m.contact] = m.message end
+    assert.same({ title = "Come back", text = "Your cart misses you\n" }, got.a)
+    assert.same({ title = "Вернитесь", text = "Корзина ждёт\n" }, got.b)
+  end)
+
   it("a template only in some languages fails a contact in another, naming the versions there are", function()
     local sim = start([[email { template = "promo" }]], { files = { ["templates/promo.fa.txt"] = "سلام",
       ["templates/promo.ru.html"] = "<p>Привет</p>" } })
