@@ -474,7 +474,10 @@ end
 -- journeys of `place` (default "in this store"; or "loads from DIR")
 function cli.unknown_journey(name, names, place)
   place = place or "in this store"
-  if #names == 0 then return string.format("no journey named '%s' %s (it has none yet)", name, place) end
+  if #names == 0 then
+    return string.format("no journey named '%s' %s (%s)", name, place,
+      place:match("^loads") and "none loads from there" or "it has none yet")
+  end
   local near = require("drip.suggest").nearest(name, names)
   return string.format("no journey named '%s' %s (journeys: %s)%s", name, place, table.concat(names, ", "),
     near and string.format("; did you mean '%s'?", near) or "")

@@ -35,6 +35,12 @@ out=$("$DRIP" preview abandond_cart 2>&1); code=$?
 expect_eq "an unknown journey is bad usage" 2 "$code"
 expect_contains "... naming the one it resembles" "$out" "no journey named 'abandond_cart' loads from scripts"
 expect_contains "..." "$out" "did you mean 'abandoned_cart'?"
+mkdir -p "$TMP/bad"
+printf 'return journey { trigger = "Go", steps = function() email { text = "x" end }\n' > "$TMP/bad/b.lua"
+out=$("$DRIP" preview b --journeys "$TMP/bad" 2>&1); code=$?
+expect_eq "a journey whose file does not compile: bad usage, with why" \
+  "2 drip preview: no journey named 'b' loads from $TMP/bad (none loads from there)|$TMP/bad/b.lua:1: '}' expected near 'end'" \
+  "$code $(printf '%s' "$out" | paste -sd'|')"
 out=$("$DRIP" preview abandoned_cart --properties '[1]' 2>&1); code=$?
 expect_eq "properties that are not an object: bad usage, named" "2 drip preview: --properties: not a JSON object" \
   "$code $(printf '%s' "$out" | cut -d\' -f1 | sed 's/ such as $//')"
