@@ -32,19 +32,18 @@ local function invalid(line, msg) return setmetatable({ line = line, msg = msg }
 
 -- A spec table may hold only `keys` (a list): a misspelt one ("wher") left
 -- out unseen would change what the journey does (every event would start it).
--- Not for a stored version compiled again for the instances on it: it was
--- taken when loaded, and a newer drip's checks must not fail them.
-local checking_keys = true -- (false while journey.compile builds a stored version)
-local function only_keys(t, keys, what, line)
-  if not checking_keys then return end
+-- Not for a stored version compiled again for the instances on it (strict
+-- false): it was taken when loaded, and a newer drip's checks must not fail them.
+local function only_keys(t, keys, what, line, strict)
+  if not strict then return end
   local unknown = suggest.unknown_key(t, keys)
   if unknown then error(invalid(line, what .. ": " .. unknown)) end
 end
 
-local function event_spec(v, what, line)
+local function event_spec(v, what, line, strict)
   if type(v) == "string" and v ~= "" then return { event = v } end
   if type(v) == "table" and type(v.event) == "string" then
-    only_keys(v, { "event", "where" }, what, line)
+    only_keys(v, { "event", "where" }, what, line, strict)
     if v.where ~= nil and type(v.where) ~= "function" then
       error(invalid(line, what .. ".where must be a function(event, contact)"))
     end
@@ -60,8 +59,8 @@ local function checked_duration(v, what, line)
 end
 
 -- { segment = "name" } and { schedule = "...", segment = "name" | function, rollout = "10%" }
-local function segment_trigger(t, line)
-  only_keys(t, { "segment", "schedule", "rollout" }, "trigger", line)
+local function segment_trigger(t, line, strict)
+  only_keys(t, { "segment", "schedule", "rollout" }, "trigger", line, strict)
   local seg = t.segment
   if seg ~= nil and type(seg) ~= "function" and (type(seg) ~= "string" or seg == "") then
     error(invalid(line, "trigger.segment must be a segment name or a function(contact)"))
@@ -77,18 +76,18 @@ local function segment_trigger(t, line)
            rollout = share }
 end
 
-local function parse_trigger(t, line)
+local function parse_trigger(t, line, strict)
   if t == nil then error(invalid(line, 'journey has no trigger (e.g. trigger = "Cart Updated")')) end
   if type(t) == "string" or (type(t) == "table" and t.event) then
-    local spec = event_spec(t, "trigger", line)
+    local spec = event_spec(t, "trigger", line, strict)
     spec.kind = "event"
     return spec
   end
   if type(t) == "table" and t.inactive then
-    only_keys(t, { "inactive" }, "trigger", line)
+    only_keys(t, { "inactive" }, "trigger", line, strict)
     return { kind = "inactive", secs = checked_duration(t.inactive, "trigger.inactive", line) }
   end
-  if type(t) == "table" and (t.schedule or t.segment) then return segment_trigger(t, line) end
+  if type(t) == "table" and (t.schedule or t.segment) then return segment_trigger(t, line, strict) end
   error(invalid(line, 'trigger must be "Event Name", { event = ..., where = ... }, { inactive = "30d" }, '
     .. '{ segment = "name" } or { schedule = "daily 09:00", segment = "name" }'))
 end
@@ -113,8 +112,8 @@ local function valid_name(name)
     and not name:find("[^%w_%-%.\128-\255]")
 end
 
--- Build a definition from the table given to journey{...}.
-local function build(t, source, default_name)
+-- Build a definition from the table given to journey{...} (strict: see only_keys).
+local function build(t, source, default_name, strict)
   local function at(key) return line_of(source, "%f[%w_]" .. key .. "%s*=", 1) end
   for k in pairs(t) do
     if not KEYS[k] then
@@ -132,8 +131,8 @@ local function build(t, source, default_name)
   local def = {
     name = t.name or default_name,
     description = t.description,
-    trigger = parse_trigger(t.trigger, at("trigger")),
-    goal = t.goal ~= nil and event_spec(t.goal, "goal", at("goal")) or nil,
+    trigger = parse_trigger(t.trigger, at("trigger"), strict),
+    goal = t.goal ~= nil and event_spec(t.goal, "goal", at("goal"), strict) or nil,
     exit_on = {},
     reentry = parse_reentry(t.reentry, at("reentry")),
     timeout = t.timeout ~= nil and checked_duration(t.timeout, "timeout", at("timeout")) or nil,
@@ -141,7 +140,7 @@ local function build(t, source, default_name)
   }
   local exits = t.exit_on
   if type(exits) == "string" or (type(exits) == "table" and exits.event) then exits = { exits } end
-  for i, e in ipairs(exits or {}) do def.exit_on[i] = event_spec(e, "exit_on", at("exit_on")) end
+  for i, e in ipairs(exits or {}) do def.exit_on[i] = event_spec(e, "exit_on", at("exit_on"), strict) end
   def.ending = {} -- the names of the events that may end an instance: its goal's and exit_on's
   if def.goal then def.ending[def.goal.event] = true end
   for _, spec in ipairs(def.exit_on) do def.ending[spec.event] = true end
@@ -170,9 +169,7 @@ function journey.compile(source, file, globals, random, stored)
     if type(t) ~= "table" then error("journey expects a table: journey { ... }", 2) end
     local caller = debug.getinfo(2, "l") -- none when returned directly (a tail call)
     called_at = called_at or (caller and caller.currentline)
-    checking_keys = not stored
-    local ok, def = pcall(build, t, source, default_name)
-    checking_keys = true
+    local ok, def = pcall(build, t, source, default_name, not stored)
     if not ok then
       if getmetatable(def) == Invalid then error(string.format("%s:%d: %s", file, def.line, def.msg), 0) end
       error(def, 0)
