@@ -99,6 +99,10 @@ CREATE INDEX IF NOT EXISTS contacts_zone ON contacts(tz) WHERE tz IS NOT NULL;
 CREATE INDEX IF NOT EXISTS instances_entered ON instances(entered_at);
 ]]
 
+-- events of an attached store `src` copied in (backtest's and preview's scratch stores)
+local COPY_EVENTS = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
+  .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events "
+
 local QUERIES = {
   meta_get = "SELECT value FROM meta WHERE key = ?",
   meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -249,11 +253,8 @@ local QUERIES = {
     .. "FROM instances i LEFT JOIN outbox o ON o.instance = i.id WHERE i.entered_at BETWEEN ?1 AND ?2 "
     .. "ORDER BY i.journey, i.contact, i.id, o.seq",
   bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",
-  bt_copy_events = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
-    .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events WHERE ts >= ?1 AND ts < ?2",
-  preview_copy_events = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
-    .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events "
-    .. "WHERE contact = ?1 AND ts >= ?2 AND ts <= ?3",
+  bt_copy_events = COPY_EVENTS .. "WHERE ts >= ?1 AND ts < ?2",
+  preview_copy_events = COPY_EVENTS .. "WHERE contact = ?1 AND ts >= ?2 AND ts <= ?3",
   -- messages before the period, for frequency caps (under instance ids no instance has)
   bt_copy_outbox = "INSERT INTO outbox(instance, seq, channel, kind, message, status, reason, created_at, contact) "
     .. "SELECT -instance, seq, channel, kind, '{}', status, reason, created_at, contact FROM src.outbox "
@@ -1286,12 +1287,8 @@ end
 function Store:last_event_seq() return self:q("events_last_seq"):first() or 0 end
 
 -- The sources of every stored script version: { source, ... }
-function Store:script_sources()
-  local out = {}
-  for _, row in ipairs(self:q("script_sources"):all()) do out[#out + 1] = row[1] end
-  return out
-end
 QUERIES.script_sources = "SELECT source FROM scripts"
+function Store:script_sources() return self:q("script_sources"):column() end
 
 -- Has a contact been forgotten, here or by another process, since the last
 -- call? (What a long-running process keeps of contacts and instances is then stale.)
