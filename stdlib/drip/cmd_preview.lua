@@ -138,9 +138,10 @@ local function marked(message, channel)
   return m
 end
 
--- Send `sends` (records) to `to` on `channel` (its settings: c) now
+-- Send `sends` (records) to `to` on `channel` (its settings: c) now, with
+-- unsubscribe links as the preview signed its own (links: { base =, secret = })
 -- -> { [i] = "sent (SMTP 250)" | "failed: ..." }, failures
-local function deliver(conf, channel, c, to, sends, id, journey_name)
+local function deliver(channel, c, to, sends, id, journey_name, links)
   local curl = require "drip_curl"
   local now, key = host.time(), "drip-preview-" .. preview.random_key()
   local answers, said, waiting, failures = {}, {}, 0, 0
@@ -149,7 +150,7 @@ local function deliver(conf, channel, c, to, sends, id, journey_name)
   for i, rec in ipairs(sends) do
     local ctx = { key = key .. "-" .. i, contact = id, journey = journey_name, kind = rec.kind_of_message, now = now }
     if channel == "email" and ctx.kind == "marketing" then
-      ctx.unsubscribe_url = unsubscribe.url(conf.public_url or "http://127.0.0.1:8425", key, id, channel, now)
+      ctx.unsubscribe_url = unsubscribe.url(links.base, links.secret, id, channel, now)
     end
     local ok, spec = pcall(channels.request, channel, c, to, marked(rec.message, channel), ctx)
     local started, err = false, spec
@@ -230,17 +231,17 @@ local function print_records(records, started, who, conf)
   return sends, entered, last
 end
 
--- Send the messages of `channel` to `to` now and say how each went -> exit status
-local function send_now(conf, t, sends, started, id, name)
+-- Send the messages of t.channel to t.to now and say how each went -> exit status
+local function send_now(t, sends, out, id, name)
   local mine = {}
   for _, rec in ipairs(sends) do
     if rec.channel == t.channel then mine[#mine + 1] = rec end
   end
   print("")
-  local outcomes, failures = deliver(conf, t.channel, t.settings, t.to, mine, id, name)
+  local outcomes, failures = deliver(t.channel, t.settings, t.to, mine, id, name, out.unsubscribe)
   for i, rec in ipairs(mine) do
     local subject = rec.message.subject or rec.message.title or rec.message.text or rec.message.body or ""
-    print(string.format("  %-16s  %s to %s “%s”: %s", after(time.parse(rec.at), started), t.channel, t.to,
+    print(string.format("  %-16s  %s to %s “%s”: %s", after(time.parse(rec.at), out.started), t.channel, t.to,
       (tostring(subject):gsub("%s+", " ")):sub(1, 60), outcomes[i]))
   end
   print(string.format("sent %d of %d %s message%s to %s%s", #mine - failures, #mine, t.channel,
@@ -297,7 +298,7 @@ function cmd.run(opts, usage)
     return 1
   end
   if not channel then return 0 end
-  return send_now(conf, { channel = channel, to = to, settings = settings }, sends, started, who.id, name)
+  return send_now({ channel = channel, to = to, settings = settings }, sends, out, who.id, name)
 end
 
 return cmd

@@ -104,7 +104,8 @@ end
 
 -- Run journey `name` (from `file`, its directory `dir`) for `who`, with
 -- `to` as its address on `channel` when given -> { records = those of its
--- one instance, started = the entry's time, warnings =, stand_ins =, cut =
+-- one instance, started = the entry's time, warnings =, stand_ins =,
+-- unsubscribe = { base =, secret = } its links are signed with, cut =
 -- true when it stopped at MAX_RECORDS, schedule_passed = true when a one-off
 -- broadcast's time has passed (it enters now) }
 -- | nil, message
@@ -114,7 +115,9 @@ function preview.run(conf, file, dir, name, who, channel, to)
   local history = who.history
   local now = history and history.clock or host.time()
   if history then store:copy_contact_events(history.path, who.id, now - HISTORY, now) end
-  local out = { records = {}, warnings = {} }
+  -- links that work nowhere: a click in a preview must not unsubscribe the real contact
+  local out = { records = {}, warnings = {},
+                unsubscribe = { base = conf.public_url or "http://127.0.0.1:8425", secret = preview.random_key() } }
   local ended = false
   local rules = {}
   for k, v in pairs(conf) do rules[k] = v end
@@ -127,8 +130,7 @@ function preview.run(conf, file, dir, name, who, channel, to)
       ended = rec.kind == "exit"
     end,
     warn = function(msg) out.warnings[#out.warnings + 1] = msg end,
-    -- links that work nowhere: a click in a preview must not unsubscribe the real contact
-    unsubscribe = { base = conf.public_url or "http://127.0.0.1:8425", secret = preview.random_key() },
+    unsubscribe = out.unsubscribe,
   })
   local errors = engine:load({ file }, dir)
   if #errors > 0 then
