@@ -259,7 +259,7 @@ function Api:preview(req, name)
   if id and not self.store:contact_json(id) then return not_found("contact '" .. id .. "'") end
   local who = preview.subject(id and self.store, id, def.trigger, given.traits, given.properties, later)
   if who.history then who.history.clock = self.engine.now end
-  local dir = (self.engine.templates_dir or "scripts/templates"):match("^(.*)/templates$")
+  local dir = self.engine.templates_dir:match("^(.*)/templates$")
   local out, err = preview.run(self.conf or {}, def.file, dir, name, who)
   if not out then return answer(409, { error = err }) end -- (its file no longer compiles)
   return answer(200, preview.document(name, who, def.trigger, out, self.conf or {}))

@@ -83,6 +83,7 @@ function Engine.new(opts)
     -- routed_contact, routed_traits: the contact route is handling and its
     -- traits once a `where` has read them (see routed_contact_traits)
     templates = {},
+    templates_dir = "scripts/templates", -- (Engine:load sets its journeys directory's)
     warned = {}, warned_n = 0,
     live = {}, live_count = 0, -- instance id -> runtime of a slept instance (cache)
     known = {}, known_count = 0,
@@ -736,7 +737,6 @@ function Engine:template_file(name, traits)
   if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") or name:match("%.%.") then
     error("template: bad name '" .. tostring(name) .. "'", 0)
   end
-  self.templates_dir = self.templates_dir or "scripts/templates"
   local index = self.templates[INDEX] or template.index(self.templates_dir)
   self.templates[INDEX] = index
   local bases = index[name] or {}
