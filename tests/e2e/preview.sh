@@ -95,6 +95,11 @@ out=$("$DRIP" preview daily --journeys "$TMP/j" --traits '{"timezone":"Asia/Tehr
 expect_contains "a broadcast enters at its next time in the contact's zone (10:00 in Tehran)" "$out" \
   "daily for a contact with the traits given, entering on schedule at $(date -u +%Y-%m-%d -d "$( [ $((10#$(date -u +%H%M))) -lt 630 ] && echo today || echo tomorrow)")T06:30:00Z"
 expect_contains "... and one instance only, though it is daily" "$out" "1 message; the instance ends at +0 (completed)"
+cat > "$TMP/j/gone.lua" <<'LUA'
+return journey { trigger = { schedule = "2020-01-01 10:00" }, steps = function(ctx) email { subject = "Old", text = "…" } end }
+LUA
+expect_contains "a one-off broadcast whose time has passed: shown as if now, and said so" \
+  "$("$DRIP" preview gone --journeys "$TMP/j" 2>/dev/null | head -1)" "(its one-off schedule has passed: shown as if now)"
 out=$("$DRIP" preview back --journeys "$TMP/j"); code=$?
 expect_eq "an inactivity journey starts at once" 0 "$code"
 expect_contains "..." "$out" "back for a contact with no traits, entering on inactive"
