@@ -13,6 +13,7 @@ local duration = require "drip.duration"
 local stats = require "drip.stats"
 local unsubscribe_page = require "drip.unsubscribe_page"
 local preview = require "drip.preview"
+local pause = require "drip.pause"
 
 local Api = {}
 Api.__index = Api
@@ -205,8 +206,11 @@ function Api:journeys()
   for _, name in ipairs(names) do
     local def = self.engine.latest[name]
     local t = def.trigger
+    local paused = self.engine.paused[name]
     list[#list + 1] = { name = name, version = def.hash, file = def.file, trigger = t.event or t.kind,
-                        active = self.metrics:active_counts()[name] or 0 }
+                        active = self.metrics:active_counts()[name] or 0,
+                        paused_since = paused and time.iso(paused.since) or nil,
+                        held = paused and pause.held(self.store, name) or nil }
   end
   local errors = json.array() -- the scripts the last load could not take, as file:line: message
   for i, m in ipairs(self.engine.load_errors or {}) do errors[i] = m end
@@ -233,6 +237,39 @@ function Api:stats(req, name)
   found = found or stats.empty(name)
   found.since = secs and time.iso(since) or nil
   return answer(200, found)
+end
+
+-- POST /v1/journeys/{name}/pause: what `drip pause NAME` does, at once.
+function Api:pause(_, name)
+  local done, err = pause.pause(self.store, name, self.engine.now)
+  if not done then return answer(404, { error = err }) end
+  self.engine:read_pauses()
+  return answer(200, { journey = name, paused_since = time.iso(done.since), already = done.already, held = done.held,
+                       sending = done.sending })
+end
+
+-- POST /v1/journeys/{name}/resume?held=send|drop (or {"held":"send"} as the
+-- body): what `drip resume NAME --send-held|--drop-held` does, at once.
+function Api:resume(req, name)
+  local how = (req.query or {}).held
+  if not how and req.body ~= "" then
+    local obj, err = decode_object(req.body)
+    if not obj then return bad(err) end
+    how = obj.held
+  end
+  if how ~= nil and not pause.CHOICES[how] then
+    return answer(400, { error = "held: send or drop, not " .. json.encode(how), field = "held" })
+  end
+  local done, err, held = pause.resume(self.store, name, self.engine.now, how, self.engine.outbox_status)
+  if not done and held then
+    return answer(409, { error = string.format("'%s' holds %d message%s: resume with ?held=send to send them now "
+      .. "or ?held=drop to drop them", name, held, held == 1 and "" or "s"), field = "held", held = held })
+  end
+  if not done then return answer(404, { error = err }) end
+  self.engine:read_pauses()
+  self.engine.queued = self.engine.queued + done.sent -- (drip run's dispatcher looks at once)
+  return answer(200, { journey = name, resumed = done.was_paused, paused_since = done.since and time.iso(done.since),
+                       refused = done.refused, sent = done.sent, dropped = done.dropped, ended = done.ended })
 end
 
 -- What `drip preview NAME` shows, as JSON: every message the journey would
@@ -313,6 +350,8 @@ local ROUTES = {
   { "^/v1/journeys$", "GET", Api.journeys },
   { "^/v1/journeys/([^/]+)/stats$", "GET", Api.stats },
   { "^/v1/journeys/([^/]+)/preview$", "GET", Api.preview },
+  { "^/v1/journeys/([^/]+)/pause$", "POST", Api.pause },
+  { "^/v1/journeys/([^/]+)/resume$", "POST", Api.resume },
   { "^/metrics$", "GET", function(self)
       return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
     end },

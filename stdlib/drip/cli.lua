@@ -120,6 +120,37 @@ theirs and are listed with the step where they differ. Nothing is sent while
 replaying. --dry-run reports without changing anything. Exit status 0 when
 every instance moved, 1 when some could not.]],
   },
+  pause = {
+    summary = "stop a journey's messages now: no entries, messages held",
+    usage = "drip pause [JOURNEY] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value" },
+    args = 1,
+    help = [[
+Pauses the journey, in the store a `drip run` may be serving (it sees the
+pause at its next transaction; POST /v1/journeys/NAME/pause does the same
+through it). While a journey is paused no one enters it (the refused entries
+are counted, and `drip explain` says why a contact did not enter), and its
+running instances go on: their waits end, goals and exit events end them,
+but every message they send is held, not delivered. The messages it had
+queued are held at once; those already handed to the provider may still
+arrive. `drip resume` ends the pause. Pausing a paused journey changes
+nothing. Without JOURNEY, lists the paused journeys with what they hold.]],
+  },
+  resume = {
+    summary = "end a journey's pause, sending or dropping what it held",
+    usage = "drip resume JOURNEY [--send-held | --drop-held] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value", ["send-held"] = "bool", ["drop-held"] = "bool" },
+    args = 1,
+    help = [[
+Ends the journey's pause (see drip pause): it takes entries and sends again.
+When it holds messages, say what becomes of them; without either flag it
+stays paused and the command says how many it holds (exit status 2).
+
+  --send-held        send them now (consent, unsubscribes and quiet hours are
+                     checked again as each goes out); a held message whose contact
+                     reached the journey's goal or an exit event meanwhile is dropped
+  --drop-held        drop them all (suppressed, reason paused)]],
+  },
   forget = {
     summary = "erase everything stored about a contact",
     usage = "drip forget CONTACT [--db FILE] [--config FILE]",

@@ -35,6 +35,18 @@ local function consent_line(traits, conf)
   return table.concat(parts, ", ")
 end
 
+-- what a delivery state's detail says of a pause (see drip.pause)
+local PAUSE_NOTES = {
+  paused = " (the journey was paused)", released = " (sent when the journey resumed)",
+  dropped_on_resume = " (dropped when the journey resumed)",
+  goal = " (dropped when the journey resumed: the contact had reached its goal)",
+  exit_event = " (dropped when the journey resumed: the contact had sent its exit event)",
+}
+local function pause_note(answer)
+  return answer.instance_ended or answer.dropped_on_resume and "dropped_on_resume" or answer.released and "released"
+    or answer.paused and "paused" or nil
+end
+
 local function delivery_line(m)
   local steps = {}
   for _, d in ipairs(m.deliveries) do steps[#steps + 1] = d.status .. " " .. iso(d.at):sub(12) end
@@ -44,7 +56,7 @@ local function delivery_line(m)
   if type(answer) == "table" then
     said = answer.http and string.format(" (HTTP %d)", answer.http)
       or answer.smtp and string.format(" (SMTP %d)", answer.smtp) or answer.error and (" (" .. answer.error .. ")")
-      or answer.since_queued and " (after it was queued)" or ""
+      or answer.since_queued and " (after it was queued)" or PAUSE_NOTES[pause_note(answer)] or ""
   end
   local now = m.status .. (m.reason and (": " .. m.reason) or "") .. said
   if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. ", next try " .. iso(m.due) end
@@ -62,6 +74,10 @@ local function record_line(r, message, traceback)
       report.segments_note(d, " (%s)"), message and delivery_line(message) or "queued")
   end
   if r.kind == "suppress" then return string.format("%s not sent: %s", d.channel, d.reason) end
+  if r.kind == "defer" and d.reason == "paused" then
+    return string.format("%s to %s held, as the journey was paused — %s", d.channel, d.to,
+      message and delivery_line(message) or "held")
+  end
   if r.kind == "defer" then
     return string.format("%s deferred (%s) until %s — %s", d.channel, d.reason, d["until"],
       message and delivery_line(message) or "deferred")
@@ -135,6 +151,11 @@ local function trigger_facts(engine, def, id, traits)
     local last = store:last_event(id, t.event, 0)
     local facts = { string.format("it starts on the event '%s'; %s has had it %d time%s, last at %s", t.event, id, n,
       n == 1 and "" or "s", tostring(last and last.timestamp)) }
+    local since, till = entries.pause_at(store:pauses_of(def.name), last and time.parse(last.timestamp) or 0)
+    if till then
+      facts[#facts + 1] = string.format("the last one came while the journey was paused (from %s to %s)",
+        time.iso(since), time.iso(till))
+    end
     if t.where and last then facts[#facts + 1] = entries.where_fact(engine, t.where, last, traits) end
     facts[#facts + 1] = "events loaded by drip import start no journey"
     return facts
@@ -180,6 +201,8 @@ local function never_entered(store, conf, dir, id, traits, name)
   local engine = entries.engine(store, conf, dir)
   local def = entries.newest_definition(engine, name)
   local lines = { "never entered " .. name }
+  local since = entries.pause_at(store:pauses_of(name), math.huge)
+  if since then lines[#lines + 1] = "  " .. entries.paused_text(since) end
   if def then
     for _, fact in ipairs(trigger_facts(engine, def, id, traits)) do lines[#lines + 1] = "  " .. fact end
   end

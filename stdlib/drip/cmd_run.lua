@@ -86,6 +86,7 @@ local function transaction(store, engine, fn)
   local began, berr = pcall(store.begin, store) -- (a full disk can refuse the write lock itself)
   if not began then return false, berr end
   if store:forgotten_since() then engine:reset_caches() end -- `drip forget` beside drip run
+  if store:moved_since("pauses") then engine:read_pauses() end -- `drip pause` or `resume` beside it
   local ok, result = pcall(fn)
   local started = host.clock()
   local cok, cerr = true, nil

@@ -28,7 +28,7 @@ end
 
 local function channel_line(name, c, segments)
   local parts = {}
-  for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "failed" }) do
+  for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "held", "failed" }) do
     if (c[k] or 0) > 0 then parts[#parts + 1] = k .. " " .. c[k] end
   end
   local why = {}
@@ -39,7 +39,8 @@ local function channel_line(name, c, segments)
 end
 
 local function print_journey(j)
-  print(j.journey)
+  print(j.journey .. (j.paused_since and string.format("  (paused since %s; %d entr%s refused)", j.paused_since,
+    j.refused_while_paused, j.refused_while_paused == 1 and "y" or "ies") or ""))
   print(string.format("  entered %d   active %d   converted %d (%s)   failed %d   revenue %s", j.entered, j.active,
     j.converted, pct(j.conversion_rate or 0), j.failed, json.number(j.revenue)))
   local exits = {}

@@ -89,6 +89,7 @@ function Engine.new(opts)
     known = {}, known_count = 0,
   }, Engine)
   self.now = tonumber(self.store:meta("clock")) or 0
+  self.paused = self.store:paused_journeys() -- journey name -> its pause (see drip.pause)
   self.random = steps.random_function(self)
   self.api = steps.api(self)
   return self
@@ -106,7 +107,11 @@ function Engine:reset_caches()
   self.live, self.live_count = {}, 0
   self.known, self.known_count = {}, 0
   self.queue = {}
+  self:read_pauses()
 end
+
+-- Read which journeys are paused (drip pause here, or beside drip run).
+function Engine:read_pauses() self.paused = self.store:paused_journeys() end
 
 -- Warn once per key. The keys seen are bounded: a key holds an error's text,
 -- which a journey may make per contact, and drip run lives for months.
@@ -528,6 +533,10 @@ end
 
 -- traits_json: the contact's stored traits when the caller knows them
 function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
+  if self.paused[def.name] then -- (no instance: a paused journey takes no one in)
+    self.store:refuse_paused_entry(def.name)
+    return
+  end
   traits_json = traits_json or self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
   local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json }
@@ -874,6 +883,7 @@ function Engine:send(R, channels, msg)
   row.channel, row.address, row.message = channel, to, json.encode(message)
   local segments, encoding, odd = self:sms_cost(R, channel, message)
   row.segments = segments
+  if self.paused[R.journey] then return self:hold(R, row, message, kind) end
   local quiet_end = kind == "marketing" and policy.quiet_until(self.quiet, self:zone_of(R.ctx.contact), self.now)
   if quiet_end then
     row.status, row.reason, row.due = "deferred", "quiet_hours", self.deliver and quiet_end or nil
@@ -889,6 +899,16 @@ function Engine:send(R, channels, msg)
   self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind,
                            segments = segments, encoding = encoding, ucs2_chars = odd })
   return { status = "queued", channel = channel }
+end
+
+-- A message of a paused journey is held: kept, with no time to go, until
+-- `drip resume` sends or drops it (see drip.pause).
+function Engine:hold(R, row, message, kind)
+  row.status, row.reason = "held", "paused"
+  self.store:add_outbox(row, self.now)
+  self:record(R, "defer", { channel = row.channel, reason = "paused", ["until"] = json.null, to = row.address,
+                            message = message, kind_of_message = kind, segments = row.segments })
+  return { status = "held", reason = "paused", channel = row.channel }
 end
 
 -- (simulate) Addresses providers would refuse: an sms number with no calling

@@ -17,6 +17,21 @@ function entries.engine(store, conf, dir)
   return engine
 end
 
+-- The journey's pause that `ts` falls in -> since, until (nil: it goes
+-- on) | nil. pauses: store:pauses_of's rows.
+function entries.pause_at(pauses, ts)
+  for _, p in ipairs(pauses) do
+    if ts >= p[1] and (not p[2] or ts < p[2]) then return p[1], p[2] end
+  end
+  return nil
+end
+
+-- "the journey was paused then (from X to Y)", or "is paused (since X ...)"
+function entries.paused_text(since, till)
+  if till then return string.format("the journey was paused then (from %s to %s)", time.iso(since), time.iso(till)) end
+  return string.format("the journey is paused (since %s; drip resume starts it again)", time.iso(since))
+end
+
 -- the newest definition of journey `name` (one the store has seen), or nil
 -- when it no longer compiles
 function entries.newest_definition(engine, name)
@@ -39,11 +54,13 @@ end
 -- Why the trigger event `ev` at `ts` started no instance, judged by the
 -- newest definition's reentry and where() and the contact's instances of
 -- the journey (in entry order).
-local function why_not_started(engine, def, insts, ts, ev, traits, first_loaded)
+local function why_not_started(engine, def, insts, ts, ev, traits, first_loaded, pauses)
   local iso = time.iso
   if first_loaded and ts < first_loaded then
     return "it came before the journey was first loaded (" .. iso(first_loaded) .. ")"
   end
+  local since, till = entries.pause_at(pauses, ts)
+  if since then return entries.paused_text(since, till) end
   local mode, before = def.reentry.mode, nil
   for _, inst in ipairs(insts) do
     if inst.entered_at <= ts then before = inst end
@@ -77,10 +94,10 @@ function entries.unstarted(engine, id, traits, name, insts)
   if not def or def.trigger.kind ~= "event" then return nil end
   local events = store:events_unstarted(id, def.trigger.event, name, UNSTARTED)
   if #events == 0 then return nil end
-  local first_loaded = store:first_loaded(name)
+  local first_loaded, pauses = store:first_loaded(name), store:pauses_of(name)
   local missed = {}
   for i, m in ipairs(events) do
-    missed[i] = { at = m.ts, why = why_not_started(engine, def, insts, m.ts, m.event, traits, first_loaded) }
+    missed[i] = { at = m.ts, why = why_not_started(engine, def, insts, m.ts, m.event, traits, first_loaded, pauses) }
   end
   return { event = def.trigger.event, limit = UNSTARTED, missed = missed }
 end

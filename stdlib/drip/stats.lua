@@ -6,6 +6,7 @@
 -- (see stats.is_control) or the first.
 local json = require "drip.json"
 local locale = require "drip.locale"
+local time = require "drip.time"
 
 local stats = {}
 
@@ -70,7 +71,8 @@ function stats.collect(store, since)
   end
   for _, r in ipairs(rows.messages) do
     local channels = journey(by, r[1]).channels
-    local c = channels[r[2]] or { sent = 0, queued = 0, failed = 0, deferred = 0, simulated = 0, suppressed = {} }
+    local c = channels[r[2]] or { sent = 0, queued = 0, failed = 0, deferred = 0, held = 0, simulated = 0,
+                                  suppressed = {} }
     channels[r[2]] = c
     if r[3] == "suppressed" then c.suppressed[r[4]] = (c.suppressed[r[4]] or 0) + r[5]
     elseif r[3] == "sending" then c.queued = c.queued + r[5]
@@ -87,8 +89,12 @@ function stats.collect(store, since)
     table.insert(splits[r[2]], { variant = r[3], entered = r[4], converted = r[5], rate = r[5] / r[4],
                                  low = low, high = high })
   end
+  local paused = store:paused_journeys()
   local list = json.array()
-  for _, j in pairs(by) do
+  for name, j in pairs(by) do
+    if paused[name] then
+      j.paused_since, j.refused_while_paused = time.iso(paused[name].since), paused[name].refused
+    end
     table.sort(j.steps, function(a, b) return a.step < b.step or (a.step == b.step and a.call < b.call) end)
     for _, variants in pairs(j.splits) do
       table.sort(variants, function(a, b)

@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS counters (
   journey TEXT NOT NULL, day INTEGER NOT NULL, metric TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,
   c TEXT NOT NULL, n NOT NULL, PRIMARY KEY (journey, day, metric, a, b, c)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pauses (
+  id INTEGER PRIMARY KEY, journey TEXT NOT NULL, since INTEGER NOT NULL, until INTEGER,
+  refused INTEGER NOT NULL DEFAULT 0, held TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS pauses_open ON pauses(journey) WHERE until IS NULL;
 ]] .. BY_MESSAGE_ID -- (also when a load stopped midway left it to build)
 
 -- Schema 2 (delivery): who a message is for, when it is next due (NULL once
@@ -178,8 +183,19 @@ local QUERIES = {
   outbox_resume = "UPDATE outbox SET status = 'queued', due = ? WHERE status = 'sending'",
   outbox_pending = "SELECT channel, count(*) FROM outbox WHERE due IS NOT NULL GROUP BY channel",
   outbox_sent_count = "SELECT count(*) FROM outbox WHERE contact = ?1 AND kind = 'marketing' AND created_at > ?2 "
-    .. "AND status IN ('queued', 'deferred', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
+    .. "AND status IN ('queued', 'deferred', 'held', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
+  -- pauses (drip.pause): a journey's open pause has no `until`
+  pauses_open = "SELECT journey, since, refused FROM pauses WHERE until IS NULL ORDER BY journey",
+  pause_add = "INSERT INTO pauses(journey, since) VALUES (?, ?)",
+  pause_refused = "UPDATE pauses SET refused = refused + 1 WHERE journey = ? AND until IS NULL",
+  pause_end = "UPDATE pauses SET until = ?2, held = ?3 WHERE journey = ?1 AND until IS NULL",
+  pauses_of = "SELECT since, until FROM pauses WHERE journey = ? ORDER BY since",
+  -- a journey's messages still due to go (their instance may have ended), or already held
+  outbox_of_journey = "SELECT o.id, o.status, i.exit_reason FROM outbox o JOIN instances i ON i.id = o.instance "
+    .. "WHERE i.journey = ?1 AND (o.status = ?2 OR (?2 = 'due' AND o.due IS NOT NULL)) ORDER BY o.id",
+  sending_of_journey = "SELECT count(*) FROM outbox o JOIN instances i ON i.id = o.instance "
+    .. "WHERE i.journey = ? AND o.status = 'sending'",
   history_of = "SELECT at, kind, data FROM history WHERE instance = ? ORDER BY id",
   -- exact, from the rows, for instances entered in [?1, ?2)
   stats_journeys = "SELECT journey, count(*), sum(active), sum(converted), coalesce(sum(value), 0), "
@@ -1231,7 +1247,8 @@ QUERIES.prune_pick = "INSERT INTO temp.pruned(id) SELECT i.id FROM instances i "
   .. "WHERE i.id >= ?2 AND i.id < ?3 AND i.active = 0 AND i.ended_at < ?1 "
   .. "AND i.id <> (SELECT j.id FROM instances j WHERE j.contact = i.contact AND j.journey = i.journey "
   .. "ORDER BY j.entered_at DESC, j.id DESC LIMIT 1) "
-  .. "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.instance = i.id AND o.status IN ('queued', 'sending', 'deferred'))"
+  .. "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.instance = i.id "
+  .. "AND o.status IN ('queued', 'sending', 'deferred', 'held'))"
 hanging_rows("prune", PRUNED_INSTANCES) -- (their timers, if any are left, find no instance when due and go)
 QUERIES.prune_instances = "DELETE FROM instances WHERE id IN (SELECT id FROM temp.pruned)"
 QUERIES.instances_last_id = "SELECT max(id) FROM instances"
@@ -1292,12 +1309,45 @@ function Store:script_sources() return self:q("script_sources"):column() end
 
 -- Has a contact been forgotten, here or by another process, since the last
 -- call? (What a long-running process keeps of contacts and instances is then stale.)
-function Store:forgotten_since()
-  local n = self:meta("forgets") or 0
-  local changed = self.forgets_seen ~= nil and n ~= self.forgets_seen
-  self.forgets_seen = n
+function Store:forgotten_since() return self:moved_since("forgets") end
+
+-- Has the meta counter `key` moved, here or in another process, since this
+-- connection last looked? (Never on the first look.)
+function Store:moved_since(key)
+  local n = self:meta(key) or 0
+  self.seen = self.seen or {}
+  local changed = self.seen[key] ~= nil and n ~= self.seen[key]
+  self.seen[key] = n
   return changed
 end
+
+-- pauses -----------------------------------------------------------------------------
+
+-- journey name -> { since =, refused = } of the journeys paused now
+function Store:paused_journeys()
+  local out = {}
+  for _, r in ipairs(self:q("pauses_open"):all()) do out[r[1]] = { since = r[2], refused = r[3] } end
+  return out
+end
+
+-- Pause or resume (held: what became of the held messages), and tell other
+-- processes on the store (drip run re-reads the pauses when this moves).
+function Store:add_pause(journey, now)
+  self:q("pause_add"):run(journey, now)
+  self:set_meta("pauses", (self:meta("pauses") or 0) + 1)
+end
+function Store:end_pause(journey, now, held)
+  self:q("pause_end"):run(journey, now, held)
+  self:set_meta("pauses", (self:meta("pauses") or 0) + 1)
+end
+function Store:refuse_paused_entry(journey) self:q("pause_refused"):run(journey) end
+-- { { since, until (nil: open) }, ... } oldest first
+function Store:pauses_of(journey) return self:q("pauses_of"):all(journey) end
+
+-- a journey's messages with status `status`, or "due" for those due to go:
+-- { { id, status, exit reason of their instance (nil: running) }, ... }
+function Store:messages_of_journey(journey, status) return self:q("outbox_of_journey"):all(journey, status) end
+function Store:sending_of_journey(journey) return (self:q("sending_of_journey"):first(journey)) end
 
 -- journey name -> active instances
 function Store:active_counts()

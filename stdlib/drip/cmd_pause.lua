@@ -1,0 +1,59 @@
+-- drip.cmd_pause — `drip pause [JOURNEY]`: stop a journey's messages at once
+-- (see drip.pause), on the store a `drip run` may be serving: it reads the
+-- pause at its next transaction. Without JOURNEY, lists the paused ones.
+local pause = require "drip.pause"
+local time = require "drip.time"
+local cli = require "drip.cli"
+
+local cmd = {}
+
+local function plural(n, one, more) return string.format("%d %s", n, n == 1 and one or more) end
+
+local function list(store)
+  local paused = store:paused_journeys()
+  local names = {}
+  for name in pairs(paused) do names[#names + 1] = name end
+  table.sort(names)
+  if #names == 0 then print("no journey is paused") end
+  for _, name in ipairs(names) do
+    print(string.format("%s  paused since %s, %s held, %s refused", name, time.iso(paused[name].since),
+      plural(pause.held(store, name), "message", "messages"), plural(paused[name].refused, "entry", "entries")))
+  end
+  return 0
+end
+
+function cmd.run(opts)
+  local store, conf = cli.open_store(opts, "pause")
+  if not store then return conf end
+  local name = opts.args[1]
+  if not name then
+    local status = list(store)
+    store:close()
+    return status
+  end
+  store:begin()
+  local done, err = pause.pause(store, name, pause.now(store))
+  if not done then
+    store:rollback()
+    store:close()
+    io.stderr:write("drip pause: ", opts.db or conf.db, ": ", err, "\n")
+    return 2
+  end
+  store:commit()
+  store:close()
+  if done.already then
+    print(string.format("%s is paused already, since %s; `drip resume %s` starts it again", name, time.iso(done.since),
+      name))
+    return 0
+  end
+  print(string.format("paused %s at %s: no one enters it, and the messages of its running instances are held "
+    .. "until `drip resume %s`", name, time.iso(done.since), name))
+  if done.held > 0 then print("  " .. plural(done.held, "queued message is", "queued messages are") .. " held now") end
+  if done.sending > 0 then
+    print("  " .. plural(done.sending, "message was", "messages were")
+      .. " already on the way to the provider, and may still arrive")
+  end
+  return 0
+end
+
+return cmd
