@@ -353,7 +353,7 @@ local ROUTES = {
   { "^/v1/journeys/([^/]+)/pause$", "POST", Api.pause },
   { "^/v1/journeys/([^/]+)/resume$", "POST", Api.resume },
   { "^/metrics$", "GET", function(self)
-      return answer(200, self.metrics:render(self.engine.steps_recorded), "text/plain; version=0.0.4")
+      return answer(200, self.metrics:render(self.engine.steps_recorded, self.engine.paused), "text/plain; version=0.0.4")
     end },
   { "^/healthz$", "GET", Api.health },
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },

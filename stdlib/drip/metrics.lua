@@ -45,7 +45,7 @@ function metrics:record(rec)
   elseif kind == "suppress" then
     bump(self.sends, rec.channel .. "\0suppressed")
   elseif kind == "defer" then
-    bump(self.sends, rec.channel .. "\0deferred")
+    bump(self.sends, rec.channel .. (rec.reason == "paused" and "\0held" or "\0deferred"))
   end
 end
 
@@ -88,8 +88,9 @@ local function sorted_keys(t)
   return keys
 end
 
--- the exposition text; steps = the engine's recorded step count
-function metrics:render(steps)
+-- the exposition text; steps = the engine's recorded step count, paused =
+-- its paused journeys (journey -> { since = })
+function metrics:render(steps, paused)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
   add("# HELP drip_events_ingested_total Events accepted and stored.\n# TYPE drip_events_ingested_total counter")
@@ -105,6 +106,11 @@ function metrics:render(steps)
   add("# HELP drip_instances_active Journey instances running or sleeping.\n# TYPE drip_instances_active gauge")
   local active = self:active_counts()
   for _, j in ipairs(sorted_keys(active)) do add('drip_instances_active{journey="%s"} %d', label(j), active[j]) end
+  add("# HELP drip_journey_paused_since_seconds When each paused journey was paused (drip pause), as Unix time."
+    .. "\n# TYPE drip_journey_paused_since_seconds gauge")
+  for _, j in ipairs(sorted_keys(paused or {})) do
+    add('drip_journey_paused_since_seconds{journey="%s"} %d', label(j), paused[j].since)
+  end
   add("# HELP drip_steps_total Journey steps recorded.\n# TYPE drip_steps_total counter")
   add("drip_steps_total %d", steps)
   add("# HELP drip_timers_fired_total Timers fired.\n# TYPE drip_timers_fired_total counter")

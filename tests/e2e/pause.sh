@@ -56,6 +56,9 @@ expect_eq "GET /v1/journeys: paused, with what it holds" "True 2" "$(req GET /v1
 import json, sys
 j = json.loads(sys.stdin.read()[4:])["journeys"][0]
 print("paused_since" in j, j["held"])')"
+metrics=$(req GET /metrics)
+expect_contains "GET /metrics: when the journey was paused" "$metrics" 'drip_journey_paused_since_seconds{journey="notify"} '
+expect_contains "... and the messages held" "$metrics" 'drip_sends_total{channel="webhook",status="held"} 2'
 track u3 Bought
 out=$("$DRIP" pause --db "$DB")
 expect_contains "drip pause alone lists the paused journeys" "$out" "notify  paused since "
@@ -102,6 +105,8 @@ out=$("$DRIP" resume notify --drop-held --db "$DB"); code=$?
 expect_eq "drip resume --drop-held beside drip run" 0 "$code"
 expect_contains "..." "$out" "1 held message dropped"
 track u6 Go
+expect_eq "... and no longer shows it as paused in /metrics" "" \
+  "$(req GET /metrics | grep '^drip_journey_paused_since_seconds{')"
 wait_hooks "first u1,first u3,first u5,first u6,second u1" "drip run sees the resume: u6 enters; u5's held message never goes"
 expect_contains "an unknown journey: 404 with the names" "$(req POST /v1/journeys/notfy/pause)" \
   "404 {\"error\":\"no journey named 'notfy' in this store (journeys: notify); did you mean 'notify'?\"}"
