@@ -33,8 +33,7 @@ function cmd.run(opts, usage)
   local store, conf = cli.open_store(opts, "resume")
   if not store then return conf end
   store:begin()
-  -- (a simulation's store delivers nothing: what it held is simulated, as the rest)
-  local done, err, held = pause.resume(store, name, pause.now(store), how, not store:served() and "simulated" or nil)
+  local done, err, held = pause.resume(store, name, pause.now(store), how, store:outbox_status())
   if not done then
     store:rollback()
     store:close()

@@ -289,7 +289,7 @@ function cmd.run(opts, usage)
     store:close()
     return 2
   end
-  store:mark_served()
+  store:mark_served(set.dry_run)
   local s = { store = store, dir = set.dir }
   local public_url = set.conf.public_url or ("http://" .. set.conf.listen)
   local unsub = { base = public_url, secret = link_secret(set.conf, store) }

@@ -542,8 +542,15 @@ end
 -- A store drip run serves holds real time and real sends; a simulation's
 -- clock runs months ahead, and its waits would fire there for real. drip run
 -- marks its store (meta 'served'), and simulate refuses one so marked.
-function Store:mark_served() self:set_meta("served", 1) end
+-- dry: drip run --dry-run, whose messages are simulated, never delivered
+function Store:mark_served(dry) self:set_meta("served", dry and "dry-run" or 1) end
 function Store:served() return self:meta("served") ~= nil end
+-- how the messages of this store go out: "queued" (to deliver) or
+-- "simulated" (a simulation's store, or one the last drip run served dry)
+function Store:outbox_status()
+  local served = self:meta("served")
+  return (served == nil or served == "dry-run") and "simulated" or "queued"
+end
 
 -- The store's size on disk (its file and write-ahead log) and when `drip
 -- prune` last cut: { bytes =, pruned_before = Unix time | nil }

@@ -80,6 +80,14 @@ describe("pausing a journey", function()
     assert.equal("simulated", status_of(sim, "c"))
   end)
 
+  it("knows from the store whether a held message, sent, is delivered or simulated", function()
+    assert.equal("simulated", sim.store:outbox_status()) -- a simulation's
+    sim.store:mark_served(true)
+    assert.equal("simulated", sim.store:outbox_status()) -- drip run --dry-run's
+    sim.store:mark_served()
+    assert.equal("queued", sim.store:outbox_status())
+  end)
+
   it("names an unknown journey, and a choice that is not one", function()
     local none, err = pause.pause(sim.store, "abandoned_kart", sim:now())
     assert.is_nil(none)
