@@ -120,6 +120,28 @@ theirs and are listed with the step where they differ. Nothing is sent while
 replaying. --dry-run reports without changing anything. Exit status 0 when
 every instance moved, 1 when some could not.]],
   },
+  segments = {
+    summary = "how many contacts each segment holds, and whom marketing may reach",
+    usage = "drip segments [NAME...] [--members] [--format table|json] [--db FILE] [--journeys DIR] [--config FILE]",
+    flags = { config = "value", db = "value", journeys = "value", format = "value", members = "bool" },
+    args = math.huge,
+    help = [[
+For each segment of segments.lua (or the NAMEs given), how many contacts of
+the store are in it now (by the store's clock: now for a store drip run
+serves, a simulation's end for its store), their share of all contacts, and
+how many of them a marketing message may reach on each channel: consent under
+the configured policy, no unsubscribe or bounce, and an address, as a send
+checks them (frequency caps and quiet hours only delay or skip a message
+later). Then each broadcast (a journey with a schedule trigger) in the
+journeys directory: whom it would take in if it went now, inside its
+rollout.
+
+  --members          list the contacts of the one segment NAME, one id per line
+                     (to export an audience)
+  --format F         table (default) or json
+  --journeys DIR     whose segments.lua and broadcasts (default: where the store's
+                     journeys were loaded from, else scripts)]],
+  },
   pause = {
     summary = "stop a journey's messages now: no entries, messages held",
     usage = "drip pause [JOURNEY] [--db FILE] [--config FILE]",

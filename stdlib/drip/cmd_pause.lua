@@ -32,7 +32,7 @@ function cmd.run(opts)
     return status
   end
   store:begin()
-  local done, err = pause.pause(store, name, pause.now(store))
+  local done, err = pause.pause(store, name, store:now())
   if not done then
     store:rollback()
     store:close()

@@ -33,7 +33,7 @@ function cmd.run(opts, usage)
   local store, conf = cli.open_store(opts, "resume")
   if not store then return conf end
   store:begin()
-  local done, err, held = pause.resume(store, name, pause.now(store), how, store:outbox_status())
+  local done, err, held = pause.resume(store, name, store:now(), how, store:outbox_status())
   if not done then
     store:rollback()
     store:close()

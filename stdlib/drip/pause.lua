@@ -17,14 +17,6 @@ pause.CHOICES = { send = true, drop = true }
 -- an instance that ended so no longer wants its held messages
 local ENDED_AGAINST = { goal = true, exit_event = true }
 
--- the time a pause or resume is stamped with: the wall clock for a store
--- drip run serves, the virtual clock of a simulation's store
-function pause.now(store)
-  local clock = tonumber(store:meta("clock"))
-  if clock and not store:served() then return clock end
-  return math.max(require("drip_host").time(), clock or 0)
-end
-
 local function known(store, name)
   local names = store:journey_names()
   for _, n in ipairs(names) do

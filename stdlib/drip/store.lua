@@ -119,6 +119,8 @@ local QUERIES = {
     .. "ON CONFLICT(id) DO UPDATE SET traits = excluded.traits, tz = excluded.tz",
   contact_zones = "SELECT DISTINCT tz FROM contacts WHERE tz IS NOT NULL",
   contact_has_trait = "SELECT 1 FROM contacts, json_each(contacts.traits) WHERE json_each.key = ? LIMIT 1",
+  contacts_page = "SELECT id, traits FROM contacts WHERE id > ? ORDER BY id LIMIT ?",
+  contacts_count = "SELECT count(*) FROM contacts",
   contacts_in_zones = "SELECT id, traits FROM contacts WHERE id > ?1 AND (tz IN (SELECT value FROM json_each(?2)) "
     .. "OR (?3 AND tz IS NULL)) ORDER BY id LIMIT ?4",
   event_count = "SELECT count(*) FROM events WHERE contact = ?1 AND name = ?2 AND ts >= coalesce(?3, ts)",
@@ -545,6 +547,14 @@ end
 -- dry: drip run --dry-run, whose messages are simulated, never delivered
 function Store:mark_served(dry) self:set_meta("served", dry and "dry-run" or 1) end
 function Store:served() return self:meta("served") ~= nil end
+-- The store's time now: the wall clock for a store drip run serves (its
+-- clock lags by a commit), a simulation's virtual clock for its store.
+function Store:now()
+  local clock = tonumber(self:meta("clock"))
+  if clock and not self:served() then return clock end
+  return math.max(host.time(), clock or 0)
+end
+
 -- how the messages of this store go out: "queued" (to deliver) or
 -- "simulated" (a simulation's store, or one the last drip run served dry)
 function Store:outbox_status()
@@ -639,6 +649,10 @@ end
 function Store:contact_zones() return self:q("contact_zones"):column() end
 -- whether any contact has the (top-level) trait `name`
 function Store:has_trait(name) return self:q("contact_has_trait"):first(name) ~= nil end
+
+-- a page of { id, traits (JSON) } of every contact, after id `after`, in id order
+function Store:contacts_page(after, limit) return self:q("contacts_page"):all(after, limit) end
+function Store:contact_count() return (self:q("contacts_count"):first()) end
 
 -- a page of { id, traits } of the contacts whose timezone trait is one of
 -- `zones` (or unset, with `unset`), after id `after`, in id order

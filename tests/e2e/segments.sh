@@ -234,4 +234,67 @@ printf 'return journey {\n  trigger = { schedule = "every full moon" },\n  steps
 out=$("$DRIP" check "$TMP/bad" 2>&1); code=$?
 expect_eq "check fails on a bad schedule" 1 $code
 expect_contains "naming file and line" "$out" "moon.lua:2: trigger.bad schedule \"every full moon\""
+
+# --- drip segments: sizes and reach, against the store's own traits, counted here -------
+"$DRIP" segments --db "$TMP/s.db" --journeys scripts --format json > "$TMP/seg.json"; code=$?
+expect_eq "drip segments --format json succeeds" 0 "$code"
+verdict=$(python3 - "$TMP/s.db" "$TMP/seg.json" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+doc = json.load(open(sys.argv[2]))
+traits = {c: json.loads(t) for c, t in db.execute("SELECT id, traits FROM contacts")}
+def fnv1a(s):
+    h = 1469598103934665603
+    for b in s.encode():
+        h = ((h ^ b) * 1099511628211) % 2**64
+    return h
+ADDRESS = {"email": "email", "sms": "phone", "push": "push_token", "telegram": "telegram_chat_id"}
+def flag(t, group, ch):
+    g = t.get(group)
+    return g.get(ch) if isinstance(g, dict) and ch in g else t.get(group + "." + ch)
+def may(t, ch):  # opt-in marketing, as SPEC §4 says
+    to = t.get(ADDRESS[ch])
+    if to in (None, ""):
+        return False
+    if flag(t, "bounced", ch) is not None and str(flag(t, "bounced", ch)) == str(to):
+        return False
+    if t.get("unsubscribed") is True or flag(t, "unsubscribed", ch) in (True, 1, "true", "yes"):
+        return False
+    return flag(t, "consent", ch) in (True, 1, "true", "yes")
+def counted(ids):
+    return {"count": len(ids), "reach": {ch: sum(1 for c in ids if may(traits[c], ch)) for ch in ADDRESS}}
+problems = []
+def check(what, want, got):
+    if want != got:
+        problems.append(f"{what}: want {want}, got {got}")
+check("everyone", counted(list(traits)), doc["contacts"])
+segs = {s["name"]: s for s in doc["segments"]}
+check("the segments, by name", ["dormant", "persian", "repeat_buyer", "russian", "vip"], sorted(segs))
+for name, test in (("persian", lambda t: t.get("locale") == "fa"), ("vip", lambda t: (t.get("lifetime_value") or 0) >= 500)):
+    want = counted([c for c, t in traits.items() if test(t)])
+    check(name, want, {"count": segs[name]["count"], "reach": segs[name]["reach"]})
+    check(name + " share", round(want["count"] / len(traits), 6), round(segs[name]["share"], 6))
+fa = [c for c, t in traits.items() if t.get("locale") == "fa"]
+yalda = [b for b in doc["broadcasts"] if b["journey"] == "seasonal_yalda"]
+inside = counted([c for c in fa if fnv1a(c + "\0seasonal_yalda\0rollout") % 1000000 / 10000 < 50])
+check("the broadcast inside its rollout", [dict(inside, rollout=50, segment="persian")],
+      [{"count": b["count"], "reach": b["reach"], "rollout": b["rollout"], "segment": b["segment"]} for b in yalda])
+check("someone reachable, someone not", True, 0 < doc["contacts"]["reach"]["sms"] < len(traits))
+print("\n".join(problems) if problems else "agree")
+PY
+)
+expect_eq "each segment's size, share and reach per channel, and the broadcast's, as the traits say" "agree" "$verdict"
+out=$("$DRIP" segments --db "$TMP/s.db" --journeys scripts)
+expect_contains "the table: a row per segment" "$out" "  persian   "
+expect_contains "... and the broadcast, if it went now" "$out" "  seasonal_yalda  schedule \"2026-12-20 10:00\" for persian, rollout 50%: "
+members=$("$DRIP" segments persian --members --db "$TMP/s.db" --journeys scripts)
+expect_eq "--members lists the segment's contacts, one per line" \
+  "$(python3 -c 'import json; d = json.load(open("'"$TMP/seg.json"'")); print([s["count"] for s in d["segments"] if s["name"] == "persian"][0])')" \
+  "$(printf '%s\n' "$members" | grep -c .)"
+expect_contains "... a Persian-speaking one among them" "$members" "$fa"
+out=$("$DRIP" segments persan --db "$TMP/s.db" --journeys scripts 2>&1); code=$?
+expect_eq "an unknown segment: bad usage, with the near name" \
+  "2 drip segments: scripts/segments.lua: no segment named 'persan'; did you mean 'persian'?" "$code $out"
+out=$("$DRIP" segments --members --db "$TMP/s.db" 2>&1); code=$?
+expect_eq "--members needs one segment" 2 "$code"
 finish
