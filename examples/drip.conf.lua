@@ -16,6 +16,7 @@ public_url    = "https://drip.shop.test"                 -- base of {{unsubscrib
 quiet_hours   = { from = "21:00", to = "08:00" }         -- marketing waits, in the contact's zone
 frequency_cap = { email = "3/7d", sms = "2/7d", all = "5/7d" }
 phone_country = "+98"             -- a phone written nationally (0912 …) is +98 912 …
+-- global_control = "5%"          -- a share of contacts that gets no marketing, to measure each journey's lift
 channels = {
   email    = { smtp = "smtp://127.0.0.1:2525", from = "Shop <hi@shop.test>",
                username = env "SMTP_USER", password = env "SMTP_PASS", rate = "100/s" },

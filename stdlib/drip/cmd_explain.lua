@@ -227,6 +227,10 @@ function cmd.run(opts, usage)
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
   print("  traits   " .. json.encode(view.traits))
   print("  consent  " .. consent_line(view.traits, conf) .. " (policy " .. conf.consent .. ")")
+  if policy.in_control(id, conf.control) then
+    print(string.format("  control  in the global control group (global_control = %s%%): no marketing message goes "
+      .. "to it, so that journeys' lift can be measured", json.number(conf.control)))
+  end
   local dir = cli.journeys_dir(store, conf, opts) -- (whose segments.lua says which segments)
   local segs, from = cli.segments_of(store, conf, dir, id, view.traits)
   if segs then

@@ -55,7 +55,7 @@ function cmd.run(opts, usage)
   view.marketing_allowed = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
     local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent, phone_country = conf.phone_country })
-    view.marketing_allowed[ch] = why or true
+    view.marketing_allowed[ch] = policy.in_control(id, conf.control) and "global_control" or why or true
   end
   for _, inst in ipairs(view.instances) do
     inst.entered_at = time.iso(inst.entered_at)

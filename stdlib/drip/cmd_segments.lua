@@ -43,7 +43,7 @@ local function print_table(doc, from)
   print(row("(everyone)", width, doc.contacts.count, 1, doc.contacts.reach))
   for _, s in ipairs(doc.segments) do print(row(s.name, width, s.count, s.share, s.reach)) end
   print("(a channel's column: the contacts a marketing message may reach there: consent, no unsubscribe or bounce, "
-    .. "an address)")
+    .. "an address, and not in the global control group)")
   if #doc.broadcasts == 0 then return end
   print("\nbroadcasts, if they went now:")
   for _, b in ipairs(doc.broadcasts) do

@@ -61,6 +61,7 @@ function Engine.new(opts)
     phone_country = conf.phone_country, -- (the calling code of phones written the national way)
     caps = opts.caps or conf.caps or {},
     quiet = opts.quiet or conf.quiet,
+    control = conf.control, -- the global control group's share (percent), or nil
     unsubscribe = opts.unsubscribe or { base = "http://127.0.0.1:8425", secret = "drip-simulate" },
     deliver = opts.deliver or false,
     outbox_status = opts.deliver and "queued" or "simulated",
@@ -544,6 +545,10 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
                 instance = id }
   local R = runtime(self, inst, def, {}, ctx)
   self:report(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
+  if self.control then -- (each journey's stats then weigh its messages against the control group)
+    self:record(R, "variant", { split = "global_control",
+                                variant = policy.in_control(contact, self.control) and "control" or "treatment" })
+  end
   if def.timeout then self:add_timer(self.now + def.timeout, id, nil, "expire") end
   self:advance(R)
 end
@@ -870,7 +875,12 @@ function Engine:send(R, channels, msg)
   for _, problem in ipairs(message_rules.unknown_fields(channels, msg) or NONE) do
     self:warn_once(R.journey .. "\0" .. problem, string.format("journey '%s': %s", R.journey, problem))
   end
-  local channel, to, last = self:pick_channel(R, channels, kind, msg.to)
+  local channel, to, last
+  if kind == "marketing" and policy.in_control(R.contact, self.control) then
+    to, last = "global_control", channels[1]
+  else
+    channel, to, last = self:pick_channel(R, channels, kind, msg.to)
+  end
   local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg) }
   if not channel then
     row.channel, row.message, row.status, row.reason = last, "{}", "suppressed", to

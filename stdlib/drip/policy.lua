@@ -2,13 +2,15 @@
 -- Owns the rules of SPEC §4 as pure functions: address, unsubscribe and
 -- consent from the contact's traits; frequency caps ("3/7d") and quiet hours
 -- ({ from = "21:00", to = "08:00" }) parsed from the configuration and
--- applied to counts and clock times the engine gives it.
+-- applied to counts and clock times the engine gives it; the global control
+-- group (global_control = "5%": contacts who get no marketing message).
 local json = require "drip.json"
 -- Traits are read raw here: these reads are drip's, not a journey's (see drip.trait_reads).
 local rawget = rawget
 local duration = require "drip.duration"
 local time = require "drip.time"
 local locale = require "drip.locale"
+local host = require "drip_host"
 
 local policy = {}
 
@@ -121,6 +123,22 @@ function policy.parse_caps(t)
     caps[k] = { n = tonumber(n), window = seconds }
   end
   return caps
+end
+
+-- global_control "5%" -> 5 (a percentage) | nil (none) | nil, "key: message"
+function policy.parse_control(v)
+  if v == nil then return nil end
+  local n = tonumber(type(v) == "string" and v:match("^%s*([%d%.]+)%s*%%%s*$") or nil)
+  if not n or n <= 0 or n >= 100 then
+    return nil, string.format('global_control: "%s" is not a share of contacts such as "5%%"', tostring(v))
+  end
+  return n
+end
+
+-- Is the contact in the global control group of `share` percent? A hash
+-- of the id decides, so a contact stays in or out (as long as the share).
+function policy.in_control(contact, share)
+  return share ~= nil and host.bucket(contact .. "\0global_control", 1000000) / 10000 < share
 end
 
 -- quiet_hours table -> { from = minute of day, to = minute of day } | nil, "key: message"

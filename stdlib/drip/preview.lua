@@ -121,7 +121,7 @@ function preview.run(conf, file, dir, name, who, channel, to)
   local ended = false
   local rules = {}
   for k, v in pairs(conf) do rules[k] = v end
-  rules.caps, rules.quiet = {}, nil -- (every message shows, now)
+  rules.caps, rules.quiet, rules.control = {}, nil, nil -- (every message shows, now)
   local engine = Engine.new({
     store = store, conf = rules,
     sink = function(rec)

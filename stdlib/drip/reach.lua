@@ -27,11 +27,11 @@ local function add(t, reachable)
 end
 
 -- channel -> whether a marketing message may go to the contact on it
-local function reachable(traits, conf)
-  local out = {}
+local function reachable(id, traits, conf)
+  local out, control = {}, policy.in_control(id, conf.control)
   for _, ch in ipairs(policy.TO_PEOPLE) do
-    out[ch] = policy.check(ch, "marketing", traits, { consent = conf.consent, phone_country = conf.phone_country })
-      ~= nil
+    out[ch] = not control
+      and policy.check(ch, "marketing", traits, { consent = conf.consent, phone_country = conf.phone_country }) ~= nil
   end
   return out
 end
@@ -64,7 +64,7 @@ function reach.count(engine, conf, defs, names, on_member)
     local page = store:contacts_page(after, PAGE)
     for _, row in ipairs(page) do
       local id, traits = row[1], json.decode(row[2])
-      local can = reachable(traits, conf)
+      local can = reachable(id, traits, conf)
       add(all, can)
       for _, s in ipairs(segs) do
         if engine:member(s.seg, id, traits) then

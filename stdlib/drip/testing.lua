@@ -38,17 +38,17 @@ local function check_keys(t, known, what, level)
 end
 
 local OPTIONS = { journeys = true, start = true, timezone = true, consent = true, frequency_cap = true,
-                  quiet_hours = true, config = true }
+                  quiet_hours = true, global_control = true, config = true }
 -- the fields of a send record that sent, expect_sent and expect_none match on ("at" also a time after start)
 local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, channel = true, to = true,
                       message = true, kind_of_message = true, segments = true, encoding = true, ucs2_chars = true }
 
 -- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent =,
 --              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = },
---              config = "drip.conf.lua" }
+--              global_control = "5%", config = "drip.conf.lua" }
 -- config: the policies of a drip.conf.lua (timezone, consent, frequency_cap,
--- quiet_hours, phone_country), so that tests run under production's; the
--- options given here override its.
+-- quiet_hours, phone_country, global_control), so that tests run under
+-- production's; the options given here override its.
 function testing.new(opts)
   check_keys(opts, OPTIONS, "testing.new", 2)
   local conf = {}
@@ -56,6 +56,11 @@ function testing.new(opts)
     local cerr
     conf, cerr = config.load(opts.config, true)
     if not conf then error(cerr, 2) end
+  end
+  if opts.global_control then
+    local cerr
+    conf.control, cerr = policy.parse_control(opts.global_control)
+    if cerr then error(cerr, 2) end
   end
   local store = assert(Store.open(":memory:"))
   store:own_instances()

@@ -67,9 +67,9 @@
 ---@field parse_mode string? Telegram
 
 ---@class drip.SendResult
----@field status "queued"|"suppressed"|"deferred"
+---@field status "queued"|"suppressed"|"deferred"|"held"
 ---@field channel string
----@field reason ("no_address"|"no_consent"|"unsubscribed"|"bounced"|"frequency_cap"|"quiet_hours")?
+---@field reason ("no_address"|"no_consent"|"unsubscribed"|"bounced"|"frequency_cap"|"quiet_hours"|"global_control"|"paused")?
 ---@field until string? when a deferred message goes out (ISO 8601)
 
 --- Define a journey; the script returns it.

@@ -109,4 +109,53 @@ expect_eq "a missing store exits 2" "2 drip stats: $TMP/none.db: no such databas
 "$DRIP" import "$TMP/none.jsonl" --db "$TMP/empty.db" > /dev/null
 expect_eq "a store with no instance: JSON with an empty list of journeys" '{"journeys":[]}' \
   "$("$DRIP" stats --db "$TMP/empty.db" --format json)"
+
+# --- the global control group: no marketing to a share of contacts, read as a split ------
+printf 'global_control = "20%%"\n' > "$TMP/control.conf.lua"
+"$DRIP" simulate --events examples/events.jsonl --journeys scripts --format jsonl --db "$TMP/c.db" \
+  --config "$TMP/control.conf.lua" > "$TMP/crec.jsonl"
+"$DRIP" stats --db "$TMP/c.db" --format json > "$TMP/cstats.json"
+verdict=$(python3 - "$TMP/crec.jsonl" "$TMP/cstats.json" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+stats = {j["journey"]: j for j in json.load(open(sys.argv[2]))["journeys"]}
+side = {}
+for r in recs:
+    if r["kind"] == "variant" and r["split"] == "global_control":
+        side[r["contact"]] = r["variant"]
+problems = []
+control = {c for c, v in side.items() if v == "control"}
+if not 0.1 < len(control) / len(side) < 0.3:
+    problems.append(f"{len(control)} of {len(side)} contacts in control, not about a fifth")
+for r in recs:
+    if r["kind"] == "send" and r["kind_of_message"] == "marketing" and r["contact"] in control:
+        problems.append(f"a marketing message went to {r['contact']}, in control")
+held = [r for r in recs if r["kind"] == "suppress" and r.get("reason") == "global_control"]
+if not held or any(r["contact"] not in control for r in held):
+    problems.append("no message held back from control, or one from a contact outside it")
+for name, j in stats.items():
+    mine = [r for r in recs if r["journey"] == name]
+    for v in ("control", "treatment"):
+        entered = [r for r in mine if r["kind"] == "variant" and r["variant"] == v]
+        got = [x for x in j["splits"].get("global_control", []) if x["variant"] == v]
+        want = len(entered)
+        if want and (not got or got[0]["entered"] != want):
+            problems.append(f"{name} {v}: {want} entered in the records, stats say {got}")
+print("\n".join(problems) if problems else "agree")
+PY
+)
+expect_eq "global_control: no marketing to the control group, and each journey's stats weigh the two sides" \
+  "agree" "$verdict"
+ctl=$(grep -o '"contact":"[^"]*","journey":"[^"]*","kind":"variant","split":"global_control","variant":"control"' \
+  "$TMP/crec.jsonl" | head -1 | cut -d'"' -f4)
+expect_contains "explain says a contact is in the control group" \
+  "$("$DRIP" explain "$ctl" --db "$TMP/c.db" --config "$TMP/control.conf.lua")" \
+  "  control  in the global control group (global_control = 20%): no marketing message goes to it"
+expect_contains "... and inspect that marketing may not reach it" \
+  "$("$DRIP" inspect "$ctl" --db "$TMP/c.db" --config "$TMP/control.conf.lua")" '"email":"global_control"'
+expect_contains "stats prints the split" "$("$DRIP" stats --db "$TMP/c.db")" "  split global_control"
+printf 'global_control = "twenty"\n' > "$TMP/bad.conf.lua"
+out=$("$DRIP" stats --db "$TMP/c.db" --config "$TMP/bad.conf.lua" 2>&1); code=$?
+expect_eq "a share that is not one: bad usage, naming the file, line and key" \
+  "2 drip stats: $TMP/bad.conf.lua:1: global_control: \"twenty\" is not a share of contacts such as \"5%\"" "$code $out"
 finish
