@@ -111,10 +111,13 @@ static void on_due(uv_timer_t *t) {
 
 /* answers ------------------------------------------------------------------------- */
 
-static struct MHD_Response *make_response(const char *body, size_t len, const char *type, int retry_after) {
+/* location: a redirect's target, or NULL */
+static struct MHD_Response *make_response(const char *body, size_t len, const char *type, int retry_after,
+                                          const char *location) {
   struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
   if (!r) return NULL;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : "application/json");
+  if (location) MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
   if (retry_after > 0) {
     char v[16];
     snprintf(v, sizeof v, "%d", retry_after);
@@ -139,7 +142,7 @@ static struct MHD_Response *error_response(unsigned status) {
   case 503: msg = "{\"error\":\"overloaded or shutting down; retry later\"}"; retry = 1; break;
   default: msg = "{\"error\":\"internal error\"}"; break;
   }
-  return make_response(msg, strlen(msg), NULL, retry);
+  return make_response(msg, strlen(msg), NULL, retry, NULL);
 }
 
 /* checks before Lua ---------------------------------------------------------- */
@@ -307,14 +310,15 @@ static void take_response(lua_State *L, request *r) {
     lua_getfield(L, -2, "body");
     lua_getfield(L, -3, "type");
     lua_getfield(L, -4, "retry_after");
-    if (lua_isinteger(L, -4)) status = (unsigned)lua_tointeger(L, -4);
-    if (lua_isstring(L, -3)) body = lua_tolstring(L, -3, &len);
-    if (lua_isstring(L, -2)) type = lua_tostring(L, -2);
-    if (lua_isinteger(L, -1)) retry = (int)lua_tointeger(L, -1);
-    r->response = make_response(body, len, type, retry);
-    lua_pop(L, 4);
+    lua_getfield(L, -5, "location");
+    if (lua_isinteger(L, -5)) status = (unsigned)lua_tointeger(L, -5);
+    if (lua_isstring(L, -4)) body = lua_tolstring(L, -4, &len);
+    if (lua_isstring(L, -3)) type = lua_tostring(L, -3);
+    if (lua_isinteger(L, -2)) retry = (int)lua_tointeger(L, -2);
+    r->response = make_response(body, len, type, retry, lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL);
+    lua_pop(L, 5);
   } else {
-    r->response = make_response(body, len, NULL, 0);
+    r->response = make_response(body, len, NULL, 0, NULL);
   }
   r->status = status;
   lua_pop(L, 1);

@@ -14,6 +14,7 @@ local stats = require "drip.stats"
 local unsubscribe_page = require "drip.unsubscribe_page"
 local preview = require "drip.preview"
 local pause = require "drip.pause"
+local tracking = require "drip.tracking"
 
 local Api = {}
 Api.__index = Api
@@ -340,6 +341,25 @@ function Api:unsubscribe_link(req, rest)
   return page(200, unsubscribe_page.render("unsubscribed", lang, who.channel, token))
 end
 
+-- GET /c/{token} (a tracked link: on to where it was written) and /o/{token}
+-- (a tracked open: the image): the first of each is kept on the message,
+-- and each is an event of the contact (Email Link Clicked, Email Opened)
+-- that journeys can wait for. A message no longer stored is not told of.
+function Api:engaged(kind, token)
+  local t, why = tracking.read(self.secret, kind, token)
+  if not t then return page(400, "<!doctype html><title>Not a link</title><p>This link is not one we made: " .. why) end
+  local m = self.store:message_engaged(t.message, kind, self.engine.now)
+  if m and m.contact then
+    local props = { message_id = t.message, journey = m.journey, message = m.label, url = t.link }
+    self.engine:ingest(assert(events.normalize({ type = "track", userId = m.contact, timestamp = time.iso(self.engine.now),
+      event = kind == "click" and tracking.CLICKED or tracking.OPENED, properties = props }, nil, self.engine.now)))
+  end
+  if kind == "open" then return answer(200, tracking.PIXEL, "image/gif") end
+  local r = page(302, '<!doctype html><a href="' .. t.link:gsub("&", "&amp;"):gsub('"', "&quot;") .. '">Continue</a>')
+  r.location = t.link
+  return r
+end
+
 -- path pattern, allowed methods, handler(self, req, capture)
 local ROUTES = {
   { "^/v1/track$", "POST", function(self, req) return self:single(req, "track") end },
@@ -357,6 +377,8 @@ local ROUTES = {
     end },
   { "^/healthz$", "GET", Api.health },
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
+  { "^/c/(.+)$", "GET", function(self, _, token) return self:engaged("click", token) end },
+  { "^/o/(.+)$", "GET", function(self, _, token) return self:engaged("open", token) end },
 }
 
 -- Api:handle{ method=, path=, body= } -> { status=, body=, type= }

@@ -12,6 +12,7 @@ local duration = require "drip.duration"
 local time = require "drip.time"
 local suggest = require "drip.suggest"
 local policy = require "drip.policy"
+local tracking = require "drip.tracking"
 
 local channels = {}
 
@@ -224,8 +225,9 @@ local BUILD = {}
 function BUILD.email(c, to, m, ctx)
   local from = m.from or c.from
   local domain = email.bare_address(from):match("@([%w%.%-]+)$") or "drip.local"
+  local html = m.html and ctx.track and tracking.html(m.html, ctx.track) or m.html
   local body = email.compose({
-    from = from, to = to, subject = m.subject, text = m.text, html = m.html, dir = m.dir,
+    from = from, to = to, subject = m.subject, text = m.text, html = html, dir = m.dir,
     reply_to = m.reply_to or c.reply_to, message_id = ctx.key .. "@" .. domain, date = ctx.now,
     list_unsubscribe = ctx.kind == "marketing" and ctx.unsubscribe_url or nil,
   })

@@ -60,6 +60,9 @@ local function delivery_line(m)
   end
   local now = m.status .. (m.reason and (": " .. m.reason) or "") .. said
   if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. ", next try " .. iso(m.due) end
+  for _, k in ipairs({ "opened", "clicked" }) do -- (tracked: see drip.tracking)
+    if m[k .. "_at"] then now = now .. ", " .. k .. " " .. iso(m[k .. "_at"]) end
+  end
   if #steps == 0 then return now end
   return now .. "; " .. table.concat(steps, " → ")
 end

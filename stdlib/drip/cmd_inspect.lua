@@ -67,8 +67,9 @@ function cmd.run(opts, usage)
         d.at = time.iso(d.at)
         d.detail = d.detail and json.decode(d.detail) or nil
       end
-      if m.sent_at then m.sent_at = time.iso(m.sent_at) end
-      if m.due then m.due = time.iso(m.due) end
+      for _, k in ipairs({ "sent_at", "due", "opened_at", "clicked_at" }) do
+        if m[k] then m[k] = time.iso(m[k]) end
+      end
     end
   end
   store:close()

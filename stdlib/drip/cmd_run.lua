@@ -331,6 +331,7 @@ function cmd.run(opts, usage)
   if not set.dry_run then
     s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,
                               consent = set.conf.consent, quiet = set.conf.quiet, timezone = set.conf.timezone,
+                              track = set.conf.track,
                               on_address_gone = function(...) address_gone(s, ...) end,
                               metrics = s.metrics, curl = require("drip_curl"),
                               transaction = function(fn) return transaction(store, s.engine, fn) end })

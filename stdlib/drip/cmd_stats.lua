@@ -31,6 +31,9 @@ local function channel_line(name, c, segments)
   for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "held", "failed" }) do
     if (c[k] or 0) > 0 then parts[#parts + 1] = k .. " " .. c[k] end
   end
+  for _, k in ipairs({ "opened", "clicked" }) do -- (of those sent)
+    if c[k] then parts[#parts + 1] = string.format("%s %d (%s)", k, c[k], c.sent > 0 and pct(c[k] / c.sent) or "-") end
+  end
   local why = {}
   for reason, n in sorted_pairs(c.suppressed) do why[#why + 1] = reason .. " " .. n end
   if #why > 0 then parts[#parts + 1] = "suppressed: " .. table.concat(why, ", ") end

@@ -10,7 +10,7 @@ local config = {}
 local KEYS = { listen = "string", journeys = "string", db = "string", token = "string", timezone = "string",
                consent = "string", quiet_hours = "table", frequency_cap = "table", public_url = "string",
                secret = "string", body_limit = "string", buffer_limit = "string", channels = "table",
-               phone_country = "string", global_control = "string" }
+               phone_country = "string", global_control = "string", tracking = "table" }
 
 config.DEFAULTS = { listen = "127.0.0.1:8425", journeys = "scripts", db = "drip.db", timezone = "UTC",
                     consent = "opt-in", body_limit = "1MiB", buffer_limit = "256MiB" }
@@ -71,6 +71,8 @@ function config.load(path, required)
   if perr then return nil, config.where(values, "quiet_hours") .. perr end
   values.control, perr = policy.parse_control(values.global_control)
   if perr then return nil, config.where(values, "global_control") .. perr end
+  values.track, perr = require("drip.tracking").check(values.tracking)
+  if perr then return nil, config.where(values, "tracking") .. perr end
   return values
 end
 

@@ -22,6 +22,7 @@ local IDLE_MS = 60000   -- longest sleep when nothing is due
 -- Deliver.new{ store=, channels= (drip.channels.check), unsubscribe={ base=, secret= },
 --              curl= (drip_curl), log=, metrics=, transaction=fn(fn) -> ok, result,
 --              consent=, quiet=, timezone= (the configuration's policies: drip.config),
+--              track= (the configuration's tracking of clicks and opens, or nil),
 --              on_address_gone=fn(contact, channel, address, "bounced"|"unsubscribed") }
 -- on_address_gone: a permanent failure said the address takes no more
 -- messages (channels.address_gone); the caller marks the contact, in the
@@ -75,6 +76,10 @@ function Deliver:request(name, m, now)
   local ctx = { key = self:key(m), contact = m.contact, journey = m.journey, kind = m.kind, now = now }
   if name == "email" and m.kind == "marketing" and m.contact then -- for List-Unsubscribe
     ctx.unsubscribe_url = unsubscribe.url(u.base, u.secret, m.contact, name, now)
+  end
+  local t = self.track
+  if name == "email" and t then
+    ctx.track = { base = u.base, secret = u.secret, clicks = t.clicks, opens = t.opens, message = m.id }
   end
   local ok, spec, detail = pcall(channels.request, name, self.channels[name], m.address, fields, ctx)
   if not ok then return nil, tostring(spec) end

@@ -69,14 +69,22 @@ function stats.collect(store, since)
     local steps = journey(by, r[1]).steps
     steps[#steps + 1] = { step = r[2], call = r[3], reached = r[4] }
   end
+  local function channel(name, ch)
+    local channels = journey(by, name).channels
+    local c = channels[ch] or { sent = 0, queued = 0, failed = 0, deferred = 0, held = 0, simulated = 0,
+                                suppressed = {} }
+    channels[ch] = c
+    return c
+  end
   for _, r in ipairs(rows.messages) do
-    local channels = journey(by, r[1]).channels
-    local c = channels[r[2]] or { sent = 0, queued = 0, failed = 0, deferred = 0, held = 0, simulated = 0,
-                                  suppressed = {} }
-    channels[r[2]] = c
+    local c = channel(r[1], r[2])
     if r[3] == "suppressed" then c.suppressed[r[4]] = (c.suppressed[r[4]] or 0) + r[5]
     elseif r[3] == "sending" then c.queued = c.queued + r[5]
     else c[r[3]] = (c[r[3]] or 0) + r[5] end
+  end
+  for _, r in ipairs(rows.engaged) do -- (tracked: see drip.tracking)
+    local c = channel(r[1], r[2])
+    c.opened, c.clicked = r[3], r[4]
   end
   -- the segments of the SMS messages not suppressed: what the provider bills
   for _, r in ipairs(rows.segments) do

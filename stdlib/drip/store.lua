@@ -86,13 +86,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS pauses_open ON pauses(journey) WHERE until IS 
 -- it is final), attempts made, when it went out, and the provider's answer.
 -- Schema 3 (segments, schedules, backtest): the message's step label, and the
 -- contact's timezone trait as a column so a broadcast finds a zone's contacts;
--- then the SMS segments a message takes (for stats; NULL on older rows).
+-- then the SMS segments a message takes (for stats; NULL on older rows);
+-- then when an email was first opened and first clicked (drip.tracking).
 -- The zones index holds only contacts with a timezone trait (most have
 -- none): an index of every contact cost a tenth of each identify's time,
 -- and a broadcast's pages read contacts in id order anyway.
 local ADDED_COLUMNS = {
   outbox = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
-             "detail TEXT", "label TEXT", "segments INTEGER" },
+             "detail TEXT", "label TEXT", "segments INTEGER", "opened_at INTEGER", "clicked_at INTEGER" },
   contacts = { "tz TEXT" },
   schedules = { "cursor TEXT" }, -- (made by a build of this schema 3 without it)
 }
@@ -187,6 +188,11 @@ local QUERIES = {
   outbox_sent_count = "SELECT count(*) FROM outbox WHERE contact = ?1 AND kind = 'marketing' AND created_at > ?2 "
     .. "AND status IN ('queued', 'deferred', 'held', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
+  -- tracked clicks and opens (drip.tracking)
+  message_engagement = "SELECT o.contact, i.journey, o.instance, o.channel, o.label, o.opened_at, o.clicked_at "
+    .. "FROM outbox o LEFT JOIN instances i ON i.id = o.instance WHERE o.id = ?",
+  message_opened = "UPDATE outbox SET opened_at = ?2 WHERE id = ?1 AND opened_at IS NULL",
+  message_clicked = "UPDATE outbox SET clicked_at = ?2 WHERE id = ?1 AND clicked_at IS NULL",
   -- pauses (drip.pause): a journey's open pause has no `until`
   pauses_open = "SELECT journey, since, refused FROM pauses WHERE until IS NULL ORDER BY journey",
   pause_add = "INSERT INTO pauses(journey, since) VALUES (?, ?)",
@@ -211,6 +217,9 @@ local QUERIES = {
     .. "JOIN instances i ON i.id = o.instance WHERE i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3, 4",
   stats_segments = "SELECT i.journey, o.channel, sum(o.segments) FROM outbox o JOIN instances i ON i.id = o.instance "
     .. "WHERE o.segments IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2",
+  stats_engaged = "SELECT i.journey, o.channel, count(o.opened_at), count(o.clicked_at) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE o.opened_at IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 "
+    .. "GROUP BY 1, 2",
   stats_variants = "SELECT i.journey, json_extract(h.data, '$.split'), json_extract(h.data, '$.variant'), "
     .. "count(*), sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
     .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
@@ -225,6 +234,8 @@ local QUERIES = {
     .. "GROUP BY 1, 2, 3",
   counted_messages = "SELECT journey, a, b, c, sum(n) FROM counters WHERE day >= ?1 AND metric = 'message' "
     .. "GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
+  counted_engaged = "SELECT journey, a, coalesce(sum(n) FILTER (WHERE b = 'opened'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE b = 'clicked'), 0) FROM counters WHERE day >= ?1 AND metric = 'engaged' GROUP BY 1, 2",
   counted_segments = "SELECT journey, a, sum(n) FROM counters WHERE day >= ?1 AND metric = 'segments' GROUP BY 1, 2",
   counted_variants = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE metric = 'variant'), 0), "
     .. "coalesce(sum(n) FILTER (WHERE metric = 'variant_converted'), 0) FROM counters "
@@ -238,7 +249,7 @@ local QUERIES = {
     .. "GROUP BY 1, 2, 3",
   variants_of = "SELECT json_extract(data, '$.split'), json_extract(data, '$.variant') FROM history "
     .. "WHERE instance = ? AND kind = 'variant'",
-  messages_of = "SELECT id, channel, address, status, reason, attempts, sent_at, due, detail FROM outbox "
+  messages_of = "SELECT id, channel, address, status, reason, attempts, sent_at, due, detail, opened_at, clicked_at FROM outbox "
     .. "WHERE instance = ? ORDER BY seq",
   deliveries_of = "SELECT at, status, detail FROM deliveries WHERE message = ? ORDER BY id",
   instance_next_timer = "SELECT min(due) FROM timers WHERE instance = ?",
@@ -1148,6 +1159,24 @@ function Store:mark_message(id, now, status, due, reason, detail)
   if instance then self:count(instance, "message", channel, status, reason) end
 end
 
+-- A tracked open or click ("open" | "click") of message `id` at `now`: the
+-- first of each is kept on the message and counted for stats (a click
+-- counts as an open too: images may be off). -> { contact, journey,
+-- channel, label } | nil when the message is no longer stored
+function Store:message_engaged(id, kind, now)
+  local contact, journey, instance, channel, label, opened, clicked = self:q("message_engagement"):first(id)
+  if not instance then return nil end
+  if not opened then
+    self:q("message_opened"):run(id, now)
+    self:count(instance, "engaged", channel, "opened")
+  end
+  if kind == "click" and not clicked then
+    self:q("message_clicked"):run(id, now)
+    self:count(instance, "engaged", channel, "clicked")
+  end
+  return { contact = contact, journey = journey, channel = channel, label = label }
+end
+
 -- messages left 'sending' by a stop or crash are due again -> how many
 function Store:resume_sending(now)
   for _, r in ipairs(self:q("sending_by_instance"):all()) do
@@ -1215,7 +1244,8 @@ function Store:contact_view(id, recent)
   return view
 end
 
-local MESSAGE_VIEW = { "id", "channel", "address", "status", "reason", "attempts", "sent_at", "due", "detail" }
+local MESSAGE_VIEW = { "id", "channel", "address", "status", "reason", "attempts", "sent_at", "due", "detail",
+                       "opened_at", "clicked_at" }
 
 -- an instance's story: its records in order, its messages in step order, each
 -- with the states it went through, and its next timer
@@ -1384,7 +1414,7 @@ end
 -- counters ----------------------------------------------------------------------
 
 -- how many leading columns of each stats row name it (the rest are counts)
-local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, segments = 2, variants = 3 }
+local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, segments = 2, engaged = 2, variants = 3 }
 
 -- rows a and b of one stats shape, with the counts of rows of the same name added
 local function merge_rows(a, b, nkey)
@@ -1489,7 +1519,7 @@ end
 function Store:stats_rows(since)
   local first_day = -((-since) // DAY) -- the first whole day
   local out = {}
-  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "segments", "variants" }) do
+  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "segments", "engaged", "variants" }) do
     out[k] = self:q("counted_" .. k):all(first_day)
     if since < first_day * DAY then
       local exact = self:q("stats_" .. k):all(since, first_day * DAY)

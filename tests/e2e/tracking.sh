@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# End-to-end tests of tracked clicks and opens (config `tracking`): emails
+# delivered to a real loopback SMTP server (tests/sinks), their links and
+# open image followed against the running drip run.
+DRIP=$(realpath "${1:?usage: tracking.sh path/to/drip}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/server.sh"
+. "$HERE/sinks.sh"
+
+start_sinks
+mkdir -p "$TMP/j"
+cat > "$TMP/j/promo.lua" <<'LUA'
+return journey {
+  name = "promo", trigger = "Go",
+  steps = function(ctx)
+    email { subject = "New in", text = "See https://shop.test/new",
+            html = '<html><body><p><a href="https://shop.test/p?a=1&b=2">Shop</a> '
+              .. '<a href="mailto:hi@shop.test">Write</a> <a href="{{unsubscribe_url}}">Unsubscribe</a></p></body></html>' }
+    if wait_for("Email Link Clicked", "1d") then webhook { n = "clicked" } end
+  end,
+}
+LUA
+cat > "$TMP/drip.conf.lua" <<CONF
+public_url = "http://drip.test"
+tracking = { clicks = true, opens = true }
+channels = {
+  email = { smtp = "smtp://127.0.0.1:$SMTP_PORT", from = "Shop <hi@shop.test>", insecure = true },
+  webhook = { url = "$H/ok/hook", secret = "hook-secret" },
+}
+CONF
+DB="$TMP/live.db"
+start_drip run --config "$TMP/drip.conf.lua" --journeys "$TMP/j" --db "$DB"
+req POST /v1/identify '{"userId":"u1","traits":{"email":"u1@example.com","consent":{"email":true}}}' > /dev/null
+req POST /v1/track '{"userId":"u1","event":"Go"}' > /dev/null
+for _ in $(seq 100); do [ "$(q 'len(mails())')" = 1 ] && break; sleep 0.05; done
+html=$(q 'mail("u1@example.com")["html"]')
+click=$(printf '%s' "$html" | grep -o 'href="http://drip.test/c/[^"]*"' | head -1 | sed 's/^href="http:\/\/drip.test//; s/"$//')
+open=$(printf '%s' "$html" | grep -o 'src="http://drip.test/o/[^"]*"' | sed 's/^src="http:\/\/drip.test//; s/"$//')
+expect_contains "the email's link goes through drip" "$click" "/c/"
+expect_contains "... and it has an open image" "$open" "/o/"
+expect_contains "the unsubscribe link stays as it was" "$html" 'href="http://drip.test/u/'
+expect_contains "... and so does a mailto: link" "$html" 'href="mailto:hi@shop.test"'
+expect_eq "the text part is left as written" "See https://shop.test/new" "$(q 'mail("u1@example.com")["text"].strip()')"
+
+out=$(curl -s -o "$TMP/pixel" -w '%{http_code} %{content_type} %{size_download}' "$URL$open")
+expect_eq "GET /o/TOKEN: the image" "200 image/gif 43" "$out"
+expect_eq "... a GIF" "GIF89a" "$(head -c 6 "$TMP/pixel")"
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$click")
+expect_eq "GET /c/TOKEN: on to the link as written" "302 https://shop.test/p?a=1&b=2" "$out"
+for _ in $(seq 100); do [ "$(q 'len(http("/ok/hook"))')" = 1 ] && break; sleep 0.05; done
+expect_eq "a journey waiting for the click goes on" 1 "$(q 'len(http("/ok/hook"))')"
+curl -s -o /dev/null "$URL$click"
+curl -s -o /dev/null "$URL$open"
+expect_contains "drip stats: opens and clicks of the emails sent, each message once" \
+  "$("$DRIP" stats promo --db "$DB")" "email    sent 1, opened 1 (100.0%), clicked 1 (100.0%)"
+story=$("$DRIP" explain u1 --db "$DB")
+expect_contains "explain: the clicks are the contact's events" "$story" "Email Link Clicked"
+expect_contains "..." "$story" "Email Opened"
+expect_contains "... and the message says when it was first opened and clicked" "$story" "sent (SMTP 250), opened 20"
+expect_contains "..." "$("$DRIP" inspect u1 --db "$DB")" '"clicked_at":"20'
+expect_contains "a link whose token was changed: 400" "$(req GET "${click%?}x")" "400 "
+expect_contains "... and one of another kind" "$(req GET "/c/${open#/o/}")" "400 "
+stop_drip
+printf 'tracking = { clicks = "yes" }\n' > "$TMP/bad.conf.lua"
+out=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$TMP/j" --db "$TMP/bad.db" 2>&1); code=$?
+expect_eq "a tracking setting that is not one: bad usage, naming the key" \
+  "2 drip run: $TMP/bad.conf.lua:1: tracking.clicks: true or false, not yes" "$code $out"
+finish

@@ -1,0 +1,54 @@
+-- drip.tracking: the links and open image put into an email's HTML, and
+-- reading their tokens back.
+local tracking = require "drip.tracking"
+
+local T = { base = "https://drip.test/", secret = "s3cret", clicks = true, opens = true, message = 42 }
+
+local function tokens(html, kind)
+  local out = {}
+  for token in html:gmatch("https://drip%.test/" .. kind .. "/([%w_%-%.]+)") do out[#out + 1] = token end
+  return out
+end
+
+describe("tracking", function()
+  it("sends each http(s) link through drip, as written (entities and all), and adds an open image", function()
+    local html = tracking.html([[<body><A HREF='https://shop.test/a?x=1&amp;y=2'>a</A> <a class="b" href="HTTP://shop.test/b">b</a>]]
+      .. [[ <a href="mailto:hi@shop.test">m</a> <a href="https://drip.test/u/tok">u</a> <a href="#top">t</a></body>]], T)
+    local clicks = tokens(html, "c")
+    assert.equal(2, #clicks)
+    assert.same({ kind = "click", message = 42, link = "https://shop.test/a?x=1&y=2" }, tracking.read("s3cret", "click", clicks[1]))
+    assert.same({ kind = "click", message = 42, link = "HTTP://shop.test/b" }, tracking.read("s3cret", "click", clicks[2]))
+    assert.matches("<A HREF='https://drip.test/c/", html, 1, true)
+    assert.matches('href="mailto:hi@shop.test"', html, 1, true)
+    assert.matches('href="https://drip.test/u/tok"', html, 1, true)
+    assert.matches('href="#top"', html, 1, true)
+    local opens = tokens(html, "o")
+    assert.equal(1, #opens)
+    assert.matches('style="display:none"></body>$', html)
+    assert.same({ kind = "open", message = 42 }, tracking.read("s3cret", "open", opens[1]))
+  end)
+
+  it("does only what it is asked, and adds the image at the end of HTML without a body", function()
+    local html = tracking.html('<p><a href="https://shop.test/">x</a></p>', { base = T.base, secret = T.secret,
+                                                                               opens = true, message = 7 })
+    assert.matches('^<p><a href="https://shop.test/">x</a></p><img src="https://drip.test/o/', html)
+    assert.equal('<a href="https://shop.test/">x</a>', tracking.html('<a href="https://shop.test/">x</a>',
+      { base = T.base, secret = T.secret, message = 7 }))
+  end)
+
+  it("refuses a token changed, of another kind, or signed with another secret", function()
+    local click = tokens(tracking.html('<a href="https://shop.test/">x</a>', T), "c")[1]
+    assert.same({ nil, "the link's signature does not match" }, { tracking.read("other", "click", click) })
+    assert.same({ nil, "not a link drip made" }, { tracking.read("s3cret", "open", click) })
+    assert.same({ nil, "not a link drip made" }, { tracking.read("s3cret", "click", "nonsense") })
+    local payload, mac = click:match("^(.-)%.(.*)$")
+    assert.is_nil(tracking.read("s3cret", "click", payload:sub(1, -2) .. "A." .. mac))
+  end)
+
+  it("reads its settings from drip.conf.lua", function()
+    assert.same({ clicks = true, opens = false }, tracking.check({ clicks = true }))
+    assert.is_nil(tracking.check({ clicks = false }))
+    assert.same({ nil, "tracking.links: unknown key (tracking takes clicks and opens)" },
+      { tracking.check({ links = true }) })
+  end)
+end)
