@@ -74,6 +74,10 @@ local function settings(opts)
   end
   local chans, cherr = channels.check(conf.channels)
   if not chans then return nil, config.where(conf, "channels") .. cherr end
+  if conf.track and not conf.public_url then -- (links to 127.0.0.1 would not work in anyone's inbox)
+    return nil, config.where(conf, "tracking") .. "tracking needs public_url: the address at which people's clicks "
+      .. "reach this drip run"
+  end
   return { conf = conf, host = h, port = p, token = token, body_limit = limit, buffer_limit = buffered,
            channels = chans,
            dir = opts.journeys or conf.journeys,

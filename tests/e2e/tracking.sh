@@ -66,4 +66,9 @@ printf 'tracking = { clicks = "yes" }\n' > "$TMP/bad.conf.lua"
 out=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$TMP/j" --db "$TMP/bad.db" 2>&1); code=$?
 expect_eq "a tracking setting that is not one: bad usage, naming the key" \
   "2 drip run: $TMP/bad.conf.lua:1: tracking.clicks: true or false, not yes" "$code $out"
+printf 'tracking = { opens = true }\n' > "$TMP/nourl.conf.lua"
+out=$("$DRIP" run --config "$TMP/nourl.conf.lua" --journeys "$TMP/j" --db "$TMP/bad.db" 2>&1); code=$?
+expect_eq "tracking with no public_url: bad usage, as links to 127.0.0.1 would work in no inbox" \
+  "2 drip run: $TMP/nourl.conf.lua:1: tracking needs public_url: the address at which people's clicks reach this drip run" \
+  "$code $out"
 finish
