@@ -227,7 +227,8 @@ function BUILD.email(c, to, m, ctx)
   local domain = email.bare_address(from):match("@([%w%.%-]+)$") or "drip.local"
   local html = m.html and ctx.track and tracking.html(m.html, ctx.track) or m.html
   local body = email.compose({
-    from = from, to = to, subject = m.subject, text = m.text, html = html, dir = m.dir,
+    from = from, to = to, subject = m.subject, text = m.text or (m.html and email.text_of_html(m.html)), html = html,
+    dir = m.dir,
     reply_to = m.reply_to or c.reply_to, message_id = ctx.key .. "@" .. domain, date = ctx.now,
     list_unsubscribe = ctx.kind == "marketing" and ctx.unsubscribe_url or nil,
   })

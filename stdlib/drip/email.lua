@@ -92,6 +92,41 @@ end
 
 -- email.compose{ from=, to=, subject=, text=, html=, dir=, reply_to=, message_id=, date=epoch,
 --                list_unsubscribe=url | nil } -> the message, CRLF line ends
+-- The text of an HTML part, for the plain part of a message written only
+-- in HTML (spam filters mark HTML alone): paragraphs and line breaks kept,
+-- a link as "label (url)", list items as "- ", entities decoded, the head,
+-- styles and scripts left out.
+local ENTITIES = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'", nbsp = " " }
+local BREAKS = { br = "\n", p = "\n\n", div = "\n", tr = "\n", h1 = "\n\n", h2 = "\n\n", h3 = "\n\n",
+                 h4 = "\n\n", h5 = "\n\n", h6 = "\n\n", table = "\n", ul = "\n", ol = "\n" }
+local function entity(e)
+  local code = e:match("^#[xX](%x+)$")
+  code = code and tonumber(code, 16) or tonumber(e:match("^#(%d+)$") or "")
+  if code then return code < 0x110000 and utf8.char(code) or "" end
+  return ENTITIES[e:lower()]
+end
+function email.text_of_html(html)
+  local s = html:gsub("<!%-%-.-%-%->", "")
+  for _, block in ipairs({ "head", "style", "script", "title" }) do
+    s = s:gsub("<" .. block .. "[%s>].-</" .. block .. "%s*>", ""):gsub("<" .. block:upper() .. "[%s>].-</"
+      .. block:upper() .. "%s*>", "")
+  end
+  s = s:gsub("%s+", " ")
+  s = s:gsub("<[aA]%s[^>]-[hH][rR][eE][fF]%s*=%s*([\"'])(.-)%1[^>]*>(.-)</[aA]%s*>", function(_, href, label)
+    local text = label:gsub("<[^>]*>", ""):match("^%s*(.-)%s*$")
+    if not href:lower():match("^https?://") or text == href then return label end
+    return text .. " (" .. href .. ")"
+  end)
+  s = s:gsub("<(/?)(%w+)[^>]*>", function(close, tag)
+    tag = tag:lower()
+    if tag == "li" then return close == "" and "\n- " or "" end
+    return BREAKS[tag] or ""
+  end)
+  s = s:gsub("&(#?%w+);", entity)
+  s = s:gsub("[ \t]*\n[ \t]*", "\n"):gsub("\n\n\n+", "\n\n"):gsub(" +", " ")
+  return s:match("^%s*(.-)%s*$") .. "\n"
+end
+
 function email.compose(m)
   local headers = {
     "From: " .. email.address_header(m.from),

@@ -121,6 +121,21 @@ describe("email", function()
     assert.equal("<p>Привет</p>", email.with_direction("<p>Привет</p>"))
     assert.equal('<p dir="ltr">سلام</p>', email.with_direction('<p dir="ltr">سلام</p>'))
   end)
+  it("reads the text of HTML: paragraphs, links with their address, lists, entities, no head or style", function()
+    assert.equal("سلام سارا!\n\nYour cart is waiting: open it (https://shop.test/c?a=1&b=2).\n\n- One & two\n"
+      .. "- Три — —\n\nWrite to us\nBye\n", email.text_of_html([[<html><head><title>x</title>
+<style>p{color:red}</style></head><body><h1>سلام  سارا!</h1><p>Your cart is <b>waiting</b>:&nbsp;<a
+href="https://shop.test/c?a=1&amp;b=2">open it</a>.</p><ul><li>One &amp; two</li><li>Три &#8212; &#x2014;</li></ul>
+<p>Write to <a href="mailto:hi@shop.test">us</a><br>Bye</p><!-- hidden --></body></html>]]))
+  end)
+  it("gives a message written only in HTML a plain part made from it", function()
+    local spec = channels.request("email", { smtp = "smtp://127.0.0.1:1", from = "Shop <hi@shop.test>", timeout = 5 },
+      "ava@example.com", { subject = "Hi", html = "<p>Hello <b>Ava</b></p>" }, { key = "drip-1-1", now = 0 })
+    assert.matches('Content-Type: multipart/alternative', spec.body, 1, true)
+    assert.matches("Content-Type: text/plain; charset=UTF-8", spec.body, 1, true)
+    local plain = spec.body:match("Content%-Type: text/plain; charset=UTF%-8\r\nContent%-Transfer%-Encoding: base64\r\n\r\n([%w+/=]+)")
+    assert.equal("Hello Ava\n", host.unbase64(plain))
+  end)
 end)
 
 describe("provider answers", function()
