@@ -144,8 +144,8 @@ rollout.
   },
   pause = {
     summary = "stop a journey's messages now: no entries, messages held",
-    usage = "drip pause [JOURNEY] [--db FILE] [--config FILE]",
-    flags = { config = "value", db = "value" },
+    usage = "drip pause [JOURNEY | --all] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value", all = "bool" },
     args = 1,
     help = [[
 Pauses the journey, in the store a `drip run` may be serving (it sees the
@@ -156,12 +156,14 @@ running instances go on: their waits end, goals and exit events end them,
 but every message they send is held, not delivered. The messages it had
 queued are held at once; those already handed to the provider may still
 arrive. `drip resume` ends the pause. Pausing a paused journey changes
-nothing. Without JOURNEY, lists the paused journeys with what they hold.]],
+nothing. Without JOURNEY, lists the paused journeys with what they hold.
+
+  --all              pause every journey in the store (stop all sending at once)]],
   },
   resume = {
     summary = "end a journey's pause, sending or dropping what it held",
-    usage = "drip resume JOURNEY [--send-held | --drop-held] [--db FILE] [--config FILE]",
-    flags = { config = "value", db = "value", ["send-held"] = "bool", ["drop-held"] = "bool" },
+    usage = "drip resume JOURNEY|--all [--send-held | --drop-held] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value", ["send-held"] = "bool", ["drop-held"] = "bool", all = "bool" },
     args = 1,
     help = [[
 Ends the journey's pause (see drip pause): it takes entries and sends again.
@@ -171,7 +173,8 @@ stays paused and the command says how many it holds (exit status 2).
   --send-held        send them now (consent, unsubscribes and quiet hours are
                      checked again as each goes out); a held message whose contact
                      reached the journey's goal or an exit event meanwhile is dropped
-  --drop-held        drop them all (suppressed, reason paused)]],
+  --drop-held        drop them all (suppressed, reason paused)
+  --all              resume every paused journey]],
   },
   forget = {
     summary = "erase everything stored about a contact",

@@ -1,6 +1,6 @@
--- drip.cmd_resume — `drip resume JOURNEY [--send-held | --drop-held]`: let
--- a paused journey take entries and send again (see drip.pause), saying
--- what became of the messages it held.
+-- drip.cmd_resume — `drip resume JOURNEY|--all [--send-held | --drop-held]`:
+-- let a paused journey (or every one) take entries and send again (see
+-- drip.pause), saying what became of the messages it held.
 local pause = require "drip.pause"
 local time = require "drip.time"
 local duration = require "drip.duration"
@@ -25,32 +25,54 @@ local function told(done)
   return table.concat(lines, "\n")
 end
 
+-- Resume each of `names` -> results | nil, error
+local function resume_all(store, names, how)
+  local results, held_total, holding = {}, 0, {}
+  for _, name in ipairs(names) do
+    local done, err, held = pause.resume(store, name, store:now(), how, store:outbox_status())
+    if not done and not held then return nil, err end
+    if held then
+      held_total, holding[#holding + 1] = held_total + held, name
+    else
+      results[#results + 1] = done
+    end
+  end
+  if held_total > 0 then
+    return nil, string.format("%s hold%s %s: add --send-held to send them now, or --drop-held to drop them "
+      .. "(%s paused meanwhile)", table.concat(holding, ", "), #holding == 1 and "s" or "",
+      plural(held_total, "message", "messages"), #holding == 1 and "it stays" or "they stay")
+  end
+  return results
+end
+
 function cmd.run(opts, usage)
   local name = opts.args[1]
-  if not name then return usage("which journey? (drip resume JOURNEY)") end
+  if not name and not opts.all then return usage("which journey? (drip resume JOURNEY, or --all)") end
+  if name and opts.all then return usage("a JOURNEY or --all, not both") end
   if opts["send-held"] and opts["drop-held"] then return usage("--send-held or --drop-held, not both") end
   local how = opts["send-held"] and "send" or opts["drop-held"] and "drop" or nil
   local store, conf = cli.open_store(opts, "resume")
   if not store then return conf end
+  local names = { name }
+  if opts.all then
+    names = {}
+    for n in pairs(store:paused_journeys()) do names[#names + 1] = n end
+    table.sort(names)
+  end
   store:begin()
-  local done, err, held = pause.resume(store, name, store:now(), how, store:outbox_status())
-  if not done then
+  local results, err = resume_all(store, names, how)
+  if not results then
     store:rollback()
     store:close()
-    if held then
-      err = string.format("%s holds %s: add --send-held to send them now, or --drop-held to drop them "
-        .. "(it stays paused meanwhile)", name, plural(held, "message", "messages"))
-    end
     io.stderr:write("drip resume: ", opts.db or conf.db, ": ", err, "\n")
     return 2
   end
   store:commit()
   store:close()
-  if not done.was_paused then
-    print(name .. " is not paused; nothing changed")
-    return 0
+  if #names == 0 then print("no journey is paused; nothing changed") end
+  for _, done in ipairs(results) do
+    print(done.was_paused and told(done) or done.journey .. " is not paused; nothing changed")
   end
-  print(told(done))
   return 0
 end
 

@@ -114,5 +114,10 @@ out=$("$DRIP" pause notfy --db "$DB" 2>&1); code=$?
 expect_eq "... and to the command: bad usage" 2 "$code"
 expect_eq "drip resume of a journey not paused changes nothing" "notify is not paused; nothing changed" \
   "$("$DRIP" resume notify --db "$DB")"
+expect_contains "drip pause --all pauses every journey" "$("$DRIP" pause --all --db "$DB")" "paused notify at "
+expect_contains "drip resume --all resumes them" "$("$DRIP" resume --all --db "$DB")" "resumed notify, paused since "
+expect_eq "... and again, with none paused, changes nothing" "no journey is paused; nothing changed" \
+  "$("$DRIP" resume --all --db "$DB")"
+expect_eq "a journey and --all: bad usage" 2 "$("$DRIP" pause notify --all --db "$DB" > /dev/null 2>&1; echo $?)"
 stop_drip
 finish
