@@ -8,7 +8,7 @@ local cli = require "drip.cli"
 
 local cmd = {}
 
-local function plural(n, one, more) return string.format("%d %s", n, n == 1 and one or more) end
+local plural = require("drip.report").count
 
 local function told(done)
   local lines = { string.format("resumed %s, paused since %s (%s): it takes entries and sends again", done.journey,

@@ -35,7 +35,7 @@ end
 -- at 0), for skipped_text and the metrics
 function events.skips() return { call = 0, anonymous = 0 } end
 
-local function plural(n, one, many) return string.format("%d %s", n, n == 1 and one or many) end
+local plural = require("drip.report").count
 
 -- events.skipped_text(skips) -> "2 page, screen, group or alias calls and 1
 -- anonymous event (anonymousId, no userId)", or nil when nothing was skipped

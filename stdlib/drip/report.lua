@@ -12,6 +12,9 @@ local function member(key, v)
   return ',"' .. key .. '":' .. value(v)
 end
 
+-- "1 message", "3 messages": a count with the word for one or for more
+function report.count(n, one, more) return string.format("%d %s", n, n == 1 and one or more) end
+
 -- One record as a JSON line, with its line end: at, contact, journey, kind
 -- (every record has at and kind), then the kind's fields (fields_json: their
 -- object, already encoded). Made in C (host.record_line) in one piece: a run
