@@ -75,7 +75,7 @@ function pause.resume(store, name, now, how, release_status)
       out.sent = out.sent + 1
     end
   end
-  store:end_pause(name, now, #held > 0 and how or nil)
+  store:end_pause(name, now)
   return out
 end
 

@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pauses (
   id INTEGER PRIMARY KEY, journey TEXT NOT NULL, since INTEGER NOT NULL, until INTEGER,
-  refused INTEGER NOT NULL DEFAULT 0, held TEXT
+  refused INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS pauses_open ON pauses(journey) WHERE until IS NULL;
 ]] .. BY_MESSAGE_ID -- (also when a load stopped midway left it to build)
@@ -121,7 +121,6 @@ local QUERIES = {
   contact_zones = "SELECT DISTINCT tz FROM contacts WHERE tz IS NOT NULL",
   contact_has_trait = "SELECT 1 FROM contacts, json_each(contacts.traits) WHERE json_each.key = ? LIMIT 1",
   contacts_page = "SELECT id, traits FROM contacts WHERE id > ? ORDER BY id LIMIT ?",
-  contacts_count = "SELECT count(*) FROM contacts",
   contacts_in_zones = "SELECT id, traits FROM contacts WHERE id > ?1 AND (tz IN (SELECT value FROM json_each(?2)) "
     .. "OR (?3 AND tz IS NULL)) ORDER BY id LIMIT ?4",
   event_count = "SELECT count(*) FROM events WHERE contact = ?1 AND name = ?2 AND ts >= coalesce(?3, ts)",
@@ -197,7 +196,7 @@ local QUERIES = {
   pauses_open = "SELECT journey, since, refused FROM pauses WHERE until IS NULL ORDER BY journey",
   pause_add = "INSERT INTO pauses(journey, since) VALUES (?, ?)",
   pause_refused = "UPDATE pauses SET refused = refused + 1 WHERE journey = ? AND until IS NULL",
-  pause_end = "UPDATE pauses SET until = ?2, held = ?3 WHERE journey = ?1 AND until IS NULL",
+  pause_end = "UPDATE pauses SET until = ?2 WHERE journey = ?1 AND until IS NULL",
   pauses_of = "SELECT since, until FROM pauses WHERE journey = ? ORDER BY since",
   -- a journey's messages still due to go (their instance may have ended), or already held
   outbox_of_journey = "SELECT o.id, o.status, i.exit_reason FROM outbox o JOIN instances i ON i.id = o.instance "
@@ -663,7 +662,6 @@ function Store:has_trait(name) return self:q("contact_has_trait"):first(name) ~=
 
 -- a page of { id, traits (JSON) } of every contact, after id `after`, in id order
 function Store:contacts_page(after, limit) return self:q("contacts_page"):all(after, limit) end
-function Store:contact_count() return (self:q("contacts_count"):first()) end
 
 -- a page of { id, traits } of the contacts whose timezone trait is one of
 -- `zones` (or unset, with `unset`), after id `after`, in id order
@@ -1381,14 +1379,14 @@ function Store:paused_journeys()
   return out
 end
 
--- Pause or resume (held: what became of the held messages), and tell other
--- processes on the store (drip run re-reads the pauses when this moves).
+-- Pause or resume, and tell other processes on the store (drip run reads
+-- the pauses again when this counter moves).
 function Store:add_pause(journey, now)
   self:q("pause_add"):run(journey, now)
   self:set_meta("pauses", (self:meta("pauses") or 0) + 1)
 end
-function Store:end_pause(journey, now, held)
-  self:q("pause_end"):run(journey, now, held)
+function Store:end_pause(journey, now)
+  self:q("pause_end"):run(journey, now)
   self:set_meta("pauses", (self:meta("pauses") or 0) + 1)
 end
 function Store:refuse_paused_entry(journey) self:q("pause_refused"):run(journey) end
