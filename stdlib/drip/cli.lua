@@ -56,7 +56,10 @@ stay on theirs, a script that fails to compile is logged and its previous
 version keeps running (at a start, the version the store last loaded from
 that file). Messages go out through the channels configured in
 drip.conf.lua (SMTP, SMS, push, Telegram, webhooks) with retries, rate limits,
-frequency caps and quiet hours; unsubscribe links are served at /u/{token}.
+frequency caps and quiet hours; unsubscribe links are served at /u/{token},
+and with `tracking` in drip.conf.lua an email's links and open image at
+/c/{token} and /o/{token} (each an event: Email Link Clicked, Email Opened).
+`drip pause JOURNEY` beside it holds a journey's messages until `drip resume`.
 SIGINT/SIGTERM finish the current batch and stop; SIGHUP reads the journeys,
 segments and templates again at once (where the directory cannot be watched;
 the configuration is read at start).
@@ -341,8 +344,8 @@ terminal sees how far the replay has read while it runs.
     help = [[
 Per journey: entered, active, converted (rate), failed, revenue from
 convert(value); exits by reason; how many instances reached each step; per
-channel messages sent (or simulated, queued, deferred), failed, and
-suppressed by reason; per split variant entered, converted and the rate with
+channel messages sent (or simulated, queued, deferred, held), failed,
+suppressed by reason, and (with tracking) opened and clicked; per split variant entered, converted and the rate with
 its 95% Wilson interval, and the two-proportion z-test of each variant
 against the control (a variant named control, holdout or baseline; else the
 first by name), with its two-sided p-value, read out in words.
