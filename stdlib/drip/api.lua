@@ -307,21 +307,24 @@ end
 
 local function page(status, html) return answer(status, html, "text/html; charset=utf-8") end
 
--- Set the contact's `unsubscribed.<channel>` trait and emit Unsubscribed or
--- Resubscribed for journeys (exit_on) -> false when it was already so.
-function Api:subscription(contact, channel, unsubscribed)
+-- Set the contact's `unsubscribed.<channel>` trait (or, for a topic,
+-- `unsubscribed.<topic>`) and emit Unsubscribed or Resubscribed for
+-- journeys (exit_on) -> false when it was already so.
+function Api:subscription(contact, channel, unsubscribed, topic)
   local traits = self.store:contact(contact) or {}
-  local key = "unsubscribed." .. channel
+  local key = "unsubscribed." .. (topic or channel)
   if (traits[key] == true) == unsubscribed then return false end
   local now = time.iso(self.engine.now)
   local identify = { type = "identify", userId = contact, timestamp = now, traits = { [key] = unsubscribed } }
-  local track = { type = "track", userId = contact, timestamp = now,
-                  event = unsubscribed and "Unsubscribed" or "Resubscribed", properties = { channel = channel } }
+  local track = { type = "track", userId = contact, timestamp = now, event = unsubscribed and "Unsubscribed" or "Resubscribed",
+                  properties = { channel = channel, topic = topic } }
   for _, obj in ipairs({ identify, track }) do self.engine:ingest(assert(events.normalize(obj, nil, self.engine.now))) end
   return true
 end
 
 -- GET shows the page (and unsubscribes); POST is RFC 8058 one-click; POST .../resubscribe undoes it.
+-- A link of a message with a topic unsubscribes from the topic, and its
+-- page offers POST .../all, from every message on the channel.
 -- The page is in the contact's language, else the browser's (drip.unsubscribe_page).
 function Api:unsubscribe_link(req, rest)
   local token, action = rest:match("^([^/]+)/?(.*)$")
@@ -331,14 +334,18 @@ function Api:unsubscribe_link(req, rest)
   local lang = unsubscribe_page.language(traits, req.accept_language)
   if not who then return page(400, unsubscribe_page.render("bad_link", lang, nil, why)) end
   if not traits then return page(200, unsubscribe_page.render("forgotten", lang, who.channel)) end
+  local topic, base = who.topic, "/u/" .. token
+  if who.topic and action:match("^all") then -- (from the page of a topic: every message on the channel)
+    topic, base, action = nil, base .. "/all", action:gsub("^all/?", "")
+  end
   if action == "resubscribe" then
-    self:subscription(who.contact, who.channel, false)
-    return page(200, unsubscribe_page.render("resubscribed", lang, who.channel))
+    self:subscription(who.contact, who.channel, false, topic)
+    return page(200, unsubscribe_page.render("resubscribed", lang, who.channel, nil, topic))
   elseif action ~= "" then
     return not_found("path '" .. req.path .. "'")
   end
-  self:subscription(who.contact, who.channel, true)
-  return page(200, unsubscribe_page.render("unsubscribed", lang, who.channel, token))
+  self:subscription(who.contact, who.channel, true, topic)
+  return page(200, unsubscribe_page.render("unsubscribed", lang, who.channel, base, topic))
 end
 
 -- GET /c/{token} (a tracked link: on to where it was written) and /o/{token}

@@ -42,7 +42,7 @@ local MESSAGE_FIELDS = {
 }
 local CONTENT = { email = { "subject", "text", "html" }, sms = { "text", "body" }, push = { "title", "body", "text" },
                   telegram = { "text", "body" } }
-local CONTROL = { kind = true, template = true, to = true, channels = true }
+local CONTROL = { kind = true, template = true, to = true, channels = true, topic = true }
 
 local function has(msg, field) return msg[field] ~= nil and msg[field] ~= "" end
 

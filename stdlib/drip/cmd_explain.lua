@@ -230,6 +230,8 @@ function cmd.run(opts, usage)
   print(string.format("%s — first seen %s", id, iso(view.created_at)))
   print("  traits   " .. json.encode(view.traits))
   print("  consent  " .. consent_line(view.traits, conf) .. " (policy " .. conf.consent .. ")")
+  local topics = policy.topics_off(view.traits)
+  if #topics > 0 then print("  topics   unsubscribed from " .. table.concat(topics, ", ")) end
   if policy.in_control(id, conf.control) then
     print(string.format("  control  in the global control group (global_control = %s%%): no marketing message goes "
       .. "to it, so that journeys' lift can be measured", json.number(conf.control)))

@@ -52,6 +52,7 @@ function cmd.run(opts, usage)
   local segs, from = cli.segments_of(store, conf, cli.journeys_dir(store, conf, opts), id, view.traits)
   if segs then view.segments, view.segments_from = segs, from else view.segments_error = from end
   view.unstarted = unstarted_of(store, conf, cli.journeys_dir(store, conf, opts), id, view)
+  view.unsubscribed_topics = json.array(policy.topics_off(view.traits))
   view.marketing_allowed = {}
   for _, ch in ipairs(policy.TO_PEOPLE) do
     local _, why = policy.check(ch, "marketing", view.traits, { consent = conf.consent, phone_country = conf.phone_country })

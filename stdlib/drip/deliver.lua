@@ -75,7 +75,7 @@ function Deliver:request(name, m, now)
   local u = self.unsubscribe
   local ctx = { key = self:key(m), contact = m.contact, journey = m.journey, kind = m.kind, now = now }
   if name == "email" and m.kind == "marketing" and m.contact then -- for List-Unsubscribe
-    ctx.unsubscribe_url = unsubscribe.url(u.base, u.secret, m.contact, name, now)
+    ctx.unsubscribe_url = unsubscribe.url(u.base, u.secret, m.contact, name, now, m.topic)
   end
   local t = self.track
   if name == "email" and t then

@@ -761,7 +761,7 @@ function Engine:template_file(name, traits)
   return self:template_fields(bases[""])
 end
 
-local CONTROL = { kind = true, template = true, to = true, channels = true }
+local CONTROL = { kind = true, template = true, to = true, channels = true, topic = true }
 
 local function render_value(v, scope, html, watch)
   if type(v) == "string" then return template.render(v, scope, html, watch) end
@@ -774,12 +774,12 @@ local function render_value(v, scope, html, watch)
 end
 
 -- A template's scope signs {{unsubscribe_url}} only when the template asks for it.
-local LINK = {} -- scope[LINK] = { engine, contact, channel }
+local LINK = {} -- scope[LINK] = { engine, contact, channel, topic }
 local SCOPE = { __index = function(scope, k)
   if k ~= "unsubscribe_url" then return nil end
-  local engine, contact, channel = table.unpack(rawget(scope, LINK))
+  local engine, contact, channel, topic = table.unpack(rawget(scope, LINK))
   local u = engine.unsubscribe
-  return unsubscribe.url(u.base, u.secret, contact, channel, engine.now)
+  return unsubscribe.url(u.base, u.secret, contact, channel, engine.now, topic)
 end }
 
 function Engine:render(R, msg, channel)
@@ -791,7 +791,7 @@ function Engine:render(R, msg, channel)
     if not CONTROL[k] then fields[k] = v end
   end
   local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
-                               [LINK] = { self, R.contact, channel } }, SCOPE)
+                               [LINK] = { self, R.contact, channel, msg.topic } }, SCOPE)
   local watch = self.placeholders -- (simulate: which placeholders never had a value)
   if watch then
     watch[R.journey] = watch[R.journey] or {}
@@ -842,12 +842,12 @@ local function message_label(msg)
 end
 
 -- The first channel the rules allow -> channel, address | nil, reason, last channel tried.
-function Engine:pick_channel(R, channels, kind, to)
+function Engine:pick_channel(R, channels, kind, to, topic)
   local reason, last
   for i = 1, #channels do
     local channel = channels[i]
     local address, why = policy.check(channel, kind, R.ctx.contact,
-      { consent = self.consent, to = to, phone_country = self.phone_country })
+      { consent = self.consent, to = to, phone_country = self.phone_country, topic = topic })
     if address and kind == "marketing" and self:capped(R.contact, channel) then
       address, why = nil, "frequency_cap"
     end
@@ -872,6 +872,11 @@ function Engine:send(R, channels, msg)
   end
   local missing = message_rules.missing_content(channels, msg)
   if missing then error(missing, 0) end
+  local topic = msg.topic
+  if topic ~= nil and not policy.topic_ok(topic) then
+    error(string.format('send: topic must be a name such as "newsletter" (letters, digits, _ and -; not a channel), '
+      .. "not %s", json.encode(topic)), 0)
+  end
   for _, problem in ipairs(message_rules.unknown_fields(channels, msg) or NONE) do
     self:warn_once(R.journey .. "\0" .. problem, string.format("journey '%s': %s", R.journey, problem))
   end
@@ -879,9 +884,10 @@ function Engine:send(R, channels, msg)
   if kind == "marketing" and policy.in_control(R.contact, self.control) then
     to, last = "global_control", channels[1]
   else
-    channel, to, last = self:pick_channel(R, channels, kind, msg.to)
+    channel, to, last = self:pick_channel(R, channels, kind, msg.to, topic)
   end
-  local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg) }
+  local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg),
+                topic = topic }
   if not channel then
     row.channel, row.message, row.status, row.reason = last, "{}", "suppressed", to
     self.store:add_outbox(row, self.now)

@@ -84,8 +84,34 @@ function policy.address(channel, traits, override, phone_country)
   return address ~= "" and address or nil
 end
 
+-- A topic a marketing message may name (send{ topic = "newsletter" }): a
+-- contact unsubscribes from it alone (trait unsubscribed.<topic>), so its
+-- name must not be a channel's.
+function policy.topic_ok(topic)
+  return type(topic) == "string" and topic:match("^[%w_%-]+$") ~= nil and not policy.CHANNELS[topic]
+    and topic ~= "transactional"
+end
+
+-- the topics the contact unsubscribed from, sorted
+function policy.topics_off(traits)
+  local out, seen = {}, {}
+  local function add(topic, v)
+    if policy.topic_ok(topic) and truthy(v) and not seen[topic] then out[#out + 1], seen[topic] = topic, true end
+  end
+  local nested = rawget(traits, "unsubscribed")
+  if type(nested) == "table" then
+    for k, v in pairs(nested) do add(k, v) end
+  end
+  for k, v in pairs(traits) do
+    if type(k) == "string" and k:match("^unsubscribed%.") then add(k:sub(#"unsubscribed." + 1), v) end
+  end
+  table.sort(out)
+  return out
+end
+
 -- policy.check(channel, kind, traits, opts) -> address | nil, reason
--- opts: { consent = "opt-in"|"opt-out", to = override, phone_country = "+98" | nil }
+-- opts: { consent = "opt-in"|"opt-out", to = override, phone_country = "+98" | nil,
+--         topic = the message's topic | nil }
 function policy.check(channel, kind, traits, opts)
   local to = policy.address(channel, traits, opts.to, opts.phone_country)
   if not to then return nil, "no_address" end
@@ -99,6 +125,7 @@ function policy.check(channel, kind, traits, opts)
   if rawget(traits, "unsubscribed") == true or truthy(flag(traits, "unsubscribed", channel)) then
     return nil, "unsubscribed"
   end
+  if opts.topic and truthy(flag(traits, "unsubscribed", opts.topic)) then return nil, "topic_unsubscribed" end
   local consent = flag(traits, "consent", channel)
   if opts.consent == "opt-out" then
     if falsy(consent) then return nil, "no_consent" end

@@ -87,13 +87,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS pauses_open ON pauses(journey) WHERE until IS 
 -- Schema 3 (segments, schedules, backtest): the message's step label, and the
 -- contact's timezone trait as a column so a broadcast finds a zone's contacts;
 -- then the SMS segments a message takes (for stats; NULL on older rows);
--- then when an email was first opened and first clicked (drip.tracking).
+-- then when an email was first opened and first clicked (drip.tracking),
+-- and the topic a marketing message named (its unsubscribe link is for it).
 -- The zones index holds only contacts with a timezone trait (most have
 -- none): an index of every contact cost a tenth of each identify's time,
 -- and a broadcast's pages read contacts in id order anyway.
 local ADDED_COLUMNS = {
   outbox = { "contact TEXT", "due INTEGER", "attempts INTEGER NOT NULL DEFAULT 0", "sent_at INTEGER",
-             "detail TEXT", "label TEXT", "segments INTEGER", "opened_at INTEGER", "clicked_at INTEGER" },
+             "detail TEXT", "label TEXT", "segments INTEGER", "opened_at INTEGER", "clicked_at INTEGER", "topic TEXT" },
   contacts = { "tz TEXT" },
   schedules = { "cursor TEXT" }, -- (made by a build of this schema 3 without it)
 }
@@ -175,9 +176,9 @@ local QUERIES = {
   inactivity_del = "DELETE FROM inactivity WHERE contact = ? AND journey = ?",
   inactivity_next = "SELECT min(due) FROM inactivity",
   outbox_add = "INSERT INTO outbox(id, instance, seq, channel, address, kind, message, status, reason, created_at, "
-    .. "contact, due, label, segments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    .. "contact, due, label, segments, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   outbox_due = "SELECT o.id, o.instance, o.seq, o.channel, o.address, o.kind, o.message, o.attempts, o.contact, "
-    .. "i.journey, o.created_at FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
+    .. "i.journey, o.created_at, o.topic FROM outbox o LEFT JOIN instances i ON i.id = o.instance "
     .. "WHERE o.channel = ? AND o.due <= ? ORDER BY o.due, o.id LIMIT ?",
   outbox_next_due = "SELECT min(due) FROM outbox WHERE channel = ? AND due IS NOT NULL",
   outbox_claim = "UPDATE outbox SET status = 'sending', due = NULL, attempts = attempts + 1 WHERE id = ?",
@@ -1110,10 +1111,10 @@ end
 -- outbox and history --------------------------------------------------------
 
 -- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due, label,
--- segments (of an SMS that is not suppressed) }
+-- segments (of an SMS that is not suppressed), topic }
 function Store:add_outbox(m, now)
   (self.stmts.outbox_add or self:q("outbox_add")):run(self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
-    m.contact, m.due, m.label, m.segments)
+    m.contact, m.due, m.label, m.segments, m.topic)
   self:count(m.instance, "message", m.channel, m.status, m.reason)
   if m.segments then self:count(m.instance, "segments", m.channel, nil, nil, m.segments) end
 end
@@ -1126,7 +1127,7 @@ function Store:marketing_sent(contact, since, channel)
 end
 
 local DUE_ROW = { "id", "instance", "seq", "channel", "address", "kind", "message", "attempts", "contact", "journey",
-                  "created_at" }
+                  "created_at", "topic" }
 
 -- up to `limit` messages of `channel` due at `now`, oldest first
 function Store:due_messages(channel, now, limit)

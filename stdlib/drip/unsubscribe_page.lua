@@ -15,6 +15,10 @@ local TEXTS = {
     resubscribed = { "You are subscribed again", "You will get %s again." },
     forgotten = { "You are unsubscribed", "We hold nothing about you any more, so you will get no %s." },
     bad_link = { "This link does not work", "%s. Nothing was changed." },
+    -- a message's topic (send{ topic = ... }): title slot the topic; text slots the channel's words, the topic
+    unsubscribed_topic = { "You are unsubscribed from “%s”", "You will get no more of %s about “%s”. Changed your mind?" },
+    resubscribed_topic = { "You are subscribed to “%s” again", "You will get %s about “%s” again." },
+    all = { "Unsubscribe from all %s", "none" },
   },
   fa = {
     -- none: after "no more" (with the indefinite ی); ours: "our ..." (plural)
@@ -26,6 +30,9 @@ local TEXTS = {
     resubscribed = { "اشتراک شما دوباره فعال شد", "از این پس دوباره %s را دریافت می‌کنید." },
     forgotten = { "اشتراک شما لغو شد", "اطلاعاتی از شما نزد ما نمانده است، پس %s دریافت نخواهید کرد." },
     bad_link = { "این پیوند کار نمی‌کند", "پیوند نامعتبر است یا منقضی شده است. چیزی تغییر نکرد." },
+    unsubscribed_topic = { "اشتراک «%s» لغو شد", "دیگر %s دربارهٔ «%s» را دریافت نخواهید کرد. نظرتان عوض شد؟" },
+    resubscribed_topic = { "اشتراک «%s» دوباره فعال شد", "از این پس دوباره %s دربارهٔ «%s» را دریافت می‌کنید." },
+    all = { "لغو اشتراک همهٔ %s", "ours" },
   },
   ru = {
     -- none: after "no more" (genitive); ours: "our ..." (accusative)
@@ -38,6 +45,9 @@ local TEXTS = {
     resubscribed = { "Вы снова подписаны", "Вы снова будете получать %s." },
     forgotten = { "Вы отписались", "У нас больше нет данных о вас, поэтому вы не будете получать %s." },
     bad_link = { "Ссылка не работает", "Ссылка недействительна или устарела. Ничего не изменилось." },
+    unsubscribed_topic = { "Вы отписались от «%s»", "Вы больше не будете получать %s на тему «%s». Передумали?" },
+    resubscribed_topic = { "Вы снова подписаны на «%s»", "Вы снова будете получать %s на тему «%s»." },
+    all = { "Отписаться от всех %s", "none" },
   },
 }
 
@@ -85,22 +95,31 @@ local function channel_words(t, lang, channel, kind)
   return kind == "ours" and words[2] or words[1]
 end
 
--- page.render(kind, lang, channel, detail) -> HTML. kind: "unsubscribed"
--- (detail: the token, for the resubscribe form), "resubscribed",
--- "forgotten" or "bad_link" (detail: why, told in English only).
-function page.render(kind, lang, channel, detail)
+local function button(action, label)
+  return string.format('<form method="post" action="%s"><button type="submit">%s</button></form>', escape(action), label)
+end
+
+-- page.render(kind, lang, channel, detail, topic) -> HTML. kind:
+-- "unsubscribed" (detail: the link's path, /u/{token}, its forms post
+-- under), "resubscribed", "forgotten" or "bad_link" (detail: why, told in
+-- English only). topic: a message's topic, which the page is about.
+function page.render(kind, lang, channel, detail, topic)
   local t = TEXTS[lang] or TEXTS.en
-  local title, text = t[kind][1], t[kind][2]
+  local texts = topic and t[kind .. "_topic"] or t[kind]
+  local title, text = texts[1], texts[2]
   if kind == "bad_link" then
     text = string.format(text, escape(detail or "")) -- (a translation has no slot for the reason)
+  elseif topic then
+    title = string.format(title, escape(topic))
+    text = string.format(text, channel_words(t, lang, channel, "ours"), escape(topic))
   else
     local words = channel_words(t, lang, channel, kind == "resubscribed" and "ours" or "none")
     text = string.format(text, words)
   end
   local form = ""
   if kind == "unsubscribed" then
-    form = string.format('<form method="post" action="/u/%s/resubscribe"><button type="submit">%s</button></form>',
-      escape(detail), t.resubscribe)
+    form = button(detail .. "/resubscribe", t.resubscribe)
+    if topic then form = form .. button(detail .. "/all", string.format(t.all[1], channel_words(t, lang, channel, t.all[2]))) end
   end
   return string.format(DOCUMENT, lang, lang == "fa" and ' dir="rtl"' or "", title, title, text, form)
 end

@@ -57,6 +57,7 @@
 ---@field template string? scripts/templates/NAME.txt|.html|.subject|.title; NAME.fa.txt (NAME.LANG.*) for contacts whose language or locale trait is fa
 ---@field to string? an address instead of the contact's
 ---@field channels ("email"|"sms"|"push"|"telegram"|"webhook")[]? fallback order for send{}
+---@field topic string? a marketing message's topic ("newsletter"): its unsubscribe link leaves this topic alone
 ---@field subject string? email; "{{contact.first_name | default \"there\"}}" placeholders
 ---@field text string? email text part, SMS, Telegram
 ---@field html string? email HTML part (escaped placeholders; dir="rtl" added for Persian)
@@ -69,7 +70,7 @@
 ---@class drip.SendResult
 ---@field status "queued"|"suppressed"|"deferred"|"held"
 ---@field channel string
----@field reason ("no_address"|"no_consent"|"unsubscribed"|"bounced"|"frequency_cap"|"quiet_hours"|"global_control"|"paused")?
+---@field reason ("no_address"|"no_consent"|"unsubscribed"|"bounced"|"frequency_cap"|"quiet_hours"|"global_control"|"paused"|"topic_unsubscribed")?
 ---@field until string? when a deferred message goes out (ISO 8601)
 
 --- Define a journey; the script returns it.
