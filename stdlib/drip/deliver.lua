@@ -96,7 +96,8 @@ function Deliver:at_the_door(channel, m, now)
   if channel == "webhook" or not m.contact or now - (m.created_at or now) < WAITED then return nil end
   local traits = self.store:contact(m.contact)
   if not traits then return nil end
-  local allowed, why = policy.check(channel, m.kind, traits, { consent = self.consent or "opt-in", to = m.address })
+  local allowed, why = policy.check(channel, m.kind, traits, { consent = self.consent or "opt-in", to = m.address,
+                                                               topic = m.topic })
   if not allowed then return "suppressed", why end
   if m.kind ~= "marketing" or not self.quiet then return nil end
   local tz = rawget(traits, "timezone")
