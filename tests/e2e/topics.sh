@@ -63,4 +63,18 @@ expect_contains "a topic that is a channel's name fails the instance, saying why
   "$(printf 'return journey { trigger = "X", steps = function() email { topic = "sms", subject = "s", text = "t" } end }\n' > "$TMP/j/bad.lua"; sleep 0.5; req POST /v1/track '{"userId":"u1","event":"X"}' > /dev/null; "$DRIP" explain u1 --db "$DB")" \
   'topic must be a name such as "newsletter"'
 stop_drip
+
+# a message that waited (no email channel in a first run) is checked at the door for its topic too
+printf 'public_url = "http://drip.test"\n' > "$TMP/nomail.conf.lua"
+start_drip run --config "$TMP/nomail.conf.lua" --journeys "$TMP/j" --db "$TMP/waited.db"
+req POST /v1/identify '{"userId":"w1","traits":{"email":"w1@example.com","consent":{"email":true}}}' > /dev/null
+req POST /v1/track '{"userId":"w1","event":"Go"}' > /dev/null
+req POST /v1/identify '{"userId":"w1","traits":{"unsubscribed":{"newsletter":true}}}' > /dev/null
+stop_drip
+sleep 2
+start_drip run --config "$TMP/drip.conf.lua" --journeys "$TMP/j" --db "$TMP/waited.db"
+for _ in $(seq 100); do [ "$(sqlite3 "$TMP/waited.db" "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')")" = 0 ] && break; sleep 0.1; done
+expect_eq "a queued message of a topic the contact left meanwhile is not sent" "suppressed|topic_unsubscribed" \
+  "$(sqlite3 "$TMP/waited.db" "SELECT status, reason FROM outbox WHERE contact = 'w1'")"
+stop_drip
 finish
