@@ -1,5 +1,6 @@
 -- Lead nurturing: a downloaded guide starts a weekly series on Mondays at
--- 09:00 local time; a booked demo is the goal.
+-- 09:00 local time; a booked demo is the goal. The lessons are a topic: a
+-- reader can leave them by their unsubscribe link and keep other emails.
 return journey {
   name    = "lead_nurturing",
   trigger = "Guide Downloaded",
@@ -12,7 +13,8 @@ return journey {
     local lessons = { "How teams plan a launch", "Three journeys every shop needs", "Measuring what matters" }
     for i, lesson in ipairs(lessons) do
       wait_until { weekday = "mon", at = "09:00" }
-      email { subject = "Lesson " .. i .. ": " .. lesson, text = "Read it in five minutes: https://shop.test/learn/" .. i }
+      email { topic = "lessons", subject = "Lesson " .. i .. ": " .. lesson,
+              text = "Read it in five minutes: https://shop.test/learn/" .. i .. "\nNo more lessons: {{unsubscribe_url}}" }
     end
     webhook { event = "lead_nurtured", contact = "{{contact.email}}" }
   end,

@@ -18,6 +18,16 @@ describe("lead_nurturing", function()
     assert.equal("a@x.test", hook.message.contact)
   end)
 
+  it("leaves out the lessons for a reader who left their topic, and sends the rest", function()
+    local sim = testing.new { journeys = { "scripts/lead_nurturing.lua" }, start = "2026-11-04T12:00:00Z" }
+    sim:identify("u1", { email = "a@x.test", consent = { email = true }, unsubscribed = { lessons = true } })
+    sim:track("u1", "Guide Downloaded", { guide = "G" })
+    sim:settle()
+    assert.equal(1, #sim:sent { channel = "email" }) -- the guide
+    assert.equal(3, #sim:records { kind = "suppress", reason = "topic_unsubscribed" })
+    sim:expect_sent { channel = "webhook", contact = "u1" }
+  end)
+
   it("stops at the goal and expires after its 30 day timeout", function()
     local sim = testing.new { journeys = { "scripts/lead_nurturing.lua" }, start = "2026-11-04T12:00:00Z" }
     sim:identify("u1", { email = "a@x.test", consent = { email = true } })
