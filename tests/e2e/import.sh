@@ -136,6 +136,10 @@ expect_eq "an imported Persian contact gets the Yalda broadcast at 10:00 Tehran 
   "$(python3 -c 'import json,sys; r=[x for x in map(json.loads, open(sys.argv[1])) if x["contact"]=="p004" and x["kind"]=="send"]; print(r[0]["at"], r[0]["channel"])' "$TMP/walk.jsonl")"
 expect_contains "the walk-through's preview: p004's welcome in Persian, from the fa template" \
   "$("$DRIP" preview welcome --contact p004 --db "$WALK")" "text     شیرین، سلام!"
+out=$("$DRIP" segments --db "$WALK")
+expect_contains "the walk-through's segments: the Persian-speaking contacts, and whom email reaches" "$out" \
+  "  persian             51   20.4%        39"
+expect_contains "... and the Yalda broadcast's rollout" "$out" 'seasonal_yalda  schedule "2026-12-20 10:00" for persian, rollout 50%: 21 contacts (email 15,'
 
 "$DRIP" import "$TMP/c.txt" --db "$DB" 2> /dev/null; rc=$?
 expect_eq "another file type is a usage error" 2 "$rc"
