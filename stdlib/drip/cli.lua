@@ -345,11 +345,12 @@ terminal sees how far the replay has read while it runs.
 Per journey: entered, active, converted (rate), failed, revenue from
 convert(value); exits by reason; how many instances reached each step; per
 channel messages sent (or simulated, queued, deferred, held), failed,
-suppressed by reason, and (with tracking) opened and clicked; per split
-variant entered, converted and the rate with its 95% Wilson interval, and
-the two-proportion z-test of each variant against the control (a variant
-named control, holdout or baseline; else the first by name), with its
-two-sided p-value, read out in words.
+suppressed by reason, and (with tracking) opened and clicked; each message
+(by its template, or subject or text) with how many went out, opened and
+clicked; per split variant entered, converted and the rate with its 95%
+Wilson interval, and the two-proportion z-test of each variant against the
+control (a variant named control, holdout or baseline; else the first by
+name), with its two-sided p-value, read out in words.
 
   --since DUR        only instances that entered in the last DUR (e.g. 30d), counted
                      back from the store's clock (the wall clock, or a simulation's end)

@@ -41,6 +41,16 @@ local function channel_line(name, c, segments)
   return string.format("  %-8s %s%s", name, table.concat(parts, ", "), billed)
 end
 
+-- one message of the journey: how many went out, and (tracked) opened and clicked
+local function message_line(m)
+  local label = m.message ~= "" and "“" .. m.message .. "”" or "(no subject or text)"
+  local parts = { string.format("    %-8s %s  %d", m.channel, label, m.sent) }
+  for _, k in ipairs({ "opened", "clicked" }) do
+    if m[k] > 0 then parts[#parts + 1] = string.format("%s %d (%s)", k, m[k], pct(m[k] / m.sent)) end
+  end
+  return table.concat(parts, ", ")
+end
+
 local function print_journey(j)
   print(j.journey .. (j.paused_since and string.format("  (paused since %s; %d entr%s refused)", j.paused_since,
     j.refused_while_paused, j.refused_while_paused == 1 and "y" or "ies") or ""))
@@ -53,6 +63,8 @@ local function print_journey(j)
   for _, s in ipairs(j.steps) do steps[#steps + 1] = string.format("%d %s %d", s.step, s.call, s.reached) end
   if #steps > 0 then print("  steps    " .. table.concat(steps, " · ")) end
   for name, c in sorted_pairs(j.channels) do print(channel_line(name, c, name == "sms" and j.sms_segments)) end
+  if #j.messages > 0 then print("  messages") end
+  for _, m in ipairs(j.messages) do print(message_line(m)) end
   for split, variants in sorted_pairs(j.splits) do
     print(string.format("  split %s", split))
     local width = 0 -- in characters: variant names may be Persian or Russian

@@ -42,7 +42,7 @@ local function journey(out, name)
   local j = out[name]
   if not j then
     j = { journey = name, entered = 0, active = 0, converted = 0, conversion_rate = 0, revenue = 0, failed = 0, exited = {},
-          steps = json.array(), channels = {}, splits = {} }
+          steps = json.array(), channels = {}, messages = json.array(), splits = {} }
     out[name] = j
   end
   return j
@@ -86,6 +86,12 @@ function stats.collect(store, since)
     local c = channel(r[1], r[2])
     c.opened, c.clicked = r[3], r[4]
   end
+  for _, r in ipairs(rows.labels) do -- each message of the journey (its template, or subject or text): see label
+    if r[4] > 0 then
+      local list = journey(by, r[1]).messages
+      list[#list + 1] = { message = r[2], channel = r[3], sent = r[4], opened = r[5], clicked = r[6] }
+    end
+  end
   -- the segments of the SMS messages not suppressed: what the provider bills
   for _, r in ipairs(rows.segments) do
     if r[2] == "sms" then journey(by, r[1]).sms_segments = r[3] end
@@ -104,6 +110,10 @@ function stats.collect(store, since)
       j.paused_since, j.refused_while_paused = time.iso(paused[name].since), paused[name].refused
     end
     table.sort(j.steps, function(a, b) return a.step < b.step or (a.step == b.step and a.call < b.call) end)
+    table.sort(j.messages, function(a, b)
+      if a.sent ~= b.sent then return a.sent > b.sent end
+      return a.channel .. a.message < b.channel .. b.message
+    end)
     for _, variants in pairs(j.splits) do
       table.sort(variants, function(a, b)
         local ca, cb = stats.is_control(a.variant), stats.is_control(b.variant)

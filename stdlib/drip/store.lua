@@ -220,6 +220,9 @@ local QUERIES = {
   stats_engaged = "SELECT i.journey, o.channel, count(o.opened_at), count(o.clicked_at) FROM outbox o "
     .. "JOIN instances i ON i.id = o.instance WHERE o.opened_at IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 "
     .. "GROUP BY 1, 2",
+  stats_labels = "SELECT i.journey, o.label, o.channel, sum(o.status <> 'suppressed'), count(o.opened_at), "
+    .. "count(o.clicked_at) FROM outbox o JOIN instances i ON i.id = o.instance "
+    .. "WHERE o.label IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
   stats_variants = "SELECT i.journey, json_extract(h.data, '$.split'), json_extract(h.data, '$.variant'), "
     .. "count(*), sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
     .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
@@ -236,6 +239,9 @@ local QUERIES = {
     .. "GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
   counted_engaged = "SELECT journey, a, coalesce(sum(n) FILTER (WHERE b = 'opened'), 0), "
     .. "coalesce(sum(n) FILTER (WHERE b = 'clicked'), 0) FROM counters WHERE day >= ?1 AND metric = 'engaged' GROUP BY 1, 2",
+  counted_labels = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE c = 'out'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE c = 'opened'), 0), coalesce(sum(n) FILTER (WHERE c = 'clicked'), 0) "
+    .. "FROM counters WHERE day >= ?1 AND metric = 'label' GROUP BY 1, 2, 3",
   counted_segments = "SELECT journey, a, sum(n) FROM counters WHERE day >= ?1 AND metric = 'segments' GROUP BY 1, 2",
   counted_variants = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE metric = 'variant'), 0), "
     .. "coalesce(sum(n) FILTER (WHERE metric = 'variant_converted'), 0) FROM counters "
@@ -1117,6 +1123,7 @@ function Store:add_outbox(m, now)
     m.contact, m.due, m.label, m.segments, m.topic)
   self:count(m.instance, "message", m.channel, m.status, m.reason)
   if m.segments then self:count(m.instance, "segments", m.channel, nil, nil, m.segments) end
+  if m.status ~= "suppressed" and m.label then self:count(m.instance, "label", m.label, m.channel, "out") end
 end
 
 -- marketing messages to `contact` made after `since` that went or will go
@@ -1168,10 +1175,12 @@ function Store:message_engaged(id, kind, now)
   if not opened then
     self:q("message_opened"):run(id, now)
     self:count(instance, "engaged", channel, "opened")
+    if label then self:count(instance, "label", label, channel, "opened") end
   end
   if kind == "click" and not clicked then
     self:q("message_clicked"):run(id, now)
     self:count(instance, "engaged", channel, "clicked")
+    if label then self:count(instance, "label", label, channel, "clicked") end
   end
   return { contact = contact, journey = journey, channel = channel, label = label }
 end
@@ -1413,7 +1422,8 @@ end
 -- counters ----------------------------------------------------------------------
 
 -- how many leading columns of each stats row name it (the rest are counts)
-local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, segments = 2, engaged = 2, variants = 3 }
+local STATS_KEYS = { journeys = 1, exits = 2, steps = 3, messages = 4, segments = 2, engaged = 2, labels = 3,
+                     variants = 3 }
 
 -- rows a and b of one stats shape, with the counts of rows of the same name added
 local function merge_rows(a, b, nkey)
@@ -1518,7 +1528,7 @@ end
 function Store:stats_rows(since)
   local first_day = -((-since) // DAY) -- the first whole day
   local out = {}
-  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "segments", "engaged", "variants" }) do
+  for _, k in ipairs({ "journeys", "exits", "steps", "messages", "segments", "engaged", "labels", "variants" }) do
     out[k] = self:q("counted_" .. k):all(first_day)
     if since < first_day * DAY then
       local exact = self:q("stats_" .. k):all(since, first_day * DAY)

@@ -110,6 +110,24 @@ expect_eq "a missing store exits 2" "2 drip stats: $TMP/none.db: no such databas
 expect_eq "a store with no instance: JSON with an empty list of journeys" '{"journeys":[]}' \
   "$("$DRIP" stats --db "$TMP/empty.db" --format json)"
 
+expect_eq "each message's count (by its template, subject or text) is what the store's rows say" "agree" \
+  "$(python3 - "$TMP/s.db" "$TMP/stats.json" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+want = {}
+for j, label, ch, n in db.execute("SELECT i.journey, o.label, o.channel, count(*) FROM outbox o JOIN instances i "
+                                  "ON i.id = o.instance WHERE o.status <> 'suppressed' GROUP BY 1, 2, 3"):
+    want[(j, label, ch)] = n
+got = {}
+for j in json.load(open(sys.argv[2]))["journeys"]:
+    for m in j["messages"]:
+        got[(j["journey"], m["message"], m["channel"])] = m["sent"]
+print("agree" if want == got and len(want) > 10 else f"rows {sorted(want.items())[:5]} stats {sorted(got.items())[:5]}")
+PY
+)"
+expect_contains "... and the table lists them" "$("$DRIP" stats lead_nurturing --db "$TMP/s.db")" \
+  "    email    “Lesson 1: How teams plan a launch”  "
+
 # --- the global control group: no marketing to a share of contacts, read as a split ------
 printf 'global_control = "20%%"\n' > "$TMP/control.conf.lua"
 "$DRIP" simulate --events examples/events.jsonl --journeys scripts --format jsonl --db "$TMP/c.db" \

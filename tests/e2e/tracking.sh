@@ -54,6 +54,8 @@ curl -s -o /dev/null "$URL$click"
 curl -s -o /dev/null "$URL$open"
 expect_contains "drip stats: opens and clicks of the emails sent, each message once" \
   "$("$DRIP" stats promo --db "$DB")" "email    sent 1, opened 1 (100.0%), clicked 1 (100.0%)"
+expect_contains "... and per message" "$("$DRIP" stats promo --db "$DB")" \
+  "    email    “New in”  1, opened 1 (100.0%), clicked 1 (100.0%)"
 story=$("$DRIP" explain u1 --db "$DB")
 expect_contains "explain: the clicks are the contact's events" "$story" "Email Link Clicked"
 expect_contains "..." "$story" "Email Opened"
