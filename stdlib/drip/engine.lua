@@ -913,7 +913,7 @@ function Engine:send(R, channels, msg)
   self.store:add_outbox(row, self.now)
   self.queued = self.queued + 1
   self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind,
-                           segments = segments, encoding = encoding, ucs2_chars = odd })
+                           segments = segments, encoding = encoding, ucs2_chars = odd, topic = topic })
   return { status = "queued", channel = channel }
 end
 

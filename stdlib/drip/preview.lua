@@ -178,7 +178,7 @@ end
 function preview.would_stop(rec, real, conf)
   if not real or rec.kind ~= "send" then return nil end
   local ok, why = policy.check(rec.channel, rec.kind_of_message, real, { consent = conf.consent,
-    phone_country = conf.phone_country })
+    phone_country = conf.phone_country, topic = rec.topic })
   return not ok and why or nil
 end
 

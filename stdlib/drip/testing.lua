@@ -41,7 +41,8 @@ local OPTIONS = { journeys = true, start = true, timezone = true, consent = true
                   quiet_hours = true, global_control = true, config = true }
 -- the fields of a send record that sent, expect_sent and expect_none match on ("at" also a time after start)
 local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, channel = true, to = true,
-                      message = true, kind_of_message = true, segments = true, encoding = true, ucs2_chars = true }
+                      message = true, kind_of_message = true, segments = true, encoding = true, ucs2_chars = true,
+                      topic = true }
 
 -- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent =,
 --              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = },

@@ -33,6 +33,10 @@ end }]])
     assert.equal(2, #sim:sent { contact = "u1" })
     local news = sim:sent { contact = "u2" }[1]
     assert.equal(3, #sim:sent { contact = "u2" })
+    assert.equal("newsletter", news.topic)
+    sim:expect_sent { contact = "u2", topic = "promos" }
+    local real = sim.store:contact("u1")
+    assert.equal("topic_unsubscribed", require("drip.preview").would_stop(news, real, { consent = "opt-in" }))
     local token = news.message.text:match("/u/([%w_%-%.]+)")
     assert.same({ contact = "u2", channel = "email", topic = "newsletter" },
       unsubscribe.verify("drip-simulate", token, sim:now()))
