@@ -9,6 +9,7 @@ local policy = require "drip.policy"
 local report = require "drip.report"
 local cli = require "drip.cli"
 local reach = require "drip.reach"
+local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -69,7 +70,7 @@ function cmd.run(opts, usage)
   local problem = engine:read_segments(from)
   for _, name in ipairs(names or {}) do
     if not problem and not engine.segments[name] then
-      local near = require("drip.suggest").nearest(name, require("drip.suggest").names(engine.segments))
+      local near = suggest.nearest(name, suggest.names(engine.segments))
       problem = string.format("%s: no segment named '%s'%s", from, name, near and ("; did you mean '" .. near .. "'?") or "")
     end
   end

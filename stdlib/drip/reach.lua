@@ -8,6 +8,7 @@ local json = require "drip.json"
 local policy = require "drip.policy"
 local time = require "drip.time"
 local schedule = require "drip.schedule"
+local suggest = require "drip.suggest"
 
 local reach = {}
 
@@ -53,7 +54,7 @@ end
 -- count (nil: every one); on_member(name, id): called for each member.
 function reach.count(engine, conf, defs, names, on_member)
   local store, segs = engine.store, {}
-  for _, name in ipairs(names or require("drip.suggest").names(engine.segments)) do
+  for _, name in ipairs(names or suggest.names(engine.segments)) do
     local seg = engine.segments[name]
     segs[#segs + 1] = { name = name, seg = seg, kind = seg.kind, tally = tally() }
   end
