@@ -18,11 +18,8 @@ pause.CHOICES = { send = true, drop = true }
 local ENDED_AGAINST = { goal = true, exit_event = true }
 
 local function known(store, name)
-  local names = store:journey_names()
-  for _, n in ipairs(names) do
-    if n == name then return true end
-  end
-  return nil, require("drip.cli").unknown_journey(name, names)
+  if store:latest_script(name) then return true end
+  return nil, require("drip.cli").unknown_journey(name, store:journey_names())
 end
 
 -- Pause journey `name` at `now`. -> { journey, since, already (it was
@@ -39,11 +36,11 @@ function pause.pause(store, name, now)
     store:mark_message(m[1], now, "held", nil, "paused", '{"paused":true}')
     held = held + 1
   end
-  return { journey = name, since = now, already = false, held = held, sending = store:sending_of_journey(name) }
+  return { journey = name, since = now, already = false, held = held, sending = store:count_of_journey(name, "sending") }
 end
 
 -- How many messages journey `name` holds now.
-function pause.held(store, name) return #store:messages_of_journey(name, "held") end
+function pause.held(store, name) return store:count_of_journey(name, "held") end
 
 -- Resume journey `name` at `now`; how: "send" | "drop" | nil (only when
 -- nothing is held). release_status: what a sent held message becomes,

@@ -202,8 +202,8 @@ local QUERIES = {
   -- a journey's messages still due to go (their instance may have ended), or already held
   outbox_of_journey = "SELECT o.id, o.status, i.exit_reason FROM outbox o JOIN instances i ON i.id = o.instance "
     .. "WHERE i.journey = ?1 AND (o.status = ?2 OR (?2 = 'due' AND o.due IS NOT NULL)) ORDER BY o.id",
-  sending_of_journey = "SELECT count(*) FROM outbox o JOIN instances i ON i.id = o.instance "
-    .. "WHERE i.journey = ? AND o.status = 'sending'",
+  count_of_journey = "SELECT count(*) FROM outbox o JOIN instances i ON i.id = o.instance "
+    .. "WHERE i.journey = ? AND o.status = ?",
   history_of = "SELECT at, kind, data FROM history WHERE instance = ? ORDER BY id",
   -- exact, from the rows, for instances entered in [?1, ?2)
   stats_journeys = "SELECT journey, count(*), sum(active), sum(converted), coalesce(sum(value), 0), "
@@ -1406,7 +1406,8 @@ function Store:pauses_of(journey) return self:q("pauses_of"):all(journey) end
 -- a journey's messages with status `status`, or "due" for those due to go:
 -- { { id, status, exit reason of their instance (nil: running) }, ... }
 function Store:messages_of_journey(journey, status) return self:q("outbox_of_journey"):all(journey, status) end
-function Store:sending_of_journey(journey) return (self:q("sending_of_journey"):first(journey)) end
+-- how many of a journey's messages have status `status`
+function Store:count_of_journey(journey, status) return (self:q("count_of_journey"):first(journey, status)) end
 
 -- journey name -> active instances
 function Store:active_counts()
