@@ -481,6 +481,19 @@ function cli.open_store(opts, name, create, synchronous)
   return store, conf
 end
 
+-- Run fn() in one transaction on `store` (opened for command `name` at
+-- `path`), then close the store. fn -> result | nil, error: on an error
+-- nothing of it stays, and it is told as "drip NAME: PATH: error".
+-- -> result | nil
+function cli.change_store(store, name, path, fn)
+  store:begin()
+  local result, err = fn()
+  if result == nil then store:rollback() else store:commit() end
+  store:close()
+  if result == nil then io.stderr:write("drip ", name, ": ", path, ": ", err, "\n") end
+  return result
+end
+
 -- The journeys directory whose segments.lua explain and inspect read:
 -- --journeys DIR when given; else the one directory the store's newest
 -- scripts were loaded from (a store simulated with `--journeys j` reads

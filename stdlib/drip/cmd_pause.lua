@@ -5,6 +5,7 @@
 local pause = require "drip.pause"
 local time = require "drip.time"
 local cli = require "drip.cli"
+local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -12,9 +13,7 @@ local plural = require("drip.report").count
 
 local function list(store)
   local paused = store:paused_journeys()
-  local names = {}
-  for name in pairs(paused) do names[#names + 1] = name end
-  table.sort(names)
+  local names = suggest.names(paused)
   if #names == 0 then print("no journey is paused") end
   for _, name in ipairs(names) do
     print(string.format("%s  paused since %s, %s held, %s refused", name, time.iso(paused[name].since),
@@ -54,20 +53,17 @@ function cmd.run(opts, usage)
     print("no journey in this store to pause")
     return 0
   end
-  store:begin()
-  local results = {}
-  for i, n in ipairs(names) do
-    local done, err = pause.pause(store, n, store:now())
-    if not done then
-      store:rollback()
-      store:close()
-      io.stderr:write("drip pause: ", opts.db or conf.db, ": ", err, "\n")
-      return 2
+  local now = store:now()
+  local results = cli.change_store(store, "pause", opts.db or conf.db, function()
+    local results = {}
+    for i, n in ipairs(names) do
+      local done, err = pause.pause(store, n, now)
+      if not done then return nil, err end
+      results[i] = done
     end
-    results[i] = done
-  end
-  store:commit()
-  store:close()
+    return results
+  end)
+  if not results then return 2 end
   for _, done in ipairs(results) do told(done) end
   return 0
 end

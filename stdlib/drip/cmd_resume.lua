@@ -5,6 +5,7 @@ local pause = require "drip.pause"
 local time = require "drip.time"
 local duration = require "drip.duration"
 local cli = require "drip.cli"
+local suggest = require "drip.suggest"
 
 local cmd = {}
 
@@ -28,8 +29,9 @@ end
 -- Resume each of `names` -> results | nil, error
 local function resume_all(store, names, how)
   local results, held_total, holding = {}, 0, {}
+  local now, release = store:now(), store:outbox_status()
   for _, name in ipairs(names) do
-    local done, err, held = pause.resume(store, name, store:now(), how, store:outbox_status())
+    local done, err, held = pause.resume(store, name, now, how, release)
     if not done and not held then return nil, err end
     if held then
       held_total, holding[#holding + 1] = held_total + held, name
@@ -53,22 +55,9 @@ function cmd.run(opts, usage)
   local how = opts["send-held"] and "send" or opts["drop-held"] and "drop" or nil
   local store, conf = cli.open_store(opts, "resume")
   if not store then return conf end
-  local names = { name }
-  if opts.all then
-    names = {}
-    for n in pairs(store:paused_journeys()) do names[#names + 1] = n end
-    table.sort(names)
-  end
-  store:begin()
-  local results, err = resume_all(store, names, how)
-  if not results then
-    store:rollback()
-    store:close()
-    io.stderr:write("drip resume: ", opts.db or conf.db, ": ", err, "\n")
-    return 2
-  end
-  store:commit()
-  store:close()
+  local names = opts.all and suggest.names(store:paused_journeys()) or { name }
+  local results = cli.change_store(store, "resume", opts.db or conf.db, function() return resume_all(store, names, how) end)
+  if not results then return 2 end
   if #names == 0 then print("no journey is paused; nothing changed") end
   for _, done in ipairs(results) do
     print(done.was_paused and told(done) or done.journey .. " is not paused; nothing changed")
