@@ -35,17 +35,13 @@ local function consent_line(traits, conf)
   return table.concat(parts, ", ")
 end
 
--- what a delivery state's detail says of a pause (see drip.pause)
+-- what a delivery state's detail `pause` says (see drip.pause)
 local PAUSE_NOTES = {
-  paused = " (the journey was paused)", released = " (sent when the journey resumed)",
-  dropped_on_resume = " (dropped when the journey resumed)",
+  held = " (the journey was paused)", released = " (sent when the journey resumed)",
+  dropped = " (dropped when the journey resumed)",
   goal = " (dropped when the journey resumed: the contact had reached its goal)",
   exit_event = " (dropped when the journey resumed: the contact had sent its exit event)",
 }
-local function pause_note(answer)
-  return answer.instance_ended or answer.dropped_on_resume and "dropped_on_resume" or answer.released and "released"
-    or answer.paused and "paused" or nil
-end
 
 local function delivery_line(m)
   local steps = {}
@@ -56,7 +52,7 @@ local function delivery_line(m)
   if type(answer) == "table" then
     said = answer.http and string.format(" (HTTP %d)", answer.http)
       or answer.smtp and string.format(" (SMTP %d)", answer.smtp) or answer.error and (" (" .. answer.error .. ")")
-      or answer.since_queued and " (after it was queued)" or PAUSE_NOTES[pause_note(answer)] or ""
+      or answer.since_queued and " (after it was queued)" or PAUSE_NOTES[answer.pause] or ""
   end
   local now = m.status .. (m.reason and (": " .. m.reason) or "") .. said
   if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. ", next try " .. iso(m.due) end

@@ -8,7 +8,9 @@
 -- caller chooses; a held message whose contact reached the journey's goal
 -- or exit event meanwhile is dropped either way. The engine reads the open
 -- pauses (Engine:read_pauses); this module changes them, inside the
--- caller's transaction.
+-- caller's transaction. Each change of a message's state says why in its
+-- delivery detail: { pause = "held" | "released" | "dropped" | "goal" |
+-- "exit_event" } (the last two: dropped, as its instance ended so).
 local pause = {}
 
 -- what resuming does with held messages: "send" or "drop"
@@ -33,7 +35,7 @@ function pause.pause(store, name, now)
   store:add_pause(name, now)
   local held = 0
   for _, m in ipairs(store:messages_of_journey(name, "due")) do
-    store:mark_message(m[1], now, "held", nil, "paused", '{"paused":true}')
+    store:mark_message(m[1], now, "held", nil, "paused", '{"pause":"held"}')
     held = held + 1
   end
   return { journey = name, since = now, already = false, held = held, sending = store:count_of_journey(name, "sending") }
@@ -62,13 +64,13 @@ function pause.resume(store, name, now, how, release_status)
   for _, m in ipairs(held) do
     local id, ended = m[1], m[3]
     if how == "drop" then
-      store:mark_message(id, now, "suppressed", nil, "paused", '{"dropped_on_resume":true}')
+      store:mark_message(id, now, "suppressed", nil, "paused", '{"pause":"dropped"}')
       out.dropped = out.dropped + 1
     elseif ENDED_AGAINST[ended] then
-      store:mark_message(id, now, "suppressed", nil, "paused", string.format('{"instance_ended":"%s"}', ended))
+      store:mark_message(id, now, "suppressed", nil, "paused", string.format('{"pause":"%s"}', ended))
       out.ended = out.ended + 1
     else
-      store:mark_message(id, now, release_status, release_status == "queued" and now or nil, nil, '{"released":true}')
+      store:mark_message(id, now, release_status, release_status == "queued" and now or nil, nil, '{"pause":"released"}')
       out.sent = out.sent + 1
     end
   end
