@@ -15,6 +15,7 @@ local unsubscribe_page = require "drip.unsubscribe_page"
 local preview = require "drip.preview"
 local pause = require "drip.pause"
 local tracking = require "drip.tracking"
+local template = require "drip.template"
 
 local Api = {}
 Api.__index = Api
@@ -362,7 +363,7 @@ function Api:engaged(kind, token)
       event = kind == "click" and tracking.CLICKED or tracking.OPENED, properties = props }, nil, self.engine.now)))
   end
   if kind == "open" then return answer(200, tracking.PIXEL, "image/gif") end
-  local r = page(302, '<!doctype html><a href="' .. t.link:gsub("&", "&amp;"):gsub('"', "&quot;") .. '">Continue</a>')
+  local r = page(302, '<!doctype html><a href="' .. template.escape_html(t.link) .. '">Continue</a>')
   r.location = t.link
   return r
 end

@@ -4,6 +4,7 @@
 -- HTML parts in base64, List-Unsubscribe headers (RFC 2369, RFC 8058), and
 -- the text direction of HTML written in a right-to-left script.
 local host = require "drip_host"
+local template = require "drip.template"
 
 local email = {}
 
@@ -96,15 +97,8 @@ end
 -- in HTML (spam filters mark HTML alone): paragraphs and line breaks kept,
 -- a link as "label (url)", list items as "- ", entities decoded, the head,
 -- styles and scripts left out.
-local ENTITIES = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'", nbsp = " " }
 local BREAKS = { br = "\n", p = "\n\n", div = "\n", tr = "\n", h1 = "\n\n", h2 = "\n\n", h3 = "\n\n",
                  h4 = "\n\n", h5 = "\n\n", h6 = "\n\n", table = "\n", ul = "\n", ol = "\n" }
-local function entity(e)
-  local code = e:match("^#[xX](%x+)$")
-  code = code and tonumber(code, 16) or tonumber(e:match("^#(%d+)$") or "")
-  if code then return code < 0x110000 and utf8.char(code) or "" end
-  return ENTITIES[e:lower()]
-end
 function email.text_of_html(html)
   local s = html:gsub("<!%-%-.-%-%->", "")
   for _, block in ipairs({ "head", "style", "script", "title" }) do
@@ -122,7 +116,7 @@ function email.text_of_html(html)
     if tag == "li" then return close == "" and "\n- " or "" end
     return BREAKS[tag] or ""
   end)
-  s = s:gsub("&(#?%w+);", entity)
+  s = template.unescape_html(s)
   s = s:gsub("[ \t]*\n[ \t]*", "\n"):gsub("\n\n\n+", "\n\n"):gsub(" +", " ")
   return s:match("^%s*(.-)%s*$") .. "\n"
 end

@@ -181,6 +181,17 @@ end
 local html_escapes = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 function template.escape_html(s) return (s:gsub("[&<>\"']", html_escapes)) end
 
+-- HTML's character references decoded: &amp; and the other named ones
+-- escape_html makes (and &nbsp;, as a plain space), &#39; and &#x2014;
+local ENTITIES = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'", nbsp = " " }
+local function entity(e)
+  local code = e:match("^#[xX](%x+)$")
+  code = code and tonumber(code, 16) or tonumber(e:match("^#(%d+)$") or "")
+  if code then return code < 0x110000 and utf8.char(code) or "" end
+  return ENTITIES[e:lower()]
+end
+function template.unescape_html(s) return (s:gsub("&(#?%w+);", entity)) end
+
 -- template.render(src, scope, html, watch) -> text
 -- watch (optional): counts each placeholder's values found and missing (see note)
 function template.render(src, scope, html, watch)

@@ -6,6 +6,7 @@
 -- the message is no longer stored; an open token seals the message id. The
 -- unsubscribe link and the text part are left as written.
 local signed = require "drip.signed"
+local template = require "drip.template"
 
 local tracking = {}
 
@@ -14,9 +15,6 @@ tracking.CLICKED, tracking.OPENED = "Email Link Clicked", "Email Opened" -- (Seg
 -- A transparent 1x1 GIF, the image an open loads.
 tracking.PIXEL = "GIF89a\1\0\1\0\128\0\0\0\0\0\255\255\255\33\249\4\1\0\0\0\0\44\0\0\0\0\1\0\1\0\0\2\2\68\1\0\59"
 
-local ENTITIES = { amp = "&", quot = '"', ["#39"] = "'", lt = "<", gt = ">" }
-local function unescape(s) return (s:gsub("&(#?%w+);", function(e) return ENTITIES[e] end)) end
-local function escape(s) return (s:gsub("&", "&amp;"):gsub('"', "&quot;")) end
 
 local function base_of(t) return (t.base:gsub("/+$", "")) end
 
@@ -34,9 +32,9 @@ function tracking.html(html, t)
   if t.clicks then
     local unsubscribe = base_of(t) .. "/u/"
     html = html:gsub("(<[aA]%s[^>]-[hH][rR][eE][fF]%s*=%s*)([\"'])(.-)%2", function(head, quote, href)
-      local link = unescape(href)
+      local link = template.unescape_html(href)
       if not link:match("^[hH][tT][tT][pP][sS]?://") or link:sub(1, #unsubscribe) == unsubscribe then return nil end
-      return head .. quote .. escape(tracking.click_url(t, t.message, link)) .. quote
+      return head .. quote .. template.escape_html(tracking.click_url(t, t.message, link)) .. quote
     end)
   end
   if t.opens then
