@@ -308,6 +308,12 @@ end
 
 local function page(status, html) return answer(status, html, "text/html; charset=utf-8") end
 
+-- Take in an event drip makes itself (an unsubscribe, a click), stamped now.
+function Api:emit(obj)
+  obj.timestamp = time.iso(self.engine.now)
+  self.engine:ingest(assert(events.normalize(obj, nil, self.engine.now)))
+end
+
 -- Set the contact's `unsubscribed.<channel>` trait (or, for a topic,
 -- `unsubscribed.<topic>`) and emit Unsubscribed or Resubscribed for
 -- journeys (exit_on) -> false when it was already so.
@@ -315,11 +321,9 @@ function Api:subscription(contact, channel, unsubscribed, topic)
   local traits = self.store:contact(contact) or {}
   local key = "unsubscribed." .. (topic or channel)
   if (traits[key] == true) == unsubscribed then return false end
-  local now = time.iso(self.engine.now)
-  local identify = { type = "identify", userId = contact, timestamp = now, traits = { [key] = unsubscribed } }
-  local track = { type = "track", userId = contact, timestamp = now, event = unsubscribed and "Unsubscribed" or "Resubscribed",
-                  properties = { channel = channel, topic = topic } }
-  for _, obj in ipairs({ identify, track }) do self.engine:ingest(assert(events.normalize(obj, nil, self.engine.now))) end
+  self:emit({ type = "identify", userId = contact, traits = { [key] = unsubscribed } })
+  self:emit({ type = "track", userId = contact, event = unsubscribed and "Unsubscribed" or "Resubscribed",
+              properties = { channel = channel, topic = topic } })
   return true
 end
 
@@ -358,9 +362,8 @@ function Api:engaged(kind, token)
   if not t then return page(400, "<!doctype html><title>Not a link</title><p>This link is not one we made: " .. why) end
   local m = self.store:message_engaged(t.message, kind, self.engine.now)
   if m and m.contact then
-    local props = { message_id = t.message, journey = m.journey, message = m.label, url = t.link }
-    self.engine:ingest(assert(events.normalize({ type = "track", userId = m.contact, timestamp = time.iso(self.engine.now),
-      event = kind == "click" and tracking.CLICKED or tracking.OPENED, properties = props }, nil, self.engine.now)))
+    self:emit({ type = "track", userId = m.contact, event = kind == "click" and tracking.CLICKED or tracking.OPENED,
+                properties = { message_id = t.message, journey = m.journey, message = m.label, url = t.link } })
   end
   if kind == "open" then return answer(200, tracking.PIXEL, "image/gif") end
   local r = page(302, '<!doctype html><a href="' .. template.escape_html(t.link) .. '">Continue</a>')
