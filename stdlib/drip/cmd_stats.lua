@@ -26,14 +26,19 @@ local function sorted_pairs(t)
   end
 end
 
+-- ", opened 40 (33.3%), clicked 12 (10.0%)" of `sent` (tracked: see drip.tracking), into parts
+local function add_engagement(parts, x, sent)
+  for _, k in ipairs({ "opened", "clicked" }) do
+    if (x[k] or 0) > 0 then parts[#parts + 1] = string.format("%s %d (%s)", k, x[k], sent > 0 and pct(x[k] / sent) or "-") end
+  end
+end
+
 local function channel_line(name, c, segments)
   local parts = {}
   for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "held", "failed" }) do
     if (c[k] or 0) > 0 then parts[#parts + 1] = k .. " " .. c[k] end
   end
-  for _, k in ipairs({ "opened", "clicked" }) do -- (of those sent)
-    if c[k] then parts[#parts + 1] = string.format("%s %d (%s)", k, c[k], c.sent > 0 and pct(c[k] / c.sent) or "-") end
-  end
+  add_engagement(parts, c, c.sent)
   local why = {}
   for reason, n in sorted_pairs(c.suppressed) do why[#why + 1] = reason .. " " .. n end
   if #why > 0 then parts[#parts + 1] = "suppressed: " .. table.concat(why, ", ") end
@@ -45,9 +50,7 @@ end
 local function message_line(m)
   local label = m.message ~= "" and "“" .. m.message .. "”" or "(no subject or text)"
   local parts = { string.format("    %-8s %s  %d", m.channel, label, m.sent) }
-  for _, k in ipairs({ "opened", "clicked" }) do
-    if m[k] > 0 then parts[#parts + 1] = string.format("%s %d (%s)", k, m[k], pct(m[k] / m.sent)) end
-  end
+  add_engagement(parts, m, m.sent)
   return table.concat(parts, ", ")
 end
 

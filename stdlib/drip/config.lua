@@ -4,6 +4,7 @@ local journey = require "drip.journey"
 local policy = require "drip.policy"
 local time = require "drip.time"
 local suggest = require "drip.suggest"
+local tracking = require "drip.tracking"
 
 local config = {}
 
@@ -71,7 +72,7 @@ function config.load(path, required)
   if perr then return nil, config.where(values, "quiet_hours") .. perr end
   values.control, perr = policy.parse_control(values.global_control)
   if perr then return nil, config.where(values, "global_control") .. perr end
-  values.track, perr = require("drip.tracking").check(values.tracking)
+  values.track, perr = tracking.check(values.tracking)
   if perr then return nil, config.where(values, "tracking") .. perr end
   return values
 end

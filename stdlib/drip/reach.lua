@@ -38,28 +38,43 @@ local function reachable(id, traits, conf)
 end
 
 -- whom a broadcast takes in: { journey, schedule, segment, rollout, seg
--- (nil: everyone, false: an unknown name), tally }. (A segment trigger
--- starts for those who enter the segment from now on, not its members.)
+-- (nil: everyone, false: an unknown name), tally }
 local function entry_of(engine, def)
   local t = def.trigger
-  if t.kind ~= "schedule" then return nil end
   return { journey = def.name, schedule = t.schedule, rollout = t.rollout,
            segment = type(t.segment) == "string" and t.segment or t.segment and "(a function)" or nil,
            seg = engine:trigger_segment(def), tally = tally() }
 end
 
--- reach.count(engine, conf, defs, names) -> document. engine: its segments
--- read and its clock at the time to judge by; defs: journey definitions
--- whose broadcasts to count; names: the segments to
--- count (nil: every one); on_member(name, id): called for each member.
-function reach.count(engine, conf, defs, names, on_member)
+-- (a rollout of 100%, a trigger's default, is left unsaid)
+local function document(engine, all, segs, entries)
+  local doc = { at = time.iso(engine.now), contacts = all, segments = json.array(), broadcasts = json.array() }
+  for _, s in ipairs(segs) do
+    doc.segments[#doc.segments + 1] = { name = s.name, kind = s.kind, count = s.tally.count, reach = s.tally.reach,
+                                        share = all.count > 0 and s.tally.count / all.count or 0 }
+  end
+  for _, e in ipairs(entries) do
+    doc.broadcasts[#doc.broadcasts + 1] = { journey = e.journey, schedule = e.schedule, segment = e.segment,
+                                        rollout = e.rollout < 100 and e.rollout or nil, unknown_segment = e.seg == false or nil,
+                                        count = e.tally.count, reach = e.tally.reach }
+  end
+  return doc
+end
+
+-- reach.count(engine, conf, broadcasts, names) -> document. engine: its
+-- segments read and its clock at the time to judge by; broadcasts: the
+-- definitions of journeys with a schedule trigger (a segment trigger starts
+-- for those who enter the segment from now on, not its members); names:
+-- the segments to count (nil: every one); on_member(name, id): called for
+-- each member.
+function reach.count(engine, conf, broadcasts, names, on_member)
   local store, segs = engine.store, {}
   for _, name in ipairs(names or suggest.names(engine.segments)) do
     local seg = engine.segments[name]
     segs[#segs + 1] = { name = name, seg = seg, kind = seg.kind, tally = tally() }
   end
   local entries = {}
-  for _, def in ipairs(defs) do entries[#entries + 1] = entry_of(engine, def) end
+  for _, def in ipairs(broadcasts) do entries[#entries + 1] = entry_of(engine, def) end
   local all, after = tally(), ""
   while true do
     local page = store:contacts_page(after, PAGE)
@@ -75,27 +90,14 @@ function reach.count(engine, conf, defs, names, on_member)
       end
       for _, e in ipairs(entries) do
         local inside = e.seg ~= false and (e.seg == nil or engine:member(e.seg, id, traits))
-        if inside and (not e.rollout or schedule.position(id, e.journey) < e.rollout) then add(e.tally, can) end
+        if inside and schedule.position(id, e.journey) < e.rollout then add(e.tally, can) end
       end
     end
     if #page < PAGE then break end
     after = page[#page][1]
   end
-  return reach.document(engine, all, segs, entries)
+  return document(engine, all, segs, entries)
 end
 
-function reach.document(engine, all, segs, entries)
-  local doc = { at = time.iso(engine.now), contacts = all, segments = json.array(), broadcasts = json.array() }
-  for _, s in ipairs(segs) do
-    doc.segments[#doc.segments + 1] = { name = s.name, kind = s.kind, count = s.tally.count, reach = s.tally.reach,
-                                        share = all.count > 0 and s.tally.count / all.count or 0 }
-  end
-  for _, e in ipairs(entries) do
-    doc.broadcasts[#doc.broadcasts + 1] = { journey = e.journey, schedule = e.schedule,
-                                        segment = e.segment, rollout = e.rollout, unknown_segment = e.seg == false or nil,
-                                        count = e.tally.count, reach = e.tally.reach }
-  end
-  return doc
-end
 
 return reach

@@ -292,6 +292,12 @@ expect_eq "--members lists the segment's contacts, one per line" \
   "$(python3 -c 'import json; d = json.load(open("'"$TMP/seg.json"'")); print([s["count"] for s in d["segments"] if s["name"] == "persian"][0])')" \
   "$(printf '%s\n' "$members" | grep -c .)"
 expect_contains "... a Persian-speaking one among them" "$members" "$fa"
+mkdir -p "$TMP/all"
+cp scripts/segments.lua "$TMP/all/"
+printf 'return journey { name = "to_all", trigger = { schedule = "2027-01-01 10:00" }, steps = function() end }\n' > "$TMP/all/to_all.lua"
+expect_eq "a broadcast to everyone, with no rollout, takes in every contact" \
+  "  to_all  schedule \"2027-01-01 10:00\" for everyone: $(python3 -c 'import json; print(json.load(open("'"$TMP/seg.json"'"))["contacts"]["count"])') contacts" \
+  "$("$DRIP" segments --db "$TMP/s.db" --journeys "$TMP/all" | grep '^  to_all' | cut -d'(' -f1 | sed 's/ $//')"
 out=$("$DRIP" segments persan --db "$TMP/s.db" --journeys scripts 2>&1); code=$?
 expect_eq "an unknown segment: bad usage, with the near name" \
   "2 drip segments: scripts/segments.lua: no segment named 'persan'; did you mean 'persian'?" "$code $out"
