@@ -88,6 +88,13 @@ describe("pausing a journey", function()
     assert.equal("queued", sim.store:outbox_status())
   end)
 
+  it("stamps a pause with a simulation's clock in its store, and the wall clock in a served one", function()
+    sim.store:set_meta("clock", 1000)
+    assert.equal(1000, sim.store:now())
+    sim.store:mark_served()
+    assert.is_true(sim.store:now() >= require("drip_host").time() - 1)
+  end)
+
   it("names an unknown journey, and a choice that is not one", function()
     local none, err = pause.pause(sim.store, "abandoned_kart", sim:now())
     assert.is_nil(none)
