@@ -15,6 +15,7 @@ local unsubscribe_page = require "drip.unsubscribe_page"
 local preview = require "drip.preview"
 local pause = require "drip.pause"
 local tracking = require "drip.tracking"
+local records = require "drip.records"
 local template = require "drip.template"
 
 local Api = {}
@@ -241,6 +242,35 @@ function Api:stats(req, name)
   return answer(200, found)
 end
 
+-- GET /v1/records?after=CURSOR&limit=N&journey=NAME&since=DUR: a page of
+-- what `drip records` prints, as { records = [...], next = cursor }; the
+-- next page starts after `next` (an empty page: nothing new yet).
+function Api:records(req)
+  local q = req.query or {}
+  local cursor, err = records.start(), nil
+  if q.after then
+    cursor, err = records.parse_cursor(q.after)
+    if not cursor then return answer(400, { error = "after: " .. err, field = "after" }) end
+  end
+  local limit = tonumber(q.limit or records.LIMIT)
+  if not limit or limit ~= math.floor(limit) or limit < 1 or limit > records.MAX_LIMIT then
+    return answer(400, { error = string.format("limit: a whole number from 1 to %d", records.MAX_LIMIT), field = "limit" })
+  end
+  local since = 0
+  if q.since then
+    local secs, derr = duration.parse(q.since)
+    if not secs then return answer(400, { error = "since: " .. derr, field = "since" }) end
+    since = self.engine.now - secs
+  end
+  if q.journey and not self.engine.latest[q.journey] and not self.store:latest_script(q.journey) then
+    return not_found("journey '" .. q.journey .. "'")
+  end
+  local lines, after = records.page(self.store, cursor, { limit = limit, since = since, journey = q.journey })
+  for i, line in ipairs(lines) do lines[i] = line:sub(1, -2) end -- (each without its line end)
+  return answer(200, '{"records":[' .. table.concat(lines, ",") .. '],"next":' .. json.quote(records.cursor_text(after))
+    .. "}")
+end
+
 -- POST /v1/journeys/{name}/pause: what `drip pause NAME` does, at once.
 function Api:pause(_, name)
   local done, err = pause.pause(self.store, name, self.engine.now)
@@ -379,6 +409,7 @@ local ROUTES = {
   { "^/v1/events$", "POST", Api.lines },
   { "^/v1/contacts/(.+)$", "GET DELETE", Api.contact },
   { "^/v1/journeys$", "GET", Api.journeys },
+  { "^/v1/records$", "GET", Api.records },
   { "^/v1/journeys/([^/]+)/stats$", "GET", Api.stats },
   { "^/v1/journeys/([^/]+)/preview$", "GET", Api.preview },
   { "^/v1/journeys/([^/]+)/pause$", "POST", Api.pause },

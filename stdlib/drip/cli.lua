@@ -260,6 +260,35 @@ suggested.
   --journeys DIR     whose segments.lua names the contact's segments (default:
                      where the store's journeys were loaded from, else scripts)]],
   },
+  records = {
+    summary = "what drip did, as JSON Lines for a warehouse: entries, sends, deliveries, opens, exits",
+    usage = "drip records [--since DUR] [--journey NAME] [--after CURSOR | --cursor-file FILE] [--follow] "
+      .. "[--db FILE] [--config FILE]",
+    flags = { since = "value", journey = "value", after = "value", ["cursor-file"] = "value", follow = "bool",
+              db = "value", config = "value" },
+    args = 0,
+    help = [[
+Prints every record of the store as a JSON line, oldest first: the records
+`drip simulate --format jsonl` prints (enter, send, suppress, defer,
+variant, convert, exit, log), each wait and what ended it (kind wait), each
+delivery state of a message (kind delivery: status sending, sent, deferred,
+failed, ... with the provider's answer in detail), and each tracked open and
+click (kinds opened and clicked). Every record has at, contact, journey and
+kind; those of an instance end with its id (instance), and those of a
+message carry its id (message_id), so they join. It reads the store a `drip
+run` serves, without stopping it, or a `drip simulate --db` store.
+To export as you go, keep a cursor file: each run prints what came after the
+last one, and saves where it stopped (from cron: drip records --cursor-file
+export.cursor >> records.jsonl). A record is printed before its cursor is
+saved, so a run stopped in between prints it again: none is lost.
+
+  --since DUR        only records of the last DUR (7d, 24h, ...) by the store's clock
+  --journey NAME     only the records of one journey
+  --after CURSOR     start after a cursor this command saved (or GET /v1/records gave)
+  --cursor-file FILE start after the cursor saved there (none: from the first
+                     record), and save the new one there
+  --follow           keep printing records as drip run writes them, until Ctrl-C]],
+  },
   import = {
     summary = "contacts from CSV, or past events from JSON Lines, into the store",
     usage = "drip import FILE.csv|FILE.tsv|FILE.jsonl [--db FILE] [--config FILE]",

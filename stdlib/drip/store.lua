@@ -193,6 +193,27 @@ local QUERIES = {
     .. "FROM outbox o LEFT JOIN instances i ON i.id = o.instance WHERE o.id = ?",
   message_opened = "UPDATE outbox SET opened_at = ?2 WHERE id = ?1 AND opened_at IS NULL",
   message_clicked = "UPDATE outbox SET clicked_at = ?2 WHERE id = ?1 AND clicked_at IS NULL",
+  -- the records of drip records (drip.records), each source after an id of it, in id order:
+  -- ?1 after, ?2 since (at), ?3 journey or NULL, ?4 limit
+  records_enter = "SELECT id, entered_at, contact, journey, id, trigger_name FROM instances "
+    .. "WHERE id > ?1 AND entered_at >= ?2 AND (?3 IS NULL OR journey = ?3) ORDER BY id LIMIT ?4",
+  records_history = "SELECT h.id, h.at, i.contact, i.journey, h.instance, h.kind, h.data FROM history h "
+    .. "JOIN instances i ON i.id = h.instance WHERE h.id > ?1 AND h.at >= ?2 AND (?3 IS NULL OR i.journey = ?3) "
+    .. "AND h.kind <> 'enter' ORDER BY h.id LIMIT ?4",
+  records_delivery = "SELECT d.id, d.at, i.contact, i.journey, o.instance, d.status, d.detail, o.id, o.channel, "
+    .. "o.address, o.label FROM deliveries d JOIN outbox o ON o.id = d.message JOIN instances i ON i.id = o.instance "
+    .. "WHERE d.id > ?1 AND d.at >= ?2 AND (?3 IS NULL OR i.journey = ?3) ORDER BY d.id LIMIT ?4",
+  -- (the events drip made of tracked opens and clicks carry the message's id: see drip.api)
+  records_engaged = "SELECT seq, ts, contact, json_extract(body, '$.properties.journey'), NULL, name, "
+    .. "json_extract(body, '$.properties.message_id'), json_extract(body, '$.properties.message'), "
+    .. "json_extract(body, '$.properties.url') FROM events WHERE seq > ?1 AND ts >= ?2 "
+    .. "AND name IN ('Email Opened', 'Email Link Clicked') "
+    .. "AND json_extract(body, '$.properties.message_id') IS NOT NULL "
+    .. "AND (?3 IS NULL OR json_extract(body, '$.properties.journey') = ?3) ORDER BY seq LIMIT ?4",
+  records_enter_end = "SELECT coalesce(max(id), 0) FROM instances",
+  records_history_end = "SELECT coalesce(max(id), 0) FROM history",
+  records_delivery_end = "SELECT coalesce(max(id), 0) FROM deliveries",
+  records_engaged_end = "SELECT coalesce(max(seq), 0) FROM events",
   -- pauses (drip.pause): a journey's open pause has no `until`
   pauses_open = "SELECT journey, since, refused FROM pauses WHERE until IS NULL ORDER BY journey",
   pause_add = "INSERT INTO pauses(journey, since) VALUES (?, ?)",
@@ -525,6 +546,17 @@ function Store:rollback()
     pcall(self.db.exec, self.db, "ROLLBACK")
     self.in_tx = false
   end
+end
+
+-- fn() on one snapshot of the store (a read transaction, which takes no
+-- lock a writer waits for; or the transaction open) -> what fn returns
+function Store:snapshot(fn)
+  if self.in_tx then return fn() end
+  self.db:exec("BEGIN")
+  local ok, result, more = pcall(fn)
+  self.db:exec(ok and "COMMIT" or "ROLLBACK")
+  if not ok then error(result, 0) end
+  return result, more
 end
 
 -- Savepoints inside a transaction (one per request of a batch): the counts
@@ -1538,6 +1570,18 @@ function Store:stats_rows(since)
   end
   return out
 end
+
+-- records -----------------------------------------------------------------------
+
+-- Rows of one source of drip records ("enter", "history", "delivery" or
+-- "engaged"), after id `after`, at or after `since`, of `journey` (nil: all):
+-- { id, at, contact, journey, instance, ... } in id order (see the records_* queries)
+function Store:record_rows(source, after, since, journey, limit)
+  return self:q("records_" .. source):all(after, since, journey, limit)
+end
+
+-- the last id of a source of drip records (0 when it has none)
+function Store:records_end(source) return self:q("records_" .. source .. "_end"):first() end
 
 -- backtest ----------------------------------------------------------------------
 
