@@ -17,3 +17,12 @@ start_sinks() {
   H="http://127.0.0.1:$HTTP_PORT"
 }
 q() { python3 "$SINKS_DIR/received.py" "$OUT" "$1"; }
+# tracked_links ADDRESS: CLICK and OPEN, the paths (on drip run) of the
+# first tracked link and of the open image in the HTML of the email sent to
+# ADDRESS, whose links go through public_url http://drip.test
+tracked_links() {
+  local html
+  html=$(q "mail(\"$1\")[\"html\"]")
+  CLICK=$(printf '%s' "$html" | grep -o 'href="http://drip.test/c/[^"]*"' | head -1 | sed 's/^href="http:\/\/drip.test//; s/"$//')
+  OPEN=$(printf '%s' "$html" | grep -o 'src="http://drip.test/o/[^"]*"' | sed 's/^src="http:\/\/drip.test//; s/"$//')
+}

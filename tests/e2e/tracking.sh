@@ -35,8 +35,8 @@ req POST /v1/identify '{"userId":"u1","traits":{"email":"u1@example.com","consen
 req POST /v1/track '{"userId":"u1","event":"Go"}' > /dev/null
 for _ in $(seq 100); do [ "$(q 'len(mails())')" = 1 ] && break; sleep 0.05; done
 html=$(q 'mail("u1@example.com")["html"]')
-click=$(printf '%s' "$html" | grep -o 'href="http://drip.test/c/[^"]*"' | head -1 | sed 's/^href="http:\/\/drip.test//; s/"$//')
-open=$(printf '%s' "$html" | grep -o 'src="http://drip.test/o/[^"]*"' | sed 's/^src="http:\/\/drip.test//; s/"$//')
+tracked_links u1@example.com
+click=$CLICK open=$OPEN
 expect_contains "the email's link goes through drip" "$click" "/c/"
 expect_contains "... and it has an open image" "$open" "/o/"
 expect_contains "the unsubscribe link stays as it was" "$html" 'href="http://drip.test/u/'
