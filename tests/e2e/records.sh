@@ -84,14 +84,7 @@ return journey {
   end,
 }
 LUA
-cat > "$TMP/drip.conf.lua" <<CONF
-public_url = "http://drip.test"
-tracking = { clicks = true, opens = true }
-channels = {
-  email = { smtp = "smtp://127.0.0.1:$SMTP_PORT", from = "Shop <hi@shop.test>", insecure = true },
-  webhook = { url = "$H/ok/hook", secret = "hook-secret" },
-}
-CONF
+tracking_conf "$TMP/drip.conf.lua"
 DB="$TMP/live.db"
 start_drip run --config "$TMP/drip.conf.lua" --journeys "$TMP/j" --db "$DB"
 "$DRIP" records --db "$DB" --follow > "$TMP/followed.jsonl" 2> "$TMP/follow.err" &

@@ -17,6 +17,18 @@ start_sinks() {
   H="http://127.0.0.1:$HTTP_PORT"
 }
 q() { python3 "$SINKS_DIR/received.py" "$OUT" "$1"; }
+# tracking_conf FILE: a drip.conf.lua that tracks clicks and opens
+# (public_url http://drip.test), with email to the SMTP sink and webhooks to /ok/hook
+tracking_conf() {
+  cat > "$1" <<CONF
+public_url = "http://drip.test"
+tracking = { clicks = true, opens = true }
+channels = {
+  email = { smtp = "smtp://127.0.0.1:$SMTP_PORT", from = "Shop <hi@shop.test>", insecure = true },
+  webhook = { url = "$H/ok/hook", secret = "hook-secret" },
+}
+CONF
+}
 # tracked_links ADDRESS: CLICK and OPEN, the paths (on drip run) of the
 # first tracked link and of the open image in the HTML of the email sent to
 # ADDRESS, whose links go through public_url http://drip.test
