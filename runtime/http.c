@@ -3,7 +3,8 @@
  *
  * Owns: the libmicrohttpd daemon, driven from libuv through its epoll fd
  * (MHD parses HTTP; we write no parser); request bodies and their size limit
- * (413); the bearer token check on /v1/ (401, constant time); overload and
+ * (413); the token check on /v1/ and /ui (401, constant time: a bearer
+ * token, or a browser's basic auth whose password is the token); overload and
  * shutdown answers (503 with Retry-After); the loop's other handles: the one
  * due-timer, the journeys-directory watch, SIGHUP (read the journeys again)
  * and SIGINT/SIGTERM.
@@ -153,19 +154,29 @@ static int equal_ct(const char *a, size_t alen, const char *b, size_t blen) {
   return diff == 0;
 }
 
+/* The bearer token, or basic auth whose password is the token (what a
+ * browser sends for the pages of /ui, any user name) */
 static int authorized(server *s, struct MHD_Connection *c) {
   if (!s->token) return 1;
   const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-  if (!h || strncmp(h, "Bearer ", 7) != 0) return 0;
-  return equal_ct(h + 7, strlen(h + 7), s->token, strlen(s->token));
+  if (h && strncmp(h, "Bearer ", 7) == 0) return equal_ct(h + 7, strlen(h + 7), s->token, strlen(s->token));
+  char *password = NULL;
+  char *user = MHD_basic_auth_get_username_password(c, &password);
+  int ok = password && equal_ct(password, strlen(password), s->token, strlen(s->token));
+  if (user) MHD_free(user);
+  if (password) MHD_free(password);
+  return ok;
 }
+
+/* the dashboard's pages (drip.ui): a browser asks for the token as a password */
+static int is_ui(const char *url) { return strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0; }
 
 /* The status to answer at once from the headers alone, or 0. */
 static unsigned admit(server *s, struct MHD_Connection *c, const char *url) {
   const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   unsigned long long length = cl ? strtoull(cl, NULL, 10) : 0;
   if (s->stopping) return 503;
-  if (strncmp(url, "/v1/", 4) == 0 && !authorized(s, c)) return 401;
+  if ((strncmp(url, "/v1/", 4) == 0 || is_ui(url)) && !authorized(s, c)) return 401;
   if (length > s->body_limit) return 413;
   if (s->buffered + length > s->buffered_limit || s->buffered >= s->buffered_limit) return 503;
   return 0;
@@ -195,7 +206,10 @@ static unsigned append_body(server *s, request *r, const char *data, size_t n) {
 static enum MHD_Result reject(request *r) {
   struct MHD_Response *resp = error_response(r->reject);
   if (!resp) return MHD_NO;
-  if (MHD_queue_response(r->conn, r->reject, resp) == MHD_YES) r->rejected = 1;
+  enum MHD_Result queued = r->reject == 401 && is_ui(r->path)
+    ? MHD_queue_basic_auth_fail_response(r->conn, "drip (the password is the API token)", resp)
+    : MHD_queue_response(r->conn, r->reject, resp);
+  if (queued == MHD_YES) r->rejected = 1;
   MHD_destroy_response(resp);
   return MHD_YES;
 }

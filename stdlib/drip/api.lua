@@ -16,6 +16,7 @@ local preview = require "drip.preview"
 local pause = require "drip.pause"
 local tracking = require "drip.tracking"
 local records = require "drip.records"
+local ui = require "drip.ui"
 local template = require "drip.template"
 
 local Api = {}
@@ -24,7 +25,8 @@ Api.__index = Api
 local MAX_STRING = 65536 -- bytes in any one string of an event
 local RECENT_EVENTS = 50
 
--- Api.new{ engine=, store=, metrics=, secret= (signs unsubscribe links), conf= (drip.config's) }
+-- Api.new{ engine=, store=, metrics=, secret= (signs unsubscribe links), conf= (drip.config's),
+--          journeys= (the journeys directory, whose segments.lua the pages of /ui read) }
 function Api.new(opts)
   opts.names_seen, opts.names_count = {}, 0 -- event names seen (see first_of_name)
   return setmetatable(opts, Api)
@@ -418,6 +420,11 @@ local ROUTES = {
       return answer(200, self.metrics:render(self.engine.steps_recorded, self.engine.paused), "text/plain; version=0.0.4")
     end },
   { "^/healthz$", "GET", Api.health },
+  { "^/ui/?$", "GET", function(self) return page(200, ui.overview(self.engine, self.store)) end },
+  { "^/ui/journeys/([^/]+)$", "GET", function(self, req, name)
+      return page(ui.journey(self.engine, self.store, name, req.query or {})) end },
+  { "^/ui/contacts$", "GET", function(self, req)
+      return page(ui.contact(self.engine, self.store, self.conf, self.journeys, req.query or {})) end },
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
   { "^/c/(.+)$", "GET", function(self, _, token) return self:engaged("click", token) end },
   { "^/o/(.+)$", "GET", function(self, _, token) return self:engaged("open", token) end },

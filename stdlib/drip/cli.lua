@@ -59,6 +59,9 @@ drip.conf.lua (SMTP, SMS, push, Telegram, webhooks) with retries, rate limits,
 frequency caps and quiet hours; unsubscribe links are served at /u/{token},
 and with `tracking` in drip.conf.lua an email's links and open image at
 /c/{token} and /o/{token} (each an event: Email Link Clicked, Email Opened).
+/ui serves read-only pages for a browser: the journeys' funnels, a journey's
+stats and a contact's story, as drip stats and drip explain tell them (with
+a token configured, the browser asks for it as the password).
 `drip pause JOURNEY` beside it holds a journey's messages until `drip resume`.
 SIGINT/SIGTERM finish the current batch and stop; SIGHUP reads the journeys,
 segments and templates again at once (where the directory cannot be watched;
@@ -610,14 +613,16 @@ end
 
 -- cli.find_contact(store, cmd, id, exact, phone_country) -> the contact id to
 -- show for `id`: itself when a contact has it, else (unless exact) the one
--- contact whose email or phone it is (told on stderr) | nil, "no contact 'x'"
+-- contact whose email or phone it is (told on stderr, unless cmd is nil) | nil, "no contact 'x'"
 -- with whom it may mean. phone_country: drip.conf.lua's, for phones written
 -- the national way.
 function cli.find_contact(store, cmd, id, exact, phone_country)
   if store:contact_json(id) then return id end
   local known = store:contacts_known_as(id, phone_country)
   if #known == 1 and known[1].by ~= "id" and not exact then
-    io.stderr:write(string.format("drip %s: '%s' is the %s of contact '%s'\n", cmd, id, known[1].by, known[1].id))
+    if cmd then
+      io.stderr:write(string.format("drip %s: '%s' is the %s of contact '%s'\n", cmd, id, known[1].by, known[1].id))
+    end
     return known[1].id
   end
   local names = {}

@@ -104,8 +104,8 @@ end
 
 local MESSAGE_KINDS = { send = true, suppress = true, defer = true }
 
-local function print_instance(store, inst)
-  print(string.format("\n%s #%d (version %s) — %s", inst.journey, inst.id, inst.version:sub(1, 12),
+local function print_instance(store, inst, say)
+  say(string.format("\n%s #%d (version %s) — %s", inst.journey, inst.id, inst.version:sub(1, 12),
     inst.active and "active" or ("ended " .. iso(inst.ended_at) .. ": " .. tostring(inst.exit_reason))))
   local story = store:instance_story(inst.id)
   local m = 0
@@ -115,11 +115,11 @@ local function print_instance(store, inst)
       m = m + 1
       message = story.messages[m]
     end
-    print(string.format("  %s  %s", iso(r.at), record_line(r, message, inst.error)))
+    say(string.format("  %s  %s", iso(r.at), record_line(r, message, inst.error)))
   end
   if inst.active then
     local waiting = inst.waiting_for and ("for " .. inst.waiting_for) or "on a timer"
-    print(string.format("  now: waiting %s%s", waiting, story.next_timer and (" until " .. iso(story.next_timer)) or ""))
+    say(string.format("  now: waiting %s%s", waiting, story.next_timer and (" until " .. iso(story.next_timer)) or ""))
   end
 end
 
@@ -208,57 +208,66 @@ local function never_entered(store, conf, dir, id, traits, name)
   return table.concat(lines, "\n")
 end
 
+-- Contact `id`'s story (of `journey` only, when given), line by line
+-- through say(text); `dir` is the journeys directory whose segments.lua
+-- says which segments (see cli.journeys_dir). An email or phone given as
+-- `id` is told on stderr, unless `quiet`. -> true | nil, problem (no such
+-- contact or journey)
+function cmd.tell(store, conf, dir, id, journey, say, quiet)
+  local found, missing = cli.find_contact(store, not quiet and "explain" or nil, id, false, conf.phone_country)
+  id = found or id
+  local view = found and store:contact_view(id, RECENT)
+  local problem = missing
+    or journey and not store:latest_script(journey) and cli.unknown_journey(journey, store:journey_names())
+  if problem then return nil, problem end
+  say(string.format("%s — first seen %s", id, iso(view.created_at)))
+  say("  traits   " .. json.encode(view.traits))
+  say("  consent  " .. consent_line(view.traits, conf) .. " (policy " .. conf.consent .. ")")
+  local topics = policy.topics_off(view.traits)
+  if #topics > 0 then say("  topics   unsubscribed from " .. table.concat(topics, ", ")) end
+  if policy.in_control(id, conf.control) then
+    say(string.format("  control  in the global control group (global_control = %s%%): no marketing message goes "
+      .. "to it, so that journeys' lift can be measured", json.number(conf.control)))
+  end
+  local segs, from = cli.segments_of(store, conf, dir, id, view.traits)
+  if segs then
+    say(string.format("  segments %s (by %s)", #segs > 0 and table.concat(segs, ", ") or "none", from))
+  else
+    say("  segments unknown: " .. from)
+  end
+  if view.pruned_before then
+    say(string.format("  pruned   ended instances and events from before %s (drip prune) are not shown",
+      iso(view.pruned_before)))
+  end
+  for _, ev in ipairs(view.events) do say(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
+  local shown = {}
+  for _, inst in ipairs(view.instances) do
+    if not journey or inst.journey == journey then
+      print_instance(store, inst, say)
+      shown[#shown + 1] = inst
+    end
+  end
+  if #shown == 0 and not journey then say("\nin no journey yet") end
+  if #shown > 0 and journey then
+    for _, line in ipairs(unstarted_lines(store, conf, dir, id, view.traits, journey, shown)) do say(line) end
+  end
+  if #shown == 0 and journey then
+    say("\n" .. never_entered(store, conf, dir, id, view.traits, journey))
+  end
+  return true
+end
+
 function cmd.run(opts, usage)
   local id, journey = opts.args[1], opts.args[2]
   if not id then return usage("which contact? (drip explain CONTACT [JOURNEY])") end
   local store, conf = cli.open_store(opts, "explain")
   if not store then return conf end
-  local found, missing = cli.find_contact(store, "explain", id, false, conf.phone_country)
-  id = found or id
-  local view = found and store:contact_view(id, RECENT)
-  local problem = missing
-    or journey and not store:latest_script(journey) and cli.unknown_journey(journey, store:journey_names())
-  if problem then
-    store:close()
+  local told, problem = cmd.tell(store, conf, cli.journeys_dir(store, conf, opts), id, journey, print)
+  store:close()
+  if not told then
     io.stderr:write("drip explain: ", problem, "\n")
     return 1
   end
-  print(string.format("%s — first seen %s", id, iso(view.created_at)))
-  print("  traits   " .. json.encode(view.traits))
-  print("  consent  " .. consent_line(view.traits, conf) .. " (policy " .. conf.consent .. ")")
-  local topics = policy.topics_off(view.traits)
-  if #topics > 0 then print("  topics   unsubscribed from " .. table.concat(topics, ", ")) end
-  if policy.in_control(id, conf.control) then
-    print(string.format("  control  in the global control group (global_control = %s%%): no marketing message goes "
-      .. "to it, so that journeys' lift can be measured", json.number(conf.control)))
-  end
-  local dir = cli.journeys_dir(store, conf, opts) -- (whose segments.lua says which segments)
-  local segs, from = cli.segments_of(store, conf, dir, id, view.traits)
-  if segs then
-    print(string.format("  segments %s (by %s)", #segs > 0 and table.concat(segs, ", ") or "none", from))
-  else
-    print("  segments unknown: " .. from)
-  end
-  if view.pruned_before then
-    print(string.format("  pruned   ended instances and events from before %s (drip prune) are not shown",
-      iso(view.pruned_before)))
-  end
-  for _, ev in ipairs(view.events) do print(string.format("  event    %s %s", ev.timestamp or "", ev.event or ev.type)) end
-  local shown = {}
-  for _, inst in ipairs(view.instances) do
-    if not journey or inst.journey == journey then
-      print_instance(store, inst)
-      shown[#shown + 1] = inst
-    end
-  end
-  if #shown == 0 and not journey then print("\nin no journey yet") end
-  if #shown > 0 and journey then
-    for _, line in ipairs(unstarted_lines(store, conf, dir, id, view.traits, journey, shown)) do print(line) end
-  end
-  if #shown == 0 and journey then
-    print("\n" .. never_entered(store, conf, dir, id, view.traits, journey))
-  end
-  store:close()
   return 0
 end
 

@@ -331,7 +331,8 @@ function cmd.run(opts, usage)
     return 2
   end
   log_load_errors(s.engine, problems)
-  s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics, secret = unsub.secret, conf = set.conf })
+  s.api = Api.new({ engine = s.engine, store = store, metrics = s.metrics, secret = unsub.secret, conf = set.conf,
+                     journeys = set.dir })
   if not set.dry_run then
     s.deliver = Deliver.new({ store = store, channels = set.channels, unsubscribe = unsub, log = log,
                               consent = set.conf.consent, quiet = set.conf.quiet, timezone = set.conf.timezone,

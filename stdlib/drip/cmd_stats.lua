@@ -54,22 +54,23 @@ local function message_line(m)
   return table.concat(parts, ", ")
 end
 
-local function print_journey(j)
-  print(j.journey .. (j.paused_since and string.format("  (paused since %s; %d entr%s refused)", j.paused_since,
+-- journey j of stats.collect as the table prints it, line by line through say(text)
+function cmd.tell_journey(j, say)
+  say(j.journey .. (j.paused_since and string.format("  (paused since %s; %d entr%s refused)", j.paused_since,
     j.refused_while_paused, j.refused_while_paused == 1 and "y" or "ies") or ""))
-  print(string.format("  entered %d   active %d   converted %d (%s)   failed %d   revenue %s", j.entered, j.active,
+  say(string.format("  entered %d   active %d   converted %d (%s)   failed %d   revenue %s", j.entered, j.active,
     j.converted, pct(j.conversion_rate or 0), j.failed, json.number(j.revenue)))
   local exits = {}
   for reason, n in sorted_pairs(j.exited) do exits[#exits + 1] = reason .. " " .. n end
-  if #exits > 0 then print("  exited   " .. table.concat(exits, ", ")) end
+  if #exits > 0 then say("  exited   " .. table.concat(exits, ", ")) end
   local steps = {}
   for _, s in ipairs(j.steps) do steps[#steps + 1] = string.format("%d %s %d", s.step, s.call, s.reached) end
-  if #steps > 0 then print("  steps    " .. table.concat(steps, " · ")) end
-  for name, c in sorted_pairs(j.channels) do print(channel_line(name, c, name == "sms" and j.sms_segments)) end
-  if #j.messages > 0 then print("  messages") end
-  for _, m in ipairs(j.messages) do print(message_line(m)) end
+  if #steps > 0 then say("  steps    " .. table.concat(steps, " · ")) end
+  for name, c in sorted_pairs(j.channels) do say(channel_line(name, c, name == "sms" and j.sms_segments)) end
+  if #j.messages > 0 then say("  messages") end
+  for _, m in ipairs(j.messages) do say(message_line(m)) end
   for split, variants in sorted_pairs(j.splits) do
-    print(string.format("  split %s", split))
+    say(string.format("  split %s", split))
     local width = 0 -- in characters: variant names may be Persian or Russian
     for _, v in ipairs(variants) do width = math.max(width, report.width(v.variant)) end
     for i, v in ipairs(variants) do
@@ -79,7 +80,7 @@ local function print_journey(j)
         test = string.format("   vs %s: z %.2f, p %.3f — %s", base, v.z, v.p_value, v.p_value >= 0.05
           and "no clear difference yet" or string.format("converts %s than %s", v.z > 0 and "better" or "worse", base))
       end
-      print(string.format("    %s  entered %d, converted %d, %s [%s–%s]%s", report.pad(v.variant, width), v.entered,
+      say(string.format("    %s  entered %d, converted %d, %s [%s–%s]%s", report.pad(v.variant, width), v.entered,
         v.converted, pct(v.rate), pct(v.low), pct(v.high), test))
     end
   end
@@ -129,7 +130,7 @@ function cmd.run(opts, usage)
     if period and #list > 0 then print("instances" .. period .. "\n") end
     for i, j in ipairs(list) do
       if i > 1 then print("") end
-      print_journey(j)
+      cmd.tell_journey(j, print)
     end
     if #list == 0 then print("no journey instances" .. (period or "")) end
   end

@@ -1,0 +1,123 @@
+-- drip.ui — the read-only pages `drip run` serves under /ui for the people
+-- who do not live in a terminal: each journey's funnel at a glance, a
+-- journey's stats, and one contact's story. Owns their HTML; the words are
+-- those of `drip stats` and `drip explain` (drip.cmd_stats, drip.cmd_explain),
+-- so the pages and the commands never disagree. It changes nothing.
+-- With a token configured, a browser asks for it as the password.
+local stats = require "drip.stats"
+local time = require "drip.time"
+local duration = require "drip.duration"
+local template = require "drip.template"
+local cmd_stats = require "drip.cmd_stats"
+local cmd_explain = require "drip.cmd_explain"
+
+local ui = {}
+
+local esc = template.escape_html
+
+-- a path part or query value, percent-encoded
+local function encoded(s) return (tostring(s):gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end)) end
+
+local STYLE = [[
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222 }
+table { border-collapse: collapse; margin: 1em 0 }
+th, td { padding: .3em .8em; border-bottom: 1px solid #ddd; text-align: start }
+td.n { text-align: end; font-variant-numeric: tabular-nums }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; white-space: pre-wrap; unicode-bidi: plaintext }
+.paused { color: #a40 } .error { color: #b00 } nav a { margin-inline-end: 1em }
+]]
+
+-- a whole page: title (text) and body (HTML)
+local function html(title, body)
+  return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+    .. 'content="width=device-width, initial-scale=1"><title>' .. esc(title) .. ' — drip</title><style>' .. STYLE
+    .. '</style></head><body><nav><a href="/ui">Journeys</a></nav><h1>' .. esc(title) .. "</h1>" .. body
+    .. "</body></html>"
+end
+
+local function search_form(value)
+  return '<form action="/ui/contacts" method="get"><label>Why did (or didn\'t) a contact get a message? '
+    .. '<input name="id" placeholder="id, email or phone" value="' .. esc(value or "") .. '"></label> '
+    .. '<button>Explain</button></form>'
+end
+
+-- lines said through say(), as one <pre>
+local function told(fn)
+  local lines = {}
+  fn(function(line) lines[#lines + 1] = line end)
+  return "<pre>" .. esc(table.concat(lines, "\n")) .. "</pre>"
+end
+
+local function pct(x) return string.format("%.1f%%", (x or 0) * 100) end
+
+local function sends(j)
+  local n = 0
+  for _, c in pairs(j.channels) do n = n + (c.sent or 0) + (c.simulated or 0) end
+  return n
+end
+
+-- GET /ui: every journey the store knows, with its funnel, and the contact search
+function ui.overview(engine, store)
+  local by_name = {}
+  for _, j in ipairs(stats.collect(store, 0)) do by_name[j.journey] = j end
+  local rows = {}
+  for _, name in ipairs(engine:journey_names()) do
+    local def, j, paused = engine.latest[name], by_name[name] or stats.empty(name), engine.paused[name]
+    local t = def.trigger
+    rows[#rows + 1] = string.format('<tr><td><a href="/ui/journeys/%s">%s</a>%s</td><td>%s</td><td class="n">%d</td>'
+      .. '<td class="n">%d</td><td class="n">%d (%s)</td><td class="n">%d</td><td class="n">%d</td></tr>',
+      encoded(name), esc(name), paused and (' <span class="paused">paused since ' .. time.iso(paused.since) .. "</span>") or "",
+      esc(tostring(t.event or t.segment or t.kind)), j.entered, j.active, j.converted, pct(j.conversion_rate), sends(j),
+      j.failed)
+  end
+  local errors = {}
+  for _, m in ipairs(engine.load_errors or {}) do errors[#errors + 1] = '<li class="error">' .. esc(m) .. "</li>" end
+  return html("Journeys", search_form()
+    .. "<table><tr><th>journey</th><th>starts on</th><th>entered</th><th>active</th><th>converted</th><th>sent</th>"
+    .. "<th>failed</th></tr>" .. table.concat(rows) .. "</table>"
+    .. (#errors > 0 and "<p>Scripts the last reload could not take:</p><ul>" .. table.concat(errors) .. "</ul>" or "")
+    .. "<p>As of " .. time.iso(engine.now) .. ". The same figures: <code>drip stats</code>.</p>")
+end
+
+-- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints -> status, page
+function ui.journey(engine, store, name, query)
+  local since, note = 0, ""
+  if query.since then
+    local secs, err = duration.parse(query.since)
+    if not secs then return 400, html(name, '<p class="error">since: ' .. esc(err) .. "</p>") end
+    since, note = engine.now - secs, " that entered since " .. time.iso(engine.now - secs)
+  end
+  local found
+  for _, j in ipairs(stats.collect(store, since)) do
+    if j.journey == name then found = j end
+  end
+  if not found and not engine.latest[name] and not store:latest_script(name) then
+    return 404, html("No such journey", "<p>No journey named " .. esc(name) .. ' in this store. <a href="/ui">All journeys</a></p>')
+  end
+  local links = {}
+  for _, d in ipairs({ "7d", "30d", "90d" }) do
+    links[#links + 1] = string.format('<a href="/ui/journeys/%s?since=%s">last %s</a>', encoded(name), d, d)
+  end
+  return 200, html(name, "<p>Instances" .. esc(note) .. ": " .. table.concat(links, " · ")
+    .. string.format(' · <a href="/ui/journeys/%s">all</a></p>', encoded(name))
+    .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
+    .. "<p>The same: <code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
+    .. "</code></p>")
+end
+
+-- GET /ui/contacts?id=X[&journey=J]: what `drip explain X [J]` prints -> status, page
+function ui.contact(engine, store, conf, dir, query)
+  local id = query.id and query.id:match("^%s*(.-)%s*$") or ""
+  if id == "" then return 200, html("Explain a contact", search_form()) end
+  local journey = query.journey ~= "" and query.journey or nil
+  local body, problem = nil, nil
+  local page = told(function(say)
+    body, problem = cmd_explain.tell(store, conf, dir, id, journey, say, true)
+  end)
+  if not body then return 404, html(id, search_form(id) .. '<p class="error">' .. esc(problem) .. "</p>") end
+  return 200, html(id, search_form(id) .. page .. "<p>The same: <code>drip explain " .. esc(id)
+    .. (journey and " " .. esc(journey) or "") .. "</code> · as JSON: <code>GET /v1/contacts/" .. esc(encoded(id))
+    .. "</code></p>")
+end
+
+return ui

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end tests of the pages `drip run` serves under /ui: behind the
+# token (asked for as a browser's password), the journeys at a glance, and
+# a journey's stats and a contact's story in the very words of `drip stats`
+# and `drip explain` run beside it on the same store.
+DRIP=$(realpath "${1:?usage: ui.sh path/to/drip}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/server.sh"
+mkdir -p "$TMP/j"
+cat > "$TMP/j/hello.lua" <<'LUA'
+return journey {
+  name = "hello", trigger = "Signed Up", goal = "Order Completed",
+  steps = function(ctx)
+    email { subject = "سلام {{contact.first_name}}", text = "Hi" }
+    wait_for("Order Completed", "2d")
+  end,
+}
+LUA
+DB="$TMP/live.db"
+export DRIP_TOKEN=t0ken
+start_drip run --journeys "$TMP/j" --db "$DB" --dry-run
+auth=(-u "marketing:t0ken")
+post() { curl -s -o /dev/null "${auth[@]}" "$URL$1" -d "$2"; }
+post /v1/identify '{"userId":"u1","traits":{"email":"sara@shop.test","first_name":"سارا <b>","consent":{"email":true}}}'
+post /v1/track '{"userId":"u1","event":"Signed Up"}'
+post /v1/identify '{"userId":"u2","traits":{"email":"ivan@shop.test","first_name":"Иван","consent":{"email":true}}}'
+post /v1/track '{"userId":"u2","event":"Signed Up"}'
+post /v1/track '{"userId":"u2","event":"Order Completed","properties":{"revenue":40}}'
+
+headers=$(curl -s -D - -o /dev/null "$URL/ui")
+expect_contains "without the token: 401" "$headers" "401 Unauthorized"
+expect_contains "... asking a browser for it as a password" "$headers" 'WWW-Authenticate: Basic realm="drip'
+expect_eq "a wrong password: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -u "marketing:nope" "$URL/ui")"
+expect_eq "the token as the password (any user name): 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$URL/ui")"
+expect_eq "... and as a bearer token" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer t0ken' "$URL/ui/")"
+expect_eq "the API takes basic auth with the token too" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$URL/v1/journeys")"
+
+page=$(curl -s "${auth[@]}" "$URL/ui")
+expect_contains "the overview: each journey with its funnel" "$page" \
+  '<td><a href="/ui/journeys/hello">hello</a></td><td>Signed Up</td><td class="n">2</td><td class="n">1</td><td class="n">1 (50.0%)</td><td class="n">2</td>'
+expect_contains "... and a box to explain a contact" "$page" '<form action="/ui/contacts" method="get">'
+
+# the <pre> of a page, as text
+pre() { python3 -c 'import html, re, sys; print(html.unescape(re.search(r"<pre>(.*?)</pre>", sys.stdin.read(), re.S).group(1)))'; }
+expect_eq "a journey's page says what drip stats says" "$("$DRIP" stats hello --db "$DB")" \
+  "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello" | pre)"
+expect_eq "... and of a period, what drip stats --since says" "$("$DRIP" stats hello --since 7d --db "$DB" | tail -n +3)" \
+  "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?since=7d" | pre)"
+out=$(curl -s "${auth[@]}" "$URL/ui/contacts?id=sara%40shop.test")
+expect_eq "a contact's page (found by email) says what drip explain says" \
+  "$("$DRIP" explain u1 --db "$DB" --journeys "$TMP/j")" "$(printf '%s' "$out" | pre)"
+expect_contains "... its Persian name whole, and what could be markup escaped" "$out" "سارا &lt;b&gt;"
+expect_eq "... and never as markup" 0 "$(printf '%s' "$out" | grep -c 'سارا <b>')"
+expect_eq "one journey of a contact, as drip explain CONTACT JOURNEY" \
+  "$("$DRIP" explain u2 hello --db "$DB" --journeys "$TMP/j")" \
+  "$(curl -s "${auth[@]}" "$URL/ui/contacts?id=u2&journey=hello" | pre)"
+
+out=$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/contacts?id=nobody")
+expect_contains "an unknown contact: 404, saying so" "$out" "no contact &#39;nobody&#39;"
+expect_contains "..." "$out" " 404"
+expect_contains "an unknown journey: 404" "$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/journeys/nope")" \
+  "No journey named nope in this store."
+expect_contains "a period that is not one: 400 naming it" \
+  "$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/journeys/hello?since=soon")" "since: "
+expect_eq "the pages change nothing: POST is refused" 405 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$URL/ui")"
+stop_drip
+finish
