@@ -311,29 +311,33 @@ end
 -- traits, variants, latest trigger event and events of the 90 days before),
 -- ?traits= and ?properties= JSON objects (over the stored ones), ?then=
 -- events after the entry ("Order Completed +2h", several split by ";").
-function Api:preview(req, name)
+function Api:preview(req, name) return answer(self:preview_of(name, req.query or {})) end
+
+-- The preview of journey `name` for query q (contact, traits, properties,
+-- then) -> 200, its document | status, { error=, field= }
+function Api:preview_of(name, q)
   local def = self.engine.latest[name]
-  if not def then return not_found("journey '" .. name .. "'") end
-  local q, given = req.query or {}, {}
+  if not def then return 404, { error = "journey '" .. name .. "' not found" } end
+  local given = {}
   for _, key in ipairs({ "traits", "properties" }) do
-    if q[key] then
+    if q[key] and q[key] ~= "" then
       local t, err = preview.json_object(key, q[key], '{"language":"fa"}')
-      if not t then return answer(400, { error = err, field = key }) end
+      if not t then return 400, { error = err, field = key } end
       given[key] = t
     end
   end
   local texts = {}
   for text in (q["then"] or ""):gmatch("[^;]+") do texts[#texts + 1] = text end
   local later, lerr = preview.later_events(texts)
-  if not later then return answer(400, { error = "then: " .. lerr, field = "then" }) end
-  local id = q.contact
-  if id and not self.store:contact_json(id) then return not_found("contact '" .. id .. "'") end
+  if not later then return 400, { error = "then: " .. lerr, field = "then" } end
+  local id = q.contact ~= "" and q.contact or nil
+  if id and not self.store:contact_json(id) then return 404, { error = "contact '" .. id .. "' not found" } end
   local who = preview.subject(id and self.store, id, def.trigger, given.traits, given.properties, later)
   if who.history then who.history.clock = self.engine.now end
   local dir = self.engine.templates_dir:match("^(.*)/templates$")
   local out, err = preview.run(self.conf or {}, def.file, dir, name, who)
-  if not out then return answer(409, { error = err }) end -- (its file no longer compiles)
-  return answer(200, preview.document(name, who, def.trigger, out, self.conf or {}))
+  if not out then return 409, { error = err } end -- (its file no longer compiles)
+  return 200, preview.document(name, who, def.trigger, out, self.conf or {})
 end
 
 -- unsubscribe links (SPEC §6 /u/{token}) -------------------------------------------
@@ -423,6 +427,9 @@ local ROUTES = {
   { "^/ui/?$", "GET", function(self) return page(200, ui.overview(self.engine, self.store)) end },
   { "^/ui/journeys/([^/]+)$", "GET", function(self, req, name)
       return page(ui.journey(self.engine, self.store, name, req.query or {})) end },
+  { "^/ui/journeys/([^/]+)/preview$", "GET", function(self, req, name)
+      local q = req.query or {}
+      return page(ui.preview(name, q, self:preview_of(name, q))) end },
   { "^/ui/contacts$", "GET", function(self, req)
       return page(ui.contact(self.engine, self.store, self.conf, self.journeys, req.query or {})) end },
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },

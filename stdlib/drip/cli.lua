@@ -60,8 +60,9 @@ frequency caps and quiet hours; unsubscribe links are served at /u/{token},
 and with `tracking` in drip.conf.lua an email's links and open image at
 /c/{token} and /o/{token} (each an event: Email Link Clicked, Email Opened).
 /ui serves read-only pages for a browser: the journeys' funnels, a journey's
-stats and a contact's story, as drip stats and drip explain tell them (with
-a token configured, the browser asks for it as the password).
+stats and messages, and a contact's story, as drip stats, drip preview and
+drip explain tell them (with a token configured, the browser asks for it as
+the password).
 `drip pause JOURNEY` beside it holds a journey's messages until `drip resume`.
 SIGINT/SIGTERM finish the current batch and stop; SIGHUP reads the journeys,
 segments and templates again at once (where the directory cannot be watched;

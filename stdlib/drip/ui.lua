@@ -1,12 +1,15 @@
 -- drip.ui — the read-only pages `drip run` serves under /ui for the people
 -- who do not live in a terminal: each journey's funnel at a glance, a
--- journey's stats, and one contact's story. Owns their HTML; the words are
--- those of `drip stats` and `drip explain` (drip.cmd_stats, drip.cmd_explain),
--- so the pages and the commands never disagree. It changes nothing.
+-- journey's stats, what it sends (an email's HTML as it renders), and one
+-- contact's story. Owns their HTML; the words are those of `drip stats`,
+-- `drip preview` and `drip explain` (drip.cmd_stats, the preview document
+-- of drip.api, drip.cmd_explain), so the pages and the commands never
+-- disagree. It changes nothing.
 -- With a token configured, a browser asks for it as the password.
 local stats = require "drip.stats"
 local time = require "drip.time"
 local duration = require "drip.duration"
+local json = require "drip.json"
 local template = require "drip.template"
 local cmd_stats = require "drip.cmd_stats"
 local cmd_explain = require "drip.cmd_explain"
@@ -98,11 +101,70 @@ function ui.journey(engine, store, name, query)
   for _, d in ipairs({ "7d", "30d", "90d" }) do
     links[#links + 1] = string.format('<a href="/ui/journeys/%s?since=%s">last %s</a>', encoded(name), d, d)
   end
-  return 200, html(name, "<p>Instances" .. esc(note) .. ": " .. table.concat(links, " · ")
+  return 200, html(name, string.format('<p><a href="/ui/journeys/%s/preview">What it sends</a>, in order</p>', encoded(name))
+    .. "<p>Instances" .. esc(note) .. ": " .. table.concat(links, " · ")
     .. string.format(' · <a href="/ui/journeys/%s">all</a></p>', encoded(name))
     .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
     .. "<p>The same: <code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
     .. "</code></p>")
+end
+
+-- "+1h" after the entry
+local function after(secs) return secs <= 0 and "+0" or "+" .. duration.format(secs) end
+
+-- a message's fields: the HTML of an email shown as it renders (in a frame
+-- that runs no script), the rest as text
+local FIRST_FIELDS = { subject = 1, title = 2, preheader = 3, text = 4, body = 5 }
+local function fields(message)
+  local keys = {}
+  for k in pairs(message) do if k ~= "html" then keys[#keys + 1] = k end end
+  table.sort(keys, function(a, b) return (FIRST_FIELDS[a] or 9) .. a < (FIRST_FIELDS[b] or 9) .. b end)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local v = message[k]
+    out[#out + 1] = "<dt>" .. esc(k) .. "</dt><dd><pre>" .. esc(type(v) == "table" and json.encode(v) or tostring(v))
+      .. "</pre></dd>"
+  end
+  if message.html then
+    out[#out + 1] = '<dt>html</dt><dd><iframe sandbox srcdoc="' .. esc(tostring(message.html))
+      .. '" style="width:100%;height:24em;border:1px solid #ddd"></iframe></dd>'
+  end
+  return "<dl>" .. table.concat(out) .. "</dl>"
+end
+
+-- one record of a preview as an item of the list | nil (not shown)
+local function preview_item(r, contact)
+  local at = "<b>" .. after(r.after) .. "</b> "
+  if r.kind == "send" then
+    return "<li>" .. at .. esc(r.channel .. " to " .. tostring(r.to))
+      .. (r.would_stop and ' <span class="error">(' .. esc(contact .. " itself would not get it: " .. r.would_stop)
+        .. ")</span>" or "") .. fields(r.message) .. "</li>"
+  end
+  local says = (r.kind == "suppress" or r.kind == "defer") and r.channel .. " not sent: " .. r.reason
+    or r.kind == "variant" and "split " .. r.split .. ": " .. r.variant
+    or r.kind == "log" and "log: " .. tostring(r.message)
+    or r.kind == "event" and "← " .. r.event
+    or r.kind == "convert" and "converted"
+    or r.kind == "exit" and "the instance ends (" .. r.reason .. ")" .. (r.error and ": " .. tostring(r.error) or "")
+  return says and "<li>" .. at .. esc(says) .. "</li>" or nil
+end
+
+-- GET /ui/journeys/NAME/preview?contact=ID&then=...: every message the
+-- journey would send, as `drip preview` shows them; status and doc are
+-- those of GET /v1/journeys/NAME/preview -> status, page
+function ui.preview(name, query, status, doc)
+  local form = '<form method="get"><label>For contact <input name="contact" placeholder="id (none: no traits)" value="'
+    .. esc(query.contact or "") .. '"></label> <label>then <input name="then" placeholder="Order Completed +2h" value="'
+    .. esc(query["then"] or "") .. '"></label> <button>Preview</button></form>'
+  local title = name .. ": what it sends"
+  if status ~= 200 then return status, html(title, form .. '<p class="error">' .. esc(doc.error) .. "</p>") end
+  local items = {}
+  for _, r in ipairs(doc.records) do items[#items + 1] = preview_item(r, doc.contact) end
+  return 200, html(title, form .. "<p>" .. esc(string.format("For %s, entering on %s at %s. Every channel allowed, "
+    .. "no caps or quiet hours, and %s.", doc.stored and doc.contact or "a contact with no traits", doc.entered_on,
+    doc.started_at, query["then"] and query["then"] ~= "" and "only the events given come later" or "no later event comes"))
+    .. "</p><ol>" .. table.concat(items) .. "</ol><p>The same: <code>drip preview " .. esc(name)
+    .. (doc.stored and " --contact " .. esc(doc.contact) or "") .. "</code></p>")
 end
 
 -- GET /ui/contacts?id=X[&journey=J]: what `drip explain X [J]` prints -> status, page

@@ -12,7 +12,7 @@ cat > "$TMP/j/hello.lua" <<'LUA'
 return journey {
   name = "hello", trigger = "Signed Up", goal = "Order Completed",
   steps = function(ctx)
-    email { subject = "سلام {{contact.first_name}}", text = "Hi" }
+    email { subject = "سلام {{contact.first_name}}", text = "Hi", html = "<p>Hi {{contact.first_name}}</p>" }
     wait_for("Order Completed", "2d")
   end,
 }
@@ -58,6 +58,16 @@ expect_eq "one journey of a contact, as drip explain CONTACT JOURNEY" \
   "$("$DRIP" explain u2 hello --db "$DB" --journeys "$TMP/j")" \
   "$(curl -s "${auth[@]}" "$URL/ui/contacts?id=u2&journey=hello" | pre)"
 
+out=$(curl -s "${auth[@]}" "$URL/ui/journeys/hello/preview?contact=u1&then=Order+Completed+%2B1h")
+expect_contains "a journey's preview: each message with when and where" "$out" "<li><b>+0</b> email to sara@shop.test"
+expect_contains "... its fields, the stored contact's name escaped" "$out" "<dt>subject</dt><dd><pre>سلام سارا &lt;b&gt;</pre></dd>"
+expect_contains "... the HTML as it renders, in a frame that runs no script" "$out" \
+  '<iframe sandbox srcdoc="&lt;p&gt;Hi سارا &amp;lt;b&amp;gt;&lt;/p&gt;"'
+expect_contains "... then the events given, and the end" "$out" "<li><b>+1h</b> ← Order Completed</li>"
+expect_contains "..." "$out" "<li><b>+1h</b> converted</li>"
+expect_contains "a preview for a contact not stored: 404 saying so" \
+  "$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/journeys/hello/preview?contact=ghost")" \
+  "contact &#39;ghost&#39; not found</p></body></html> 404"
 out=$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/contacts?id=nobody")
 expect_contains "an unknown contact: 404, saying so" "$out" "no contact &#39;nobody&#39;"
 expect_contains "..." "$out" " 404"
