@@ -16,6 +16,7 @@ local preview = require "drip.preview"
 local pause = require "drip.pause"
 local tracking = require "drip.tracking"
 local records = require "drip.records"
+local channels = require "drip.channels"
 local ui = require "drip.ui"
 local template = require "drip.template"
 
@@ -407,6 +408,27 @@ function Api:engaged(kind, token)
   return r
 end
 
+-- GET /s/{code}: a tracked SMS link, on to the link of the stored message it
+-- names (see tracking.sms_text); the first click is kept on the message, and
+-- each is an event of the contact (SMS Link Clicked).
+function Api:sms_click(code)
+  local id, k = tracking.read_short(self.secret, code)
+  if not id then return page(400, "<!doctype html><title>Not a link</title><p>This link is not one we made.") end
+  local m = self.store:message_engaged(id, "click", self.engine.now)
+  local fields = m and json.decode(m.fields or "")
+  local link = type(fields) == "table" and (tracking.sms_links(channels.text_of(fields))[k] or {})[3]
+  if not link then
+    return page(404, "<!doctype html><title>Link expired</title><p>This link has expired: its message is no longer kept.")
+  end
+  if m.contact then
+    self:emit({ type = "track", userId = m.contact, event = tracking.SMS_CLICKED,
+                properties = { message_id = id, journey = m.journey, message = m.label, url = link } })
+  end
+  local r = page(302, '<!doctype html><a href="' .. template.escape_html(link) .. '">Continue</a>')
+  r.location = link
+  return r
+end
+
 -- path pattern, allowed methods, handler(self, req, capture)
 local ROUTES = {
   { "^/v1/track$", "POST", function(self, req) return self:single(req, "track") end },
@@ -435,6 +457,7 @@ local ROUTES = {
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
   { "^/c/(.+)$", "GET", function(self, _, token) return self:engaged("click", token) end },
   { "^/o/(.+)$", "GET", function(self, _, token) return self:engaged("open", token) end },
+  { "^/s/(.+)$", "GET", function(self, _, code) return self:sms_click(code) end },
 }
 
 -- Api:handle{ method=, path=, body= } -> { status=, body=, type= }

@@ -217,7 +217,9 @@ local function http_request(c, url, body, ctx, headers)
            insecure = c.insecure }
 end
 
+-- the text of an SMS or Telegram message
 local function text_of(m) return tostring(m.text or m.body or "") end
+channels.text_of = text_of
 
 local BUILD = {}
 
@@ -238,6 +240,7 @@ end
 
 function BUILD.sms(c, to, m, ctx)
   local text = text_of(m)
+  if ctx.track and ctx.track.sms_clicks then text = tracking.sms_text(text, ctx.track) end
   local segments, encoding = channels.sms_segments(text)
   local req = http_request(c, c.url, form({ { "To", to }, { "From", m.from or c.from }, { "Body", text } }), ctx)
   req.headers[1] = "Content-Type: application/x-www-form-urlencoded"

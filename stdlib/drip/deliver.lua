@@ -78,8 +78,9 @@ function Deliver:request(name, m, now)
     ctx.unsubscribe_url = unsubscribe.url(u.base, u.secret, m.contact, name, now, m.topic)
   end
   local t = self.track
-  if name == "email" and t then
-    ctx.track = { base = u.base, secret = u.secret, clicks = t.clicks, opens = t.opens, message = m.id }
+  if t and (name == "email" or name == "sms" and t.sms_clicks) then
+    ctx.track = { base = u.base, secret = u.secret, clicks = t.clicks, opens = t.opens, sms_clicks = t.sms_clicks,
+                  message = m.id }
   end
   local ok, spec, detail = pcall(channels.request, name, self.channels[name], m.address, fields, ctx)
   if not ok then return nil, tostring(spec) end

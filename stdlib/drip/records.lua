@@ -50,8 +50,9 @@ local LINES = {
                                      message_id = row[8], channel = row[9], to = row[10], label = row[11] })
   end,
   engaged = function(row)
-    return row[6] == "Email Link Clicked" and "clicked" or "opened",
-      json.encode({ message_id = row[7], label = row[8], url = row[6] == "Email Link Clicked" and row[9] or nil })
+    local opened = row[6] == "Email Opened"
+    return opened and "opened" or "clicked", json.encode({ message_id = row[7], label = row[8],
+      channel = row[6] == "SMS Link Clicked" and "sms" or "email", url = not opened and row[9] or nil })
   end,
 }
 

@@ -189,7 +189,7 @@ local QUERIES = {
     .. "AND status IN ('queued', 'deferred', 'held', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
   -- tracked clicks and opens (drip.tracking)
-  message_engagement = "SELECT o.contact, i.journey, o.instance, o.channel, o.label, o.opened_at, o.clicked_at "
+  message_engagement = "SELECT o.contact, i.journey, o.instance, o.channel, o.label, o.opened_at, o.clicked_at, o.message "
     .. "FROM outbox o LEFT JOIN instances i ON i.id = o.instance WHERE o.id = ?",
   message_opened = "UPDATE outbox SET opened_at = ?2 WHERE id = ?1 AND opened_at IS NULL",
   message_clicked = "UPDATE outbox SET clicked_at = ?2 WHERE id = ?1 AND clicked_at IS NULL",
@@ -207,7 +207,7 @@ local QUERIES = {
   records_engaged = "SELECT seq, ts, contact, json_extract(body, '$.properties.journey'), NULL, name, "
     .. "json_extract(body, '$.properties.message_id'), json_extract(body, '$.properties.message'), "
     .. "json_extract(body, '$.properties.url') FROM events WHERE seq > ?1 AND ts >= ?2 "
-    .. "AND name IN ('Email Opened', 'Email Link Clicked') "
+    .. "AND name IN ('Email Opened', 'Email Link Clicked', 'SMS Link Clicked') "
     .. "AND json_extract(body, '$.properties.message_id') IS NOT NULL "
     .. "AND (?3 IS NULL OR json_extract(body, '$.properties.journey') = ?3) ORDER BY seq LIMIT ?4",
   records_enter_end = "SELECT coalesce(max(id), 0) FROM instances",
@@ -1198,13 +1198,14 @@ function Store:mark_message(id, now, status, due, reason, detail)
 end
 
 -- A tracked open or click ("open" | "click") of message `id` at `now`: the
--- first of each is kept on the message and counted for stats (a click
--- counts as an open too: images may be off). -> { contact, journey,
--- channel, label } | nil when the message is no longer stored
+-- first of each is kept on the message and counted for stats (a click of
+-- an email counts as an open too: images may be off; an SMS has no opens).
+-- -> { contact, journey, channel, label, fields (the message's, JSON) } |
+-- nil when the message is no longer stored
 function Store:message_engaged(id, kind, now)
-  local contact, journey, instance, channel, label, opened, clicked = self:q("message_engagement"):first(id)
+  local contact, journey, instance, channel, label, opened, clicked, fields = self:q("message_engagement"):first(id)
   if not instance then return nil end
-  if not opened then
+  if not opened and channel ~= "sms" then
     self:q("message_opened"):run(id, now)
     self:count(instance, "engaged", channel, "opened")
     if label then self:count(instance, "label", label, channel, "opened") end
@@ -1214,7 +1215,7 @@ function Store:message_engaged(id, kind, now)
     self:count(instance, "engaged", channel, "clicked")
     if label then self:count(instance, "label", label, channel, "clicked") end
   end
-  return { contact = contact, journey = journey, channel = channel, label = label }
+  return { contact = contact, journey = journey, channel = channel, label = label, fields = fields }
 end
 
 -- messages left 'sending' by a stop or crash are due again -> how many

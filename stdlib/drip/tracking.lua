@@ -1,16 +1,22 @@
 -- drip.tracking — clicks and opens of emails (config `tracking = { clicks =
--- true, opens = true }`). Owns what goes into an email's HTML as it is sent
--- (each http(s) link through <base>/c/<token>, an image <base>/o/<token>
--- at its end) and reading those tokens back. A click token seals the
--- message id and the link, so the link goes where it was written even when
--- the message is no longer stored; an open token seals the message id. The
--- unsubscribe link and the text part are left as written.
+-- true, opens = true }`), and clicks of SMS links (`sms_clicks = true`).
+-- Owns what goes into an email's HTML as it is sent (each http(s) link
+-- through <base>/c/<token>, an image <base>/o/<token> at its end), what
+-- goes into an SMS (each link as a short <base>/s/<code>), and reading
+-- those back. A click token seals the message id and the link, so the link
+-- goes where it was written even when the message is no longer stored; an
+-- open token seals the message id. A short code is the message id, which
+-- link of its text, and a short signature: it is found again in the stored
+-- message, so it lives as long as the message does. The unsubscribe link
+-- and an email's text part are left as written.
 local signed = require "drip.signed"
+local host = require "drip_host"
 local template = require "drip.template"
 
 local tracking = {}
 
 tracking.CLICKED, tracking.OPENED = "Email Link Clicked", "Email Opened" -- (Segment's names for them)
+tracking.SMS_CLICKED = "SMS Link Clicked"
 
 -- A transparent 1x1 GIF, the image an open loads.
 tracking.PIXEL = "GIF89a\1\0\1\0\128\0\0\0\0\0\255\255\255\33\249\4\1\0\0\0\0\44\0\0\0\0\1\0\1\0\0\2\2\68\1\0\59"
@@ -46,6 +52,78 @@ function tracking.html(html, t)
   return html
 end
 
+-- SMS links -------------------------------------------------------------------------------
+
+local B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+local MAX_LINKS = #B62 - 1 -- links of one text that are tracked (which one is one digit, 1 to 61)
+local TAG = 6              -- characters of signature: 36 bits, for a redirect and a click event
+
+local function b62(n)
+  local out = ""
+  repeat
+    out = B62:sub(n % 62 + 1, n % 62 + 1) .. out
+    n = n // 62
+  until n == 0
+  return out
+end
+
+local function un_b62(text)
+  local n = 0
+  for i = 1, #text do
+    local d = B62:find(text:sub(i, i), 1, true)
+    if not d or n > (math.maxinteger - 61) // 62 then return nil end
+    n = n * 62 + d - 1
+  end
+  return n
+end
+
+local function tag(secret, id, k)
+  return host.base64(host.hmac_sha256(secret, "s1\n" .. id .. "\n" .. k, "raw"), "url"):sub(1, TAG)
+end
+
+-- "<message id><link digit><signature>"
+function tracking.short_code(secret, id, k) return b62(id) .. b62(k) .. tag(secret, id, k) end
+
+-- a short code -> message id, which link (1, 2, ...) | nil
+function tracking.read_short(secret, code)
+  code = tostring(code)
+  if #code < TAG + 2 or not code:match("^[%w_-]+$") then return nil end
+  local sig = code:sub(-TAG)
+  local id, k = un_b62(code:sub(1, -TAG - 2)), un_b62(code:sub(-TAG - 1, -TAG - 1))
+  if not id or not k or k < 1 or tag(secret, id, k) ~= sig then return nil end
+  return id, k
+end
+
+-- The http(s) links of an SMS text, in order: { { from, to, url }, ... }.
+-- A link ends at a space, and the punctuation that closes a sentence after
+-- it is not its own ("see https://shop.test/c." ends at c).
+function tracking.sms_links(text)
+  local links, at = {}, 1
+  while #links < MAX_LINKS do
+    local from, to = text:find("[hH][tT][tT][pP][sS]?://[^%s<>\"]+", at)
+    if not from then break end
+    local url = text:sub(from, to)
+    local trimmed = url:gsub("[%.,;:!%?%)%]'»]+$", ""):gsub("\216\159$", ""):gsub("\216\140$", "") -- (and ؟ ،)
+    links[#links + 1] = { from, from + #trimmed - 1, trimmed }
+    at = to + 1
+  end
+  return links
+end
+
+-- An SMS text with its links through <base>/s/<code> (not the unsubscribe link).
+-- t: { base =, secret =, message = outbox id }
+function tracking.sms_text(text, t)
+  local unsubscribe, out, at = base_of(t) .. "/u/", {}, 1
+  for k, link in ipairs(tracking.sms_links(text)) do
+    out[#out + 1] = text:sub(at, link[1] - 1)
+    local keep = link[3]:sub(1, #unsubscribe) == unsubscribe
+    out[#out + 1] = keep and link[3] or base_of(t) .. "/s/" .. tracking.short_code(t.secret, t.message, k)
+    at = link[2] + 1
+  end
+  out[#out + 1] = text:sub(at)
+  return table.concat(out)
+end
+
 -- A token of a click or open -> { kind = "click" | "open", message = id,
 -- link = (a click's) } | nil, why
 function tracking.read(secret, kind, token)
@@ -62,17 +140,18 @@ function tracking.read(secret, kind, token)
   return { kind = kind, message = tonumber(id), link = link }
 end
 
--- tracking.check(t) -> { clicks =, opens = } | nil (off) | nil, "key: message"
+-- tracking.check(t) -> { clicks =, opens =, sms_clicks = } | nil (off) | nil, "key: message"
+local KEYS = { clicks = true, opens = true, sms_clicks = true }
 function tracking.check(t)
   if t == nil then return nil end
   for k, v in pairs(t) do
-    if k ~= "clicks" and k ~= "opens" then
-      return nil, string.format("tracking.%s: unknown key (tracking takes clicks and opens)", tostring(k))
+    if not KEYS[k] then
+      return nil, string.format("tracking.%s: unknown key (tracking takes clicks, opens and sms_clicks)", tostring(k))
     end
     if type(v) ~= "boolean" then return nil, string.format("tracking.%s: true or false, not %s", k, tostring(v)) end
   end
-  if not (t.clicks or t.opens) then return nil end
-  return { clicks = t.clicks or false, opens = t.opens or false }
+  if not (t.clicks or t.opens or t.sms_clicks) then return nil end
+  return { clicks = t.clicks or false, opens = t.opens or false, sms_clicks = t.sms_clicks or false }
 end
 
 return tracking

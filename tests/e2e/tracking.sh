@@ -59,6 +59,51 @@ tok=${click#/c/}
 expect_contains "a link whose token was changed: 400" "$(req GET "/c/$other${tok:1}")" "400 "
 expect_contains "... and one of another kind" "$(req GET "/c/${open#/o/}")" "400 "
 stop_drip
+
+# --- SMS links (sms_clicks) ---------------------------------------------------------------
+mkdir -p "$TMP/sj"
+cat > "$TMP/sj/cart.lua" <<'LUA'
+return journey {
+  name = "cart", trigger = "Cart Updated",
+  steps = function(ctx)
+    sms { text = "سبد خرید شما منتظر است: {{event.properties.cart_url}}. Ещё: https://shop.test/help" }
+    if wait_for("SMS Link Clicked", "1d") then webhook { n = "sms clicked" } end
+  end,
+}
+LUA
+cat > "$TMP/sms.conf.lua" <<CONF
+public_url = "http://drip.test"
+tracking = { sms_clicks = true }
+channels = {
+  sms = { url = "$H/ok/sms", account = "AC1", token = "sms-token", from = "+15550001111" },
+  webhook = { url = "$H/ok/after-sms", secret = "hook-secret" },
+}
+CONF
+DB="$TMP/sms.db"
+start_drip run --config "$TMP/sms.conf.lua" --journeys "$TMP/sj" --db "$DB"
+req POST /v1/identify '{"userId":"s1","traits":{"phone":"+15550002222","consent":{"sms":true}}}' > /dev/null
+req POST /v1/track '{"userId":"s1","event":"Cart Updated","properties":{"cart_url":"https://shop.test/cart?u=s1"}}' > /dev/null
+for _ in $(seq 100); do [ "$(q 'len(http("/ok/sms"))')" = 1 ] && break; sleep 0.05; done
+body=$(q 'form("/ok/sms")[0]["Body"]')
+short=$(printf '%s' "$body" | grep -o 'http://drip.test/s/[0-9A-Za-z_-]*' | sed 's/^http:\/\/drip.test//')
+expect_eq "an SMS's links go out short, through drip, the punctuation after them kept" \
+  "سبد خرید شما منتظر است: http://drip.test$(echo "$short" | sed -n 1p). Ещё: http://drip.test$(echo "$short" | sed -n 2p)" \
+  "$body"
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$(echo "$short" | sed -n 1p)")
+expect_eq "GET /s/CODE: on to the link as the message has it" "302 https://shop.test/cart?u=s1" "$out"
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$(echo "$short" | sed -n 2p)")
+expect_eq "... each link its own" "302 https://shop.test/help" "$out"
+for _ in $(seq 100); do [ "$(q 'len(http("/ok/after-sms"))')" = 1 ] && break; sleep 0.05; done
+expect_eq "a journey waiting for SMS Link Clicked goes on" 1 "$(q 'len(http("/ok/after-sms"))')"
+expect_contains "drip stats: the SMS clicked, and no opens" "$("$DRIP" stats cart --db "$DB")" \
+  "sms      sent 1, clicked 1 (100.0%)"
+expect_contains "drip records: the click, of the SMS, with the link" "$("$DRIP" records --db "$DB")" \
+  '"kind":"clicked","channel":"sms","label":"'
+first=$(echo "$short" | sed -n 1p)
+code=${first#/s/}
+[ "${code: -1}" = A ] && other=B || other=A
+expect_contains "a short code changed: 400" "$(req GET "/s/${code%?}$other")" "400 "
+stop_drip
 printf 'tracking = { clicks = "yes" }\n' > "$TMP/bad.conf.lua"
 out=$("$DRIP" run --config "$TMP/bad.conf.lua" --journeys "$TMP/j" --db "$TMP/bad.db" 2>&1); code=$?
 expect_eq "a tracking setting that is not one: bad usage, naming the key" \

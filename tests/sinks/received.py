@@ -8,11 +8,13 @@ JSON for lists and dicts):
   mail(to)       the last message to that address
   http(part)     every HTTP request whose path contains `part`
   keys(part)     {Idempotency-Key: times received} for those requests
+  form(part)     the form fields of those requests (an SMS provider's), one dict each
 """
 import email
 import email.policy
 import json
 import sys
+import urllib.parse
 
 recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
 
@@ -46,6 +48,10 @@ def keys(part):
         k = r["headers"].get("idempotency-key")
         counts[k] = counts.get(k, 0) + 1
     return counts
+
+
+def form(part):
+    return [{k: v[0] for k, v in urllib.parse.parse_qs(r["body"]).items()} for r in http(part)]
 
 
 value = eval(sys.argv[2])

@@ -1,5 +1,5 @@
--- drip.tracking: the links and open image put into an email's HTML, and
--- reading their tokens back.
+-- drip.tracking: the links and open image put into an email's HTML, the
+-- short links put into an SMS, and reading their tokens and codes back.
 local tracking = require "drip.tracking"
 
 local T = { base = "https://drip.test/", secret = "s3cret", clicks = true, opens = true, message = 42 }
@@ -46,9 +46,37 @@ describe("tracking", function()
   end)
 
   it("reads its settings from drip.conf.lua", function()
-    assert.same({ clicks = true, opens = false }, tracking.check({ clicks = true }))
+    assert.same({ clicks = true, opens = false, sms_clicks = false }, tracking.check({ clicks = true }))
+    assert.same({ clicks = false, opens = false, sms_clicks = true }, tracking.check({ sms_clicks = true }))
     assert.is_nil(tracking.check({ clicks = false }))
-    assert.same({ nil, "tracking.links: unknown key (tracking takes clicks and opens)" },
+    assert.same({ nil, "tracking.links: unknown key (tracking takes clicks, opens and sms_clicks)" },
       { tracking.check({ links = true }) })
+  end)
+
+  it("shortens each link of an SMS, leaving the punctuation after it and the unsubscribe link", function()
+    local text = "Ваша корзина: https://shop.test/c/u1?a=1. Ещё: http://shop.test/x), "
+      .. "سبد شما https://shop.test/fa؟ stop: https://drip.test/u/tok"
+    local out = tracking.sms_text(text, { base = T.base, secret = T.secret, message = 123456 })
+    local codes = {}
+    for code in out:gmatch("https://drip%.test/s/(%w+)") do codes[#codes + 1] = code end
+    assert.equal(3, #codes)
+    assert.equal("Ваша корзина: https://drip.test/s/" .. codes[1] .. ". Ещё: https://drip.test/s/" .. codes[2]
+      .. "), سبد شما https://drip.test/s/" .. codes[3] .. "؟ stop: https://drip.test/u/tok", out)
+    local links = tracking.sms_links(text)
+    for k, code in ipairs(codes) do
+      local id, which = tracking.read_short("s3cret", code)
+      assert.same({ 123456, k }, { id, which })
+      assert.equal(({ "https://shop.test/c/u1?a=1", "http://shop.test/x", "https://shop.test/fa" })[k], links[which][3])
+    end
+    assert.is_true(#codes[1] <= 11) -- (a short link: in a Persian SMS a segment holds 70 characters)
+  end)
+
+  it("refuses a short code changed or signed with another secret", function()
+    local code = tracking.short_code("s3cret", 99, 1)
+    assert.same({ 99, 1 }, { tracking.read_short("s3cret", code) })
+    assert.is_nil(tracking.read_short("other", code))
+    assert.is_nil(tracking.read_short("s3cret", "2" .. code:sub(2)))
+    assert.is_nil(tracking.read_short("s3cret", code:sub(1, -2)))
+    assert.is_nil(tracking.read_short("s3cret", "nonsense!"))
   end)
 end)
