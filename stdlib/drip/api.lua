@@ -449,6 +449,9 @@ local ROUTES = {
   { "^/ui/?$", "GET", function(self) return page(200, ui.overview(self.engine, self.store)) end },
   { "^/ui/journeys/([^/]+)$", "GET", function(self, req, name)
       return page(ui.journey(self.engine, self.store, name, req.query or {})) end },
+  { "^/ui/journeys/([^/]+)/records%.csv$", "GET", function(self, req, name)
+      local status, body = ui.records_csv(self.engine, self.store, name, req.query or {})
+      return answer(status, body, status == 200 and "text/csv; charset=utf-8" or "text/html; charset=utf-8") end },
   { "^/ui/journeys/([^/]+)/preview$", "GET", function(self, req, name)
       local q = req.query or {}
       return page(ui.preview(name, q, self:preview_of(name, q))) end },

@@ -267,9 +267,9 @@ suggested.
   records = {
     summary = "what drip did, as JSON Lines for a warehouse: entries, sends, deliveries, opens, exits",
     usage = "drip records [--since DUR] [--journey NAME] [--after CURSOR | --cursor-file FILE] [--follow] "
-      .. "[--db FILE] [--config FILE]",
+      .. "[--format jsonl|csv] [--db FILE] [--config FILE]",
     flags = { since = "value", journey = "value", after = "value", ["cursor-file"] = "value", follow = "bool",
-              db = "value", config = "value" },
+              format = "value", db = "value", config = "value" },
     args = 0,
     help = [[
 Prints every record of the store as a JSON line, oldest first: the records
@@ -291,7 +291,13 @@ saved, so a run stopped in between prints it again: none is lost.
   --after CURSOR     start after a cursor this command saved (or GET /v1/records gave)
   --cursor-file FILE start after the cursor saved there (none: from the first
                      record), and save the new one there
-  --follow           keep printing records as drip run writes them, until Ctrl-C]],
+  --follow           keep printing records as drip run writes them, until Ctrl-C
+  --format F         jsonl (default), or csv for a spreadsheet: a column each for
+                     at, contact, journey, instance, kind, channel, to, status,
+                     reason, event, value, split, variant, message (a send's
+                     subject, title or text), label, message_id, url, and detail
+                     (the record's other fields, as JSON); UTF-8 with a byte order
+                     mark, and the header row only before the very first record]],
   },
   import = {
     summary = "contacts from CSV, or past events from JSON Lines, into the store",

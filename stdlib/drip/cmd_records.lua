@@ -6,6 +6,7 @@ local records = require "drip.records"
 local duration = require "drip.duration"
 local cli = require "drip.cli"
 local host = require "drip_host"
+local csv = require "drip.csv"
 
 local cmd = {}
 
@@ -46,9 +47,22 @@ local function first_cursor(opts)
   return records.start()
 end
 
+-- the lines of a page as --format writes them (CSV: its header first, when
+-- this is the first record there is, so appended exports have one header)
+local function formatted(lines, format, from_start)
+  if format == "jsonl" then return table.concat(lines) end
+  local out = {}
+  if from_start and #lines > 0 then out[1] = csv.BOM .. records.csv_header() end
+  for _, line in ipairs(lines) do out[#out + 1] = records.csv_row(line) end
+  return table.concat(out)
+end
+
 function cmd.run(opts, usage)
+  local format = opts.format or "jsonl"
+  if format ~= "jsonl" and format ~= "csv" then return usage("--format is jsonl or csv") end
   local cursor, cerr = first_cursor(opts)
   if not cursor then return usage(cerr) end
+  local from_start = records.cursor_text(cursor) == records.cursor_text(records.start())
   local secs
   if opts.since then
     local derr
@@ -74,7 +88,8 @@ function cmd.run(opts, usage)
   while true do
     local lines
     lines, cursor = records.page(store, cursor, page)
-    io.stdout:write(table.concat(lines))
+    io.stdout:write(formatted(lines, format, from_start))
+    if #lines > 0 then from_start = false end
     io.stdout:flush()
     if opts["cursor-file"] and #lines > 0 then
       local ok, err = save_cursor(opts["cursor-file"], cursor)

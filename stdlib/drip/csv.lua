@@ -3,8 +3,29 @@
 -- and line breaks; CRLF or LF line ends; a UTF-8 byte order mark is skipped.
 -- A file whose header row is separated by semicolons (what spreadsheets
 -- write where the comma is the decimal mark, as in Russian) or by tabs is
--- read with that separator.
+-- read with that separator. Writing: a row of fields, quoted where needed.
 local csv = {}
+
+csv.BOM = "\239\187\191" -- (so that a spreadsheet reads the file as UTF-8: Persian and Russian stay whole)
+
+-- one field: quoted when it holds a comma, quote or line break; text a
+-- spreadsheet would take for a formula (=, +, @, or - before a non-digit)
+-- begins with an apostrophe, so a subject line cannot run as one
+local function field(v)
+  if v == nil then return "" end
+  local s = math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2 ^ 53 and string.format("%d", v)
+    or tostring(v)
+  if type(v) == "string" and (s:match("^[=+@\t\r]") or s:match("^%-[^%d]")) then s = "'" .. s end
+  if s:find('[,"\r\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+-- csv.line(values, n) -> a row of values[1..n] (nil: empty) with its CRLF
+function csv.line(values, n)
+  local out = {}
+  for i = 1, n do out[i] = field(values[i]) end
+  return table.concat(out, ",") .. "\r\n"
+end
 
 local SEPARATORS = { ",", ";", "\t" }
 

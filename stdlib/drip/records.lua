@@ -8,6 +8,7 @@
 local json = require "drip.json"
 local time = require "drip.time"
 local report = require "drip.report"
+local csv = require "drip.csv"
 
 local records = {}
 
@@ -100,6 +101,35 @@ function records.page(store, cursor, opts)
     if q.last and q.at > #q.rows and q.last > after[i] then after[i] = q.last end
   end
   return lines, after
+end
+
+-- CSV ------------------------------------------------------------------------------------
+
+-- the columns of a record in CSV; its other fields go into `detail`, as JSON
+records.COLUMNS = { "at", "contact", "journey", "instance", "kind", "channel", "to", "status", "reason", "event",
+                    "value", "split", "variant", "message", "label", "message_id", "url", "detail" }
+local IN_COLUMNS = {}
+for _, c in ipairs(records.COLUMNS) do IN_COLUMNS[c] = true end
+
+function records.csv_header() return csv.line(records.COLUMNS, #records.COLUMNS) end
+
+-- a record's line (JSON) as a CSV row
+function records.csv_row(line)
+  local r = json.decode(line)
+  local m = r.message -- (a send's rendered fields: its subject, title or text stands for it)
+  if type(m) == "table" then r.message = m.subject or m.title or m.text or m.body or json.encode(m) end
+  local rest, any = {}, false
+  for k, v in pairs(r) do
+    if not IN_COLUMNS[k] then rest[k], any = v, true end
+  end
+  if r.detail ~= nil and type(r.detail) ~= "string" then rest.detail, any = r.detail, true end
+  local values = {}
+  for i, c in ipairs(records.COLUMNS) do
+    local v = r[c]
+    values[i] = v ~= json.null and type(v) ~= "table" and v or nil
+  end
+  values[#records.COLUMNS] = any and json.encode(rest) or nil
+  return csv.line(values, #records.COLUMNS)
 end
 
 return records

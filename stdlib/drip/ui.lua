@@ -13,6 +13,8 @@ local json = require "drip.json"
 local template = require "drip.template"
 local cmd_stats = require "drip.cmd_stats"
 local cmd_explain = require "drip.cmd_explain"
+local records = require "drip.records"
+local csv = require "drip.csv"
 
 local ui = {}
 
@@ -83,30 +85,67 @@ function ui.overview(engine, store)
 end
 
 -- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints -> status, page
+-- The start of a journey page's period (?since=30d; 0: all) | nil, 400, page
+local function since_of(engine, name, query)
+  if not query.since then return 0 end
+  local secs, err = duration.parse(query.since)
+  if not secs then return nil, 400, html(name, '<p class="error">since: ' .. esc(err) .. "</p>") end
+  return engine.now - secs
+end
+
+-- nil when journey `name` is one the store knows | 404, page
+local function unknown_journey(engine, store, name)
+  if engine.latest[name] or store:latest_script(name) then return nil end
+  return 404, html("No such journey", "<p>No journey named " .. esc(name) .. ' in this store. <a href="/ui">All journeys</a></p>')
+end
+
 function ui.journey(engine, store, name, query)
-  local since, note = 0, ""
-  if query.since then
-    local secs, err = duration.parse(query.since)
-    if not secs then return 400, html(name, '<p class="error">since: ' .. esc(err) .. "</p>") end
-    since, note = engine.now - secs, " that entered since " .. time.iso(engine.now - secs)
-  end
+  local since, status, page = since_of(engine, name, query)
+  if not since then return status, page end
+  local note = since > 0 and " that entered since " .. time.iso(since) or ""
   local found
   for _, j in ipairs(stats.collect(store, since)) do
     if j.journey == name then found = j end
   end
-  if not found and not engine.latest[name] and not store:latest_script(name) then
-    return 404, html("No such journey", "<p>No journey named " .. esc(name) .. ' in this store. <a href="/ui">All journeys</a></p>')
+  if not found then
+    status, page = unknown_journey(engine, store, name)
+    if status then return status, page end
   end
   local links = {}
   for _, d in ipairs({ "7d", "30d", "90d" }) do
     links[#links + 1] = string.format('<a href="/ui/journeys/%s?since=%s">last %s</a>', encoded(name), d, d)
   end
-  return 200, html(name, string.format('<p><a href="/ui/journeys/%s/preview">What it sends</a>, in order</p>', encoded(name))
+  local download = string.format("/ui/journeys/%s/records.csv%s", encoded(name),
+    query.since and "?since=" .. encoded(query.since) or "")
+  return 200, html(name, string.format('<p><a href="/ui/journeys/%s/preview">What it sends</a>, in order · '
+    .. '<a href="%s">Its records</a> (CSV for a spreadsheet: every entry, message, delivery, click and exit%s, '
+    .. 'at most %d; <code>drip records --format csv</code> gives all)</p>', encoded(name), esc(download),
+    query.since and " of the period" or "", ui.CSV_MAX)
     .. "<p>Instances" .. esc(note) .. ": " .. table.concat(links, " · ")
     .. string.format(' · <a href="/ui/journeys/%s">all</a></p>', encoded(name))
     .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
     .. "<p>The same: <code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
     .. "</code></p>")
+end
+
+ui.CSV_MAX = 100000 -- records in a download (drip records --format csv gives them all)
+
+-- GET /ui/journeys/NAME/records.csv[?since=30d]: the journey's records as
+-- `drip records --journey NAME --format csv` prints them, the first
+-- CSV_MAX of the period -> status, body (CSV, or an HTML page when not 200)
+function ui.records_csv(engine, store, name, query)
+  local since, status, page = since_of(engine, name, query)
+  if not since then return status, page end
+  status, page = unknown_journey(engine, store, name)
+  if status then return status, page end
+  local out, cursor, n = { csv.BOM .. records.csv_header() }, records.start(), 0
+  repeat
+    local lines
+    lines, cursor = records.page(store, cursor, { journey = name, since = since, limit = records.MAX_LIMIT })
+    for _, line in ipairs(lines) do out[#out + 1] = records.csv_row(line) end
+    n = n + #lines
+  until #lines < records.MAX_LIMIT or n >= ui.CSV_MAX
+  return 200, table.concat(out)
 end
 
 -- "+1h" after the entry

@@ -54,6 +54,27 @@ half=$(sed -n '500p' "$TMP/all.jsonl")
 out=$("$DRIP" records --db "$SIM" --after 0.0.0.0 | sed -n '500p')
 expect_eq "--after 0.0.0.0 is the start" "$half" "$out"
 
+"$DRIP" records --db "$SIM" --format csv > "$TMP/all.csv"
+expect_eq "--format csv: a row for each record, under one header, every row with every column" \
+  "$(wc -l < "$TMP/all.jsonl") True" "$(python3 - "$TMP/all.csv" "$TMP/all.jsonl" <<'PY'
+import csv, json, sys
+raw = open(sys.argv[1], encoding="utf-8").read()
+rows = list(csv.DictReader(raw.lstrip("\ufeff").splitlines(True)))
+recs = [json.loads(l) for l in open(sys.argv[2])]
+same = raw.startswith("\ufeffat,contact,journey,instance,kind,") and all(
+    r["at"] == j["at"] and r["contact"] == j["contact"] and r["kind"] == j["kind"] and r["instance"] == str(j["instance"])
+    and r["channel"] == (j.get("channel") or "") and r["reason"] == (j.get("reason") or "")
+    and (j["kind"] != "send" or r["message"] == j["message"].get("subject", j["message"].get("text", r["message"])))
+    for r, j in zip(rows, recs))
+print(len(rows), same)
+PY
+)"
+"$DRIP" records --db "$SIM" --format csv --after 1.0.0.0 > "$TMP/rest.csv"
+expect_eq "... and one that goes on after a cursor adds rows, not a second header" \
+  "$(($(wc -l < "$TMP/all.jsonl") - 1)) 0" "$(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], encoding="utf-8")))))' "$TMP/rest.csv") $(grep -c 'at,contact' "$TMP/rest.csv")"
+expect_contains "--format must be one drip writes" "$("$DRIP" records --db "$SIM" --format xml 2>&1)" \
+  "drip records: --format is jsonl or csv"
+
 out=$("$DRIP" records --db "$SIM" --after 1.2.3 2>&1); code=$?
 expect_eq "a cursor that is not one: bad usage, saying so" \
   "2 drip records: '1.2.3' is not a cursor drip records gave (such as 120.4410.87.3)" "$code $(echo "$out" | head -1)"

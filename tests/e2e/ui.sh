@@ -68,6 +68,17 @@ expect_contains "..." "$out" "<li><b>+1h</b> converted</li>"
 expect_contains "a preview for a contact not stored: 404 saying so" \
   "$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/journeys/hello/preview?contact=ghost")" \
   "contact &#39;ghost&#39; not found</p></body></html> 404"
+page=$(curl -s "${auth[@]}" "$URL/ui/journeys/hello")
+expect_contains "a journey's page offers its records as CSV" "$page" '<a href="/ui/journeys/hello/records.csv">Its records</a>'
+curl -s -D "$TMP/csv.headers" "${auth[@]}" "$URL/ui/journeys/hello/records.csv" > "$TMP/hello.csv"
+expect_contains "... served as CSV" "$(cat "$TMP/csv.headers")" "Content-Type: text/csv; charset=utf-8"
+expect_eq "... what drip records --journey --format csv prints" \
+  "$("$DRIP" records --db "$DB" --journey hello --format csv | md5sum)" "$(md5sum < "$TMP/hello.csv")"
+expect_eq "... a row for each record, a subject in Persian whole" "$("$DRIP" records --db "$DB" --journey hello | wc -l) سلام سارا <b>" \
+  "$(python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))
+print(len(rows), [r["message"] for r in rows if r["kind"] == "send" and r["contact"] == "u1"][0])' "$TMP/hello.csv")"
 out=$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/contacts?id=nobody")
 expect_contains "an unknown contact: 404, saying so" "$out" "no contact &#39;nobody&#39;"
 expect_contains "..." "$out" " 404"
