@@ -35,7 +35,7 @@ local DEFAULTS = { concurrency = 500, timeout = "10s", attempts = 15, backoff = 
 -- and channels), and those of which it must have one. A webhook carries
 -- whatever it is given.
 local MESSAGE_FIELDS = {
-  email = { "subject", "text", "html", "from", "reply_to", "dir" },
+  email = { "subject", "preheader", "text", "html", "from", "reply_to", "dir" },
   sms = { "text", "body", "from" },
   push = { "title", "body", "text", "data" },
   telegram = { "text", "body", "parse_mode", "disable_web_page_preview" },
@@ -230,6 +230,7 @@ function BUILD.email(c, to, m, ctx)
   local html = m.html and ctx.track and tracking.html(m.html, ctx.track) or m.html
   local body = email.compose({
     from = from, to = to, subject = m.subject, text = m.text or (m.html and email.text_of_html(m.html)), html = html,
+    preheader = m.preheader,
     dir = m.dir,
     reply_to = m.reply_to or c.reply_to, message_id = ctx.key .. "@" .. domain, date = ctx.now,
     list_unsubscribe = ctx.kind == "marketing" and ctx.unsubscribe_url or nil,

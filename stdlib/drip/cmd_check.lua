@@ -94,12 +94,14 @@ local function lint_placeholders(text, where, report)
   end
 end
 
+local TEMPLATE_EXTS = { "subject", "preheader", "title", "txt", "html" }
+
 -- One version of a template (base: "promo" or "promo.fa"): its files
 -- read and their placeholders checked -> { subject =, title =, txt =, html = } (true
 -- for each part it has)
 local function lint_template_version(dir, base, report)
   local parts = {}
-  for _, ext in ipairs({ "subject", "title", "txt", "html" }) do
+  for _, ext in ipairs(TEMPLATE_EXTS) do
     local path = dir .. "/" .. base .. "." .. ext
     local text, err, readable = journey.read(path)
     if readable then
@@ -115,7 +117,7 @@ end
 -- A language's version that lacks a part the default has sends without it: a
 -- warning, since a shorter version may be meant.
 local function warn_missing_parts(dir, name, default, base, parts)
-  for _, ext in ipairs({ "subject", "title", "txt", "html" }) do
+  for _, ext in ipairs(TEMPLATE_EXTS) do
     if default[ext] and not parts[ext] then
       io.stderr:write(string.format("%s/%s: warning: no %s.%s, while %s.%s is there: its language's messages go "
         .. "without it\n", dir, base, base, ext, name, ext))

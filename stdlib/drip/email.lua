@@ -1,8 +1,9 @@
 -- drip.email — one message as the bytes of an RFC 5322 / MIME email.
 -- Owns: header encoding (RFC 2047 encoded words for UTF-8, no CR/LF
 -- injection), addresses ("Name <a@b>"), multipart/alternative with text and
--- HTML parts in base64, List-Unsubscribe headers (RFC 2369, RFC 8058), and
--- the text direction of HTML written in a right-to-left script.
+-- HTML parts in base64, List-Unsubscribe headers (RFC 2369, RFC 8058), the
+-- text direction of HTML written in a right-to-left script, and the
+-- preheader hidden at the start of the HTML.
 local host = require "drip_host"
 local template = require "drip.template"
 
@@ -80,6 +81,19 @@ function email.with_direction(html, dir)
   return '<div dir="rtl">' .. html .. "</div>"
 end
 
+-- The preheader (what an inbox shows after the subject) as hidden text at
+-- the start of the HTML's body, followed by invisible padding so that the
+-- body's first words do not trail it in the inbox.
+local PADDING = string.rep("&#847;&zwnj;&nbsp;", 60)
+function email.with_preheader(html, preheader)
+  if not preheader or preheader == "" then return html end
+  local hidden = '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">'
+    .. template.escape_html(tostring(preheader)) .. PADDING .. "</div>"
+  local _, body_end = html:find("<[bB][oO][dD][yY][^>]*>")
+  if body_end then return html:sub(1, body_end) .. hidden .. html:sub(body_end + 1) end
+  return hidden .. html
+end
+
 local function base64_lines(s)
   local b64, lines = host.base64(s), {}
   for i = 1, #b64, 76 do lines[#lines + 1] = b64:sub(i, i + 75) end
@@ -135,7 +149,7 @@ function email.compose(m)
     headers[#headers + 1] = "List-Unsubscribe: <" .. m.list_unsubscribe .. ">"
     headers[#headers + 1] = "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
   end
-  local text, html = m.text, m.html and email.with_direction(m.html, m.dir)
+  local text, html = m.text, m.html and email.with_direction(email.with_preheader(m.html, m.preheader), m.dir)
   local body
   if text and html then
     local boundary = "=_drip_" .. host.hash(m.message_id):sub(1, 24)

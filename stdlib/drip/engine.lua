@@ -725,8 +725,10 @@ end
 
 -- step effects (called by drip.steps when a step runs live) -----------------------
 
--- A template's files (NAME.txt, .html, .subject, .title: a push's) -> { text =, html =, subject =, title = }
-local TEMPLATE_PARTS = { txt = "text", html = "html", subject = "subject", title = "title" }
+-- A template's files (NAME.txt, .html, .subject, .preheader, .title: a push's)
+-- -> { text =, html =, subject =, preheader =, title = }
+local TEMPLATE_PARTS = { txt = "text", html = "html", subject = "subject", preheader = "preheader", title = "title" }
+local ONE_LINE = { subject = true, preheader = true, title = true }
 function Engine:template_fields(base)
   local cached = self.templates[base]
   if cached then return cached end
@@ -734,7 +736,7 @@ function Engine:template_fields(base)
   for ext, field in pairs(TEMPLATE_PARTS) do
     local text, err, readable = journey.read(self.templates_dir .. "/" .. base .. "." .. ext)
     if readable then error(err, 0) end
-    if (field == "subject" or field == "title") and text then -- (one line, without the line end an editor adds)
+    if ONE_LINE[field] and text then -- (one line, without the line end an editor adds)
       text = text:gsub("%s*[\r\n]+%s*", " "):match("^%s*(.-)%s*$")
     end
     fields[field] = text

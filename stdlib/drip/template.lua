@@ -11,8 +11,8 @@ local template = {}
 -- The templates in dir, by name: { [name] = { [""] = base, [tag] = base } },
 -- where base is how the files spell it: welcome.txt and welcome.html give
 -- welcome[""] = "welcome", welcome.fa-IR.txt gives welcome["fa-ir"] =
--- "welcome.fa-IR". A file counts when it is .txt or .html; NAME.LANG.subject
--- and .title (a push's) go with them. A name that is itself dotted ("order.v2") is a name.
+-- "welcome.fa-IR". A file counts when it is .txt or .html; NAME.LANG.subject,
+-- .preheader and .title (a push's) go with them. A name that is itself dotted ("order.v2") is a name.
 local TEMPLATE_FILE = { txt = true, html = true }
 function template.index(dir)
   local index = {}

@@ -54,11 +54,12 @@
 
 ---@class drip.Message
 ---@field kind ("marketing"|"transactional")? default "marketing"
----@field template string? scripts/templates/NAME.txt|.html|.subject|.title; NAME.fa.txt (NAME.LANG.*) for contacts whose language or locale trait is fa
+---@field template string? scripts/templates/NAME.txt|.html|.subject|.preheader|.title; NAME.fa.txt (NAME.LANG.*) for contacts whose language or locale trait is fa
 ---@field to string? an address instead of the contact's
 ---@field channels ("email"|"sms"|"push"|"telegram"|"webhook")[]? fallback order for send{}
 ---@field topic string? a marketing message's topic ("newsletter"): its unsubscribe link leaves this topic alone
 ---@field subject string? email; "{{contact.first_name | default \"there\"}}" placeholders
+---@field preheader string? email: what the inbox shows after the subject (hidden at the start of the HTML)
 ---@field text string? email text part, SMS, Telegram
 ---@field html string? email HTML part (escaped placeholders; dir="rtl" added for Persian)
 ---@field dir ("rtl"|"ltr")? the HTML's direction when not detected

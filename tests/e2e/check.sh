@@ -85,6 +85,7 @@ expect_contains "a script with no journey, at its last line" "$err" "$TMP/s/i.lu
 # templates: placeholders in the script and in templates/ files, and the files named
 mkdir -p "$TMP/t/templates"
 printf 'Hi {{contact.first_name | titlecase}}\n{{contact.city | lowr}}\n' > "$TMP/t/templates/promo.html"
+printf 'Inside: {{contact.first_name | uper}}\n' > "$TMP/t/templates/promo.preheader"
 printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "Hi {{contact.first_name | shout}}", text = "{{event.properties.url" }\n    email { template = "promo", text = "{{contact.n | plural(\\"a\\", \\"b\\", \\"c\\")}}" }\n    email { template = "gone" }\n    email { template = "prmo" }\n  end,\n}\n' > "$TMP/t/t.lua"
 printf 'return journey { trigger = "Y", steps = function(ctx) email { template = "promo" } end }\n' > "$TMP/t/u.lua"
 "$DRIP" check "$TMP/t" 2> "$TMP/err"; code=$?
@@ -95,12 +96,14 @@ expect_contains "an unclosed placeholder" "$err" "$TMP/t/t.lua:4: template: \"{{
 expect_contains "a misspelt filter, with the filter it resembles" "$err" \
   "$TMP/t/templates/promo.html:2: template: unknown filter \"lowr\" in \"{{contact.city | lowr}}\" (did you mean \"lower\"?)"
 expect_contains "a template file's placeholder, with its file and line" "$err" "$TMP/t/templates/promo.html:1: template: unknown filter \"titlecase\" in \"{{contact.first_name | titlecase}}\" (filters: date, default, lower, money, number, plural, upper)"
+expect_contains "... and a preheader's" "$err" \
+  "$TMP/t/templates/promo.preheader:1: template: unknown filter \"uper\" in \"{{contact.first_name | uper}}\" (did you mean \"upper\"?)"
 expect_contains "a missing template file" "$err" "$TMP/t/t.lua:6: template 'gone' not found (looked for $TMP/t/templates/gone.txt and .html)"
 expect_eq "... with no guess when no template resembles it" "" "$(grep 't.lua:6:.*did you mean' "$TMP/err")"
 expect_contains "a misspelt template name, with the template it resembles" "$err" \
   "$TMP/t/t.lua:7: template 'prmo' not found (looked for $TMP/t/templates/prmo.txt and .html) (did you mean 'promo'?)"
 expect_eq "and nothing else, a template two journeys use reported once (escaped quotes in a filter's arguments are fine)" \
-  6 "$(wc -l < "$TMP/err")"
+  7 "$(wc -l < "$TMP/err")"
 
 # templates in several languages: each version's placeholders, a name with no
 # version for the rest, a version without a part the default has

@@ -128,6 +128,23 @@ describe("email", function()
 href="https://shop.test/c?a=1&amp;b=2">open it</a>.</p><ul><li>One &amp; two</li><li>Три &#8212; &#x2014;</li></ul>
 <p>Write to <a href="mailto:hi@shop.test">us</a><br>Bye</p><!-- hidden --></body></html>]]))
   end)
+  it("hides the preheader at the start of the HTML's body, escaped, and leaves the text part alone", function()
+    local html = email.with_preheader('<html><body class="x"><p>Hi</p></body></html>', "50% off <today> & more")
+    assert.matches('^<html><body class="x"><div style="display:none;max%-height:0;overflow:hidden;mso%-hide:all">'
+      .. "50%% off &lt;today&gt; &amp; more&#847;&zwnj;&nbsp;", html)
+    assert.matches("</div><p>Hi</p></body></html>$", html)
+    assert.matches('^<div style="display:none', email.with_preheader("<p>سلام</p>", "پیش‌نمایش"))
+    assert.equal("<p>Hi</p>", email.with_preheader("<p>Hi</p>", nil))
+    local spec = channels.request("email", { smtp = "smtp://127.0.0.1:1", from = "Shop <hi@shop.test>", timeout = 5 },
+      "ava@example.com", { subject = "Hi", preheader = "Inside: 10% off", text = "Hello", html = "<p>Hello</p>" },
+      { key = "drip-1-1", now = 0 })
+    local function part(kind)
+      return host.unbase64(spec.body:match("Content%-Type: text/" .. kind .. "; charset=UTF%-8\r\n"
+        .. "Content%-Transfer%-Encoding: base64\r\n\r\n([%w+/=\r\n]+)"):gsub("\r\n", ""))
+    end
+    assert.equal("Hello", part("plain"))
+    assert.matches(">Inside: 10%% off&#847;", part("html"))
+  end)
   it("gives a message written only in HTML a plain part made from it", function()
     local spec = channels.request("email", { smtp = "smtp://127.0.0.1:1", from = "Shop <hi@shop.test>", timeout = 5 },
       "ava@example.com", { subject = "Hi", html = "<p>Hello <b>Ava</b></p>" }, { key = "drip-1-1", now = 0 })
