@@ -18,6 +18,7 @@ local tracking = require "drip.tracking"
 local records = require "drip.records"
 local channels = require "drip.channels"
 local ui = require "drip.ui"
+local feedback = require "drip.feedback"
 local template = require "drip.template"
 
 local Api = {}
@@ -354,14 +355,59 @@ end
 -- Set the contact's `unsubscribed.<channel>` trait (or, for a topic,
 -- `unsubscribed.<topic>`) and emit Unsubscribed or Resubscribed for
 -- journeys (exit_on) -> false when it was already so.
-function Api:subscription(contact, channel, unsubscribed, topic)
+-- `reason`: why, when not the person's own click ("complaint": a spam report).
+function Api:subscription(contact, channel, unsubscribed, topic, reason)
   local traits = self.store:contact(contact) or {}
   local key = "unsubscribed." .. (topic or channel)
   if (traits[key] == true) == unsubscribed then return false end
   self:emit({ type = "identify", userId = contact, traits = { [key] = unsubscribed } })
   self:emit({ type = "track", userId = contact, event = unsubscribed and "Unsubscribed" or "Resubscribed",
-              properties = { channel = channel, topic = topic } })
+              properties = { channel = channel, topic = topic, reason = reason } })
   return true
+end
+
+-- POST /v1/feedback/{provider} (ses, sendgrid, postmark, mailgun, or drip's
+-- own form): what an email provider reports after it took a message. A
+-- bounce marks the address gone (trait bounced.email, as a refusal at send
+-- time does), a spam complaint unsubscribes the contact from email (an
+-- Unsubscribed event with reason "complaint"); both are kept with the
+-- latest message sent there. Only a contact whose email is still that
+-- address is changed. A bounce that may pass (soft) changes nothing.
+function Api:feedback(req, provider)
+  local reports, err, field, confirm = feedback.read(provider, req.body)
+  if not reports then
+    if err:match("^no provider") then return answer(404, { error = err }) end
+    return answer(400, { error = err, field = field or "body" })
+  end
+  if confirm then
+    log.warn("Amazon SNS asks drip to confirm its subscription: open this URL once", "url", confirm)
+  end
+  local told = { ok = true, bounced = 0, complained = 0, soft = 0, unknown = 0 }
+  for _, r in ipairs(reports) do
+    local sent = self.store:sent_to(r.address, "email")
+    if #sent == 0 then told.unknown = told.unknown + 1 end
+    for _, row in ipairs(#sent > 0 and r.kind ~= "soft" and sent or {}) do self:take_feedback(r, row[1], row[2], provider) end
+    if #sent > 0 then
+      local key = ({ bounce = "bounced", complaint = "complained", soft = "soft" })[r.kind]
+      told[key] = told[key] + 1
+    end
+  end
+  told.confirm = confirm and "the subscription's confirmation URL is in drip's log" or nil
+  return answer(200, told)
+end
+
+-- a bounce or complaint report r of the address contact `id` was last sent message `message` at
+function Api:take_feedback(r, id, message, provider)
+  local traits = self.store:contact(id) or {}
+  local address = traits.email
+  if type(address) ~= "string" or address:lower() ~= r.address:lower() then return end -- (it has another address now)
+  self.store:note_delivery(message, self.engine.now, r.kind == "bounce" and "bounced" or "complained",
+    json.encode({ feedback = provider, reason = r.detail }))
+  if r.kind == "bounce" then
+    self:emit({ type = "identify", userId = id, traits = { ["bounced.email"] = address } })
+  else
+    self:subscription(id, "email", true, nil, "complaint")
+  end
 end
 
 -- GET shows the page (and unsubscribes); POST is RFC 8058 one-click; POST .../resubscribe undoes it.
@@ -461,6 +507,7 @@ local ROUTES = {
   { "^/c/(.+)$", "GET", function(self, _, token) return self:engaged("click", token) end },
   { "^/o/(.+)$", "GET", function(self, _, token) return self:engaged("open", token) end },
   { "^/s/(.+)$", "GET", function(self, _, code) return self:sms_click(code) end },
+  { "^/v1/feedback/([^/]+)$", "POST", Api.feedback },
 }
 
 -- Api:handle{ method=, path=, body= } -> { status=, body=, type= }

@@ -59,6 +59,10 @@ drip.conf.lua (SMTP, SMS, push, Telegram, webhooks) with retries, rate limits,
 frequency caps and quiet hours; unsubscribe links are served at /u/{token},
 and with `tracking` in drip.conf.lua an email's links and open image at
 /c/{token} and /o/{token} (each an event: Email Link Clicked, Email Opened).
+Bounces and spam complaints an email provider reports later come in at POST
+/v1/feedback/ses|sendgrid|postmark|mailgun (or drip's own form at
+/v1/feedback/drip): a bounce marks the address gone, a complaint
+unsubscribes the contact from email.
 /ui serves read-only pages for a browser: the journeys' funnels, a journey's
 stats and messages, and a contact's story, as drip stats, drip preview and
 drip explain tell them (with a token configured, the browser asks for it as

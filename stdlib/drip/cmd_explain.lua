@@ -52,7 +52,9 @@ local function delivery_line(m)
   if type(answer) == "table" then
     said = answer.http and string.format(" (HTTP %d)", answer.http)
       or answer.smtp and string.format(" (SMTP %d)", answer.smtp) or answer.error and (" (" .. answer.error .. ")")
-      or answer.since_queued and " (after it was queued)" or PAUSE_NOTES[answer.pause] or ""
+      or answer.since_queued and " (after it was queued)" or PAUSE_NOTES[answer.pause]
+      or answer.feedback and string.format(" (%s told of it later%s)", answer.feedback,
+        type(answer.reason) == "string" and ": " .. answer.reason or "") or ""
   end
   local now = m.status .. (m.reason and (": " .. m.reason) or "") .. said
   if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. ", next try " .. iso(m.due) end

@@ -16,7 +16,8 @@ local SCHEMA_VERSION = 3
 -- the indexes by contact of events and messages: left out while a new store
 -- is bulk loaded (see Store:bulk_events)
 local BY_CONTACT = "CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts); "
-  .. "CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at)"
+  .. "CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at); "
+  .. "CREATE INDEX IF NOT EXISTS outbox_address ON outbox(address COLLATE NOCASE) WHERE address IS NOT NULL"
 
 -- the index that finds an event's messageId seen before: left out while a
 -- new store is loaded with events known to be distinct (Store:events_unique)
@@ -188,6 +189,9 @@ local QUERIES = {
   outbox_sent_count = "SELECT count(*) FROM outbox WHERE contact = ?1 AND kind = 'marketing' AND created_at > ?2 "
     .. "AND status IN ('queued', 'deferred', 'held', 'sending', 'sent', 'simulated') AND (?3 IS NULL OR channel = ?3)",
   delivery_add = "INSERT INTO deliveries(message, at, status, detail) VALUES (?, ?, ?, ?)",
+  -- the contacts an address was sent to on a channel, with the latest message sent there (drip.feedback)
+  sent_to_address = "SELECT contact, max(id) FROM outbox WHERE address = ?1 COLLATE NOCASE AND channel = ?2 "
+    .. "AND status = 'sent' AND contact IS NOT NULL GROUP BY contact ORDER BY contact",
   -- tracked clicks and opens (drip.tracking)
   message_engagement = "SELECT o.contact, i.journey, o.instance, o.channel, o.label, o.opened_at, o.clicked_at, o.message "
     .. "FROM outbox o LEFT JOIN instances i ON i.id = o.instance WHERE o.id = ?",
@@ -720,7 +724,8 @@ end
 -- load left without them builds them.
 function Store:bulk_events()
   if self:q("event_any"):first() then return false end
-  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact")
+  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact; "
+    .. "DROP INDEX IF EXISTS outbox_address")
   self.unindexed = true
   return true
 end
@@ -1196,6 +1201,17 @@ function Store:mark_message(id, now, status, due, reason, detail)
   self:q("delivery_add"):run(id, now, status, detail)
   if instance then self:count(instance, "message", channel, status, reason) end
 end
+
+-- The contacts to whom a message went at `address` on `channel` (in any
+-- case): { { contact, latest message id }, ... } by contact
+function Store:sent_to(address, channel)
+  self:index_by_contact()
+  return self:q("sent_to_address"):all(address, channel)
+end
+
+-- a state a provider told of later (see drip.feedback), kept with the
+-- message's delivery states; the message's status stays as it is
+function Store:note_delivery(id, now, status, detail) self:q("delivery_add"):run(id, now, status, detail) end
 
 -- A tracked open or click ("open" | "click") of message `id` at `now`: the
 -- first of each is kept on the message and counted for stats (a click of
