@@ -373,6 +373,7 @@ end
 -- Unsubscribed event with reason "complaint"); both are kept with the
 -- latest message sent there. Only a contact whose email is still that
 -- address is changed. A bounce that may pass (soft) changes nothing.
+local FEEDBACK_COUNTS = { bounce = "bounced", complaint = "complained", soft = "soft" } -- (the answer's counts)
 function Api:feedback(req, provider)
   local reports, err, field, confirm = feedback.read(provider, req.body)
   if not reports then
@@ -385,11 +386,12 @@ function Api:feedback(req, provider)
   local told = { ok = true, bounced = 0, complained = 0, soft = 0, unknown = 0 }
   for _, r in ipairs(reports) do
     local sent = self.store:sent_to(r.address, "email")
-    if #sent == 0 then told.unknown = told.unknown + 1 end
-    for _, row in ipairs(#sent > 0 and r.kind ~= "soft" and sent or {}) do self:take_feedback(r, row[1], row[2], provider) end
-    if #sent > 0 then
-      local key = ({ bounce = "bounced", complaint = "complained", soft = "soft" })[r.kind]
-      told[key] = told[key] + 1
+    if #sent == 0 then
+      told.unknown = told.unknown + 1
+    else
+      local counted = FEEDBACK_COUNTS[r.kind]
+      told[counted] = told[counted] + 1
+      for _, row in ipairs(r.kind ~= "soft" and sent or {}) do self:take_feedback(r, row[1], row[2], provider) end
     end
   end
   told.confirm = confirm and "the subscription's confirmation URL is in drip's log" or nil

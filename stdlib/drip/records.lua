@@ -4,7 +4,8 @@
 -- the line `simulate --format jsonl` prints for it (enter, send, suppress,
 -- defer, variant, convert, exit, log), with each wait and what ended it,
 -- every delivery state of a message (kind `delivery`) and each tracked open
--- and click (`opened`, `clicked`); each ends with the instance's id.
+-- and click of an email or SMS (`opened`, `clicked`); each ends with the
+-- instance's id.
 local json = require "drip.json"
 local time = require "drip.time"
 local report = require "drip.report"
@@ -120,9 +121,8 @@ function records.csv_row(line)
   if type(m) == "table" then r.message = m.subject or m.title or m.text or m.body or json.encode(m) end
   local rest, any = {}, false
   for k, v in pairs(r) do
-    if not IN_COLUMNS[k] then rest[k], any = v, true end
+    if not IN_COLUMNS[k] or k == "detail" then rest[k], any = v, true end
   end
-  if r.detail ~= nil and type(r.detail) ~= "string" then rest.detail, any = r.detail, true end
   local values = {}
   for i, c in ipairs(records.COLUMNS) do
     local v = r[c]

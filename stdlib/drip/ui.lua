@@ -72,7 +72,7 @@ function ui.overview(engine, store)
     rows[#rows + 1] = string.format('<tr><td><a href="/ui/journeys/%s">%s</a>%s</td><td>%s</td><td class="n">%d</td>'
       .. '<td class="n">%d</td><td class="n">%d (%s)</td><td class="n">%d</td><td class="n">%d</td></tr>',
       encoded(name), esc(name), paused and (' <span class="paused">paused since ' .. time.iso(paused.since) .. "</span>") or "",
-      esc(tostring(t.event or t.segment or t.kind)), j.entered, j.active, j.converted, pct(j.conversion_rate), sends(j),
+      esc(tostring(t.event or type(t.segment) == "string" and t.segment or t.kind)), j.entered, j.active, j.converted, pct(j.conversion_rate), sends(j),
       j.failed)
   end
   local errors = {}
@@ -84,7 +84,6 @@ function ui.overview(engine, store)
     .. "<p>As of " .. time.iso(engine.now) .. ". The same figures: <code>drip stats</code>.</p>")
 end
 
--- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints -> status, page
 -- The start of a journey page's period (?since=30d; 0: all) | nil, 400, page
 local function since_of(engine, name, query)
   if not query.since then return 0 end
@@ -99,6 +98,7 @@ local function unknown_journey(engine, store, name)
   return 404, html("No such journey", "<p>No journey named " .. esc(name) .. ' in this store. <a href="/ui">All journeys</a></p>')
 end
 
+-- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints -> status, page
 function ui.journey(engine, store, name, query)
   local since, status, page = since_of(engine, name, query)
   if not since then return status, page end
