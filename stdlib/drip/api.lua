@@ -395,6 +395,10 @@ function Api:feedback(req, provider)
     end
   end
   told.confirm = confirm and "the subscription's confirmation URL is in drip's log" or nil
+  for _, outcome in pairs(FEEDBACK_COUNTS) do
+    if told[outcome] > 0 then self.metrics:feedback(provider, outcome, told[outcome]) end
+  end
+  if told.unknown > 0 then self.metrics:feedback(provider, "unknown", told.unknown) end
   return answer(200, told)
 end
 

@@ -3,7 +3,8 @@
 -- and status, instances active by journey (counted in the store once, on
 -- first read, then kept from the engine's records; not a query per scrape,
 -- nor at start-up), HTTP answers by code, timers fired, the commit latency
--- histogram, and commits that failed (with the store's health: `failing`).
+-- histogram, commits that failed (with the store's health: `failing`), and
+-- the bounces and complaints providers reported later.
 -- The other modules only call the count functions.
 local events = require "drip.events"
 
@@ -18,7 +19,7 @@ function metrics.new(count_active, send_status, store_facts)
   return setmetatable({
     send_status = send_status or "queued", count_active = count_active or function() return {} end,
     store_facts = store_facts,
-    events = 0, duplicates = 0, skipped = events.skips(), timers = 0, active = nil, sends = {}, http = {},
+    events = 0, duplicates = 0, skipped = events.skips(), timers = 0, active = nil, sends = {}, http = {}, reported = {},
     failures = 0, failing = nil,
     commit = { buckets = {}, sum = 0, count = 0 },
   }, metrics)
@@ -67,6 +68,9 @@ function metrics:recovered() self.failing = nil end
 
 -- a delivery's outcome: "sent", "retry" or "failed"
 function metrics:delivered(channel, status) bump(self.sends, channel .. "\0" .. status) end
+
+-- n reports of a provider's feedback that came to `outcome`: bounced, complained, soft or unknown
+function metrics:feedback(provider, outcome, n) bump(self.reported, provider .. "\0" .. outcome, n) end
 
 function metrics:fired(n) self.timers = self.timers + n end
 function metrics:answered(status) bump(self.http, status) end
@@ -119,6 +123,13 @@ function metrics:render(steps, paused)
   for _, k in ipairs(sorted_keys(self.sends)) do
     local channel, status = k:match("^(.-)%z(.*)$")
     add('drip_sends_total{channel="%s",status="%s"} %d', label(channel), label(status), self.sends[k])
+  end
+  add("# HELP drip_feedback_total Bounces and spam complaints email providers reported later (POST /v1/feedback),"
+    .. " by provider and what came of them: bounced, complained, soft (nothing changed), unknown (an address drip"
+    .. " never sent to).\n# TYPE drip_feedback_total counter")
+  for _, k in ipairs(sorted_keys(self.reported)) do
+    local provider, outcome = k:match("^(.-)%z(.*)$")
+    add('drip_feedback_total{provider="%s",outcome="%s"} %d', label(provider), label(outcome), self.reported[k])
   end
   add("# HELP drip_http_responses_total HTTP answers by status code.\n# TYPE drip_http_responses_total counter")
   for _, code in ipairs(sorted_keys(self.http)) do add('drip_http_responses_total{code="%s"} %d', code, self.http[code]) end

@@ -70,6 +70,11 @@ expect_contains "... whose reason says so" "$(req GET /v1/contacts/b)" '"reason"
 expect_contains "drip records: the bounce as a delivery state of the message" "$("$DRIP" records --db "$DB")" \
   '"kind":"delivery","channel":"email","detail":{"feedback":"ses","reason":"smtp; 550 5.1.1 user unknown"},"label":"One"'
 
+metrics=$(req GET /metrics)
+expect_contains "/metrics counts the reports by provider and outcome" "$metrics" 'drip_feedback_total{provider="ses",outcome="bounced"} 1'
+expect_contains "..." "$metrics" 'drip_feedback_total{provider="sendgrid",outcome="complained"} 1'
+expect_contains "..." "$metrics" 'drip_feedback_total{provider="postmark",outcome="unknown"} 1'
+expect_contains "..." "$metrics" 'drip_feedback_total{provider="mailgun",outcome="soft"} 1'
 out=$(req POST /v1/feedback/ses '{"Type":"SubscriptionConfirmation","SubscribeURL":"https://sns.test/confirm?t=1"}')
 expect_contains "SNS's subscription confirmation: 200" "$out" '"confirm":"the subscription'"'"'s confirmation URL is in drip'"'"'s log"'
 wait_log 'msg="Amazon SNS asks drip to confirm its subscription: open this URL once" url="https://sns.test/confirm'
