@@ -76,12 +76,14 @@ end
 
 -- Each {{placeholder}} of `text` compiles (known filters, closed quotes) and
 -- its filters' literal arguments are ones they take; `where(n)` names the
--- n-th line of text for a report.
-local function lint_placeholders(text, where, report)
+-- n-th line of text for a report. Each {{> partial}} is told to
+-- partial(name, lineno), which checks it.
+local function lint_placeholders(text, where, report, partial)
   local lineno = 0
   for line in (text .. "\n"):gmatch("(.-)\r?\n") do
     lineno = lineno + 1
-    for expr in line:gmatch("{{.-}}") do
+    for name in line:gmatch(template.PARTIAL) do partial(name, lineno) end
+    for expr in line:gsub(template.PARTIAL, ""):gmatch("{{.-}}") do
       local ok, parts = pcall(template.compile, expr)
       if not ok then report(string.format("%s: template: %s", where(lineno), parts)) end
       for _, f in ipairs(ok and parts[1].filters or {}) do
@@ -95,11 +97,12 @@ local function lint_placeholders(text, where, report)
 end
 
 local TEMPLATE_EXTS = { "subject", "preheader", "title", "txt", "html" }
+local lint_template_file -- (below: a template's partials are templates too)
 
 -- One version of a template (base: "promo" or "promo.fa"): its files
 -- read and their placeholders checked -> { subject =, title =, txt =, html = } (true
 -- for each part it has)
-local function lint_template_version(dir, base, report)
+local function lint_template_version(dir, base, report, templates)
   local parts = {}
   for _, ext in ipairs(TEMPLATE_EXTS) do
     local path = dir .. "/" .. base .. "." .. ext
@@ -108,7 +111,9 @@ local function lint_template_version(dir, base, report)
       report(err)
     elseif text then
       parts[ext] = true
-      lint_placeholders(text, function(n) return path .. ":" .. n end, report)
+      lint_placeholders(text, function(n) return path .. ":" .. n end, report, function(name, n)
+        lint_template_file(name, path, n, templates, report)
+      end)
     end
   end
   return parts
@@ -128,7 +133,7 @@ end
 -- A template named by a literal `template = "name"` exists (for every
 -- language, when it has language versions) and its placeholders compile.
 -- templates = { dir =, index =, checked = { name = true } }: each file is read once.
-local function lint_template_file(name, file, lineno, templates, report)
+function lint_template_file(name, file, lineno, templates, report)
   local checked, dir = templates.checked, templates.dir
   if checked[name] then return end
   checked[name] = true
@@ -139,9 +144,9 @@ local function lint_template_file(name, file, lineno, templates, report)
     if tag ~= "" then tags[#tags + 1] = tag end
   end
   table.sort(tags)
-  local default = bases[""] and lint_template_version(dir, bases[""], report)
+  local default = bases[""] and lint_template_version(dir, bases[""], report, templates)
   for _, tag in ipairs(tags) do
-    local parts = lint_template_version(dir, bases[tag], report)
+    local parts = lint_template_version(dir, bases[tag], report, templates)
     if default then warn_missing_parts(dir, name, default, bases[tag], parts) end
   end
   if not default and #tags > 0 then
@@ -210,7 +215,9 @@ local function lint(file, source, api, segments, templates, report)
     end
     local since = code:match('%f[%w_]happened%s*%(.-,%s*"([^"]*)"%s*%)')
     if since ~= "entry" then bad_duration(since, "happened since") end
-    lint_placeholders((code:gsub('\\"', '"')), function() return file .. ":" .. lineno end, report)
+    lint_placeholders((code:gsub('\\"', '"')), function() return file .. ":" .. lineno end, report, function(name)
+      lint_template_file(name, file, lineno, templates, report)
+    end)
     local tname = code:match('%f[%w_]template%s*=%s*"([^"]*)"')
     if tname then lint_template_file(tname, file, lineno, templates, report) end
     for list in code:gmatch('%f[%w_]channels%s*=%s*(%b{})') do

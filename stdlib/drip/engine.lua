@@ -763,6 +763,15 @@ function Engine:template_file(name, traits)
   return self:template_fields(bases[""])
 end
 
+-- The partial `name` ({{> name}} in a message) in the contact's language: its
+-- .html in an HTML field, else its .txt, without the line end an editor adds
+function Engine:partial(name, traits, html)
+  local fields = self:template_file(name, traits)
+  local text = html and fields.html or fields.text
+  if not text then error(string.format("template partial '%s' has no %s.%s", name, name, html and "html" or "txt"), 0) end
+  return (text:gsub("\r?\n$", ""))
+end
+
 local CONTROL = { kind = true, template = true, to = true, channels = true, topic = true }
 
 local function render_value(v, scope, html, watch)
@@ -794,6 +803,11 @@ function Engine:render(R, msg, channel)
   end
   local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
                                [LINK] = { self, R.contact, channel, msg.topic } }, SCOPE)
+  for k, v in pairs(fields) do
+    if type(v) == "string" and v:find("{{>", 1, true) then
+      fields[k] = template.expand(v, function(name) return self:partial(name, R.ctx.contact, k == "html") end)
+    end
+  end
   local watch = self.placeholders -- (simulate: which placeholders never had a value)
   if watch then
     watch[R.journey] = watch[R.journey] or {}

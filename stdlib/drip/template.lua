@@ -192,6 +192,22 @@ local function entity(e)
 end
 function template.unescape_html(s) return (s:gsub("&(#?%w+);", entity)) end
 
+-- {{> name}} puts the template `name` in (its .html in HTML, else its .txt):
+-- a footer or signature written once for every message.
+template.PARTIAL = "{{>%s*([%w_%-%.]+)%s*}}"
+local MAX_DEPTH = 5
+
+-- template.expand(src, partial) -> src with each {{> name}} replaced by
+-- partial(name), itself expanded (raises past MAX_DEPTH: one that includes itself)
+function template.expand(src, partial, depth)
+  if not src:find("{{>", 1, true) then return src end
+  depth = (depth or 0) + 1
+  if depth > MAX_DEPTH then
+    error(string.format("template: partials nested more than %d deep (does one include itself?)", MAX_DEPTH), 0)
+  end
+  return (src:gsub(template.PARTIAL, function(name) return template.expand(partial(name), partial, depth) end))
+end
+
 -- template.render(src, scope, html, watch) -> text
 -- watch (optional): counts each placeholder's values found and missing (see note)
 function template.render(src, scope, html, watch)

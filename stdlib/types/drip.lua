@@ -60,7 +60,7 @@
 ---@field topic string? a marketing message's topic ("newsletter"): its unsubscribe link leaves this topic alone
 ---@field subject string? email; "{{contact.first_name | default \"there\"}}" placeholders
 ---@field preheader string? email: what the inbox shows after the subject (hidden at the start of the HTML)
----@field text string? email text part, SMS, Telegram
+---@field text string? email text part, SMS, Telegram; {{> footer}} puts in templates/footer.txt (footer.html in html)
 ---@field html string? email HTML part (escaped placeholders; dir="rtl" added for Persian)
 ---@field dir ("rtl"|"ltr")? the HTML's direction when not detected
 ---@field title string? push

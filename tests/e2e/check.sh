@@ -127,6 +127,22 @@ expect_contains "... a version without the default's html part: a warning" "$err
 expect_contains "... named as its files spell it" "$err" "$TMP/tl/templates/promo.ru-RU: warning: no promo.ru-RU.html"
 expect_eq "... and nothing else: a language's version named outright is fine" 4 "$(wc -l < "$TMP/err_tl")"
 
+# partials ({{> name}}): each one named exists, and its placeholders are checked too
+mkdir -p "$TMP/pt/templates"
+printf 'Hi\n{{> footr}}\n' > "$TMP/pt/templates/promo.txt"
+printf '<p>Hi</p>{{> footer}}\n' > "$TMP/pt/templates/promo.html"
+printf 'Bye {{contact.first_name | uper}}\n' > "$TMP/pt/templates/footer.txt"
+printf '<p>Bye</p>\n' > "$TMP/pt/templates/footer.html"
+printf 'return journey {\n  trigger = "X",\n  steps = function(ctx)\n    email { subject = "x", template = "promo" }\n    email { subject = "y", text = "{{> footer}}" }\n  end,\n}\n' > "$TMP/pt/t.lua"
+"$DRIP" check "$TMP/pt" 2> "$TMP/err_pt"; code=$?
+err=$(cat "$TMP/err_pt")
+expect_eq "a partial that is not there is a problem" 1 $code
+expect_contains "... named at the line of the template that puts it in, with the one it resembles" "$err" \
+  "$TMP/pt/templates/promo.txt:2: template 'footr' not found (looked for $TMP/pt/templates/footr.txt and .html) (did you mean 'footer'?)"
+expect_contains "... and a partial's own placeholders are checked" "$err" \
+  "$TMP/pt/templates/footer.txt:1: template: unknown filter \"uper\""
+expect_eq "... each once, though two messages put it in" 2 "$(wc -l < "$TMP/err_pt")"
+
 # files not saved as UTF-8 are named with their line, before Lua sees a stray byte
 mkdir -p "$TMP/enc/templates"
 printf 'return journey { trigger = "X", steps = function()\n  email { subject = "Caf\351" }\nend }\n' > "$TMP/enc/latin1.lua"

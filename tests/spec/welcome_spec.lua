@@ -74,6 +74,8 @@ describe("welcome", function()
     assert.matches("<p>Здравствуйте, Анна!</p>", ru.html, 1, true)
     assert.equal("Hi Ava,", sim:sent { contact = "en1" }[1].message.text:match("^[^\n]+"))
     assert.equal("کد WELCOME10 ده درصد از اولین خریدتان کم می‌کند", fa.preheader) -- (one line, as the file has it)
+    assert.matches("\n— تیم Shop\n$", fa.text) -- (the signature partial, in the contact's language)
+    assert.matches("<p>— Команда Shop</p>\n</div>", ru.html, 1, true)
     assert.equal("Код WELCOME10 — скидка 10% на первый заказ", ru.preheader)
     assert.equal("Your code WELCOME10 takes 10% off your first order", sim:sent { contact = "en1" }[1].message.preheader)
     sim:advance "2d"
