@@ -16,8 +16,12 @@ local SCHEMA_VERSION = 3
 -- the indexes by contact of events and messages: left out while a new store
 -- is bulk loaded (see Store:bulk_events)
 local BY_CONTACT = "CREATE INDEX IF NOT EXISTS events_contact ON events(contact, name, ts); "
-  .. "CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at); "
-  .. "CREATE INDEX IF NOT EXISTS outbox_address ON outbox(address COLLATE NOCASE) WHERE address IS NOT NULL"
+  .. "CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at)"
+
+-- the index that finds the messages sent to an address (a provider's bounce
+-- or complaint: drip.feedback): made for drip run, which takes them, and
+-- never by a simulation, which has no use for it
+local BY_ADDRESS = "CREATE INDEX IF NOT EXISTS outbox_address ON outbox(address COLLATE NOCASE) WHERE address IS NOT NULL"
 
 -- the index that finds an event's messageId seen before: left out while a
 -- new store is loaded with events known to be distinct (Store:events_unique)
@@ -724,8 +728,7 @@ end
 -- load left without them builds them.
 function Store:bulk_events()
   if self:q("event_any"):first() then return false end
-  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact; "
-    .. "DROP INDEX IF EXISTS outbox_address")
+  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact")
   self.unindexed = true
   return true
 end
@@ -1205,8 +1208,15 @@ end
 -- The contacts to whom a message went at `address` on `channel` (in any
 -- case): { { contact, latest message id }, ... } by contact
 function Store:sent_to(address, channel)
-  self:index_by_contact()
+  self:index_addresses()
   return self:q("sent_to_address"):all(address, channel)
+end
+
+-- make the index by address when the store has none (drip run does at its start)
+function Store:index_addresses()
+  if self.addresses_indexed then return end
+  self:build_indexes(BY_ADDRESS)
+  self.addresses_indexed = true
 end
 
 -- a state a provider told of later (see drip.feedback), kept with the
