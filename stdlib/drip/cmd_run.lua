@@ -294,7 +294,7 @@ function cmd.run(opts, usage)
     return 2
   end
   store:mark_served(set.dry_run)
-  store:index_addresses() -- (for the providers' bounces and complaints: made once, then kept row by row)
+  store:index_for_serving() -- (bounces and complaints, opens and clicks: made once, then kept row by row)
   local s = { store = store, dir = set.dir }
   local public_url = set.conf.public_url or ("http://" .. set.conf.listen)
   local unsub = { base = public_url, secret = link_secret(set.conf, store) }
