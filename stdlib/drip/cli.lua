@@ -280,11 +280,14 @@ Prints every record of the store as a JSON line, oldest first: the records
 `drip simulate --format jsonl` prints (enter, send, suppress, defer,
 variant, convert, exit, log), each wait and what ended it (kind wait), each
 delivery state of a message (kind delivery: status sending, sent, deferred,
-failed, ... with the provider's answer in detail), and each tracked open and
-click (kinds opened and clicked). Every record has at, contact, journey and
-kind; those of an instance end with its id (instance), and those of a
-message carry its id (message_id), so they join. It reads the store a `drip
-run` serves, without stopping it, or a `drip simulate --db` store.
+failed, ... with the provider's answer in detail), each tracked open and
+click (kinds opened and clicked), and each unsubscribe and resubscribe
+(kinds unsubscribed and resubscribed, with channel, topic and reason: the
+contact's, of no journey). Every record has at, contact and kind, and those
+of a journey its name; those of an instance end with its id (instance), and
+those of a message carry its id (message_id), so they join. It reads the
+store a `drip run` serves, without stopping it, or a `drip simulate --db`
+store.
 To export as you go, keep a cursor file: each run prints what came after the
 last one, and saves where it stopped (from cron: drip records --cursor-file
 export.cursor >> records.jsonl). A record is printed before its cursor is

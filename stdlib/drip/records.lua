@@ -3,9 +3,10 @@
 -- a page at a time, and the cursor that says where a page ended. A record is
 -- the line `simulate --format jsonl` prints for it (enter, send, suppress,
 -- defer, variant, convert, exit, log), with each wait and what ended it,
--- every delivery state of a message (kind `delivery`) and each tracked open
--- and click of an email or SMS (`opened`, `clicked`); each ends with the
--- instance's id.
+-- every delivery state of a message (kind `delivery`), each tracked open
+-- and click of an email or SMS (`opened`, `clicked`), and each unsubscribe
+-- and resubscribe (`unsubscribed`, `resubscribed`: the contact's, of no
+-- journey); those of an instance end with its id.
 local json = require "drip.json"
 local time = require "drip.time"
 local report = require "drip.report"
@@ -14,8 +15,12 @@ local csv = require "drip.csv"
 local records = {}
 
 -- the logs, in the order records of one second are given: entries, the
--- instances' records, delivery states, opens and clicks
-local SOURCES = { "enter", "history", "delivery", "engaged" }
+-- instances' records, delivery states, then the events of opens, clicks and
+-- unsubscribes
+local SOURCES = { "enter", "history", "delivery", "events" }
+
+local EVENT_KINDS = { ["Email Opened"] = "opened", ["Email Link Clicked"] = "clicked", ["SMS Link Clicked"] = "clicked",
+                      Unsubscribed = "unsubscribed", Resubscribed = "resubscribed" }
 
 records.LIMIT = 1000      -- records in a page unless told
 records.MAX_LIMIT = 10000 -- the most a page may ask for
@@ -51,10 +56,13 @@ local LINES = {
     return "delivery", json.encode({ status = row[6], detail = row[7] and json.decode(row[7]) or nil,
                                      message_id = row[8], channel = row[9], to = row[10], label = row[11] })
   end,
-  engaged = function(row)
-    local opened = row[6] == "Email Opened"
-    return opened and "opened" or "clicked", json.encode({ message_id = row[7], label = row[8],
-      channel = row[6] == "SMS Link Clicked" and "sms" or "email", url = not opened and row[9] or nil })
+  events = function(row)
+    local kind = EVENT_KINDS[row[6]]
+    if kind == "opened" or kind == "clicked" then
+      return kind, json.encode({ message_id = row[7], label = row[8],
+        channel = row[6] == "SMS Link Clicked" and "sms" or "email", url = kind == "clicked" and row[9] or nil })
+    end
+    return kind, json.encode({ channel = row[10], topic = row[11], reason = row[12] })
   end,
 }
 

@@ -25,7 +25,7 @@ local BY_CONTACT = "CREATE INDEX IF NOT EXISTS events_contact ON events(contact,
 -- events costs every insert (a fifth more for this one alone).
 local FOR_SERVING = "CREATE INDEX IF NOT EXISTS outbox_address ON outbox(address COLLATE NOCASE) WHERE address IS NOT NULL; "
   .. "CREATE INDEX IF NOT EXISTS events_engaged ON events(seq) "
-  .. "WHERE name IN ('Email Opened', 'Email Link Clicked', 'SMS Link Clicked')"
+  .. "WHERE name IN ('Email Opened', 'Email Link Clicked', 'SMS Link Clicked', 'Unsubscribed', 'Resubscribed')"
 
 -- the index that finds an event's messageId seen before: left out while a
 -- new store is loaded with events known to be distinct (Store:events_unique)
@@ -215,18 +215,20 @@ local QUERIES = {
   records_delivery = "SELECT d.id, d.at, i.contact, i.journey, o.instance, d.status, d.detail, o.id, o.channel, "
     .. "o.address, o.label FROM deliveries d JOIN outbox o ON o.id = d.message JOIN instances i ON i.id = o.instance "
     .. "WHERE d.id > ?1 AND d.at >= ?2 AND (?3 IS NULL OR i.journey = ?3) ORDER BY d.id LIMIT ?4",
-  -- (the events drip made of tracked opens and clicks carry the message's id: see drip.api; a served
-  -- store finds them by the index events_engaged, another reads its events once)
-  records_engaged = "SELECT seq, ts, contact, json_extract(body, '$.properties.journey'), NULL, name, "
+  -- (the events drip made of tracked opens and clicks carry the message's id: see drip.api; unsubscribes
+  -- are the contact's. A served store finds them by the index events_engaged, another reads its events once.)
+  records_events = "SELECT seq, ts, contact, json_extract(body, '$.properties.journey'), NULL, name, "
     .. "json_extract(body, '$.properties.message_id'), json_extract(body, '$.properties.message'), "
-    .. "json_extract(body, '$.properties.url') FROM events WHERE seq > ?1 AND ts >= ?2 "
-    .. "AND name IN ('Email Opened', 'Email Link Clicked', 'SMS Link Clicked') "
-    .. "AND json_extract(body, '$.properties.message_id') IS NOT NULL "
+    .. "json_extract(body, '$.properties.url'), json_extract(body, '$.properties.channel'), "
+    .. "json_extract(body, '$.properties.topic'), json_extract(body, '$.properties.reason') "
+    .. "FROM events WHERE seq > ?1 AND ts >= ?2 "
+    .. "AND name IN ('Email Opened', 'Email Link Clicked', 'SMS Link Clicked', 'Unsubscribed', 'Resubscribed') "
+    .. "AND (name IN ('Unsubscribed', 'Resubscribed') OR json_extract(body, '$.properties.message_id') IS NOT NULL) "
     .. "AND (?3 IS NULL OR json_extract(body, '$.properties.journey') = ?3) ORDER BY seq LIMIT ?4",
   records_enter_end = "SELECT coalesce(max(id), 0) FROM instances",
   records_history_end = "SELECT coalesce(max(id), 0) FROM history",
   records_delivery_end = "SELECT coalesce(max(id), 0) FROM deliveries",
-  records_engaged_end = "SELECT coalesce(max(seq), 0) FROM events",
+  records_events_end = "SELECT coalesce(max(seq), 0) FROM events",
   -- pauses (drip.pause): a journey's open pause has no `until`
   pauses_open = "SELECT journey, since, refused FROM pauses WHERE until IS NULL ORDER BY journey",
   pause_add = "INSERT INTO pauses(journey, since) VALUES (?, ?)",
@@ -1606,7 +1608,7 @@ end
 -- records -----------------------------------------------------------------------
 
 -- Rows of one source of drip records ("enter", "history", "delivery" or
--- "engaged"), after id `after`, at or after `since`, of `journey` (nil: all):
+-- "events"), after id `after`, at or after `since`, of `journey` (nil: all):
 -- { id, at, contact, journey, instance, ... } in id order (see the records_* queries)
 function Store:record_rows(source, after, since, journey, limit)
   return self:q("records_" .. source):all(after, since, journey, limit)

@@ -67,6 +67,8 @@ story=$("$DRIP" explain b --db "$DB")
 expect_contains "a complaint unsubscribes the contact from email" "$story" "email not sent: unsubscribed"
 expect_contains "... as an Unsubscribed event" "$story" "Unsubscribed"
 expect_contains "... whose reason says so" "$(req GET /v1/contacts/b)" '"reason":"complaint"'
+expect_contains "drip records: the complaint's unsubscribe" "$("$DRIP" records --db "$DB")" \
+  '"contact":"b","kind":"unsubscribed","channel":"email","reason":"complaint"}'
 expect_contains "drip records: the bounce as a delivery state of the message" "$("$DRIP" records --db "$DB")" \
   '"kind":"delivery","channel":"email","detail":{"feedback":"ses","reason":"smtp; 550 5.1.1 user unknown"},"label":"One"'
 
