@@ -106,7 +106,7 @@ end
 
 local MESSAGE_KINDS = { send = true, suppress = true, defer = true }
 
-local function print_instance(store, inst, say)
+local function tell_instance(store, inst, say)
   say(string.format("\n%s #%d (version %s) — %s", inst.journey, inst.id, inst.version:sub(1, 12),
     inst.active and "active" or ("ended " .. iso(inst.ended_at) .. ": " .. tostring(inst.exit_reason))))
   local story = store:instance_story(inst.id)
@@ -245,7 +245,7 @@ function cmd.tell(store, conf, dir, id, journey, say, quiet)
   local shown = {}
   for _, inst in ipairs(view.instances) do
     if not journey or inst.journey == journey then
-      print_instance(store, inst, say)
+      tell_instance(store, inst, say)
       shown[#shown + 1] = inst
     end
   end
