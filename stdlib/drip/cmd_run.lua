@@ -294,7 +294,10 @@ function cmd.run(opts, usage)
     return 2
   end
   store:mark_served(set.dry_run)
-  store:index_for_serving() -- (bounces and complaints, opens and clicks: made once, then kept row by row)
+  local took = store:index_for_serving() -- (bounces and complaints, opens and clicks: made once, then kept row by row)
+  if took and took >= 0.1 then -- (on a store drip run has not served: a large one takes a while, once)
+    log.info("made the indexes a served store needs", "seconds", string.format("%.2f", took))
+  end
   local s = { store = store, dir = set.dir }
   local public_url = set.conf.public_url or ("http://" .. set.conf.listen)
   local unsub = { base = public_url, secret = link_secret(set.conf, store) }

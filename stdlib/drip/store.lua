@@ -229,6 +229,7 @@ local QUERIES = {
   records_history_end = "SELECT coalesce(max(id), 0) FROM history",
   records_delivery_end = "SELECT coalesce(max(id), 0) FROM deliveries",
   records_events_end = "SELECT coalesce(max(seq), 0) FROM events",
+  serving_indexes = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('outbox_address', 'events_engaged')",
   -- pauses (drip.pause): a journey's open pause has no `until`
   pauses_open = "SELECT journey, since, refused FROM pauses WHERE until IS NULL ORDER BY journey",
   pause_add = "INSERT INTO pauses(journey, since) VALUES (?, ?)",
@@ -1219,11 +1220,15 @@ function Store:sent_to(address, channel)
   return self:q("sent_to_address"):all(address, channel)
 end
 
--- make the indexes of a served store when it has none (drip run does at its start)
+-- make the indexes of a served store when it has none (drip run does at its
+-- start) -> the seconds it took, when it made them
 function Store:index_for_serving()
-  if self.serving_indexed then return end
-  self:build_indexes(FOR_SERVING)
+  if self.serving_indexed then return nil end
   self.serving_indexed = true
+  if self:q("serving_indexes"):first() == 2 then return nil end
+  local started = host.clock()
+  self:build_indexes(FOR_SERVING)
+  return host.clock() - started
 end
 
 -- a state a provider told of later (see drip.feedback), kept with the
