@@ -11,7 +11,7 @@ function signed.seal(secret, payload)
 end
 
 -- constant-time string compare (both are MACs of the same length when genuine)
-local function same(a, b)
+function signed.same(a, b)
   if #a ~= #b then return false end
   local diff = 0
   for i = 1, #a do diff = diff | (a:byte(i) ~ b:byte(i)) end
@@ -24,7 +24,7 @@ function signed.open(secret, token)
   local payload = p64 and host.unbase64(p64, "url")
   local mac = m64 and host.unbase64(m64, "url")
   if not payload or not mac then return nil, "malformed" end
-  if not same(mac, host.hmac_sha256(secret, payload, "raw")) then return nil, "forged" end
+  if not signed.same(mac, host.hmac_sha256(secret, payload, "raw")) then return nil, "forged" end
   return payload
 end
 

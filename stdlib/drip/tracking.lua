@@ -90,8 +90,21 @@ function tracking.read_short(secret, code)
   if #code < TAG + 2 or not code:match("^[%w_-]+$") then return nil end
   local sig = code:sub(-TAG)
   local id, k = un_b62(code:sub(1, -TAG - 2)), un_b62(code:sub(-TAG - 1, -TAG - 1))
-  if not id or not k or k < 1 or tag(secret, id, k) ~= sig then return nil end
+  if not id or not k or k < 1 or not signed.same(tag(secret, id, k), sig) then return nil end
   return id, k
+end
+
+-- what closes a sentence or an aside after a link, in English, Russian and Persian
+local CLOSERS = { ".", ",", ";", ":", "!", "?", ")", "]", "'", "»", "؟", "،" }
+local function without_closers(url)
+  local cut
+  repeat
+    cut = false
+    for _, c in ipairs(CLOSERS) do
+      if url:sub(-#c) == c then url, cut = url:sub(1, -#c - 1), true end
+    end
+  until not cut
+  return url
 end
 
 -- The http(s) links of an SMS text, in order: { { from, to, url }, ... }.
@@ -102,9 +115,8 @@ function tracking.sms_links(text)
   while #links < MAX_LINKS do
     local from, to = text:find("[hH][tT][tT][pP][sS]?://[^%s<>\"]+", at)
     if not from then break end
-    local url = text:sub(from, to)
-    local trimmed = url:gsub("[%.,;:!%?%)%]'»]+$", ""):gsub("\216\159$", ""):gsub("\216\140$", "") -- (and ؟ ،)
-    links[#links + 1] = { from, from + #trimmed - 1, trimmed }
+    local url = without_closers(text:sub(from, to))
+    links[#links + 1] = { from, from + #url - 1, url }
     at = to + 1
   end
   return links

@@ -69,6 +69,7 @@ describe("tracking", function()
       assert.equal(({ "https://shop.test/c/u1?a=1", "http://shop.test/x", "https://shop.test/fa" })[k], links[which][3])
     end
     assert.is_true(#codes[1] <= 11) -- (a short link: in a Persian SMS a segment holds 70 characters)
+    assert.equal("https://shop.test/кл", tracking.sms_links("«https://shop.test/кл»!")[1][3]) -- (л ends in the byte » does)
   end)
 
   it("refuses a short code changed or signed with another secret", function()
