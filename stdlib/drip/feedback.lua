@@ -16,6 +16,9 @@ local function report(list, address, kind, detail)
   end
 end
 
+-- x when it is a JSON list or object, else an empty one
+local function items(x) return type(x) == "table" and x or {} end
+
 local function list_of(body)
   if type(body) ~= "table" then return nil end
   if body[1] ~= nil then return body end
@@ -27,7 +30,7 @@ local READ = {}
 -- drip's own: { "address": "a@b.test", "type": "bounce" | "complaint" | "soft", "reason": "..." } or a list
 function READ.drip(body)
   local out = {}
-  for i, r in ipairs(list_of(body) or {}) do
+  for i, r in ipairs(items(list_of(body))) do
     if type(r) ~= "table" or type(r.address) ~= "string" then
       return nil, string.format("field '[%d].address': the address the report is about", i - 1), "address"
     end
@@ -52,12 +55,12 @@ function READ.ses(body)
   local out = {}
   if what == "Bounce" and type(m.bounce) == "table" then
     local kind = m.bounce.bounceType == "Permanent" and "bounce" or "soft"
-    for _, r in ipairs(m.bounce.bouncedRecipients or {}) do
-      report(out, r.emailAddress, kind, r.diagnosticCode or m.bounce.bounceSubType)
+    for _, r in ipairs(items(m.bounce.bouncedRecipients)) do
+      if type(r) == "table" then report(out, r.emailAddress, kind, r.diagnosticCode or m.bounce.bounceSubType) end
     end
   elseif what == "Complaint" and type(m.complaint) == "table" then
-    for _, r in ipairs(m.complaint.complainedRecipients or {}) do
-      report(out, r.emailAddress, "complaint", m.complaint.complaintFeedbackType)
+    for _, r in ipairs(items(m.complaint.complainedRecipients)) do
+      if type(r) == "table" then report(out, r.emailAddress, "complaint", m.complaint.complaintFeedbackType) end
     end
   end
   return out
