@@ -18,6 +18,9 @@ describe("feedback.read", function()
     local transient = { notificationType = "Bounce", bounce = { bounceType = "Transient",
       bouncedRecipients = { { emailAddress = "d@x.test" } } } }
     assert.equal("soft", read("ses", transient)[1][1].kind)
+    assert.same({ { { address = "a@x.test", kind = "bounce" } } }, { feedback.read("ses",
+      '{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[1,null,"x",{"emailAddress":"a@x.test"}]}}') })
+    assert.same({ {} }, { feedback.read("ses", '{"notificationType":"Complaint","complaint":{"complainedRecipients":null}}') })
     assert.same({ {}, nil, nil, "https://sns.test/confirm?x=1" },
       read("ses", { Type = "SubscriptionConfirmation", SubscribeURL = "https://sns.test/confirm?x=1" }))
   end)
