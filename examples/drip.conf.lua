@@ -18,6 +18,7 @@ frequency_cap = { email = "3/7d", sms = "2/7d", all = "5/7d" }
 phone_country = "+98"             -- a phone written nationally (0912 …) is +98 912 …
 -- global_control = "5%"          -- a share of contacts that gets no marketing, to measure each journey's lift
 -- tracking = { clicks = true, opens = true, sms_clicks = true } -- links (and an image in emails) go through public_url
+-- utm = true                     -- links get utm_source=drip, utm_medium=<channel>, utm_campaign=<journey>
 channels = {
   email    = { smtp = "smtp://127.0.0.1:2525", from = "Shop <hi@shop.test>",
                username = env "SMTP_USER", password = env "SMTP_PASS", rate = "100/s" },

@@ -468,7 +468,7 @@ function Api:sms_click(code)
   if not id then return page(400, "<!doctype html><title>Not a link</title><p>This link is not one we made.") end
   local m = self.store:message_engaged(id, "click", self.engine.now)
   local fields = m and json.decode(m.fields or "")
-  local link = type(fields) == "table" and (tracking.sms_links(channels.text_of(fields))[k] or {})[3]
+  local link = type(fields) == "table" and (tracking.links_in_text(channels.text_of(fields))[k] or {})[3]
   if not link then
     return page(404, "<!doctype html><title>Link expired</title><p>This link has expired: its message is no longer kept.")
   end

@@ -5,13 +5,14 @@ local policy = require "drip.policy"
 local time = require "drip.time"
 local suggest = require "drip.suggest"
 local tracking = require "drip.tracking"
+local utm = require "drip.utm"
 
 local config = {}
 
 local KEYS = { listen = "string", journeys = "string", db = "string", token = "string", timezone = "string",
                consent = "string", quiet_hours = "table", frequency_cap = "table", public_url = "string",
                secret = "string", body_limit = "string", buffer_limit = "string", channels = "table",
-               phone_country = "string", global_control = "string", tracking = "table" }
+               phone_country = "string", global_control = "string", tracking = "table", utm = "boolean|table" }
 
 config.DEFAULTS = { listen = "127.0.0.1:8425", journeys = "scripts", db = "drip.db", timezone = "UTC",
                     consent = "opt-in", body_limit = "1MiB", buffer_limit = "256MiB" }
@@ -48,8 +49,8 @@ function config.load(path, required)
       return nil, string.format("%sunknown key '%s'%s (known: %s)", config.where(values, k), k,
         near and string.format("; did you mean '%s'?", near) or "", table.concat(names, ", "))
     end
-    if type(v) ~= KEYS[k] then
-      return nil, string.format("%s'%s' must be a %s", config.where(values, k), k, KEYS[k])
+    if not ("|" .. KEYS[k] .. "|"):find("|" .. type(v) .. "|", 1, true) then
+      return nil, string.format("%s'%s' must be a %s", config.where(values, k), k, (KEYS[k]:gsub("|", " or a ")))
     end
     values[k] = v
   end
@@ -74,6 +75,8 @@ function config.load(path, required)
   if perr then return nil, config.where(values, "global_control") .. perr end
   values.track, perr = tracking.check(values.tracking)
   if perr then return nil, config.where(values, "tracking") .. perr end
+  values.utm_tags, perr = utm.check(values.utm)
+  if perr then return nil, config.where(values, "utm") .. perr end
   return values
 end
 

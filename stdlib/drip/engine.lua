@@ -16,6 +16,7 @@ local steps = require "drip.steps"
 local policy = require "drip.policy"
 local message_rules = require "drip.channels" -- what a message needs on each channel
 local template = require "drip.template"
+local utm = require "drip.utm"
 local locale = require "drip.locale"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
@@ -62,6 +63,7 @@ function Engine.new(opts)
     caps = opts.caps or conf.caps or {},
     quiet = opts.quiet or conf.quiet,
     control = conf.control, -- the global control group's share (percent), or nil
+    utm = conf.utm_tags, -- campaign parameters for the links of messages (drip.utm), or nil
     unsubscribe = opts.unsubscribe or { base = "http://127.0.0.1:8425", secret = "drip-simulate" },
     deliver = opts.deliver or false,
     outbox_status = opts.deliver and "queued" or "simulated",
@@ -815,6 +817,7 @@ function Engine:render(R, msg, channel)
   end
   local out = {}
   for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html", watch) end
+  if self.utm then return utm.apply(out, self.utm, channel, R.journey, self.unsubscribe.base) end
   return out
 end
 

@@ -10,6 +10,7 @@
 --   assert.matches("cart", mail.message.subject)
 local Store = require "drip.store"
 local policy = require "drip.policy"
+local utm = require "drip.utm"
 local Engine = require "drip.engine"
 local events = require "drip.events"
 local time = require "drip.time"
@@ -38,7 +39,7 @@ local function check_keys(t, known, what, level)
 end
 
 local OPTIONS = { journeys = true, start = true, timezone = true, consent = true, frequency_cap = true,
-                  quiet_hours = true, global_control = true, config = true }
+                  quiet_hours = true, global_control = true, utm = true, config = true }
 -- the fields of a send record that sent, expect_sent and expect_none match on ("at" also a time after start)
 local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, channel = true, to = true,
                       message = true, kind_of_message = true, segments = true, encoding = true, ucs2_chars = true,
@@ -46,9 +47,10 @@ local SEND_FIELDS = { at = true, contact = true, journey = true, kind = true, ch
 
 -- testing.new{ journeys = {paths}, start = ISO time, timezone =, consent =,
 --              frequency_cap = { email = "3/7d" }, quiet_hours = { from =, to = },
---              global_control = "5%", config = "drip.conf.lua" }
+--              global_control = "5%", utm = true | { source =, medium =, campaign = },
+--              config = "drip.conf.lua" }
 -- config: the policies of a drip.conf.lua (timezone, consent, frequency_cap,
--- quiet_hours, phone_country, global_control), so that tests run under
+-- quiet_hours, phone_country, global_control, utm), so that tests run under
 -- production's; the options given here override its.
 function testing.new(opts)
   check_keys(opts, OPTIONS, "testing.new", 2)
@@ -62,6 +64,11 @@ function testing.new(opts)
     local cerr
     conf.control, cerr = policy.parse_control(opts.global_control)
     if cerr then error(cerr, 2) end
+  end
+  if opts.utm ~= nil then
+    local uerr
+    conf.utm_tags, uerr = utm.check(opts.utm)
+    if uerr then error(uerr, 2) end
   end
   local store = assert(Store.open(":memory:"))
   store:own_instances()

@@ -107,10 +107,10 @@ local function without_closers(url)
   return url
 end
 
--- The http(s) links of an SMS text, in order: { { from, to, url }, ... }.
+-- The http(s) links written in a text (an SMS, say), in order: { { from, to, url }, ... }.
 -- A link ends at a space, and the punctuation that closes a sentence after
 -- it is not its own ("see https://shop.test/c." ends at c).
-function tracking.sms_links(text)
+function tracking.links_in_text(text)
   local links, at = {}, 1
   while #links < MAX_LINKS do
     local from, to = text:find("[hH][tT][tT][pP][sS]?://[^%s<>\"]+", at)
@@ -126,7 +126,7 @@ end
 -- t: { base =, secret =, message = outbox id }
 function tracking.sms_text(text, t)
   local unsubscribe, out, at = base_of(t) .. "/u/", {}, 1
-  for k, link in ipairs(tracking.sms_links(text)) do
+  for k, link in ipairs(tracking.links_in_text(text)) do
     out[#out + 1] = text:sub(at, link[1] - 1)
     local keep = link[3]:sub(1, #unsubscribe) == unsubscribe
     out[#out + 1] = keep and link[3] or base_of(t) .. "/s/" .. tracking.short_code(t.secret, t.message, k)

@@ -62,14 +62,14 @@ describe("tracking", function()
     assert.equal(3, #codes)
     assert.equal("Ваша корзина: https://drip.test/s/" .. codes[1] .. ". Ещё: https://drip.test/s/" .. codes[2]
       .. "), سبد شما https://drip.test/s/" .. codes[3] .. "؟ stop: https://drip.test/u/tok", out)
-    local links = tracking.sms_links(text)
+    local links = tracking.links_in_text(text)
     for k, code in ipairs(codes) do
       local id, which = tracking.read_short("s3cret", code)
       assert.same({ 123456, k }, { id, which })
       assert.equal(({ "https://shop.test/c/u1?a=1", "http://shop.test/x", "https://shop.test/fa" })[k], links[which][3])
     end
     assert.is_true(#codes[1] <= 11) -- (a short link: in a Persian SMS a segment holds 70 characters)
-    assert.equal("https://shop.test/кл", tracking.sms_links("«https://shop.test/кл»!")[1][3]) -- (л ends in the byte » does)
+    assert.equal("https://shop.test/кл", tracking.links_in_text("«https://shop.test/кл»!")[1][3]) -- (л ends in the byte » does)
   end)
 
   it("refuses a short code changed or signed with another secret", function()
