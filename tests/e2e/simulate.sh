@@ -443,4 +443,21 @@ expect_eq "a device" "2 drip stats: /dev/null: not a regular file (give a file's
 "$DRIP" simulate --events examples/events.jsonl --db "$TMP/no/such/dir/s.db" > /dev/null 2> "$TMP/err"; rc=$?
 expect_eq "a directory that is not there" \
   "2 drip simulate: $TMP/no/such/dir/s.db: there is no directory $TMP/no/such/dir to make it in" "$rc $(cat "$TMP/err")"
+
+# --- campaign parameters (config utm) -------------------------------------------------
+printf 'utm = { source = "crm" }\n' > "$TMP/utm.conf.lua"
+"$DRIP" simulate --events $EV --journeys scripts/abandoned_cart.lua --config "$TMP/utm.conf.lua" --format jsonl > "$TMP/utm.jsonl"
+expect_eq "with utm, every link of every message sent carries the source, channel and journey" "True True" \
+  "$(python3 - "$TMP/utm.jsonl" <<'PY'
+import json, re, sys
+sends = [r for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "send"]
+links = [(r["channel"], l) for r in sends for v in r["message"].values() for l in re.findall(r"https?://[^\s]+", v)]
+print(len(links) > 0 and all(l.endswith("utm_source=crm&utm_medium=%s&utm_campaign=abandoned_cart" % c) for c, l in links),
+      {c for c, _ in links} == {"email", "sms"})
+PY
+)"
+printf 'utm = { source = 1 }\n' > "$TMP/utm_bad.conf.lua"
+"$DRIP" simulate --events $EV --journeys scripts/abandoned_cart.lua --config "$TMP/utm_bad.conf.lua" > /dev/null 2> "$TMP/err"; rc=$?
+expect_eq "a utm setting that is not one: bad usage, naming the file, line and key" \
+  "2 drip simulate: $TMP/utm_bad.conf.lua:1: utm.source: a text, not 1" "$rc $(cat "$TMP/err")"
 finish
