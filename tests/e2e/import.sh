@@ -140,6 +140,13 @@ out=$("$DRIP" segments --db "$WALK")
 expect_contains "the walk-through's segments: the Persian-speaking contacts, and whom email reaches" "$out" \
   "  persian             51   20.4%        39"
 expect_contains "... and the Yalda broadcast's rollout" "$out" 'seasonal_yalda  schedule "2026-12-20 10:00" for persian, rollout 50%: 21 contacts (email 15,'
+expect_eq "the walk-through's records: the welcome journey's, as CSV, Persian and Russian subjects whole" "True True True" \
+  "$("$DRIP" records --db "$WALK" --journey welcome --format csv | python3 -c '
+import csv, re, sys
+rows = list(csv.DictReader(sys.stdin.read().lstrip("\ufeff").splitlines(True)))
+sends = [r["message"] for r in rows if r["kind"] == "send"]
+print(all(r["journey"] == "welcome" for r in rows), any(re.search("[\u0600-\u06ff]", m) for m in sends),
+      any(re.search("[\u0400-\u04ff]", m) for m in sends))')"
 
 "$DRIP" import "$TMP/c.txt" --db "$DB" 2> /dev/null; rc=$?
 expect_eq "another file type is a usage error" 2 "$rc"
