@@ -98,7 +98,20 @@ local function unknown_journey(engine, store, name)
   return 404, html("No such journey", "<p>No journey named " .. esc(name) .. ' in this store. <a href="/ui">All journeys</a></p>')
 end
 
--- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints -> status, page
+-- the journey's code as new entries run it, to read beside its figures ("" when not loaded)
+local function script_of(def)
+  if not def then return "" end
+  local lines, n = {}, 0
+  for line in (def.source .. "\n"):gmatch("(.-)\r?\n") do
+    n = n + 1
+    lines[n] = string.format("%3d  %s", n, line)
+  end
+  if lines[n] == string.format("%3d  ", n) then lines[n] = nil end
+  return string.format("<h2>Its script</h2><p>%s, version %s (new entries run it; running instances stay on the "
+    .. "version they entered with)</p><pre>%s</pre>", esc(def.file), esc(def.hash:sub(1, 12)), esc(table.concat(lines, "\n")))
+end
+
+-- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints, and its script -> status, page
 function ui.journey(engine, store, name, query)
   local since, status, page = since_of(engine, name, query)
   if not since then return status, page end
@@ -125,7 +138,7 @@ function ui.journey(engine, store, name, query)
     .. string.format(' · <a href="/ui/journeys/%s">all</a></p>', encoded(name))
     .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
     .. "<p>The same: <code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
-    .. "</code></p>")
+    .. "</code></p>" .. script_of(engine.latest[name]))
 end
 
 -- records in a download, made in a few tenths of a second in which drip run serves

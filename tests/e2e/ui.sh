@@ -70,6 +70,9 @@ expect_contains "a preview for a contact not stored: 404 saying so" \
   "contact &#39;ghost&#39; not found</p></body></html> 404"
 page=$(curl -s "${auth[@]}" "$URL/ui/journeys/hello")
 expect_contains "a journey's page offers its records as CSV" "$page" '<a href="/ui/journeys/hello/records.csv">Its records</a>'
+expect_contains "... and shows its script, numbered, escaped, to read beside its figures" "$page" \
+  '  4      email { subject = &quot;سلام {{contact.first_name}}&quot;, text = &quot;Hi&quot;, html = &quot;&lt;p&gt;Hi'
+expect_contains "..." "$page" "$TMP/j/hello.lua, version "
 curl -s -D "$TMP/csv.headers" "${auth[@]}" "$URL/ui/journeys/hello/records.csv" > "$TMP/hello.csv"
 expect_contains "... served as CSV" "$(cat "$TMP/csv.headers")" "Content-Type: text/csv; charset=utf-8"
 expect_eq "... what drip records --journey --format csv prints" \
