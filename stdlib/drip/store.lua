@@ -19,8 +19,8 @@ local BY_CONTACT = "CREATE INDEX IF NOT EXISTS events_contact ON events(contact,
   .. "CREATE INDEX IF NOT EXISTS outbox_contact ON outbox(contact, created_at)"
 
 -- the indexes only a served store needs: one finds the messages sent to an
--- address (a provider's bounce or complaint: drip.feedback), one the opens
--- and clicks among the events (drip.records). drip run makes them; a
+-- address (a provider's bounce or complaint: drip.feedback), one the opens,
+-- clicks and unsubscribes among the events (drip.records). drip run makes them; a
 -- simulation, which has no use for them, never does: each index kept on
 -- events costs every insert (a fifth more for this one alone).
 local FOR_SERVING = "CREATE INDEX IF NOT EXISTS outbox_address ON outbox(address COLLATE NOCASE) WHERE address IS NOT NULL; "
