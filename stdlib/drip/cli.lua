@@ -269,7 +269,7 @@ suggested.
                      where the store's journeys were loaded from, else scripts)]],
   },
   records = {
-    summary = "what drip did, as JSON Lines for a warehouse: entries, sends, deliveries, opens, exits",
+    summary = "what drip did, a line per entry, send, delivery, click and exit (JSON Lines or CSV)",
     usage = "drip records [--since DUR] [--journey NAME] [--after CURSOR | --cursor-file FILE] [--follow] "
       .. "[--format jsonl|csv] [--db FILE] [--config FILE]",
     flags = { since = "value", journey = "value", after = "value", ["cursor-file"] = "value", follow = "bool",
