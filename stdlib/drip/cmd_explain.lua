@@ -86,7 +86,8 @@ local function record_line(r, message, traceback)
   if r.kind == "variant" then return string.format("split %s: variant %s", d.split, d.variant) end
   if r.kind == "convert" then
     return "converted" .. (d.event ~= json.null and d.event and (" on " .. d.event) or "")
-      .. (d.value ~= json.null and d.value and (" worth " .. d.value) or "")
+      .. (type(d.value) == "number" and (" worth " .. json.number(d.value)) or "")
+      .. (d.after_end and " (after it ended, within its goal's window)" or "")
   end
   if r.kind == "exit" then
     local err = d.error ~= json.null and d.error or nil

@@ -76,6 +76,7 @@ function Engine.new(opts)
     defs = {},        -- script hash -> definition
     latest = {},      -- journey name -> newest definition
     by_trigger = {},  -- event name -> { definitions }
+    late_goals = {},  -- event name -> { definitions whose goal converts `within` a while after the end }
     inactive = {},    -- { def =, secs = } of inactive triggers (and inactive segment triggers)
     segments = {},    -- name -> segment (see drip.segments)
     on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
@@ -220,7 +221,7 @@ end
 
 -- the trigger indexes of the newest definitions
 function Engine:index(latest)
-  self.latest, self.by_trigger, self.inactive = latest, {}, {}
+  self.latest, self.by_trigger, self.inactive, self.late_goals = latest, {}, {}, {}
   local names = self:journey_names() -- journeys start in name order, whatever the load order
   local files = {}
   for _, name in ipairs(names) do
@@ -235,6 +236,12 @@ function Engine:index(latest)
       self.by_trigger[t.event] = list
     elseif t.kind == "inactive" then
       self.inactive[#self.inactive + 1] = { def = def, secs = t.secs }
+    end
+    local goal = def.goal
+    if goal and goal.within then
+      local list = self.late_goals[goal.event] or {}
+      list[#list + 1] = def
+      self.late_goals[goal.event] = list
     end
   end
   self:index_audience(names)
@@ -383,6 +390,7 @@ function Engine:route(ev, seq, fresh)
   local name_of_event = ev.event
   local triggered = self.by_trigger[name_of_event] or NONE
   local active = NONE -- (when a journey triggers) journey -> when its latest still-active instance entered
+  local converted = NONE -- journey -> true when this event converted an active instance of it
   local rows = fresh and NONE or self.store:active_instances(contact)
   for i = 1, #rows do
     local row = rows[i]
@@ -398,6 +406,8 @@ function Engine:route(ev, seq, fresh)
       self:record(who, "convert", { event = name_of_event, value = value })
       self.store:convert(id, value ~= json.null and value or nil)
       self:finish(who, "goal")
+      if converted == NONE then converted = {} end
+      converted[name] = true
     elseif ending and self:exits_on(def, ev) then
       self:finish({ id = id, contact = contact, journey = name }, "exit_event", nil, name_of_event)
     else
@@ -415,6 +425,29 @@ function Engine:route(ev, seq, fresh)
     end
   end
   if self.on_did[name_of_event] then self:enter_did_segments(contact, ev, seq) end
+  local late = not fresh and self.late_goals[name_of_event]
+  if late then self:convert_after_end(late, contact, ev, converted) end
+end
+
+-- A goal event that comes `within` its goal's while after an instance ended
+-- (ran to its end, timed out or called exit) without converting converts
+-- the latest such instance of the contact, once: a convert record with
+-- after_end. The journey's newest version says what its goal is. Not when
+-- the event converted a running instance of the journey.
+local LATE = { completed = true, expired = true, exit = true }
+function Engine:convert_after_end(defs, contact, ev, converted)
+  for i = 1, #defs do
+    local def = defs[i]
+    if not converted[def.name] and self:matches(def.goal, ev) then
+      local id, reason = self.store:ended_unconverted(contact, def.name, self.now - def.goal.within)
+      if id and LATE[reason] then
+        local value = event_value(ev.data)
+        self:record({ id = id, contact = contact, journey = def.name }, "convert",
+          { event = ev.event, value = value, after_end = true })
+        self.store:convert(id, value ~= json.null and value or nil)
+      end
+    end
+  end
 end
 
 -- a step of `journey` waited for (role "waits for") or looked back for

@@ -58,6 +58,16 @@ local function checked_duration(v, what, line)
   return secs
 end
 
+-- a goal: an event spec, which may also take `within` ("3d"): a goal event
+-- that comes up to that long after the instance ended still converts it
+local function goal_spec(v, line, strict)
+  if type(v) ~= "table" then return event_spec(v, "goal", line, strict) end
+  only_keys(v, { "event", "where", "within" }, "goal", line, strict)
+  local spec = event_spec({ event = v.event, where = v.where }, "goal", line, strict)
+  spec.within = v.within ~= nil and checked_duration(v.within, "goal.within", line) or nil
+  return spec
+end
+
 -- { segment = "name" } and { schedule = "...", segment = "name" | function, rollout = "10%" }
 local function segment_trigger(t, line, strict)
   only_keys(t, { "segment", "schedule", "rollout" }, "trigger", line, strict)
@@ -132,7 +142,7 @@ local function build(t, source, default_name, strict)
     name = t.name or default_name,
     description = t.description,
     trigger = parse_trigger(t.trigger, at("trigger"), strict),
-    goal = t.goal ~= nil and event_spec(t.goal, "goal", at("goal"), strict) or nil,
+    goal = t.goal ~= nil and goal_spec(t.goal, at("goal"), strict) or nil,
     exit_on = {},
     reentry = parse_reentry(t.reentry, at("reentry")),
     timeout = t.timeout ~= nil and checked_duration(t.timeout, "timeout", at("timeout")) or nil,

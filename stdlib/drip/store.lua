@@ -287,6 +287,9 @@ local QUERIES = {
     .. "ON CONFLICT(journey, day, metric, a, b, c) DO UPDATE SET n = n + excluded.n",
   instance_day = "SELECT journey, entered_at FROM instances WHERE id = ?",
   instance_entry = "SELECT entered_at, trigger_name FROM instances WHERE id = ?",
+  -- the contact's latest instance of a journey that ended since ?3 unconverted (a goal's `within`)
+  instance_ended_unconverted = "SELECT id, exit_reason FROM instances WHERE contact = ?1 AND journey = ?2 "
+    .. "AND active = 0 AND converted = 0 AND ended_at >= ?3 ORDER BY ended_at DESC, id DESC LIMIT 1",
   message_state = "SELECT instance, channel, status, coalesce(reason, '') FROM outbox WHERE id = ?",
   sending_by_instance = "SELECT instance, channel, coalesce(reason, ''), count(*) FROM outbox WHERE status = 'sending' "
     .. "GROUP BY 1, 2, 3",
@@ -1058,6 +1061,12 @@ function Store:convert(id, value)
     for _, v in ipairs(self:q("variants_of"):all(id)) do self:count(id, "variant_converted", v[1], v[2]) end
   end
   if value then self:count(id, "revenue", nil, nil, nil, value) end
+end
+
+-- the contact's latest instance of `journey` that ended at or after `since`
+-- without converting -> id, its exit reason | nil
+function Store:ended_unconverted(contact, journey, since)
+  return self:q("instance_ended_unconverted"):first(contact, journey, since)
 end
 
 function Store:end_instance(id, now, reason, err)

@@ -18,6 +18,9 @@
 ---@field event string
 ---@field where (fun(event: drip.Event, contact: table<string, any>): boolean)?
 
+---@class drip.Goal: drip.EventSpec
+---@field within drip.Duration? a goal event this long after the instance ended (ran out, timed out, exit()) still converts it
+
 ---@class drip.Trigger
 ---@field event string?
 ---@field where (fun(event: drip.Event, contact: table<string, any>): boolean)?
@@ -46,7 +49,7 @@
 ---@field name string? defaults to the file name
 ---@field description string?
 ---@field trigger string|drip.Trigger
----@field goal (string|drip.EventSpec)? converts and ends the instance wherever it waits
+---@field goal (string|drip.Goal)? converts and ends the instance wherever it waits
 ---@field exit_on (string|drip.EventSpec)[]? end it without conversion
 ---@field reentry (boolean|drip.Duration)? default: not while one is active; false: once ever; true: every time; "24h": that long after the last entry
 ---@field timeout drip.Duration? the longest an instance may live

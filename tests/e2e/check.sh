@@ -127,6 +127,16 @@ expect_contains "... a version without the default's html part: a warning" "$err
 expect_contains "... named as its files spell it" "$err" "$TMP/tl/templates/promo.ru-RU: warning: no promo.ru-RU.html"
 expect_eq "... and nothing else: a language's version named outright is fine" 4 "$(wc -l < "$TMP/err_tl")"
 
+# a goal's window: a duration, and the keys a goal takes
+mkdir -p "$TMP/gw"
+printf 'return journey {\n  trigger = "X",\n  goal = { event = "Y", within = "3 dais" },\n  steps = function() wait "1h" end,\n}\n' > "$TMP/gw/a.lua"
+printf 'return journey {\n  trigger = "X",\n  goal = { event = "Y", withn = "3d" },\n  steps = function() wait "1h" end,\n}\n' > "$TMP/gw/b.lua"
+err=$("$DRIP" check "$TMP/gw" 2>&1)
+expect_contains "a goal's window that is no duration, with the one it resembles" "$err" \
+  "$TMP/gw/a.lua:3: goal.within: bad duration \"3 dais\" (did you mean \"3 days\"?)"
+expect_contains "a goal's misspelt key, with the keys it takes" "$err" \
+  "$TMP/gw/b.lua:3: goal: unknown key 'withn'"
+
 # partials ({{> name}}): each one named exists, and its placeholders are checked too
 mkdir -p "$TMP/pt/templates"
 printf 'Hi\n{{> footr}}\n' > "$TMP/pt/templates/promo.txt"

@@ -444,6 +444,23 @@ expect_eq "a device" "2 drip stats: /dev/null: not a regular file (give a file's
 expect_eq "a directory that is not there" \
   "2 drip simulate: $TMP/no/such/dir/s.db: there is no directory $TMP/no/such/dir to make it in" "$rc $(cat "$TMP/err")"
 
+# --- a goal's window: an order soon after the journey ended still converts it -----------
+mkdir -p "$TMP/gw"
+cat > "$TMP/gw/cart.lua" <<'LUA'
+return journey { name = "cart", trigger = "Cart Updated", goal = { event = "Order Completed", within = "2d" },
+  steps = function() wait "1h" end }
+LUA
+printf '%s\n' '{"type":"track","userId":"g1","event":"Cart Updated","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"track","userId":"g1","event":"Order Completed","properties":{"revenue":30},"timestamp":"2026-11-02T10:00:00Z"}' \
+  > "$TMP/gw.jsonl"
+"$DRIP" simulate --events "$TMP/gw.jsonl" --journeys "$TMP/gw" --db "$TMP/gw.db" --format jsonl > "$TMP/gw_out.jsonl"
+expect_eq "a goal event a day after the end converts the instance, marked after_end" \
+  '{"at":"2026-11-02T10:00:00Z","contact":"g1","journey":"cart","kind":"convert","after_end":true,"event":"Order Completed","value":30}' \
+  "$(grep '"kind":"convert"' "$TMP/gw_out.jsonl")"
+expect_contains "... drip stats counts it" "$("$DRIP" stats --db "$TMP/gw.db")" "converted 1 (100.0%)   failed 0   revenue 30"
+expect_contains "... and drip explain says so" "$("$DRIP" explain g1 --db "$TMP/gw.db")" \
+  "converted on Order Completed worth 30 (after it ended, within its goal's window)"
+
 # --- campaign parameters (config utm) -------------------------------------------------
 printf 'utm = { source = "crm" }\n' > "$TMP/utm.conf.lua"
 "$DRIP" simulate --events $EV --journeys scripts/abandoned_cart.lua --config "$TMP/utm.conf.lua" --format jsonl > "$TMP/utm.jsonl"
