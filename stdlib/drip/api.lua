@@ -481,6 +481,9 @@ function Api:sms_click(code)
   return r
 end
 
+-- the words of a /ui page for the request (its ?lang=, else its Accept-Language)
+local function words(req) return ui.words(req.query or {}, req.accept_language) end
+
 -- path pattern, allowed methods, handler(self, req, capture)
 local ROUTES = {
   { "^/v1/track$", "POST", function(self, req) return self:single(req, "track") end },
@@ -498,17 +501,17 @@ local ROUTES = {
       return answer(200, self.metrics:render(self.engine.steps_recorded, self.engine.paused), "text/plain; version=0.0.4")
     end },
   { "^/healthz$", "GET", Api.health },
-  { "^/ui/?$", "GET", function(self) return page(200, ui.overview(self.engine, self.store)) end },
+  { "^/ui/?$", "GET", function(self, req) return page(200, ui.overview(words(req), self.engine, self.store)) end },
   { "^/ui/journeys/([^/]+)$", "GET", function(self, req, name)
-      return page(ui.journey(self.engine, self.store, name, req.query or {})) end },
+      return page(ui.journey(words(req), self.engine, self.store, name, req.query or {})) end },
   { "^/ui/journeys/([^/]+)/records%.csv$", "GET", function(self, req, name)
-      local status, body = ui.records_csv(self.engine, self.store, name, req.query or {})
+      local status, body = ui.records_csv(words(req), self.engine, self.store, name, req.query or {})
       return answer(status, body, status == 200 and "text/csv; charset=utf-8" or "text/html; charset=utf-8") end },
   { "^/ui/journeys/([^/]+)/preview$", "GET", function(self, req, name)
       local q = req.query or {}
-      return page(ui.preview(name, q, self:preview_of(name, q))) end },
+      return page(ui.preview(words(req), name, q, self:preview_of(name, q))) end },
   { "^/ui/contacts$", "GET", function(self, req)
-      return page(ui.contact(self.engine, self.store, self.conf, self.journeys, req.query or {})) end },
+      return page(ui.contact(words(req), self.engine, self.store, self.conf, self.journeys, req.query or {})) end },
   { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
   { "^/c/(.+)$", "GET", function(self, _, token) return self:engaged("click", token) end },
   { "^/o/(.+)$", "GET", function(self, _, token) return self:engaged("open", token) end },

@@ -65,8 +65,8 @@ Bounces and spam complaints an email provider reports later come in at POST
 unsubscribes the contact from email.
 /ui serves read-only pages for a browser: the journeys' funnels, a journey's
 stats and messages, and a contact's story, as drip stats, drip preview and
-drip explain tell them (with a token configured, the browser asks for it as
-the password).
+drip explain tell them, in the browser's language (English, Persian or
+Russian); with a token configured, the browser asks for it as the password.
 `drip pause JOURNEY` beside it holds a journey's messages until `drip resume`.
 SIGINT/SIGTERM finish the current batch and stop; SIGHUP reads the journeys,
 segments and templates again at once (where the directory cannot be watched;

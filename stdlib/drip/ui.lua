@@ -4,8 +4,10 @@
 -- contact's story. Owns their HTML; the words are those of `drip stats`,
 -- `drip preview` and `drip explain` (drip.cmd_stats, the preview document
 -- of drip.api, drip.cmd_explain), so the pages and the commands never
--- disagree. It changes nothing.
--- With a token configured, a browser asks for it as the password.
+-- disagree; the words around them are the reader's language's (English,
+-- Persian right to left, or Russian: ?lang=, else the browser's). It
+-- changes nothing. With a token configured, a browser asks for it as the
+-- password.
 local stats = require "drip.stats"
 local time = require "drip.time"
 local duration = require "drip.duration"
@@ -15,10 +17,68 @@ local cmd_stats = require "drip.cmd_stats"
 local cmd_explain = require "drip.cmd_explain"
 local records = require "drip.records"
 local csv = require "drip.csv"
+local unsubscribe_page = require "drip.unsubscribe_page"
 
 local ui = {}
 
 local esc = template.escape_html
+
+-- the words of the pages, by language
+local WORDS = {
+  en = {
+    lang = "en", journeys = "Journeys", why = "Why did (or didn't) a contact get a message?", who = "id, email or phone",
+    explain = "Explain", heads = { "journey", "starts on", "entered", "active", "converted", "sent", "failed" },
+    paused = "paused since %s", load_errors = "Scripts the last reload could not take:",
+    as_of = "As of %s. The same figures: %s.", what_it_sends = "What it sends", in_order = ", in order",
+    its_records = "Its records", records_note = " (CSV for a spreadsheet, at most %d; %s gives all)",
+    instances = "Instances", since = " that entered since %s", last = "last %s", all = "all", the_same = "The same: ",
+    its_script = "Its script",
+    script_note = "%s, version %s (new entries run it; running instances stay on the version they entered with)",
+    no_journey_title = "No such journey", no_journey = "No journey named %s in this store.",
+    all_journeys = "All journeys", what_title = "%s: what it sends", for_contact = "For contact",
+    for_contact_hint = "id (none: no traits)", ["then"] = "then", preview = "Preview",
+    preview_for = "For %s, entering on %s at %s. Every channel allowed, no caps or quiet hours, and %s.",
+    no_traits = "a contact with no traits", later_given = "only the events given come later",
+    later_none = "no later event comes", explain_title = "Explain a contact", as_json = "as JSON",
+  },
+  fa = {
+    lang = "fa", journeys = "سفرهای مشتری", why = "چرا مخاطبی پیامی را گرفت (یا نگرفت)؟", who = "شناسه، ایمیل یا تلفن",
+    explain = "توضیح بده", heads = { "سفر", "شروع با", "ورود", "فعال", "تبدیل", "ارسال", "ناموفق" },
+    paused = "متوقف از %s", load_errors = "اسکریپت‌هایی که آخرین بارگذاری نپذیرفت:",
+    as_of = "تا %s. همین ارقام: %s.", what_it_sends = "آنچه می‌فرستد", in_order = "، به ترتیب",
+    its_records = "سوابق آن", records_note = " (CSV برای صفحه‌گسترده، حداکثر %d سطر؛ %s همه را می‌دهد)",
+    instances = "نمونه‌ها", since = " که از %s وارد شدند", last = "%s اخیر", all = "همه", the_same = "همین: ",
+    its_script = "اسکریپت آن",
+    script_note = "%s، نسخهٔ %s (ورودهای تازه آن را اجرا می‌کنند؛ نمونه‌های در حال اجرا روی نسخه‌ای که با آن وارد شدند می‌مانند)",
+    no_journey_title = "چنین سفری نیست", no_journey = "سفری به نام %s در این انبار نیست.",
+    all_journeys = "همهٔ سفرها", what_title = "%s: آنچه می‌فرستد", for_contact = "برای مخاطب",
+    for_contact_hint = "شناسه (خالی: بی ویژگی)", ["then"] = "سپس", preview = "پیش‌نمایش",
+    preview_for = "برای %s، با ورود روی %s در %s. همهٔ کانال‌ها مجازند، بی سقف ارسال و ساعت سکوت، و %s.",
+    no_traits = "مخاطبی بی ویژگی", later_given = "بعداً فقط رویدادهای داده‌شده می‌آیند",
+    later_none = "بعداً رویدادی نمی‌آید", explain_title = "توضیح یک مخاطب", as_json = "به صورت JSON",
+  },
+  ru = {
+    lang = "ru", journeys = "Сценарии", why = "Почему контакт получил (или не получил) сообщение?", who = "id, e-mail или телефон",
+    explain = "Объяснить", heads = { "сценарий", "начинается с", "вошли", "активны", "конверсии", "отправлено", "ошибки" },
+    paused = "на паузе с %s", load_errors = "Скрипты, которые не удалось загрузить в последний раз:",
+    as_of = "На %s. Те же цифры: %s.", what_it_sends = "Что он отправляет", in_order = ", по порядку",
+    its_records = "Его записи", records_note = " (CSV для таблицы, не больше %d строк; %s выдаёт все)",
+    instances = "Экземпляры", since = ", вошедшие с %s", last = "за %s", all = "все", the_same = "То же: ",
+    its_script = "Его скрипт",
+    script_note = "%s, версия %s (её выполняют новые входы; идущие экземпляры остаются на версии, с которой вошли)",
+    no_journey_title = "Такого сценария нет", no_journey = "В этом хранилище нет сценария %s.",
+    all_journeys = "Все сценарии", what_title = "%s: что он отправляет", for_contact = "Для контакта",
+    for_contact_hint = "id (пусто: без атрибутов)", ["then"] = "затем", preview = "Показать",
+    preview_for = "Для %s, вход по %s в %s. Все каналы разрешены, без лимитов и тихих часов, и %s.",
+    no_traits = "контакта без атрибутов", later_given = "позже приходят только заданные события",
+    later_none = "позже событий нет", explain_title = "Объяснить контакт", as_json = "в JSON",
+  },
+}
+
+-- the words for a request: ?lang=fa|ru|en, else its Accept-Language, else English
+function ui.words(query, accept_language)
+  return WORDS[unsubscribe_page.language({ language = query.lang }, accept_language)] or WORDS.en
+end
 
 -- a path part or query value, percent-encoded
 local function encoded(s) return (tostring(s):gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end)) end
@@ -32,25 +92,24 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; white-space: pre-wrap
 .paused { color: #a40 } .error { color: #b00 } nav a { margin-inline-end: 1em }
 ]]
 
--- a whole page: title (text) and body (HTML)
-local function html(title, body)
-  return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-    .. 'content="width=device-width, initial-scale=1"><title>' .. esc(title) .. ' — drip</title><style>' .. STYLE
-    .. '</style></head><body><nav><a href="/ui">Journeys</a></nav><h1>' .. esc(title) .. "</h1>" .. body
-    .. "</body></html>"
+-- a whole page in the words w: title (text) and body (HTML); Persian reads right to left
+local function html(w, title, body)
+  return '<!doctype html><html lang="' .. w.lang .. '"' .. (w.lang == "fa" and ' dir="rtl"' or "")
+    .. '><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>'
+    .. esc(title) .. ' — drip</title><style>' .. STYLE .. '</style></head><body><nav><a href="/ui">' .. esc(w.journeys)
+    .. "</a></nav><h1>" .. esc(title) .. "</h1>" .. body .. "</body></html>"
 end
 
-local function search_form(value)
-  return '<form action="/ui/contacts" method="get"><label>Why did (or didn\'t) a contact get a message? '
-    .. '<input name="id" placeholder="id, email or phone" value="' .. esc(value or "") .. '"></label> '
-    .. '<button>Explain</button></form>'
+local function search_form(w, value)
+  return '<form action="/ui/contacts" method="get"><label>' .. esc(w.why) .. ' <input name="id" placeholder="'
+    .. esc(w.who) .. '" value="' .. esc(value or "") .. '"></label> <button>' .. esc(w.explain) .. "</button></form>"
 end
 
 -- lines said through say(), as one <pre>
 local function told(fn)
   local lines = {}
   fn(function(line) lines[#lines + 1] = line end)
-  return "<pre>" .. esc(table.concat(lines, "\n")) .. "</pre>"
+  return '<pre dir="ltr">' .. esc(table.concat(lines, "\n")) .. "</pre>"
 end
 
 local function pct(x) return string.format("%.1f%%", (x or 0) * 100) end
@@ -62,7 +121,7 @@ local function sends(j)
 end
 
 -- GET /ui: every journey the store knows, with its funnel, and the contact search
-function ui.overview(engine, store)
+function ui.overview(w, engine, store)
   local by_name = {}
   for _, j in ipairs(stats.collect(store, 0)) do by_name[j.journey] = j end
   local rows = {}
@@ -71,35 +130,36 @@ function ui.overview(engine, store)
     local t = def.trigger
     rows[#rows + 1] = string.format('<tr><td><a href="/ui/journeys/%s">%s</a>%s</td><td>%s</td><td class="n">%d</td>'
       .. '<td class="n">%d</td><td class="n">%d (%s)</td><td class="n">%d</td><td class="n">%d</td></tr>',
-      encoded(name), esc(name), paused and (' <span class="paused">paused since ' .. time.iso(paused.since) .. "</span>") or "",
+      encoded(name), esc(name), paused and (' <span class="paused">' .. esc(w.paused:format(time.iso(paused.since)))
+        .. "</span>") or "",
       esc(tostring(t.event or type(t.segment) == "string" and t.segment or t.kind)), j.entered, j.active, j.converted, pct(j.conversion_rate), sends(j),
       j.failed)
   end
   local errors = {}
   for _, m in ipairs(engine.load_errors or {}) do errors[#errors + 1] = '<li class="error">' .. esc(m) .. "</li>" end
-  return html("Journeys", search_form()
-    .. "<table><tr><th>journey</th><th>starts on</th><th>entered</th><th>active</th><th>converted</th><th>sent</th>"
-    .. "<th>failed</th></tr>" .. table.concat(rows) .. "</table>"
-    .. (#errors > 0 and "<p>Scripts the last reload could not take:</p><ul>" .. table.concat(errors) .. "</ul>" or "")
-    .. "<p>As of " .. time.iso(engine.now) .. ". The same figures: <code>drip stats</code>.</p>")
+  return html(w, w.journeys, search_form(w)
+    .. "<table><tr><th>" .. table.concat(w.heads, "</th><th>") .. "</th></tr>" .. table.concat(rows) .. "</table>"
+    .. (#errors > 0 and "<p>" .. esc(w.load_errors) .. "</p><ul>" .. table.concat(errors) .. "</ul>" or "")
+    .. "<p>" .. w.as_of:format(time.iso(engine.now), "<code>drip stats</code>") .. "</p>")
 end
 
 -- The start of a journey page's period (?since=30d; 0: all) | nil, 400, page
-local function since_of(engine, name, query)
+local function since_of(w, engine, name, query)
   if not query.since then return 0 end
   local secs, err = duration.parse(query.since)
-  if not secs then return nil, 400, html(name, '<p class="error">since: ' .. esc(err) .. "</p>") end
+  if not secs then return nil, 400, html(w, name, '<p class="error">since: ' .. esc(err) .. "</p>") end
   return engine.now - secs
 end
 
 -- nil when journey `name` is one the store knows | 404, page
-local function unknown_journey(engine, store, name)
+local function unknown_journey(w, engine, store, name)
   if engine.latest[name] or store:latest_script(name) then return nil end
-  return 404, html("No such journey", "<p>No journey named " .. esc(name) .. ' in this store. <a href="/ui">All journeys</a></p>')
+  return 404, html(w, w.no_journey_title, "<p>" .. esc(w.no_journey:format(name)) .. ' <a href="/ui">'
+    .. esc(w.all_journeys) .. "</a></p>")
 end
 
 -- the journey's code as new entries run it, to read beside its figures ("" when not loaded)
-local function script_of(def)
+local function script_of(w, def)
   if not def then return "" end
   local lines, n = {}, 0
   for line in (def.source .. "\n"):gmatch("(.-)\r?\n") do
@@ -107,38 +167,37 @@ local function script_of(def)
     lines[n] = string.format("%3d  %s", n, line)
   end
   if lines[n] == string.format("%3d  ", n) then lines[n] = nil end
-  return string.format("<h2>Its script</h2><p>%s, version %s (new entries run it; running instances stay on the "
-    .. "version they entered with)</p><pre>%s</pre>", esc(def.file), esc(def.hash:sub(1, 12)), esc(table.concat(lines, "\n")))
+  return "<h2>" .. esc(w.its_script) .. "</h2><p>" .. esc(w.script_note:format(def.file, def.hash:sub(1, 12)))
+    .. '</p><pre dir="ltr">' .. esc(table.concat(lines, "\n")) .. "</pre>"
 end
 
 -- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints, and its script -> status, page
-function ui.journey(engine, store, name, query)
-  local since, status, page = since_of(engine, name, query)
+function ui.journey(w, engine, store, name, query)
+  local since, status, page = since_of(w, engine, name, query)
   if not since then return status, page end
-  local note = since > 0 and " that entered since " .. time.iso(since) or ""
+  local note = since > 0 and w.since:format(time.iso(since)) or ""
   local found
   for _, j in ipairs(stats.collect(store, since)) do
     if j.journey == name then found = j end
   end
   if not found then
-    status, page = unknown_journey(engine, store, name)
+    status, page = unknown_journey(w, engine, store, name)
     if status then return status, page end
   end
   local links = {}
   for _, d in ipairs({ "7d", "30d", "90d" }) do
-    links[#links + 1] = string.format('<a href="/ui/journeys/%s?since=%s">last %s</a>', encoded(name), d, d)
+    links[#links + 1] = string.format('<a href="/ui/journeys/%s?since=%s">%s</a>', encoded(name), d, esc(w.last:format(d)))
   end
   local download = string.format("/ui/journeys/%s/records.csv%s", encoded(name),
     query.since and "?since=" .. encoded(query.since) or "")
-  return 200, html(name, string.format('<p><a href="/ui/journeys/%s/preview">What it sends</a>, in order · '
-    .. '<a href="%s">Its records</a> (CSV for a spreadsheet: every entry, message, delivery, click and exit%s, '
-    .. 'at most %d; <code>drip records --format csv</code> gives all)</p>', encoded(name), esc(download),
-    query.since and " of the period" or "", ui.CSV_MAX)
-    .. "<p>Instances" .. esc(note) .. ": " .. table.concat(links, " · ")
-    .. string.format(' · <a href="/ui/journeys/%s">all</a></p>', encoded(name))
+  return 200, html(w, name, string.format('<p><a href="/ui/journeys/%s/preview">%s</a>%s · <a href="%s">%s</a>%s</p>',
+    encoded(name), esc(w.what_it_sends), esc(w.in_order), esc(download), esc(w.its_records),
+    w.records_note:format(ui.CSV_MAX, "<code>drip records --format csv</code>"))
+    .. "<p>" .. esc(w.instances .. note) .. ": " .. table.concat(links, " · ")
+    .. string.format(' · <a href="/ui/journeys/%s">%s</a></p>', encoded(name), esc(w.all))
     .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
-    .. "<p>The same: <code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
-    .. "</code></p>" .. script_of(engine.latest[name]))
+    .. "<p>" .. esc(w.the_same) .. "<code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
+    .. "</code></p>" .. script_of(w, engine.latest[name]))
 end
 
 -- records in a download, made in a few tenths of a second in which drip run serves
@@ -148,10 +207,10 @@ ui.CSV_MAX = 20000
 -- GET /ui/journeys/NAME/records.csv[?since=30d]: the journey's records as
 -- `drip records --journey NAME --format csv` prints them, the first
 -- CSV_MAX of the period -> status, body (CSV, or an HTML page when not 200)
-function ui.records_csv(engine, store, name, query)
-  local since, status, page = since_of(engine, name, query)
+function ui.records_csv(w, engine, store, name, query)
+  local since, status, page = since_of(w, engine, name, query)
   if not since then return status, page end
-  status, page = unknown_journey(engine, store, name)
+  status, page = unknown_journey(w, engine, store, name)
   if status then return status, page end
   local out, cursor, n = { csv.BOM .. records.csv_header() }, records.start(), 0
   repeat
@@ -206,34 +265,34 @@ end
 -- GET /ui/journeys/NAME/preview?contact=ID&then=...: every message the
 -- journey would send, as `drip preview` shows them; status and doc are
 -- those of GET /v1/journeys/NAME/preview -> status, page
-function ui.preview(name, query, status, doc)
-  local form = '<form method="get"><label>For contact <input name="contact" placeholder="id (none: no traits)" value="'
-    .. esc(query.contact or "") .. '"></label> <label>then <input name="then" placeholder="Order Completed +2h" value="'
-    .. esc(query["then"] or "") .. '"></label> <button>Preview</button></form>'
-  local title = name .. ": what it sends"
-  if status ~= 200 then return status, html(title, form .. '<p class="error">' .. esc(doc.error) .. "</p>") end
+function ui.preview(w, name, query, status, doc)
+  local form = '<form method="get"><label>' .. esc(w.for_contact) .. ' <input name="contact" placeholder="'
+    .. esc(w.for_contact_hint) .. '" value="' .. esc(query.contact or "") .. '"></label> <label>' .. esc(w["then"])
+    .. ' <input name="then" placeholder="Order Completed +2h" value="' .. esc(query["then"] or "") .. '"></label> <button>'
+    .. esc(w.preview) .. "</button></form>"
+  local title = w.what_title:format(name)
+  if status ~= 200 then return status, html(w, title, form .. '<p class="error">' .. esc(doc.error) .. "</p>") end
   local items = {}
   for _, r in ipairs(doc.records) do items[#items + 1] = preview_item(r, doc.contact) end
-  return 200, html(title, form .. "<p>" .. esc(string.format("For %s, entering on %s at %s. Every channel allowed, "
-    .. "no caps or quiet hours, and %s.", doc.stored and doc.contact or "a contact with no traits", doc.entered_on,
-    doc.started_at, query["then"] and query["then"] ~= "" and "only the events given come later" or "no later event comes"))
-    .. "</p><ol>" .. table.concat(items) .. "</ol><p>The same: <code>drip preview " .. esc(name)
+  return 200, html(w, title, form .. "<p>" .. esc(w.preview_for:format(doc.stored and doc.contact or w.no_traits,
+    doc.entered_on, doc.started_at, query["then"] and query["then"] ~= "" and w.later_given or w.later_none))
+    .. '</p><ol dir="ltr">' .. table.concat(items) .. "</ol><p>" .. esc(w.the_same) .. "<code>drip preview " .. esc(name)
     .. (doc.stored and " --contact " .. esc(doc.contact) or "") .. "</code></p>")
 end
 
 -- GET /ui/contacts?id=X[&journey=J]: what `drip explain X [J]` prints -> status, page
-function ui.contact(engine, store, conf, dir, query)
+function ui.contact(w, engine, store, conf, dir, query)
   local id = query.id and query.id:match("^%s*(.-)%s*$") or ""
-  if id == "" then return 200, html("Explain a contact", search_form()) end
+  if id == "" then return 200, html(w, w.explain_title, search_form(w)) end
   local journey = query.journey ~= "" and query.journey or nil
   local body, problem = nil, nil
   local page = told(function(say)
     body, problem = cmd_explain.tell(store, conf, dir, id, journey, say, true)
   end)
-  if not body then return 404, html(id, search_form(id) .. '<p class="error">' .. esc(problem) .. "</p>") end
-  return 200, html(id, search_form(id) .. page .. "<p>The same: <code>drip explain " .. esc(id)
-    .. (journey and " " .. esc(journey) or "") .. "</code> · as JSON: <code>GET /v1/contacts/" .. esc(encoded(id))
-    .. "</code></p>")
+  if not body then return 404, html(w, id, search_form(w, id) .. '<p class="error">' .. esc(problem) .. "</p>") end
+  return 200, html(w, id, search_form(w, id) .. page .. "<p>" .. esc(w.the_same) .. "<code>drip explain " .. esc(id)
+    .. (journey and " " .. esc(journey) or "") .. "</code> · " .. esc(w.as_json) .. ": <code>GET /v1/contacts/"
+    .. esc(encoded(id)) .. "</code></p>")
 end
 
 return ui

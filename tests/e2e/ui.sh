@@ -44,7 +44,7 @@ expect_contains "the overview: each journey with its funnel" "$page" \
 expect_contains "... and a box to explain a contact" "$page" '<form action="/ui/contacts" method="get">'
 
 # the <pre> of a page, as text
-pre() { python3 -c 'import html, re, sys; print(html.unescape(re.search(r"<pre>(.*?)</pre>", sys.stdin.read(), re.S).group(1)))'; }
+pre() { python3 -c 'import html, re, sys; print(html.unescape(re.search(r"<pre[^>]*>(.*?)</pre>", sys.stdin.read(), re.S).group(1)))'; }
 expect_eq "a journey's page says what drip stats says" "$("$DRIP" stats hello --db "$DB")" \
   "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello" | pre)"
 expect_eq "... and of a period, what drip stats --since says" "$("$DRIP" stats hello --since 7d --db "$DB" | tail -n +3)" \
@@ -82,6 +82,13 @@ expect_eq "... a row for each record, a subject in Persian whole" "$("$DRIP" rec
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))
 print(len(rows), [r["message"] for r in rows if r["kind"] == "send" and r["contact"] == "u1"][0])' "$TMP/hello.csv")"
+page=$(curl -s "${auth[@]}" "$URL/ui?lang=fa")
+expect_contains "?lang=fa: the page in Persian, right to left" "$page" '<html lang="fa" dir="rtl">'
+expect_contains "..." "$page" '<th>سفر</th><th>شروع با</th><th>ورود</th>'
+expect_contains "... its figures' text left to right still" "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?lang=fa")" '<pre dir="ltr">hello'
+page=$(curl -s -H 'Accept-Language: ru-RU,ru;q=0.9,en;q=0.5' "${auth[@]}" "$URL/ui/contacts")
+expect_contains "a browser that asks for Russian gets Russian" "$page" '<html lang="ru"><head>'
+expect_contains "..." "$page" 'Почему контакт получил (или не получил) сообщение?'
 out=$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/contacts?id=nobody")
 expect_contains "an unknown contact: 404, saying so" "$out" "no contact &#39;nobody&#39;"
 expect_contains "..." "$out" " 404"
