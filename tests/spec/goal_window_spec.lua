@@ -1,14 +1,7 @@
 -- A goal with a window (goal = { event =, within = "2d" }): an order that
 -- comes soon after the journey ended still counts as its conversion, once.
 local testing = require "drip.testing"
-
-local function journey_file(body)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(body)
-  f:close()
-  return path
-end
+local helpers = require "helpers"
 
 local CART = [[
 return journey {
@@ -21,9 +14,7 @@ return journey {
 }]]
 
 local function sim_of(source)
-  local file = journey_file(source)
-  local sim = testing.new { journeys = { file } }
-  os.remove(file)
+  local sim = helpers.sim(source)
   sim:identify("u1", { email = "u1@x.test", consent = { email = true } })
   return sim
 end
@@ -64,7 +55,7 @@ describe("a goal's window", function()
   end)
 
   it("is a duration drip can read", function()
-    local ok, err = pcall(testing.new, { journeys = { journey_file(CART:gsub('"2d"', '"two days"')) } })
+    local ok, err = pcall(testing.new, { journeys = { helpers.dir({ ["j.lua"] = CART:gsub('"2d"', '"two days"') }) } })
     assert.is_false(ok)
     assert.matches("goal.within: ", err)
   end)

@@ -3,25 +3,11 @@
 -- placeholders render.
 local testing = require "drip.testing"
 local template = require "drip.template"
-
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
--- a journeys directory with its templates -> the journey file's path
-local function journeys(files)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p '" .. dir .. "/templates'"))
-  for name, text in pairs(files) do write(dir .. "/" .. name, text) end
-  return dir .. "/j.lua", dir
-end
+local helpers = require "helpers"
 
 describe("template partials", function()
   it("put the partial's text in, or its HTML in HTML, in the contact's language, placeholders and all", function()
-    local file, dir = journeys({
+    local dir = helpers.dir({
       ["j.lua"] = [[return journey { name = "j", trigger = "Go", steps = function()
   email { subject = "Hi", text = "Hello.\n{{> footer}}", html = "<p>Hello.</p>{{> footer}}" }
 end }]],
@@ -30,12 +16,11 @@ end }]],
       ["templates/footer.fa.txt"] = "خداحافظ {{contact.first_name}}\n",
       ["templates/footer.fa.html"] = "<p>خداحافظ {{contact.first_name}}</p>\n",
     })
-    local sim = testing.new { journeys = { file } }
+    local sim = testing.new { journeys = { dir } }
     sim:identify("en", { email = "e@x.test", first_name = "Ava <3", consent = { email = true } })
     sim:identify("fa", { email = "f@x.test", first_name = "سارا", language = "fa", consent = { email = true } })
     sim:track("en", "Go")
     sim:track("fa", "Go")
-    os.execute("rm -r '" .. dir .. "'")
     local en, fa = sim:sent { contact = "en" }[1].message, sim:sent { contact = "fa" }[1].message
     assert.equal("Hello.\nBye, Ava <3", en.text)
     assert.equal("<p>Hello.</p><p>Bye, Ava &lt;3</p>", en.html)
@@ -44,17 +29,16 @@ end }]],
   end)
 
   it("fail the instance, not the run, when a partial is missing or includes itself", function()
-    local file, dir = journeys({
+    local dir = helpers.dir({
       ["j.lua"] = [[return journey { name = "j", trigger = "Go", reentry = true, steps = function(ctx)
   email { subject = "Hi", text = ctx.event.properties.text }
 end }]],
       ["templates/loop.txt"] = "again {{> loop}}\n",
     })
-    local sim = testing.new { journeys = { file } }
+    local sim = testing.new { journeys = { dir } }
     sim:identify("u", { email = "u@x.test", consent = { email = true } })
     sim:track("u", "Go", { text = "{{> nowhere}}" })
     sim:track("u", "Go", { text = "{{> loop}}" })
-    os.execute("rm -r '" .. dir .. "'")
     local exits = sim:records { kind = "exit" }
     assert.equal(2, #exits)
     assert.matches("template 'nowhere' not found", exits[1].error, 1, true)

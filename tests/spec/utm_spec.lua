@@ -3,14 +3,7 @@
 local testing = require "drip.testing"
 local utm = require "drip.utm"
 local config = require "drip.config"
-
-local function journey_file(body)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(body)
-  f:close()
-  return path
-end
+local helpers = require "helpers"
 
 local JOURNEY = [[
 return journey { name = "cart", trigger = "Go", steps = function()
@@ -22,11 +15,9 @@ end }]]
 
 describe("utm", function()
   it("tags each link of a message with its source, channel and journey", function()
-    local file = journey_file(JOURNEY)
-    local sim = testing.new { journeys = { file }, utm = true }
+    local sim = testing.new { journeys = { helpers.dir({ ["j.lua"] = JOURNEY }) }, utm = true }
     sim:identify("u1", { email = "u1@x.test", phone = "+15550001111", consent = { email = true, sms = true } })
     sim:track("u1", "Go")
-    os.remove(file)
     local mail, sms = sim:sent { channel = "email" }[1].message, sim:sent { channel = "sms" }[1].message
     assert.matches("^See https://shop.test/c%?u=1&utm_source=drip&utm_medium=email&utm_campaign=cart%. "
       .. "Or https://shop.test/x%?utm_source=drip&utm_medium=email&utm_campaign=cart#top, bye http://127.0.0.1:8425/u/[%w_%-%.]+$",
@@ -38,14 +29,13 @@ describe("utm", function()
   end)
 
   it("takes its own source, medium and campaign, and nothing is tagged without it", function()
-    local file = journey_file(JOURNEY)
-    local tagged = testing.new { journeys = { file }, utm = { source = "crm", campaign = "spring sale" } }
-    local plain = testing.new { journeys = { file } }
+    local dir = helpers.dir({ ["j.lua"] = JOURNEY })
+    local tagged = testing.new { journeys = { dir }, utm = { source = "crm", campaign = "spring sale" } }
+    local plain = testing.new { journeys = { dir } }
     for _, sim in ipairs({ tagged, plain }) do
       sim:identify("u1", { phone = "+15550001111", consent = { sms = true } })
       sim:track("u1", "Go")
     end
-    os.remove(file)
     assert.equal("Ваша корзина: https://shop.test/c?utm_source=crm&utm_medium=sms&utm_campaign=spring%20sale",
       tagged:sent { channel = "sms" }[1].message.text)
     assert.equal("Ваша корзина: https://shop.test/c", plain:sent { channel = "sms" }[1].message.text)
@@ -55,9 +45,8 @@ describe("utm", function()
     assert.same({ source = "drip" }, utm.check(true))
     assert.is_nil(utm.check(false))
     assert.same({ nil, "utm.sorce: unknown key (utm takes source, medium and campaign)" }, { utm.check({ sorce = "x" }) })
-    local path = journey_file('utm = "yes"\n')
+    local path = helpers.dir({ ["drip.conf.lua"] = 'utm = "yes"\n' }) .. "/drip.conf.lua"
     local conf, err = config.load(path, true)
-    os.remove(path)
     assert.is_nil(conf)
     assert.equal(path .. ":1: 'utm' must be a boolean or a table", err)
   end)
