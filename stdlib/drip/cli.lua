@@ -271,7 +271,7 @@ suggested.
   records = {
     summary = "what drip did, a line per entry, send, delivery, click and exit (JSON Lines or CSV)",
     usage = "drip records [--since DUR] [--journey NAME] [--after CURSOR | --cursor-file FILE] [--follow] "
-      .. "[--format jsonl|csv] [--db FILE] [--config FILE]",
+      .. "[--format jsonl|csv|table] [--db FILE] [--config FILE]",
     flags = { since = "value", journey = "value", after = "value", ["cursor-file"] = "value", follow = "bool",
               format = "value", db = "value", config = "value" },
     args = 0,
@@ -304,7 +304,9 @@ saved, so a run stopped in between prints it again: none is lost.
                      reason, event, value, split, variant, message (a send's
                      subject, title or text), label, message_id, url, and detail
                      (the record's other fields, as JSON); UTF-8 with a byte order
-                     mark, and the header row only before the very first record]],
+                     mark, and the header row only before the very first record;
+                     or table: a line to read for each (with --follow, a live look
+                     at what a running drip does)]],
   },
   import = {
     summary = "contacts from CSV, or past events from JSON Lines, into the store",

@@ -7,6 +7,8 @@ local duration = require "drip.duration"
 local cli = require "drip.cli"
 local host = require "drip_host"
 local csv = require "drip.csv"
+local json = require "drip.json"
+local report = require "drip.report"
 
 local cmd = {}
 
@@ -48,18 +50,23 @@ local function first_cursor(opts)
 end
 
 -- the lines of a page as --format writes them (CSV: its header first, when
--- this is the first record there is, so appended exports have one header)
+-- this is the first record there is, so appended exports have one header;
+-- table: a line to read, as simulate's table has)
 local function formatted(lines, format, from_start)
   if format == "jsonl" then return table.concat(lines) end
   local out = {}
-  if from_start and #lines > 0 then out[1] = csv.BOM .. records.csv_header() end
-  for _, line in ipairs(lines) do out[#out + 1] = records.csv_row(line) end
+  if format == "csv" and from_start and #lines > 0 then out[1] = csv.BOM .. records.csv_header() end
+  for _, line in ipairs(lines) do
+    out[#out + 1] = format == "csv" and records.csv_row(line) or report.line(json.decode(line)) .. "\n"
+  end
   return table.concat(out)
 end
 
+local FORMATS = { jsonl = true, csv = true, table = true }
+
 function cmd.run(opts, usage)
   local format = opts.format or "jsonl"
-  if format ~= "jsonl" and format ~= "csv" then return usage("--format is jsonl or csv") end
+  if not FORMATS[format] then return usage("--format is jsonl, csv or table") end
   local cursor, cerr = first_cursor(opts)
   if not cursor then return usage(cerr) end
   local from_start = records.cursor_text(cursor) == records.cursor_text(records.start())

@@ -75,8 +75,13 @@ PY
 "$DRIP" records --db "$SIM" --format csv --after 1.0.0.0 > "$TMP/rest.csv"
 expect_eq "... and one that goes on after a cursor adds rows, not a second header" \
   "$(($(wc -l < "$TMP/all.jsonl") - 1)) 0" "$(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], encoding="utf-8")))))' "$TMP/rest.csv") $(grep -c 'at,contact' "$TMP/rest.csv")"
+"$DRIP" records --db "$SIM" --format table > "$TMP/all.txt"
+expect_eq "--format table: a line to read for each record" "$(wc -l < "$TMP/all.jsonl")" "$(wc -l < "$TMP/all.txt")"
+expect_contains "... a send as simulate's table shows it" "$(cat "$TMP/all.txt")" "welcome              email → "
+expect_contains "... a wait and what ended it" "$(cat "$TMP/all.txt")" "abandoned_cart       wait_for Order Completed: timed out"
+expect_contains "... an unsubscribe, of no journey" "$(cat "$TMP/all.txt")" "c193           -                    unsubscribed from email"
 expect_contains "--format must be one drip writes" "$("$DRIP" records --db "$SIM" --format xml 2>&1)" \
-  "drip records: --format is jsonl or csv"
+  "drip records: --format is jsonl, csv or table"
 
 out=$("$DRIP" records --db "$SIM" --after 1.2.3 2>&1); code=$?
 expect_eq "a cursor that is not one: bad usage, saying so" \
@@ -131,6 +136,9 @@ expect_contains "... each message's delivery states" "$kinds" "delivery/email:se
 expect_contains "..." "$kinds" "delivery/email:sent"
 expect_contains "..." "$kinds" "delivery/webhook:sent"
 expect_contains "... then the open and the click" "$kinds" "opened clicked"
+table=$("$DRIP" records --db "$DB" --format table)
+expect_contains "--format table: a delivery state with the provider's answer" "$table" "promo                email sent (SMTP 250)"
+expect_contains "... and a click with its link" "$table" "promo                email clicked  https://shop.test/new"
 joined=$(python3 -c '
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
