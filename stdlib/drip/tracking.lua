@@ -32,15 +32,23 @@ function tracking.open_url(t, message_id)
   return base_of(t) .. "/o/" .. signed.seal(t.secret, "o1\n" .. message_id)
 end
 
+-- html with each http(s) link of an <a href> replaced by fn(link) (nil:
+-- left as written); hrefs are read and written HTML-escaped
+function tracking.map_hrefs(html, fn)
+  return (html:gsub("(<[aA]%s[^>]-[hH][rR][eE][fF]%s*=%s*)([\"'])(.-)%2", function(head, quote, href)
+    local link = template.unescape_html(href)
+    local new = link:match("^[hH][tT][tT][pP][sS]?://") and fn(link)
+    return new and head .. quote .. template.escape_html(new) .. quote or nil
+  end))
+end
+
 -- The HTML with its links tracked and an open image added, as t asks.
 -- t: { base =, secret =, clicks = bool, opens = bool, message = outbox id }
 function tracking.html(html, t)
   if t.clicks then
     local unsubscribe = base_of(t) .. "/u/"
-    html = html:gsub("(<[aA]%s[^>]-[hH][rR][eE][fF]%s*=%s*)([\"'])(.-)%2", function(head, quote, href)
-      local link = template.unescape_html(href)
-      if not link:match("^[hH][tT][tT][pP][sS]?://") or link:sub(1, #unsubscribe) == unsubscribe then return nil end
-      return head .. quote .. template.escape_html(tracking.click_url(t, t.message, link)) .. quote
+    html = tracking.map_hrefs(html, function(link)
+      return link:sub(1, #unsubscribe) ~= unsubscribe and tracking.click_url(t, t.message, link) or nil
     end)
   end
   if t.opens then
@@ -122,18 +130,25 @@ function tracking.links_in_text(text)
   return links
 end
 
--- An SMS text with its links through <base>/s/<code> (not the unsubscribe link).
--- t: { base =, secret =, message = outbox id }
-function tracking.sms_text(text, t)
-  local unsubscribe, out, at = base_of(t) .. "/u/", {}, 1
+-- text with its k-th link (see links_in_text) replaced by fn(link, k)
+function tracking.map_text_links(text, fn)
+  local out, at = {}, 1
   for k, link in ipairs(tracking.links_in_text(text)) do
-    out[#out + 1] = text:sub(at, link[1] - 1)
-    local keep = link[3]:sub(1, #unsubscribe) == unsubscribe
-    out[#out + 1] = keep and link[3] or base_of(t) .. "/s/" .. tracking.short_code(t.secret, t.message, k)
+    out[#out + 1] = text:sub(at, link[1] - 1) .. fn(link[3], k)
     at = link[2] + 1
   end
   out[#out + 1] = text:sub(at)
   return table.concat(out)
+end
+
+-- An SMS text with its links through <base>/s/<code> (not the unsubscribe link).
+-- t: { base =, secret =, message = outbox id }
+function tracking.sms_text(text, t)
+  local unsubscribe = base_of(t) .. "/u/"
+  return tracking.map_text_links(text, function(link, k)
+    if link:sub(1, #unsubscribe) == unsubscribe then return link end
+    return base_of(t) .. "/s/" .. tracking.short_code(t.secret, t.message, k)
+  end)
 end
 
 -- A token of a click or open -> { kind = "click" | "open", message = id,

@@ -6,7 +6,6 @@
 -- http(s) link of a rendered message: the hrefs of its HTML, and the links
 -- written in its other text fields. A link that has utm_source already, and
 -- drip's own links (unsubscribe), are left as they are.
-local template = require "drip.template"
 local tracking = require "drip.tracking"
 
 local utm = {}
@@ -45,24 +44,18 @@ function utm.apply(fields, settings, channel, journey, own)
     if url:sub(1, #own) == own then return url end
     return with_params(url, query)
   end
+  local function tagged(url) -- (an href: nil leaves it as written)
+    local t = tag(url)
+    return t ~= url and t or nil
+  end
   local out = {}
   for k, v in pairs(fields) do
     if type(v) ~= "string" or not v:find("://", 1, true) then
       out[k] = v
     elseif k == "html" then
-      out[k] = v:gsub("(<[aA]%s[^>]-[hH][rR][eE][fF]%s*=%s*)([\"'])(.-)%2", function(head, quote, href)
-        local link = template.unescape_html(href)
-        if not link:match("^[hH][tT][tT][pP][sS]?://") then return nil end
-        return head .. quote .. template.escape_html(tag(link)) .. quote
-      end)
+      out[k] = tracking.map_hrefs(v, tagged)
     else
-      local parts, at = {}, 1
-      for _, link in ipairs(tracking.links_in_text(v)) do
-        parts[#parts + 1] = v:sub(at, link[1] - 1) .. tag(link[3])
-        at = link[2] + 1
-      end
-      parts[#parts + 1] = v:sub(at)
-      out[k] = table.concat(parts)
+      out[k] = tracking.map_text_links(v, tag)
     end
   end
   return out
