@@ -224,25 +224,27 @@ function Api:journeys()
   return answer(200, { journeys = list, errors = errors })
 end
 
+-- the start of a period asked for by ?since=30d (0: all) | nil, the 400 answer
+function Api:since(q)
+  if not q.since then return 0 end
+  local secs, err = duration.parse(q.since)
+  if not secs then return nil, answer(400, { error = "since: " .. err, field = "since" }) end
+  return self.engine.now - secs
+end
+
 -- What `drip stats NAME --format json` tells of a journey; ?since=30d counts
 -- only the instances that entered in the last 30 days.
 function Api:stats(req, name)
-  local since, secs = 0, nil
-  if req.query and req.query.since then
-    local err
-    secs, err = duration.parse(req.query.since)
-    if not secs then return answer(400, { error = "since: " .. err, field = "since" }) end
-    since = self.engine.now - secs
-  end
+  local q = req.query or {}
+  local since, bad_since = self:since(q)
+  if not since then return bad_since end
   local found
   for _, j in ipairs(stats.collect(self.store, since)) do
     if j.journey == name then found = j end
   end
-  if not found and not self.engine.latest[name] and not self.store:latest_script(name) then
-    return not_found("journey '" .. name .. "'")
-  end
+  if not found and not self.engine:knows_journey(name) then return not_found("journey '" .. name .. "'") end
   found = found or stats.empty(name)
-  found.since = secs and time.iso(since) or nil
+  found.since = q.since and time.iso(since) or nil
   return answer(200, found)
 end
 
@@ -260,15 +262,9 @@ function Api:records(req)
   if not limit or limit ~= math.floor(limit) or limit < 1 or limit > records.MAX_LIMIT then
     return answer(400, { error = string.format("limit: a whole number from 1 to %d", records.MAX_LIMIT), field = "limit" })
   end
-  local since = 0
-  if q.since then
-    local secs, derr = duration.parse(q.since)
-    if not secs then return answer(400, { error = "since: " .. derr, field = "since" }) end
-    since = self.engine.now - secs
-  end
-  if q.journey and not self.engine.latest[q.journey] and not self.store:latest_script(q.journey) then
-    return not_found("journey '" .. q.journey .. "'")
-  end
+  local since, bad_since = self:since(q)
+  if not since then return bad_since end
+  if q.journey and not self.engine:knows_journey(q.journey) then return not_found("journey '" .. q.journey .. "'") end
   local lines, after = records.page(self.store, cursor, { limit = limit, since = since, journey = q.journey })
   for i, line in ipairs(lines) do lines[i] = line:sub(1, -2) end -- (each without its line end)
   return answer(200, '{"records":[' .. table.concat(lines, ",") .. '],"next":' .. json.quote(records.cursor_text(after))
@@ -442,6 +438,13 @@ function Api:unsubscribe_link(req, rest)
   return page(200, unsubscribe_page.render("unsubscribed", lang, who.channel, base, topic))
 end
 
+-- 302 on to a tracked link
+local function redirect(link)
+  local r = page(302, '<!doctype html><a href="' .. template.escape_html(link) .. '">Continue</a>')
+  r.location = link
+  return r
+end
+
 -- GET /c/{token} (a tracked link: on to where it was written) and /o/{token}
 -- (a tracked open: the image): the first of each is kept on the message,
 -- and each is an event of the contact (Email Link Clicked, Email Opened)
@@ -455,9 +458,7 @@ function Api:engaged(kind, token)
                 properties = { message_id = t.message, journey = m.journey, message = m.label, url = t.link } })
   end
   if kind == "open" then return answer(200, tracking.PIXEL, "image/gif") end
-  local r = page(302, '<!doctype html><a href="' .. template.escape_html(t.link) .. '">Continue</a>')
-  r.location = t.link
-  return r
+  return redirect(t.link)
 end
 
 -- GET /s/{code}: a tracked SMS link, on to the link of the stored message it
@@ -476,9 +477,7 @@ function Api:sms_click(code)
     self:emit({ type = "track", userId = m.contact, event = tracking.SMS_CLICKED,
                 properties = { message_id = id, journey = m.journey, message = m.label, url = link } })
   end
-  local r = page(302, '<!doctype html><a href="' .. template.escape_html(link) .. '">Continue</a>')
-  r.location = link
-  return r
+  return redirect(link)
 end
 
 -- the words of a /ui page for the request (its ?lang=, else its Accept-Language)

@@ -248,6 +248,9 @@ function Engine:index(latest)
   if self.keep_stored then self.store:set_meta("loaded_files", json.encode(files)) end
 end
 
+-- a journey loaded now, or one the store has run
+function Engine:knows_journey(name) return self.latest[name] ~= nil or self.store:latest_script(name) ~= nil end
+
 -- the definition of a stored script version (instances stay on theirs)
 function Engine:def_for(hash)
   local def = self.defs[hash]

@@ -152,8 +152,8 @@ local function since_of(w, engine, name, query)
 end
 
 -- nil when journey `name` is one the store knows | 404, page
-local function unknown_journey(w, engine, store, name)
-  if engine.latest[name] or store:latest_script(name) then return nil end
+local function unknown_journey(w, engine, name)
+  if engine:knows_journey(name) then return nil end
   return 404, html(w, w.no_journey_title, "<p>" .. esc(w.no_journey:format(name)) .. ' <a href="/ui">'
     .. esc(w.all_journeys) .. "</a></p>")
 end
@@ -181,7 +181,7 @@ function ui.journey(w, engine, store, name, query)
     if j.journey == name then found = j end
   end
   if not found then
-    status, page = unknown_journey(w, engine, store, name)
+    status, page = unknown_journey(w, engine, name)
     if status then return status, page end
   end
   local links = {}
@@ -210,7 +210,7 @@ ui.CSV_MAX = 20000
 function ui.records_csv(w, engine, store, name, query)
   local since, status, page = since_of(w, engine, name, query)
   if not since then return status, page end
-  status, page = unknown_journey(w, engine, store, name)
+  status, page = unknown_journey(w, engine, name)
   if status then return status, page end
   local out, cursor, n = { csv.BOM .. records.csv_header() }, records.start(), 0
   repeat
