@@ -387,6 +387,14 @@ end
 
 local NONE = {}
 
+-- the goal event ev converts instance `who` (after_end: one that ended
+-- within its goal's window): its convert record and count, with the revenue
+function Engine:goal_reached(who, ev, after_end)
+  local value = event_value(ev.data)
+  self:record(who, "convert", { event = ev.event, value = value, after_end = after_end })
+  self.store:convert(who.id, value ~= json.null and value or nil)
+end
+
 function Engine:route(ev, seq, fresh)
   local contact = ev.userId
   self.routed_contact, self.routed_traits = contact, fresh and {} or nil
@@ -405,9 +413,8 @@ function Engine:route(ev, seq, fresh)
     if not ok then
       self:finish({ id = id, contact = contact, journey = name }, "error", tostring(def))
     elseif ending and self:matches(def.goal, ev) then
-      local who, value = { id = id, contact = contact, journey = name }, event_value(ev.data)
-      self:record(who, "convert", { event = name_of_event, value = value })
-      self.store:convert(id, value ~= json.null and value or nil)
+      local who = { id = id, contact = contact, journey = name }
+      self:goal_reached(who, ev)
       self:finish(who, "goal")
       if converted == NONE then converted = {} end
       converted[name] = true
@@ -443,12 +450,7 @@ function Engine:convert_after_end(defs, contact, ev, converted)
     local def = defs[i]
     if not converted[def.name] and self:matches(def.goal, ev) then
       local id, reason = self.store:ended_unconverted(contact, def.name, self.now - def.goal.within)
-      if id and LATE[reason] then
-        local value = event_value(ev.data)
-        self:record({ id = id, contact = contact, journey = def.name }, "convert",
-          { event = ev.event, value = value, after_end = true })
-        self.store:convert(id, value ~= json.null and value or nil)
-      end
+      if id and LATE[reason] then self:goal_reached({ id = id, contact = contact, journey = def.name }, ev, true) end
     end
   end
 end
@@ -841,18 +843,18 @@ function Engine:render(R, msg, channel)
   end
   local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
                                [LINK] = { self, R.contact, channel, msg.topic } }, SCOPE)
-  for k, v in pairs(fields) do
-    if type(v) == "string" and v:find("{{>", 1, true) then
-      fields[k] = template.expand(v, function(name) return self:partial(name, R.ctx.contact, k == "html") end)
-    end
-  end
   local watch = self.placeholders -- (simulate: which placeholders never had a value)
   if watch then
     watch[R.journey] = watch[R.journey] or {}
     watch = watch[R.journey]
   end
   local out = {}
-  for k, v in pairs(fields) do out[k] = render_value(v, scope, k == "html", watch) end
+  for k, v in pairs(fields) do
+    if type(v) == "string" and v:find("{{>", 1, true) then -- (partials go in before placeholders render)
+      v = template.expand(v, function(name) return self:partial(name, R.ctx.contact, k == "html") end)
+    end
+    out[k] = render_value(v, scope, k == "html", watch)
+  end
   if self.utm then return utm.apply(out, self.utm, channel, R.journey, self.unsubscribe.base) end
   return out
 end
