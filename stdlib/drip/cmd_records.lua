@@ -78,16 +78,11 @@ function cmd.run(opts, usage)
   end
   local store, conf_or_status = cli.open_store(opts, "records")
   if not store then return conf_or_status end
-  if opts.journey then
+  if opts.journey and not store:latest_script(opts.journey) then
     local names = store:journey_names()
-    table.sort(names)
-    local known = false
-    for _, n in ipairs(names) do known = known or n == opts.journey end
-    if not known then
-      store:close()
-      io.stderr:write("drip records: ", cli.unknown_journey(opts.journey, names), "\n")
-      return 2
-    end
+    store:close()
+    io.stderr:write("drip records: ", cli.unknown_journey(opts.journey, names), "\n")
+    return 2
   end
   local page = { since = secs and store:now() - secs or 0, journey = opts.journey }
   if opts.follow then host.on_interrupt(true) end

@@ -87,7 +87,25 @@ function report.segments_note(rec, fmt)
   return string.format(fmt, note)
 end
 
-local describe_stored
+-- the kinds only a store's records have (drip records): waits, delivery
+-- states, opens, clicks and unsubscribes
+local function describe_stored(rec)
+  local k = rec.kind
+  if k == "wait" then
+    if not rec.event then return tostring(rec.op) .. ": its time came" end
+    return string.format("%s %s: %s", rec.op, rec.event, rec.ended_by == "timeout" and "timed out" or "it came")
+  elseif k == "delivery" then
+    local d = type(rec.detail) == "table" and rec.detail or {}
+    local said = d.http and " (HTTP " .. json.number(d.http) .. ")" or d.smtp and " (SMTP " .. json.number(d.smtp) .. ")"
+      or d.feedback and " (" .. d.feedback .. " told of it later)" or ""
+    return string.format("%s %s%s", rec.channel, rec.status, said)
+  elseif k == "opened" or k == "clicked" then
+    return string.format("%s %s%s", rec.channel, k, rec.url and ("  " .. clip(rec.url, 60)) or "")
+  elseif k == "unsubscribed" or k == "resubscribed" then
+    return string.format("%s from %s%s", k, tostring(rec.topic or rec.channel), rec.reason and " (" .. rec.reason .. ")" or "")
+  end
+  return k
+end
 
 local function describe(rec)
   local k = rec.kind
@@ -111,26 +129,6 @@ local function describe(rec)
   elseif k == "log" then return "log: " .. clip(rec.message, 80)
   end
   return describe_stored(rec)
-end
-
--- the kinds only a store's records have (drip records): waits, delivery
--- states, opens, clicks and unsubscribes
-function describe_stored(rec)
-  local k = rec.kind
-  if k == "wait" then
-    if not rec.event then return tostring(rec.op) .. ": its time came" end
-    return string.format("%s %s: %s", rec.op, rec.event, rec.ended_by == "timeout" and "timed out" or "it came")
-  elseif k == "delivery" then
-    local d = type(rec.detail) == "table" and rec.detail or {}
-    local said = d.http and " (HTTP " .. json.number(d.http) .. ")" or d.smtp and " (SMTP " .. json.number(d.smtp) .. ")"
-      or d.feedback and " (" .. d.feedback .. " told of it later)" or ""
-    return string.format("%s %s%s", rec.channel, rec.status, said)
-  elseif k == "opened" or k == "clicked" then
-    return string.format("%s %s%s", rec.channel, k, rec.url and ("  " .. clip(rec.url, 60)) or "")
-  elseif k == "unsubscribed" or k == "resubscribed" then
-    return string.format("%s from %s%s", k, tostring(rec.topic or rec.channel), rec.reason and " (" .. rec.reason .. ")" or "")
-  end
-  return k
 end
 
 function report.line(rec)

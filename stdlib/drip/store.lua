@@ -572,10 +572,10 @@ end
 function Store:snapshot(fn)
   if self.in_tx then return fn() end
   self.db:exec("BEGIN")
-  local ok, result, more = pcall(fn)
+  local ok, result = pcall(fn)
   self.db:exec(ok and "COMMIT" or "ROLLBACK")
   if not ok then error(result, 0) end
-  return result, more
+  return result
 end
 
 -- Savepoints inside a transaction (one per request of a batch): the counts
