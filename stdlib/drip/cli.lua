@@ -395,7 +395,8 @@ convert(value); exits by reason; how many instances reached each step; per
 channel messages sent (or simulated, queued, deferred, held), failed,
 suppressed by reason, and (with tracking) opened and clicked; each message
 (by its template, or subject or text) with how many went out, opened and
-clicked; per split variant entered, converted and the rate with its 95%
+clicked, and the conversions it was the last message before (last touch)
+with their revenue; per split variant entered, converted and the rate with its 95%
 Wilson interval, and the two-proportion z-test of each variant against the
 control (a variant named control, holdout or baseline; else the first by
 name), with its two-sided p-value, read out in words.

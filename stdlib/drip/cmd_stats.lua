@@ -1,7 +1,8 @@
 -- drip.cmd_stats — `drip stats [JOURNEY] [--since DUR] [--format table|json]`.
 -- Owns printing what drip.stats collects: per journey the funnel, exits by
 -- reason, steps reached, messages per channel (sent, suppressed by reason,
--- failed; the segments of SMS), revenue, and each split's variants with a
+-- failed; the segments of SMS), each message with the conversions it was
+-- the last message before, revenue, and each split's variants with a
 -- 95% Wilson interval and the two-proportion test against the first variant
 -- (the control group, when one is named so: see stats.is_control).
 local duration = require "drip.duration"
@@ -46,11 +47,16 @@ local function channel_line(name, c, segments)
   return string.format("  %-8s %s%s", name, table.concat(parts, ", "), billed)
 end
 
--- one message of the journey: how many went out, and (tracked) opened and clicked
+-- one message of the journey: how many went out, (tracked) opened and
+-- clicked, and the conversions it was the last message before, with their revenue
 local function message_line(m)
   local label = m.message ~= "" and "“" .. m.message .. "”" or "(no subject or text)"
   local parts = { string.format("    %-8s %s  %d", m.channel, label, m.sent) }
   add_engagement(parts, m, m.sent)
+  if (m.converted or 0) > 0 then
+    parts[#parts + 1] = string.format("converted %d after it (%s)", m.converted, pct(m.converted / m.sent))
+  end
+  if (m.revenue or 0) ~= 0 then parts[#parts + 1] = "revenue " .. json.number(m.revenue) end
   return table.concat(parts, ", ")
 end
 

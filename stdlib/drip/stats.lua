@@ -1,7 +1,8 @@
 -- drip.stats — journey results from the store, and the arithmetic of A/B
 -- reading. Owns: folding the store's grouped rows into one table per journey
 -- (funnel, exits, steps reached, messages by channel and outcome, SMS
--- segments, revenue, split variants), the 95% Wilson score interval of a
+-- segments, revenue, split variants; each message with the conversions it
+-- was the last message before, and their revenue), the 95% Wilson score interval of a
 -- rate, and the two-proportion z-test of each variant against the control
 -- (see stats.is_control) or the first.
 local json = require "drip.json"
@@ -89,7 +90,8 @@ function stats.collect(store, since)
   for _, r in ipairs(rows.labels) do -- each message of the journey (its template, or subject or text): see label
     if r[4] > 0 then
       local list = journey(by, r[1]).messages
-      list[#list + 1] = { message = r[2], channel = r[3], sent = r[4], opened = r[5], clicked = r[6] }
+      list[#list + 1] = { message = r[2], channel = r[3], sent = r[4], opened = r[5], clicked = r[6], converted = r[7],
+                          revenue = r[8] }
     end
   end
   -- the segments of the SMS messages not suppressed: what the provider bills

@@ -119,6 +119,19 @@ CREATE INDEX IF NOT EXISTS instances_entered ON instances(entered_at);
 local COPY_EVENTS = "INSERT INTO events(contact, type, name, ts, message_id, internal, body) "
   .. "SELECT contact, type, name, ts, message_id, internal, body FROM src.events "
 
+-- Each conversion (a 'convert' row of history) of the instances `where`
+-- picks, with the message it credits: the latest of its instance's messages
+-- not suppressed, made at or before it (last touch). `first`: the
+-- instance's first conversion, which counts it converted; `value`: its revenue.
+local function credits(where)
+  return "SELECT i.journey AS journey, i.entered_at AS entered_at, o.label AS label, o.channel AS channel, "
+    .. "h.id = (SELECT min(id) FROM history WHERE instance = i.id AND kind = 'convert') AS first, "
+    .. "json_extract(h.data, '$.value') AS value FROM instances i "
+    .. "JOIN history h ON h.instance = i.id AND h.kind = 'convert' "
+    .. "JOIN outbox o ON o.id = (SELECT id FROM outbox WHERE instance = i.id AND status <> 'suppressed' "
+    .. "AND created_at <= h.at ORDER BY seq DESC LIMIT 1) WHERE o.label IS NOT NULL" .. (where or "")
+end
+
 local QUERIES = {
   meta_get = "SELECT value FROM meta WHERE key = ?",
   meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -257,9 +270,13 @@ local QUERIES = {
   stats_engaged = "SELECT i.journey, o.channel, count(o.opened_at), count(o.clicked_at) FROM outbox o "
     .. "JOIN instances i ON i.id = o.instance WHERE o.opened_at IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 "
     .. "GROUP BY 1, 2",
-  stats_labels = "SELECT i.journey, o.label, o.channel, sum(o.status <> 'suppressed'), count(o.opened_at), "
-    .. "count(o.clicked_at) FROM outbox o JOIN instances i ON i.id = o.instance "
-    .. "WHERE o.label IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
+  stats_labels = "SELECT journey, label, channel, sum(out), sum(opened), sum(clicked), sum(converted), sum(revenue) "
+    .. "FROM (SELECT i.journey AS journey, o.label AS label, o.channel AS channel, o.status <> 'suppressed' AS out, "
+    .. "o.opened_at IS NOT NULL AS opened, o.clicked_at IS NOT NULL AS clicked, 0 AS converted, 0 AS revenue "
+    .. "FROM outbox o JOIN instances i ON i.id = o.instance "
+    .. "WHERE o.label IS NOT NULL AND i.entered_at >= ?1 AND i.entered_at < ?2 "
+    .. "UNION ALL SELECT journey, label, channel, 0, 0, 0, first, coalesce(value, 0) FROM ("
+    .. credits(" AND i.entered_at >= ?1 AND i.entered_at < ?2") .. ")) GROUP BY 1, 2, 3",
   stats_variants = "SELECT i.journey, json_extract(h.data, '$.split'), json_extract(h.data, '$.variant'), "
     .. "count(*), sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
     .. "WHERE h.kind = 'variant' AND i.entered_at >= ?1 AND i.entered_at < ?2 GROUP BY 1, 2, 3",
@@ -277,7 +294,8 @@ local QUERIES = {
   counted_engaged = "SELECT journey, a, coalesce(sum(n) FILTER (WHERE b = 'opened'), 0), "
     .. "coalesce(sum(n) FILTER (WHERE b = 'clicked'), 0) FROM counters WHERE day >= ?1 AND metric = 'engaged' GROUP BY 1, 2",
   counted_labels = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE c = 'out'), 0), "
-    .. "coalesce(sum(n) FILTER (WHERE c = 'opened'), 0), coalesce(sum(n) FILTER (WHERE c = 'clicked'), 0) "
+    .. "coalesce(sum(n) FILTER (WHERE c = 'opened'), 0), coalesce(sum(n) FILTER (WHERE c = 'clicked'), 0), "
+    .. "coalesce(sum(n) FILTER (WHERE c = 'converted'), 0), coalesce(sum(n) FILTER (WHERE c = 'revenue'), 0) "
     .. "FROM counters WHERE day >= ?1 AND metric = 'label' GROUP BY 1, 2, 3",
   counted_segments = "SELECT journey, a, sum(n) FROM counters WHERE day >= ?1 AND metric = 'segments' GROUP BY 1, 2",
   counted_variants = "SELECT journey, a, b, coalesce(sum(n) FILTER (WHERE metric = 'variant'), 0), "
@@ -293,6 +311,9 @@ local QUERIES = {
   message_state = "SELECT instance, channel, status, coalesce(reason, '') FROM outbox WHERE id = ?",
   sending_by_instance = "SELECT instance, channel, coalesce(reason, ''), count(*) FROM outbox WHERE status = 'sending' "
     .. "GROUP BY 1, 2, 3",
+  -- what a conversion of the instance now credits (see credits)
+  last_message = "SELECT label, channel FROM outbox WHERE instance = ? AND status <> 'suppressed' "
+    .. "ORDER BY seq DESC LIMIT 1",
   variants_of = "SELECT json_extract(data, '$.split'), json_extract(data, '$.variant') FROM history "
     .. "WHERE instance = ? AND kind = 'variant'",
   messages_of = "SELECT id, channel, address, status, reason, attempts, sent_at, due, detail, opened_at, clicked_at FROM outbox "
@@ -366,7 +387,26 @@ local BACKFILL = {
   "SELECT i.journey, i.entered_at / 86400, 'variant_converted', json_extract(h.data, '$.split'), "
     .. "json_extract(h.data, '$.variant'), '', sum(i.converted) FROM history h JOIN instances i ON i.id = h.instance "
     .. "WHERE h.kind = 'variant' GROUP BY 1, 2, 4, 5",
+  "SELECT i.journey, i.entered_at / 86400, 'label', o.label, o.channel, 'out', count(*) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE o.label IS NOT NULL AND o.status <> 'suppressed' GROUP BY 1, 2, 4, 5",
+  "SELECT i.journey, i.entered_at / 86400, 'label', o.label, o.channel, 'opened', count(o.opened_at) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE o.label IS NOT NULL AND o.opened_at IS NOT NULL GROUP BY 1, 2, 4, 5",
+  "SELECT i.journey, i.entered_at / 86400, 'label', o.label, o.channel, 'clicked', count(o.clicked_at) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE o.label IS NOT NULL AND o.clicked_at IS NOT NULL GROUP BY 1, 2, 4, 5",
+  "SELECT i.journey, i.entered_at / 86400, 'engaged', o.channel, 'opened', '', count(o.opened_at) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE o.opened_at IS NOT NULL GROUP BY 1, 2, 4",
+  "SELECT i.journey, i.entered_at / 86400, 'engaged', o.channel, 'clicked', '', count(o.clicked_at) FROM outbox o "
+    .. "JOIN instances i ON i.id = o.instance WHERE o.clicked_at IS NOT NULL GROUP BY 1, 2, 4",
 }
+-- the conversions each message is credited with (counted once on a store
+-- whose counters were made before they were)
+local BACKFILL_CREDITS = {
+  "SELECT journey, entered_at / 86400, 'label', label, channel, 'converted', sum(first) FROM (" .. credits()
+    .. ") GROUP BY 1, 2, 4, 5 HAVING sum(first) > 0",
+  "SELECT journey, entered_at / 86400, 'label', label, channel, 'revenue', sum(value) FROM (" .. credits()
+    .. ") WHERE value IS NOT NULL GROUP BY 1, 2, 4, 5",
+}
+for _, select in ipairs(BACKFILL_CREDITS) do BACKFILL[#BACKFILL + 1] = select end
 
 -- What `forget` erases, in order: rows hanging off the contact's instances first.
 local FORGET = { "steps", "timers", "deliveries", "messages", "history", "instances", "events", "inactivity", "contact" }
@@ -1061,6 +1101,11 @@ function Store:convert(id, value)
     for _, v in ipairs(self:q("variants_of"):all(id)) do self:count(id, "variant_converted", v[1], v[2]) end
   end
   if value then self:count(id, "revenue", nil, nil, nil, value) end
+  local label, channel = self:q("last_message"):first(id)
+  if label then
+    if converted then self:count(id, "label", label, channel, "converted") end
+    if value then self:count(id, "label", label, channel, "revenue", value) end
+  end
 end
 
 -- the contact's latest instance of `journey` that ended at or after `since`
@@ -1581,17 +1626,20 @@ function Store:write_counts()
   self.tally = {}
 end
 
--- A store made before counters: count what its rows hold, once.
+-- A store made before counters: count what its rows hold, once; one
+-- counted before conversions were credited to messages: count those, once.
 function Store:count_existing()
-  if self:meta("counted") then return end
+  local counted = self:meta("counted")
+  if counted and self:meta("credited") then return end
   self.db:exec("BEGIN")
   local ok, err = pcall(function()
-    self.db:exec("DELETE FROM counters")
-    for _, select in ipairs(BACKFILL) do
+    if not counted then self.db:exec("DELETE FROM counters") end
+    for _, select in ipairs(counted and BACKFILL_CREDITS or BACKFILL) do
       self.db:exec("INSERT INTO counters(journey, day, metric, a, b, c, n) " .. select
         .. " ON CONFLICT(journey, day, metric, a, b, c) DO UPDATE SET n = n + excluded.n")
     end
     self:set_meta("counted", 1)
+    self:set_meta("credited", 1)
   end)
   self.db:exec(ok and "COMMIT" or "ROLLBACK")
   if not ok then error(err, 0) end

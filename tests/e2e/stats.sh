@@ -49,6 +49,36 @@ expect_eq "every figure agrees with the records (all $JOURNEYS journeys)" "agree
 expect_eq "the A/B split has two variants, B tested against A" "A B 1" \
   "$(python3 -c 'import json,sys; v=[j for j in json.load(open(sys.argv[1]))["journeys"] if j["journey"]=="welcome"][0]["splits"]["welcome_subject"]; print(v[0]["variant"], v[1]["variant"], int(0 <= v[1]["p_value"] <= 1))' "$TMP/stats.json")"
 
+# each conversion credits the last message its instance sent before it:
+# counted per channel from drip records (which name the instance), against stats
+"$DRIP" records --db "$TMP/s.db" > "$TMP/all.jsonl"
+python3 - "$TMP/all.jsonl" "$TMP/stats.json" > "$TMP/credits" <<'PY'
+import json, sys
+last, want = {}, {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["kind"] in ("send", "defer") and "instance" in r: last[r["instance"]] = r
+    elif r["kind"] == "convert" and r["instance"] in last:
+        m = last[r["instance"]]
+        key = (r["journey"], m["channel"])
+        converted, revenue = want.get(key, (0, 0))
+        first = r["instance"] not in want.setdefault("seen", set())
+        want["seen"].add(r["instance"])
+        want[key] = (converted + first, revenue + (r.get("value") or 0))
+want.pop("seen", None)
+got = {}
+for j in json.load(open(sys.argv[2]))["journeys"]:
+    for m in j["messages"]:
+        if m.get("converted") or m.get("revenue"):
+            converted, revenue = got.get((j["journey"], m["channel"]), (0, 0))
+            got[(j["journey"], m["channel"])] = (converted + m["converted"], revenue + m["revenue"])
+norm = lambda d: sorted((k, v[0], round(v[1], 6)) for k, v in d.items())
+print("agree %d" % len(got) if norm(want) == norm(got) else "records %s\nstats %s" % (norm(want), norm(got)))
+PY
+expect_eq "each message's conversions (last touch) and revenue agree with the records" "agree 4" "$(cat "$TMP/credits")"
+expect_contains "table: a message with the conversions it was last before" "$("$DRIP" stats ab_holdout --db "$TMP/s.db")" \
+  "converted 23 after it (44.2%), revenue 1576.6"
+
 TABLE=$("$DRIP" stats welcome --db "$TMP/s.db")
 expect_contains "table: the funnel line" "$TABLE" "entered 183"
 expect_contains "table: the variant with its interval" "$TABLE" "    A  entered"

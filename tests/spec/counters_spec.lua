@@ -5,7 +5,7 @@ local testing = require "drip.testing"
 local events = require "drip.events"
 local Store = require "drip.store"
 
-local KINDS = { "journeys", "exits", "steps", "messages", "variants" }
+local KINDS = { "journeys", "exits", "steps", "messages", "engaged", "labels", "variants" }
 
 -- the exact rows, straight from instances, steps, outbox and history
 local function exact(store, since)
