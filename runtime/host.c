@@ -28,11 +28,17 @@ typedef struct {
   int growth_hit;      /* a refusal came from the growth limit */
 } alloc_state;
 
+/* jemalloc's sized free, when the process allocates with jemalloc (the drip
+ * binary): it need not look the block's size up. NULL elsewhere (drip_host.so
+ * in a plain lua5.4, the sanitizers' builds). */
+extern void sdallocx(void *ptr, size_t size, int flags) __attribute__((weak));
+
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   alloc_state *st = ud;
   size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    free(ptr);
+    if (ptr && sdallocx) sdallocx(ptr, osize, 0);
+    else free(ptr);
     st->used -= old;
     return NULL;
   }
@@ -42,7 +48,7 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
   if (st->limit && nsize > old && st->used + (nsize - old) > st->limit)
     return NULL; /* Lua raises "not enough memory" in the running coroutine */
-  void *p = realloc(ptr, nsize);
+  void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);
   if (p) st->used = st->used - old + nsize;
   return p;
 }
