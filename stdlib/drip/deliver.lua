@@ -18,6 +18,10 @@ Deliver.__index = Deliver
 
 local CLAIM_MAX = 1000  -- rows claimed per channel per tick
 local IDLE_MS = 60000   -- longest sleep when nothing is due
+-- While nothing is due for a while, how often to look whether another
+-- process wrote the store (`drip resume --send-held` releasing messages
+-- beside drip run): they go within about this long, not at the next claim.
+local WATCH_MS = 1000
 
 -- Deliver.new{ store=, channels= (drip.channels.check), unsubscribe={ base=, secret= },
 --              curl= (drip_curl), log=, metrics=, transaction=fn(fn) -> ok, result,
@@ -51,7 +55,10 @@ function Deliver:start()
   self:kick()
 end
 
-function Deliver:kick() self.curl.tick(0) end
+function Deliver:kick()
+  self.claim_at = nil
+  self.curl.tick(0)
+end
 function Deliver:stop() self.curl.stop() end
 
 -- whole tokens the channel may spend now (nil: no rate limit)
@@ -147,8 +154,23 @@ function Deliver:claim(name, c, now, started)
   return due and math.max(0, (due - now) * 1000) or nil
 end
 
--- one tick: claim on every channel, commit, start the transfers -> ms to the next tick
+-- one tick: claim on every channel, commit, start the transfers -> ms to the
+-- next tick; while the next claim is more than WATCH_MS away, a tick only
+-- looks whether another process wrote the store meanwhile, and claims if so
 function Deliver:tick()
+  if self.claim_at and host.clock() < self.claim_at and not self.store:changed_elsewhere() then
+    return math.max(1, math.min(WATCH_MS, math.floor((self.claim_at - host.clock()) * 1000)))
+  end
+  self.claim_at = nil
+  local next_ms = self:claim_all()
+  if next_ms <= WATCH_MS then return next_ms end
+  self.store:changed_elsewhere() -- (what this connection wrote does not count)
+  self.claim_at = host.clock() + next_ms / 1000
+  return WATCH_MS
+end
+
+-- claim on every channel, commit, start the transfers -> ms to the next claim
+function Deliver:claim_all()
   local now, started = host.time(), {}
   local next_ms = IDLE_MS
   local ok, err = self.transaction(function()

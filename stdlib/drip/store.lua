@@ -311,6 +311,7 @@ local QUERIES = {
   message_state = "SELECT instance, channel, status, coalesce(reason, '') FROM outbox WHERE id = ?",
   sending_by_instance = "SELECT instance, channel, coalesce(reason, ''), count(*) FROM outbox WHERE status = 'sending' "
     .. "GROUP BY 1, 2, 3",
+  data_version = "PRAGMA data_version",
   -- what a conversion of the instance now credits (see credits)
   last_message = "SELECT label, channel FROM outbox WHERE instance = ? AND status <> 'suppressed' "
     .. "ORDER BY seq DESC LIMIT 1",
@@ -1494,6 +1495,16 @@ function Store:script_sources() return self:q("script_sources"):column() end
 -- Has a contact been forgotten, here or by another process, since the last
 -- call? (What a long-running process keeps of contacts and instances is then stale.)
 function Store:forgotten_since() return self:moved_since("forgets") end
+
+-- Has another process committed to the store since the last call? (Never on
+-- the first call; SQLite's data_version, which this connection's own commits
+-- leave as it is.)
+function Store:changed_elsewhere()
+  local version = self:q("data_version"):first()
+  local changed = self.data_version ~= nil and version ~= self.data_version
+  self.data_version = version
+  return changed
+end
 
 -- Has the meta counter `key` moved, here or in another process, since this
 -- connection last looked? (Never on the first look.)

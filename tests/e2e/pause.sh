@@ -119,5 +119,19 @@ expect_contains "drip resume --all resumes them" "$("$DRIP" resume --all --db "$
 expect_eq "... and again, with none paused, changes nothing" "no journey is paused; nothing changed" \
   "$("$DRIP" resume --all --db "$DB")"
 expect_eq "a journey and --all: bad usage" 2 "$("$DRIP" pause notify --all --db "$DB" > /dev/null 2>&1; echo $?)"
+
+# --- paused and resumed by the command, sending what it held: drip run sends it soon --------
+"$DRIP" pause notify --db "$DB" > /dev/null
+track u6 Poke
+sleep 0.5
+expect_eq "paused by the command: u6's second message is held" "first u1,first u3,first u5,first u6,second u1" "$(hooks)"
+sleep 2 # (drip run's dispatcher is idle: its next claim is far off)
+out=$("$DRIP" resume notify --send-held --db "$DB"); code=$?
+expect_eq "drip resume --send-held beside drip run" 0 "$code"
+started=$(date +%s.%N)
+wait_hooks "first u1,first u3,first u5,first u6,second u1,second u6" \
+  "drip run sends what a resume by the command released, within seconds (not at its next claim, a minute away)"
+took=$(python3 -c "import time; print(int(time.time() - $started < 3))")
+expect_eq "... within 3 s" 1 "$took"
 stop_drip
 finish
