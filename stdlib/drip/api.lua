@@ -481,7 +481,7 @@ function Api:sms_click(code)
 end
 
 -- the words of a /ui page for the request (its ?lang=, else its Accept-Language)
-local function words(req) return ui.words(req.query or {}, req.accept_language) end
+local function words(req) return ui.words(req.query or {}, req.accept_language, req.path) end
 
 -- path pattern, allowed methods, handler(self, req, capture)
 local ROUTES = {

@@ -75,13 +75,49 @@ local WORDS = {
   },
 }
 
--- the words for a request: ?lang=fa|ru|en, else its Accept-Language, else English
-function ui.words(query, accept_language)
-  return WORDS[unsubscribe_page.language({ language = query.lang }, accept_language)] or WORDS.en
-end
-
 -- a path part or query value, percent-encoded
 local function encoded(s) return (tostring(s):gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end)) end
+
+-- The words for a request to `path`: ?lang=fa|ru|en, else its
+-- Accept-Language, else English. A language chosen by ?lang= stays chosen
+-- on the page's links and forms (w.chosen), and w.here(lang) is this page
+-- in another language.
+function ui.words(query, accept_language, path)
+  local chosen = query.lang and unsubscribe_page.language({ language = query.lang }, nil)
+  if not WORDS[chosen] then chosen = nil end
+  local w = WORDS[chosen or unsubscribe_page.language({}, accept_language)] or WORDS.en
+  local keys = {}
+  for k in pairs(query) do if k ~= "lang" then keys[#keys + 1] = k end end
+  table.sort(keys)
+  return setmetatable({ chosen = chosen, here = function(lang)
+    local parts = {}
+    for _, k in ipairs(keys) do parts[#parts + 1] = encoded(k) .. "=" .. encoded(query[k]) end
+    parts[#parts + 1] = "lang=" .. lang
+    return (path or "/ui") .. "?" .. table.concat(parts, "&")
+  end }, { __index = w })
+end
+
+-- path (a link of the pages) keeping the language chosen by ?lang=
+local function link(w, path)
+  if not w.chosen then return path end
+  return path .. (path:find("?", 1, true) and "&" or "?") .. "lang=" .. w.chosen
+end
+
+-- a form's field keeping the language chosen by ?lang=
+local function lang_field(w)
+  return w.chosen and '<input type="hidden" name="lang" value="' .. w.chosen .. '">' or ""
+end
+
+-- the languages of the pages, each in its own words
+local LANGUAGES = { { "en", "English" }, { "fa", "فارسی" }, { "ru", "Русский" } }
+local function switcher(w)
+  local out = {}
+  for _, l in ipairs(LANGUAGES) do
+    out[#out + 1] = l[1] == w.lang and "<b>" .. l[2] .. "</b>"
+      or string.format('<a href="%s" lang="%s">%s</a>', esc(w.here(l[1])), l[1], l[2])
+  end
+  return '<span class="languages">' .. table.concat(out, " ") .. "</span>"
+end
 
 local STYLE = [[
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222 }
@@ -90,19 +126,21 @@ th, td { padding: .3em .8em; border-bottom: 1px solid #ddd; text-align: start }
 td.n { text-align: end; font-variant-numeric: tabular-nums }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; white-space: pre-wrap; unicode-bidi: plaintext }
 .paused { color: #a40 } .error { color: #b00 } nav a { margin-inline-end: 1em }
+.languages { float: inline-end } .languages a, .languages b { margin-inline-start: .6em }
 ]]
 
 -- a whole page in the words w: title (text) and body (HTML); Persian reads right to left
 local function html(w, title, body)
   return '<!doctype html><html lang="' .. w.lang .. '"' .. (w.lang == "fa" and ' dir="rtl"' or "")
     .. '><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>'
-    .. esc(title) .. ' — drip</title><style>' .. STYLE .. '</style></head><body><nav><a href="/ui">' .. esc(w.journeys)
-    .. "</a></nav><h1>" .. esc(title) .. "</h1>" .. body .. "</body></html>"
+    .. esc(title) .. ' — drip</title><style>' .. STYLE .. '</style></head><body><nav><a href="' .. link(w, "/ui") .. '">'
+    .. esc(w.journeys) .. "</a>" .. switcher(w) .. "</nav><h1>" .. esc(title) .. "</h1>" .. body .. "</body></html>"
 end
 
 local function search_form(w, value)
   return '<form action="/ui/contacts" method="get"><label>' .. esc(w.why) .. ' <input name="id" placeholder="'
-    .. esc(w.who) .. '" value="' .. esc(value or "") .. '"></label> <button>' .. esc(w.explain) .. "</button></form>"
+    .. esc(w.who) .. '" value="' .. esc(value or "") .. '"></label>' .. lang_field(w) .. ' <button>' .. esc(w.explain)
+    .. "</button></form>"
 end
 
 -- lines said through say(), as one <pre>
@@ -128,9 +166,9 @@ function ui.overview(w, engine, store)
   for _, name in ipairs(engine:journey_names()) do
     local def, j, paused = engine.latest[name], by_name[name] or stats.empty(name), engine.paused[name]
     local t = def.trigger
-    rows[#rows + 1] = string.format('<tr><td><a href="/ui/journeys/%s">%s</a>%s</td><td>%s</td><td class="n">%d</td>'
+    rows[#rows + 1] = string.format('<tr><td><a href="%s">%s</a>%s</td><td>%s</td><td class="n">%d</td>'
       .. '<td class="n">%d</td><td class="n">%d (%s)</td><td class="n">%d</td><td class="n">%d</td></tr>',
-      encoded(name), esc(name), paused and (' <span class="paused">' .. esc(w.paused:format(time.iso(paused.since)))
+      esc(link(w, "/ui/journeys/" .. encoded(name))), esc(name), paused and (' <span class="paused">' .. esc(w.paused:format(time.iso(paused.since)))
         .. "</span>") or "",
       esc(tostring(t.event or type(t.segment) == "string" and t.segment or t.kind)), j.entered, j.active, j.converted, pct(j.conversion_rate), sends(j),
       j.failed)
@@ -154,8 +192,8 @@ end
 -- nil when journey `name` is one the store knows | 404, page
 local function unknown_journey(w, engine, name)
   if engine:knows_journey(name) then return nil end
-  return 404, html(w, w.no_journey_title, "<p>" .. esc(w.no_journey:format(name)) .. ' <a href="/ui">'
-    .. esc(w.all_journeys) .. "</a></p>")
+  return 404, html(w, w.no_journey_title, "<p>" .. esc(w.no_journey:format(name)) .. ' <a href="' .. esc(link(w, "/ui"))
+    .. '">' .. esc(w.all_journeys) .. "</a></p>")
 end
 
 -- the journey's code as new entries run it, to read beside its figures ("" when not loaded)
@@ -186,15 +224,16 @@ function ui.journey(w, engine, store, name, query)
   end
   local links = {}
   for _, d in ipairs({ "7d", "30d", "90d" }) do
-    links[#links + 1] = string.format('<a href="/ui/journeys/%s?since=%s">%s</a>', encoded(name), d, esc(w.last:format(d)))
+    links[#links + 1] = string.format('<a href="%s">%s</a>', esc(link(w, "/ui/journeys/" .. encoded(name) .. "?since=" .. d)),
+      esc(w.last:format(d)))
   end
   local download = string.format("/ui/journeys/%s/records.csv%s", encoded(name),
     query.since and "?since=" .. encoded(query.since) or "")
-  return 200, html(w, name, string.format('<p><a href="/ui/journeys/%s/preview">%s</a>%s · <a href="%s">%s</a>%s</p>',
-    encoded(name), esc(w.what_it_sends), esc(w.in_order), esc(download), esc(w.its_records),
-    w.records_note:format(ui.CSV_MAX, "<code>drip records --format csv</code>"))
+  return 200, html(w, name, string.format('<p><a href="%s">%s</a>%s · <a href="%s">%s</a>%s</p>',
+    esc(link(w, "/ui/journeys/" .. encoded(name) .. "/preview")), esc(w.what_it_sends), esc(w.in_order),
+    esc(link(w, download)), esc(w.its_records), w.records_note:format(ui.CSV_MAX, "<code>drip records --format csv</code>"))
     .. "<p>" .. esc(w.instances .. note) .. ": " .. table.concat(links, " · ")
-    .. string.format(' · <a href="/ui/journeys/%s">%s</a></p>', encoded(name), esc(w.all))
+    .. string.format(' · <a href="%s">%s</a></p>', esc(link(w, "/ui/journeys/" .. encoded(name))), esc(w.all))
     .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
     .. "<p>" .. esc(w.the_same) .. "<code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
     .. "</code></p>" .. script_of(w, engine.latest[name]))
@@ -268,7 +307,8 @@ end
 function ui.preview(w, name, query, status, doc)
   local form = '<form method="get"><label>' .. esc(w.for_contact) .. ' <input name="contact" placeholder="'
     .. esc(w.for_contact_hint) .. '" value="' .. esc(query.contact or "") .. '"></label> <label>' .. esc(w["then"])
-    .. ' <input name="then" placeholder="Order Completed +2h" value="' .. esc(query["then"] or "") .. '"></label> <button>'
+    .. ' <input name="then" placeholder="Order Completed +2h" value="' .. esc(query["then"] or "") .. '"></label>'
+    .. lang_field(w) .. ' <button>'
     .. esc(w.preview) .. "</button></form>"
   local title = w.what_title:format(name)
   if status ~= 200 then return status, html(w, title, form .. '<p class="error">' .. esc(doc.error) .. "</p>") end

@@ -86,7 +86,14 @@ page=$(curl -s "${auth[@]}" "$URL/ui?lang=fa")
 expect_contains "?lang=fa: the page in Persian, right to left" "$page" '<html lang="fa" dir="rtl">'
 expect_contains "..." "$page" '<th>سفر</th><th>شروع با</th><th>ورود</th>'
 expect_contains "... its figures' text left to right still" "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?lang=fa")" '<pre dir="ltr">hello'
+expect_contains "... and its links keep Persian" "$page" '<a href="/ui/journeys/hello?lang=fa">hello</a>'
+expect_contains "... and its search too" "$page" '<input type="hidden" name="lang" value="fa">'
+expect_contains "... a link to the same page in each language" "$page" '<a href="/ui?lang=ru" lang="ru">Русский</a>'
+page=$(curl -s "${auth[@]}" "$URL/ui/contacts?id=u1&lang=ru")
+expect_contains "... which keeps what the page shows" "$page" '<a href="/ui/contacts?id=u1&amp;lang=fa" lang="fa">فارسی</a>'
+expect_contains "... and follows the choice" "$page" '<html lang="ru"><head>'
 page=$(curl -s -H 'Accept-Language: ru-RU,ru;q=0.9,en;q=0.5' "${auth[@]}" "$URL/ui/contacts")
+expect_eq "a language the browser asks for is not written into the links" 0 "$(grep -c 'lang=ru"' <<< "$page")"
 expect_contains "a browser that asks for Russian gets Russian" "$page" '<html lang="ru"><head>'
 expect_contains "..." "$page" 'Почему контакт получил (или не получил) сообщение?'
 out=$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/contacts?id=nobody")
