@@ -17,6 +17,7 @@ local policy = require "drip.policy"
 local message_rules = require "drip.channels" -- what a message needs on each channel
 local template = require "drip.template"
 local utm = require "drip.utm"
+local tracking = require "drip.tracking"
 local locale = require "drip.locale"
 local unsubscribe = require "drip.unsubscribe"
 local audience = require "drip.audience"
@@ -64,6 +65,7 @@ function Engine.new(opts)
     quiet = opts.quiet or conf.quiet,
     control = conf.control, -- the global control group's share (percent), or nil
     utm = conf.utm_tags, -- campaign parameters for the links of messages (drip.utm), or nil
+    sms_short_links = conf.track and conf.track.sms_clicks or false, -- (an SMS's links go short: drip.tracking)
     unsubscribe = opts.unsubscribe or { base = "http://127.0.0.1:8425", secret = "drip-simulate" },
     deliver = opts.deliver or false,
     outbox_status = opts.deliver and "queued" or "simulated",
@@ -954,7 +956,8 @@ function Engine:send(R, channels, msg)
   if self.odd_addresses then self:note_odd_address(channel, to) end
   local message = self:render(R, msg, channel)
   row.channel, row.address, row.message = channel, to, json.encode(message)
-  local segments, encoding, odd = self:sms_cost(R, channel, message)
+  if channel == "sms" and self.sms_short_links then row.id = self.store:new_id("outbox") end
+  local segments, encoding, odd = self:sms_cost(R, channel, message, row.id)
   row.segments = segments
   if self.paused[R.journey] then return self:hold(R, row, message, kind) end
   local quiet_end = kind == "marketing" and policy.quiet_until(self.quiet, self:zone_of(R.ctx.contact), self.now)
@@ -1019,10 +1022,16 @@ local SMS_MAX_CHARS = 1600 -- Twilio's limit for one message, in characters
 
 -- What an SMS will cost, for its record: segments, encoding and the few
 -- characters that made it UCS-2 (see channels.sms_segments); nothing for
--- other channels. A text longer than providers take is warned about.
-function Engine:sms_cost(R, channel, message)
+-- other channels. With `id`, the outbox id it will have, its text is counted
+-- with its links short, as it goes out (tracking's sms_clicks). A text longer
+-- than providers take is warned about.
+function Engine:sms_cost(R, channel, message, id)
   if channel ~= "sms" then return nil end
   local text = tostring(message.text or message.body or "")
+  if id then
+    local u = self.unsubscribe
+    text = tracking.sms_text(text, { base = u.base, secret = u.secret, message = id })
+  end
   local chars = utf8.len(text) or #text
   if chars > SMS_MAX_CHARS then
     self:warn_once(R.journey .. "\0sms length", string.format(

@@ -1220,9 +1220,9 @@ end
 -- outbox and history --------------------------------------------------------
 
 -- m: { instance, seq, channel, address, kind, message (JSON), status, reason, contact, due, label,
--- segments (of an SMS that is not suppressed), topic }
+-- segments (of an SMS that is not suppressed), topic, id (from new_id("outbox"); else one is given) }
 function Store:add_outbox(m, now)
-  (self.stmts.outbox_add or self:q("outbox_add")):run(self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
+  (self.stmts.outbox_add or self:q("outbox_add")):run(m.id or self:new_id("outbox"), m.instance, m.seq, m.channel, m.address, m.kind, m.message, m.status, m.reason, now,
     m.contact, m.due, m.label, m.segments, m.topic)
   self:count(m.instance, "message", m.channel, m.status, m.reason)
   if m.segments then self:count(m.instance, "segments", m.channel, nil, nil, m.segments) end

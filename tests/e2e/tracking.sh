@@ -82,7 +82,8 @@ CONF
 DB="$TMP/sms.db"
 start_drip run --config "$TMP/sms.conf.lua" --journeys "$TMP/sj" --db "$DB"
 req POST /v1/identify '{"userId":"s1","traits":{"phone":"+15550002222","consent":{"sms":true}}}' > /dev/null
-req POST /v1/track '{"userId":"s1","event":"Cart Updated","properties":{"cart_url":"https://shop.test/cart?u=s1"}}' > /dev/null
+CART_URL="https://shop.test/cart?u=s1&utm_source=drip&utm_medium=sms&utm_campaign=cart_reminder_autumn"
+req POST /v1/track "{\"userId\":\"s1\",\"event\":\"Cart Updated\",\"properties\":{\"cart_url\":\"$CART_URL\"}}" > /dev/null
 for _ in $(seq 100); do [ "$(q 'len(http("/ok/sms"))')" = 1 ] && break; sleep 0.05; done
 body=$(q 'form("/ok/sms")[0]["Body"]')
 short=$(printf '%s' "$body" | grep -o 'http://drip.test/s/[0-9A-Za-z_-]*' | sed 's/^http:\/\/drip.test//')
@@ -90,7 +91,13 @@ expect_eq "an SMS's links go out short, through drip, the punctuation after them
   "سبد خرید شما منتظر است: http://drip.test$(echo "$short" | sed -n 1p). Ещё: http://drip.test$(echo "$short" | sed -n 2p)" \
   "$body"
 out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$(echo "$short" | sed -n 1p)")
-expect_eq "GET /s/CODE: on to the link as the message has it" "302 https://shop.test/cart?u=s1" "$out"
+expect_eq "GET /s/CODE: on to the link as the message has it" "302 $CART_URL" "$out"
+# (UCS-2: one segment holds 70 characters, each of a longer text's 67)
+segments=$(python3 -c 'import sys, math; n = len(sys.argv[1]); print(1 if n <= 70 else math.ceil(n / 67))' "$body")
+expect_eq "the SMS's segments are counted as it went out, short links and all (3 with its long link)" \
+  "2 $segments" "$("$DRIP" records --db "$DB" | python3 -c '
+import json, sys
+print(*[r["segments"] for r in map(json.loads, sys.stdin) if r["kind"] == "send" and r["channel"] == "sms"])') $segments"
 out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$(echo "$short" | sed -n 2p)")
 expect_eq "... each link its own" "302 https://shop.test/help" "$out"
 for _ in $(seq 100); do [ "$(q 'len(http("/ok/after-sms"))')" = 1 ] && break; sleep 0.05; done
