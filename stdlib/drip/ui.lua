@@ -1,11 +1,12 @@
 -- drip.ui — the read-only pages `drip run` serves under /ui for the people
 -- who do not live in a terminal: each journey's funnel at a glance, a
 -- journey's stats, what it sends (an email's HTML as it renders), and one
--- contact's story. Owns their HTML; the words are those of `drip stats`,
--- `drip preview` and `drip explain` (drip.cmd_stats, the preview document
--- of drip.api, drip.cmd_explain), so the pages and the commands never
--- disagree; the words around them are the reader's language's (English,
--- Persian right to left, or Russian: ?lang=, else the browser's). It
+-- contact's story. Owns their HTML; the figures and words are those of
+-- `drip stats`, `drip preview` and `drip explain` (drip.stats, the preview
+-- document of drip.api, drip.cmd_explain), so the pages and the commands
+-- never disagree; the words around them, and a journey's tables
+-- (drip.ui_stats), are the reader's language's (English, Persian right to
+-- left, or Russian: ?lang=, else the browser's). It
 -- changes nothing. With a token configured, a browser asks for it as the
 -- password.
 local stats = require "drip.stats"
@@ -13,7 +14,7 @@ local time = require "drip.time"
 local duration = require "drip.duration"
 local json = require "drip.json"
 local template = require "drip.template"
-local cmd_stats = require "drip.cmd_stats"
+local ui_stats = require "drip.ui_stats"
 local cmd_explain = require "drip.cmd_explain"
 local records = require "drip.records"
 local csv = require "drip.csv"
@@ -209,7 +210,8 @@ local function script_of(w, def)
     .. '</p><pre dir="ltr">' .. esc(table.concat(lines, "\n")) .. "</pre>"
 end
 
--- GET /ui/journeys/NAME[?since=30d]: what `drip stats NAME` prints, and its script -> status, page
+-- GET /ui/journeys/NAME[?since=30d]: the figures `drip stats NAME` prints, as
+-- tables in the reader's language, and its script -> status, page
 function ui.journey(w, engine, store, name, query)
   local since, status, page = since_of(w, engine, name, query)
   if not since then return status, page end
@@ -234,7 +236,7 @@ function ui.journey(w, engine, store, name, query)
     esc(link(w, download)), esc(w.its_records), w.records_note:format(ui.CSV_MAX, "<code>drip records --format csv</code>"))
     .. "<p>" .. esc(w.instances .. note) .. ": " .. table.concat(links, " · ")
     .. string.format(' · <a href="%s">%s</a></p>', esc(link(w, "/ui/journeys/" .. encoded(name))), esc(w.all))
-    .. told(function(say) cmd_stats.tell_journey(found or stats.empty(name), say) end)
+    .. ui_stats.html(w.lang, found or stats.empty(name))
     .. "<p>" .. esc(w.the_same) .. "<code>drip stats " .. esc(name) .. (query.since and " --since " .. esc(query.since) or "")
     .. "</code></p>" .. script_of(w, engine.latest[name]))
 end

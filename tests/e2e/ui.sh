@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests of the pages `drip run` serves under /ui: behind the
-# token (asked for as a browser's password), the journeys at a glance, and
-# a journey's stats and a contact's story in the very words of `drip stats`
-# and `drip explain` run beside it on the same store.
+# token (asked for as a browser's password), the journeys at a glance, a
+# journey's tables with the figures of `drip stats` (in English, Persian or
+# Russian), and a contact's story in the very words of `drip explain`, each
+# run beside it on the same store.
 DRIP=$(realpath "${1:?usage: ui.sh path/to/drip}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -45,10 +46,43 @@ expect_contains "... and a box to explain a contact" "$page" '<form action="/ui/
 
 # the <pre> of a page, as text
 pre() { python3 -c 'import html, re, sys; print(html.unescape(re.search(r"<pre[^>]*>(.*?)</pre>", sys.stdin.read(), re.S).group(1)))'; }
-expect_eq "a journey's page says what drip stats says" "$("$DRIP" stats hello --db "$DB")" \
-  "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello" | pre)"
-expect_eq "... and of a period, what drip stats --since says" "$("$DRIP" stats hello --since 7d --db "$DB" | tail -n +3)" \
-  "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?since=7d" | pre)"
+# a journey page's tables against drip stats --format json: the funnel, the
+# exits, the steps, the channels and each message (went out, converted after it)
+tables_agree() { # QUERY STATS_FLAGS...
+  local query=$1
+  shift
+  python3 - "$("$DRIP" stats hello --db "$DB" --format json "$@")" \
+    "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello$query")" <<'PY'
+import html, json, re, sys
+j = json.loads(sys.argv[1])["journeys"][0]
+text = lambda cell: html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+tables = [[[text(c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+           for row in re.findall(r"<tr>(.*?)</tr>", t, re.S)] for t in re.findall(r"<table>(.*?)</table>", sys.argv[2], re.S)]
+pct = lambda n, of: "%d (%.1f%%)" % (n, 100 * n / of) if of else str(n)
+num = lambda x: str(int(x)) if x == int(x) else str(x)
+want = [[str(j["entered"]), str(j["active"]), pct(j["converted"], j["entered"]), str(j["failed"]), num(j["revenue"])]]
+got = [tables[0][1]]
+got += [[row[1] for row in tables[1]]]
+want += [[str(n) for _, n in sorted(j["exited"].items())]]
+got += [[row[2] for row in tables[2][1:]]]
+want += [[str(s["reached"]) for s in j["steps"]]]
+got += [[row[1] for row in tables[3][1:]]]
+want += [[", ".join("%s %d" % (k, c[k]) for k in ("sent", "simulated", "queued", "deferred", "held", "failed") if c.get(k))
+          for _, c in sorted(j["channels"].items())]]
+got += [[(row[1], row[2], row[3]) for row in tables[4][1:]]]
+want += [[("“%s”" % m["message"], str(m["sent"]), pct(m.get("converted", 0), m["sent"])) for m in j["messages"]]]
+print("agree" if got == want else "page %s\nstats %s" % (got, want))
+PY
+}
+expect_eq "a journey's page has the figures drip stats has" agree "$(tables_agree "")"
+expect_eq "... and of a period, those of drip stats --since" agree "$(tables_agree "?since=7d" --since 7d)"
+page=$(curl -s "${auth[@]}" "$URL/ui/journeys/hello")
+expect_contains "... the message that converted, with its revenue" "$page" \
+  '<td class="n">1 (50.0%)</td><td class="n">40</td>'
+expect_contains "... each exit reason in words, with its code" "$page" '<td>reached the goal <code>goal</code></td>'
+page=$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?lang=ru")
+expect_contains "... and in Russian" "$page" '<th>конверсии после него</th>'
+expect_contains "..." "$page" '<td>достигли цели <code>goal</code></td>' 
 out=$(curl -s "${auth[@]}" "$URL/ui/contacts?id=sara%40shop.test")
 expect_eq "a contact's page (found by email) says what drip explain says" \
   "$("$DRIP" explain u1 --db "$DB" --journeys "$TMP/j")" "$(printf '%s' "$out" | pre)"
@@ -85,10 +119,12 @@ print(len(rows), [r["message"] for r in rows if r["kind"] == "send" and r["conta
 page=$(curl -s "${auth[@]}" "$URL/ui?lang=fa")
 expect_contains "?lang=fa: the page in Persian, right to left" "$page" '<html lang="fa" dir="rtl">'
 expect_contains "..." "$page" '<th>سفر</th><th>شروع با</th><th>ورود</th>'
-expect_contains "... its figures' text left to right still" "$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?lang=fa")" '<pre dir="ltr">hello'
 expect_contains "... and its links keep Persian" "$page" '<a href="/ui/journeys/hello?lang=fa">hello</a>'
 expect_contains "... and its search too" "$page" '<input type="hidden" name="lang" value="fa">'
 expect_contains "... a link to the same page in each language" "$page" '<a href="/ui?lang=ru" lang="ru">Русский</a>'
+page=$(curl -s "${auth[@]}" "$URL/ui/journeys/hello?lang=fa")
+expect_contains "... a journey's tables in Persian" "$page" '<th>تبدیل پس از آن</th>'
+expect_contains "... its script left to right still" "$page" '</p><pre dir="ltr">  1  return journey {'
 page=$(curl -s "${auth[@]}" "$URL/ui/contacts?id=u1&lang=ru")
 expect_contains "... which keeps what the page shows" "$page" '<a href="/ui/contacts?id=u1&amp;lang=fa" lang="fa">فارسی</a>'
 expect_contains "... and follows the choice" "$page" '<html lang="ru"><head>'
