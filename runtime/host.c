@@ -101,8 +101,9 @@ size_t drip_host_memory_used(lua_State *L) {
   return st ? st->used : 0;
 }
 
-/* 64-bit FNV-1a: script versions and deterministic split buckets. */
-static uint64_t fnv1a(const unsigned char *s, size_t n) {
+/* 64-bit FNV-1a: script versions, deterministic split buckets and backtest's partitions. */
+uint64_t drip_fnv1a(const void *data, size_t n) {
+  const unsigned char *s = data;
   uint64_t h = 1469598103934665603ULL;
   for (size_t i = 0; i < n; i++) {
     h ^= s[i];
@@ -116,7 +117,7 @@ static int l_hash(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   char out[17];
-  snprintf(out, sizeof out, "%016llx", (unsigned long long)fnv1a((const unsigned char *)s, n));
+  snprintf(out, sizeof out, "%016llx", (unsigned long long)drip_fnv1a(s, n));
   lua_pushstring(L, out);
   return 1;
 }
@@ -127,7 +128,7 @@ static int l_bucket(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   lua_Integer m = luaL_checkinteger(L, 2);
   luaL_argcheck(L, m > 0, 2, "must be positive");
-  lua_pushinteger(L, (lua_Integer)(fnv1a((const unsigned char *)s, n) % (uint64_t)m));
+  lua_pushinteger(L, (lua_Integer)(drip_fnv1a(s, n) % (uint64_t)m));
   return 1;
 }
 
@@ -282,12 +283,29 @@ static int l_lock_file(lua_State *L) {
   return 1;
 }
 
+/* host.executable() -> the path of the running drip binary | nil */
+static int l_executable(lua_State *L) {
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return 0;
+  lua_pushlstring(L, path, (size_t)n);
+  return 1;
+}
+
+/* host.cpu_count() -> the processors online (at least 1) */
+static int l_cpu_count(lua_State *L) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  lua_pushinteger(L, n > 0 ? n : 1);
+  return 1;
+}
+
 static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock}, {"sleep", l_sleep},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},
-    {"is_terminal", l_is_terminal}, {"lock_file", l_lock_file}, {NULL, NULL}};
+    {"is_terminal", l_is_terminal}, {"lock_file", l_lock_file}, {"executable", l_executable},
+    {"cpu_count", l_cpu_count}, {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);

@@ -81,6 +81,8 @@ typedef struct {
   uint64_t *slots;
   size_t mask, count;
 } drip_id_set;
+/* 64-bit FNV-1a of n bytes (host.hash, host.bucket, SQL's drip_bucket) */
+uint64_t drip_fnv1a(const void *data, size_t n);
 uint64_t drip_id_hash(const char *s, size_t n);
 int drip_id_set_add(drip_id_set *s, uint64_t h);
 int drip_id_set_has(const drip_id_set *s, uint64_t h);

@@ -65,6 +65,19 @@ static int fail(lua_State *L, sqlite3 *db, const char *sql) {
   return luaL_error(L, "sqlite: %s (in: %s)", sqlite3_errmsg(db), sql_head(head, sizeof head, sql));
 }
 
+/* SQL drip_bucket(text, n): host.bucket's integer in [0, n) for a text
+ * (NULL for NULL), so that a query can take one partition of the contacts. */
+static void sql_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  sqlite3_int64 n = sqlite3_value_int64(argv[1]);
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || n <= 0) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const unsigned char *text = sqlite3_value_text(argv[0]);
+  int len = sqlite3_value_bytes(argv[0]);
+  sqlite3_result_int64(ctx, (sqlite3_int64)(drip_fnv1a(text, (size_t)len) % (uint64_t)n));
+}
+
 /* host.open(path) -> db */
 static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -81,6 +94,8 @@ static int l_open(lua_State *L) {
     return 2;
   }
   sqlite3_busy_timeout(d->db, 5000);
+  sqlite3_create_function_v2(d->db, "drip_bucket", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_bucket, NULL, NULL,
+                             NULL);
   return 1;
 }
 

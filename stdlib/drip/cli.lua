@@ -359,8 +359,9 @@ words. CONTACT is an id, or an email or phone, as for explain.
   },
   backtest = {
     summary = "replay a past period through other journey versions, beside what happened",
-    usage = "drip backtest --journeys DIR|FILE... [--since DUR] [--format table|json] [--db FILE] [--config FILE]",
-    flags = { journeys = "list", since = "value", format = "value", db = "value", config = "value" },
+    usage = "drip backtest --journeys DIR|FILE... [--since DUR] [--format table|json] [--jobs N] [--db FILE] [--config FILE]",
+    flags = { journeys = "list", since = "value", format = "value", db = "value", config = "value", jobs = "value",
+              part = "value" },
     args = 0,
     help = [[
 Replays the events stored in the period (the last --since, default 30d, up
@@ -374,13 +375,22 @@ happened(), segments and frequency caps).
 Then, per journey given: contacts entered, converted and revenue; each
 message (channel and template, subject or title) decided to send, and the
 messages suppressed; actual beside backtest, with the change; and a sample of
-the contacts whose path (messages in order, conversion) changes. A
-terminal sees how far the replay has read while it runs.
+the contacts whose path (messages in order, conversion) changes.
+
+A journey's instances are each one contact's, so the replay splits the
+contacts (by a hash of the id) among --jobs processes, one per core by
+default, and adds up what they found: the same answer, sooner. With --jobs
+1 a terminal sees how far the replay has read while it runs. math.random in
+a journey is seeded by the contact and its entry time here, so the answer
+does not depend on the split.
 
   --journeys PATH    the versions to try: a journey directory or files (segments.lua
                      and templates/ are read from the same directory)
   --since DUR        the period (default 30d)
   --format F         table (default) or json
+  --jobs N           processes that replay (default: one per core, at most 8)
+  --part K/N         replay only partition K of N and print its rows as JSON
+                     (what each of the --jobs processes runs)
   --db FILE          the store drip run (or simulate --db) made (default: `db` in the config)
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)]],
   },

@@ -7,6 +7,10 @@
 -- happened is printed beside what did: contacts entered and converted, each
 -- message (channel and template or subject) decided, and a sample of the
 -- contacts whose path (messages in order, conversion) changes.
+-- A journey's instances are one contact's, so the contacts are split in
+-- --jobs partitions (by a hash of the id, as DESIGN.md partitions them),
+-- each replayed by a process of its own (`--part K/N`, which prints its
+-- rows as JSON), and their rows added up: the same answer, on every core.
 local Store = require "drip.store"
 local Engine = require "drip.engine"
 local events = require "drip.events"
@@ -24,24 +28,33 @@ local cmd = {}
 local HISTORY = 90 * 86400 -- events before the period the scratch store keeps
 local PAGE = 2000
 local SAMPLE = 10
+local MAX_JOBS = 8 -- processes by default, at most (one per core)
 
 local function err(msg) io.stderr:write("drip backtest: ", msg, "\n") end
 
--- Replay the period through the journeys in `files`
--- -> scratch store, events replayed, set of journey names | nil, error
-local function replay(conf, files, dir, db, from, to)
-  local scratch = assert(Store.open(":memory:", { synchronous = "OFF", page_size = simulate.BULK_PAGE_SIZE }))
+-- Replay the period through the journeys in `files`, for the contacts of
+-- `part` ({ k, n }: partition k of n; nil: all), warnings through warn(msg)
+-- -> rows of what would have happened (Store:backtest_rows), events
+-- replayed, set of journey names | nil, error
+local function replay(conf, files, dir, db, from, to, part, warn)
+  local scratch = assert(Store.open(":memory:", { synchronous = "OFF", page_size = simulate.BULK_PAGE_SIZE,
+                                                  private = true, scratch = true }))
   scratch:bulk_events()
   scratch:events_unique()
   scratch:own_instances()
-  local n = scratch:replay_from(db, from, to, HISTORY)
-  local engine = Engine.new({ store = scratch, conf = conf, warn = function(msg) err("warning: " .. msg) end })
+  local n = scratch:replay_from(db, from, to, HISTORY, part)
+  -- (math.random seeded by the contact and its entry, not by the scratch's
+  -- instance ids, which depend on the partitions)
+  local engine = Engine.new({ store = scratch, conf = conf, warn = warn, seed_by_contact = true })
   engine.now = from
   local problems = engine:load(files, dir)
-  if #problems > 0 then return nil, table.concat(problems, "\n") end
+  if #problems > 0 then
+    scratch:close()
+    return nil, table.concat(problems, "\n")
+  end
   local after, read = 0, 0
   local collect, normal_collection = collector.batch()
-  local progress = cli.progress_line(true) -- (the comparison prints at the end)
+  local progress = part and function() end or cli.progress_line(true) -- (the comparison prints at the end)
   repeat
     local page = scratch:replay_page(after, PAGE)
     for _, row in ipairs(page) do
@@ -62,7 +75,9 @@ local function replay(conf, files, dir, db, from, to)
   scratch:commit()
   local names = {}
   for name in pairs(engine.latest) do names[name] = true end
-  return scratch, n, names
+  local rows = scratch:backtest_rows(from, to)
+  scratch:close()
+  return rows, n, names
 end
 
 -- "email “Your cart is waiting”"
@@ -116,14 +131,7 @@ local function summarize(rows, names)
 end
 
 -- Messages stored before drip kept step labels (schema 3) have none; then
--- both sides are compared by channel only. -> whether labels were dropped
-local function unlabelled(rows)
-  for _, r in ipairs(rows.messages) do
-    if r[3] == nil and r[4] == 0 then return true end
-  end
-  return false
-end
-
+-- both sides are compared by channel only (see Store:backtest_unlabelled).
 local function drop_labels(rows)
   for _, r in ipairs(rows.messages) do r[3] = nil end
   for _, r in ipairs(rows.paths) do r[6] = nil end
@@ -153,6 +161,116 @@ local function compare(name, actual, backtest)
   end
   actual.paths, backtest.paths = nil, nil
   return j
+end
+
+-- One partition's comparison (part: { k, n }; nil: every contact): the
+-- period replayed for its contacts, beside what happened to them
+-- -> { journeys = compare() of each journey, by name, events = n } | nil, error
+local function compare_part(store, conf, files, dir, db, from, to, part, by_channel, warn)
+  local backtest_rows, n, names = replay(conf, files, dir, db, from, to, part, warn)
+  if not backtest_rows then return nil, n end
+  local actual_rows = store:backtest_rows(from, to, part)
+  if by_channel then drop_labels(actual_rows) drop_labels(backtest_rows) end
+  local actual, backtest = summarize(actual_rows, names), summarize(backtest_rows, names)
+  local journeys = json.array()
+  for _, name in ipairs(sorted_keys(names)) do journeys[#journeys + 1] = compare(name, actual[name], backtest[name]) end
+  return { journeys = journeys, events = n }
+end
+
+local SUMMED = { "entered", "contacts", "converted", "revenue", "suppressed" }
+
+-- another partition's comparison added into `into` (the partitions' contacts
+-- are apart: counts add, and the sample is the first changed contacts of both)
+local function add_part(into, part)
+  into.events = into.events + part.events
+  for i, j in ipairs(into.journeys) do
+    local p = assert(part.journeys[i].journey == j.journey and part.journeys[i], "the partitions ran other journeys")
+    for _, side in ipairs({ "actual", "backtest" }) do
+      local a, b = j[side], p[side]
+      for _, k in ipairs(SUMMED) do a[k] = a[k] + b[k] end
+      for key, count in pairs(b.messages) do a.messages[key] = (a.messages[key] or 0) + count end
+    end
+    j.changed = j.changed + p.changed
+    table.move(p.sample, 1, #p.sample, #j.sample + 1, j.sample)
+    table.sort(j.sample, function(x, y) return x.contact < y.contact end)
+    for k = #j.sample, SAMPLE + 1, -1 do j.sample[k] = nil end
+  end
+end
+
+local function quoted(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- `drip backtest --part K/N:FROM:TO:BY ...` as this one was asked (its period
+-- to the second, as a served store's clock is now; messages by step or by
+-- channel), its JSON to out, its stderr to errors
+local function part_command(opts, db, spec, out, errors)
+  local words = { host.executable() or "drip", "backtest", "--part", spec, "--db", db }
+  if opts.config then words[#words + 1], words[#words + 2] = "--config", opts.config end
+  words[#words + 1] = "--journeys"
+  for _, path in ipairs(opts.journeys) do words[#words + 1] = path end
+  for i, w in ipairs(words) do words[i] = quoted(w) end
+  return table.concat(words, " ") .. " > " .. quoted(out) .. " 2> " .. quoted(errors)
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The comparison in `jobs` processes: this one takes partition 0, the
+-- others are started first and read after -> as compare_part
+local function compare_parts(store, opts, conf, files, dir, db, from, to, jobs, by_channel)
+  local told = {}
+  local function warn(msg)
+    if told[msg] then return end
+    told[msg] = true
+    err("warning: " .. msg)
+  end
+  local started = {}
+  for k = 1, jobs - 1 do
+    local p = { out = os.tmpname(), errors = os.tmpname(), k = k }
+    local spec = string.format("%d/%d:%d:%d:%s", k, jobs, from, to, by_channel and "channel" or "step")
+    p.pipe = io.popen(part_command(opts, db, spec, p.out, p.errors), "r")
+    started[#started + 1] = p
+  end
+  local result, failed = compare_part(store, conf, files, dir, db, from, to, jobs > 1 and { 0, jobs } or nil,
+    by_channel, warn)
+  for _, p in ipairs(started) do
+    local ok = p.pipe:close()
+    local doc = ok and json.decode_input(read_file(p.out))
+    if result and not doc then
+      result, failed = nil, string.format("the replay of part %d of %d failed: %s", p.k, jobs,
+        (read_file(p.errors):gsub("^drip backtest: ", ""):gsub("%s+$", "")))
+    elseif result then
+      for _, msg in ipairs(doc.warnings) do warn(msg) end
+      add_part(result, doc.result)
+    end
+    os.remove(p.out)
+    os.remove(p.errors)
+  end
+  return result, failed
+end
+
+-- `--part K/N[:FROM:TO:BY]`: one partition's comparison and warnings, as
+-- JSON on stdout (FROM and TO in epoch seconds instead of --since's period;
+-- BY: messages compared by "step" or by "channel")
+local function print_part(store, opts, conf, files, dir, db, from, to)
+  local k, n, rest = (opts.part or ""):match("^(%d+)/(%d+)(.*)$")
+  k, n = tonumber(k), tonumber(n)
+  local given_from, given_to, by = (rest or ""):match("^:(%-?%d+):(%-?%d+):(%a+)$")
+  if not k or n < 1 or k >= n or (rest ~= "" and not (given_from and (by == "step" or by == "channel"))) then
+    return nil, "--part: K/N, a partition K of N (0 <= K < N), optionally :FROM:TO:step|channel"
+  end
+  from, to = tonumber(given_from) or from, tonumber(given_to) or to
+  local by_channel = by == "channel" or (not by and store:backtest_unlabelled(from, to))
+  local warnings = json.array()
+  local result, perr = compare_part(store, conf, files, dir, db, from, to, { k, n }, by_channel,
+    function(msg) warnings[#warnings + 1] = msg end)
+  if not result then return nil, perr end
+  print(json.encode({ result = result, warnings = warnings }))
+  return true
 end
 
 local pad, columns = report.pad, report.width -- (in a terminal's columns: labels are often Persian or Russian)
@@ -212,18 +330,29 @@ function cmd.run(opts, usage)
   if not files then err("--journeys: " .. dir) return 2 end
   if #files == 0 then err("no journey scripts in " .. table.concat(opts.journeys, ", ")) return 2 end
 
+  local jobs = tonumber(opts.jobs or math.min(host.cpu_count(), MAX_JOBS))
+  if not jobs or jobs < 1 or jobs ~= math.floor(jobs) then return usage("--jobs: a number of processes, such as 2") end
+
   local store, conf = cli.open_store(opts, "backtest")
   if not store then return conf end
-  local to = tonumber(store:meta("clock")) or host.time()
-  local from = to - period
-  local started = host.clock()
-  local scratch, n, names = replay(conf, files, dir, opts.db or conf.db, from, to)
-  if not scratch then
+  local db = opts.db or conf.db
+  local to = math.floor(tonumber(store:meta("clock")) or host.time())
+  local from = math.floor(to - period)
+  if opts.part then
+    local ok, perr = print_part(store, opts, conf, files, dir, db, from, to)
     store:close()
-    err(n)
+    if not ok then err(perr) return 2 end
+    return 0
+  end
+  local started = host.clock()
+  local by_channel = store:backtest_unlabelled(from, to)
+  local compared, cerr = compare_parts(store, opts, conf, files, dir, db, from, to, jobs, by_channel)
+  if not compared then
+    store:close()
+    err(cerr)
     return 2
   end
-  local seconds = host.clock() - started
+  local seconds, n = host.clock() - started, compared.events
   if n == 0 then warn_empty(store, from, to) end
   local pruned = tonumber(store:meta("pruned_before"))
   if pruned and pruned > from then
@@ -231,18 +360,10 @@ function cmd.run(opts, usage)
       .. "both columns count only what it kept (--since %dd starts after it)", time.iso(pruned),
       math.floor((to - pruned) / 86400)))
   end
-  local actual_rows, backtest_rows = store:backtest_rows(from, to), scratch:backtest_rows(from, to)
-  local by_channel = unlabelled(actual_rows)
-  if by_channel then drop_labels(actual_rows) drop_labels(backtest_rows) end
-  local actual, backtest = summarize(actual_rows, names), summarize(backtest_rows, names)
   store:close()
-  scratch:close()
 
-  local result = { since = time.iso(from), ["until"] = time.iso(to), events = n, seconds = seconds, journeys = {},
-                   messages_by = by_channel and "channel" or "step" }
-  for _, name in ipairs(sorted_keys(names)) do
-    result.journeys[#result.journeys + 1] = compare(name, actual[name], backtest[name])
-  end
+  local result = { since = time.iso(from), ["until"] = time.iso(to), events = n, seconds = seconds,
+                   journeys = compared.journeys, messages_by = by_channel and "channel" or "step" }
   if format == "json" then
     print(json.encode(result))
     return 0

@@ -44,7 +44,8 @@ local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 -- Engine.new{ store=, sink=function(record) | record_lines=function(json_line),
 --             conf= (drip.config: timezone,
 --             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
---             warn=function(msg), live=false, live_cache=N, known_cache=N, keep_stored=false }
+--             warn=function(msg), live=false, live_cache=N, known_cache=N, keep_stored=false,
+--             seed_by_contact=false }
 -- timezone=, consent=, caps=, quiet= override conf's (defaults UTC, opt-in, none).
 -- live: the caller keeps engine.now on the wall clock, so event timestamps
 -- never move it (simulate lets them: its clock is the events' time).
@@ -72,6 +73,7 @@ function Engine.new(opts)
     queued = 0, -- messages put in the outbox to deliver, so far
     live_clock = opts.live or false,
     keep_stored = opts.keep_stored or false,
+    seed_by_contact = opts.seed_by_contact or false,
     live_cache = opts.live_cache or LIVE_CACHE,
     known_cache = opts.known_cache or KNOWN_CACHE,
     steps_recorded = 0,
@@ -563,11 +565,19 @@ end
 
 -- instances -----------------------------------------------------------------------
 
+-- math.random's seed of an instance: its id; with seed_by_contact
+-- (backtest, whose instance ids depend on how it splits the contacts) its
+-- contact and entry time
+local function seed_of(self, inst)
+  if not self.seed_by_contact then return inst.id end
+  return host.bucket(inst.contact .. "\0" .. inst.entered_at, math.maxinteger)
+end
+
 local function runtime(self, inst, def, history, ctx)
   local R = {
     id = inst.id, contact = inst.contact, journey = def.name, def = def, entered_at = inst.entered_at,
     entry_traits = inst.traits, history = history, pos = 0, ctx = ctx, pending_seq = inst.wait_seq,
-    rng = steps.seed(inst.id, def.name),
+    rng = steps.seed(seed_of(self, inst), def.name),
   }
   R.co = coroutine.create(function() return def.steps(ctx) end)
   self.running[R.co] = R

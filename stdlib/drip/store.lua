@@ -342,13 +342,18 @@ local QUERIES = {
   script_first_loaded = "SELECT min(loaded_at) FROM scripts WHERE journey = ?",
   active_by_journey = "SELECT journey, coalesce(sum(n) FILTER (WHERE metric = 'entered'), 0) "
     .. "- coalesce(sum(n) FILTER (WHERE metric = 'exit'), 0) FROM counters GROUP BY journey",
+  -- (of the contacts whose drip_bucket(contact, ?3) is ?4: with ?3 = 1 and ?4 = 0, all)
   bt_entered = "SELECT journey, count(*), count(DISTINCT contact), sum(converted), coalesce(sum(value), 0) "
-    .. "FROM instances WHERE entered_at BETWEEN ?1 AND ?2 GROUP BY journey",
+    .. "FROM instances WHERE entered_at BETWEEN ?1 AND ?2 AND (?3 = 1 OR drip_bucket(contact, ?3) = ?4) GROUP BY journey",
   bt_messages = "SELECT i.journey, o.channel, o.label, o.status = 'suppressed', count(*) "
-    .. "FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4",
+    .. "FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at BETWEEN ?1 AND ?2 "
+    .. "AND (?3 = 1 OR drip_bucket(i.contact, ?3) = ?4) GROUP BY 1, 2, 3, 4",
   bt_paths = "SELECT i.journey, i.contact, i.id, i.converted, o.channel, o.label, o.status "
     .. "FROM instances i LEFT JOIN outbox o ON o.instance = i.id WHERE i.entered_at BETWEEN ?1 AND ?2 "
-    .. "ORDER BY i.journey, i.contact, i.id, o.seq",
+    .. "AND (?3 = 1 OR drip_bucket(i.contact, ?3) = ?4) ORDER BY i.journey, i.contact, i.id, o.seq",
+  -- a message of the period with no step label (stored before drip kept them: schema 3)
+  bt_unlabelled = "SELECT 1 FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at BETWEEN ?1 AND ?2 "
+    .. "AND o.label IS NULL AND o.status <> 'suppressed' LIMIT 1",
   bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",
   bt_copy_events = COPY_EVENTS .. "WHERE ts >= ?1 AND ts < ?2",
   preview_copy_events = COPY_EVENTS .. "WHERE contact = ?1 AND ts >= ?2 AND ts <= ?3",
@@ -358,6 +363,15 @@ local QUERIES = {
     .. "WHERE created_at >= ?1 AND created_at < ?2",
   bt_order = "INSERT INTO temp.replay(ts, seq) SELECT ts, seq FROM src.events "
     .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 ORDER BY ts, seq",
+  -- the same four, of one partition of the contacts: those whose drip_bucket(contact, n) is k
+  bt_part_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts "
+    .. "WHERE drip_bucket(id, ?1) = ?2",
+  bt_part_events = COPY_EVENTS .. "WHERE ts >= ?1 AND ts < ?2 AND drip_bucket(contact, ?3) = ?4",
+  bt_part_outbox = "INSERT INTO outbox(instance, seq, channel, kind, message, status, reason, created_at, contact) "
+    .. "SELECT -instance, seq, channel, kind, '{}', status, reason, created_at, contact FROM src.outbox "
+    .. "WHERE created_at >= ?1 AND created_at < ?2 AND drip_bucket(contact, ?3) = ?4",
+  bt_part_order = "INSERT INTO temp.replay(ts, seq) SELECT ts, seq FROM src.events "
+    .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 AND drip_bucket(contact, ?3) = ?4 ORDER BY ts, seq",
   bt_page = "SELECT r.rowid, e.body FROM temp.replay r JOIN src.events e ON e.seq = r.seq "
     .. "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?",
   events_span = "SELECT min(ts), max(ts) FROM events WHERE internal = 0",
@@ -486,7 +500,10 @@ end
 -- Store.open(path, opts) -> store | nil, error, 2 when path is not for drip
 -- (bad input). opts.synchronous: "FULL" (default) | "NORMAL" | "OFF";
 -- opts.page_size: bytes per page of a store this call creates (SQLite's 4096
--- by default; an existing file keeps its own)
+-- by default; an existing file keeps its own); opts.private: a store no other
+-- process opens (see Store:begin); opts.scratch: a store kept only for what
+-- the engine reads back and backtest compares (instances, their steps,
+-- timers, events and messages): no history and no counts for stats
 function Store.open(path, opts)
   opts = opts or {}
   local unfit = unfit_path(path)
@@ -498,7 +515,9 @@ function Store.open(path, opts)
     db:close()
     return nil, foreign, 2
   end
-  local self = setmetatable({ db = db, path = path, stmts = {}, in_tx = false, tally = {}, saved = {}, next_ids = {},
+  local self = setmetatable({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
+                              stmts = {}, in_tx = false, tally = {},
+                              saved = {}, next_ids = {},
                               days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
@@ -578,10 +597,12 @@ end
 
 -- Every transaction drip opens writes, so it takes the write lock at once:
 -- begun as a read, it would fail at its first write, without waiting, had
--- another process (drip run beside an import) committed since.
+-- another process (drip run beside an import) committed since. A private
+-- store (a scratch one in memory, that no other process sees) begins as a
+-- read: its write lock would also take that of a store it attached to read.
 function Store:begin()
   if not self.in_tx then
-    self.db:exec("BEGIN IMMEDIATE")
+    self.db:exec(self.private and "BEGIN" or "BEGIN IMMEDIATE")
     self.in_tx = true
   end
 end
@@ -1097,6 +1118,7 @@ function Store:convert(id, value)
     converted = self:q("instance_convert"):run(id) > 0
     self:q("instance_value"):run(value or 0, id)
   end
+  if self.scratch then return end -- (what follows is counted for stats)
   if converted then
     self:count(id, "converted")
     for _, v in ipairs(self:q("variants_of"):all(id)) do self:count(id, "variant_converted", v[1], v[2]) end
@@ -1328,6 +1350,7 @@ function Store:pending_by_channel()
 end
 
 function Store:add_history(instance, at, kind, data_json)
+  if self.scratch then return end
   (self.stmts.history_add or self:q("history_add")):run(instance, at, kind, data_json)
   if kind == "variant" then
     local v = json.decode(data_json)
@@ -1602,6 +1625,7 @@ end
 -- Count n (default 1) of a metric for the instance's journey and entry day;
 -- written with the transaction's commit.
 function Store:count(instance, metric, a, b, c, n)
+  if self.scratch then return end
   local day = self.days[instance] -- "journey\0day\0"
   if not day then
     local u, journey, entered_at = self.unwritten[instance], nil, nil
@@ -1692,27 +1716,41 @@ function Store:records_end(source) return self:q("records_" .. source .. "_end")
 
 -- backtest ----------------------------------------------------------------------
 
--- What happened to journeys entered in [from, to]: rows of the bt_* queries.
-function Store:backtest_rows(from, to)
-  return { entered = self:q("bt_entered"):all(from, to), messages = self:q("bt_messages"):all(from, to),
-           paths = self:q("bt_paths"):all(from, to) }
+-- What happened to journeys entered in [from, to] (to the contacts of `part`,
+-- { k, n } as for replay_from; nil: all): rows of the bt_* queries.
+function Store:backtest_rows(from, to, part)
+  local n, k = part and part[2] or 1, part and part[1] or 0
+  return { entered = self:q("bt_entered"):all(from, to, n, k), messages = self:q("bt_messages"):all(from, to, n, k),
+           paths = self:q("bt_paths"):all(from, to, n, k) }
 end
+
+-- whether a message of the instances entered in [from, to] has no step label
+function Store:backtest_unlabelled(from, to) return self:q("bt_unlabelled"):first(from, to) ~= nil end
 
 -- Fill this (scratch) store from the store at `path` for a replay of
 -- [from, to]: every contact, the events of `history` seconds before `from`
 -- (for happened(), did segments and inactivity) and the messages (for
 -- frequency caps), and the order in which the period's outside events are
 -- replayed. -> how many events to replay
-function Store:replay_from(path, from, to, history)
+-- part: { k, n }, to take only partition k (0 .. n-1) of the contacts, by
+-- drip_bucket(contact, n) (what host.bucket gives), events and messages with them
+function Store:replay_from(path, from, to, history, part)
   self.db:prepare("ATTACH DATABASE ? AS src"):run(path)
   self:begin()
   self:forget_active()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
-  self:q("bt_copy_contacts"):run()
   self.made = false -- (contacts it did not make)
-  self:q("bt_copy_events"):run(from - history, from)
-  self:q("bt_copy_outbox"):run(from - history, from)
-  return self:q("bt_order"):run(from, to)
+  if not part then
+    self:q("bt_copy_contacts"):run()
+    self:q("bt_copy_events"):run(from - history, from)
+    self:q("bt_copy_outbox"):run(from - history, from)
+    return self:q("bt_order"):run(from, to)
+  end
+  local k, n = part[1], part[2]
+  self:q("bt_part_contacts"):run(n, k)
+  self:q("bt_part_events"):run(from - history, from, n, k)
+  self:q("bt_part_outbox"):run(from - history, from, n, k)
+  return self:q("bt_part_order"):run(from, to, n, k)
 end
 
 -- A preview's store (drip preview): one contact's events from `from` to `to`

@@ -123,4 +123,35 @@ printf 'return journey {\n  trigger = "X",\n  timeout = "later",\n  steps = func
 expect_contains "... is named with its line" "$(cat "$TMP/err")" "broken.lua:3: timeout: bad duration"
 "$DRIP" backtest --journeys scripts --db "$TMP/none.db" 2>"$TMP/err"; expect_eq "a missing store" 2 $?
 expect_contains "... is named" "$(cat "$TMP/err")" "none.db: no such database"
+"$DRIP" backtest --journeys "$TMP/broken.lua" --db "$DB" --jobs 3 2>"$TMP/err"; expect_eq "... in three processes too" 2 $?
+expect_eq "... named once" 1 "$(grep -c 'broken.lua:3: timeout: bad duration' "$TMP/err")"
+"$DRIP" backtest --journeys scripts --db "$DB" --jobs 0 2>"$TMP/err"; expect_eq "--jobs 0 is bad usage" 2 $?
+expect_contains "... naming the flag" "$(cat "$TMP/err")" "--jobs: a number of processes"
+
+# 8. the contacts split among processes: the same answer whatever the split
+without_time() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("seconds"); print(json.dumps(d, sort_keys=True))'; }
+one=$("$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB" --format json --jobs 1 | without_time)
+three=$("$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB" --format json --jobs 3 | without_time)
+expect_eq "a changed version backtested in one process and in three: the same answer" "$one" "$three"
+expect_contains "... one that shows the change" "$one" '"changed": '
+expect_eq "each process replays one part of the contacts: the parts' events add up to the whole" \
+  "$(printf '%s' "$one" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')" \
+  "$(for k in 0 1 2; do "$DRIP" backtest --part $k/3 --journeys scripts --since 90d --db "$DB"; done \
+     | python3 -c 'import json,sys; print(sum(json.loads(l)["result"]["events"] for l in sys.stdin))')"
+mkdir -p "$TMP/coin"
+cat > "$TMP/coin/coin.lua" <<'LUA'
+return journey {
+  name = "coin", trigger = "Cart Updated", reentry = true,
+  steps = function(ctx)
+    if math.random() < 0.5 then email { subject = "Heads" } else email { subject = "Tails" } end
+  end,
+}
+LUA
+one=$("$DRIP" backtest --journeys "$TMP/coin" --since 90d --db "$DB" --format json --jobs 1 | without_time)
+expect_eq "a journey that draws math.random: the same draws whatever the split" "$one" \
+  "$("$DRIP" backtest --journeys "$TMP/coin" --since 90d --db "$DB" --format json --jobs 2 | without_time)"
+expect_eq "... both sides of the coin drawn" "2" \
+  "$(printf '%s' "$one" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["journeys"][0]["backtest"]["messages"]))')"
+"$DRIP" backtest --part 2/2 --journeys scripts --db "$DB" 2>"$TMP/err"; expect_eq "a part that is not one: bad usage" 2 $?
+expect_contains "... saying what it takes" "$(cat "$TMP/err")" "--part: K/N"
 finish
