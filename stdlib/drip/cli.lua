@@ -379,8 +379,8 @@ the contacts whose path (messages in order, conversion) changes.
 
 A journey's instances are each one contact's, so the replay splits the
 contacts (by a hash of the id) among --jobs processes, one per core by
-default, and adds up what they found: the same answer, sooner. With --jobs
-1 a terminal sees how far the replay has read while it runs. math.random in
+default, and adds up what they found: the same answer, sooner. A terminal
+sees how far the first part's replay has read while it runs. math.random in
 a journey is seeded by the contact and its entry time here, so the answer
 does not depend on the split.
 
@@ -620,7 +620,8 @@ end
 -- long command reads its events: progress(n, now) as events go, progress()
 -- to clear it at the end. None when stderr is not a terminal, nor, unless
 -- `quiet_stdout` (the command prints only at the end), when stdout is one.
-function cli.progress_line(quiet_stdout)
+-- `whose`: what the count is of, before it ("part 1 of 2: "), or nil.
+function cli.progress_line(quiet_stdout, whose)
   local host, time = require "drip_host", require "drip.time"
   if not host.is_terminal("stderr") or (not quiet_stdout and host.is_terminal("stdout")) then
     return function() end
@@ -634,7 +635,8 @@ function cli.progress_line(quiet_stdout)
     local t = host.clock()
     if t - (shown or started) < 0.5 then return end
     shown = t
-    io.stderr:write(string.format("\r\27[K%d events read, clock at %s (%.1f s)", n, time.iso(now), t - started))
+    io.stderr:write(string.format("\r\27[K%s%d events read, clock at %s (%.1f s)", whose or "", n, time.iso(now),
+      t - started))
   end
 end
 

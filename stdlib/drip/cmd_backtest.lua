@@ -54,7 +54,8 @@ local function replay(conf, files, dir, db, from, to, part, warn)
   end
   local after, read = 0, 0
   local collect, normal_collection = collector.batch()
-  local progress = part and function() end or cli.progress_line(true) -- (the comparison prints at the end)
+  -- (the comparison prints at the end; the processes of other parts write to no terminal)
+  local progress = cli.progress_line(true, part and string.format("part %d of %d: ", part[1] + 1, part[2]))
   repeat
     local page = scratch:replay_page(after, PAGE)
     for _, row in ipairs(page) do

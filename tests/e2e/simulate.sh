@@ -335,7 +335,7 @@ script -qc "'$DRIP' simulate --events '$TMP/cart.jsonl' --journeys scripts/aband
 expect_contains "a terminal sees how far the events are read" "$(cat "$TMP/tty.txt")" " events read, clock at 2026-11-"
 expect_eq "... while the records are whole" "$(md5sum < "$TMP/cart_whole.jsonl")" "$(md5sum < "$TMP/tty.jsonl")"
 expect_eq "... and a file of stderr gets no such line" "" "$(grep 'events read' "$TMP/int1.err")"
-script -qc "'$DRIP' backtest --journeys scripts/abandoned_cart.lua --since 60d --db '$TMP/int.db'" /dev/null > "$TMP/tty.txt"
+script -qc "'$DRIP' backtest --journeys scripts/abandoned_cart.lua --since 60d --db '$TMP/int.db' --jobs 1" /dev/null > "$TMP/tty.txt"
 expect_contains "backtest shows it too, then its comparison" "$(cat "$TMP/tty.txt")" " events read, clock at 2026-11-"
 expect_contains "... (the comparison)" "$(cat "$TMP/tty.txt")" "abandoned_cart"
 
