@@ -9,8 +9,9 @@
 -- contacts whose path (messages in order, conversion) changes.
 -- A journey's instances are one contact's, so the contacts are split in
 -- --jobs partitions (by a hash of the id, as DESIGN.md partitions them),
--- each replayed by a process of its own (`--part K/N`, which prints its
--- rows as JSON), and their rows added up: the same answer, on every core.
+-- each replayed and compared by a process of its own (`--part K/N`, which
+-- prints its counts and sample as JSON), and those added up: the same
+-- answer as one process's, on every core.
 local Store = require "drip.store"
 local Engine = require "drip.engine"
 local events = require "drip.events"
@@ -221,7 +222,9 @@ local function read_file(path)
 end
 
 -- The comparison in `jobs` processes: this one takes partition 0, the
--- others are started first and read after -> as compare_part
+-- others are started first and read after -> as compare_part, and on an
+-- error the exit status (2: bad journeys, as the first part finds them; 1:
+-- another part failed)
 local function compare_parts(store, opts, conf, files, dir, db, from, to, jobs, by_channel)
   local told = {}
   local function warn(msg)
@@ -238,12 +241,14 @@ local function compare_parts(store, opts, conf, files, dir, db, from, to, jobs, 
   end
   local result, failed = compare_part(store, conf, files, dir, db, from, to, jobs > 1 and { 0, jobs } or nil,
     by_channel, warn)
+  local status = 2
   for _, p in ipairs(started) do
-    local ok = p.pipe:close()
+    local ok, _, code = p.pipe:close()
     local doc = ok and json.decode_input(read_file(p.out))
     if result and not doc then
-      result, failed = nil, string.format("the replay of part %d of %d failed: %s", p.k, jobs,
-        (read_file(p.errors):gsub("^drip backtest: ", ""):gsub("%s+$", "")))
+      local said = read_file(p.errors):gsub("^drip backtest: ", ""):gsub("%s+$", "")
+      result, failed, status = nil, string.format("the replay of part %d of %d failed: %s", p.k, jobs,
+        said ~= "" and said or "it stopped with status " .. tostring(code)), 1
     elseif result then
       for _, msg in ipairs(doc.warnings) do warn(msg) end
       add_part(result, doc.result)
@@ -251,7 +256,7 @@ local function compare_parts(store, opts, conf, files, dir, db, from, to, jobs, 
     os.remove(p.out)
     os.remove(p.errors)
   end
-  return result, failed
+  return result, failed, status
 end
 
 -- `--part K/N[:FROM:TO:BY]`: one partition's comparison and warnings, as
@@ -347,11 +352,11 @@ function cmd.run(opts, usage)
   end
   local started = host.clock()
   local by_channel = store:backtest_unlabelled(from, to)
-  local compared, cerr = compare_parts(store, opts, conf, files, dir, db, from, to, jobs, by_channel)
+  local compared, cerr, status = compare_parts(store, opts, conf, files, dir, db, from, to, jobs, by_channel)
   if not compared then
     store:close()
     err(cerr)
-    return 2
+    return status
   end
   local seconds, n = host.clock() - started, compared.events
   if n == 0 then warn_empty(store, from, to) end
