@@ -354,24 +354,17 @@ local QUERIES = {
   -- a message of the period with no step label (stored before drip kept them: schema 3)
   bt_unlabelled = "SELECT 1 FROM outbox o JOIN instances i ON i.id = o.instance WHERE i.entered_at BETWEEN ?1 AND ?2 "
     .. "AND o.label IS NULL AND o.status <> 'suppressed' LIMIT 1",
-  bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts",
-  bt_copy_events = COPY_EVENTS .. "WHERE ts >= ?1 AND ts < ?2",
+  -- (the bt_copy_* and bt_order: of the contacts whose drip_bucket(contact, ?3) is ?4; with ?3 = 1, all)
+  bt_copy_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts "
+    .. "WHERE ?3 = 1 OR drip_bucket(id, ?3) = ?4",
+  bt_copy_events = COPY_EVENTS .. "WHERE ts >= ?1 AND ts < ?2 AND (?3 = 1 OR drip_bucket(contact, ?3) = ?4)",
   preview_copy_events = COPY_EVENTS .. "WHERE contact = ?1 AND ts >= ?2 AND ts <= ?3",
   -- messages before the period, for frequency caps (under instance ids no instance has)
   bt_copy_outbox = "INSERT INTO outbox(instance, seq, channel, kind, message, status, reason, created_at, contact) "
     .. "SELECT -instance, seq, channel, kind, '{}', status, reason, created_at, contact FROM src.outbox "
-    .. "WHERE created_at >= ?1 AND created_at < ?2",
+    .. "WHERE created_at >= ?1 AND created_at < ?2 AND (?3 = 1 OR drip_bucket(contact, ?3) = ?4)",
   bt_order = "INSERT INTO temp.replay(ts, seq) SELECT ts, seq FROM src.events "
-    .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 ORDER BY ts, seq",
-  -- the same four, of one partition of the contacts: those whose drip_bucket(contact, n) is k
-  bt_part_contacts = "INSERT INTO contacts(id, traits, created_at, tz) SELECT id, traits, created_at, tz FROM src.contacts "
-    .. "WHERE drip_bucket(id, ?1) = ?2",
-  bt_part_events = COPY_EVENTS .. "WHERE ts >= ?1 AND ts < ?2 AND drip_bucket(contact, ?3) = ?4",
-  bt_part_outbox = "INSERT INTO outbox(instance, seq, channel, kind, message, status, reason, created_at, contact) "
-    .. "SELECT -instance, seq, channel, kind, '{}', status, reason, created_at, contact FROM src.outbox "
-    .. "WHERE created_at >= ?1 AND created_at < ?2 AND drip_bucket(contact, ?3) = ?4",
-  bt_part_order = "INSERT INTO temp.replay(ts, seq) SELECT ts, seq FROM src.events "
-    .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 AND drip_bucket(contact, ?3) = ?4 ORDER BY ts, seq",
+    .. "WHERE ts BETWEEN ?1 AND ?2 AND internal = 0 AND (?3 = 1 OR drip_bucket(contact, ?3) = ?4) ORDER BY ts, seq",
   bt_page = "SELECT r.rowid, e.body FROM temp.replay r JOIN src.events e ON e.seq = r.seq "
     .. "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?",
   events_span = "SELECT min(ts), max(ts) FROM events WHERE internal = 0",
@@ -1740,17 +1733,11 @@ function Store:replay_from(path, from, to, history, part)
   self:forget_active()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
   self.made = false -- (contacts it did not make)
-  if not part then
-    self:q("bt_copy_contacts"):run()
-    self:q("bt_copy_events"):run(from - history, from)
-    self:q("bt_copy_outbox"):run(from - history, from)
-    return self:q("bt_order"):run(from, to)
-  end
-  local k, n = part[1], part[2]
-  self:q("bt_part_contacts"):run(n, k)
-  self:q("bt_part_events"):run(from - history, from, n, k)
-  self:q("bt_part_outbox"):run(from - history, from, n, k)
-  return self:q("bt_part_order"):run(from, to, n, k)
+  local n, k = part and part[2] or 1, part and part[1] or 0
+  self:q("bt_copy_contacts"):run(nil, nil, n, k)
+  self:q("bt_copy_events"):run(from - history, from, n, k)
+  self:q("bt_copy_outbox"):run(from - history, from, n, k)
+  return self:q("bt_order"):run(from, to, n, k)
 end
 
 -- A preview's store (drip preview): one contact's events from `from` to `to`
