@@ -389,8 +389,8 @@ does not depend on the split.
   --since DUR        the period (default 30d)
   --format F         table (default) or json
   --jobs N           processes that replay (default: one per core, at most 8)
-  --part K/N         replay only partition K of N and print its rows as JSON
-                     (what each of the --jobs processes runs)
+  --part K/N         replay and compare only partition K of N, printed as
+                     JSON (what each of the --jobs processes runs)
   --db FILE          the store drip run (or simulate --db) made (default: `db` in the config)
   --config FILE      drip.conf.lua (default: ./drip.conf.lua when present)]],
   },
