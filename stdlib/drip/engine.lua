@@ -58,6 +58,8 @@ function Engine.new(opts)
     store = opts.store,
     sink = opts.sink, -- (none: records are only kept in the store, as backtest wants)
     record_lines = opts.record_lines, -- (instead of sink: records as JSON Lines, no record tables made)
+    -- (no sink on a scratch store, which keeps no history: nothing reads records)
+    unrecorded = opts.store.scratch and not (opts.sink or opts.record_lines) or false,
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
     timezone = opts.timezone or conf.timezone or "UTC",
     consent = opts.consent or conf.consent or "opt-in",
@@ -324,6 +326,7 @@ end
 -- A record to the sink, kept in the instance's history too.
 -- who: an instance runtime or row with id, contact, journey
 function Engine:record(who, kind, fields)
+  if self.unrecorded then return end
   local fields_json = json.encode(fields)
   self.store:add_history(who.id, self.now, kind, fields_json)
   self:report(who, kind, fields, fields_json)

@@ -657,8 +657,10 @@ function Store:rollback_to()
 end
 
 function Store:close()
-  self:index_by_contact()
-  if self.unindexed_ids then self:build_indexes(BY_MESSAGE_ID) end
+  if not self.scratch then -- (a scratch store is dropped whole: no index left to build)
+    self:index_by_contact()
+    if self.unindexed_ids then self:build_indexes(BY_MESSAGE_ID) end
+  end
   self:commit()
   self.stmts = {}
   self.db:close()
