@@ -262,6 +262,31 @@ static int l_stmt_column(lua_State *L) {
   return 1;
 }
 
+/* stmt:events(mt, ...) -> list, last: the statement's rows (position, event
+ * body), each body a track event in the plain form made ready as
+ * host.track_event makes it (metatable mt), else left as its text for
+ * drip.events to decode; last: the position of the last row (0: none). One
+ * call a page of a replay, with no table per row but the event. */
+static int l_stmt_events(lua_State *L) {
+  stmt_ud *s = check_stmt(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  bind_args(L, s, 3);
+  lua_newtable(L); /* stack: ..., list */
+  lua_Integer n = 0, last = 0;
+  while (step(L, s) == SQLITE_ROW) {
+    last = sqlite3_column_int64(s->stmt, 0);
+    const char *body = (const char *)sqlite3_column_text(s->stmt, 1);
+    size_t len = (size_t)sqlite3_column_bytes(s->stmt, 1);
+    drip_track t;
+    if (body && drip_track_parse(body, len, &t)) drip_push_track(L, &t, body, len, 2);
+    else lua_pushlstring(L, body ? body : "", len);
+    lua_rawseti(L, -2, ++n);
+  }
+  sqlite3_reset(s->stmt);
+  lua_pushinteger(L, last);
+  return 2;
+}
+
 static int l_stmt_gc(lua_State *L) {
   stmt_ud *s = luaL_checkudata(L, 1, STMT_MT);
   sqlite3_finalize(s->stmt); /* accepts NULL */
@@ -274,7 +299,8 @@ static const luaL_Reg db_methods[] = {
     {"changes", l_db_changes}, {"close", l_db_close}, {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {
-    {"run", l_stmt_run}, {"first", l_stmt_first}, {"all", l_stmt_all}, {"column", l_stmt_column}, {NULL, NULL}};
+    {"run", l_stmt_run}, {"first", l_stmt_first}, {"all", l_stmt_all}, {"column", l_stmt_column},
+    {"events", l_stmt_events}, {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
   luaL_newmetatable(L, name);

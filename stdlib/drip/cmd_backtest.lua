@@ -58,10 +58,11 @@ local function replay(conf, files, dir, db, from, to, part, warn)
   -- (the comparison prints at the end; the processes of other parts write to no terminal)
   local progress = cli.progress_line(true, part and string.format("part %d of %d: ", part[1] + 1, part[2]))
   repeat
-    local page = scratch:replay_page(after, PAGE)
-    for _, row in ipairs(page) do
-      after = row[1]
-      local ev = events.decode_stored(row[2], from)
+    local page, last = scratch:replay_page(after, PAGE)
+    after = last
+    for i = 1, #page do
+      local ev = page[i]
+      if type(ev) == "string" then ev = events.decode_stored(ev, from) end
       if ev then
         engine:run_until(ev.ts)
         engine:ingest(ev)

@@ -119,13 +119,15 @@ end
 local byte = string.byte
 local BOM = "\239\187\191"
 
--- An event's decoded object is made when something first reads ev.data.
+-- An event's decoded object is made when something first reads ev.data
+-- (the metatable of the events made in C: host.track_event, stmt:events).
 local DECODE_LATER = { __index = function(ev, key)
   if key ~= "data" then return nil end
   local obj = events.with_properties(assert(json.decode(ev.body))) -- (host.track_event made sure it is UTF-8 and decodes)
   ev.data = obj
   return obj
 end }
+events.DECODE_LATER = DECODE_LATER
 
 -- A track event in the plain form (see runtime/evline.c), read without
 -- decoding it: most are routed on these fields alone, and their properties

@@ -1750,8 +1750,10 @@ function Store:copy_contact_events(path, contact, from, to)
   self.db:exec("DETACH DATABASE src") -- (a transaction here would otherwise lock the store at path too)
 end
 
--- the next page of event bodies to replay, after `after` -> rows of { position, body }
-function Store:replay_page(after, limit) return self:q("bt_page"):all(after, limit) end
+-- the next page of events to replay, after position `after` -> a list of
+-- events (a track event in the plain form made ready, any other as its
+-- stored text: see stmt:events), the last position
+function Store:replay_page(after, limit) return self:q("bt_page"):events(events.DECODE_LATER, after, limit) end
 
 -- when the next timer of an active instance is due, or nil
 function Store:next_waking() return self:q("waking_next"):first() end
