@@ -616,6 +616,9 @@ function cli.unknown_journey(name, names, place)
     near and string.format("; did you mean '%s'?", near) or "")
 end
 
+-- s as one word of a command line for /bin/sh (single-quoted)
+function cli.shell_word(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
 -- A line on a terminal's standard error, rewritten twice a second while a
 -- long command reads its events: progress(n, now) as events go, progress()
 -- to clear it at the end. None when stderr is not a terminal, nor, unless

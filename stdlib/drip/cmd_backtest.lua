@@ -200,8 +200,6 @@ local function add_part(into, part)
   end
 end
 
-local function quoted(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
 -- `drip backtest --part K/N:FROM:TO:BY ...` as this one was asked (its period
 -- to the second, as a served store's clock is now; messages by step or by
 -- channel), its JSON to out, its stderr to errors
@@ -210,8 +208,8 @@ local function part_command(opts, db, spec, out, errors)
   if opts.config then words[#words + 1], words[#words + 2] = "--config", opts.config end
   words[#words + 1] = "--journeys"
   for _, path in ipairs(opts.journeys) do words[#words + 1] = path end
-  for i, w in ipairs(words) do words[i] = quoted(w) end
-  return table.concat(words, " ") .. " > " .. quoted(out) .. " 2> " .. quoted(errors)
+  for i, w in ipairs(words) do words[i] = cli.shell_word(w) end
+  return table.concat(words, " ") .. " > " .. cli.shell_word(out) .. " 2> " .. cli.shell_word(errors)
 end
 
 local function read_file(path)

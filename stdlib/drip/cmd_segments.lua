@@ -26,7 +26,7 @@ local function broadcasts(engine, dir)
   return defs
 end
 
-local function pct(share) return string.format("%.1f%%", share * 100) end
+local pct = report.percent
 
 local function row(name, width, count, share, can)
   local cells = { "  " .. report.pad(name, width), string.format("%9d", count), string.format("%7s", pct(share)) }

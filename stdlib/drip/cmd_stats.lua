@@ -14,7 +14,7 @@ local time = require "drip.time"
 
 local cmd = {}
 
-local function pct(x) return string.format("%.1f%%", x * 100) end
+local pct = report.percent
 
 local function sorted_pairs(t)
   local keys = {}

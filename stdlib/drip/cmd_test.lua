@@ -3,12 +3,11 @@
 -- and busted, and giving busted the paths to drip's Lua modules and to the
 -- drip_host module this build made, so specs run from any directory.
 local host = require "drip_host"
+local quote = require("drip.cli").shell_word
 
 local cmd = {}
 
 local DEFAULT_DIRS = { "spec", "tests/spec", "tests" }
-
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local function on_path(program)
   for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do

@@ -15,6 +15,9 @@ end
 -- "1 message", "3 messages": a count with the word for one or for more
 function report.count(n, one, more) return string.format("%d %s", n, n == 1 and one or more) end
 
+-- a share (0..1; nil as 0) as people read it: "12.5%"
+function report.percent(x) return string.format("%.1f%%", (x or 0) * 100) end
+
 -- One record as a JSON line, with its line end: at, contact, journey, kind
 -- (every record has at and kind), then the kind's fields (fields_json: their
 -- object, already encoded). Made in C (host.record_line) in one piece: a run

@@ -151,7 +151,7 @@ local function told(fn)
   return '<pre dir="ltr">' .. esc(table.concat(lines, "\n")) .. "</pre>"
 end
 
-local function pct(x) return string.format("%.1f%%", (x or 0) * 100) end
+local pct = require("drip.report").percent
 
 local function sends(j)
   local n = 0

@@ -60,7 +60,7 @@ local WORDS = {
   },
 }
 
-local function pct(x) return string.format("%.1f%%", (x or 0) * 100) end
+local pct = require("drip.report").percent
 
 -- "12 (40.0%)" of a count and what it is a share of
 local function of(n, total) return total > 0 and string.format("%d (%s)", n, pct(n / total)) or tostring(n) end
@@ -92,12 +92,7 @@ local function table_of(heads, rows, left_out)
   return table.concat(out)
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = require("drip.suggest").names
 
 local function funnel(t, j)
   return table_of(t.funnel, { { j.entered, j.active, of(j.converted, j.entered), j.failed, j.revenue } })
