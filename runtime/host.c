@@ -292,20 +292,13 @@ static int l_executable(lua_State *L) {
   return 1;
 }
 
-/* host.cpu_count() -> the processors online (at least 1) */
-static int l_cpu_count(lua_State *L) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  lua_pushinteger(L, n > 0 ? n : 1);
-  return 1;
-}
-
 static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock}, {"sleep", l_sleep},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},
     {"is_terminal", l_is_terminal}, {"lock_file", l_lock_file}, {"executable", l_executable},
-    {"cpu_count", l_cpu_count}, {NULL, NULL}};
+    {NULL, NULL}};
 
 int luaopen_drip_host(lua_State *L) {
   luaL_newlib(L, host_funcs);
@@ -323,6 +316,7 @@ int luaopen_drip_host(lua_State *L) {
   drip_evline_register(L);
   drip_idset_register(L);
   drip_jsondec_register(L);
+  drip_cpus_register(L);
   drip_utf8_register(L);
   return 1;
 }

@@ -41,6 +41,12 @@ void drip_evline_register(lua_State *L);
 void drip_utf8_register(lua_State *L);
 void drip_idset_register(lua_State *L);
 void drip_jsondec_register(lua_State *L);
+void drip_cpus_register(lua_State *L);
+
+/* The processors the CPU quota of the cgroups named in `proc_cgroup` (as
+ * /proc/self/cgroup), under `cgroup_root` (as /sys/fs/cgroup), and of those
+ * above them allows, rounded up; 0 when none sets one (cpus.c) */
+int drip_cpu_quota(const char *proc_cgroup, const char *cgroup_root);
 
 /* 0 when text[0..n) is UTF-8, else the 1-based position of its first bad
  * byte (utf8.c) */

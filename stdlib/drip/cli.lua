@@ -378,8 +378,8 @@ messages suppressed; actual beside backtest, with the change; and a sample of
 the contacts whose path (messages in order, conversion) changes.
 
 A journey's instances are each one contact's, so the replay splits the
-contacts (by a hash of the id) among --jobs processes, one per core by
-default, and adds up what they found: the same answer, sooner. A terminal
+contacts (by a hash of the id) among --jobs processes, one per processor
+by default, and adds up what they found: the same answer, sooner. A terminal
 sees how far the first part's replay has read while it runs. math.random in
 a journey is seeded by the contact and its entry time here, so the answer
 does not depend on the split.
@@ -388,7 +388,9 @@ does not depend on the split.
                      and templates/ are read from the same directory)
   --since DUR        the period (default 30d)
   --format F         table (default) or json
-  --jobs N           processes that replay (default: one per core, at most 8)
+  --jobs N           processes that replay (default: one per processor this
+                     process may use, as its CPU affinity and its container's
+                     CPU quota allow, at most 8)
   --part K/N         replay and compare only partition K of N, printed as
                      JSON (what each of the --jobs processes runs)
   --db FILE          the store drip run (or simulate --db) made (default: `db` in the config)

@@ -367,14 +367,14 @@ function cmd.run(opts, usage)
   end
   store:close()
 
-  local result = { since = time.iso(from), ["until"] = time.iso(to), events = n, seconds = seconds,
+  local result = { since = time.iso(from), ["until"] = time.iso(to), events = n, seconds = seconds, jobs = jobs,
                    journeys = compared.journeys, messages_by = by_channel and "channel" or "step" }
   if format == "json" then
     print(json.encode(result))
     return 0
   end
-  print(string.format("backtest %s → %s: %d events replayed in %.2fs (%.0f events/s)", result.since, result["until"],
-    n, seconds, n / math.max(seconds, 1e-6)))
+  print(string.format("backtest %s → %s: %d events replayed in %.2fs (%.0f events/s, %d process%s)", result.since,
+    result["until"], n, seconds, n / math.max(seconds, 1e-6), jobs, jobs == 1 and "" or "es"))
   if by_channel then print("(this store's messages predate step labels: messages are compared per channel)") end
   for _, j in ipairs(result.journeys) do print_journey(j) end
   return 0

@@ -1,8 +1,8 @@
 /*
  * test_host — unit tests of the C host: the allocator ceiling, the
  * instruction budget, journey error values, the memory a step may take, the
- * replay watchdog, the SQLite binding, zoneinfo, JSON string quoting and the
- * UTF-8 check.
+ * replay watchdog, the SQLite binding, zoneinfo, JSON string quoting, the
+ * UTF-8 check and the reading of a cgroup's CPU quota.
  * Each test drives the `drip_host` module from a small Lua snippet and
  * checks what comes back in C.
  */
@@ -193,6 +193,50 @@ static void test_utf8(void) {
   }
 }
 
+/* write `text` to dir/name, making the directories on the way */
+static void put_file(const char *dir, const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "mkdir -p \"$(dirname '%s/%s')\"", dir, name);
+  CHECK(system(path) == 0, "%s", path);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL, "cannot write %s", path);
+  if (!f) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A cgroup tree made in a temporary directory: v2's cpu.max and v1's
+ * cfs quota, on the process's cgroup or one above it, rounded up; none -> 0 */
+static void test_cpu_quota(void) {
+  char dir[] = "/tmp/drip_cpus_XXXXXX";
+  CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+  char proc[600], root[600];
+  snprintf(proc, sizeof proc, "%s/cgroup", dir);
+  snprintf(root, sizeof root, "%s/fs", dir);
+
+  put_file(dir, "cgroup", "0::/a/b\n");
+  put_file(dir, "fs/a/b/cpu.max", "max 100000\n");
+  CHECK(drip_cpu_quota(proc, root) == 0, "v2 with no limit: got %d", drip_cpu_quota(proc, root));
+  put_file(dir, "fs/a/cpu.max", "150000 100000\n"); /* (the parent's limit applies too) */
+  CHECK(drip_cpu_quota(proc, root) == 2, "v2 1.5 processors above: got %d", drip_cpu_quota(proc, root));
+  put_file(dir, "fs/a/b/cpu.max", "50000 100000\n");
+  CHECK(drip_cpu_quota(proc, root) == 1, "v2 half a processor: got %d", drip_cpu_quota(proc, root));
+
+  put_file(dir, "cgroup", "12:cpuset:/c\n4:cpu,cpuacct:/c\n1:name=systemd:/c\n");
+  put_file(dir, "fs/cpu,cpuacct/c/cpu.cfs_quota_us", "-1\n");
+  put_file(dir, "fs/cpu,cpuacct/c/cpu.cfs_period_us", "100000\n");
+  CHECK(drip_cpu_quota(proc, root) == 0, "v1 with no limit: got %d", drip_cpu_quota(proc, root));
+  put_file(dir, "fs/cpu,cpuacct/c/cpu.cfs_quota_us", "300000\n");
+  CHECK(drip_cpu_quota(proc, root) == 3, "v1 three processors: got %d", drip_cpu_quota(proc, root));
+
+  snprintf(proc, sizeof proc, "%s/none", dir);
+  CHECK(drip_cpu_quota(proc, root) == 0, "no /proc/self/cgroup: got %d", drip_cpu_quota(proc, root));
+  char rm[600];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+  CHECK(system(rm) == 0, "%s", rm);
+}
+
 int main(void) {
   test_budget();
   test_error_values();
@@ -203,6 +247,7 @@ int main(void) {
   test_tz();
   test_quote();
   test_utf8();
+  test_cpu_quota();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

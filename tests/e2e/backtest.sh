@@ -129,9 +129,12 @@ expect_eq "... named once" 1 "$(grep -c 'broken.lua:3: timeout: bad duration' "$
 expect_contains "... naming the flag" "$(cat "$TMP/err")" "--jobs: a number of processes"
 
 # 8. the contacts split among processes: the same answer whatever the split
-without_time() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("seconds"); print(json.dumps(d, sort_keys=True))'; }
+without_time() { python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("seconds"); d.pop("jobs"); print(json.dumps(d, sort_keys=True))'; }
+jobs_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"])'; }
+"$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB" --format json --jobs 3 >"$TMP/three.json"
+expect_eq "--jobs 3: three processes" 3 "$(jobs_of <"$TMP/three.json")"
 one=$("$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB" --format json --jobs 1 | without_time)
-three=$("$DRIP" backtest --journeys "$TMP/new/abandoned_cart.lua" --since 90d --db "$DB" --format json --jobs 3 | without_time)
+three=$(without_time <"$TMP/three.json")
 expect_eq "a changed version backtested in one process and in three: the same answer" "$one" "$three"
 expect_contains "... one that shows the change" "$one" '"changed": '
 expect_eq "each process replays one part of the contacts: the parts' events add up to the whole" \
@@ -152,6 +155,12 @@ expect_eq "a journey that draws math.random: the same draws whatever the split" 
   "$("$DRIP" backtest --journeys "$TMP/coin" --since 90d --db "$DB" --format json --jobs 2 | without_time)"
 expect_eq "... both sides of the coin drawn" "2" \
   "$(printf '%s' "$one" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["journeys"][0]["backtest"]["messages"]))')"
+expect_eq "by default one process per processor it may use (at most 8)" "$(nproc | awk '{ print ($1 < 8 ? $1 : 8) }')" \
+  "$("$DRIP" backtest --journeys scripts --since 90d --db "$DB" --format json | jobs_of)"
+expect_eq "... one when its CPU affinity allows one processor (taskset)" 1 \
+  "$(taskset -c 0 "$DRIP" backtest --journeys scripts --since 90d --db "$DB" --format json | jobs_of)"
+expect_contains "... and the table says so" "$(taskset -c 0 "$DRIP" backtest --journeys scripts --since 90d --db "$DB")" \
+  "events/s, 1 process)"
 "$DRIP" backtest --part 2/2 --journeys scripts --db "$DB" 2>"$TMP/err"; expect_eq "a part that is not one: bad usage" 2 $?
 expect_contains "... saying what it takes" "$(cat "$TMP/err")" "--part: K/N"
 finish
