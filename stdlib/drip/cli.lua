@@ -243,8 +243,8 @@ compact copy).
   },
   explain = {
     summary = "why did (or didn't) a contact get a message",
-    usage = "drip explain CONTACT [JOURNEY] [--db FILE] [--journeys DIR] [--config FILE]",
-    flags = { config = "value", db = "value", journeys = "value" },
+    usage = "drip explain CONTACT [JOURNEY] [--lang en|fa|ru] [--db FILE] [--journeys DIR] [--config FILE]",
+    flags = { config = "value", db = "value", journeys = "value", lang = "value" },
     args = 2,
     help = [[
 Prints the contact's traits, what consent and unsubscribes allow on each
@@ -265,6 +265,8 @@ CONTACT is the contact's id, or the email or phone of one contact (spaces and
 dashes in a phone number do not matter); an id that differs only in case is
 suggested.
 
+  --lang L           the story in English (en, the default), Persian (fa) or
+                     Russian (ru), as the /ui contact page tells it in each
   --journeys DIR     whose segments.lua names the contact's segments (default:
                      where the store's journeys were loaded from, else scripts)]],
   },

@@ -329,7 +329,7 @@ function ui.contact(w, engine, store, conf, dir, query)
   local journey = query.journey ~= "" and query.journey or nil
   local body, problem = nil, nil
   local page = told(function(say)
-    body, problem = cmd_explain.tell(store, conf, dir, id, journey, say, true)
+    body, problem = cmd_explain.tell(store, conf, dir, id, journey, say, true, w.lang)
   end)
   if not body then return 404, html(w, id, search_form(w, id) .. '<p class="error">' .. esc(problem) .. "</p>") end
   return 200, html(w, id, search_form(w, id) .. page .. "<p>" .. esc(w.the_same) .. "<code>drip explain " .. esc(id)

@@ -128,6 +128,14 @@ expect_contains "... its script left to right still" "$page" '</p><pre dir="ltr"
 page=$(curl -s "${auth[@]}" "$URL/ui/contacts?id=u1&lang=ru")
 expect_contains "... which keeps what the page shows" "$page" '<a href="/ui/contacts?id=u1&amp;lang=fa" lang="fa">فارسی</a>'
 expect_contains "... and follows the choice" "$page" '<html lang="ru"><head>'
+expect_eq "... and tells the story in Russian, as drip explain --lang ru" \
+  "$("$DRIP" explain u1 --lang ru --db "$DB" --journeys "$TMP/j")" "$(printf '%s' "$page" | pre)"
+expect_contains "..." "$page" "вошёл по Signed Up"
+page=$(curl -s "${auth[@]}" "$URL/ui/contacts?id=u2&journey=hello&lang=fa")
+expect_eq "... or in Persian, as drip explain --lang fa" \
+  "$("$DRIP" explain u2 hello --lang fa --db "$DB" --journeys "$TMP/j")" "$(printf '%s' "$page" | pre)"
+expect_contains "..." "$page" "ورود با Signed Up"
+expect_contains "... the exit's reason in words too" "$page" "خروج: هدف"
 page=$(curl -s -H 'Accept-Language: ru-RU,ru;q=0.9,en;q=0.5' "${auth[@]}" "$URL/ui/contacts")
 expect_eq "a language the browser asks for is not written into the links" 0 "$(grep -c 'lang=ru"' <<< "$page")"
 expect_contains "a browser that asks for Russian gets Russian" "$page" '<html lang="ru"><head>'
