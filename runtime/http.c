@@ -311,6 +311,11 @@ static void push_request(lua_State *L, request *r) {
     lua_pushstring(L, lang);
     lua_setfield(L, -2, "accept_language");
   }
+  const char *agent = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+  if (agent) { /* (a tracked link fetched by a program, not a person: see drip.tracking) */
+    lua_pushstring(L, agent);
+    lua_setfield(L, -2, "user_agent");
+  }
 }
 
 /* stack: response table -> (popped); the request gets its MHD response */

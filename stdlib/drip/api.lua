@@ -413,18 +413,23 @@ function Api:take_feedback(r, id, message, provider)
 end
 
 -- GET shows the page (and unsubscribes); POST is RFC 8058 one-click; POST .../resubscribe undoes it.
+-- A GET or HEAD by a link scanner or another program (tracking.machine)
+-- unsubscribes no one: it gets a page whose button does.
 -- A link of a message with a topic unsubscribes from the topic, and its
 -- page offers POST .../all, from every message on the channel.
 -- The page is in the contact's language, else the browser's (drip.unsubscribe_page).
 function Api:unsubscribe_link(req, rest)
   local token, action = rest:match("^([^/]+)/?(.*)$")
-  if req.method == "GET" and action ~= "" then return not_found("path '" .. req.path .. "'") end
+  if req.method ~= "POST" and action ~= "" then return not_found("path '" .. req.path .. "'") end
   local who, why = require("drip.unsubscribe").verify(self.secret, token or "", self.engine.now)
   local traits = who and self.store:contact(who.contact)
   local lang = unsubscribe_page.language(traits, req.accept_language)
   if not who then return page(400, unsubscribe_page.render("bad_link", lang, nil, why)) end
   if not traits then return page(200, unsubscribe_page.render("forgotten", lang, who.channel)) end
   local topic, base = who.topic, "/u/" .. token
+  if req.method ~= "POST" and tracking.machine(req.method, req.user_agent) then
+    return page(200, unsubscribe_page.render("confirm", lang, who.channel, base, topic))
+  end
   if who.topic and action:match("^all") then -- (from the page of a topic: every message on the channel)
     topic, base, action = nil, base .. "/all", action:gsub("^all/?", "")
   end
@@ -448,12 +453,15 @@ end
 -- GET /c/{token} (a tracked link: on to where it was written) and /o/{token}
 -- (a tracked open: the image): the first of each is kept on the message,
 -- and each is an event of the contact (Email Link Clicked, Email Opened)
--- that journeys can wait for. A message no longer stored is not told of.
-function Api:engaged(kind, token)
+-- that journeys can wait for. A message no longer stored is not told of,
+-- nor is a fetch by a link scanner or another program (tracking.machine):
+-- that is a delivery state of the message, "scanned".
+function Api:engaged(req, kind, token)
   local t, why = tracking.read(self.secret, kind, token)
   if not t then return page(400, "<!doctype html><title>Not a link</title><p>This link is not one we made: " .. why) end
-  local m = self.store:message_engaged(t.message, kind, self.engine.now)
-  if m and m.contact then
+  local machine = tracking.machine(req.method, req.user_agent)
+  local m = self.store:message_engaged(t.message, kind, self.engine.now, machine)
+  if m and m.contact and not machine then
     self:emit({ type = "track", userId = m.contact, event = kind == "click" and tracking.CLICKED or tracking.OPENED,
                 properties = { message_id = t.message, journey = m.journey, message = m.label, url = t.link } })
   end
@@ -463,17 +471,19 @@ end
 
 -- GET /s/{code}: a tracked SMS link, on to the link of the stored message it
 -- names (see tracking.sms_text); the first click is kept on the message, and
--- each is an event of the contact (SMS Link Clicked).
-function Api:sms_click(code)
+-- each is an event of the contact (SMS Link Clicked); one by a program (a
+-- messaging app's link preview, say) is a delivery state only, as above.
+function Api:sms_click(req, code)
   local id, k = tracking.read_short(self.secret, code)
   if not id then return page(400, "<!doctype html><title>Not a link</title><p>This link is not one we made.") end
-  local m = self.store:message_engaged(id, "click", self.engine.now)
+  local machine = tracking.machine(req.method, req.user_agent)
+  local m = self.store:message_engaged(id, "click", self.engine.now, machine)
   local fields = m and json.decode(m.fields or "")
   local link = type(fields) == "table" and (tracking.links_in_text(channels.text_of(fields))[k] or {})[3]
   if not link then
     return page(404, "<!doctype html><title>Link expired</title><p>This link has expired: its message is no longer kept.")
   end
-  if m.contact then
+  if m.contact and not machine then
     self:emit({ type = "track", userId = m.contact, event = tracking.SMS_CLICKED,
                 properties = { message_id = id, journey = m.journey, message = m.label, url = link } })
   end
@@ -511,10 +521,10 @@ local ROUTES = {
       return page(ui.preview(words(req), name, q, self:preview_of(name, q))) end },
   { "^/ui/contacts$", "GET", function(self, req)
       return page(ui.contact(words(req), self.engine, self.store, self.conf, self.journeys, req.query or {})) end },
-  { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
-  { "^/c/(.+)$", "GET", function(self, _, token) return self:engaged("click", token) end },
-  { "^/o/(.+)$", "GET", function(self, _, token) return self:engaged("open", token) end },
-  { "^/s/(.+)$", "GET", function(self, _, code) return self:sms_click(code) end },
+  { "^/u/(.+)$", "GET HEAD POST", Api.unsubscribe_link },
+  { "^/c/(.+)$", "GET HEAD", function(self, req, token) return self:engaged(req, "click", token) end },
+  { "^/o/(.+)$", "GET HEAD", function(self, req, token) return self:engaged(req, "open", token) end },
+  { "^/s/(.+)$", "GET HEAD", Api.sms_click },
   { "^/v1/feedback/([^/]+)$", "POST", Api.feedback },
 }
 

@@ -47,15 +47,24 @@ local function answer_note(answer, W)
 end
 
 local function delivery_line(m, W)
-  local steps = {}
-  for _, d in ipairs(m.deliveries) do steps[#steps + 1] = words.state(W, d.status) .. " " .. iso(d.at):sub(12) end
-  local last = m.deliveries[#m.deliveries]
+  local steps, last, scans = {}, nil, {}
+  for _, d in ipairs(m.deliveries) do
+    if d.status == "scanned" then -- (an open or click by a program: see tracking.machine)
+      local scan = json.decode(d.detail or "{}")
+      scans[#scans + 1] = string.format(scan.scanned == "open" and W.scanned_open or W.scanned_click, iso(d.at),
+        tostring(scan.by))
+    else
+      steps[#steps + 1] = words.state(W, d.status) .. " " .. iso(d.at):sub(12)
+      last = d
+    end
+  end
   local said = answer_note(last and last.detail and json.decode(last.detail), W)
   local now = words.state(W, m.status) .. (m.reason and (": " .. words.reason(W, m.reason)) or "") .. said
   if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. string.format(W.next_try, iso(m.due)) end
   for _, k in ipairs({ "opened", "clicked" }) do -- (tracked: see drip.tracking)
     if m[k .. "_at"] then now = now .. string.format(W[k], iso(m[k .. "_at"])) end
   end
+  now = now .. table.concat(scans)
   if #steps == 0 then return now end
   return now .. "; " .. table.concat(steps, " → ")
 end

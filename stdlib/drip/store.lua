@@ -1310,11 +1310,17 @@ function Store:note_delivery(id, now, status, detail) self:q("delivery_add"):run
 -- A tracked open or click ("open" | "click") of message `id` at `now`: the
 -- first of each is kept on the message and counted for stats (a click of
 -- an email counts as an open too: images may be off; an SMS has no opens).
+-- One a program made (`scanned_by`: what gave it away; see
+-- tracking.machine) is only a delivery state of the message, "scanned".
 -- -> { contact, journey, channel, label, fields (the message's, JSON) } |
 -- nil when the message is no longer stored
-function Store:message_engaged(id, kind, now)
+function Store:message_engaged(id, kind, now, scanned_by)
   local contact, journey, instance, channel, label, opened, clicked, fields = self:q("message_engagement"):first(id)
   if not instance then return nil end
+  if scanned_by then
+    self:note_delivery(id, now, "scanned", json.encode({ scanned = kind, by = scanned_by }))
+    return { contact = contact, journey = journey, channel = channel, label = label, fields = fields }
+  end
   if not opened and channel ~= "sms" then
     self:q("message_opened"):run(id, now)
     self:count(instance, "engaged", channel, "opened")

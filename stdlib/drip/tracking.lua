@@ -167,6 +167,35 @@ function tracking.read(secret, kind, token)
   return { kind = kind, message = tonumber(id), link = link }
 end
 
+-- Programs that fetch a message's links and images as it arrives, not as a
+-- person opens or clicks it: the link scanners of mail servers (Mimecast,
+-- Barracuda, Proofpoint, ...), the link previews of messaging apps, crawlers,
+-- and scripts. Words of their User-Agent, lower case. (Gmail's and Yahoo's
+-- image proxies fetch an email's images as the person opens it: opens.)
+local MACHINES = { "spider", "crawl", "preview", "scanner", "mimecast", "barracuda", "proofpoint", "urldefense",
+                   "ironport", "messagelabs", "symantec", "trendmicro", "sophos", "forcepoint", "linkcheck",
+                   "facebookexternalhit", "whatsapp", "python", "go-http-client", "java/", "apache-httpclient",
+                   "curl/", "wget/", "libwww", "headlesschrome", "phantomjs" }
+local PHONES_NAMED_BOT = { cubot = true } -- (a phone's model in its browser's User-Agent)
+
+-- A tracked link or image fetched by such a program (or as HEAD, which only
+-- asks whether it is there) -> what gave it away, such as "Mimecast", for
+-- the message's delivery states | nil for a person's mail app or browser.
+-- Such a fetch is answered as any other, but counts as no open or click
+-- and tells journeys nothing.
+function tracking.machine(method, user_agent)
+  if method == "HEAD" then return "a HEAD request" end
+  if type(user_agent) ~= "string" or not user_agent:find("%S") then return "no User-Agent" end
+  local agent = user_agent:lower()
+  for word in agent:gmatch("%a*bot%f[%A]") do
+    if not PHONES_NAMED_BOT[word] then return user_agent:sub(1, 120) end
+  end
+  for _, word in ipairs(MACHINES) do
+    if agent:find(word, 1, true) then return user_agent:sub(1, 120) end
+  end
+  return nil
+end
+
 -- tracking.check(t) -> { clicks =, opens =, sms_clicks = } | nil (off) | nil, "key: message"
 local KEYS = { clicks = true, opens = true, sms_clicks = true }
 function tracking.check(t)

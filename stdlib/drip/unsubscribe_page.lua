@@ -19,6 +19,9 @@ local TEXTS = {
     unsubscribed_topic = { "You are unsubscribed from “%s”", "You will get no more of %s about “%s”. Changed your mind?" },
     resubscribed_topic = { "You are subscribed to “%s” again", "You will get %s about “%s” again." },
     all = { "Unsubscribe from all %s", "none" },
+    -- (the page a link scanner gets: the button unsubscribes)
+    confirm = { "Unsubscribe?", "Press the button to get no more %s from us." }, unsubscribe = "Unsubscribe",
+    confirm_topic = { "Unsubscribe from “%s”?", "Press the button to get no more of %s about “%s”." },
   },
   fa = {
     -- none: after "no more" (with the indefinite ی); ours: "our ..." (plural)
@@ -33,6 +36,8 @@ local TEXTS = {
     unsubscribed_topic = { "اشتراک «%s» لغو شد", "دیگر %s دربارهٔ «%s» را دریافت نخواهید کرد. نظرتان عوض شد؟" },
     resubscribed_topic = { "اشتراک «%s» دوباره فعال شد", "از این پس دوباره %s دربارهٔ «%s» را دریافت می‌کنید." },
     all = { "لغو اشتراک همهٔ %s", "ours" },
+    confirm = { "لغو اشتراک؟", "برای اینکه دیگر %s از ما دریافت نکنید، دکمه را بزنید." }, unsubscribe = "لغو اشتراک",
+    confirm_topic = { "لغو اشتراک «%s»؟", "برای اینکه دیگر %s دربارهٔ «%s» را دریافت نکنید، دکمه را بزنید." },
   },
   ru = {
     -- none: after "no more" (genitive); ours: "our ..." (accusative)
@@ -48,6 +53,8 @@ local TEXTS = {
     unsubscribed_topic = { "Вы отписались от «%s»", "Вы больше не будете получать %s на тему «%s». Передумали?" },
     resubscribed_topic = { "Вы снова подписаны на «%s»", "Вы снова будете получать %s на тему «%s»." },
     all = { "Отписаться от всех %s", "none" },
+    confirm = { "Отписаться?", "Нажмите кнопку, чтобы больше не получать от нас %s." }, unsubscribe = "Отписаться",
+    confirm_topic = { "Отписаться от «%s»?", "Нажмите кнопку, чтобы больше не получать %s на тему «%s»." },
   },
 }
 
@@ -100,9 +107,9 @@ local function button(action, label)
 end
 
 -- page.render(kind, lang, channel, detail, topic) -> HTML. kind:
--- "unsubscribed" (detail: the link's path, /u/{token}, its forms post
--- under), "resubscribed", "forgotten" or "bad_link" (detail: why, told in
--- English only). topic: a message's topic, which the page is about.
+-- "unsubscribed" or "confirm" (detail: the link's path, /u/{token}, its
+-- forms post under), "resubscribed", "forgotten" or "bad_link" (detail:
+-- why, told in English only). topic: a message's topic, which the page is about.
 function page.render(kind, lang, channel, detail, topic)
   local t = TEXTS[lang] or TEXTS.en
   local texts = topic and t[kind .. "_topic"] or t[kind]
@@ -117,7 +124,9 @@ function page.render(kind, lang, channel, detail, topic)
     text = string.format(text, words)
   end
   local form = ""
-  if kind == "unsubscribed" then
+  if kind == "confirm" then
+    form = button(detail, t.unsubscribe)
+  elseif kind == "unsubscribed" then
     form = button(detail .. "/resubscribe", t.resubscribe)
     if topic then form = form .. button(detail .. "/all", string.format(t.all[1], channel_words(t, lang, channel, t.all[2]))) end
   end

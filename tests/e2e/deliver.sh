@@ -211,8 +211,15 @@ for _ in $(seq 50); do [ "$(q 'len([m for m in mails() if m["subject"] == "News"
 LINK=$(q '[m for m in mails() if m["subject"] == "News"][0]["headers"]["List-Unsubscribe"]' | tr -d '<>')
 TOKEN=${LINK##*/u/}
 expect_eq "the link points at public_url" "http://drip.test/u/$TOKEN" "$LINK"
-PAGE=$(curl -s -w '\n%{http_code}' "$URL/u/$TOKEN")
-expect_contains "GET /u/{token}: 200 page" "$PAGE" "You are unsubscribed"
+PAGE=$(curl -s -w '\n%{http_code}' -A "Mozilla/5.0 (compatible; Barracuda Sentinel link scanner)" "$URL/u/$TOKEN")
+expect_contains "GET /u/{token} by a mail server's link scanner: a page that asks" "$PAGE" "<h1>Unsubscribe?</h1>"
+expect_contains "... whose button unsubscribes" "$PAGE" "<form method=\"post\" action=\"/u/$TOKEN\"><button type=\"submit\">Unsubscribe</button>"
+expect_eq "... and no one unsubscribed by the scan" "" \
+  "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'")"
+expect_contains "... nor by a HEAD request" "$(curl -s -I "$URL/u/$TOKEN" "${BROWSER[@]}")" "200 OK"
+expect_eq "..." "" "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'")"
+PAGE=$(curl -s -w '\n%{http_code}' "${BROWSER[@]}" "$URL/u/$TOKEN")
+expect_contains "GET /u/{token} in a browser: 200 page" "$PAGE" "You are unsubscribed"
 expect_contains "... offering to resubscribe" "$PAGE" "/u/$TOKEN/resubscribe"
 expect_eq "... sets the trait" 1 "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'")"
 expect_eq "... emits Unsubscribed" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE contact = 'ann' AND name = 'Unsubscribed'")"
@@ -240,7 +247,7 @@ expect_eq "resubscribe: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' -XPOS
 expect_eq "... clears the trait and emits Resubscribed" "0 1" \
   "$(sqlite3 "$DB" "SELECT json_extract(traits, '$.\"unsubscribed.email\"') FROM contacts WHERE id = 'ann'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE contact = 'ann' AND name = 'Resubscribed'")"
 # the page speaks the reader's language: the browser's, or the contact's own (which wins)
-PAGE=$(curl -s -H 'Accept-Language: de-DE,ru;q=0.9,en;q=0.8' "$URL/u/$TOKEN")
+PAGE=$(curl -s "${BROWSER[@]}" -H 'Accept-Language: de-DE,ru;q=0.9,en;q=0.8' "$URL/u/$TOKEN")
 expect_contains "the page in Russian for a browser that prefers it" "$PAGE" "<h1>Вы отписались</h1><p>Вы больше не будете получать от нас писем."
 expect_contains "... and the resubscribe button too" "$PAGE" ">Подписаться снова</button>"
 ident ann '{"language":"fa-IR"}' > /dev/null

@@ -5,6 +5,10 @@ FAILS=0
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
+# a person's browser, for tracked links and unsubscribe pages (a program's
+# fetch, curl's own included, counts as no click: see drip.tracking)
+BROWSER=(-A "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 expect_eq() { # name expected actual

@@ -122,8 +122,8 @@ req POST /v1/identify '{"userId":"u1","traits":{"email":"u1@example.com","consen
 req POST /v1/track '{"userId":"u1","event":"Go"}' > /dev/null
 for _ in $(seq 100); do [ "$(q 'len(mails())')" = 1 ] && [ "$(q 'len(http("/ok/hook"))')" = 1 ] && break; sleep 0.05; done
 tracked_links u1@example.com
-curl -s -o /dev/null "$URL$OPEN"
-curl -s -o /dev/null "$URL$CLICK"
+curl -s -o /dev/null "${BROWSER[@]}" "$URL$OPEN"
+curl -s -o /dev/null "${BROWSER[@]}" "$URL$CLICK"
 # the delivery states are written after the provider answers: wait for the last one
 for _ in $(seq 100); do [ "$("$DRIP" records --db "$DB" | grep -c '"status":"sent"')" = 2 ] && break; sleep 0.05; done
 "$DRIP" records --db "$DB" > "$TMP/live.jsonl"

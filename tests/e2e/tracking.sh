@@ -36,15 +36,31 @@ expect_contains "the unsubscribe link stays as it was" "$html" 'href="http://dri
 expect_contains "... and so does a mailto: link" "$html" 'href="mailto:hi@shop.test"'
 expect_eq "the text part is left as written" "See https://shop.test/new" "$(q 'mail("u1@example.com")["text"].strip()')"
 
-out=$(curl -s -o "$TMP/pixel" -w '%{http_code} %{content_type} %{size_download}' "$URL$open")
+SCANNER=(-A "Mozilla/5.0 (compatible; Mimecast link scanner)")
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${SCANNER[@]}" "$URL$click")
+expect_eq "a link scanner's GET /c/TOKEN: on to the link, as anyone's" "302 https://shop.test/p?a=1&b=2" "$out"
+expect_eq "... and HEAD /o/TOKEN: the image's headers" "200 image/gif" \
+  "$(curl -s -I -o /dev/null -w '%{http_code} %{content_type}' "${BROWSER[@]}" "$URL$open")"
+expect_eq "... curl's GET (a program) too" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$URL$open")"
+sleep 0.3
+expect_eq "... but a journey waiting for a click hears nothing of them" 0 "$(q 'len(http("/ok/hook"))')"
+expect_eq "... they are no opens or clicks in drip stats" 0 "$("$DRIP" stats promo --db "$DB" | grep -c 'opened\|clicked')"
+story=$("$DRIP" explain u1 --db "$DB")
+expect_contains "... and explain tells of each, with what gave it away" "$story" \
+  "a program followed a link 20"
+expect_contains "..." "$story" "(Mozilla/5.0 (compatible; Mimecast link scanner); not counted as a click)"
+expect_contains "..." "$story" "(a HEAD request; not counted as an open)"
+expect_contains "..." "$story" "(curl/"
+expect_eq "... as drip records does (delivery state scanned)" 3 "$("$DRIP" records --db "$DB" | grep -c '"status":"scanned"')"
+out=$(curl -s -o "$TMP/pixel" -w '%{http_code} %{content_type} %{size_download}' "${BROWSER[@]}" "$URL$open")
 expect_eq "GET /o/TOKEN: the image" "200 image/gif 43" "$out"
 expect_eq "... a GIF" "GIF89a" "$(head -c 6 "$TMP/pixel")"
-out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$click")
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${BROWSER[@]}" "$URL$click")
 expect_eq "GET /c/TOKEN: on to the link as written" "302 https://shop.test/p?a=1&b=2" "$out"
 for _ in $(seq 100); do [ "$(q 'len(http("/ok/hook"))')" = 1 ] && break; sleep 0.05; done
 expect_eq "a journey waiting for the click goes on" 1 "$(q 'len(http("/ok/hook"))')"
-curl -s -o /dev/null "$URL$click"
-curl -s -o /dev/null "$URL$open"
+curl -s -o /dev/null "${BROWSER[@]}" "$URL$click"
+curl -s -o /dev/null "${BROWSER[@]}" "$URL$open"
 expect_contains "drip stats: opens and clicks of the emails sent, each message once" \
   "$("$DRIP" stats promo --db "$DB")" "email    sent 1, opened 1 (100.0%), clicked 1 (100.0%)"
 expect_contains "... and per message" "$("$DRIP" stats promo --db "$DB")" \
@@ -90,7 +106,11 @@ short=$(printf '%s' "$body" | grep -o 'http://drip.test/s/[0-9A-Za-z_-]*' | sed 
 expect_eq "an SMS's links go out short, through drip, the punctuation after them kept" \
   "سبد خرید شما منتظر است: http://drip.test$(echo "$short" | sed -n 1p). Ещё: http://drip.test$(echo "$short" | sed -n 2p)" \
   "$body"
-out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$(echo "$short" | sed -n 1p)")
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -A "WhatsApp/2.23.20.0" "$URL$(echo "$short" | sed -n 1p)")
+expect_eq "a messaging app's link preview of GET /s/CODE: on to the link" "302 $CART_URL" "$out"
+sleep 0.3
+expect_eq "... waking no journey" 0 "$(q 'len(http("/ok/after-sms"))')"
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${BROWSER[@]}" "$URL$(echo "$short" | sed -n 1p)")
 expect_eq "GET /s/CODE: on to the link as the message has it" "302 $CART_URL" "$out"
 # (UCS-2: one segment holds 70 characters, each of a longer text's 67)
 segments=$(python3 -c 'import sys, math; n = len(sys.argv[1]); print(1 if n <= 70 else math.ceil(n / 67))' "$body")
@@ -98,7 +118,7 @@ expect_eq "the SMS's segments are counted as it went out, short links and all (3
   "2 $segments" "$("$DRIP" records --db "$DB" | python3 -c '
 import json, sys
 print(*[r["segments"] for r in map(json.loads, sys.stdin) if r["kind"] == "send" and r["channel"] == "sms"])') $segments"
-out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL$(echo "$short" | sed -n 2p)")
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${BROWSER[@]}" "$URL$(echo "$short" | sed -n 2p)")
 expect_eq "... each link its own" "302 https://shop.test/help" "$out"
 for _ in $(seq 100); do [ "$(q 'len(http("/ok/after-sms"))')" = 1 ] && break; sleep 0.05; done
 expect_eq "a journey waiting for SMS Link Clicked goes on" 1 "$(q 'len(http("/ok/after-sms"))')"

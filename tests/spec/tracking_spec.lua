@@ -80,4 +80,26 @@ describe("tracking", function()
     assert.is_nil(tracking.read_short("s3cret", code:sub(1, -2)))
     assert.is_nil(tracking.read_short("s3cret", "nonsense!"))
   end)
+
+  it("tells a program's fetch of a link from a person's, by the method and the User-Agent", function()
+    for _, person in ipairs({
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+      "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)", -- (Gmail, as it opens)
+      "Mozilla/5.0 (Linux; Android 9; CUBOT P30) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+    }) do
+      assert.is_nil(tracking.machine("GET", person), person)
+    end
+    for _, program in ipairs({
+      "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Slackbot-LinkExpanding 1.0",
+      "Mozilla/5.0 (compatible; Barracuda Sentinel)", "Mimecast-URL-Protect/1.0", "WhatsApp/2.23.20.0",
+      "facebookexternalhit/1.1 Facebot Twitterbot/1.0", "python-requests/2.31", "curl/8.5.0", "Go-http-client/1.1",
+    }) do
+      assert.equal(program, tracking.machine("GET", program))
+    end
+    assert.equal("a HEAD request", tracking.machine("HEAD", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"))
+    assert.equal("no User-Agent", tracking.machine("GET", nil))
+    assert.equal("no User-Agent", tracking.machine("GET", "  "))
+    assert.equal(120, #tracking.machine("GET", "bot " .. string.rep("x", 300)))
+  end)
 end)

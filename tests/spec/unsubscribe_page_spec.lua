@@ -21,4 +21,13 @@ describe("the unsubscribe page", function()
     assert.matches("no messages%.", page.render("forgotten", "en", "webhook"))
     assert.matches("bad &lt;sig&gt;%. Nothing was changed", page.render("bad_link", "en", nil, "bad <sig>"))
   end)
+
+  it("asks a link scanner to press a button, which posts to the link, in each language", function()
+    local en = page.render("confirm", "en", "email", "/u/tok")
+    assert.matches("<h1>Unsubscribe%?</h1><p>Press the button to get no more emails from us%.</p>", en)
+    assert.matches('<form method="post" action="/u/tok"><button type="submit">Unsubscribe</button></form>', en, 1, true)
+    assert.matches("برای اینکه دیگر پیامکی از ما دریافت نکنید، دکمه را بزنید", page.render("confirm", "fa", "sms", "/u/t"))
+    assert.matches("Нажмите кнопку, чтобы больше не получать наши письма на тему «news»",
+      page.render("confirm", "ru", "email", "/u/t", "news"))
+  end)
 end)
