@@ -52,7 +52,7 @@ expect_eq "the next message of the topic is not sent; the one without a topic is
 story=$("$DRIP" explain u1 --db "$DB")
 expect_contains "explain: why" "$story" "email not sent: topic_unsubscribed"
 expect_contains "... and which topics the contact left" "$story" "  topics   unsubscribed from newsletter"
-page=$(curl -s "$URL$path")
+page=$(curl -s "${BROWSER[@]}" "$URL$path")
 expect_contains "the link's page says which topic" "$page" "You are unsubscribed from “newsletter”"
 expect_contains "... and offers to leave every email" "$page" "action=\"$path/all\""
 curl -s -o /dev/null -XPOST "$URL$path/all"
