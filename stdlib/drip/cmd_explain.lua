@@ -60,7 +60,9 @@ local function delivery_line(m, W)
   end
   local said = answer_note(last and last.detail and json.decode(last.detail), W)
   local now = words.state(W, m.status) .. (m.reason and (": " .. words.reason(W, m.reason)) or "") .. said
-  if m.due and (m.status == "queued" or m.status == "deferred") then now = now .. string.format(W.next_try, iso(m.due)) end
+  if m.due and (m.status == "queued" or m.status == "deferred") then
+    now = now .. string.format(W.next_try, iso(m.due))
+  end
   for _, k in ipairs({ "opened", "clicked" }) do -- (tracked: see drip.tracking)
     if m[k .. "_at"] then now = now .. string.format(W[k], iso(m[k .. "_at"])) end
   end
@@ -97,7 +99,8 @@ local function record_line(r, message, traceback, W)
     local err = d.error ~= json.null and d.error or nil
     if err and type(traceback) == "string" and traceback:sub(1, #err) == err then err = traceback:gsub("\t", "  ") end
     local detail = type(d.detail) == "string" and (" (" .. d.detail .. ")") or "" -- exit's reason, or the exit_on event
-    return string.format(W.exit, tostring(words.reason(W, d.reason)), detail) .. (err and ("\n      " .. err:gsub("\n", "\n      ")) or "")
+    return string.format(W.exit, tostring(words.reason(W, d.reason)), detail)
+      .. (err and ("\n      " .. err:gsub("\n", "\n      ")) or "")
   end
   if r.kind == "wait" then
     if d.event then return string.format(d.ended_by == "timeout" and W.wait_timed_out or W.wait_came, d.op, d.event) end
