@@ -187,6 +187,8 @@ local QUERIES = {
   step_add = "INSERT INTO steps(instance, seq, result) VALUES (?, ?, ?)",
   steps_of = "SELECT result FROM steps WHERE instance = ? ORDER BY seq",
   timer_add = "INSERT INTO timers(due, instance, seq, kind) VALUES (?, ?, ?, ?)",
+  timer_put = "INSERT INTO timers(id, due, instance, seq, kind) VALUES (?, ?, ?, ?, ?)",
+  timers_next_id = "SELECT coalesce(max(id), 0) + 1 FROM timers", -- (the id SQLite would give)
   timers_due = "SELECT id, due, instance, seq, kind FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
   timer_del = "DELETE FROM timers WHERE id = ?",
   timer_next_wake = "SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?",
@@ -511,7 +513,8 @@ function Store.open(path, opts)
   local self = setmetatable({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
                               stmts = {}, in_tx = false, tally = {},
                               saved = {}, next_ids = {},
-                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
+                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {},
+                              unwritten_timers = {}, unwritten_timers_n = 0 }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
@@ -570,16 +573,22 @@ end
 local ANSWERED = { instance_add = true, instance_get = true, instances_active = true, instance_last_entry = true,
                    instance_wait = true, instance_convert = true, instance_value = true, instance_end = true,
                    instance_day = true }
-local reads_instances = setmetatable({}, { __index = function(t, name)
-  local yes = not ANSWERED[name] and (QUERIES[name] or ""):find("%f[%w_]instances%f[^%w_]") ~= nil
-  t[name] = yes
-  return yes
-end })
+local function reader_of(table_name, answered)
+  return setmetatable({}, { __index = function(t, name)
+    local yes = not answered[name] and (QUERIES[name] or ""):find("%f[%w_]" .. table_name .. "%f[^%w_]") ~= nil
+    t[name] = yes
+    return yes
+  end })
+end
+local reads_instances = reader_of("instances", ANSWERED)
+-- (and the timers left unwritten: see Store:add_timer)
+local reads_timers = reader_of("timers", { timer_put = true, timer_del = true, timers_next_id = true })
 
 -- (the statements that only add rows, made the most, are taken from
 -- self.stmts directly once made: `(self.stmts.x or self:q("x"))`)
 function Store:q(name)
   if self.unwritten_n > 0 and reads_instances[name] then self:write_instances() end
+  if self.unwritten_timers_n > 0 and reads_timers[name] then self:write_timers() end
   local st = self.stmts[name]
   if not st then
     st = self.db:prepare(assert(QUERIES[name], name))
@@ -602,6 +611,7 @@ end
 
 function Store:commit()
   self:write_instances()
+  self:write_timers()
   self.next_ids = {}
   self:write_counts()
   if self.in_tx then
@@ -615,6 +625,7 @@ function Store:rollback()
   self:forget_active()
   self.tally, self.saved = {}, {}
   self:drop_unwritten()
+  self:drop_unwritten_timers()
   self.next_ids = {}
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
@@ -637,6 +648,7 @@ end
 -- made since are undone with the rows.
 function Store:savepoint()
   self:write_instances() -- (a rollback to it drops only the rows made after it)
+  self:write_timers()
   self.db:exec("SAVEPOINT request")
   local copy = {}
   for k, v in pairs(self.tally) do copy[k] = v end
@@ -651,6 +663,7 @@ end
 function Store:rollback_to()
   self:forget_active()
   self:drop_unwritten()
+  self:drop_unwritten_timers()
   self.next_ids = {}
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
@@ -1159,16 +1172,46 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 
 -- timers --------------------------------------------------------------------
 
+-- A store this process alone writes (see own_instances) keeps the timers
+-- it makes in memory, in its timers window, until the transaction commits
+-- or a query reads the timers table: a timer made and fired within one
+-- transaction, as most waits of a simulation are (an hour, a day: a
+-- transaction holds some days of its clock), is no statement at all. Its
+-- id is the one SQLite would give it. At most UNWRITTEN are kept.
 function Store:add_timer(due, instance, seq, kind)
-  self:q("timer_add"):run(due, instance, seq, kind)
-  local window = self.timer_window
+  if not self.active then
+    self:q("timer_add"):run(due, instance, seq, kind)
+    return
+  end
+  if self.unwritten_timers_n >= UNWRITTEN then self:write_timers() end
   -- (as the column keeps it: a whole number as an integer)
-  if window then window:insert({ self.db:last_id(), math.tointeger(due) or due, instance, seq, kind }) end
+  local row = { self:new_id("timers"), math.tointeger(due) or due, instance, seq, kind }
+  self.unwritten_timers[row[1]], self.unwritten_timers_n = row, self.unwritten_timers_n + 1
+  if self.timer_window then self.timer_window:insert(row) end
 end
 
 function Store:delete_timer(id)
-  self:q("timer_del"):run(id)
+  if self.unwritten_timers[id] then
+    self.unwritten_timers[id], self.unwritten_timers_n = nil, self.unwritten_timers_n - 1
+  else
+    self:q("timer_del"):run(id)
+  end
   if self.timer_window then self.timer_window:remove(id) end
+end
+
+-- write the unwritten timers, in id order
+function Store:write_timers()
+  if self.unwritten_timers_n == 0 then return end
+  local ids = {}
+  for id in pairs(self.unwritten_timers) do ids[#ids + 1] = id end
+  table.sort(ids)
+  local put = self:q("timer_put")
+  for _, id in ipairs(ids) do put:run(table.unpack(self.unwritten_timers[id], 1, 5)) end
+  self:drop_unwritten_timers()
+end
+
+function Store:drop_unwritten_timers()
+  self.unwritten_timers, self.unwritten_timers_n = {}, 0
 end
 
 -- the timers window of an owned store (refilled when exhausted), or nil
