@@ -8,7 +8,8 @@
 -- open token seals the message id. A short code is the message id, which
 -- link of its text, and a short signature: it is found again in the stored
 -- message, so it lives as long as the message does. The unsubscribe link
--- and an email's text part are left as written.
+-- and an email's text part are left as written. Also telling a fetch by a
+-- program (a mail server's link scanner, say) from a person's click.
 local signed = require "drip.signed"
 local host = require "drip_host"
 local template = require "drip.template"
@@ -179,8 +180,9 @@ local MACHINES = { "spider", "crawl", "preview", "scanner", "mimecast", "barracu
 local PHONES_NAMED_BOT = { cubot = true } -- (a phone's model in its browser's User-Agent)
 
 -- A tracked link or image fetched by such a program (or as HEAD, which only
--- asks whether it is there) -> what gave it away, such as "Mimecast", for
--- the message's delivery states | nil for a person's mail app or browser.
+-- asks whether it is there) -> what gave it away, for the message's delivery
+-- states: its User-Agent (at most 120 bytes), "no User-Agent" or "a HEAD
+-- request" | nil for a person's mail app or browser.
 -- Such a fetch is answered as any other, but counts as no open or click
 -- and tells journeys nothing.
 function tracking.machine(method, user_agent)
