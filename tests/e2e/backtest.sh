@@ -161,6 +161,26 @@ expect_eq "... one when its CPU affinity allows one processor (taskset)" 1 \
   "$(taskset -c 0 "$DRIP" backtest --journeys scripts --since 90d --db "$DB" --format json | jobs_of)"
 expect_contains "... and the table says so" "$(taskset -c 0 "$DRIP" backtest --journeys scripts --since 90d --db "$DB")" \
   "events/s, 1 process)"
+# a part that dies (killed, as by the kernel's OOM killer): the command fails, naming it
+mkdir -p "$TMP/slow"
+cat > "$TMP/slow/slow.lua" <<'LUA'
+return journey {
+  name = "slow", trigger = { event = "Cart Updated", where = function(event)
+    local n = 0
+    for i = 1, 2000000 do n = n + i % 7 end -- (a slow where(): the parts take a second or two)
+    return n > 0
+  end },
+  steps = function(ctx) email { subject = "Hi" } end,
+}
+LUA
+"$DRIP" backtest --journeys "$TMP/slow" --since 90d --db "$DB" --jobs 2 >"$TMP/slow.out" 2>"$TMP/slow.err" &
+BT=$!
+for _ in $(seq 200); do pgrep -f "backtest --part 1/2:" >/dev/null && break; sleep 0.02; done
+pkill -9 -f "backtest --part 1/2:"
+wait "$BT"; code=$?
+expect_eq "a part killed as it replays: the backtest fails (1)" 1 "$code"
+expect_contains "... saying which part" "$(cat "$TMP/slow.err")" "drip backtest: the replay of part 1 of 2 failed: "
+expect_eq "... and prints no comparison" "" "$(cat "$TMP/slow.out")"
 "$DRIP" backtest --part 2/2 --journeys scripts --db "$DB" 2>"$TMP/err"; expect_eq "a part that is not one: bad usage" 2 $?
 expect_contains "... saying what it takes" "$(cat "$TMP/err")" "--part: K/N"
 finish
