@@ -647,12 +647,12 @@ function cli.progress_line(quiet_stdout, whose)
   end
 end
 
--- cli.find_contact(store, cmd, id, exact, phone_country) -> the contact id to
+-- cli.find_contact(store, cmd, id, exact, phone_country, W) -> the contact id to
 -- show for `id`: itself when a contact has it, else (unless exact) the one
 -- contact whose email or phone it is (told on stderr, unless cmd is nil) | nil, "no contact 'x'"
--- with whom it may mean. phone_country: drip.conf.lua's, for phones written
--- the national way.
-function cli.find_contact(store, cmd, id, exact, phone_country)
+-- with whom it may mean, in the words W of drip.explain_words (English when
+-- nil). phone_country: drip.conf.lua's, for phones written the national way.
+function cli.find_contact(store, cmd, id, exact, phone_country, W)
   if store:contact_json(id) then return id end
   local known = store:contacts_known_as(id, phone_country)
   if #known == 1 and known[1].by ~= "id" and not exact then
@@ -661,12 +661,13 @@ function cli.find_contact(store, cmd, id, exact, phone_country)
     end
     return known[1].id
   end
+  W = W or require("drip.explain_words").of()
   local names = {}
   for i, k in ipairs(known) do
     if i > 5 then names[#names + 1] = "…" break end
-    names[#names + 1] = string.format("'%s'%s", k.id, k.by ~= "id" and " (its " .. k.by .. ")" or "")
+    names[#names + 1] = string.format("'%s'%s", k.id, k.by ~= "id" and string.format(W.its, W[k.by] or k.by) or "")
   end
-  return nil, string.format("no contact '%s'%s", id, #names > 0 and "; did you mean " .. table.concat(names, ", ") .. "?" or "")
+  return nil, string.format(W.no_contact, id, #names > 0 and string.format(W.did_you_mean, table.concat(names, ", ")) or "")
 end
 
 -- A store that cannot be written (a full disk, a file made read-only), one

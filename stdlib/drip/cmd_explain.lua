@@ -218,7 +218,7 @@ end
 -- such contact or journey)
 function cmd.tell(store, conf, dir, id, journey, say, quiet, lang)
   local W = words.of(lang)
-  local found, missing = cli.find_contact(store, not quiet and "explain" or nil, id, false, conf.phone_country)
+  local found, missing = cli.find_contact(store, not quiet and "explain" or nil, id, false, conf.phone_country, W)
   id = found or id
   local view = found and store:contact_view(id, RECENT)
   local problem = missing

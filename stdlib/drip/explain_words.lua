@@ -8,6 +8,8 @@
 local explain_words = {}
 
 local en = {
+  no_contact = "no contact '%s'%s", did_you_mean = "; did you mean %s?", its = " (its %s)", email = "email",
+  phone = "phone",
   first_seen = "%s — first seen %s",
   traits = "  traits   ", consent = "  consent  %s (policy %s)", topics = "  topics   unsubscribed from %s",
   control = "  control  in the global control group (global_control = %s%%): no marketing message goes to it, "
@@ -66,6 +68,8 @@ local en = {
 }
 
 local fa = {
+  no_contact = "مخاطب '%s' نیست%s", did_you_mean = "؛ منظورتان %s بود؟", its = " (%s آن)", email = "ایمیل",
+  phone = "تلفن",
   first_seen = "%s — اولین بار دیده‌شده %s",
   traits = "  ویژگی‌ها   ", consent = "  رضایت    %s (سیاست %s)", topics = "  موضوع‌ها  لغو اشتراک از %s",
   control = "  کنترل    در گروه کنترل سراسری (global_control = %s%%): هیچ پیام بازاریابی به آن نمی‌رود، "
@@ -143,6 +147,8 @@ local function ru_times(n)
 end
 
 local ru = {
+  no_contact = "нет контакта '%s'%s", did_you_mean = "; может быть, %s?", its = " (его %s)", email = "e-mail",
+  phone = "телефон",
   first_seen = "%s — впервые замечен %s",
   traits = "  атрибуты  ", consent = "  согласие  %s (политика %s)", topics = "  темы      отписан от %s",
   control = "  контроль  в глобальной контрольной группе (global_control = %s%%): маркетинговые сообщения ей не "

@@ -143,6 +143,8 @@ expect_contains "..." "$page" 'Почему контакт получил (ил�
 out=$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/contacts?id=nobody")
 expect_contains "an unknown contact: 404, saying so" "$out" "no contact &#39;nobody&#39;"
 expect_contains "..." "$out" " 404"
+expect_contains "... in the page's language" "$(curl -s "${auth[@]}" "$URL/ui/contacts?id=U1&lang=fa")" \
+  "مخاطب &#39;U1&#39; نیست؛ منظورتان &#39;u1&#39; بود؟"
 expect_contains "an unknown journey: 404" "$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/journeys/nope")" \
   "No journey named nope in this store."
 expect_contains "a period that is not one: 400 naming it" \
