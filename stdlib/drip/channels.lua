@@ -13,6 +13,7 @@ local time = require "drip.time"
 local suggest = require "drip.suggest"
 local policy = require "drip.policy"
 local tracking = require "drip.tracking"
+local template = require "drip.template"
 
 local channels = {}
 
@@ -204,8 +205,7 @@ end
 local function form(t)
   local parts = {}
   for _, kv in ipairs(t) do
-    local v = tostring(kv[2]):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end)
-    parts[#parts + 1] = kv[1] .. "=" .. v
+    parts[#parts + 1] = kv[1] .. "=" .. template.escape_url(kv[2])
   end
   return table.concat(parts, "&")
 end

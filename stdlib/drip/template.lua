@@ -181,6 +181,10 @@ end
 local html_escapes = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 function template.escape_html(s) return (s:gsub("[&<>\"']", html_escapes)) end
 
+-- a URL's path part or query value percent-encoded: all but letters, digits and -._~
+local function percent(c) return string.format("%%%02X", c:byte()) end
+function template.escape_url(s) return (tostring(s):gsub("[^%w%-%._~]", percent)) end
+
 -- HTML's character references decoded: &amp; and the other named ones
 -- escape_html makes (and &nbsp;, as a plain space), &#39; and &#x2014;
 local ENTITIES = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'", nbsp = " " }

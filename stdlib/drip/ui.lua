@@ -76,8 +76,7 @@ local WORDS = {
   },
 }
 
--- a path part or query value, percent-encoded
-local function encoded(s) return (tostring(s):gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end)) end
+local encoded = template.escape_url
 
 -- The words for a request to `path`: ?lang=fa|ru|en, else its
 -- Accept-Language, else English. A language chosen by ?lang= stays chosen

@@ -7,6 +7,7 @@
 -- written in its other text fields. A link that has utm_source already, and
 -- drip's own links (unsubscribe), are left as they are.
 local tracking = require "drip.tracking"
+local template = require "drip.template"
 
 local utm = {}
 
@@ -25,7 +26,7 @@ function utm.check(v)
   return { source = v.source or "drip", medium = v.medium, campaign = v.campaign }
 end
 
-local function encoded(s) return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end)) end
+local encoded = template.escape_url
 
 -- url with the parameters (a query string) before its #fragment, unless it has utm_source
 local function with_params(url, query)
