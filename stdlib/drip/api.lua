@@ -521,19 +521,22 @@ local ROUTES = {
       return page(ui.preview(words(req), name, q, self:preview_of(name, q))) end },
   { "^/ui/contacts$", "GET", function(self, req)
       return page(ui.contact(words(req), self.engine, self.store, self.conf, self.journeys, req.query or {})) end },
-  { "^/u/(.+)$", "GET HEAD POST", Api.unsubscribe_link },
-  { "^/c/(.+)$", "GET HEAD", function(self, req, token) return self:engaged(req, "click", token) end },
-  { "^/o/(.+)$", "GET HEAD", function(self, req, token) return self:engaged(req, "open", token) end },
-  { "^/s/(.+)$", "GET HEAD", Api.sms_click },
+  { "^/u/(.+)$", "GET POST", Api.unsubscribe_link },
+  { "^/c/(.+)$", "GET", function(self, req, token) return self:engaged(req, "click", token) end },
+  { "^/o/(.+)$", "GET", function(self, req, token) return self:engaged(req, "open", token) end },
+  { "^/s/(.+)$", "GET", Api.sms_click },
   { "^/v1/feedback/([^/]+)$", "POST", Api.feedback },
 }
 
--- Api:handle{ method=, path=, body= } -> { status=, body=, type= }
+-- Api:handle{ method=, path=, body= } -> { status=, body=, type= }. HEAD is
+-- answered wherever GET is, as GET (the server sends no body with it): a
+-- handler that changes something on GET (a tracked link) checks for it.
 function Api:handle(req)
+  local method = req.method == "HEAD" and "GET" or req.method
   for _, route in ipairs(ROUTES) do
     local capture = req.path:match(route[1]) -- the whole path when the pattern has no capture
     if capture then
-      if not (" " .. route[2] .. " "):find(" " .. req.method .. " ", 1, true) then
+      if not (" " .. route[2] .. " "):find(" " .. method .. " ", 1, true) then
         return answer(405, { error = string.format("%s takes %s, not %s", req.path, route[2], req.method) })
       end
       return route[3](self, req, capture)

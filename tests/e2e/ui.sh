@@ -151,5 +151,8 @@ expect_contains "a period that is not one: 400 naming it" \
   "$(curl -s -w ' %{http_code}' "${auth[@]}" "$URL/ui/journeys/hello?since=soon")" "since: "
 expect_eq "the pages change nothing: POST is refused" 405 \
   "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$URL/ui")"
+expect_eq "HEAD is answered wherever GET is, with the headers and no body" "200 text/html; charset=utf-8 0" \
+  "$(curl -s -I -o /dev/null -w '%{http_code} %{content_type} %{size_download}' "${auth[@]}" "$URL/ui")"
+expect_eq "... /healthz too" 200 "$(curl -s -I -o /dev/null -w '%{http_code}' "$URL/healthz")"
 stop_drip
 finish
