@@ -39,6 +39,21 @@ static double seconds(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* SQL drip_bucket(text, n), as runtime/store.c defines it for drip (64-bit
+ * FNV-1a of the text, modulo n): backtest's queries name it. */
+static void sql_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 n = sqlite3_value_int64(argv[1]);
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || n <= 0) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const unsigned char *text = sqlite3_value_text(argv[0]);
+  unsigned long long h = 1469598103934665603ULL;
+  for (int i = 0; i < sqlite3_value_bytes(argv[0]); i++) h = (h ^ text[i]) * 1099511628211ULL;
+  sqlite3_result_int64(ctx, (sqlite3_int64)(h % (unsigned long long)n));
+}
+
 static void die(const char *what) {
   fprintf(stderr, "sql_replay: %s\n", what);
   exit(1);
@@ -69,6 +84,8 @@ static void open_db(const char *args, const char *path) {
   if (db != 1 && strcmp(traced, ":memory:") != 0) die("the run opened a second database file");
   if (sqlite3_open(db == 1 ? path : traced, &dbs[index_in(db, MAX_DBS, "too many databases")]) != SQLITE_OK)
     die("cannot open the database");
+  sqlite3_create_function_v2(dbs[db], "drip_bucket", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_bucket, NULL,
+                             NULL, NULL);
   free(traced);
 }
 

@@ -3,7 +3,7 @@
 # cost nothing: the same SQLite calls alone (traced, then played back from C
 # by sql_replay.c), and the reading of the events file alone. Their sum is a
 # floor no engine can go under while it stores what this one stores. Then the
-# same for `drip backtest` of that month (its SQLite calls alone: the period's
+# same for `drip backtest` of that month in one process (its SQLite calls alone: the period's
 # events read from the store, and the scratch store in memory). From the
 # repository root:
 #   tests/bench/storage_floor.sh BUILD_DIR [EVENTS]
@@ -13,7 +13,8 @@ EVENTS=${2:-tests/bench/out/cart_1000000.jsonl}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 SIMULATE=(simulate --events "$EVENTS" --journeys scripts/abandoned_cart.lua --format jsonl)
-BACKTEST=(backtest --journeys scripts/abandoned_cart.lua --since 400d)
+# (in one process: the trace sees only the process it runs in)
+BACKTEST=(backtest --journeys scripts/abandoned_cart.lua --since 400d --jobs 1)
 
 cc -O2 tests/bench/sql_replay.c -o "$OUT/sql_replay" -lsqlite3
 lines=$(grep -c . "$EVENTS")
@@ -64,5 +65,5 @@ cp "$OUT/run.db" "$OUT/backtest.db"
 whole=$(seconds /dev/null "$BUILD/drip" "${BACKTEST[@]}" --db "$OUT/backtest.db")
 cp "$OUT/run.db" "$OUT/backtest.db"
 storage=$(replayed "$OUT/backtest_replay.db" "${BACKTEST[@]}" --db "$OUT/backtest.db")
-printf 'drip backtest          %6.2f s  %8s events/s\n' "$whole" "$(rate "$whole")"
+printf 'drip backtest, one job %6.2f s  %8s events/s\n' "$whole" "$(rate "$whole")"
 printf 'its SQLite calls alone %6.2f s  %8s events/s at most\n' "$storage" "$(rate "$storage")"
