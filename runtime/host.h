@@ -42,6 +42,7 @@ void drip_utf8_register(lua_State *L);
 void drip_idset_register(lua_State *L);
 void drip_jsondec_register(lua_State *L);
 void drip_cpus_register(lua_State *L);
+void drip_timers_register(lua_State *L);
 
 /* The processors the CPU quota of the cgroups named in `proc_cgroup` (as
  * /proc/self/cgroup), under `cgroup_root` (as /sys/fs/cgroup), and of those

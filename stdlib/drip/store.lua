@@ -194,6 +194,7 @@ local QUERIES = {
   timer_next_wake = "SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?",
   timer_next = "SELECT min(due) FROM timers",
   timers_first = "SELECT id, due, instance, seq, kind FROM timers ORDER BY due, id LIMIT ?",
+  timers_after = "SELECT id, due, instance, seq, kind FROM timers WHERE (due, id) > (?, ?) ORDER BY due, id LIMIT ?",
   inactivity_set = "INSERT INTO inactivity(contact, journey, due) VALUES (?, ?, ?) "
     .. "ON CONFLICT(contact, journey) DO UPDATE SET due = excluded.due",
   inactivity_due = "SELECT contact, journey, due FROM inactivity WHERE due <= ? ORDER BY due, contact, journey LIMIT ?",
@@ -513,8 +514,7 @@ function Store.open(path, opts)
   local self = setmetatable({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
                               stmts = {}, in_tx = false, tally = {},
                               saved = {}, next_ids = {},
-                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {},
-                              unwritten_timers = {}, unwritten_timers_n = 0 }, Store)
+                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
@@ -581,14 +581,16 @@ local function reader_of(table_name, answered)
   end })
 end
 local reads_instances = reader_of("instances", ANSWERED)
--- (and the timers left unwritten: see Store:add_timer)
-local reads_timers = reader_of("timers", { timer_put = true, timer_del = true, timers_next_id = true })
+-- (and the timers left unwritten: see Store:add_timer; the timers window
+-- reads the table's with timers_after, and holds the unwritten ones itself)
+local reads_timers = reader_of("timers", { timer_put = true, timer_del = true, timers_next_id = true,
+                                           timers_after = true })
 
 -- (the statements that only add rows, made the most, are taken from
 -- self.stmts directly once made: `(self.stmts.x or self:q("x"))`)
 function Store:q(name)
   if self.unwritten_n > 0 and reads_instances[name] then self:write_instances() end
-  if self.unwritten_timers_n > 0 and reads_timers[name] then self:write_timers() end
+  if self.timer_window and reads_timers[name] then self:write_timers() end
   local st = self.stmts[name]
   if not st then
     st = self.db:prepare(assert(QUERIES[name], name))
@@ -622,10 +624,10 @@ end
 
 -- undo the open transaction (safe when none is open or it already failed)
 function Store:rollback()
+  self:drop_unwritten_timers()
   self:forget_active()
   self.tally, self.saved = {}, {}
   self:drop_unwritten()
-  self:drop_unwritten_timers()
   self.next_ids = {}
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
@@ -661,9 +663,9 @@ function Store:release()
 end
 
 function Store:rollback_to()
+  self:drop_unwritten_timers()
   self:forget_active()
   self:drop_unwritten()
-  self:drop_unwritten_timers()
   self.next_ids = {}
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
@@ -998,7 +1000,8 @@ end
 -- a row's wait is changed in place (an instance's wait changes as it runs,
 -- which its caller does after reading the row).
 local ACTIVE_CACHE = 20000
--- The earliest timers are kept too (see drip.timer_window), up to TIMER_WINDOW.
+-- The timers are kept too (see drip.timer_window): those not written yet,
+-- and of the table's, the earliest, read TIMER_WINDOW at a time.
 local TIMER_WINDOW = 256
 
 -- Beside them, per contact (each map dropped whole when it holds the limit):
@@ -1026,13 +1029,14 @@ local function drop_active_lists(self)
   self.active, self.active_n, self.active_of = {}, 0, {}
 end
 
--- limit: contacts kept (default ACTIVE_CACHE); timers: the timers window's size
+-- limit: contacts kept (default ACTIVE_CACHE); timers: the table's timers the window reads at a time
 function Store:own_instances(limit, timers)
   if self.made == nil then self.made, self.made_n = not self:q("contact_any"):first() and host.id_set(), 0 end
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   drop_active_lists(self)
   self.traits, self.entries = kept_map(self.active_limit), kept_map(self.active_limit)
+  self:write_timers() -- (the window, dropped, holds the timers not written yet)
   self.timer_window = nil
 end
 
@@ -1177,49 +1181,45 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 -- or a query reads the timers table: a timer made and fired within one
 -- transaction, as most waits of a simulation are (an hour, a day: a
 -- transaction holds some days of its clock), is no statement at all. Its
--- id is the one SQLite would give it. At most UNWRITTEN are kept.
+-- id is the one SQLite would give it. At most UNWRITTEN_TIMERS are kept.
+local UNWRITTEN_TIMERS = 100000 -- (some 60 bytes each, in C)
 function Store:add_timer(due, instance, seq, kind)
   if not self.active then
     self:q("timer_add"):run(due, instance, seq, kind)
     return
   end
-  if self.unwritten_timers_n >= UNWRITTEN then self:write_timers() end
-  -- (as the column keeps it: a whole number as an integer)
-  local row = { self:new_id("timers"), math.tointeger(due) or due, instance, seq, kind }
-  self.unwritten_timers[row[1]], self.unwritten_timers_n = row, self.unwritten_timers_n + 1
-  if self.timer_window then self.timer_window:insert(row) end
+  local window = self:timers()
+  if window:unwritten() >= UNWRITTEN_TIMERS then self:write_timers() end
+  window:add(self:new_id("timers"), math.tointeger(due) or due, instance, seq, kind) -- (as the column keeps it)
 end
 
 function Store:delete_timer(id)
-  if self.unwritten_timers[id] then
-    self.unwritten_timers[id], self.unwritten_timers_n = nil, self.unwritten_timers_n - 1
-  else
-    self:q("timer_del"):run(id)
-  end
-  if self.timer_window then self.timer_window:remove(id) end
+  local window = self.active and self.timer_window
+  if window and window:remove(id) == false then return end -- (one never written)
+  self:q("timer_del"):run(id)
 end
 
 -- write the unwritten timers, in id order
 function Store:write_timers()
-  if self.unwritten_timers_n == 0 then return end
-  local ids = {}
-  for id in pairs(self.unwritten_timers) do ids[#ids + 1] = id end
-  table.sort(ids)
+  local window = self.timer_window
+  if not window or window:unwritten() == 0 then return end
   local put = self:q("timer_put")
-  for _, id in ipairs(ids) do put:run(table.unpack(self.unwritten_timers[id], 1, 5)) end
-  self:drop_unwritten_timers()
+  for _, row in ipairs(window:take_unwritten()) do put:run(row[1], row[2], row[3], row[4], row[5]) end
 end
 
+-- (a rollback) the timers not written go with the window that holds them
 function Store:drop_unwritten_timers()
-  self.unwritten_timers, self.unwritten_timers_n = {}, 0
+  self.timer_window = nil
 end
 
--- the timers window of an owned store (refilled when exhausted), or nil
+-- the timers window of an owned store, or nil
 function Store:timers()
   if not self.active then return nil end
   local window = self.timer_window
-  if not window or window:exhausted() then
-    window = TimerWindow.new(self:q("timers_first"):all(self.timers_kept), self.timers_kept)
+  if not window then
+    window = TimerWindow.new(self.timers_kept, function(end_due, end_id, limit)
+      return self:q("timers_after"):all(end_due, end_id, limit)
+    end)
     self.timer_window = window
   end
   return window

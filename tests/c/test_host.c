@@ -1,8 +1,8 @@
 /*
  * test_host — unit tests of the C host: the allocator ceiling, the
  * instruction budget, journey error values, the memory a step may take, the
- * replay watchdog, the SQLite binding, zoneinfo, JSON string quoting, the
- * UTF-8 check and the reading of a cgroup's CPU quota.
+ * replay watchdog, the SQLite binding, the timer heap, zoneinfo, JSON string
+ * quoting, the UTF-8 check and the reading of a cgroup's CPU quota.
  * Each test drives the `drip_host` module from a small Lua snippet and
  * checks what comes back in C.
  */
@@ -149,6 +149,62 @@ static void test_store(void) {
   drip_host_close(L);
 }
 
+/* The timer heap (timers.c) against a sorted list, through pushes, removals
+ * from anywhere, ordered reads with and without an end, and trims. */
+static void test_timer_heap(void) {
+  lua_State *L = new_state(0);
+  const char *r = eval(L,
+      "local heap = require('drip_host').timer_heap()\n"
+      "local all, seed, next_id = {}, 7, 1\n"
+      "local function rand(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end\n"
+      "local function before(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end\n"
+      "local function same(rows, want, what)\n"
+      "  assert(#rows == #want, what .. ': ' .. #rows .. ' rows, not ' .. #want)\n"
+      "  for i = 1, #want do\n"
+      "    for k = 1, 5 do assert(rows[i][k] == want[i][k], what .. ': row ' .. i .. ' field ' .. k) end\n"
+      "  end\n"
+      "end\n"
+      "for step = 1, 20000 do\n"
+      "  local op = rand(10)\n"
+      "  if op < 5 then\n"
+      "    local due = rand(3) == 0 and rand(500) + 0.5 or rand(500)\n"
+      "    local row = { next_id, due, rand(50) + 1, rand(4) ~= 0 and next_id or nil, rand(4) ~= 0 and 'wake' or 'expire' }\n"
+      "    heap:push(row[1], row[2], row[3], row[4], row[5], rand(2) == 0)\n"
+      "    next_id = next_id + 1\n"
+      "    all[#all + 1] = row\n"
+      "    table.sort(all, before)\n"
+      "  elseif op < 8 and #all > 0 then\n"
+      "    local i = rand(3) == 0 and rand(#all) + 1 or 1\n"
+      "    assert(heap:remove(all[i][1]) ~= nil, 'step ' .. step .. ': held')\n"
+      "    table.remove(all, i)\n"
+      "  elseif op < 9 then\n"
+      "    local limit, now = rand(8) + 1, rand(600)\n"
+      "    local want = {}\n"
+      "    for _, row in ipairs(all) do if row[2] > now or #want == limit then break end want[#want + 1] = row end\n"
+      "    same(heap:rows(now, limit), want, 'step ' .. step)\n"
+      "  elseif step % 50 == 0 then\n"
+      "    heap:take_unwritten()\n"
+      "    local size = rand(200) + 1\n"
+      "    local due, id = heap:trim(size)\n"
+      "    if #all > size then\n"
+      "      assert(due == all[size][2] and id == all[size][1], 'step ' .. step .. ': the new end')\n"
+      "      for i = #all, size + 1, -1 do all[i] = nil end\n"
+      "    else assert(due == nil, 'step ' .. step .. ': nothing cut') end\n"
+      "  end\n"
+      "  assert(heap:first() == (all[1] and all[1][2]), 'step ' .. step .. ': first')\n"
+      "  assert(heap:counts() == #all, 'step ' .. step .. ': count')\n"
+      "end\n"
+      "assert(heap:remove(next_id) == nil)\n"
+      "same(heap:rows(math.huge, #all + 1), all, 'all')\n"
+      "if #all > 2 then same(heap:rows(math.huge, 99, all[2][2], all[2][1]), { all[1], all[2] }, 'up to an end') end\n"
+      "heap:push(next_id, 1, 1, nil, 'wake', false)\n"
+      "local ok, err = pcall(heap.trim, heap, 5)\n"
+      "assert(not ok and err:find('not written yet'), tostring(err))\n"
+      "return 'ok'");
+  CHECK(strcmp(r, "ok") == 0, "%s", r);
+  drip_host_close(L);
+}
+
 static void test_tz(void) {
   lua_State *L = new_state(0);
   /* 2026-11-01T12:00:00Z */
@@ -244,6 +300,7 @@ int main(void) {
   test_replay_watchdog();
   test_memory_ceiling();
   test_store();
+  test_timer_heap();
   test_tz();
   test_quote();
   test_utf8();

@@ -51,12 +51,14 @@ describe("the timers window", function()
     store:close()
   end)
 
-  it("keeps a timer made inside its end and leaves one made past it to the table", function()
+  it("holds the timers not written yet past its end, and lets them go to the table once written", function()
     local store = assert(Store.open(":memory:"))
     store:own_instances(5, 2)
     store:begin()
     for due = 10, 40, 10 do store:add_timer(due, 1, due, "wake") end
-    assert.same({ 10 }, { store:next_due_of("timers") })
+    store:commit() -- (written: the window lets them go to the table)
+    store:begin()
+    assert.equal(10, store:next_due_of("timers")) -- (reads the table's first two)
     local window = store.timer_window
     local function held()
       local dues = {}
@@ -65,12 +67,18 @@ describe("the timers window", function()
     end
     assert.same({ 10, 20 }, held())
     store:add_timer(15, 1, 15, "wake")
-    store:add_timer(35, 1, 35, "wake")
-    assert.same({ 10, 15, 20 }, held()) -- 35 is past the end (20): only the table has it
-    local due = store:due_rows("timers", 25, 10)
+    store:add_timer(35, 1, 35, "wake") -- past the end (20), but only the window has it
+    assert.same({ 10, 15, 20, 35 }, held())
+    assert.equal(2, window:unwritten())
+    local due = store:due_rows("timers", 25, 10) -- (reads on from the table past 20: 30, 40)
     assert.same({ 10, 15, 20 }, { due[1][2], due[2][2], due[3][2] })
+    assert.same({ 10, 15, 20, 30, 35, 40 }, held())
     for _, row in ipairs(due) do store:delete_timer(row[1]) end
-    assert.equal(30, store:next_due_of("timers")) -- refilled from the table
+    assert.equal(30, store:next_due_of("timers"))
+    assert.same({}, store.db:prepare("SELECT due FROM timers WHERE due IN (15, 35)"):column()) -- (not written)
+    store:commit()
+    assert.same({ 30, 35 }, held()) -- written, and the window keeps the earliest two
+    assert.same({ 30, 35, 40 }, store.db:prepare("SELECT due FROM timers ORDER BY due"):column())
     store:close()
   end)
 end)
@@ -82,24 +90,44 @@ describe("a timers window on its own", function()
     for i, row in ipairs(rows) do out[i] = row[1] end
     return out
   end
+  local function before(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end
 
-  it("holds every timer it was given, in (due, id) order, through long runs of firing and inserting", function()
-    local random = helpers.random(5)
-    local window = Window.new({}, 10000) -- (fewer rows than its size: it holds every timer)
-    local all, next_id, now = {}, 1, 0 -- all: what it should hold
-    local function add(due)
-      local row = { next_id, due, 1, next_id, "wake" }
-      next_id = next_id + 1
-      window:insert(row)
-      all[#all + 1] = row
-      table.sort(all, function(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+  -- a timers table in a list, read as the store's timers_after reads it
+  local function table_reader(tbl)
+    return function(end_due, end_id, limit)
+      local out = {}
+      for _, row in ipairs(tbl) do
+        if #out == limit then break end
+        if before({ end_id, end_due }, row) then out[#out + 1] = row end
+      end
+      return out
     end
-    for _ = 1, 50 do add(random(100)) end
+  end
+
+  it("answers as the table and the unwritten timers together would, through firing, adding and writing", function()
+    local random = helpers.random(5)
+    local tbl = {} -- the table's rows, in (due, id) order
+    local all, next_id, now = {}, 1, 0 -- all: every timer, written or not, in (due, id) order
+    local window = Window.new(4, table_reader(tbl))
+    local function add(due, written)
+      local row = { next_id, due, 1, next_id % 3 ~= 0 and next_id or nil, next_id % 3 ~= 0 and "wake" or "expire" }
+      next_id = next_id + 1
+      if written then tbl[#tbl + 1] = row else window:add(row[1], row[2], row[3], row[4], row[5]) end
+      all[#all + 1] = row
+      table.sort(all, before)
+      table.sort(tbl, before)
+    end
+    local function drop(list, id)
+      for i, row in ipairs(list) do
+        if row[1] == id then return table.remove(list, i) end
+      end
+    end
+    for _ = 1, 30 do add(random(100), true) end
     for step = 1, 6000 do
       local op = random(10)
       if op < 4 then
-        add(now + random(200)) -- mostly later than what it holds; ties on due
-      elseif op < 8 then
+        add(now + random(200), false) -- mostly later than the rest; ties on due
+      elseif op < 7 then
         now = now + random(3)
         local limit = random(5) + 1
         local due = window:due(now, limit)
@@ -108,38 +136,46 @@ describe("a timers window on its own", function()
           if row[2] > now or #want == limit then break end
           want[#want + 1] = row
         end
-        assert.same(ids(want), ids(due), "step " .. step)
+        assert.same(want, due, "step " .. step)
         for i = 1, random(#due + 1) do -- fired, from the head
-          window:remove(due[i][1])
-          table.remove(all, 1)
+          local written = window:remove(due[i][1])
+          assert.equal(drop(tbl, due[i][1]) ~= nil, written, "step " .. step)
+          drop(all, due[i][1])
         end
-      elseif #all > 0 then
-        local i = random(#all) + 1 -- one not at the head
-        window:remove(all[i][1])
-        table.remove(all, i)
+      elseif op < 9 then
+        if #all > 0 then -- one not at the head, held or not
+          local row = all[random(#all) + 1]
+          local written = window:remove(row[1])
+          local in_table = drop(tbl, row[1]) ~= nil
+          if written ~= nil then assert.equal(in_table, written, "step " .. step) end
+          drop(all, row[1])
+        end
+      else
+        for _, row in ipairs(window:take_unwritten()) do tbl[#tbl + 1] = row end -- the caller writes them
+        table.sort(tbl, before)
+        assert.equal(0, window:unwritten())
       end
-      assert.same(ids(all), ids(window:held()), "step " .. step)
       assert.equal(all[1] and all[1][2], window:next_due(), "step " .. step)
     end
-    assert.is_true(next_id > 2000)
+    assert.is_true(next_id > 1500)
   end)
 
-  it("keeps the earliest rows when it grows to twice its size, and leaves the rest to the table", function()
-    local rows = {}
-    for i = 1, 3 do rows[i] = { i, i * 10, 1, i, "wake" } end
-    local window = Window.new(rows, 3) -- as many as its size: the table may hold more
-    assert.is_nil(window:due(100, 10)) -- past its end (30): the table must answer
-    window:insert({ 9, 5, 1, 9, "wake" })
-    window:insert({ 8, 25, 1, 8, "wake" })
-    window:insert({ 7, 40, 1, 7, "wake" }) -- past the end: not held
-    window:insert({ 6, 15, 1, 6, "wake" })
-    assert.same({ 9, 1, 6, 2, 8, 3 }, ids(window:held()))
-    window:insert({ 5, 12, 1, 5, "wake" }) -- seven held: trimmed to three
-    assert.same({ 9, 1, 5 }, ids(window:held()))
+  it("gives the unwritten rows in id order, then keeps its earliest `size` and leaves the rest to the table", function()
+    local tbl = { { 1, 10, 1, 1, "wake" }, { 2, 20, 1, 2, "wake" }, { 3, 30, 1, 3, "wake" } }
+    local window = Window.new(3, table_reader(tbl))
+    assert.equal(10, window:next_due()) -- reads 10, 20, 30: the table may hold more
+    window:add(9, 5, 1, nil, "expire")
+    window:add(8, 25, 1, 8, "wake")
+    window:add(7, 40, 1, 7, "wake") -- past the end: held, as it is not written
+    window:add(6, 15, 1, 6, "wake")
+    assert.same({ 9, 1, 6, 2, 8, 3, 7 }, ids(window:held()))
     assert.same({ 9, 1 }, ids(window:due(10, 5)))
-    window:remove(9)
-    window:remove(1)
-    window:remove(5)
-    assert.is_true(window:exhausted())
+    assert.same({ { 6, 15, 1, 6, "wake" }, { 7, 40, 1, 7, "wake" }, { 8, 25, 1, 8, "wake" }, { 9, 5, 1, nil, "expire" } },
+      window:take_unwritten())
+    assert.same({ 9, 1, 6 }, ids(window:held())) -- 7 was past the end; 2, 8 and 3 past three rows
+    assert.equal(0, window:unwritten())
+    assert.is_nil(window:remove(3)) -- (the table's now)
+    assert.is_true(window:remove(9))
+    assert.has_error(function() window:add(1, 1, 1, 1, "wake") end, "timer 1 is held already")
   end)
 end)
