@@ -30,7 +30,7 @@ typedef struct {
 /* id -> place in rows: open addressing, 0 for an empty slot, -1 for a removed one */
 typedef struct {
   lua_Integer *keys;
-  size_t *places;
+  uint32_t *places;
   size_t mask, used; /* used: slots not empty (rows and removed ones) */
 } id_index;
 
@@ -62,7 +62,7 @@ static size_t index_find(const id_index *x, lua_Integer id) {
 
 static int index_rebuild(id_index *x, size_t size, const timer_row *rows, size_t n) {
   lua_Integer *keys = calloc(size, sizeof *keys);
-  size_t *places = malloc(size * sizeof *places);
+  uint32_t *places = malloc(size * sizeof *places);
   if (!keys || !places) {
     free(keys);
     free(places);
@@ -74,20 +74,25 @@ static int index_rebuild(id_index *x, size_t size, const timer_row *rows, size_t
   for (size_t i = 0; i < n; i++) {
     size_t j = index_find(x, rows[i].id);
     x->keys[j] = rows[i].id;
-    x->places[j] = i;
+    x->places[j] = (uint32_t)i;
   }
   return 1;
 }
 
-/* room for one more id: at most half the slots used */
-static int index_room(id_index *x, const timer_row *rows, size_t n) {
-  if (x->keys && (x->used + 1) * 2 <= x->mask + 1) return 1;
+/* at least twice the slots of n ids */
+static size_t index_size(size_t n) {
   size_t size = 64;
-  while (size < 4 * (n + 1)) size *= 2;
-  return index_rebuild(x, size, rows, n);
+  while (size < 2 * (n + 1)) size *= 2;
+  return size;
 }
 
-static void index_set(id_index *x, lua_Integer id, size_t place) {
+/* room for one more id: at most 3/4 of the slots used */
+static int index_room(id_index *x, const timer_row *rows, size_t n) {
+  if (x->keys && (x->used + 1) * 4 <= (x->mask + 1) * 3) return 1;
+  return index_rebuild(x, index_size(n), rows, n);
+}
+
+static void index_set(id_index *x, lua_Integer id, uint32_t place) {
   size_t j = index_find(x, id);
   if (x->keys[j] == 0) {
     x->keys[j] = id;
@@ -100,7 +105,7 @@ static void index_set(id_index *x, lua_Integer id, size_t place) {
 
 static void put(timer_heap *h, size_t i, const timer_row *row) {
   h->rows[i] = *row;
-  index_set(&h->index, row->id, i);
+  index_set(&h->index, row->id, (uint32_t)i);
 }
 
 static void sift_up(timer_heap *h, size_t i) {
@@ -148,6 +153,7 @@ static int l_push(lua_State *L) {
   luaL_argcheck(L, row.id > 0, 2, "an id is a positive integer");
   if (h->index.keys && h->index.keys[index_find(&h->index, row.id)] == row.id)
     return luaL_error(L, "timer %I is held already", row.id);
+  if (h->n == UINT32_MAX) return luaL_error(L, "too many timers");
   if (h->n == h->cap) {
     size_t cap = h->cap ? 2 * h->cap : 256;
     timer_row *rows = realloc(h->rows, cap * sizeof *rows);
@@ -328,9 +334,7 @@ static int l_trim(lua_State *L) {
   int cut = kept > (size_t)size;
   if (cut) kept = (size_t)size;
   h->n = kept;
-  size_t slots = 64;
-  while (slots < 4 * (kept + 1)) slots *= 2;
-  if (!index_rebuild(&h->index, slots, h->rows, h->n)) return luaL_error(L, "not enough memory");
+  if (!index_rebuild(&h->index, index_size(kept), h->rows, h->n)) return luaL_error(L, "not enough memory");
   if (!cut) return 0;
   push_due(L, &h->rows[kept - 1]);
   lua_pushinteger(L, h->rows[kept - 1].id);
