@@ -334,6 +334,14 @@ static int l_trim(lua_State *L) {
   int cut = kept > (size_t)size;
   if (cut) kept = (size_t)size;
   h->n = kept;
+  if (h->cap > 1024 && h->cap > 4 * kept) { /* (what a run of unwritten timers grew it to) */
+    size_t cap = kept > 128 ? 2 * kept : 256;
+    timer_row *rows = realloc(h->rows, cap * sizeof *rows);
+    if (rows) {
+      h->rows = rows;
+      h->cap = cap;
+    }
+  }
   if (!index_rebuild(&h->index, index_size(kept), h->rows, h->n)) return luaL_error(L, "not enough memory");
   if (!cut) return 0;
   push_due(L, &h->rows[kept - 1]);

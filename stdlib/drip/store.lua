@@ -1181,15 +1181,14 @@ function Store:steps(instance) return self:q("steps_of"):column(instance) end
 -- or a query reads the timers table: a timer made and fired within one
 -- transaction, as most waits of a simulation are (an hour, a day: a
 -- transaction holds some days of its clock), is no statement at all. Its
--- id is the one SQLite would give it. At most UNWRITTEN_TIMERS are kept.
-local UNWRITTEN_TIMERS = 100000 -- (some 60 bytes each, in C)
+-- id is the one SQLite would give it. At most UNWRITTEN are kept.
 function Store:add_timer(due, instance, seq, kind)
   if not self.active then
     self:q("timer_add"):run(due, instance, seq, kind)
     return
   end
   local window = self:timers()
-  if window:unwritten() >= UNWRITTEN_TIMERS then self:write_timers() end
+  if window:unwritten() >= UNWRITTEN then self:write_timers() end
   window:add(self:new_id("timers"), math.tointeger(due) or due, instance, seq, kind) -- (as the column keeps it)
 end
 
