@@ -400,8 +400,8 @@ does not depend on the split.
   },
   stats = {
     summary = "journey results: funnel, messages, revenue, A/B variants",
-    usage = "drip stats [JOURNEY] [--since DUR] [--format table|json] [--db FILE] [--config FILE]",
-    flags = { config = "value", db = "value", since = "value", format = "value" },
+    usage = "drip stats [JOURNEY] [--since DUR] [--format table|json] [--lang en|fa|ru] [--db FILE] [--config FILE]",
+    flags = { config = "value", db = "value", since = "value", format = "value", lang = "value" },
     args = 1,
     help = [[
 Per journey: entered, active, converted (rate), failed, revenue from
@@ -417,7 +417,10 @@ name), with its two-sided p-value, read out in words.
 
   --since DUR        only instances that entered in the last DUR (e.g. 30d), counted
                      back from the store's clock (the wall clock, or a simulation's end)
-  --format F         table (default) or json]],
+  --format F         table (default) or json
+  --lang L           the table in English (en, the default), Persian (fa) or
+                     Russian (ru), as the journey's /ui page says it; English
+                     shows the exit reasons' codes, the others their words]],
   },
   test = {
     summary = "run journey specs (busted files using drip.testing) with this drip",

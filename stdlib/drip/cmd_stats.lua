@@ -4,13 +4,15 @@
 -- failed; the segments of SMS), each message with the conversions it was
 -- the last message before, revenue, and each split's variants with a
 -- 95% Wilson interval and the two-proportion test against the first variant
--- (the control group, when one is named so: see stats.is_control).
+-- (the control group, when one is named so: see stats.is_control). In
+-- English, Persian or Russian (--lang; the words are drip.stats_words').
 local duration = require "drip.duration"
 local json = require "drip.json"
 local stats = require "drip.stats"
 local report = require "drip.report"
 local host = require "drip_host"
 local time = require "drip.time"
+local stats_words = require "drip.stats_words"
 
 local cmd = {}
 
@@ -28,75 +30,88 @@ local function sorted_pairs(t)
 end
 
 -- ", opened 40 (33.3%), clicked 12 (10.0%)" of `sent` (tracked: see drip.tracking), into parts
-local function add_engagement(parts, x, sent)
-  for _, k in ipairs({ "opened", "clicked" }) do
-    if (x[k] or 0) > 0 then parts[#parts + 1] = string.format("%s %d (%s)", k, x[k], sent > 0 and pct(x[k] / sent) or "-") end
+local function add_engagement(W, parts, x, sent)
+  for i, k in ipairs({ "opened", "clicked" }) do
+    if (x[k] or 0) > 0 then
+      parts[#parts + 1] = string.format("%s %d (%s)", W.channel_heads[2 + i], x[k], sent > 0 and pct(x[k] / sent) or "-")
+    end
   end
 end
 
-local function channel_line(name, c, segments)
+local STATUSES = { "sent", "simulated", "queued", "deferred", "held", "failed" }
+
+local function channel_line(W, name, c, segments)
   local parts = {}
-  for _, k in ipairs({ "sent", "simulated", "queued", "deferred", "held", "failed" }) do
-    if (c[k] or 0) > 0 then parts[#parts + 1] = k .. " " .. c[k] end
+  for _, k in ipairs(STATUSES) do
+    if (c[k] or 0) > 0 then parts[#parts + 1] = W.statuses[k] .. " " .. c[k] end
   end
-  add_engagement(parts, c, c.sent)
+  add_engagement(W, parts, c, c.sent)
   local why = {}
   for reason, n in sorted_pairs(c.suppressed) do why[#why + 1] = reason .. " " .. n end
-  if #why > 0 then parts[#parts + 1] = "suppressed: " .. table.concat(why, ", ") end
-  local billed = segments and string.format("   (%d segment%s)", segments, segments == 1 and "" or "s") or ""
+  if #why > 0 then parts[#parts + 1] = W.cli.suppressed .. ": " .. table.concat(why, ", ") end
+  local billed = segments and W.cli.segments(segments) or ""
   return string.format("  %-8s %s%s", name, table.concat(parts, ", "), billed)
 end
 
 -- one message of the journey: how many went out, (tracked) opened and
 -- clicked, and the conversions it was the last message before, with their revenue
-local function message_line(m)
-  local label = m.message ~= "" and "“" .. m.message .. "”" or "(no subject or text)"
+local function message_line(W, m)
+  local label = m.message ~= "" and "“" .. m.message .. "”" or W.no_text
   local parts = { string.format("    %-8s %s  %d", m.channel, label, m.sent) }
-  add_engagement(parts, m, m.sent)
+  add_engagement(W, parts, m, m.sent)
   if (m.converted or 0) > 0 then
-    parts[#parts + 1] = string.format("converted %d after it (%s)", m.converted, pct(m.converted / m.sent))
+    parts[#parts + 1] = string.format(W.cli.converted_after, m.converted, pct(m.converted / m.sent))
   end
-  if (m.revenue or 0) ~= 0 then parts[#parts + 1] = "revenue " .. json.number(m.revenue) end
+  if (m.revenue or 0) ~= 0 then parts[#parts + 1] = W.funnel[5] .. " " .. json.number(m.revenue) end
   return table.concat(parts, ", ")
 end
 
--- journey j of stats.collect as the table prints it, line by line through say(text)
-function cmd.tell_journey(j, say)
-  say(j.journey .. (j.paused_since and string.format("  (paused since %s; %d entr%s refused)", j.paused_since,
-    j.refused_while_paused, j.refused_while_paused == 1 and "y" or "ies") or ""))
-  say(string.format("  entered %d   active %d   converted %d (%s)   failed %d   revenue %s", j.entered, j.active,
-    j.converted, pct(j.conversion_rate or 0), j.failed, json.number(j.revenue)))
+-- "  label    " followed by text: labels in one column of 9
+local function labelled(label, text) return "  " .. report.pad(label, 8) .. " " .. text end
+
+local function split_lines(W, split, variants, say)
+  say("  " .. W.cli.split:format(split))
+  local width = 0 -- in characters: variant names may be Persian or Russian
+  for _, v in ipairs(variants) do width = math.max(width, report.width(v.variant)) end
+  for i, v in ipairs(variants) do
+    local test = ""
+    if i > 1 and v.z then
+      local base = variants[1].variant
+      test = string.format("   %s: z %.2f, p %.3f — %s", W.cli.versus:format(base), v.z, v.p_value,
+        v.p_value >= 0.05 and W.unclear or (v.z > 0 and W.better or W.worse):format(base))
+    end
+    say(string.format("    %s  %s %d, %s %d, %s [%s–%s]%s", report.pad(v.variant, width), W.funnel[1], v.entered,
+      W.funnel[3], v.converted, pct(v.rate), pct(v.low), pct(v.high), test))
+  end
+end
+
+-- journey j of stats.collect as the table prints it, line by line through
+-- say(text), in the words of `lang` (English when nil)
+function cmd.tell_journey(j, say, lang)
+  local W = stats_words.of(lang)
+  local f = W.funnel
+  say(j.journey .. (j.paused_since and W.cli.paused(j.paused_since, j.refused_while_paused) or ""))
+  say(string.format("  %s %d   %s %d   %s %d (%s)   %s %d   %s %s", f[1], j.entered, f[2], j.active, f[3], j.converted,
+    pct(j.conversion_rate or 0), f[4], j.failed, f[5], json.number(j.revenue)))
   local exits = {}
-  for reason, n in sorted_pairs(j.exited) do exits[#exits + 1] = reason .. " " .. n end
-  if #exits > 0 then say("  exited   " .. table.concat(exits, ", ")) end
+  for reason, n in sorted_pairs(j.exited) do
+    exits[#exits + 1] = (W.cli.exit_codes and reason or W.exit_reasons[reason] or reason) .. " " .. n
+  end
+  if #exits > 0 then say(labelled(W.cli.exited, table.concat(exits, ", "))) end
   local steps = {}
   for _, s in ipairs(j.steps) do steps[#steps + 1] = string.format("%d %s %d", s.step, s.call, s.reached) end
-  if #steps > 0 then say("  steps    " .. table.concat(steps, " · ")) end
-  for name, c in sorted_pairs(j.channels) do say(channel_line(name, c, name == "sms" and j.sms_segments)) end
-  if #j.messages > 0 then say("  messages") end
-  for _, m in ipairs(j.messages) do say(message_line(m)) end
-  for split, variants in sorted_pairs(j.splits) do
-    say(string.format("  split %s", split))
-    local width = 0 -- in characters: variant names may be Persian or Russian
-    for _, v in ipairs(variants) do width = math.max(width, report.width(v.variant)) end
-    for i, v in ipairs(variants) do
-      local test = ""
-      if i > 1 and v.z then
-        local base = variants[1].variant
-        test = string.format("   vs %s: z %.2f, p %.3f — %s", base, v.z, v.p_value, v.p_value >= 0.05
-          and "no clear difference yet" or string.format("converts %s than %s", v.z > 0 and "better" or "worse", base))
-      end
-      say(string.format("    %s  entered %d, converted %d, %s [%s–%s]%s", report.pad(v.variant, width), v.entered,
-        v.converted, pct(v.rate), pct(v.low), pct(v.high), test))
-    end
-  end
+  if #steps > 0 then say(labelled(W.cli.steps, table.concat(steps, " · "))) end
+  for name, c in sorted_pairs(j.channels) do say(channel_line(W, name, c, name == "sms" and j.sms_segments)) end
+  if #j.messages > 0 then say("  " .. W.cli.messages) end
+  for _, m in ipairs(j.messages) do say(message_line(W, m)) end
+  for split, variants in sorted_pairs(j.splits) do split_lines(W, split, variants, say) end
 end
 
 -- why journey `name` has no stats: a name the store has never seen (with the
 -- names it has, and the nearest), or a journey with no instances (in the period)
-local function not_found(name, names, period)
+local function not_found(W, name, names, period)
   for _, known in ipairs(names) do
-    if known == name then return string.format("no instances of journey '%s'%s", name, period or "") end
+    if known == name then return W.cli.none_of:format(name, period or "") end
   end
   return require("drip.cli").unknown_journey(name, names)
 end
@@ -105,6 +120,8 @@ function cmd.run(opts, usage)
   local only = opts.args[1]
   local format = opts.format or "table"
   if format ~= "table" and format ~= "json" then return usage("--format is table or json") end
+  if opts.lang and not stats_words.LANGUAGES[opts.lang] then return usage("--lang: en, fa or ru") end
+  local W = stats_words.of(opts.lang)
   local since, period = 0, nil -- period: " that entered since ..." when --since limits it
   local store, conf = require("drip.cli").open_store(opts, "stats")
   if not store then return conf end
@@ -117,8 +134,8 @@ function cmd.run(opts, usage)
     local clock = tonumber(store:meta("clock")) or 0
     local now = math.max(clock, host.time())
     since = now - secs
-    period = string.format(" that entered since %s (%s before %s)", time.iso(since), opts.since,
-      now > host.time() and ("the store's clock, " .. time.iso(now)) or "now")
+    period = W.cli.period:format(time.iso(since), opts.since,
+      now > host.time() and W.cli.store_clock:format(time.iso(now)) or W.cli.now)
   end
   local list = json.array()
   for _, j in ipairs(stats.collect(store, since)) do
@@ -127,18 +144,18 @@ function cmd.run(opts, usage)
   local names = only and #list == 0 and store:journey_names()
   store:close()
   if only and #list == 0 then
-    io.stderr:write("drip stats: ", not_found(only, names, period), "\n")
+    io.stderr:write("drip stats: ", not_found(W, only, names, period), "\n")
     return 1
   end
   if format == "json" then
     print(json.encode({ journeys = list, since = opts.since and time.iso(since) or nil }))
   else
-    if period and #list > 0 then print("instances" .. period .. "\n") end
+    if period and #list > 0 then print(W.cli.instances:format(period) .. "\n") end
     for i, j in ipairs(list) do
       if i > 1 then print("") end
-      cmd.tell_journey(j, print)
+      cmd.tell_journey(j, print, opts.lang)
     end
-    if #list == 0 then print("no journey instances" .. (period or "")) end
+    if #list == 0 then print(W.cli.no_instances:format(period or "")) end
   end
   return 0
 end

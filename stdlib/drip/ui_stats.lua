@@ -2,63 +2,16 @@
 -- stats` prints) as the tables of its /ui page, in the reader's language
 -- (English, Persian or Russian): the funnel, exits, steps, channels, each
 -- message with the conversions it was the last message before, and each
--- split's variants with their interval and test. Owns those tables and
--- their words; the figures are the command's. Reason codes (no_consent,
+-- split's variants with their interval and test. Owns those tables; the
+-- words are drip.stats_words', the figures the command's. Reason codes (no_consent,
 -- exit_event) and step names stay as the journey and the docs write them.
 local json = require "drip.json"
 local template = require "drip.template"
+local stats_words = require "drip.stats_words"
 
 local ui_stats = {}
 
 local esc = template.escape_html
-
-local WORDS = {
-  en = {
-    funnel = { "entered", "active", "converted", "failed", "revenue" },
-    exits = "Exits", exit_reasons = { completed = "ran to its end", goal = "reached the goal",
-      exit_event = "an exit event", exit = "called exit", expired = "timed out", error = "failed" },
-    steps = "Steps", step_heads = { "step", "call", "reached" },
-    channels = "Channels", statuses = { sent = "sent", simulated = "simulated", queued = "queued",
-      deferred = "deferred", held = "held", failed = "failed" },
-    channel_heads = { "channel", "went out", "opened", "clicked", "not sent (why)", "SMS segments" },
-    messages = "Messages",
-    message_heads = { "channel", "message", "went out", "opened", "clicked", "converted after it", "revenue" },
-    no_text = "(no subject or text)",
-    split = "Split %s", split_heads = { "variant", "entered", "converted", "rate (95% interval)", "against %s" },
-    unclear = "no clear difference yet", better = "converts better than %s", worse = "converts worse than %s",
-    none = "No instances yet.",
-  },
-  fa = {
-    funnel = { "ورود", "فعال", "تبدیل", "ناموفق", "درآمد" },
-    exits = "خروج‌ها", exit_reasons = { completed = "تا پایان رفت", goal = "به هدف رسید",
-      exit_event = "رویداد خروج", exit = "exit را صدا زد", expired = "زمانش گذشت", error = "ناموفق" },
-    steps = "گام‌ها", step_heads = { "گام", "فراخوانی", "رسیدند" },
-    channels = "کانال‌ها", statuses = { sent = "ارسال‌شده", simulated = "شبیه‌سازی‌شده", queued = "در صف",
-      deferred = "به تعویق افتاده", held = "نگه‌داشته", failed = "ناموفق" },
-    channel_heads = { "کانال", "بیرون رفت", "باز شد", "کلیک شد", "ارسال نشد (چرا)", "بخش‌های پیامک" },
-    messages = "پیام‌ها",
-    message_heads = { "کانال", "پیام", "بیرون رفت", "باز شد", "کلیک شد", "تبدیل پس از آن", "درآمد" },
-    no_text = "(بی موضوع یا متن)",
-    split = "آزمون %s", split_heads = { "گونه", "ورود", "تبدیل", "نرخ (بازهٔ ۹۵٪)", "در برابر %s" },
-    unclear = "هنوز تفاوت روشنی نیست", better = "بهتر از %s تبدیل می‌کند", worse = "بدتر از %s تبدیل می‌کند",
-    none = "هنوز نمونه‌ای نیست.",
-  },
-  ru = {
-    funnel = { "вошли", "активны", "конверсии", "ошибки", "выручка" },
-    exits = "Выходы", exit_reasons = { completed = "дошли до конца", goal = "достигли цели",
-      exit_event = "событие выхода", exit = "вызвали exit", expired = "истёк срок", error = "ошибка" },
-    steps = "Шаги", step_heads = { "шаг", "вызов", "дошли" },
-    channels = "Каналы", statuses = { sent = "отправлено", simulated = "смоделировано", queued = "в очереди",
-      deferred = "отложено", held = "задержано", failed = "ошибки" },
-    channel_heads = { "канал", "ушло", "открыто", "переходы", "не отправлено (почему)", "SMS-сегменты" },
-    messages = "Сообщения",
-    message_heads = { "канал", "сообщение", "ушло", "открыто", "переходы", "конверсии после него", "выручка" },
-    no_text = "(без темы и текста)",
-    split = "Тест %s", split_heads = { "вариант", "вошли", "конверсии", "доля (95% интервал)", "против %s" },
-    unclear = "явной разницы пока нет", better = "конвертирует лучше, чем %s", worse = "конвертирует хуже, чем %s",
-    none = "Экземпляров пока нет.",
-  },
-}
 
 local pct = require("drip.report").percent
 
@@ -174,7 +127,7 @@ end
 
 -- ui_stats.html(lang, j) -> the tables of journey j (one of stats.collect) in language lang
 function ui_stats.html(lang, j)
-  local t = WORDS[lang] or WORDS.en
+  local t = stats_words.of(lang)
   if j.entered == 0 and next(j.channels) == nil then return "<p>" .. esc(t.none) .. "</p>" end
   return funnel(t, j) .. exits(t, j) .. steps(t, j) .. channels(t, j) .. messages(t, j) .. splits(t, j)
 end

@@ -206,4 +206,26 @@ printf 'global_control = "twenty"\n' > "$TMP/bad.conf.lua"
 out=$("$DRIP" stats --db "$TMP/c.db" --config "$TMP/bad.conf.lua" 2>&1); code=$?
 expect_eq "a share that is not one: bad usage, naming the file, line and key" \
   "2 drip stats: $TMP/bad.conf.lua:1: global_control: \"twenty\" is not a share of contacts such as \"5%\"" "$code $out"
+
+# --lang fa|ru: the same table, line for line and number for number, in words of the language
+numbers() { python3 -c 'import re,sys; [print(" ".join(re.findall(r"[0-9]+(?:\.[0-9]+)?", l))) for l in sys.stdin]'; }
+"$DRIP" stats --db "$TMP/s.db" --since 60d > "$TMP/en.txt"
+for lang in fa ru; do
+  "$DRIP" stats --db "$TMP/s.db" --since 60d --lang "$lang" > "$TMP/$lang.txt"
+  expect_eq "stats --lang $lang: every line of the English table, with its numbers" \
+    "$(numbers < "$TMP/en.txt")" "$(numbers < "$TMP/$lang.txt")"
+done
+welcome_en=$(grep -A 2 '^welcome$' "$TMP/en.txt") # (the funnel, then the exits)
+expect_eq "the English table has the welcome journey's funnel and exits" 3 "$(echo "$welcome_en" | grep -c .)"
+expect_contains "... in Persian words" "$(cat "$TMP/fa.txt")" "$(echo "$welcome_en" | sed -n 2p | sed \
+  's/entered/ورود/; s/active/فعال/; s/converted/تبدیل/; s/failed/ناموفق/; s/revenue/درآمد/')"
+expect_contains "... Persian names the exit reasons" "$(cat "$TMP/fa.txt")" "$(echo "$welcome_en" | sed -n 3p | sed \
+  's/  exited   /  خروج     /; s/completed/تا پایان رفت/; s/exit_event/رویداد خروج/; s/goal/به هدف رسید/')"
+expect_contains "... in Russian words" "$(cat "$TMP/ru.txt")" "$(grep '^    B  entered' "$TMP/en.txt" | sed \
+  's/entered/вошли/; s/converted/конверсии/; s/vs A/против A/; s/no clear difference yet/явной разницы пока нет/')"
+expect_contains "... and the period in Russian" "$(head -1 "$TMP/ru.txt")" "экземпляры со входом с "
+expect_eq "English by default: --lang en prints the same table" "$(cat "$TMP/en.txt")" \
+  "$("$DRIP" stats --db "$TMP/s.db" --since 60d --lang en)"
+out=$("$DRIP" stats --db "$TMP/s.db" --lang de 2>&1); code=$?
+expect_eq "a language drip has no words for: bad usage" "2 drip stats: --lang: en, fa or ru" "$code $(echo "$out" | head -1)"
 finish
