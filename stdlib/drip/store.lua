@@ -193,7 +193,6 @@ local QUERIES = {
   timer_del = "DELETE FROM timers WHERE id = ?",
   timer_next_wake = "SELECT min(due) FROM timers WHERE instance = ? AND kind = 'wake' AND due >= ?",
   timer_next = "SELECT min(due) FROM timers",
-  timers_first = "SELECT id, due, instance, seq, kind FROM timers ORDER BY due, id LIMIT ?",
   timers_after = "SELECT id, due, instance, seq, kind FROM timers WHERE (due, id) > (?, ?) ORDER BY due, id LIMIT ?",
   inactivity_set = "INSERT INTO inactivity(contact, journey, due) VALUES (?, ?, ?) "
     .. "ON CONFLICT(contact, journey) DO UPDATE SET due = excluded.due",
