@@ -2,12 +2,7 @@
 -- English, each with the same placeholders in the same order.
 local words = require "drip.explain_words"
 
--- the placeholders of a string.format pattern, in order: "%s %d %.2f %%"
-local function placeholders(pattern)
-  local found = {}
-  for p in pattern:gmatch("%%[%d%.%-]*[%a%%]") do found[#found + 1] = p end
-  return table.concat(found, " ")
-end
+local placeholders = require("helpers").placeholders
 
 local function keys(t)
   local out = {}

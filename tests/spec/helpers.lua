@@ -49,4 +49,12 @@ function helpers.random(seed)
   end
 end
 
+-- the placeholders of a string.format pattern, in order: "%s %d %.2f %%"
+-- (a text in another language takes the same)
+function helpers.placeholders(pattern)
+  local found = {}
+  for p in pattern:gmatch("%%[%d%.%-]*[%a%%]") do found[#found + 1] = p end
+  return table.concat(found, " ")
+end
+
 return helpers

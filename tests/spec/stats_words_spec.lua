@@ -3,11 +3,7 @@
 -- placeholders in the same order; the functions give a line with their number.
 local words = require "drip.stats_words"
 
-local function placeholders(pattern)
-  local found = {}
-  for p in pattern:gmatch("%%[%d%.%-]*[%a%%]") do found[#found + 1] = p end
-  return table.concat(found, " ")
-end
+local placeholders = require("helpers").placeholders
 
 -- the differences of W from en, as "path: what" lines (English's own choices in `own` left out)
 local function differences(en, W, path, out, own)
