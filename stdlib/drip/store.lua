@@ -652,7 +652,11 @@ function Store:savepoint()
   self:write_timers()
   self.db:exec("SAVEPOINT request")
   local copy = {}
-  for k, v in pairs(self.tally) do copy[k] = v end
+  for day, counts in pairs(self.tally) do
+    local kept = {}
+    for key, n in pairs(counts) do kept[key] = n end
+    copy[day] = kept
+  end
   self.saved[#self.saved + 1] = copy
 end
 
@@ -1665,7 +1669,8 @@ local function metric_key(metric, a, b, c)
 end
 
 -- Count n (default 1) of a metric for the instance's journey and entry day;
--- written with the transaction's commit.
+-- written with the transaction's commit. (self.tally: "journey\0day\0" ->
+-- "metric\0a\0b\0c" -> n)
 function Store:count(instance, metric, a, b, c, n)
   if self.scratch then return end
   local day = self.days[instance] -- "journey\0day\0"
@@ -1679,8 +1684,13 @@ function Store:count(instance, metric, a, b, c, n)
     if not journey then return end
     day = self:remember_day(instance, journey, entered_at)
   end
-  local key = day .. metric_key(metric, a or "", b or "", c or "")
-  self.tally[key] = (self.tally[key] or 0) + (n or 1)
+  local counts = self.tally[day]
+  if not counts then
+    counts = {}
+    self.tally[day] = counts
+  end
+  local key = metric_key(metric, a or "", b or "", c or "")
+  counts[key] = (counts[key] or 0) + (n or 1)
 end
 
 -- the instance's counter key prefix, "journey\0day\0", kept
@@ -1694,10 +1704,13 @@ end
 function Store:write_counts()
   if next(self.tally) == nil then return end
   local st = self:q("counter_add")
-  for key, n in pairs(self.tally) do
-    if n ~= 0 then
-      local journey, day, metric, a, b, c = key:match("^(.-)%z(%d+)%z(.-)%z(.-)%z(.-)%z(.*)$")
-      st:run(journey, tonumber(day), metric, a, b, c, n)
+  for journey_day, counts in pairs(self.tally) do
+    local journey, day = journey_day:match("^(.-)%z(%d+)%z$")
+    for key, n in pairs(counts) do
+      if n ~= 0 then
+        local metric, a, b, c = key:match("^(.-)%z(.-)%z(.-)%z(.*)$")
+        st:run(journey, tonumber(day), metric, a, b, c, n)
+      end
     end
   end
   self.tally = {}
