@@ -38,11 +38,9 @@ local function add_engagement(W, parts, x, sent)
   end
 end
 
-local STATUSES = { "sent", "simulated", "queued", "deferred", "held", "failed" }
-
 local function channel_line(W, name, c, segments)
   local parts = {}
-  for _, k in ipairs(STATUSES) do
+  for _, k in ipairs(stats_words.STATUSES) do
     if (c[k] or 0) > 0 then parts[#parts + 1] = W.statuses[k] .. " " .. c[k] end
   end
   add_engagement(W, parts, c, c.sent)

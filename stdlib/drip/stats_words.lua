@@ -81,6 +81,9 @@ local WORDS = {
   },
 }
 
+-- the states of messages the figures count, in the order they are shown
+stats_words.STATUSES = { "sent", "simulated", "queued", "deferred", "held", "failed" }
+
 -- the languages there are words for
 stats_words.LANGUAGES = { en = true, fa = true, ru = true }
 

@@ -1771,10 +1771,17 @@ function Store:records_end(source) return self:q("records_" .. source .. "_end")
 
 -- backtest ----------------------------------------------------------------------
 
+-- the bt_* queries' partition parameters (?3, ?4) of `part` ({ k, n }: the
+-- contacts whose drip_bucket(contact, n) is k; nil: all) -> n, k
+local function partition(part)
+  if not part then return 1, 0 end
+  return part[2], part[1]
+end
+
 -- What happened to journeys entered in [from, to] (to the contacts of `part`,
 -- { k, n } as for replay_from; nil: all): rows of the bt_* queries.
 function Store:backtest_rows(from, to, part)
-  local n, k = part and part[2] or 1, part and part[1] or 0
+  local n, k = partition(part)
   return { entered = self:q("bt_entered"):all(from, to, n, k), messages = self:q("bt_messages"):all(from, to, n, k),
            paths = self:q("bt_paths"):all(from, to, n, k) }
 end
@@ -1795,7 +1802,7 @@ function Store:replay_from(path, from, to, history, part)
   self:forget_active()
   self.db:exec("CREATE TEMP TABLE replay (ts INTEGER NOT NULL, seq INTEGER NOT NULL)")
   self.made = false -- (contacts it did not make)
-  local n, k = part and part[2] or 1, part and part[1] or 0
+  local n, k = partition(part)
   self:q("bt_copy_contacts"):run(nil, nil, n, k)
   self:q("bt_copy_events"):run(from - history, from, n, k)
   self:q("bt_copy_outbox"):run(from - history, from, n, k)

@@ -65,8 +65,6 @@ local function steps(t, j)
   return #rows > 0 and "<h2>" .. esc(t.steps) .. "</h2>" .. table_of(t.step_heads, rows) or ""
 end
 
-local STATUSES = { "sent", "simulated", "queued", "deferred", "held", "failed" }
-
 -- the columns opened and clicked (at `at` and at + 1) left out when no
 -- message of the list was (tracking is off)
 local function untracked(list, at)
@@ -80,7 +78,7 @@ local function channels(t, j)
   local rows = {}
   for _, name in ipairs(sorted_keys(j.channels)) do
     local c, out, why = j.channels[name], {}, {}
-    for _, k in ipairs(STATUSES) do
+    for _, k in ipairs(stats_words.STATUSES) do
       if (c[k] or 0) > 0 then out[#out + 1] = esc(t.statuses[k]) .. " " .. c[k] end
     end
     for _, reason in ipairs(sorted_keys(c.suppressed)) do why[#why + 1] = "<code>" .. esc(reason) .. "</code> " .. c.suppressed[reason] end
