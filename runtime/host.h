@@ -102,9 +102,10 @@ const char *drip_json_space_end(const char *p, const char *end);
 const char *drip_json_number_end(const char *p, const char *end);
 int drip_hex4(const char *s, unsigned *out);
 
-/* host.encode_json and host.quote (jsonenc.c) */
+/* host.encode_json, host.quote, host.record_line and host.write_record (jsonenc.c) */
 int drip_encode_json(lua_State *L);
 int drip_quote_json(lua_State *L);
 int drip_record_line(lua_State *L);
+int drip_write_record(lua_State *L);
 
 #endif

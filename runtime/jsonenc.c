@@ -7,10 +7,12 @@
  * table whose keys are exactly 1..n as an array. Returns nothing for a
  * table with keys of mixed types, which the Lua encoder handles (rare, and
  * sorted there by tostring), as it does an object of more than MAX_KEYS
- * keys. Also host.quote, and host.record_line: simulate's JSON Lines record.
+ * keys. Also host.quote, and host.record_line and host.write_record: simulate's
+ * JSON Lines record.
  */
 #include <lauxlib.h>
 #include <lua.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,12 +289,11 @@ int drip_quote_json(lua_State *L) {
   return push_out(L, &o);
 }
 
-/* host.record_line(at, contact, journey, kind, fields_json) -> a record as one
- * JSON line with its line end: at, contact, journey (each left out when nil),
- * kind, then the members of fields_json (an object, already encoded); nothing
- * when contact or journey is neither a string nor nil (drip.report then
- * writes it). The same text as report.jsonl in Lua, without the pieces. */
-int drip_record_line(lua_State *L) {
+/* A record as one JSON line with its line end into o: at, contact, journey
+ * (each left out when nil), kind, then the members of fields_json (an
+ * object, already encoded), from the arguments at 1..5. 0 when contact or
+ * journey is neither a string nor nil (drip.report then writes it). */
+static int record_line(lua_State *L, out *o) {
   static const char *const names[] = {"{\"at\":", ",\"contact\":", ",\"journey\":", ",\"kind\":"};
   size_t n, fields_len;
   luaL_checkstring(L, 1);
@@ -300,19 +301,45 @@ int drip_record_line(lua_State *L) {
   const char *fields = luaL_checklstring(L, 5, &fields_len);
   for (int i = 2; i <= 3; i++)
     if (!lua_isnil(L, i) && lua_type(L, i) != LUA_TSTRING) return 0;
-  out o = {0};
   for (int i = 1; i <= 4; i++) {
     if (lua_isnil(L, i)) continue;
     const char *v = lua_tolstring(L, i, &n);
-    put(&o, names[i - 1], strlen(names[i - 1]));
-    put_quoted(&o, v, n);
+    put(o, names[i - 1], strlen(names[i - 1]));
+    put_quoted(o, v, n);
   }
   if (fields_len > 2) { /* '{...}' with members: its members after a comma */
-    put_char(&o, ',');
-    put(&o, fields + 1, fields_len - 1);
+    put_char(o, ',');
+    put(o, fields + 1, fields_len - 1);
   } else {
-    put_char(&o, '}');
+    put_char(o, '}');
   }
-  put_char(&o, '\n');
+  put_char(o, '\n');
+  return 1;
+}
+
+/* host.record_line(at, contact, journey, kind, fields_json) -> the record's
+ * line (see record_line), or nothing for an odd contact or journey. The same
+ * text as report.jsonl in Lua, without the pieces. */
+int drip_record_line(lua_State *L) {
+  out o = {0};
+  if (!record_line(L, &o)) return 0;
   return push_out(L, &o);
+}
+
+/* host.write_record(at, contact, journey, kind, fields_json) -> true once the
+ * record's line (see record_line) is written to stdout (the FILE that Lua's
+ * io.stdout writes too), or nothing for an odd contact or journey. No string
+ * is made: simulate writes a line per record. The line is built in a buffer
+ * kept from call to call. */
+int drip_write_record(lua_State *L) {
+  static out line;
+  line.len = 0;
+  if (!record_line(L, &line)) return 0;
+  if (line.error) {
+    line.error = NULL;
+    return luaL_error(L, "out of memory");
+  }
+  if (fwrite(line.p, 1, line.len, stdout) != line.len) return luaL_error(L, "writing a record: %s", strerror(errno));
+  lua_pushboolean(L, 1);
+  return 1;
 }

@@ -162,12 +162,11 @@ function simulate(opts, path, shown)
     io.stdout:write(table.concat(out))
     out = {}
   end
-  local sink, record_lines
-  if format == "jsonl" then
-    record_lines = function(line)
-      out[#out + 1] = line
-      if #out > 512 then flush() end
-    end
+  local sink, record_lines, write_record
+  if format == "jsonl" then -- (each line written to stdout as it is made, in C where it can be)
+    io.stdout:setvbuf("full", 1 << 16)
+    write_record = host.write_record
+    record_lines = function(line) io.stdout:write(line) end
   else
     sink = function(rec)
       funnel.add(rec)
@@ -176,9 +175,9 @@ function simulate(opts, path, shown)
     end
   end
 
-  local engine = Engine.new({ store = store, sink = sink, record_lines = record_lines, conf = conf,
-                              unsubscribe = { base = conf.public_url or "http://" .. conf.listen,
-                                              secret = conf.secret or "drip-simulate" } })
+  local engine = Engine.new({ store = store, sink = sink, record_lines = record_lines, write_record = write_record,
+                              conf = conf, unsubscribe = { base = conf.public_url or "http://" .. conf.listen,
+                                                           secret = conf.secret or "drip-simulate" } })
   store:begin()
   local problems = engine:load(files, dir)
   if #problems > 0 then

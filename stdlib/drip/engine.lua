@@ -42,6 +42,7 @@ local KNOWN_CACHE = 200000
 local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
 -- Engine.new{ store=, sink=function(record) | record_lines=function(json_line),
+--             write_record=function(at, contact, journey, kind, fields_json) -> true | nil,
 --             conf= (drip.config: timezone,
 --             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
 --             warn=function(msg), live=false, live_cache=N, known_cache=N, keep_stored=false,
@@ -58,6 +59,7 @@ function Engine.new(opts)
     store = opts.store,
     sink = opts.sink, -- (none: records are only kept in the store, as backtest wants)
     record_lines = opts.record_lines, -- (instead of sink: records as JSON Lines, no record tables made)
+    write_record = opts.write_record, -- (before record_lines: writes a record's line itself, or says it cannot)
     -- (no sink on a scratch store, which keeps no history: nothing reads records)
     unrecorded = opts.store.scratch and not (opts.sink or opts.record_lines) or false,
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
@@ -334,6 +336,8 @@ end
 
 -- A record to the sink only: the entry, which the instance row itself keeps.
 function Engine:report(who, kind, fields, fields_json)
+  local write = self.write_record
+  if write and write(time.iso(self.now), who.contact, who.journey, kind, fields_json) then return end
   local lines = self.record_lines
   if lines then return lines(report.jsonl(time.iso(self.now), who.contact, who.journey, kind, fields_json)) end
   if not self.sink then return end

@@ -37,6 +37,32 @@ describe("report.jsonl", function()
   end)
 end)
 
+describe("host.write_record", function()
+  it("writes record_line's line to stdout, in order with what io.stdout writes", function()
+    -- a child Lua writes records in C between lines io.stdout writes (simulate's fallback)
+    local script = [[
+      package.cpath = "build/?.so;" .. package.cpath
+      local host = require "drip_host"
+      io.stdout:setvbuf("full", 64)
+      io.stdout:write("first\n")
+      assert(host.write_record("2026-11-01T09:00:00Z", "کاربر\n\"۱\"", "سبد", "exit", '{"reason":"completed"}'))
+      io.stdout:write("between\n")
+      assert(host.write_record("2026-11-01T09:00:01Z", nil, "j", "enter", "{}"))
+      assert(host.write_record("2026-11-01T09:00:02Z", 42, "j", "log", "{}") == nil) -- (Lua writes this one)
+      io.stdout:write("last\n")
+    ]]
+    local child = assert(io.popen("lua5.4 -e '" .. script:gsub("'", "'\\''") .. "'"))
+    local got = child:read("a")
+    assert.is_true((child:close()))
+    local host = require "drip_host"
+    assert.equal("first\n"
+      .. host.record_line("2026-11-01T09:00:00Z", "کاربر\n\"۱\"", "سبد", "exit", '{"reason":"completed"}')
+      .. "between\n"
+      .. host.record_line("2026-11-01T09:00:01Z", nil, "j", "enter", "{}")
+      .. "last\n", got)
+  end)
+end)
+
 describe("the table's columns", function()
   it("measure text as a terminal shows it: joiners and marks take none, emoji two", function()
     assert.equal(6, report.width("خوش‌آمد")) -- (a zero-width non-joiner inside)
