@@ -194,13 +194,19 @@ static void push_due(lua_State *L, const timer_row *row) {
   else lua_pushnumber(L, row->due);
 }
 
-/* heap:first() -> due, id of the earliest row, or nothing when empty */
+/* heap:first() -> due, id, instance, seq (nil for none), kind of the earliest
+ * row, or nothing when empty */
 static int l_first(lua_State *L) {
   timer_heap *h = check_heap(L);
   if (h->n == 0) return 0;
-  push_due(L, &h->rows[0]);
-  lua_pushinteger(L, h->rows[0].id);
-  return 2;
+  const timer_row *row = &h->rows[0];
+  push_due(L, row);
+  lua_pushinteger(L, row->id);
+  lua_pushinteger(L, row->instance);
+  if (row->has_seq) lua_pushinteger(L, row->seq);
+  else lua_pushnil(L);
+  lua_pushstring(L, row->kind);
+  return 5;
 }
 
 static void push_row(lua_State *L, const timer_row *row) {

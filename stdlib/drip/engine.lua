@@ -1101,7 +1101,7 @@ end
 -- What fires in time comes from three sources, each a table of rows in due
 -- order: timers, inactivity triggers and schedule occurrences.
 local SOURCES = {
-  { name = "timers", due = 2, fire = function(self, row) return self:fire_timer(row) end },
+  { name = "timers", due = 2, fire = function(self, row) return self:fire_timer(row[1], row[2], row[3], row[4], row[5]) end },
   { name = "inactivity", due = 3, fire = function(self, row) return self:fire_inactivity(row) end },
   { name = "schedules", due = 3, fire = function(self, row) return self:fire_schedule(row) end },
 }
@@ -1180,6 +1180,60 @@ local function earliest(sources)
   return best, best_due
 end
 
+-- the earliest time anything but a timer may be due (math.huge: nothing is)
+function Engine:floor_besides_timers()
+  local due, floors = math.huge, self.floors
+  for i = 2, #SOURCES do
+    local name = SOURCES[i].name
+    local floor = floors[name] or self:floor(name)
+    if floor < due then due = floor end
+  end
+  return due
+end
+
+-- Fire the timers the store's window holds (see drip.timer_window) one by
+-- one, straight from its heap, while the earliest is due by t and nothing
+-- of another source is due before it (at the same time, the timer goes
+-- first, as in SOURCES). -> how many have fired now, and true when it
+-- stopped at `max` with a timer still due.
+function Engine:fire_held_timers(window, t, max, fired)
+  local before = fired
+  while true do
+    local due, id, instance, seq, kind = window:first()
+    if not due or due > t or due > self:floor_besides_timers() then break end
+    if max and fired >= max then return fired, true end
+    self:fire_timer(id, due, instance, seq, kind)
+    fired = fired + 1
+  end
+  if fired > before then self:forget_floor("timers") end
+  return fired, false
+end
+
+-- Fire the rows due by t of each source (a batch of each, as the store
+-- gives them), in due order. -> how many have fired now, and true when it
+-- stopped at `max` with a row still due.
+function Engine:fire_batch(t, max, fired)
+  local sources = self:due_sources(t)
+  if not sources then
+    self.due_floor = nil -- the least floor was lower than any source's: take it from them again
+    return fired, false
+  end
+  if max and fired >= max then return fired, true end
+  self.earliest_new = nil
+  local s = earliest(sources)
+  while s do
+    fired = fired + (s.src.fire(self, s.rows[s.i]) or 1) -- a broadcast page counts its contacts
+    s.i = s.i + 1
+    if max and fired >= max then break end
+    local rest
+    s, rest = earliest(sources)
+    -- a timer made while firing may be due before the rest of this batch
+    if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
+  end
+  for i = 1, #sources do self:forget_floor(sources[i].src.name) end -- what is left is later
+  return fired, false
+end
+
 -- Fire every timer due at or before t, in due order, then set the clock to t.
 -- With `max`, stop after that many and return false (the clock stays at the
 -- last one fired); true when none due by t is left. Second result: how many fired.
@@ -1190,27 +1244,12 @@ function Engine:run_until(t, max)
     return true, 0
   end
   if self.schedules_dirty then self:plan_schedules(self.now > 0 and self.now or t) end -- simulate starts at 0
-  local fired = 0
-  while self:due_floor_now() <= t do
-    local sources = self:due_sources(t)
-    if not sources then
-      self.due_floor = nil -- the least floor was lower than any source's: take it from them again
-    else
-      if max and fired >= max then return false, fired end
-      self.earliest_new = nil
-      local s = earliest(sources)
-      while s do
-        fired = fired + (s.src.fire(self, s.rows[s.i]) or 1) -- a broadcast page counts its contacts
-        s.i = s.i + 1
-        if max and fired >= max then break end
-        local rest
-        s, rest = earliest(sources)
-        -- a timer made while firing may be due before the rest of this batch
-        if self.earliest_new and self.earliest_new < (rest or math.huge) then break end
-      end
-      for i = 1, #sources do self:forget_floor(sources[i].src.name) end -- what is left is later
-    end
+  local fired, stopped, window = 0, false, self.store:timers()
+  while not stopped and self:due_floor_now() <= t do
+    if window then fired, stopped = self:fire_held_timers(window, t, max, fired) end
+    if not stopped and self:due_floor_now() <= t then fired, stopped = self:fire_batch(t, max, fired) end
   end
+  if stopped then return false, fired end
   if t > self.now then self.now = t end
   return true, fired
 end
@@ -1227,8 +1266,7 @@ function Engine:settle(stop, go_on)
   end
 end
 
-function Engine:fire_timer(row)
-  local id, due, instance, seq, kind = row[1], row[2], row[3], row[4], row[5]
+function Engine:fire_timer(id, due, instance, seq, kind)
   self.store:delete_timer(id)
   if due > self.now then self.now = due end
   local kept = self.store:kept_instance(instance) -- (false: it ended)

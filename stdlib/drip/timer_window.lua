@@ -37,16 +37,20 @@ function Window:read_on()
   end
 end
 
--- the due time of the earliest timer, or nil when there is none
-function Window:next_due()
+-- the earliest timer: due, id, instance, seq, kind; nothing when there is none
+function Window:first()
+  local heap = self.heap
   while true do
-    local due, id = self.heap:first()
+    local due, id, instance, seq, kind = heap:first()
     if self.complete or (due and (due < self.end_due or (due == self.end_due and id <= self.end_id))) then
-      return due
+      return due, id, instance, seq, kind
     end
     self:read_on()
   end
 end
+
+-- the due time of the earliest timer, or nil when there is none
+function Window:next_due() return (self:first()) end
 
 -- The rows due by `now`, at most `limit`, earliest first (they stay until removed).
 function Window:due(now, limit)

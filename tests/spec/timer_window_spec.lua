@@ -179,3 +179,33 @@ describe("a timers window on its own", function()
     assert.has_error(function() window:add(1, 1, 1, 1, "wake") end, "timer 1 is held already")
   end)
 end)
+
+describe("an engine firing the timers its store's window holds", function()
+  it("fires them one by one in due order, at most `max` a turn, none twice", function()
+    local time = require "drip.time"
+    local sim = helpers.sim([[return journey { trigger = "Go", steps = function(ctx)
+      wait(ctx.event.properties.minutes .. "m") email { subject = "after " .. ctx.event.properties.minutes }
+    end }]], { start = "2026-11-02T09:00:00Z" })
+    for i = 1, 1200 do
+      local who = string.format("c%04d", i)
+      sim:identify(who, { email = i .. "@x.test", consent = { email = true } })
+      sim:track(who, "Go", { minutes = 60 - i % 7 }) -- (due in the same few minutes, in an order of their own)
+    end
+    local until_t = time.parse("2026-11-02T10:30:00Z")
+    local turns = {}
+    repeat
+      local done, fired = sim.engine:run_until(until_t, 500) -- as drip run does: at most a batch a turn
+      turns[#turns + 1] = fired
+    until done
+    assert.same({ 500, 500, 200 }, turns)
+    local sent, seen, last = sim:sent(), {}, ""
+    assert.equal(1200, #sent)
+    for _, m in ipairs(sent) do
+      assert.is_nil(seen[m.contact], m.contact .. " twice")
+      seen[m.contact] = true
+      assert.is_true(m.at >= last, "in due order")
+      last = m.at
+      assert.equal("after " .. (60 - tonumber(m.contact:sub(2)) % 7), m.message.subject)
+    end
+  end)
+end)
