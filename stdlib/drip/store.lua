@@ -919,9 +919,6 @@ end
 -- as many as a simulation's transaction starts on the cart month; a load
 -- whose instances all sleep would keep a transaction's worth of rows).
 local UNWRITTEN = 10000
-local COLUMNS = { "id", "journey", "version", "contact", "active", "entered_at", "trigger_seq", "trigger_name", "traits",
-                  "wait_seq", "wait_event", "ended_at", "exit_reason", "converted", "value", "error" }
-
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   if self.unwritten_n >= UNWRITTEN then self:write_instances() end
   local id = self:new_id("instances")
@@ -949,11 +946,11 @@ function Store:write_instances()
   local ids = {}
   for id in pairs(self.unwritten) do ids[#ids + 1] = id end
   table.sort(ids)
-  local insert, values = self:q("instance_add"), {}
+  local insert = self:q("instance_add")
   for _, id in ipairs(ids) do
-    local row = self.unwritten[id]
-    for i = 1, #COLUMNS do values[i] = row[COLUMNS[i]] end
-    insert:run(table.unpack(values, 1, #COLUMNS))
+    local r = self.unwritten[id] -- (in instance_add's column order)
+    insert:run(r.id, r.journey, r.version, r.contact, r.active, r.entered_at, r.trigger_seq, r.trigger_name, r.traits,
+      r.wait_seq, r.wait_event, r.ended_at, r.exit_reason, r.converted, r.value, r.error)
   end
   self:drop_unwritten()
 end
