@@ -843,25 +843,26 @@ local function render_value(v, scope, html, watch)
   return v
 end
 
--- A template's scope signs {{unsubscribe_url}} only when the template asks for it.
-local LINK = {} -- scope[LINK] = { engine, contact, channel, topic }
+-- A template's scope signs {{unsubscribe_url}} only when the template asks
+-- for it, from what its hidden keys hold.
+local ENGINE, CONTACT, CHANNEL, TOPIC = {}, {}, {}, {}
 local SCOPE = { __index = function(scope, k)
   if k ~= "unsubscribe_url" then return nil end
-  local engine, contact, channel, topic = table.unpack(rawget(scope, LINK))
+  local engine = rawget(scope, ENGINE)
   local u = engine.unsubscribe
-  return unsubscribe.url(u.base, u.secret, contact, channel, engine.now, topic)
+  return unsubscribe.url(u.base, u.secret, rawget(scope, CONTACT), rawget(scope, CHANNEL), engine.now,
+                         rawget(scope, TOPIC))
 end }
 
 function Engine:render(R, msg, channel)
-  local fields = {}
+  local fields = msg -- (its fields but CONTROL's; with a template's first)
   if msg.template then
+    fields = {}
     for k, v in pairs(self:template_file(msg.template, R.ctx.contact)) do fields[k] = v end
-  end
-  for k, v in pairs(msg) do
-    if not CONTROL[k] then fields[k] = v end
+    for k, v in pairs(msg) do fields[k] = v end
   end
   local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
-                               [LINK] = { self, R.contact, channel, msg.topic } }, SCOPE)
+                               [ENGINE] = self, [CONTACT] = R.contact, [CHANNEL] = channel, [TOPIC] = msg.topic }, SCOPE)
   local watch = self.placeholders -- (simulate: which placeholders never had a value)
   if watch then
     watch[R.journey] = watch[R.journey] or {}
@@ -869,10 +870,12 @@ function Engine:render(R, msg, channel)
   end
   local out = {}
   for k, v in pairs(fields) do
-    if type(v) == "string" and v:find("{{>", 1, true) then -- (partials go in before placeholders render)
-      v = template.expand(v, function(name) return self:partial(name, R.ctx.contact, k == "html") end)
+    if not CONTROL[k] then
+      if type(v) == "string" and v:find("{{>", 1, true) then -- (partials go in before placeholders render)
+        v = template.expand(v, function(name) return self:partial(name, R.ctx.contact, k == "html") end)
+      end
+      out[k] = render_value(v, scope, k == "html", watch)
     end
-    out[k] = render_value(v, scope, k == "html", watch)
   end
   if self.utm then return utm.apply(out, self.utm, channel, R.journey, self.unsubscribe.base) end
   return out
