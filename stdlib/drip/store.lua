@@ -919,6 +919,7 @@ end
 -- as many as a simulation's transaction starts on the cart month; a load
 -- whose instances all sleep would keep a transaction's worth of rows).
 local UNWRITTEN = 10000
+
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   if self.unwritten_n >= UNWRITTEN then self:write_instances() end
   local id = self:new_id("instances")
