@@ -144,13 +144,14 @@ end
 
 -- the value at `keys` in scope, or nil and the table where the path ended
 -- with the key it lacked (nil when it ended on something not a table)
+local null = json.null
 local function lookup(scope, keys)
   local v = scope
-  for _, k in ipairs(keys) do
+  for i = 1, #keys do
     if type(v) ~= "table" then return nil end
-    local parent = v
+    local parent, k = v, keys[i]
     v = v[k]
-    if v == nil or v == json.null then return nil, parent, k end
+    if v == nil or v == null then return nil, parent, k end
   end
   return v
 end
