@@ -294,7 +294,7 @@ static int l_executable(lua_State *L) {
 
 static const luaL_Reg host_funcs[] = {
     {"quote", drip_quote_json}, {"encode_json", drip_encode_json}, {"record_line", drip_record_line},
-    {"write_record", drip_write_record},
+    {"write_record", drip_write_record}, {"write_failure", drip_write_failure},
     {"hash", l_hash}, {"bucket", l_bucket}, {"clock", l_clock}, {"sleep", l_sleep},
     {"time", l_time}, {"memory", l_memory}, {"list_dir", l_list_dir},
     {"file_kind", l_file_kind}, {"on_interrupt", l_on_interrupt}, {"interrupted", l_interrupted},

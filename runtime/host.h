@@ -102,10 +102,12 @@ const char *drip_json_space_end(const char *p, const char *end);
 const char *drip_json_number_end(const char *p, const char *end);
 int drip_hex4(const char *s, unsigned *out);
 
-/* host.encode_json, host.quote, host.record_line and host.write_record (jsonenc.c) */
+/* host.encode_json, host.quote, host.record_line, host.write_record and
+ * host.write_failure (jsonenc.c) */
 int drip_encode_json(lua_State *L);
 int drip_quote_json(lua_State *L);
 int drip_record_line(lua_State *L);
 int drip_write_record(lua_State *L);
+int drip_write_failure(lua_State *L);
 
 #endif

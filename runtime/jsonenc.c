@@ -326,11 +326,16 @@ int drip_record_line(lua_State *L) {
   return push_out(L, &o);
 }
 
+/* Why writing a record to stdout failed (a closed stdout, a full disk), or "" */
+static char write_failure[128];
+
 /* host.write_record(at, contact, journey, kind, fields_json) -> true once the
  * record's line (see record_line) is written to stdout (the FILE that Lua's
  * io.stdout writes too), or nothing for an odd contact or journey. No string
  * is made: simulate writes a line per record. The line is built in a buffer
- * kept from call to call. */
+ * kept from call to call. A line stdout does not take is not an error here
+ * (inside a journey's step, it would fail the instance): host.write_failure
+ * tells the command, which stops. */
 int drip_write_record(lua_State *L) {
   static out line;
   line.len = 0;
@@ -339,7 +344,17 @@ int drip_write_record(lua_State *L) {
     line.error = NULL;
     return luaL_error(L, "out of memory");
   }
-  if (fwrite(line.p, 1, line.len, stdout) != line.len) return luaL_error(L, "writing a record: %s", strerror(errno));
+  if (fwrite(line.p, 1, line.len, stdout) != line.len && !write_failure[0])
+    snprintf(write_failure, sizeof write_failure, "%s", strerror(errno));
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* host.write_failure() -> why a record could not be written to stdout (also
+ * by Lua's io.stdout, which leaves stdout's error flag), or nil */
+int drip_write_failure(lua_State *L) {
+  if (!write_failure[0] && ferror(stdout)) snprintf(write_failure, sizeof write_failure, "a write failed");
+  if (!write_failure[0]) return 0;
+  lua_pushstring(L, write_failure);
   return 1;
 }

@@ -22,8 +22,10 @@ with when the next is due). An ISO --until before the last event stops there:
 later events are not read, and a later run with the same --db reads them
 (events already stored are skipped by messageId). Ctrl-C (or SIGTERM) stops
 the same way after the event at hand, keeping what was done in --db (exit
-status 130); a second Ctrl-C stops at once. With the records going to a
-file, a terminal sees how far the events are read. Nothing is delivered.
+status 130); a second Ctrl-C stops at once. Records that stdout does not
+take (a full disk, a closed stdout) stop it too, with exit status 1.
+With the records going to a file, a terminal sees how far the events are
+read. Nothing is delivered.
 At the end it warns of what looks misspelt: a placeholder that had no value
 in any message, an event name a journey or segment waits on that no event
 had while a lookalike came, and a trait a journey or segment reads that no

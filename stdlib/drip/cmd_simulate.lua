@@ -206,6 +206,7 @@ function simulate(opts, path, shown)
   local n, dup, cut, names = 0, 0, nil, {}
   local collect, normal_collection = collector.batch()
   local interrupted -- "SIGINT" | "SIGTERM": stop after this event, keep what was done
+  local failed -- why stdout took no more records (stop, keep what was done)
   local progress = cli.progress_line(false) -- (records on a terminal show the progress themselves)
   host.on_interrupt(true)
   for ev in events.each(index) do
@@ -220,8 +221,8 @@ function simulate(opts, path, shown)
     if n % 1024 == 0 then
       collect()
       progress(n, engine.now)
-      interrupted = host.interrupted()
-      if interrupted then break end
+      interrupted, failed = host.interrupted(), host.write_failure()
+      if interrupted or failed then break end
     end
     if n % COMMIT_EVERY == 0 then
       engine:save_clock()
@@ -236,6 +237,7 @@ function simulate(opts, path, shown)
     err(string.format("interrupted (%s) after the event at %s; %s", interrupted, time.iso(engine.now), opts.db
       and string.format("what was done is kept in %s, and the same command reads on from there", opts.db)
       or "nothing is kept (no --db)"))
+  elseif failed then -- (told below)
   elseif opts["until"] then
     engine:run_until((parse_until(opts["until"], engine.now)))
   else
@@ -271,8 +273,16 @@ function simulate(opts, path, shown)
       host.clock() - started,
       engine.now > 0 and "clock at " .. time.iso(engine.now) or "the clock never started"))
   end
+  local flushed, flush_err = io.stdout:flush()
+  failed = failed or host.write_failure() or not flushed and flush_err
+  if failed then
+    err(string.format("cannot write the records to stdout (%s), at the event at %s; %s", failed, time.iso(engine.now),
+      opts.db and string.format("what was done is kept in %s (drip records --db %s prints its records)", opts.db, opts.db)
+      or "nothing is kept (no --db)"))
+  end
   store:close()
   if interrupted then return interrupted == "SIGINT" and 130 or 143 end
+  if failed then return 1 end
   return (n == 0 and bad > 0) and 2 or 0
 end
 

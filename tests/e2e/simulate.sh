@@ -61,6 +61,18 @@ cat "$TMP/n1.jsonl" "$TMP/n2.jsonl" > "$TMP/n.jsonl"
 expect_eq "without messageIds too, the second run skips what the first read: one uninterrupted run" "" \
   "$(cmp "$TMP/noid_full.jsonl" "$TMP/n.jsonl" 2>&1)"
 
+# --- records that stdout does not take (a full disk, a closed stdout) stop simulate with a line that says so
+"$DRIP" simulate --events $EV --journeys scripts --format jsonl --db "$TMP/full_disk.db" > /dev/full 2> "$TMP/err"; code=$?
+expect_eq "records stdout refuses stop simulate with status 1" 1 $code
+expect_eq "one line says so, with what is kept and where" 1 "$(wc -l < "$TMP/err")"
+expect_contains "it names stdout and why" "$(cat "$TMP/err")" "drip simulate: cannot write the records to stdout (No space left on device)"
+expect_contains "and where what was done is kept" "$(cat "$TMP/err")" "what was done is kept in $TMP/full_disk.db (drip records --db $TMP/full_disk.db"
+expect_eq "no instance failed over it" 0 "$(sqlite3 "$TMP/full_disk.db" "SELECT count(*) FROM instances WHERE exit_reason = 'error'")"
+expect_eq "what it did is in the store" 1 "$([ "$(sqlite3 "$TMP/full_disk.db" 'SELECT count(*) FROM history')" -gt 0 ] && echo 1)"
+"$DRIP" simulate --events $EV --journeys scripts >&- 2> "$TMP/err"; code=$?
+expect_eq "the table to a closed stdout: status 1 too" 1 $code
+expect_contains "with its line" "$(cat "$TMP/err")" "drip simulate: cannot write the records to stdout ("
+
 # --- a step stuck inside C (a backtracking pattern) stops drip with a message; the next start fails it
 mkdir -p "$TMP/stall"
 cat > "$TMP/stall/slow.lua" <<'LUA'
