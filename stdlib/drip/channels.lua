@@ -178,7 +178,9 @@ end
 -- odd: when a few characters (a curly quote, an emoji: at most three kinds,
 -- a tenth of the text) turn an otherwise GSM-7 text into UCS-2, which holds
 -- less than half as much per segment, those characters.
-local NOT_PLAIN_GSM7 = "[^\n\r !\"#$%%&'()*+,%-./0-9:;<=>?@A-Z_a-z]" -- (ASCII, one septet each)
+-- (ASCII, one septet each: line ends, space to Z, _ and a to z; as ranges, for a pattern's
+-- class is scanned item by item at every byte)
+local NOT_PLAIN_GSM7 = "[^\n\r -Z_a-z]"
 function channels.sms_segments(text)
   if not text:find(NOT_PLAIN_GSM7) then return #text <= 160 and 1 or (#text + 152) // 153, "GSM-7" end
   local septets, units, odd, seen = {}, {}, {}, {}

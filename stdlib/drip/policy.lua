@@ -70,6 +70,9 @@ end
 
 local NUMBERED = { sms = true, telegram = true } -- channels whose address is a number
 
+-- a byte %s matches: a space, tab, line end, vertical tab or form feed
+local function blank(b) return b == 32 or (b ~= nil and b >= 9 and b <= 13) end
+
 -- policy.address(channel, traits, override, phone_country) -> address | nil
 -- (phone_country: the calling code of phones written the national way)
 function policy.address(channel, traits, override, phone_country)
@@ -80,7 +83,10 @@ function policy.address(channel, traits, override, phone_country)
   if type(v) == "number" then return json.number(v) end
   if channel == "sms" then return policy.international(policy.plain_number(tostring(v)), phone_country) end
   if NUMBERED[channel] then return policy.plain_number(tostring(v)) end
-  local address = tostring(v):match("^%s*(.-)%s*$") -- (an address pasted with blanks around it)
+  local address = tostring(v)
+  if blank(address:byte(1)) or blank(address:byte(-1)) then -- (an address pasted with blanks around it)
+    address = address:match("^%s*(.-)%s*$")
+  end
   return address ~= "" and address or nil
 end
 

@@ -84,6 +84,23 @@ describe("SMS segments", function()
     assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a"):rep(161)) })
     assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a"):rep(159) .. "€") }) -- € takes two septets
   end)
+  it("count each printable ASCII character as GSM-7 has it: one septet, two (its extension), or none", function()
+    local extension, not_gsm = "[\\]^{|}~", "`"
+    for c = 32, 126 do
+      local ch = string.char(c)
+      local got = { channels.sms_segments(ch:rep(80)) }
+      if extension:find(ch, 1, true) then
+        assert.same({ 1, "GSM-7" }, got, ch) -- 160 septets
+        assert.same({ 2, "GSM-7" }, { channels.sms_segments(ch:rep(81)) }, ch)
+      elseif ch == not_gsm then
+        assert.same({ 2, "UCS-2" }, got, ch)
+      else
+        assert.same({ 1, "GSM-7" }, { channels.sms_segments(ch:rep(160)) }, ch)
+        assert.same({ 2, "GSM-7" }, { channels.sms_segments(ch:rep(161)) }, ch)
+      end
+    end
+    assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a\r\n"):rep(54)) }) -- 162
+  end)
   it("never split an escaped character across two parts", function()
     assert.same({ 2, "GSM-7" }, { channels.sms_segments(("a"):rep(152) .. "€" .. ("a"):rep(7)) }) -- 161 septets
     assert.same({ 3, "GSM-7" }, { channels.sms_segments(("a"):rep(152) .. "€" .. ("a"):rep(152)) }) -- 306: 152 | 2+151 | 1
