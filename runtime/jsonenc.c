@@ -75,18 +75,29 @@ static void put_quoted(out *o, const char *s, size_t n) {
   put_char(o, '"');
 }
 
+/* an integer's decimal digits, written without printf (records hold many small ones) */
+static void put_integer(out *o, long long v) {
+  char digits[24], *end = digits + sizeof digits, *p = end;
+  unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+  do *--p = (char)('0' + u % 10); while ((u /= 10) != 0);
+  if (v < 0) *--p = '-';
+  put(o, p, (size_t)(end - p));
+}
+
 static void put_number(out *o, lua_State *L, int idx) {
-  char num[64];
-  int n;
   if (lua_isinteger(L, idx)) {
-    n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
-  } else {
-    double v = lua_tonumber(L, idx);
-    if (isnan(v) || isinf(v)) n = snprintf(num, sizeof num, "null");
-    else if (v == floor(v) && fabs(v) < 9007199254740992.0) n = snprintf(num, sizeof num, "%lld", (long long)v);
-    else n = snprintf(num, sizeof num, "%.14g", v);
+    put_integer(o, (long long)lua_tointeger(L, idx));
+    return;
   }
-  put(o, num, (size_t)n);
+  double v = lua_tonumber(L, idx);
+  if (isnan(v) || isinf(v)) {
+    put(o, "null", 4);
+  } else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+    put_integer(o, (long long)v);
+  } else {
+    char num[32];
+    put(o, num, (size_t)snprintf(num, sizeof num, "%.14g", v));
+  }
 }
 
 typedef struct {
