@@ -1650,14 +1650,15 @@ local function merge_rows(a, b, nkey)
 end
 
 -- The second half of a counter's key, "metric\0a\0b\0c", made once for
--- each (a journey's metrics and their names are few): metric_keys[metric][a][b][c].
--- Bounded.
+-- each (a journey's metrics and their names are few). Bounded.
 local metric_keys, metric_keys_n = {}, 0
-local function new_metric_key(metric, a, b, c)
+local function metric_key(metric, a, b, c)
   local by_a = metric_keys[metric] or {}
   local by_b = by_a[a] or {}
   local by_c = by_b[b] or {}
-  local text = metric .. "\0" .. a .. "\0" .. b .. "\0" .. c
+  local text = by_c[c]
+  if text then return text end
+  text = metric .. "\0" .. a .. "\0" .. b .. "\0" .. c
   if metric_keys_n >= 10000 then metric_keys, metric_keys_n = {}, 0 end
   metric_keys[metric], by_a[a], by_b[b], by_c[c] = by_a, by_b, by_c, text
   metric_keys_n = metric_keys_n + 1
@@ -1685,11 +1686,7 @@ function Store:count(instance, metric, a, b, c, n)
     counts = {}
     self.tally[day] = counts
   end
-  a, b, c = a or "", b or "", c or ""
-  local by_a = metric_keys[metric]
-  local by_b = by_a and by_a[a]
-  local by_c = by_b and by_b[b]
-  local key = by_c and by_c[c] or new_metric_key(metric, a, b, c)
+  local key = metric_key(metric, a or "", b or "", c or "")
   counts[key] = (counts[key] or 0) + (n or 1)
 end
 
