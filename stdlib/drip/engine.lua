@@ -61,7 +61,7 @@ function Engine.new(opts)
     record_lines = opts.record_lines, -- (instead of sink: records as JSON Lines, no record tables made)
     write_record = opts.write_record, -- (before record_lines: writes a record's line itself, or says it cannot)
     -- (no sink on a scratch store, which keeps no history: nothing reads records)
-    unrecorded = opts.store.scratch and not (opts.sink or opts.record_lines) or false,
+    unrecorded = opts.store.scratch and not (opts.sink or opts.record_lines or opts.write_record) or false,
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
     timezone = opts.timezone or conf.timezone or "UTC",
     consent = opts.consent or conf.consent or "opt-in",
