@@ -24,6 +24,7 @@ local audience = require "drip.audience"
 local report = require "drip.report"
 local suggest = require "drip.suggest"
 local sandbox = require "drip.sandbox"
+local objects = require "drip.objects"
 
 local Engine = {}
 Engine.__index = Engine
@@ -55,7 +56,7 @@ local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 -- loaded, as a reload keeps the previous one.
 function Engine.new(opts)
   local conf = opts.conf or {}
-  local self = setmetatable({
+  local self = objects.new({
     store = opts.store,
     sink = opts.sink, -- (none: records are only kept in the store, as backtest wants)
     record_lines = opts.record_lines, -- (instead of sink: records as JSON Lines, no record tables made)

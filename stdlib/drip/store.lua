@@ -7,6 +7,7 @@ local json = require "drip.json"
 local events = require "drip.events"
 local TimerWindow = require "drip.timer_window"
 local policy = require "drip.policy"
+local objects = require "drip.objects"
 
 local Store = {}
 Store.__index = Store
@@ -510,7 +511,7 @@ function Store.open(path, opts)
     db:close()
     return nil, foreign, 2
   end
-  local self = setmetatable({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
+  local self = objects.new({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
                               stmts = {}, in_tx = false, tally = {},
                               saved = {}, next_ids = {},
                               days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
@@ -1015,7 +1016,7 @@ local Kept = {}
 Kept.__index = Kept
 
 -- (read as kept.map[key]; written through put, which keeps the bound)
-local function kept_map(limit) return setmetatable({ map = {}, n = 0, limit = limit }, Kept) end
+local function kept_map(limit) return objects.new({ map = {}, n = 0, limit = limit }, Kept) end
 
 function Kept:put(key, value)
   if self.map[key] == nil then

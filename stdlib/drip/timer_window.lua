@@ -10,6 +10,7 @@
 -- (host.timer_heap), as the store's timer queries give them:
 -- { id, due, instance, seq, kind }.
 local host = require "drip_host"
+local objects = require "drip.objects"
 
 local Window = {}
 Window.__index = Window
@@ -18,8 +19,8 @@ Window.__index = Window
 -- the row (end_due, end_id), in (due, id) order. size: the rows read at a time.
 function Window.new(size, read)
   -- the end starts before every row; complete: the table has none past it
-  return setmetatable({ heap = host.timer_heap(), size = size, read = read, end_due = -math.huge, end_id = 0,
-                        complete = false }, Window)
+  return objects.new({ heap = host.timer_heap(), size = size, read = read, end_due = -math.huge, end_id = 0,
+                      complete = false }, Window)
 end
 
 -- hold the table's next rows past the end
