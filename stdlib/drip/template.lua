@@ -105,7 +105,7 @@ end
 local function compile_placeholder(expr, src)
   local segments = {}
   for piece in (expr .. "|"):gmatch("([^|]*)|") do segments[#segments + 1] = piece end
-  local path = segments[1]:match("^%s*([%w_%.]+)%s*$")
+  local path = segments[1]:match("^%s*([%w_%.]*[%w_][%w_%.]*)%s*$")
   if not path then error(string.format('bad placeholder "{{%s}}" in "%s"', expr, src), 0) end
   local keys = {}
   for k in path:gmatch("[^%.]+") do keys[#keys + 1] = tonumber(k) or k end
@@ -123,7 +123,9 @@ end
 local compiled, compiled_n = {}, 0
 local COMPILED_MAX = 2000
 
--- template.compile(src) -> parts (raises on a bad placeholder)
+-- template.compile(src) -> parts (raises on a bad placeholder): each a
+-- literal { text = } or a placeholder { keys =, filters =, path =, defaulted = };
+-- parts.text: the whole text when there is no placeholder
 function template.compile(src)
   local parts = compiled[src]
   if parts then return parts end
@@ -132,27 +134,30 @@ function template.compile(src)
   while true do
     local s, e, expr = src:find("{{(.-)}}", pos)
     if not s then break end
-    if s > pos then parts[#parts + 1] = src:sub(pos, s - 1) end
+    if s > pos then parts[#parts + 1] = { text = src:sub(pos, s - 1) } end
     parts[#parts + 1] = compile_placeholder(expr, src)
     pos = e + 1
   end
-  if pos <= #src then parts[#parts + 1] = src:sub(pos) end
+  if pos <= #src then parts[#parts + 1] = { text = src:sub(pos) } end
+  if #parts == 0 then parts.text = "" elseif #parts == 1 then parts.text = parts[1].text end
   if compiled_n >= COMPILED_MAX then compiled, compiled_n = {}, 0 end
   compiled[src], compiled_n = parts, compiled_n + 1
   return parts
 end
 
--- the value at `keys` in scope, or nil and the table where the path ended
--- with the key it lacked (nil when it ended on something not a table)
+-- the value at `keys` in the table scope, or nil and the table where the
+-- path ended with the key it lacked (nil when it ended on something not a table)
 local null = json.null
 local function lookup(scope, keys)
-  local v = scope
-  for i = 1, #keys do
-    if type(v) ~= "table" then return nil end
-    local parent, k = v, keys[i]
-    v = v[k]
+  local parent, k = scope, keys[1]
+  local v = scope[k]
+  for i = 2, #keys do
     if v == nil or v == null then return nil, parent, k end
+    if type(v) ~= "table" then return nil end
+    parent, k = v, keys[i]
+    v = v[k]
   end
+  if v == nil or v == null then return nil, parent, k end
   return v
 end
 
@@ -173,9 +178,11 @@ local function note(watch, part, found, parent, key)
 end
 
 local function to_text(v)
+  local kind = type(v)
+  if kind == "string" then return v end
   if v == nil then return "" end
-  if type(v) == "number" then return json.number(v) end
-  if type(v) == "table" then return json.encode(v) end
+  if kind == "number" then return json.number(v) end
+  if kind == "table" then return json.encode(v) end
   return tostring(v)
 end
 
@@ -216,19 +223,21 @@ end
 -- template.render(src, scope, html, watch) -> text
 -- watch (optional): counts each placeholder's values found and missing (see note)
 function template.render(src, scope, html, watch)
-  local parts = template.compile(src)
-  if #parts <= 1 and type(parts[1]) ~= "table" then return parts[1] or "" end -- no placeholder
+  local parts = compiled[src] or template.compile(src)
+  local text = parts.text
+  if text then return text end -- no placeholder
   local out = {}
   for i = 1, #parts do
     local part = parts[i]
-    if type(part) == "string" then
-      out[i] = part
+    text = part.text
+    if text then
+      out[i] = text
     else
       local v, parent, key = lookup(scope, part.keys)
       if watch then note(watch, part, v ~= nil, parent, key) end
       local filters = part.filters
       for j = 1, #filters do v = filters[j].fn(v, table.unpack(filters[j].args)) end
-      local text = to_text(v)
+      text = to_text(v)
       out[i] = html and template.escape_html(text) or text
     end
   end

@@ -277,10 +277,16 @@ echo 'return journey { trigger = "Mail", steps = function() email { subject = "H
 printf '%s\n' '{"type":"identify","userId":"m1","traits":{"email":"ann.example.com","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
   '{"type":"track","userId":"m1","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' \
   '{"type":"identify","userId":"m2","traits":{"email":"bob@x.test","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
-  '{"type":"track","userId":"m2","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/mail.jsonl"
+  '{"type":"track","userId":"m2","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"identify","userId":"m3","traits":{"email":"cy@mail.","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"m3","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"identify","userId":"m4","traits":{"email":"di@.mail","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"m4","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' \
+  '{"type":"identify","userId":"m5","traits":{"email":"ed@a..b","consent":{"email":true}},"timestamp":"2026-11-01T09:00:00Z"}' \
+  '{"type":"track","userId":"m5","event":"Mail","timestamp":"2026-11-01T10:00:00Z"}' > "$TMP/mail.jsonl"
 "$DRIP" simulate --events "$TMP/mail.jsonl" --journeys "$TMP/nat" > /dev/null 2> "$TMP/err"
-expect_eq "... and an email to an address that is not one" \
-  "drip simulate: warning: 1 email went to addresses that are not email addresses, such as 'ann.example.com'; the mail server will refuse them" \
+expect_eq "... and an email to an address that is not one (no @, nothing after the domain's dot, nothing before it)" \
+  "drip simulate: warning: 3 email went to addresses that are not email addresses, such as 'ann.example.com'; the mail server will refuse them" \
   "$(cat "$TMP/err")"
 printf 'phone_country = "+98"\n' > "$TMP/nat.conf.lua"
 out=$("$DRIP" simulate --events "$TMP/nat.jsonl" --journeys "$TMP/nat" --config "$TMP/nat.conf.lua" --format jsonl 2> "$TMP/err")
