@@ -600,10 +600,9 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
   end
   traits_json = traits_json or self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
-  local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json }
-  local ctx = { contact = self:watched(traits_json == "{}" and {} or json.decode(traits_json)), event = ev, journey = def.name,
-                instance = id }
-  local R = runtime(self, inst, def, {}, ctx)
+  local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json, trigger_seq = seq,
+                 trigger_name = trigger_name }
+  local R = runtime(self, inst, def, {}, self:context(inst, def.name, ev))
   self:report(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
   if self.control then -- (each journey's stats then weigh its messages against the control group)
     self:record(R, "variant", { split = "global_control",
@@ -620,9 +619,7 @@ end
 -- instead; otherwise (drip migrate trying a new version) the budget applies.
 -- -> runtime, wait request | nil, error
 function Engine:replay(inst, def, own)
-  local ctx = setmetatable({ contact = self:watched(json.decode(inst.traits)), journey = def.name, instance = inst.id },
-                           self:trigger_loader(inst))
-  local R = runtime(self, inst, def, self.store:steps(inst.id), ctx)
+  local R = runtime(self, inst, def, self.store:steps(inst.id), self:context(inst, def.name))
   host.note_instance(R.id, R.journey)
   local ok, req = (own and host.replay_resume or host.resume)(R.co)
   if ok and (type(req) ~= "table" or not req.existing) then
@@ -636,20 +633,34 @@ function Engine:replay(inst, def, own)
   return R, req
 end
 
--- A replay's ctx.event, the trigger event, is read from the store when first
--- asked for: replayed steps return recorded results and rarely need it.
-function Engine:trigger_loader(inst)
-  return {
-    __index = function(ctx, key)
-      if key ~= "event" then return nil end
-      local ev = inst.trigger_seq and self.store:event(inst.trigger_seq)
+-- The ctx of instance row `inst` (with its trigger event's data when the
+-- caller has it). Its contact, the traits at entry, is decoded when first
+-- read: most journeys wait first, and a wait gives the traits anew (see
+-- drip.steps). A replay's event is read from the store when first read:
+-- replayed steps return recorded results and rarely need it.
+function Engine:context(inst, journey_name, event)
+  local function loaded(ctx, key)
+    local value
+    if key == "contact" then
+      value = self:watched(inst.traits == "{}" and {} or json.decode(inst.traits))
+    elseif key == "event" then
+      value = inst.trigger_seq and self.store:event(inst.trigger_seq)
         or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact,
              timestamp = time.iso(inst.entered_at) }
-      rawset(ctx, "event", ev)
-      return ev
+    else
+      return nil
+    end
+    rawset(ctx, key, value)
+    return value
+  end
+  return setmetatable({ journey = journey_name, instance = inst.id, event = event }, {
+    __index = loaded,
+    __pairs = function(ctx) -- (what is still to load is loaded first)
+      local _ = ctx.contact, ctx.event
+      return next, ctx, nil
     end,
     __metatable = false,
-  }
+  })
 end
 
 -- Rebuild a sleeping instance (its row `inst` when the caller has read it)

@@ -15,6 +15,31 @@ local function start(body, opts)
 end
 
 describe("steps", function()
+  it("ctx gives the traits at entry, the trigger event and every key to pairs, and the traits anew after a wait", function()
+    local sim = start([[local keys = {}
+      for k in pairs(ctx) do keys[#keys + 1] = k end
+      table.sort(keys)
+      log("%s %s %s", table.concat(keys, ","), ctx.contact.email, ctx.event.properties.n)
+      wait "1h"
+      log("%s %s", ctx.contact.email, ctx.event.properties.n)]])
+    sim:identify("u1", { email = "b@x.test" })
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.equal("contact,event,instance,journey a@x.test 7", logs[1].message)
+    assert.equal("b@x.test 7", logs[2].message)
+  end)
+
+  it("ctx's contact read first after a wait is the contact's traits then", function()
+    local sim = start([[wait "1h" log(ctx.contact.email) wait "1h" log(ctx.contact.first_name)]])
+    sim:identify("u1", { email = "b@x.test", first_name = "Bea" })
+    sim:advance "1h"
+    sim:identify("u1", { first_name = "Bo" })
+    sim:settle()
+    local logs = sim:records { kind = "log" }
+    assert.equal("b@x.test", logs[1].message)
+    assert.equal("Bo", logs[2].message)
+  end)
+
   it("wait accepts 90s, 15m, 2h, 3d, 1w and seconds", function()
     local sim = start([[wait "90s" log("a") wait "15m" log("b") wait "2h" log("c") wait "3d" log("d")
       wait "1w" log("e") wait(30) log("f")]])
