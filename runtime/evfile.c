@@ -8,7 +8,9 @@
  * nothing else and reports nothing: whenever a line is not the usual shape,
  * it answers "do not know" and drip.events reads the file in Lua, where
  * every bad line is reported with its number. And reading a file's event
- * lines in order, each plain track event made ready for the engine in C.
+ * lines in order, each plain track event made ready for the engine in C,
+ * in one event table the reader fills anew for each line, its body and
+ * messageId as text views of the line (see drip_text_view in host.h).
  */
 #define _GNU_SOURCE /* memmem, getline */
 #include "host.h"
@@ -143,20 +145,46 @@ static int l_events_in_order(lua_State *L) {
 }
 
 #define LINES_MT "drip.event_lines"
+#define VIEW_MT "drip.text_view"
 
-/* the reader of host.event_lines */
+drip_text_view *drip_to_text_view(lua_State *L, int idx) { return luaL_testudata(L, idx, VIEW_MT); }
+
+/* tostring(view) -> its text, copied */
+static int l_view_tostring(lua_State *L) {
+  const drip_text_view *view = luaL_checkudata(L, 1, VIEW_MT);
+  if (!view->p) return luaL_error(L, "a line the events reader has read past");
+  lua_pushlstring(L, view->p, view->len);
+  return 1;
+}
+
+static drip_text_view *new_view(lua_State *L) {
+  drip_text_view *view = lua_newuserdatauv(L, sizeof *view, 0);
+  *view = (drip_text_view){0};
+  luaL_setmetatable(L, VIEW_MT);
+  return view;
+}
+
+/* the reader of host.event_lines; its two user values are the views */
 typedef struct {
   FILE *f; /* NULL once the last line was read */
   char *line;
   size_t cap;
   lua_Integer lineno;
+  drip_text_view *body, *message; /* of the line read last, when a plain track event */
 } events_reader;
+
+/* the line is about to change or go: its views stand for nothing */
+static void forget_line(events_reader *r) {
+  r->body->p = NULL;
+  r->message->p = NULL;
+}
 
 static void reader_close(events_reader *r) {
   if (r->f) fclose(r->f);
   free(r->line);
   r->f = NULL;
   r->line = NULL;
+  forget_line(r);
 }
 
 static int l_reader_gc(lua_State *L) {
@@ -164,12 +192,31 @@ static int l_reader_gc(lua_State *L) {
   return 0;
 }
 
+/* the reader's event table filled with a plain track line's fields: userId,
+ * event, ts; data cleared (its metatable decodes the body when data is read) */
+static void fill_event(lua_State *L, events_reader *r, const drip_track *t, const char *line, size_t len) {
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--; /* the body is the event, not its line end */
+  *r->body = (drip_text_view){line, len};
+  *r->message = (drip_text_view){t->message, t->message_len};
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_pushlstring(L, t->user, t->user_len);
+  lua_setfield(L, -2, "userId");
+  lua_pushlstring(L, t->event, t->event_len);
+  lua_setfield(L, -2, "event");
+  lua_pushinteger(L, t->ts);
+  lua_setfield(L, -2, "ts");
+  lua_pushnil(L);
+  lua_setfield(L, -2, "data");
+}
+
 /* the iterator of host.event_lines: ev, nil, lineno for a track event in the
  * plain form with a messageId; false, line, lineno for any other event
  * line (drip.events decodes it whole); nothing at the end. Blank lines and
- * comments are passed over (and counted). */
+ * comments are passed over (and counted). ev is the same table at every
+ * line: it, and the views in it, stand for this line until the next call. */
 static int l_next_event(lua_State *L) {
   events_reader *r = lua_touserdata(L, lua_upvalueindex(1));
+  forget_line(r);
   while (r->f) {
     ssize_t n = getline(&r->line, &r->cap, r->f);
     if (n < 0) break;
@@ -179,7 +226,7 @@ static int l_next_event(lua_State *L) {
     if (skipped(line, len)) continue;
     drip_track t;
     if (drip_track_parse(line, len, &t) && t.message) {
-      drip_push_track(L, &t, line, len, lua_upvalueindex(3));
+      fill_event(L, r, &t, line, len);
       lua_pushnil(L);
     } else {
       lua_pushboolean(L, 0);
@@ -195,16 +242,38 @@ static int l_next_event(lua_State *L) {
   return 0;
 }
 
+/* the event table the reader (at stack index reader) fills: { type =
+ * "track", internal = false, body = body view, messageId = message view }
+ * with the metatable at stack index mt */
+static void push_event_table(lua_State *L, int reader, int mt) {
+  lua_createtable(L, 0, 8); /* (with userId, event, ts and data: no key is added later) */
+  lua_pushliteral(L, "track");
+  lua_setfield(L, -2, "type");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "internal");
+  lua_getiuservalue(L, reader, 1);
+  lua_setfield(L, -2, "body");
+  lua_getiuservalue(L, reader, 2);
+  lua_setfield(L, -2, "messageId");
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+}
+
 /* host.event_lines(path, mt) -> iterator of the event lines of a file (see
  * l_next_event) | nil, error. One C call a line, read by getline (not a
  * block at a time in Lua); the file closes after its last line, or when the
  * iterator is collected. A track event in the plain form, as most lines of
- * a simulation's file are, comes out ready for the engine in that call. */
+ * a simulation's file are, comes out ready for the engine in that call, in
+ * the one table the reader fills (with metatable mt): it allocates nothing. */
 static int l_event_lines(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  events_reader *r = lua_newuserdatauv(L, sizeof *r, 0);
+  events_reader *r = lua_newuserdatauv(L, sizeof *r, 2);
   *r = (events_reader){0};
+  r->body = new_view(L);
+  lua_setiuservalue(L, -2, 1);
+  r->message = new_view(L);
+  lua_setiuservalue(L, -2, 2);
   luaL_setmetatable(L, LINES_MT);
   r->f = fopen(path, "rb");
   if (!r->f) {
@@ -213,7 +282,7 @@ static int l_event_lines(lua_State *L) {
     return 2;
   }
   lua_pushvalue(L, 1);
-  lua_pushvalue(L, 2);
+  push_event_table(L, 3, 2);
   lua_pushcclosure(L, l_next_event, 3);
   return 1;
 }
@@ -227,6 +296,10 @@ void drip_evfile_register(lua_State *L) {
   luaL_newmetatable(L, LINES_MT);
   lua_pushcfunction(L, l_reader_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, VIEW_MT);
+  lua_pushcfunction(L, l_view_tostring);
+  lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
   luaL_setfuncs(L, evfile_funcs, 0);
 }

@@ -102,6 +102,18 @@ const char *drip_json_space_end(const char *p, const char *end);
 const char *drip_json_number_end(const char *p, const char *end);
 int drip_hex4(const char *s, unsigned *out);
 
+/* A text view (evfile.c): a userdata that stands for bytes of a line an
+ * events reader holds, without copying them into a Lua string. A statement
+ * binds it as text (store.c); tostring() copies it. The reader empties it
+ * (p NULL) before it reads the next line, so a view used too late is an
+ * error, not a read of freed memory. */
+typedef struct {
+  const char *p;
+  size_t len;
+} drip_text_view;
+/* the view at stack index idx, or NULL when that is not one */
+drip_text_view *drip_to_text_view(lua_State *L, int idx);
+
 /* host.encode_json, host.quote, host.record_line, host.write_record and
  * host.write_failure (jsonenc.c) */
 int drip_encode_json(lua_State *L);

@@ -146,10 +146,20 @@ static int l_db_close(lua_State *L) {
   return 0;
 }
 
+/* a text view's bytes to parameter i (an error once its reader has read past them) */
+static int bind_view(lua_State *L, sqlite3_stmt *st, int i, const drip_text_view *view) {
+  if (!view->p) {
+    sqlite3_reset(st);
+    luaL_error(L, "sqlite: parameter %d is a line the events reader has read past", i);
+  }
+  return sqlite3_bind_text(st, i, view->p, (int)view->len, SQLITE_STATIC);
+}
+
 /* Bind arguments first..top of the Lua stack to parameters 1..n (every
- * parameter, nil past the last argument). Text is bound without a copy: the
- * strings stay on the Lua stack for the whole call that steps the statement,
- * and every call binds every parameter again before its first step. */
+ * parameter, nil past the last argument; a text view as its text). Text is
+ * bound without a copy: the strings (and the lines views stand for) stay put
+ * for the whole call that steps the statement, and every call binds every
+ * parameter again before its first step. */
 static void bind_args(lua_State *L, stmt_ud *s, int first) {
   sqlite3_stmt *st = s->stmt;
   int n = lua_gettop(L) - first + 1;
@@ -161,6 +171,7 @@ static void bind_args(lua_State *L, stmt_ud *s, int first) {
   for (int i = 1; i <= want; i++) {
     int idx = first + i - 1;
     int rc;
+    const drip_text_view *view;
     switch (i <= n ? lua_type(L, idx) : LUA_TNIL) {
     case LUA_TNIL: rc = sqlite3_bind_null(st, i); break;
     case LUA_TBOOLEAN: rc = sqlite3_bind_int(st, i, lua_toboolean(L, idx)); break;
@@ -174,6 +185,13 @@ static void bind_args(lua_State *L, stmt_ud *s, int first) {
       rc = sqlite3_bind_text(st, i, str, (int)len, SQLITE_STATIC);
       break;
     }
+    case LUA_TUSERDATA: /* (a text view; no other userdata binds) */
+      view = drip_to_text_view(L, idx);
+      if (view) {
+        rc = bind_view(L, st, i, view);
+        break;
+      }
+      /* fall through */
     default:
       sqlite3_reset(st);
       luaL_error(L, "sqlite: cannot bind a %s to parameter %d", luaL_typename(L, idx), i);

@@ -123,7 +123,9 @@ local BOM = "\239\187\191"
 -- (the metatable of the events made in C: host.track_event, stmt:events).
 local DECODE_LATER = { __index = function(ev, key)
   if key ~= "data" then return nil end
-  local obj = events.with_properties(assert(json.decode(ev.body))) -- (host.track_event made sure it is UTF-8 and decodes)
+  local body = ev.body -- (a text view when from host.event_lines)
+  if type(body) ~= "string" then body = tostring(body) end
+  local obj = events.with_properties(assert(json.decode(body))) -- (host.track_event made sure it is UTF-8 and decodes)
   ev.data = obj
   return obj
 end }
@@ -373,8 +375,10 @@ end
 
 -- the events of a file in timestamp order, read in file order (see scan);
 -- each line is decoded once (its time is not looked up first). Track events
--- in the plain form come from host.event_lines ready made (as decode_track
--- makes them); the other lines are decoded here.
+-- in the plain form come from host.event_lines ready made: one table it
+-- fills anew at each line, whose body and messageId are text views of the
+-- line (the store binds them as text; tostring copies them). The other
+-- lines are decoded here.
 local function stream(index)
   local next_event = assert(host.event_lines(index.path, DECODE_LATER))
   local last_ts, done = index.default_ts or 0, false
@@ -400,7 +404,10 @@ local function stream(index)
   end
 end
 
--- events.each(index) -> iterator of ev, in timestamp order (bad lines reported and skipped)
+-- events.each(index) -> iterator of ev, in timestamp order (bad lines reported and skipped).
+-- An ev stands for its line until the next is read: a plain track event's
+-- table is filled anew at the next line (take what is to be kept: ev.data,
+-- the fields, tostring(ev.body)).
 function events.each(index)
   if index.sorted then return stream(index) end
   local f = assert(io.open(index.path, "rb"))

@@ -143,7 +143,10 @@ describe("an events file", function()
     f:close()
     local errors, got = {}, {}
     local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg:gsub("^.*:(%d+:)", "%1") end, 0))
-    for ev in events.each(index) do got[#got + 1] = ev end
+    for ev in events.each(index) do -- (kept as a copy: a plain track event's table is filled anew at the next line)
+      got[#got + 1] = { type = ev.type, userId = ev.userId, event = ev.event, ts = ev.ts, traits = ev.traits,
+                        messageId = ev.messageId and tostring(ev.messageId), body = tostring(ev.body), data = ev.data }
+    end
     os.remove(path)
     return got, errors, index.sorted
   end
@@ -216,15 +219,26 @@ describe("an events file", function()
     f:write(table.concat(lines, "\n"))
     f:close()
     local next_event = assert(host.event_lines(path, getmetatable(events.decode_line(lines[1], 0))))
-    local seen = {}
+    local seen, table_of_plain, view_before = {}, nil, nil
     for ev, text, lineno in next_event do
       seen[#seen + 1] = { lineno, ev and ev.event or (text:match('"event":"(%w+)"') or text:match('"type":"(%w+)"') or text:gsub("\n$", "")) }
+      if view_before then -- (the line before was a plain track event: its views stand for nothing now)
+        assert.has_error(function() return tostring(view_before) end, "a line the events reader has read past")
+        view_before = nil
+      end
       if ev then
         local want = events.decode_line(lines[lineno] .. (lineno < #lines and "\n" or ""), 0)
-        for _, k in ipairs({ "type", "userId", "event", "ts", "messageId", "body", "internal" }) do
+        for _, k in ipairs({ "type", "userId", "event", "ts", "internal" }) do
           assert.are.equal(want[k], ev[k], k)
         end
+        for _, k in ipairs({ "messageId", "body" }) do -- (text views of the line)
+          assert.are.equal("userdata", type(ev[k]), k)
+          assert.are.equal(want[k], tostring(ev[k]), k)
+        end
         assert.are.same(want.data, ev.data) -- decoded when first read
+        table_of_plain = table_of_plain or ev
+        assert.are.equal(table_of_plain, ev) -- (one table, filled anew at each line)
+        view_before = ev.body
       else
         assert.is_false(ev)
         assert.are.equal(lines[lineno], (text:gsub("\n$", "")))
@@ -242,6 +256,33 @@ describe("an events file", function()
     assert.are.equal("Ава", got[3].traits.name)
     os.remove(path)
     assert.are.same({ nil, path .. ": No such file or directory" }, { host.event_lines(path, {}) })
+  end)
+
+  it("stores a plain track event's views as the text of its line, and refuses them once the next line is read", function()
+    local Store = require "drip.store"
+    local lines = {
+      '{"type":"track","userId":"a","event":"E1","properties":{"name":"Ава"},"timestamp":"2026-11-01T08:00:00Z","messageId":"m-1"}',
+      '{"type":"track","userId":"b","event":"E2","timestamp":"2026-11-01T09:00:00Z","messageId":"m-2"}',
+    }
+    local path = helpers.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(table.concat(lines, "\r\n"), "\r\n")
+    f:close()
+    local store = assert(Store.open(":memory:"))
+    local next_event = assert(host.event_lines(path, {}))
+    local ev = next_event()
+    local body, message_id = ev.body, ev.messageId
+    local seq = assert(store:add_event(ev, ev.body))
+    assert.are.same({ lines[1], "m-1" }, { store.db:prepare("SELECT body, message_id FROM events WHERE seq = ?"):first(seq) })
+    assert.is_nil(store:add_event(ev, ev.body)) -- (the messageId is bound as text: the same one again is a repeat)
+    assert.are.equal(ev, next_event())
+    assert.are.same({ "b", "E2", lines[2] }, { ev.userId, ev.event, tostring(ev.body) })
+    assert.are.equal(body, ev.body) -- (the same view, now of the second line)
+    assert.is_nil(next_event())
+    assert.has_error(function() store:add_event(ev, body) end, "sqlite: parameter 5 is a line the events reader has read past")
+    assert.has_error(function() return tostring(message_id) end, "a line the events reader has read past")
+    store:close()
+    os.remove(path)
   end)
 
   it("has its lines read whole across blocks, with or without the last line end, in order or not", function()
