@@ -192,11 +192,16 @@ static int l_reader_gc(lua_State *L) {
   return 0;
 }
 
+/* the length of a line without its line end (an event's body is the event) */
+static size_t without_line_end(const char *line, size_t len) {
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+  return len;
+}
+
 /* the reader's event table filled with a plain track line's fields: userId,
  * event, ts; data cleared (its metatable decodes the body when data is read) */
 static void fill_event(lua_State *L, events_reader *r, const drip_track *t, const char *line, size_t len) {
-  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--; /* the body is the event, not its line end */
-  *r->body = (drip_text_view){line, len};
+  *r->body = (drip_text_view){line, without_line_end(line, len)};
   *r->message = (drip_text_view){t->message, t->message_len};
   lua_pushvalue(L, lua_upvalueindex(3));
   lua_pushlstring(L, t->user, t->user_len);
@@ -210,10 +215,11 @@ static void fill_event(lua_State *L, events_reader *r, const drip_track *t, cons
 }
 
 /* the iterator of host.event_lines: ev, nil, lineno for a track event in the
- * plain form with a messageId; false, line, lineno for any other event
- * line (drip.events decodes it whole); nothing at the end. Blank lines and
- * comments are passed over (and counted). ev is the same table at every
- * line: it, and the views in it, stand for this line until the next call. */
+ * plain form with a messageId; false, line (without its line end), lineno
+ * for any other event line (drip.events decodes it whole); nothing at the
+ * end. Blank lines and comments are passed over (and counted). ev is the
+ * same table at every line: it, and the views in it, stand for this line
+ * until the next call. */
 static int l_next_event(lua_State *L) {
   events_reader *r = lua_touserdata(L, lua_upvalueindex(1));
   forget_line(r);
@@ -230,7 +236,7 @@ static int l_next_event(lua_State *L) {
       lua_pushnil(L);
     } else {
       lua_pushboolean(L, 0);
-      lua_pushlstring(L, line, len);
+      lua_pushlstring(L, line, without_line_end(line, len));
     }
     lua_pushinteger(L, r->lineno);
     return 3;

@@ -241,7 +241,7 @@ describe("an events file", function()
         view_before = ev.body
       else
         assert.is_false(ev)
-        assert.are.equal(lines[lineno], (text:gsub("\n$", "")))
+        assert.are.equal(lines[lineno], text) -- (without its line end)
       end
     end
     assert.are.same({ { 1, "E1" }, { 4, "E2" }, { 5, "identify" }, { 6, "E4" }, { 7, "not json" }, { 8, "E6" } }, seen)
