@@ -573,20 +573,26 @@ end
 
 -- instances -----------------------------------------------------------------------
 
--- math.random's seed of an instance: its id; with seed_by_contact
--- (backtest, whose instance ids depend on how it splits the contacts) its
--- contact and entry time
-local function seed_of(self, inst)
-  if not self.seed_by_contact then return inst.id end
-  return host.bucket(inst.contact .. "\0" .. inst.entered_at, math.maxinteger)
+-- The first state of math.random in instance R's journey (its next states
+-- are R.rng), seeded by the instance's id; with seed_by_contact (backtest,
+-- whose instance ids depend on how it splits the contacts) by its contact
+-- and entry time. Made when the journey first draws a number.
+function Engine:first_random_state(R)
+  local seed = self.seed_by_contact and host.bucket(R.contact .. "\0" .. R.entered_at, math.maxinteger) or R.id
+  return steps.seed(seed, R.journey)
 end
 
-local function runtime(self, inst, def, history, ctx)
+-- An instance's runtime, from its row's fields (wait_seq: the wait it sleeps
+-- in, when it is rebuilt), with its journey's coroutine; event: the trigger
+-- event's data, when the caller has it.
+local function runtime(self, def, history, event, id, contact, entered_at, traits, trigger_seq, trigger_name, wait_seq)
   local R = {
-    id = inst.id, contact = inst.contact, journey = def.name, def = def, entered_at = inst.entered_at,
-    entry_traits = inst.traits, history = history, pos = 0, ctx = ctx, pending_seq = inst.wait_seq,
-    rng = steps.seed(seed_of(self, inst), def.name),
+    id = id, contact = contact, journey = def.name, def = def, entered_at = entered_at, entry_traits = traits,
+    trigger_seq = trigger_seq, trigger_name = trigger_name, history = history, pos = 0, pending_seq = wait_seq,
+    ctx = false, co = false, -- (below; rng and req come later: sized for them all)
   }
+  local ctx = self:context(R, event)
+  R.ctx = ctx
   R.co = coroutine.create(function() return def.steps(ctx) end)
   self.running[R.co] = R
   return R
@@ -600,9 +606,7 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
   end
   traits_json = traits_json or self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
-  local inst = { id = id, contact = contact, entered_at = self.now, traits = traits_json, trigger_seq = seq,
-                 trigger_name = trigger_name }
-  local R = runtime(self, inst, def, {}, self:context(inst, def.name, ev))
+  local R = runtime(self, def, {}, ev, id, contact, self.now, traits_json, seq, trigger_name)
   self:report(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
   if self.control then -- (each journey's stats then weigh its messages against the control group)
     self:record(R, "variant", { split = "global_control",
@@ -619,7 +623,8 @@ end
 -- instead; otherwise (drip migrate trying a new version) the budget applies.
 -- -> runtime, wait request | nil, error
 function Engine:replay(inst, def, own)
-  local R = runtime(self, inst, def, self.store:steps(inst.id), self:context(inst, def.name))
+  local R = runtime(self, def, self.store:steps(inst.id), nil, inst.id, inst.contact, inst.entered_at, inst.traits,
+                    inst.trigger_seq, inst.trigger_name, inst.wait_seq)
   host.note_instance(R.id, R.journey)
   local ok, req = (own and host.replay_resume or host.resume)(R.co)
   if ok and (type(req) ~= "table" or not req.existing) then
@@ -633,34 +638,33 @@ function Engine:replay(inst, def, own)
   return R, req
 end
 
--- The ctx of instance row `inst` (with its trigger event's data when the
+-- ctx's pairs: what is still to load is loaded first (see Engine:context)
+local function context_pairs(ctx)
+  local _ = ctx.contact, ctx.event
+  return next, ctx, nil
+end
+
+-- The ctx of instance runtime R (with its trigger event's data when the
 -- caller has it). Its contact, the traits at entry, is decoded when first
 -- read: most journeys wait first, and a wait gives the traits anew (see
 -- drip.steps). A replay's event is read from the store when first read:
 -- replayed steps return recorded results and rarely need it.
-function Engine:context(inst, journey_name, event)
+function Engine:context(R, event)
   local function loaded(ctx, key)
     local value
     if key == "contact" then
-      value = self:watched(inst.traits == "{}" and {} or json.decode(inst.traits))
+      value = self:watched(R.entry_traits == "{}" and {} or json.decode(R.entry_traits))
     elseif key == "event" then
-      value = inst.trigger_seq and self.store:event(inst.trigger_seq)
-        or { type = inst.trigger_name, event = inst.trigger_name, userId = inst.contact,
-             timestamp = time.iso(inst.entered_at) }
+      value = R.trigger_seq and self.store:event(R.trigger_seq)
+        or { type = R.trigger_name, event = R.trigger_name, userId = R.contact, timestamp = time.iso(R.entered_at) }
     else
       return nil
     end
     rawset(ctx, key, value)
     return value
   end
-  return setmetatable({ journey = journey_name, instance = inst.id, event = event }, {
-    __index = loaded,
-    __pairs = function(ctx) -- (what is still to load is loaded first)
-      local _ = ctx.contact, ctx.event
-      return next, ctx, nil
-    end,
-    __metatable = false,
-  })
+  return setmetatable({ journey = R.journey, instance = R.id, event = event },
+                      { __index = loaded, __pairs = context_pairs, __metatable = false })
 end
 
 -- Rebuild a sleeping instance (its row `inst` when the caller has read it)

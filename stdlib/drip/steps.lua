@@ -279,24 +279,26 @@ function steps.log_text(fmt, ...)
   return string.format("%s (log: %s)", fmt, tostring(text))
 end
 
--- Per-instance math.random: xorshift64, seeded from the instance, so a
--- replay draws the same numbers.
+-- steps.seed(id, journey) -> the first state of an instance's math.random
+-- (xorshift64) from its seed, so a replay draws the same numbers
 function steps.seed(id, journey)
   local s = 0x9E3779B97F4A7C15 ~ (id * 0x100000001B3) ~ #journey
   if s == 0 then s = 1 end
-  return { s = s }
+  return s
 end
 
+-- math.random of journeys: xorshift64 on the running instance's state
+-- (R.rng, first made by engine:first_random_state), else on a state of its own
 function steps.random_function(engine)
-  local fallback = { s = 0x2545F4914F6CDD1D }
+  local outside = 0x2545F4914F6CDD1D
   return function(m, n)
     local R = engine:current()
-    local st = R and R.rng or fallback
-    local x = st.s
+    local x
+    if R then x = R.rng or engine:first_random_state(R) else x = outside end
     x = x ~ (x << 13)
     x = x ~ (x >> 7)
     x = x ~ (x << 17)
-    st.s = x
+    if R then R.rng = x else outside = x end
     local r = (x >> 11) * (1.0 / 9007199254740992.0)
     if m == nil then return r end
     if n == nil then m, n = 1, m end

@@ -120,6 +120,21 @@ describe("sandbox", function()
     assert.equal(a, b)
   end)
 
+  it("draws the same numbers in an instance rebuilt from its history at a wake as in one kept running", function()
+    local body = "local a = math.random(1000000) wait '1h' log('%d %d', a, math.random(1000000))"
+    local function drawn(live_cache)
+      local sim = helpers.sim(journey_with(body))
+      sim.engine.live_cache = live_cache -- (0: none is kept running; each wake rebuilds its instance)
+      sim:identify("u1", { email = "a@x.test", consent = { email = true } })
+      sim:track("u1", "Go")
+      sim:settle()
+      return sim:records { kind = "log" }[1].message
+    end
+    local kept, rebuilt = drawn(100), drawn(0)
+    assert.matches("^%d+ %d+$", kept)
+    assert.equal(kept, rebuilt)
+  end)
+
   it("refuses step calls outside steps", function()
     local sim, dir = pcall(helpers.sim, 'wait "1h"\nreturn journey { trigger = "Go", steps = function() end }')
     assert.is_false(sim)
