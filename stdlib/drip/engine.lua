@@ -103,6 +103,7 @@ function Engine.new(opts)
   }, Engine)
   self.now = tonumber(self.store:meta("clock")) or 0
   self.paused = self.store:paused_journeys() -- journey name -> its pause (see drip.pause)
+  self.check_options = { consent = false, to = false, phone_country = false, topic = false } -- (see pick_channel)
   self.random = steps.random_function(self)
   self.api = steps.api(self)
   return self
@@ -877,8 +878,13 @@ function Engine:render(R, msg, channel)
     for k, v in pairs(self:template_file(msg.template, R.ctx.contact)) do fields[k] = v end
     for k, v in pairs(msg) do fields[k] = v end
   end
-  local scope = setmetatable({ contact = R.ctx.contact, event = R.ctx.event, journey = R.journey,
-                               [ENGINE] = self, [CONTACT] = R.contact, [CHANNEL] = channel, [TOPIC] = msg.topic }, SCOPE)
+  local scope = self.scope -- (a render keeps nothing of it: one table, filled for each message)
+  if not scope then
+    scope = setmetatable({ [ENGINE] = self }, SCOPE)
+    self.scope = scope
+  end
+  scope.contact, scope.event, scope.journey = R.ctx.contact, R.ctx.event, R.journey
+  scope[CONTACT], scope[CHANNEL], scope[TOPIC] = R.contact, channel, msg.topic
   local watch = self.placeholders -- (simulate: which placeholders never had a value)
   if watch then
     watch[R.journey] = watch[R.journey] or {}
@@ -941,8 +947,9 @@ function Engine:pick_channel(R, channels, kind, to, topic)
   local reason, last
   for i = 1, #channels do
     local channel = channels[i]
-    local address, why = policy.check(channel, kind, R.ctx.contact,
-      { consent = self.consent, to = to, phone_country = self.phone_country, topic = topic })
+    local opts = self.check_options -- (policy.check keeps nothing of them: one table, filled for each check)
+    opts.consent, opts.to, opts.phone_country, opts.topic = self.consent, to, self.phone_country, topic
+    local address, why = policy.check(channel, kind, R.ctx.contact, opts)
     if address and kind == "marketing" and self:capped(R.contact, channel) then
       address, why = nil, "frequency_cap"
     end
@@ -982,7 +989,8 @@ function Engine:send(R, channels, msg)
     channel, to, last = self:pick_channel(R, channels, kind, msg.to, topic)
   end
   local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg),
-                topic = topic }
+                topic = topic, channel = nil, address = nil, message = nil, status = nil, reason = nil, id = nil,
+                segments = nil, due = nil } -- (sized for what comes below)
   if not channel then
     row.channel, row.message, row.status, row.reason = last, "{}", "suppressed", to
     self.store:add_outbox(row, self.now)
