@@ -13,6 +13,10 @@
  * journey that builds a huge table fails at once, not after filling the
  * whole state's ceiling (seconds of work, and gigabytes the machine may not
  * have).
+ * host.coroutine(fn) and host.recycle(co) keep the threads of finished
+ * coroutines for the next ones: a thread, its stack and the call frames
+ * its calls grew (about 1.5 KB) are otherwise made and collected for every
+ * instance of a journey.
  * The allowed globals and the read-only environment are built in Lua
  * (stdlib/drip/sandbox.lua); this file does not decide what scripts may call.
  *
@@ -176,6 +180,42 @@ static int l_set_stall_file(lua_State *L) {
   return 0;
 }
 
+/* host.coroutine(fn) -> a coroutine of fn: coroutine.create, on a kept
+ * thread when there is one (upvalue 1: the kept threads) */
+static int l_coroutine(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_Integer kept = (lua_Integer)lua_rawlen(L, lua_upvalueindex(1));
+  lua_State *co;
+  if (kept > 0) {
+    lua_rawgeti(L, lua_upvalueindex(1), kept);
+    co = lua_tothread(L, -1);
+    lua_pushnil(L);
+    lua_rawseti(L, lua_upvalueindex(1), kept);
+  } else {
+    co = lua_newthread(L);
+  }
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  return 1;
+}
+
+enum { THREADS_KEPT = 8 };
+
+/* host.recycle(co): keep the thread of a coroutine that returned (not one
+ * that failed, waits, or runs) for host.coroutine; its caller lets go of co */
+static int l_recycle(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  luaL_argexpected(L, co, 1, "coroutine");
+  lua_Integer kept = (lua_Integer)lua_rawlen(L, lua_upvalueindex(1));
+  if (co == L || lua_status(co) != LUA_OK || lua_gettop(co) != 0 || kept >= THREADS_KEPT) return 0;
+  lua_resetthread(co); /* (a thread that returned has nothing left to close) */
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, lua_upvalueindex(1), kept + 1);
+  return 0;
+}
+
+static const luaL_Reg thread_funcs[] = {{"coroutine", l_coroutine}, {"recycle", l_recycle}, {NULL, NULL}};
+
 static const luaL_Reg sandbox_funcs[] = {{"resume", l_resume},
                                          {"trusted", l_trusted},
                                          {"note_instance", l_note_instance},
@@ -189,4 +229,6 @@ void drip_sandbox_register(lua_State *L) {
   const char *mb = getenv("DRIP_STEP_MEMORY_MB");
   step_memory = (size_t)(mb && atol(mb) > 0 ? atol(mb) : DEFAULT_STEP_MEMORY_MB) << 20;
   luaL_setfuncs(L, sandbox_funcs, 0);
+  lua_newtable(L); /* the kept threads */
+  luaL_setfuncs(L, thread_funcs, 1);
 }

@@ -278,9 +278,10 @@ end
 
 -- Call a journey-supplied function (where, segment) under the instruction budget.
 function Engine:call_user(what, fn, ...)
-  local co = coroutine.create(fn)
+  local co = host.coroutine(fn)
   local ok, result = host.resume(co, ...)
   if ok and coroutine.status(co) ~= "dead" then ok, result = false, "cannot wait inside " .. what end
+  if ok then host.recycle(co) end
   if not ok then
     self:warn_once(what .. tostring(result), what .. " failed: " .. tostring(result):gsub("\n.*", ""))
     return false
@@ -594,7 +595,7 @@ local function runtime(self, def, history, event, id, contact, entered_at, trait
   }
   local ctx = self:context(R, event)
   R.ctx = ctx
-  R.co = coroutine.create(function() return def.steps(ctx) end)
+  R.co = host.coroutine(function() return def.steps(ctx) end)
   self.running[R.co] = R
   return R
 end
@@ -754,6 +755,8 @@ function Engine:advance(R, ...)
   if not ok then return self:fail(R, req) end
   if coroutine.status(R.co) == "dead" then
     self.running[R.co] = nil
+    host.recycle(R.co) -- (its thread goes to the next instance)
+    R.co = false
     return self:finish(R, "completed")
   end
   self.running[R.co] = nil -- sleeping instances are not kept in memory

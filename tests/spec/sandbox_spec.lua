@@ -135,6 +135,50 @@ describe("sandbox", function()
     assert.equal(kept, rebuilt)
   end)
 
+  it("gives the thread of a coroutine that returned to the next one, and never one that failed or waits", function()
+    local host = require "drip_host"
+    local function fresh() -- (the kept threads taken first, so that the next coroutine is a new one)
+      local taken = {}
+      for i = 1, 8 do taken[i] = host.coroutine(function() end) end
+      return taken
+    end
+    fresh()
+    local co = host.coroutine(function(a, b) return a + b end)
+    assert.same({ true, 5 }, { host.resume(co, 2, 3) })
+    host.recycle(co)
+    local again = host.coroutine(function(x) return "again " .. x end)
+    assert.is_true(rawequal(co, again))
+    assert.same({ true, "again 1" }, { host.resume(again, 1) })
+    assert.equal("dead", coroutine.status(again))
+
+    local failed = host.coroutine(function() error("no") end)
+    assert.is_false((host.resume(failed)))
+    host.recycle(failed)
+    local waiting = host.coroutine(function() coroutine.yield(1) return 2 end)
+    assert.same({ true, 1 }, { host.resume(waiting) })
+    host.recycle(waiting)
+    local unstarted = host.coroutine(function() return 3 end)
+    host.recycle(unstarted)
+    local next_one = host.coroutine(function() return 4 end)
+    for _, other in ipairs({ failed, waiting, unstarted }) do assert.is_false(rawequal(other, next_one)) end
+    assert.same({ true, 2 }, { host.resume(waiting) }) -- (still its own)
+    assert.same({ true, 3 }, { host.resume(unstarted) })
+    assert.same({ true, 4 }, { host.resume(next_one) })
+
+    local returned = fresh()
+    for _, t in ipairs(returned) do host.resume(t) end
+    local ninth = host.coroutine(function() end)
+    host.resume(ninth)
+    for _, t in ipairs(returned) do host.recycle(t) end
+    host.recycle(ninth) -- (eight are kept at most)
+    local given = {}
+    for _ = 1, 9 do given[host.coroutine(function() end)] = true end
+    local reused = 0
+    for _, t in ipairs(returned) do if given[t] then reused = reused + 1 end end
+    assert.equal(8, reused)
+    assert.is_nil(given[ninth])
+  end)
+
   it("refuses step calls outside steps", function()
     local sim, dir = pcall(helpers.sim, 'wait "1h"\nreturn journey { trigger = "Go", steps = function() end }')
     assert.is_false(sim)
