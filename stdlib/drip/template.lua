@@ -220,27 +220,30 @@ function template.expand(src, partial, depth)
   return (src:gsub(template.PARTIAL, function(name) return template.expand(partial(name), partial, depth) end))
 end
 
+-- the text of one part of a template (see template.render)
+local function part_text(part, scope, html, watch)
+  local text = part.text
+  if text then return text end
+  local v, parent, key = lookup(scope, part.keys)
+  if watch then note(watch, part, v ~= nil, parent, key) end
+  local filters = part.filters
+  for j = 1, #filters do v = filters[j].fn(v, table.unpack(filters[j].args)) end
+  text = to_text(v)
+  return html and template.escape_html(text) or text
+end
+
 -- template.render(src, scope, html, watch) -> text
 -- watch (optional): counts each placeholder's values found and missing (see note)
 function template.render(src, scope, html, watch)
   local parts = compiled[src] or template.compile(src)
   local text = parts.text
   if text then return text end -- no placeholder
-  local out = {}
-  for i = 1, #parts do
-    local part = parts[i]
-    text = part.text
-    if text then
-      out[i] = text
-    else
-      local v, parent, key = lookup(scope, part.keys)
-      if watch then note(watch, part, v ~= nil, parent, key) end
-      local filters = part.filters
-      for j = 1, #filters do v = filters[j].fn(v, table.unpack(filters[j].args)) end
-      text = to_text(v)
-      out[i] = html and template.escape_html(text) or text
-    end
+  local n = #parts
+  if n == 2 then -- (the usual: text and one placeholder, joined with no table)
+    return part_text(parts[1], scope, html, watch) .. part_text(parts[2], scope, html, watch)
   end
+  local out = {}
+  for i = 1, n do out[i] = part_text(parts[i], scope, html, watch) end
   return table.concat(out)
 end
 
