@@ -26,15 +26,18 @@ steps.decode = decode_step
 
 -- steps.encode(op, value, traits_json) -> the stored text of one step result
 -- (a wait that ended on time, as most do, is one text per op: kept)
+local QUOTED = setmetatable({}, { __index = function(t, op) -- op -> "[\"op\","
+  t[op] = "[" .. json.quote(op) .. ","
+  return t[op]
+end })
 local NO_VALUE = setmetatable({}, { __index = function(t, op)
-  t[op] = "[" .. json.quote(op) .. ",null]"
+  t[op] = QUOTED[op] .. "null]"
   return t[op]
 end })
 function steps.encode(op, value, traits_json)
   if value == nil and not traits_json then return NO_VALUE[op] end
-  local text = "[" .. json.quote(op) .. "," .. json.encode(value)
-  if traits_json then text = text .. "," .. traits_json end
-  return text .. "]"
+  if traits_json then return QUOTED[op] .. json.encode(value) .. "," .. traits_json .. "]" end
+  return QUOTED[op] .. json.encode(value) .. "]"
 end
 
 local function diverged(R, op, rop)
