@@ -329,13 +329,26 @@ end
 -- records -----------------------------------------------------------------------
 
 -- A record to the sink, kept in the instance's history too.
--- who: an instance runtime or row with id, contact, journey
-function Engine:record(who, kind, fields)
+-- who: an instance runtime or row with id, contact, journey; fields_json:
+-- the fields' JSON when the caller has it
+function Engine:record(who, kind, fields, fields_json)
   if self.unrecorded then return end
-  local fields_json = json.encode(fields)
+  fields_json = fields_json or json.encode(fields)
   self.store:add_history(who.id, self.now, kind, fields_json)
   self:report(who, kind, fields, fields_json)
 end
+
+-- The fields of records that name one thing only, and their JSON, kept by
+-- that name (a journey's triggers and the reasons an instance ends are few):
+-- named_fields("reason")["goal"] -> { { reason = "goal" }, '{"reason":"goal"}' }
+local function named_fields(key)
+  return setmetatable({}, { __index = function(kept, name)
+    local fields = { [key] = name }
+    kept[name] = { fields, json.encode(fields) }
+    return kept[name]
+  end })
+end
+local ENTERED_ON, ENDED_FOR = named_fields("event"), named_fields("reason")
 
 -- A record to the sink only: the entry, which the instance row itself keeps.
 function Engine:report(who, kind, fields, fields_json)
@@ -609,7 +622,8 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
   traits_json = traits_json or self.store:contact_json(contact) or "{}" -- stored as json.encode made it
   local id = self.store:add_instance(def.name, def.hash, contact, self.now, seq, trigger_name, traits_json)
   local R = runtime(self, def, {}, ev, id, contact, self.now, traits_json, seq, trigger_name)
-  self:report(R, "enter", { event = trigger_name }, '{"event":' .. json.quote(trigger_name) .. "}")
+  local entered = ENTERED_ON[trigger_name]
+  self:report(R, "enter", entered[1], entered[2])
   if self.control then -- (each journey's stats then weigh its messages against the control group)
     self:record(R, "variant", { split = "global_control",
                                 variant = policy.in_control(contact, self.control) and "control" or "treatment" })
@@ -778,6 +792,10 @@ end
 function Engine:finish(who, reason, err, detail, traceback)
   if self.live[who.id] then self.live[who.id], self.live_count = nil, self.live_count - 1 end
   if not self.store:end_instance(who.id, self.now, reason, traceback or err) then return end
+  if err == nil and detail == nil then
+    local ended = ENDED_FOR[reason]
+    return self:record(who, "exit", ended[1], ended[2])
+  end
   self:record(who, "exit", { reason = reason, error = err, detail = detail })
 end
 
