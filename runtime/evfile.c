@@ -192,24 +192,13 @@ static int l_reader_gc(lua_State *L) {
   return 0;
 }
 
-/* the length of a line without its line end (an event's body is the event) */
-static size_t without_line_end(const char *line, size_t len) {
-  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-  return len;
-}
-
 /* the reader's event table filled with a plain track line's fields: userId,
  * event, ts; data cleared (its metatable decodes the body when data is read) */
 static void fill_event(lua_State *L, events_reader *r, const drip_track *t, const char *line, size_t len) {
-  *r->body = (drip_text_view){line, without_line_end(line, len)};
+  *r->body = (drip_text_view){line, drip_without_line_end(line, len)}; /* (the body is the event, not its line end) */
   *r->message = (drip_text_view){t->message, t->message_len};
   lua_pushvalue(L, lua_upvalueindex(3));
-  lua_pushlstring(L, t->user, t->user_len);
-  lua_setfield(L, -2, "userId");
-  lua_pushlstring(L, t->event, t->event_len);
-  lua_setfield(L, -2, "event");
-  lua_pushinteger(L, t->ts);
-  lua_setfield(L, -2, "ts");
+  drip_set_track_fields(L, t);
   lua_pushnil(L);
   lua_setfield(L, -2, "data");
 }
@@ -236,7 +225,7 @@ static int l_next_event(lua_State *L) {
       lua_pushnil(L);
     } else {
       lua_pushboolean(L, 0);
-      lua_pushlstring(L, line, without_line_end(line, len));
+      lua_pushlstring(L, line, drip_without_line_end(line, len));
     }
     lua_pushinteger(L, r->lineno);
     return 3;

@@ -2,8 +2,9 @@
  * evline — the fields that route a track event, read from its JSON line
  * without decoding the rest of it.
  *
- * Owns: host.track_event(line, mt) and the event it makes (drip_push_track,
- * which evfile.c's reader of files makes too), the messageId of a line for
+ * Owns: host.track_event(line, mt) and the event it makes (drip_push_track;
+ * evfile.c's reader of files fills its own table with the same routing
+ * fields, drip_set_track_fields), the messageId of a line for
  * evfile.c's first look at a file (drip_line_message_id), and the pieces of
  * JSON's grammar jsondec.c reads with too (blanks, numbers, \u digits). Most
  * event lines are `track` calls whose properties no journey reads (a product
@@ -271,22 +272,30 @@ int drip_track_parse(const char *line, size_t len, drip_track *out) {
   return 1;
 }
 
-void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt) {
-  lua_createtable(L, 0, 7);
-  lua_pushliteral(L, "track");
-  lua_setfield(L, -2, "type");
+size_t drip_without_line_end(const char *line, size_t len) {
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+  return len;
+}
+
+void drip_set_track_fields(lua_State *L, const drip_track *t) {
   lua_pushlstring(L, t->user, t->user_len);
   lua_setfield(L, -2, "userId");
   lua_pushlstring(L, t->event, t->event_len);
   lua_setfield(L, -2, "event");
   lua_pushinteger(L, t->ts);
   lua_setfield(L, -2, "ts");
+}
+
+void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt) {
+  lua_createtable(L, 0, 7);
+  lua_pushliteral(L, "track");
+  lua_setfield(L, -2, "type");
+  drip_set_track_fields(L, t);
   if (t->message) {
     lua_pushlstring(L, t->message, t->message_len);
     lua_setfield(L, -2, "messageId");
   }
-  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--; /* the body is the event, not its line end */
-  lua_pushlstring(L, line, len);
+  lua_pushlstring(L, line, drip_without_line_end(line, len)); /* the body is the event, not its line end */
   lua_setfield(L, -2, "body");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "internal");

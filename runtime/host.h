@@ -74,6 +74,10 @@ int drip_track_parse(const char *line, size_t len, drip_track *out);
  * the metatable at stack index mt (which decodes the body when ev.data is
  * first read) */
 void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt);
+/* set such a line's userId, event and ts on the table on top of the stack */
+void drip_set_track_fields(lua_State *L, const drip_track *t);
+/* the length of a line without its line end (\n, \r\n) */
+size_t drip_without_line_end(const char *line, size_t len);
 
 /* The messageId of a JSON event line (evline.c): 1 with *id, *id_len when
  * it is a plain string (no escape, so its bytes are the decoded text), 0
