@@ -104,6 +104,8 @@ function Engine.new(opts)
   self.now = tonumber(self.store:meta("clock")) or 0
   self.paused = self.store:paused_journeys() -- journey name -> its pause (see drip.pause)
   self.check_options = { consent = false, to = false, phone_country = false, topic = false } -- (see pick_channel)
+  self.send_fields = { channel = false, to = false, message = false, kind_of_message = false, segments = false,
+                       encoding = false, ucs2_chars = false, topic = false } -- (see send)
   self.random = steps.random_function(self)
   self.api = steps.api(self)
   return self
@@ -1037,8 +1039,10 @@ function Engine:send(R, channels, msg)
   row.status, row.due = self.outbox_status, self.deliver and self.now or nil
   self.store:add_outbox(row, self.now)
   self.queued = self.queued + 1
-  self:record(R, "send", { channel = channel, to = to, message = message, kind_of_message = kind,
-                           segments = segments, encoding = encoding, ucs2_chars = odd, topic = topic })
+  local sent = self.send_fields -- (a record keeps nothing of its fields: one table, filled for each send)
+  sent.channel, sent.to, sent.message, sent.kind_of_message = channel, to, message, kind
+  sent.segments, sent.encoding, sent.ucs2_chars, sent.topic = segments, encoding, odd, topic
+  self:record(R, "send", sent)
   return { status = "queued", channel = channel }
 end
 
