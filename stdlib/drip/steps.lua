@@ -82,8 +82,8 @@ local function recorded(engine, R, op, live, replay)
   return trusted(run_live, engine, R, op, live)
 end
 
--- A waiting step. make_req() -> { due =, event =, where = } describes the wait.
-local function waiting(engine, R, op, make_req)
+-- A waiting step: until due (nil: no time), or an event (when given) that where lets through.
+local function waiting(engine, R, op, due, event, where)
   R.pos = R.pos + 1
   local text = R.history[R.pos]
   if text then
@@ -92,8 +92,7 @@ local function waiting(engine, R, op, make_req)
     R.ctx.contact = engine:watched(traits or json.decode(R.entry_traits))
     return value
   end
-  local req = make_req()
-  req.op, req.seq, req.existing = op, R.pos, R.pending_seq == R.pos
+  local req = { op = op, seq = R.pos, existing = R.pending_seq == R.pos, due = due, event = event, where = where }
   local value, traits = coroutine.yield(req)
   R.ctx.contact = engine:watched(traits)
   return value
@@ -135,7 +134,7 @@ function steps.api(engine)
   function api.wait(d)
     local R = current("wait")
     local secs = duration.check(d, "wait")
-    return waiting(engine, R, "wait", function() return { due = engine.now + secs } end)
+    return waiting(engine, R, "wait", engine.now + secs)
   end
 
   function api.wait_until(spec)
@@ -143,7 +142,7 @@ function steps.api(engine)
     local zone = engine:zone_of(R.ctx.contact)
     local due, err = time.next_at(zone, engine.now, spec)
     if not due then error("wait_until: " .. err, 2) end
-    return waiting(engine, R, "wait_until", function() return { due = math.max(due, engine.now) } end)
+    return waiting(engine, R, "wait_until", math.max(due, engine.now))
   end
 
   function api.wait_for(spec, timeout)
@@ -151,9 +150,7 @@ function steps.api(engine)
     local name, where, odd = event_spec(spec, "wait_for")
     if odd then engine:warn_once(R.journey .. "\0" .. odd, string.format("journey '%s': %s", R.journey, odd)) end
     local secs = timeout ~= nil and duration.check(timeout, "wait_for timeout") or nil
-    return waiting(engine, R, "wait_for", function()
-      return { event = name, where = where, due = secs and engine.now + secs or nil }
-    end)
+    return waiting(engine, R, "wait_for", secs and engine.now + secs or nil, name, where)
   end
 
   function api.send(channel, msg)
