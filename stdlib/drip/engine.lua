@@ -429,7 +429,7 @@ function Engine:route(ev, seq, fresh)
   self.routed_contact, self.routed_traits = contact, fresh and {} or nil
   local name_of_event = ev.event
   local triggered = self.by_trigger[name_of_event] or NONE
-  local active = NONE -- (when a journey triggers) journey -> when its latest still-active instance entered
+  local ended = NONE -- instance id -> true for the rows this event ended (the rest stay active for may_enter)
   local converted = NONE -- journey -> true when this event converted an active instance of it
   local rows = fresh and NONE or self.store:active_instances(contact)
   for i = 1, #rows do
@@ -439,6 +439,7 @@ function Engine:route(ev, seq, fresh)
     local ok = def ~= nil
     if not ok then ok, def = pcall(self.def_for, self, version) end
     local ending = ok and def.ending[name_of_event]
+    local ends = true
     if not ok then
       self:finish({ id = id, contact = contact, journey = name }, "error", tostring(def))
     elseif ending and self:matches(def.goal, ev) then
@@ -450,16 +451,17 @@ function Engine:route(ev, seq, fresh)
     elseif ending and self:exits_on(def, ev) then
       self:finish({ id = id, contact = contact, journey = name }, "exit_event", nil, name_of_event)
     else
-      if triggered ~= NONE then
-        if active == NONE then active = {} end
-        if (active[name] or entered_at) <= entered_at then active[name] = entered_at end
-      end
+      ends = false
       if wait_event == name_of_event then self:wake(id, ev.data, wait_seq, version) end
+    end
+    if ends then
+      if ended == NONE then ended = {} end
+      ended[id] = true
     end
   end
   for i = 1, #triggered do
     local def = triggered[i]
-    if self:matches(def.trigger, ev) and (fresh or self:may_enter(def, contact, active)) then
+    if self:matches(def.trigger, ev) and (fresh or self:may_enter(def, contact, rows, ended)) then
       self:start(def, contact, ev.data, seq, name_of_event, fresh and "{}" or nil)
     end
   end
@@ -542,20 +544,28 @@ function Engine:exits_on(def, ev)
   return false
 end
 
--- active (optional): route's journey -> entry time of the contact's latest
--- active instance; an entry seen there answers "once", and a recent one
--- "after", without asking the store for the latest entry.
-function Engine:may_enter(def, contact, active)
+-- When a still-active instance of journey `name` among the contact's active
+-- rows (those of Store:active_instances) last entered, leaving out the ids
+-- in `ended`; nil when none
+local function latest_active(rows, ended, name)
+  local latest
+  for i = 1, #rows do
+    local row = rows[i]
+    if row[2] == name and not ended[row[1]] and (latest == nil or row[6] > latest) then latest = row[6] end
+  end
+  return latest
+end
+
+-- rows, ended (optional): route's active rows of the contact and the ids of
+-- those the event ended; a still-active entry there answers "once", and a
+-- recent one "after", without asking the store for the latest entry.
+function Engine:may_enter(def, contact, rows, ended)
   local mode = def.reentry.mode
   if mode == "always" then return true end
   if mode == "active" then
-    if active then return not active[def.name] end
-    for _, row in ipairs(self.store:active_instances(contact)) do
-      if row[2] == def.name then return false end
-    end
-    return true
+    return latest_active(rows or self.store:active_instances(contact), ended or NONE, def.name) == nil
   end
-  local seen = active and active[def.name]
+  local seen = rows and latest_active(rows, ended or NONE, def.name)
   if seen and (mode == "once" or self.now < seen + def.reentry.secs) then return false end
   local last = self.store:last_entry(contact, def.name)
   if not last then return true end

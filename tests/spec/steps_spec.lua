@@ -450,6 +450,26 @@ describe("steps", function()
     assert.equal(1, #sim:records { kind = "enter" })
   end)
 
+  it("an event that ends a running instance and triggers its journey starts it again (the default reentry)", function()
+    local sim = start('wait "10d"', { extra = 'exit_on = { "Go" },' })
+    sim:track("u1", "Go") -- (ends the first, by exit_on, and so may start the second)
+    sim:advance "1h"
+    sim:track("u1", "Elsewhere")
+    assert.equal(2, #sim:records { kind = "enter" })
+    assert.same({ "exit_event" }, (function()
+      local reasons = {}
+      for i, r in ipairs(sim:records { kind = "exit" }) do reasons[i] = r.reason end
+      return reasons
+    end)())
+  end)
+
+  it("an event that triggers a journey while its instance still runs starts nothing (the default reentry)", function()
+    local sim = start('wait "10d"')
+    sim:advance "1h"
+    sim:track("u1", "Go")
+    assert.equal(1, #sim:records { kind = "enter" })
+  end)
+
   it("a running instance stays on the script version it entered with", function()
     local sim, dir = helpers.sim(journey_with('wait "1h" email { text = "v1" }'))
     sim:identify("u1", { email = "a@x.test", consent = { email = true } })
