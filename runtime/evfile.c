@@ -8,9 +8,10 @@
  * nothing else and reports nothing: whenever a line is not the usual shape,
  * it answers "do not know" and drip.events reads the file in Lua, where
  * every bad line is reported with its number. And reading a file's event
- * lines in order, each plain track event made ready for the engine in C,
- * in one event table the reader fills anew for each line, its body and
- * messageId as text views of the line (see drip_text_view in host.h).
+ * lines in order, each plain track or identify event made ready for the
+ * engine in C, in one event table the reader fills anew for each line of
+ * its kind, its body and messageId as text views of the line (see
+ * drip_text_view in host.h).
  */
 #define _GNU_SOURCE /* memmem, getline */
 #include "host.h"
@@ -170,7 +171,7 @@ typedef struct {
   char *line;
   size_t cap;
   lua_Integer lineno;
-  drip_text_view *body, *message; /* of the line read last, when a plain track event */
+  drip_text_view *body, *message; /* of the line read last, when a plain event */
 } events_reader;
 
 /* the line is about to change or go: its views stand for nothing */
@@ -192,23 +193,30 @@ static int l_reader_gc(lua_State *L) {
   return 0;
 }
 
-/* the reader's event table filled with a plain track line's fields: userId,
- * event, ts; data cleared (its metatable decodes the body when data is read) */
-static void fill_event(lua_State *L, events_reader *r, const drip_track *t, const char *line, size_t len) {
+/* the reader's event table of the line's kind (upvalue 3: track, 4:
+ * identify) filled with a plain line's fields: userId, ts, and event or
+ * traits; data cleared (its metatable decodes the body when data is read).
+ * 0, nothing pushed, when not sure of its traits. */
+static int fill_event(lua_State *L, events_reader *r, const drip_plain_event *e, const char *line, size_t len) {
+  lua_pushvalue(L, lua_upvalueindex(e->kind == DRIP_IDENTIFY ? 4 : 3));
+  if (!drip_set_event_fields(L, e, lua_upvalueindex(5))) {
+    lua_pop(L, 1);
+    return 0;
+  }
   *r->body = (drip_text_view){line, drip_without_line_end(line, len)}; /* (the body is the event, not its line end) */
-  *r->message = (drip_text_view){t->message, t->message_len};
-  lua_pushvalue(L, lua_upvalueindex(3));
-  drip_set_track_fields(L, t);
+  *r->message = (drip_text_view){e->message, e->message_len};
   lua_pushnil(L);
   lua_setfield(L, -2, "data");
+  return 1;
 }
 
-/* the iterator of host.event_lines: ev, nil, lineno for a track event in the
- * plain form with a messageId; false, line (without its line end), lineno
- * for any other event line (drip.events decodes it whole); nothing at the
- * end. Blank lines and comments are passed over (and counted). ev is the
- * same table at every line: it, and the views in it, stand for this line
- * until the next call. */
+/* the iterator of host.event_lines: ev, nil, lineno for a track or identify
+ * event in the plain form with a messageId; false, line (without its line
+ * end), lineno for any other event line (drip.events decodes it whole);
+ * nothing at the end. Blank lines and comments are passed over (and
+ * counted). ev is the same table at every line of its kind: it, and the
+ * views in it, stand for this line until the next call (an identify's
+ * traits are its own table). */
 static int l_next_event(lua_State *L) {
   events_reader *r = lua_touserdata(L, lua_upvalueindex(1));
   forget_line(r);
@@ -219,9 +227,8 @@ static int l_next_event(lua_State *L) {
     const char *line = r->line;
     size_t len = (size_t)n;
     if (skipped(line, len)) continue;
-    drip_track t;
-    if (drip_track_parse(line, len, &t) && t.message) {
-      fill_event(L, r, &t, line, len);
+    drip_plain_event e;
+    if (drip_event_parse(line, len, &e) && e.message && fill_event(L, r, &e, line, len)) {
       lua_pushnil(L);
     } else {
       lua_pushboolean(L, 0);
@@ -237,12 +244,12 @@ static int l_next_event(lua_State *L) {
   return 0;
 }
 
-/* the event table the reader (at stack index reader) fills: { type =
- * "track", internal = false, body = body view, messageId = message view }
- * with the metatable at stack index mt */
-static void push_event_table(lua_State *L, int reader, int mt) {
-  lua_createtable(L, 0, 8); /* (with userId, event, ts and data: no key is added later) */
-  lua_pushliteral(L, "track");
+/* an event table the reader (at stack index reader) fills: { type = type,
+ * internal = false, body = body view, messageId = message view } with the
+ * metatable at stack index mt */
+static void push_event_table(lua_State *L, const char *type, int reader, int mt) {
+  lua_createtable(L, 0, 8); /* (with userId, event or traits, ts and data: no key is added later) */
+  lua_pushstring(L, type);
   lua_setfield(L, -2, "type");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "internal");
@@ -254,15 +261,18 @@ static void push_event_table(lua_State *L, int reader, int mt) {
   lua_setmetatable(L, -2);
 }
 
-/* host.event_lines(path, mt) -> iterator of the event lines of a file (see
- * l_next_event) | nil, error. One C call a line, read by getline (not a
- * block at a time in Lua); the file closes after its last line, or when the
- * iterator is collected. A track event in the plain form, as most lines of
- * a simulation's file are, comes out ready for the engine in that call, in
- * the one table the reader fills (with metatable mt): it allocates nothing. */
+/* host.event_lines(path, mt, array_mt) -> iterator of the event lines of a
+ * file (see l_next_event) | nil, error. One C call a line, read by getline
+ * (not a block at a time in Lua); the file closes after its last line, or
+ * when the iterator is collected. A track or identify event in the plain
+ * form, as most lines of a simulation's file are, comes out ready for the
+ * engine in that call, in the one table the reader fills for its kind (with
+ * metatable mt): a track event allocates nothing, an identify its traits
+ * (decoded with array_mt, the metatable of empty arrays). */
 static int l_event_lines(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
   events_reader *r = lua_newuserdatauv(L, sizeof *r, 2);
   *r = (events_reader){0};
   r->body = new_view(L);
@@ -276,9 +286,12 @@ static int l_event_lines(lua_State *L) {
     lua_pushfstring(L, "%s: %s", path, strerror(errno));
     return 2;
   }
+  int reader = lua_gettop(L);
   lua_pushvalue(L, 1);
-  push_event_table(L, 3, 2);
-  lua_pushcclosure(L, l_next_event, 3);
+  push_event_table(L, "track", reader, 2);
+  push_event_table(L, "identify", reader, 2);
+  lua_pushvalue(L, 3);
+  lua_pushcclosure(L, l_next_event, 5);
   return 1;
 }
 

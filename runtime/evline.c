@@ -1,16 +1,17 @@
 /*
- * evline — the fields that route a track event, read from its JSON line
- * without decoding the rest of it.
+ * evline — the fields that route a track or identify event, read from its
+ * JSON line without decoding the rest of it.
  *
- * Owns: host.track_event(line, mt) and the event it makes (drip_push_track;
- * evfile.c's reader of files fills its own table with the same routing
- * fields, drip_set_track_fields), the messageId of a line for
+ * Owns: host.plain_event(line, mt, array_mt) and the event it makes
+ * (drip_push_event; evfile.c's reader of files fills its own tables with
+ * the same fields, drip_set_event_fields), the messageId of a line for
  * evfile.c's first look at a file (drip_line_message_id), and the pieces of
  * JSON's grammar jsondec.c reads with too (blanks, numbers, \u digits). Most
  * event lines are `track` calls whose properties no journey reads (a product
  * viewed, a cart updated again while an instance is already running), so
  * drip.events takes the fields that route an event from here and decodes
- * the rest only when asked for it.
+ * the rest only when asked for it; of an `identify`, only its traits are
+ * decoded (by jsondec.c), which is what the engine stores.
  *
  * It answers only when sure: the line must be strict JSON (RFC 8259) that
  * lua-cjson decodes, in UTF-8, and the fields must be in the plain form that
@@ -213,8 +214,9 @@ static int field_of(const text *key) {
   return -1;
 }
 
-/* The top-level object, with the start of each field's value in at[]. */
-static int top_object(cursor *c, const char *at[N_FIELDS]) {
+/* The top-level object, with the start of each field's value in at[] and
+ * its end in at_end[]. */
+static int top_object(cursor *c, const char *at[N_FIELDS], const char *at_end[N_FIELDS]) {
   skip_space(c);
   if (c->p >= c->end || *c->p != '{') return 0;
   c->depth = 1;
@@ -234,6 +236,7 @@ static int top_object(cursor *c, const char *at[N_FIELDS]) {
       at[f] = c->p;
     }
     if (!value(c)) return 0;
+    if (f >= 0) at_end[f] = c->p;
     skip_space(c);
     if (c->p >= c->end) return 0;
     char ch = *c->p++;
@@ -251,25 +254,44 @@ static int plain_string(const char *at, const char *end, size_t max, text *out) 
   return at && string_token(&c, out) && out->plain && out->len > 0 && out->len <= max;
 }
 
-int drip_track_parse(const char *line, size_t len, drip_track *out) {
-  const char *at[N_FIELDS] = {0};
-  cursor c = {line, line + len, 0};
-  if (drip_utf8_error(line, len) || !top_object(&c, at)) return 0;
-  const char *end = line + len;
-  text type, user, event, stamp, message = {0};
-  if (!plain_string(at[F_TYPE], end, 5, &type) || type.len != 5 || memcmp(type.start, "track", 5) != 0) return 0;
-  if (!plain_string(at[F_USER], end, MAX_ID, &user) || !plain_string(at[F_EVENT], end, MAX_ID, &event)) return 0;
-  if (!plain_string(at[F_TIME], end, 20, &stamp) || !drip_utc_time(stamp.start, stamp.len, &out->ts)) return 0;
-  if (at[F_MESSAGE] && !plain_string(at[F_MESSAGE], end, len, &message)) return 0;
-  if (at[F_PROPERTIES] && *at[F_PROPERTIES] != '{') return 0;
-  if (at[F_TRAITS]) return 0;
-  out->user = user.start;
-  out->user_len = user.len;
+static int is_word(const text *t, const char *word) { return t->len == strlen(word) && memcmp(t->start, word, t->len) == 0; }
+
+/* the fields of a track event: event, properties (when present) an object, no traits */
+static int track_fields(const char *at[N_FIELDS], const char *end, drip_plain_event *out) {
+  text event;
+  if (!plain_string(at[F_EVENT], end, MAX_ID, &event)) return 0;
+  if ((at[F_PROPERTIES] && *at[F_PROPERTIES] != '{') || at[F_TRAITS]) return 0;
   out->event = event.start;
   out->event_len = event.len;
+  return DRIP_TRACK;
+}
+
+/* the fields of an identify: traits, an object (its event and properties
+ * are no field of an identify to drip.events) */
+static int identify_fields(const char *at[N_FIELDS], const char *at_end[N_FIELDS], drip_plain_event *out) {
+  if (!at[F_TRAITS] || *at[F_TRAITS] != '{') return 0;
+  out->traits = at[F_TRAITS];
+  out->traits_len = (size_t)(at_end[F_TRAITS] - at[F_TRAITS]);
+  return DRIP_IDENTIFY;
+}
+
+int drip_event_parse(const char *line, size_t len, drip_plain_event *out) {
+  const char *at[N_FIELDS] = {0}, *at_end[N_FIELDS] = {0};
+  cursor c = {line, line + len, 0};
+  *out = (drip_plain_event){0};
+  if (drip_utf8_error(line, len) || !top_object(&c, at, at_end)) return 0;
+  const char *end = line + len;
+  text type, user, stamp, message = {0};
+  if (!plain_string(at[F_TYPE], end, 8, &type) || !plain_string(at[F_USER], end, MAX_ID, &user)) return 0;
+  if (!plain_string(at[F_TIME], end, 20, &stamp) || !drip_utc_time(stamp.start, stamp.len, &out->ts)) return 0;
+  if (at[F_MESSAGE] && !plain_string(at[F_MESSAGE], end, len, &message)) return 0;
+  out->user = user.start;
+  out->user_len = user.len;
   out->message = message.start;
   out->message_len = message.len;
-  return 1;
+  if (is_word(&type, "track")) return out->kind = track_fields(at, end, out);
+  if (is_word(&type, "identify")) return out->kind = identify_fields(at, at_end, out);
+  return 0;
 }
 
 size_t drip_without_line_end(const char *line, size_t len) {
@@ -277,22 +299,35 @@ size_t drip_without_line_end(const char *line, size_t len) {
   return len;
 }
 
-void drip_set_track_fields(lua_State *L, const drip_track *t) {
-  lua_pushlstring(L, t->user, t->user_len);
-  lua_setfield(L, -2, "userId");
-  lua_pushlstring(L, t->event, t->event_len);
-  lua_setfield(L, -2, "event");
-  lua_pushinteger(L, t->ts);
-  lua_setfield(L, -2, "ts");
+int drip_set_event_fields(lua_State *L, const drip_plain_event *e, int array_mt) {
+  int table = lua_absindex(L, -1);
+  if (e->kind == DRIP_IDENTIFY) {
+    if (!drip_json_push(L, e->traits, e->traits_len, array_mt)) return 0;
+    lua_setfield(L, table, "traits");
+  } else {
+    lua_pushlstring(L, e->event, e->event_len);
+    lua_setfield(L, table, "event");
+  }
+  lua_pushlstring(L, e->user, e->user_len);
+  lua_setfield(L, table, "userId");
+  lua_pushinteger(L, e->ts);
+  lua_setfield(L, table, "ts");
+  return 1;
 }
 
-void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt) {
+int drip_push_event(lua_State *L, const drip_plain_event *e, const char *line, size_t len, int mt, int array_mt) {
+  mt = lua_absindex(L, mt);
+  array_mt = lua_absindex(L, array_mt);
   lua_createtable(L, 0, 7);
-  lua_pushliteral(L, "track");
+  if (!drip_set_event_fields(L, e, array_mt)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (e->kind == DRIP_IDENTIFY) lua_pushliteral(L, "identify");
+  else lua_pushliteral(L, "track");
   lua_setfield(L, -2, "type");
-  drip_set_track_fields(L, t);
-  if (t->message) {
-    lua_pushlstring(L, t->message, t->message_len);
+  if (e->message) {
+    lua_pushlstring(L, e->message, e->message_len);
     lua_setfield(L, -2, "messageId");
   }
   lua_pushlstring(L, line, drip_without_line_end(line, len)); /* the body is the event, not its line end */
@@ -301,24 +336,25 @@ void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t
   lua_setfield(L, -2, "internal");
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
-}
-
-/* host.track_event(line, mt) -> the event of a track line in the plain form
- * (see drip_push_track); nothing when not sure. */
-static int l_track_event(lua_State *L) {
-  size_t len;
-  const char *line = luaL_checklstring(L, 1, &len);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  drip_track t;
-  if (!drip_track_parse(line, len, &t)) return 0;
-  drip_push_track(L, &t, line, len, 2);
   return 1;
 }
 
+/* host.plain_event(line, mt, array_mt) -> the event of a track or identify
+ * line in the plain form (see drip_push_event); nothing when not sure. */
+static int l_plain_event(lua_State *L) {
+  size_t len;
+  const char *line = luaL_checklstring(L, 1, &len);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  drip_plain_event e;
+  if (!drip_event_parse(line, len, &e)) return 0;
+  return drip_push_event(L, &e, line, len, 2, 3);
+}
+
 int drip_line_message_id(const char *line, size_t len, const char **id, size_t *id_len) {
-  const char *at[N_FIELDS] = {0};
+  const char *at[N_FIELDS] = {0}, *at_end[N_FIELDS] = {0};
   cursor c = {line, line + len, 0};
-  if (!top_object(&c, at)) return -1;
+  if (!top_object(&c, at, at_end)) return -1;
   if (!at[F_MESSAGE]) return 0;
   text message;
   if (!plain_string(at[F_MESSAGE], line + len, len, &message)) return -1;
@@ -328,6 +364,6 @@ int drip_line_message_id(const char *line, size_t len, const char **id, size_t *
 }
 
 void drip_evline_register(lua_State *L) {
-  lua_pushcfunction(L, l_track_event);
-  lua_setfield(L, -2, "track_event");
+  lua_pushcfunction(L, l_plain_event);
+  lua_setfield(L, -2, "plain_event");
 }

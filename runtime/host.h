@@ -57,25 +57,32 @@ size_t drip_utf8_error(const char *text, size_t n);
  * the text is in another form or out of range (tz.c) */
 int drip_utc_time(const char *s, size_t len, lua_Integer *out);
 
-/* A track event line in the plain form (evline.c): strict JSON and UTF-8,
- * "type":"track", userId and event plain strings of 1 to 256 bytes, the
- * timestamp in the usual UTC form, messageId (when present) a plain string,
- * properties (when present) an object, no traits and no field twice.
- * drip_track_parse -> 1 with the fields (pointers into line; message NULL
- * when absent), 0 when the line is not sure to be one. */
+/* An event line in the plain form (evline.c): strict JSON and UTF-8, no
+ * field twice, userId a plain string of 1 to 256 bytes, the timestamp in the
+ * usual UTC form, messageId (when present) a plain string, and either
+ * "type":"track" with event a plain string of 1 to 256 bytes, properties
+ * (when present) an object and no traits, or "type":"identify" with traits
+ * an object. drip_event_parse -> its kind with the fields (pointers into
+ * line; message NULL when absent; event of a track; traits, the object's
+ * text, of an identify), DRIP_NOT_PLAIN when the line is not sure to be one. */
+enum { DRIP_NOT_PLAIN, DRIP_TRACK, DRIP_IDENTIFY };
 typedef struct {
-  const char *user, *event, *message;
-  size_t user_len, event_len, message_len;
+  int kind;
+  const char *user, *event, *message, *traits;
+  size_t user_len, event_len, message_len, traits_len;
   lua_Integer ts;
-} drip_track;
-int drip_track_parse(const char *line, size_t len, drip_track *out);
-/* push the event drip.events makes of such a line: { type = "track", userId,
- * event, ts, messageId (when present), body = line, internal = false } with
- * the metatable at stack index mt (which decodes the body when ev.data is
- * first read) */
-void drip_push_track(lua_State *L, const drip_track *t, const char *line, size_t len, int mt);
-/* set such a line's userId, event and ts on the table on top of the stack */
-void drip_set_track_fields(lua_State *L, const drip_track *t);
+} drip_plain_event;
+int drip_event_parse(const char *line, size_t len, drip_plain_event *out);
+/* push the event drip.events makes of such a line: { type, userId, ts,
+ * event (track) or traits (identify, decoded; empty arrays with the
+ * metatable at stack index array_mt), messageId (when present), body =
+ * line, internal = false } with the metatable at stack index mt (which
+ * decodes the body when ev.data is first read). 0, nothing pushed, when
+ * host.decode_json is not sure of the traits (a number of 64 digits). */
+int drip_push_event(lua_State *L, const drip_plain_event *e, const char *line, size_t len, int mt, int array_mt);
+/* set such a line's userId, ts, and event or traits, on the table on top of
+ * the stack; 0, the table untouched, when not sure of the traits */
+int drip_set_event_fields(lua_State *L, const drip_plain_event *e, int array_mt);
 /* the length of a line without its line end (\n, \r\n) */
 size_t drip_without_line_end(const char *line, size_t len);
 
@@ -117,6 +124,11 @@ typedef struct {
 } drip_text_view;
 /* the view at stack index idx, or NULL when that is not one */
 drip_text_view *drip_to_text_view(lua_State *L, int idx);
+
+/* JSON text decoded as host.decode_json decodes it (jsondec.c): 1 with the
+ * value pushed, 0 (nothing pushed) when not sure; array_mt: the stack index
+ * of the metatable of empty arrays */
+int drip_json_push(lua_State *L, const char *text, size_t len, int array_mt);
 
 /* host.encode_json, host.quote, host.record_line, host.write_record and
  * host.write_failure (jsonenc.c) */

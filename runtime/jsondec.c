@@ -190,12 +190,8 @@ static int value(lua_State *L, reader *r) {
   }
 }
 
-/* host.decode_json(text, array_mt) -> value | nothing when not sure */
-static int l_decode_json(lua_State *L) {
-  size_t len;
-  const char *text = luaL_checklstring(L, 1, &len);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  reader r = {text, text + len, 0, 2};
+int drip_json_push(lua_State *L, const char *text, size_t len, int array_mt) {
+  reader r = {text, text + len, 0, lua_absindex(L, array_mt)};
   int top = lua_gettop(L);
   skip_space(&r);
   int ok = value(L, &r);
@@ -203,6 +199,14 @@ static int l_decode_json(lua_State *L) {
   if (ok && r.p == r.end) return 1;
   lua_settop(L, top);
   return 0;
+}
+
+/* host.decode_json(text, array_mt) -> value | nothing when not sure */
+static int l_decode_json(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  return drip_json_push(L, text, len, 2);
 }
 
 void drip_jsondec_register(lua_State *L) {

@@ -282,7 +282,7 @@ static int l_stmt_column(lua_State *L) {
 
 /* stmt:events(mt, ...) -> list, last: the statement's rows (position, event
  * body), each body a track event in the plain form made ready as
- * host.track_event makes it (metatable mt), else left as its text for
+ * host.plain_event makes it (metatable mt), else left as its text for
  * drip.events to decode; last: the position of the last row (0: none). One
  * call a page of a replay, with no table per row but the event. */
 static int l_stmt_events(lua_State *L) {
@@ -295,9 +295,9 @@ static int l_stmt_events(lua_State *L) {
     last = sqlite3_column_int64(s->stmt, 0);
     const char *body = (const char *)sqlite3_column_text(s->stmt, 1);
     size_t len = (size_t)sqlite3_column_bytes(s->stmt, 1);
-    drip_track t;
-    if (body && drip_track_parse(body, len, &t)) drip_push_track(L, &t, body, len, 2);
-    else lua_pushlstring(L, body ? body : "", len);
+    drip_plain_event e; /* (a track event has no traits: no metatable of empty arrays is read) */
+    if (!body || drip_event_parse(body, len, &e) != DRIP_TRACK || !drip_push_event(L, &e, body, len, 2, 2))
+      lua_pushlstring(L, body ? body : "", len);
     lua_rawseti(L, -2, ++n);
   }
   sqlite3_reset(s->stmt);

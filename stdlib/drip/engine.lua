@@ -380,7 +380,9 @@ function Engine:ingest(ev)
   local fresh = false -- a contact this event made: no traits, no instances yet
   if ev.type == "identify" and ev.traits then
     local traits, before = self:put_traits(contact, ev.traits)
-    self:enter_trait_segments(contact, before, traits, ev.data, seq)
+    if #self.on_traits > 0 then -- (ev.data, the line decoded whole, only when a segment may start a journey with it)
+      self:enter_trait_segments(contact, before, traits, ev.data, seq)
+    end
     self:note_known(contact)
   elseif not self.known[contact] then
     fresh = self.store:touch_contact(contact, self.now)

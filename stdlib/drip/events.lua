@@ -120,27 +120,29 @@ local byte = string.byte
 local BOM = "\239\187\191"
 
 -- An event's decoded object is made when something first reads ev.data
--- (the metatable of the events made in C: host.track_event, stmt:events).
+-- (the metatable of the events made in C: host.plain_event, stmt:events).
 local DECODE_LATER = { __index = function(ev, key)
   if key ~= "data" then return nil end
   local body = ev.body -- (a text view when from host.event_lines)
   if type(body) ~= "string" then body = tostring(body) end
-  local obj = events.with_properties(assert(json.decode(body))) -- (host.track_event made sure it is UTF-8 and decodes)
+  local obj = events.with_properties(assert(json.decode(body))) -- (host.plain_event made sure it is UTF-8 and decodes)
   ev.data = obj
   return obj
 end }
 events.DECODE_LATER = DECODE_LATER
 
--- A track event in the plain form (see runtime/evline.c), read without
--- decoding it: most are routed on these fields alone, and their properties
--- are decoded only when a journey reads them. nil for any other text.
-local track_event = host.track_event
-local function decode_track(text) return track_event(text, DECODE_LATER) end
+-- A track or identify event in the plain form (see runtime/evline.c), read
+-- without decoding it: most are routed on these fields alone, and their
+-- properties are decoded only when a journey reads them (an identify's
+-- traits are decoded: the engine stores them). nil for any other text.
+local plain_event = host.plain_event
+local ARRAY = getmetatable(json.array())
+local function decode_plain(text) return plain_event(text, DECODE_LATER, ARRAY) end
 
 -- events.decode_stored(body, default_ts) -> ev | nil, message: an event's
 -- body as the store keeps it
 function events.decode_stored(body, default_ts)
-  local ev = decode_track(body)
+  local ev = decode_plain(body)
   if ev then return ev end
   return events.normalize(json.decode(body), body, default_ts)
 end
@@ -161,7 +163,7 @@ end
 
 -- events.decode_full(line, default_ts) -> ev; or nil, message for a bad
 -- line; or nil, nil, reason for one that is skipped (see skip_reason): the
--- line decoded whole, as every line is that host.track_event does not read
+-- line decoded whole, as every line is that host.plain_event does not read
 -- (a UTF-8 byte order mark before the line, as editors on Windows write at
 -- the start of a file, is not part of the event)
 function events.decode_full(line, default_ts)
@@ -186,13 +188,13 @@ local function decode_other(line, default_ts, lineno)
 end
 
 -- events.decode_line(line, default_ts, lineno) -> as decode_full, read the
--- quick way when it can be (see decode_track).
+-- quick way when it can be (see decode_plain).
 -- A line of a file (lineno given) without a messageId is given one from its
 -- number and text, so that reading the file again into the same store (a
 -- simulation continued after --until, an import repeated) skips it as it
 -- skips lines with one, instead of taking its event twice.
 function events.decode_line(line, default_ts, lineno)
-  local ev = decode_track(line)
+  local ev = decode_plain(line)
   if not ev then return decode_other(line, default_ts, lineno) end
   if not ev.messageId and lineno then ev.messageId = line_message_id(line, lineno) end
   return ev
@@ -374,13 +376,13 @@ function events.scan(path, on_error, default_ts, check_ids, shown_as)
 end
 
 -- the events of a file in timestamp order, read in file order (see scan);
--- each line is decoded once (its time is not looked up first). Track events
--- in the plain form come from host.event_lines ready made: one table it
--- fills anew at each line, whose body and messageId are text views of the
--- line (the store binds them as text; tostring copies them). The other
--- lines are decoded here.
+-- each line is decoded once (its time is not looked up first). Track and
+-- identify events in the plain form come from host.event_lines ready made:
+-- one table of each kind it fills anew at each line, whose body and
+-- messageId are text views of the line (the store binds them as text;
+-- tostring copies them). The other lines are decoded here.
 local function stream(index)
-  local next_event = assert(host.event_lines(index.path, DECODE_LATER))
+  local next_event = assert(host.event_lines(index.path, DECODE_LATER, ARRAY))
   local last_ts, done = index.default_ts or 0, false
   return function()
     while not done do
@@ -405,9 +407,9 @@ local function stream(index)
 end
 
 -- events.each(index) -> iterator of ev, in timestamp order (bad lines reported and skipped).
--- An ev stands for its line until the next is read: a plain track event's
--- table is filled anew at the next line (take what is to be kept: ev.data,
--- the fields, tostring(ev.body)).
+-- An ev stands for its line until the next is read: a plain event's table
+-- is filled anew at the next line (take what is to be kept: ev.data, the
+-- fields, tostring(ev.body)).
 function events.each(index)
   if index.sorted then return stream(index) end
   local f = assert(io.open(index.path, "rb"))

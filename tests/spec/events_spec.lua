@@ -1,5 +1,5 @@
--- Event lines read the quick way (host.track_event, runtime/evline.c) give
--- the same event as decoding them: on plain track lines, on lines built to
+-- Event lines read the quick way (host.plain_event, runtime/evline.c) give
+-- the same event as decoding them: on plain track and identify lines, on lines built to
 -- leave the quick way, and on random mutations of both, where any line the
 -- quick way answers for must decode to the same fields.
 local events = require "drip.events"
@@ -16,6 +16,8 @@ local PLAIN = {
   '{ "type" : "track" , "userId" : "u2", "event":"Order Completed", ' .. TS .. ' }\r\n',
   '{"type":"track","userId":"u3","event":"خرید","properties":{"نام":"سلام","e":-1.5e3,"z":0,"n":null,"t":true,"f":false,"a":[]},' .. TS .. '}',
   '{"type":"track","userId":"u4","event":"Покупка","anonymousId":"a1","context":{"ip":"1.2.3.4","x":"\\u00e9\\n\\t\\"\\\\\\/"},' .. TS .. '}',
+  '{"type":"identify","userId":"u5","traits":{"email":"a@b.c","consent":{"sms":true},"tags":[],"n":null,"نام":"\\u00e9"},' .. TS .. ',"messageId":"m-5"}\n',
+  '{"type":"identify","userId":"u6","traits":{},"event":"ignored","properties":7,' .. TS .. '}',
 }
 local SLOW = {
   ['an escape in a field'] = '{"type":"track","userId":"u\\u0031","event":"E",' .. TS .. '}',
@@ -23,7 +25,11 @@ local SLOW = {
   ['a duplicate key'] = '{"type":"track","userId":"u1","userId":"u2","event":"E",' .. TS .. '}',
   ['another timestamp form'] = '{"type":"track","userId":"u1","event":"E","timestamp":"2026-11-01T12:30:00+03:30"}',
   ['no timestamp'] = '{"type":"track","userId":"u1","event":"E"}',
-  ['an identify'] = '{"type":"identify","userId":"u1","traits":{"a":1},' .. TS .. '}',
+  ['an identify without traits'] = '{"type":"identify","userId":"u1",' .. TS .. '}',
+  ['an identify with null traits'] = '{"type":"identify","userId":"u1","traits":null,' .. TS .. '}',
+  ['traits that are a list'] = '{"type":"identify","userId":"u1","traits":[1],' .. TS .. '}',
+  ['traits with a number of 64 digits'] = '{"type":"identify","userId":"u1","traits":{"n":' .. ("1"):rep(64) .. '},' .. TS .. '}',
+  ['another type'] = '{"type":"page","userId":"u1","event":"E",' .. TS .. '}',
   ['a userId as a number'] = '{"type":"track","userId":42,"event":"E",' .. TS .. '}',
   ['a null messageId'] = '{"type":"track","userId":"u1","event":"E","messageId":null,' .. TS .. '}',
   ['a surrogate escape'] = '{"type":"track","userId":"u1","event":"E","p":"\\ud83d\\ude00",' .. TS .. '}',
@@ -37,7 +43,7 @@ local SLOW = {
 }
 
 -- the event read the quick way, or nil when that way is not sure
-local function quick_event(line) return host.track_event(line, {}) end
+local function quick_event(line) return host.plain_event(line, {}, getmetatable(json.array())) end
 
 local function same_event(line)
   local quick = quick_event(line)
@@ -47,17 +53,20 @@ local function same_event(line)
   for _, k in ipairs({ "type", "userId", "event", "ts", "messageId", "body" }) do
     assert(ev[k] == quick[k], "the quick way read another " .. k .. " than the decoder: " .. line)
   end
+  assert(json.encode(ev.traits) == json.encode(quick.traits), "the quick way read other traits than the decoder: " .. line)
   return true
 end
 
 describe("event lines read without decoding them", function()
-  it("plain track lines are read the quick way, with the decoder's fields and data", function()
+  it("plain track and identify lines are read the quick way, with the decoder's fields and data", function()
     for _, line in ipairs(PLAIN) do
       assert.is_not_nil(quick_event(line), line)
       local quick, full = events.decode_line(line, 0), decoded(line)
       for _, k in ipairs({ "type", "userId", "event", "ts", "messageId", "body" }) do
         assert.are.equal(full[k], quick[k], k .. " of " .. line)
       end
+      assert.are.same(full.traits, quick.traits)
+      assert.are.equal(json.encode(full.traits), json.encode(quick.traits)) -- (an empty array stays one)
       assert.is_false(quick.internal)
       assert.are.same(full.data, quick.data) -- decoded when first read
       assert.are.equal(json.encode(full.data), json.encode(quick.data)) -- empty arrays stay arrays
@@ -143,7 +152,7 @@ describe("an events file", function()
     f:close()
     local errors, got = {}, {}
     local index = assert(events.scan(path, function(msg) errors[#errors + 1] = msg:gsub("^.*:(%d+:)", "%1") end, 0))
-    for ev in events.each(index) do -- (kept as a copy: a plain track event's table is filled anew at the next line)
+    for ev in events.each(index) do -- (kept as a copy: a plain event's table is filled anew at the next line)
       got[#got + 1] = { type = ev.type, userId = ev.userId, event = ev.event, ts = ev.ts, traits = ev.traits,
                         messageId = ev.messageId and tostring(ev.messageId), body = tostring(ev.body), data = ev.data }
     end
@@ -203,25 +212,26 @@ describe("an events file", function()
     os.remove(path)
   end)
 
-  it("in time order, is read line by line in C, plain track events made ready there, the rest decoded in Lua", function()
+  it("in time order, is read line by line in C, plain events made ready there, the rest decoded in Lua", function()
     local lines = {
       '{"type":"track","userId":"a","event":"E1","properties":{"n":1},"timestamp":"2026-11-01T08:00:00Z","messageId":"m-1"}',
       "",
       "   # a comment",
       line("E2", "09"), -- no messageId: decoded in Lua, named after its line
-      '{"type":"identify","userId":"a","traits":{"name":"Ава"},"timestamp":"2026-11-01T10:00:00Z","messageId":"m-3"}',
+      '{"type":"identify","userId":"a","traits":{"name":"Ава","tags":[]},"timestamp":"2026-11-01T10:00:00Z","messageId":"m-3"}',
       "\239\187\191" .. line("E4", "11"),
       "not json",
       line("E6", "12"),
+      '{"type":"identify","userId":"b","traits":{"name":"Ана"},"timestamp":"2026-11-01T13:00:00Z","messageId":"m-9"}',
     }
     local path = helpers.tmpname()
     local f = assert(io.open(path, "wb"))
     f:write(table.concat(lines, "\n"))
     f:close()
-    local next_event = assert(host.event_lines(path, getmetatable(events.decode_line(lines[1], 0))))
-    local seen, table_of_plain, view_before = {}, nil, nil
+    local next_event = assert(host.event_lines(path, getmetatable(events.decode_line(lines[1], 0)), getmetatable(json.array())))
+    local seen, table_of, view_before = {}, {}, nil
     for ev, text, lineno in next_event do
-      seen[#seen + 1] = { lineno, ev and ev.event or (text:match('"event":"(%w+)"') or text:match('"type":"(%w+)"') or text:gsub("\n$", "")) }
+      seen[#seen + 1] = { lineno, ev and (ev.event or ev.type) or (text:match('"event":"(%w+)"') or text:gsub("\n$", "")) }
       if view_before then -- (the line before was a plain track event: its views stand for nothing now)
         assert.has_error(function() return tostring(view_before) end, "a line the events reader has read past")
         view_before = nil
@@ -231,31 +241,34 @@ describe("an events file", function()
         for _, k in ipairs({ "type", "userId", "event", "ts", "internal" }) do
           assert.are.equal(want[k], ev[k], k)
         end
+        assert.are.equal(json.encode(want.traits), json.encode(ev.traits)) -- (an identify's, decoded in C)
         for _, k in ipairs({ "messageId", "body" }) do -- (text views of the line)
           assert.are.equal("userdata", type(ev[k]), k)
           assert.are.equal(want[k], tostring(ev[k]), k)
         end
         assert.are.same(want.data, ev.data) -- decoded when first read
-        table_of_plain = table_of_plain or ev
-        assert.are.equal(table_of_plain, ev) -- (one table, filled anew at each line)
+        table_of[ev.type] = table_of[ev.type] or ev
+        assert.are.equal(table_of[ev.type], ev) -- (one table of each kind, filled anew at each line)
         view_before = ev.body
       else
         assert.is_false(ev)
         assert.are.equal(lines[lineno], text) -- (without its line end)
       end
     end
-    assert.are.same({ { 1, "E1" }, { 4, "E2" }, { 5, "identify" }, { 6, "E4" }, { 7, "not json" }, { 8, "E6" } }, seen)
+    assert.are.same({ { 1, "E1" }, { 4, "E2" }, { 5, "identify" }, { 6, "E4" }, { 7, "not json" }, { 8, "E6" },
+                      { 9, "identify" } }, seen)
+    assert.are_not.equal(table_of.track, table_of.identify)
     assert.is_nil(next_event()) -- (and stays at the end)
     local got, errors, sorted = read(table.concat(lines, "\n"))
     assert.is_true(sorted)
     assert.are.same({ "7: bad JSON" }, { (errors[1] or ""):match("^%d+: bad JSON") })
     local names = {}
     for i, ev in ipairs(got) do names[i] = ev.event or ev.type end
-    assert.are.same({ "E1", "E2", "identify", "E4", "E6" }, names)
+    assert.are.same({ "E1", "E2", "identify", "E4", "E6", "identify" }, names)
     assert.are.equal("line-4-" .. host.hash(lines[4]), got[2].messageId)
-    assert.are.equal("Ава", got[3].traits.name)
+    assert.are.same({ "Ава", "Ана" }, { got[3].traits.name, got[6].traits.name }) -- (each identify's traits its own)
     os.remove(path)
-    assert.are.same({ nil, path .. ": No such file or directory" }, { host.event_lines(path, {}) })
+    assert.are.same({ nil, path .. ": No such file or directory" }, { host.event_lines(path, {}, {}) })
   end)
 
   it("stores a plain track event's views as the text of its line, and refuses them once the next line is read", function()
@@ -269,7 +282,7 @@ describe("an events file", function()
     f:write(table.concat(lines, "\r\n"), "\r\n")
     f:close()
     local store = assert(Store.open(":memory:"))
-    local next_event = assert(host.event_lines(path, {}))
+    local next_event = assert(host.event_lines(path, {}, {}))
     local ev = next_event()
     local body, message_id = ev.body, ev.messageId
     local seq = assert(store:add_event(ev, ev.body))
