@@ -114,6 +114,19 @@ expect_contains "explain: a segments.lua that does not load is told, not taken f
   "$("$DRIP" explain o1 --db "$TMP/own.db")" "segments unknown: $TMP/own/segments.lua:1: segment 'big'"
 expect_contains "... by inspect too" "$("$DRIP" inspect o1 --db "$TMP/own.db")" '"segments_error":"'"$TMP/own/segments.lua:1: segment 'big'"
 
+# a trait segment entered by an identify line of a file (read in C, its
+# traits decoded there): the journey's ctx.event is that identify, whole
+mkdir -p "$TMP/pro"
+printf 'return { pro = function(c) return c.plan == "pro" end }\n' > "$TMP/pro/segments.lua"
+printf 'return journey { name = "pro", trigger = { segment = "pro" },\n  steps = function(ctx) log("%%s %%s %%s %%s", ctx.event.type, ctx.event.traits.plan, ctx.event.messageId, ctx.contact.name) end }\n' > "$TMP/pro/pro.lua"
+printf '%s\n' '{"type":"identify","userId":"p1","traits":{"plan":"free","name":"Ава"},"timestamp":"2026-11-01T00:00:00Z","messageId":"m-1"}' \
+  '{"type":"identify","userId":"p1","traits":{"plan":"pro"},"timestamp":"2026-11-01T01:00:00Z","messageId":"m-2"}' > "$TMP/pro.jsonl"
+expect_eq "an identify line enters a trait segment, and the journey reads it as ctx.event" \
+  '2026-11-01T01:00:00Z enter segment|2026-11-01T01:00:00Z log identify pro m-2 Ава' \
+  "$("$DRIP" simulate --journeys "$TMP/pro" --events "$TMP/pro.jsonl" --format jsonl | python3 -c '
+import json, sys
+print("|".join("%s %s %s" % (r["at"], r["kind"], r.get("event") or r.get("message")) for r in map(json.loads, sys.stdin) if r["kind"] != "exit"))')"
+
 # explain says why a contact never entered: the trigger against what the store knows
 left_out=$(python3 -c '
 import json, sys
