@@ -132,6 +132,65 @@ describe("bulk loading of events", function()
     remove(path)
   end)
 
+  it("fills a new store file with a rollback journal, keeps what was committed when the process dies, and ends in WAL", function()
+    local function journal(path)
+      local raw = assert(host.open(path))
+      local mode = raw:prepare("PRAGMA journal_mode"):first()
+      raw:close()
+      return mode
+    end
+    -- a child fills a store: one commit, then a transaction too big for its
+    -- page cache (so pages of it reach the file), and it dies before its commit
+    local path = helpers.tmpname()
+    os.remove(path)
+    local script = [[
+      package.path = "stdlib/?.lua;stdlib/?/init.lua;" .. package.path
+      package.cpath = "build/?.so;" .. package.cpath
+      local store = assert(require("drip.store").open(PATH, { synchronous = "NORMAL" }))
+      assert(store:bulk_events())
+      io.stdout:write(store.db:prepare("PRAGMA journal_mode"):first(), "\n")
+      store.db:exec("PRAGMA cache_size = 8")
+      local function add(from, to)
+        for i = from, to do
+          store:add_event({ userId = "u" .. i, type = "track", event = "Viewed", ts = i, messageId = "m-" .. i }, ("x"):rep(300))
+        end
+      end
+      store:begin() add(1, 100) store:commit()
+      store:begin() add(101, 3000)
+      io.stdout:flush()
+      os.exit(9, false) -- (no close: the open transaction is left as a crash leaves it)
+    ]]
+    script = "local PATH = " .. string.format("%q", path) .. "\n" .. script
+    local child = assert(io.popen("lua5.4 -e '" .. script:gsub("'", "'\\''") .. "'"))
+    assert.equal("truncate\n", child:read("a"))
+    child:close()
+    local hot = assert(io.open(path .. "-journal", "rb")) -- (what the rollback needs, left by the crash)
+    assert.is_true(hot:seek("end") > 0)
+    hot:close()
+    local raw = assert(host.open(path))
+    assert.equal(100, raw:prepare("SELECT count(*) FROM events"):first()) -- (the journal rolled the rest back)
+    assert.equal("ok", raw:prepare("PRAGMA integrity_check"):first())
+    raw:close()
+    local store = assert(Store.open(path))
+    assert.equal("wal", store.db:prepare("PRAGMA journal_mode"):first()) -- (opening puts the log back)
+    assert.is_false(store:bulk_events())
+    store:close()
+    assert.equal("wal", journal(path))
+    remove(path)
+    os.remove(path .. "-journal")
+
+    -- a load that ends well closes in WAL, with every event
+    store = assert(Store.open(path))
+    assert.is_true(store:bulk_events())
+    assert.equal("truncate", store.db:prepare("PRAGMA journal_mode"):first())
+    store:begin()
+    store:add_event(event("m-1"), "{}")
+    store:commit()
+    store:close()
+    assert.equal("wal", journal(path))
+    remove(path)
+  end)
+
   it("builds its indexes sorting by way of temporary files, then keeps temporary tables in memory again", function()
     local store = assert(Store.open(":memory:"))
     local real = store.db
