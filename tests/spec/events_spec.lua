@@ -299,7 +299,7 @@ describe("an events file", function()
   end)
 
   it("has its lines read whole across blocks, with or without the last line end, in order or not", function()
-    local big = ("x"):rep(200000) -- (longer than the blocks the file is read in)
+    local big = ("x"):rep(300000) -- (longer than the blocks the file is read in, 256 KiB)
     for _, order in ipairs({ { "08", "09", "10" }, { "10", "09", "08" } }) do
       local text = line("E1", order[1], { big = big }) .. "\nnot json\n" .. line("E2", order[2]) .. "\r\n\n"
         .. line("E3", order[3], { big = big .. "y" })
