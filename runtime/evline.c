@@ -254,7 +254,9 @@ static int plain_string(const char *at, const char *end, size_t max, text *out) 
   return at && string_token(&c, out) && out->plain && out->len > 0 && out->len <= max;
 }
 
-static int is_word(const text *t, const char *word) { return t->len == strlen(word) && memcmp(t->start, word, t->len) == 0; }
+static int is_word(const text *t, const char *word) {
+  return t->len == strlen(word) && memcmp(t->start, word, t->len) == 0;
+}
 
 /* the fields of a track event: event, properties (when present) an object, no traits */
 static int track_fields(const char *at[N_FIELDS], const char *end, drip_plain_event *out) {
