@@ -33,7 +33,7 @@ local function write_arg(v)
   elseif type(v) == "boolean" then out:write("i", v and 1 or 0, "\n")
   elseif math.type(v) == "integer" then out:write("i", v, "\n")
   elseif type(v) == "number" then out:write("f", string.format("%.17g", v), "\n")
-  else out:write("s"); write_text(v) end
+  else out:write("s"); write_text(tostring(v)) end -- (a text view of the events reader is bound as its text)
 end
 
 local open = host.open
