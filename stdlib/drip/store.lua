@@ -458,14 +458,22 @@ function Store:build_indexes(sql)
   if not ok then error(err, 0) end
 end
 
+-- what opening a store another process holds says (a simulation filling a
+-- new store: see Store:bulk_events)
+local LOADING = "another drip process is writing it (a simulation filling a new store keeps it until it ends); "
+  .. "try again when that is done"
+local function locked(err) return tostring(err):find("database is locked", 1, true) ~= nil end
+
 -- Why the file at path is not for drip (another program's database, or not
 -- a database at all: drip would add its tables to it), or nil when it is
--- drip's or empty.
+-- drip's or empty; and 1 when it cannot tell now (another process holds
+-- it), not 2 (bad input).
 local function not_drips(db, path)
   local ok, tables = pcall(function()
     return db:prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):column()
   end) -- (a read: a new file's page size is still to be set)
   if not ok then
+    if locked(tables) then return path .. ": " .. LOADING, 1 end
     local why = tostring(tables):gsub("^.-sqlite: ", ""):gsub("%s*%(in: .*%)$", "")
     return string.format("%s: not a store drip made (%s)", path, why)
   end
@@ -506,10 +514,10 @@ function Store.open(path, opts)
   if unfit then return nil, unfit, 2 end
   local db, err = host.open(path)
   if not db then return nil, err end
-  local foreign = not_drips(db, path)
+  local foreign, status = not_drips(db, path)
   if foreign then
     db:close()
-    return nil, foreign, 2
+    return nil, foreign, status or 2
   end
   local self = objects.new({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
                               stmts = {}, in_tx = false, tally = {},
@@ -522,7 +530,7 @@ function Store.open(path, opts)
     db:exec("PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = " .. CACHE)
     db:exec(SCHEMA)
   end)
-  if not ok then return nil, path .. ": " .. tostring(perr) end
+  if not ok then return nil, path .. ": " .. (locked(perr) and LOADING or tostring(perr)) end
   local version = self:meta("schema_version")
   if version and tonumber(version) > SCHEMA_VERSION then
     return nil, string.format("%s: made by a newer drip (schema %s, this drip knows %d)", path, version, SCHEMA_VERSION)
@@ -682,7 +690,10 @@ function Store:close()
   end
   self:commit()
   self.stmts = {}
-  if self.journal_while_loading then self.db:exec("PRAGMA journal_mode = WAL") end
+  if self.loading_alone then -- (the lock goes at the next access, which puts the log back)
+    self.db:exec("PRAGMA locking_mode = NORMAL")
+    pcall(self.db.exec, self.db, "PRAGMA journal_mode = WAL") -- (else at the next open)
+  end
   self.db:close()
 end
 
@@ -814,19 +825,21 @@ end
 -- tenth of a 1,000,000-event simulation; building it at the end takes 2 s.
 -- A store with events already is not changed, and opening a store a bulk
 -- load left without them builds them.
--- A store file being filled keeps a rollback journal instead of the write-
--- ahead log until it closes: each page then goes to the file once, not to
--- the log and then the file (a twentieth of a 1,000,000-event simulation);
--- a commit is as safe; other processes wait while a transaction is open
--- (a simulation's, nearly all the time), where with the log they could read.
+-- A store file being filled is this process's alone until it closes, with
+-- a rollback journal instead of the write-ahead log: each page then goes to
+-- the file once, not to the log and then the file (a twentieth of a
+-- 1,000,000-event simulation), and a commit is as safe. Other processes
+-- cannot open it meanwhile (see LOADING), so none can hold up the load.
 -- The log is back when it closes (and at the next open, had it not closed).
 function Store:bulk_events()
   if self:q("event_any"):first() then return false end
-  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact")
-  self.unindexed = true
   if self.path ~= ":memory:" then
-    self.journal_while_loading = self.db:prepare("PRAGMA journal_mode = TRUNCATE"):first() == "truncate"
+    self.db:exec("PRAGMA locking_mode = EXCLUSIVE")
+    self.loading_alone = self.db:prepare("PRAGMA journal_mode = TRUNCATE"):first() == "truncate"
+    if not self.loading_alone then self.db:exec("PRAGMA locking_mode = NORMAL") end -- (another has it open)
   end
+  self.db:exec("DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS outbox_contact") -- (and the lock is taken)
+  self.unindexed = true
   return true
 end
 

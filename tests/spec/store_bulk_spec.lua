@@ -21,6 +21,15 @@ local function indexes(db)
   return table.concat(names, " ")
 end
 
+-- the store's connection closed as the end of its process closes it: with
+-- its statements (which keep a closed connection, and the lock of a store
+-- being filled, until they go)
+local function stop(store)
+  store.db:close()
+  store.stmts = {}
+  collectgarbage()
+end
+
 local function remove(path)
   for _, suffix in ipairs({ "", "-wal", "-shm" }) do os.remove(path .. suffix) end
 end
@@ -95,7 +104,7 @@ describe("bulk loading of events", function()
     store:bulk_events()
     store:events_unique(true)
     store:add_event(event("m-1"), "{}")
-    store.db:close() -- as if the process stopped here
+    stop(store) -- as if the process stopped here
     store = assert(Store.open(path))
     assert.equal("events_contact events_message_id outbox_contact", indexes(store.db))
     assert.is_nil(store:add_event(event("m-1"), "{}"))
@@ -110,7 +119,7 @@ describe("bulk loading of events", function()
     store:begin()
     store:add_event(event("m-1"), "{}")
     store:commit()
-    store.db:close() -- as if the process stopped here: the index was never built
+    stop(store) -- as if the process stopped here: the index was never built
     local raw = assert(host.open(path))
     assert.equal("events_message_id", indexes(raw))
     raw:close()
@@ -188,6 +197,40 @@ describe("bulk loading of events", function()
     store:commit()
     store:close()
     assert.equal("wal", journal(path))
+    remove(path)
+  end)
+
+  it("keeps a store file it fills to itself: another process opening it is told why, and the load goes on", function()
+    local path = helpers.tmpname()
+    os.remove(path)
+    local loading = assert(Store.open(path))
+    assert.is_true(loading:bulk_events())
+    loading:begin()
+    loading:add_event(event("m-1"), "{}")
+    loading:commit()
+    local open = host.open
+    local function open_briefly(...) -- (waiting 20 ms for a lock, not drip's 5 s)
+      local db, err = open(...)
+      if db then db:exec("PRAGMA busy_timeout = 20") end
+      return db, err
+    end
+    host.open = open_briefly
+    local other, err, status = Store.open(path)
+    host.open = open
+    assert.is_nil(other)
+    assert.equal(path .. ": another drip process is writing it (a simulation filling a new store keeps it until it "
+      .. "ends); try again when that is done", err)
+    assert.equal(1, status)
+    local raw = assert(open_briefly(path))
+    assert.has_error(function() raw:prepare("SELECT count(*) FROM events"):first() end)
+    raw:close()
+    loading:begin()
+    assert.is_number(loading:add_event(event("m-2"), "{}"))
+    loading:commit()
+    loading:close()
+    local store = assert(Store.open(path))
+    assert.equal(2, store.db:prepare("SELECT count(*) FROM events"):first())
+    store:close()
     remove(path)
   end)
 
