@@ -183,21 +183,32 @@ static drip_text_view *new_view(lua_State *L) {
   return view;
 }
 
-/* the reader of host.event_lines; its two user values are the views */
+/* The views of one kind of plain event (its table's body and messageId) */
+typedef struct {
+  drip_text_view *body, *message;
+} event_views;
+
+/* the reader of host.event_lines; its four user values are the views */
 typedef struct {
   FILE *f; /* NULL once the last line was read */
   char *block; /* f's buffer */
   char *line;
   size_t cap;
   lua_Integer lineno;
-  drip_text_view *body, *message; /* of the line read last, when a plain event */
+  event_views views[2]; /* a track's and an identify's: those of the line read last stand for it */
 } events_reader;
 
-/* the line is about to change or go: its views stand for nothing */
+/* the line is about to change or go: no view stands for anything (a table
+ * of the other kind than the next line's must not show that line's text) */
 static void forget_line(events_reader *r) {
-  r->body->p = NULL;
-  r->message->p = NULL;
+  for (int k = 0; k < 2; k++) {
+    r->views[k].body->p = NULL;
+    r->views[k].message->p = NULL;
+  }
 }
+
+/* the views of a kind of plain event (DRIP_TRACK or DRIP_IDENTIFY) */
+static event_views *views_of(events_reader *r, int kind) { return &r->views[kind == DRIP_IDENTIFY]; }
 
 static void reader_close(events_reader *r) {
   if (r->f) close_read(r->f, r->block);
@@ -222,8 +233,9 @@ static int fill_event(lua_State *L, events_reader *r, const drip_plain_event *e,
     lua_pop(L, 1);
     return 0;
   }
-  *r->body = (drip_text_view){line, drip_without_line_end(line, len)}; /* (the body is the event, not its line end) */
-  *r->message = (drip_text_view){e->message, e->message_len};
+  event_views *views = views_of(r, e->kind);
+  *views->body = (drip_text_view){line, drip_without_line_end(line, len)}; /* (the event, not its line end) */
+  *views->message = (drip_text_view){e->message, e->message_len};
   lua_pushnil(L);
   lua_setfield(L, -2, "data");
   return 1;
@@ -263,18 +275,20 @@ static int l_next_event(lua_State *L) {
   return 0;
 }
 
-/* an event table the reader (at stack index reader) fills: { type = type,
- * internal = false, body = body view, messageId = message view } with the
- * metatable at stack index mt */
-static void push_event_table(lua_State *L, const char *type, int reader, int mt) {
+/* the event table of a kind the reader (at stack index reader) fills: {
+ * type = type, internal = false, body = its body view, messageId = its
+ * message view } with the metatable at stack index mt */
+static void push_event_table(lua_State *L, int kind, int reader, int mt) {
+  const char *type = kind == DRIP_IDENTIFY ? "identify" : "track";
+  int first_view = kind == DRIP_IDENTIFY ? 3 : 1; /* (user values: body and message of a track, of an identify) */
   lua_createtable(L, 0, 8); /* (with userId, event or traits, ts and data: no key is added later) */
   lua_pushstring(L, type);
   lua_setfield(L, -2, "type");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "internal");
-  lua_getiuservalue(L, reader, 1);
+  lua_getiuservalue(L, reader, first_view);
   lua_setfield(L, -2, "body");
-  lua_getiuservalue(L, reader, 2);
+  lua_getiuservalue(L, reader, first_view + 1);
   lua_setfield(L, -2, "messageId");
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
@@ -292,12 +306,14 @@ static int l_event_lines(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
-  events_reader *r = lua_newuserdatauv(L, sizeof *r, 2);
+  events_reader *r = lua_newuserdatauv(L, sizeof *r, 4);
   *r = (events_reader){0};
-  r->body = new_view(L);
-  lua_setiuservalue(L, -2, 1);
-  r->message = new_view(L);
-  lua_setiuservalue(L, -2, 2);
+  for (int k = 0; k < 2; k++) {
+    r->views[k].body = new_view(L);
+    lua_setiuservalue(L, -2, 2 * k + 1);
+    r->views[k].message = new_view(L);
+    lua_setiuservalue(L, -2, 2 * k + 2);
+  }
   luaL_setmetatable(L, LINES_MT);
   r->f = open_read(path, &r->block);
   if (!r->f) {
@@ -307,8 +323,8 @@ static int l_event_lines(lua_State *L) {
   }
   int reader = lua_gettop(L);
   lua_pushvalue(L, 1);
-  push_event_table(L, "track", reader, 2);
-  push_event_table(L, "identify", reader, 2);
+  push_event_table(L, DRIP_TRACK, reader, 2);
+  push_event_table(L, DRIP_IDENTIFY, reader, 2);
   lua_pushvalue(L, 3);
   lua_pushcclosure(L, l_next_event, 5);
   return 1;

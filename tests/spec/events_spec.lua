@@ -223,6 +223,7 @@ describe("an events file", function()
       "not json",
       line("E6", "12"),
       '{"type":"identify","userId":"b","traits":{"name":"Ана"},"timestamp":"2026-11-01T13:00:00Z","messageId":"m-9"}',
+      '{"type":"track","userId":"b","event":"E10","timestamp":"2026-11-01T14:00:00Z","messageId":"m-10"}',
     }
     local path = helpers.tmpname()
     local f = assert(io.open(path, "wb"))
@@ -232,7 +233,7 @@ describe("an events file", function()
     local seen, table_of, view_before = {}, {}, nil
     for ev, text, lineno in next_event do
       seen[#seen + 1] = { lineno, ev and (ev.event or ev.type) or (text:match('"event":"(%w+)"') or text:gsub("\n$", "")) }
-      if view_before then -- (the line before was a plain track event: its views stand for nothing now)
+      if view_before then -- (the line before was a plain event: its views stand for nothing now, whatever this line is)
         assert.has_error(function() return tostring(view_before) end, "a line the events reader has read past")
         view_before = nil
       end
@@ -256,7 +257,7 @@ describe("an events file", function()
       end
     end
     assert.are.same({ { 1, "E1" }, { 4, "E2" }, { 5, "identify" }, { 6, "E4" }, { 7, "not json" }, { 8, "E6" },
-                      { 9, "identify" } }, seen)
+                      { 9, "identify" }, { 10, "E10" } }, seen)
     assert.are_not.equal(table_of.track, table_of.identify)
     assert.is_nil(next_event()) -- (and stays at the end)
     local got, errors, sorted = read(table.concat(lines, "\n"))
@@ -264,7 +265,7 @@ describe("an events file", function()
     assert.are.same({ "7: bad JSON" }, { (errors[1] or ""):match("^%d+: bad JSON") })
     local names = {}
     for i, ev in ipairs(got) do names[i] = ev.event or ev.type end
-    assert.are.same({ "E1", "E2", "identify", "E4", "E6", "identify" }, names)
+    assert.are.same({ "E1", "E2", "identify", "E4", "E6", "identify", "E10" }, names)
     assert.are.equal("line-4-" .. host.hash(lines[4]), got[2].messageId)
     assert.are.same({ "Ава", "Ана" }, { got[3].traits.name, got[6].traits.name }) -- (each identify's traits its own)
     os.remove(path)
