@@ -319,6 +319,7 @@ int luaopen_drip_host(lua_State *L) {
   drip_jsondec_register(L);
   drip_cpus_register(L);
   drip_timers_register(L);
+  drip_records_register(L);
   drip_utf8_register(L);
   return 1;
 }

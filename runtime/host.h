@@ -43,6 +43,7 @@ void drip_idset_register(lua_State *L);
 void drip_jsondec_register(lua_State *L);
 void drip_cpus_register(lua_State *L);
 void drip_timers_register(lua_State *L);
+void drip_records_register(lua_State *L);
 
 /* The processors the CPU quota of the cgroups named in `proc_cgroup` (as
  * /proc/self/cgroup), under `cgroup_root` (as /sys/fs/cgroup), and of those
@@ -129,6 +130,38 @@ drip_text_view *drip_to_text_view(lua_State *L, int idx);
  * value pushed, 0 (nothing pushed) when not sure; array_mt: the stack index
  * of the metatable of empty arrays */
 int drip_json_push(lua_State *L, const char *text, size_t len, int array_mt);
+
+/* A value for a statement's parameter: the text p[0..len) when p is set,
+ * else the integer i */
+typedef struct {
+  const char *p;
+  size_t len;
+  lua_Integer i;
+} drip_sql_value;
+
+/* Run the statement of the stmt userdata at idx with values[0..n) bound to
+ * its parameters 1..n; raises as stmt:run does (store.c) */
+void drip_stmt_run(lua_State *L, int idx, const drip_sql_value *values, int n);
+
+/* One record of simulate's JSON Lines output: at, contact and journey (NULL:
+ * left out), kind, and its fields as a JSON object's text */
+typedef struct {
+  const char *at, *contact, *journey, *kind, *fields;
+  size_t at_len, contact_len, journey_len, kind_len, fields_len;
+} drip_record_text;
+
+/* Write record r's line to stdout as host.write_record does: 0 only when out
+ * of memory (jsonenc.c) */
+int drip_put_record(const drip_record_text *r);
+
+/* The JSON text of the value at idx, as host.encode_json makes it, in a
+ * buffer kept until the next call; NULL when the Lua encoder must make it (a
+ * table with keys of mixed types). Raises on what JSON cannot hold (jsonenc.c). */
+const char *drip_encode_kept(lua_State *L, int idx, size_t *len);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" for epoch seconds t into iso[0..20) (no NUL): 0 when
+ * t is outside the years 0 to 9999 (tz.c) */
+int drip_utc_iso(lua_Integer t, char iso[20]);
 
 /* host.encode_json, host.quote, host.record_line, host.write_record and
  * host.write_failure (jsonenc.c) */

@@ -10,6 +10,8 @@
  * keys. Also host.quote, and host.record_line and host.write_record: simulate's
  * JSON Lines record.
  */
+#include "host.h"
+
 #include <lauxlib.h>
 #include <lua.h>
 #include <errno.h>
@@ -300,31 +302,40 @@ int drip_quote_json(lua_State *L) {
   return push_out(L, &o);
 }
 
-/* A record as one JSON line with its line end into o: at, contact, journey
- * (each left out when nil), kind, then the members of fields_json (an
- * object, already encoded), from the arguments at 1..5. 0 when contact or
- * journey is neither a string nor nil (drip.report then writes it). */
-static int record_line(lua_State *L, out *o) {
+/* A record as one JSON line with its line end into o: at, contact and
+ * journey (each left out when NULL), kind, then the members of fields (an
+ * object, already encoded). */
+static void put_record(out *o, const drip_record_text *r) {
   static const char *const names[] = {"{\"at\":", ",\"contact\":", ",\"journey\":", ",\"kind\":"};
-  size_t n, fields_len;
-  luaL_checkstring(L, 1);
-  luaL_checkstring(L, 4);
-  const char *fields = luaL_checklstring(L, 5, &fields_len);
-  for (int i = 2; i <= 3; i++)
-    if (!lua_isnil(L, i) && lua_type(L, i) != LUA_TSTRING) return 0;
-  for (int i = 1; i <= 4; i++) {
-    if (lua_isnil(L, i)) continue;
-    const char *v = lua_tolstring(L, i, &n);
-    put(o, names[i - 1], strlen(names[i - 1]));
-    put_quoted(o, v, n);
+  const char *const values[] = {r->at, r->contact, r->journey, r->kind};
+  const size_t lens[] = {r->at_len, r->contact_len, r->journey_len, r->kind_len};
+  for (int i = 0; i < 4; i++) {
+    if (!values[i]) continue;
+    put(o, names[i], strlen(names[i]));
+    put_quoted(o, values[i], lens[i]);
   }
-  if (fields_len > 2) { /* '{...}' with members: its members after a comma */
+  if (r->fields_len > 2) { /* '{...}' with members: its members after a comma */
     put_char(o, ',');
-    put(o, fields + 1, fields_len - 1);
+    put(o, r->fields + 1, r->fields_len - 1);
   } else {
     put_char(o, '}');
   }
   put_char(o, '\n');
+}
+
+/* The record of the arguments at 1..5 (at, contact, journey, kind,
+ * fields_json) into o (see put_record). 0 when contact or journey is neither
+ * a string nor nil (drip.report then writes it). */
+static int record_line(lua_State *L, out *o) {
+  drip_record_text r = {0};
+  r.at = luaL_checklstring(L, 1, &r.at_len);
+  r.kind = luaL_checklstring(L, 4, &r.kind_len);
+  r.fields = luaL_checklstring(L, 5, &r.fields_len);
+  for (int i = 2; i <= 3; i++)
+    if (!lua_isnil(L, i) && lua_type(L, i) != LUA_TSTRING) return 0;
+  r.contact = lua_tolstring(L, 2, &r.contact_len);
+  r.journey = lua_tolstring(L, 3, &r.journey_len);
+  put_record(o, &r);
   return 1;
 }
 
@@ -340,6 +351,18 @@ int drip_record_line(lua_State *L) {
 /* Why writing a record to stdout failed (a closed stdout, a full disk), or "" */
 static char write_failure[128];
 
+/* Write the line in o to stdout: 0 when o ran out of memory. A line stdout
+ * does not take is noted for host.write_failure, not raised. */
+static int write_line(out *o) {
+  if (o->error) {
+    o->error = NULL;
+    return 0;
+  }
+  if (fwrite(o->p, 1, o->len, stdout) != o->len && !write_failure[0])
+    snprintf(write_failure, sizeof write_failure, "%s", strerror(errno));
+  return 1;
+}
+
 /* host.write_record(at, contact, journey, kind, fields_json) -> true once the
  * record's line (see record_line) is written to stdout (the FILE that Lua's
  * io.stdout writes too), or nothing for an odd contact or journey. No string
@@ -351,14 +374,40 @@ int drip_write_record(lua_State *L) {
   static out line;
   line.len = 0;
   if (!record_line(L, &line)) return 0;
-  if (line.error) {
-    line.error = NULL;
-    return luaL_error(L, "out of memory");
-  }
-  if (fwrite(line.p, 1, line.len, stdout) != line.len && !write_failure[0])
-    snprintf(write_failure, sizeof write_failure, "%s", strerror(errno));
+  if (!write_line(&line)) return luaL_error(L, "out of memory");
   lua_pushboolean(L, 1);
   return 1;
+}
+
+/* Write the record r's line to stdout as host.write_record does: 0 only when
+ * out of memory. */
+int drip_put_record(const drip_record_text *r) {
+  static out line;
+  line.len = 0;
+  put_record(&line, r);
+  return write_line(&line);
+}
+
+/* The JSON text of the value at idx (as host.encode_json makes it) in a
+ * buffer kept from call to call: valid until the next call. NULL when the
+ * Lua encoder must make it (a table with keys of mixed types); raises on
+ * what JSON cannot hold. */
+const char *drip_encode_kept(lua_State *L, int idx, size_t *len) {
+  static out o;
+  o.len = 0;
+  o.depth = 0;
+  o.mixed = 0;
+  put_value(&o, L, idx);
+  if (o.error) {
+    const char *error = o.error;
+    int type_error = o.mixed == -1;
+    o.error = NULL;
+    if (type_error) return (luaL_error(L, "cannot encode a %s as JSON", error), NULL);
+    return (luaL_error(L, "%s", error), NULL);
+  }
+  if (o.mixed) return NULL;
+  *len = o.len;
+  return o.p ? o.p : "";
 }
 
 /* host.write_failure() -> why a record could not be written to stdout (also

@@ -233,6 +233,21 @@ static int l_stmt_run(lua_State *L) {
   return 1;
 }
 
+void drip_stmt_run(lua_State *L, int idx, const drip_sql_value *values, int n) {
+  stmt_ud *s = check_stmt(L, idx);
+  for (int i = 0; i < n; i++) {
+    int rc = values[i].p ? sqlite3_bind_text(s->stmt, i + 1, values[i].p, (int)values[i].len, SQLITE_STATIC)
+                         : sqlite3_bind_int64(s->stmt, i + 1, values[i].i);
+    if (rc != SQLITE_OK) {
+      sqlite3_reset(s->stmt);
+      fail(L, s->db, sqlite3_sql(s->stmt));
+    }
+  }
+  while (step(L, s) == SQLITE_ROW) {
+  }
+  sqlite3_reset(s->stmt);
+}
+
 /* stmt:first(...) -> the columns of the first row, or nothing */
 static int l_stmt_first(lua_State *L) {
   stmt_ud *s = check_stmt(L, 1);

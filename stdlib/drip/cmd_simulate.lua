@@ -162,10 +162,11 @@ function simulate(opts, path, shown)
     io.stdout:write(table.concat(out))
     out = {}
   end
-  local sink, record_lines, write_record
+  local sink, record_lines, write_record, record_writer
   if format == "jsonl" then -- (each line written to stdout as it is made, in C where it can be)
     io.stdout:setvbuf("full", 1 << 16)
     write_record = host.write_record
+    record_writer = store:record_writer()
     record_lines = function(line) io.stdout:write(line) end
   else
     sink = function(rec)
@@ -176,6 +177,7 @@ function simulate(opts, path, shown)
   end
 
   local engine = Engine.new({ store = store, sink = sink, record_lines = record_lines, write_record = write_record,
+                              record_writer = record_writer,
                               conf = conf, unsubscribe = { base = conf.public_url or "http://" .. conf.listen,
                                                            secret = conf.secret or "drip-simulate" } })
   store:begin()

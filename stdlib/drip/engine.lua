@@ -44,6 +44,8 @@ local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 
 -- Engine.new{ store=, sink=function(record) | record_lines=function(json_line),
 --             write_record=function(at, contact, journey, kind, fields_json) -> true | nil,
+--             record_writer=function(instance, at, kind, fields | fields_json, contact, journey) -> true | nil
+--               (a record's history row and its line at once: Store:record_writer),
 --             conf= (drip.config: timezone,
 --             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
 --             warn=function(msg), live=false, live_cache=N, known_cache=N, keep_stored=false,
@@ -61,6 +63,7 @@ function Engine.new(opts)
     sink = opts.sink, -- (none: records are only kept in the store, as backtest wants)
     record_lines = opts.record_lines, -- (instead of sink: records as JSON Lines, no record tables made)
     write_record = opts.write_record, -- (before record_lines: writes a record's line itself, or says it cannot)
+    record_writer = opts.record_writer, -- (before the rest, for records kept in the history: see Engine:record)
     -- (no sink on a scratch store, which keeps no history: nothing reads records)
     unrecorded = opts.store.scratch and not (opts.sink or opts.record_lines or opts.write_record) or false,
     warn = opts.warn or function(msg) io.stderr:write("drip: warning: ", msg, "\n") end,
@@ -335,6 +338,10 @@ end
 -- the fields' JSON when the caller has it
 function Engine:record(who, kind, fields, fields_json)
   if self.unrecorded then return end
+  local write = self.record_writer -- (the history row and the line in one call; not a variant, which is counted)
+  if write and kind ~= "variant" and write(who.id, self.now, kind, fields_json or fields, who.contact, who.journey) then
+    return
+  end
   fields_json = fields_json or json.encode(fields)
   self.store:add_history(who.id, self.now, kind, fields_json)
   self:report(who, kind, fields, fields_json)

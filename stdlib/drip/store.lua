@@ -1417,6 +1417,15 @@ function Store:pending_by_channel()
   return out
 end
 
+-- A function that writes a record's history row (as add_history) and its
+-- line to stdout (as host.write_record) in one call (host.record_writer), or
+-- nil for a scratch store, which keeps no history. Not for a variant, which
+-- add_history counts.
+function Store:record_writer()
+  if self.scratch then return nil end
+  return host.record_writer(self:q("history_add"))
+end
+
 function Store:add_history(instance, at, kind, data_json)
   if self.scratch then return end
   (self.stmts.history_add or self:q("history_add")):run(instance, at, kind, data_json)

@@ -79,3 +79,75 @@ describe("the table's columns", function()
     assert.equal("log: " .. string.rep("🎉", 39) .. "…", line:match("log: .*$")) -- (80 columns at most)
   end)
 end)
+
+describe("Store:record_writer", function()
+  -- a child writes records through it into a store file; the lines it wrote
+  -- and the history rows it left are then read back here
+  local function run_child(db_path, body)
+    local script = [[
+      package.path = "stdlib/?.lua;stdlib/?/init.lua;" .. package.path
+      package.cpath = "build/?.so;" .. package.cpath
+      local Store = require "drip.store"
+      local store = assert(Store.open("]] .. db_path .. [["))
+      store:begin()
+      local write = assert(store:record_writer())
+      ]] .. body .. [[
+      io.stdout:flush()
+      store:commit()
+      store:close()
+    ]]
+    local child = assert(io.popen("lua5.4 -e '" .. script:gsub("'", "'\\''") .. "' 2>&1"))
+    local got = child:read("a")
+    local ok = child:close()
+    return got, ok
+  end
+
+  it("writes each record's history row and its line, as add_history and host.write_record do", function()
+    local path = os.tmpname()
+    local got, ok = run_child(path, [[
+      assert(write(7, 1793523600, "send", { channel = "email", message = { subject = "سلام «۱»", text = "Привет\n" } },
+                   "کاربر", "سبد"))
+      assert(write(8, 1793523601, "exit", '{"reason":"completed"}', "u2", "j"))
+      assert(write(9, 1793523602, "log", {}, nil, "j"))
+    ]])
+    assert.is_true(ok, got)
+    local host = require "drip_host"
+    local json = require "drip.json"
+    local send = { channel = "email", message = { subject = "سلام «۱»", text = "Привет\n" } }
+    assert.equal(host.record_line("2026-11-01T09:00:00Z", "کاربر", "سبد", "send", json.encode(send))
+      .. host.record_line("2026-11-01T09:00:01Z", "u2", "j", "exit", '{"reason":"completed"}')
+      .. host.record_line("2026-11-01T09:00:02Z", nil, "j", "log", "{}"), got)
+    local Store = require "drip.store"
+    local store = assert(Store.open(path))
+    assert.same({ { 7, 1793523600, "send", json.encode(send) }, { 8, 1793523601, "exit", '{"reason":"completed"}' },
+                  { 9, 1793523602, "log", "{}" } },
+                store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all())
+    store:close()
+    os.remove(path)
+  end)
+
+  it("leaves to the Lua path what it cannot write, having written nothing of it", function()
+    local path = os.tmpname()
+    local got, ok = run_child(path, [[
+      assert(write(1, 1793523600, "log", { [1] = "a", b = "c" }, "u1", "j") == nil) -- (keys of mixed types)
+      assert(write(1, 1793523600, "log", {}, 42, "j") == nil) -- (a contact that is not a string)
+      assert(write(1, 253402300800, "log", {}, "u1", "j") == nil) -- (past the year 9999)
+      local ok, err = pcall(write, 1, 1793523600, "log", { f = print }, "u1", "j")
+      assert(not ok and err:find("cannot encode a function as JSON", 1, true), err)
+    ]])
+    assert.is_true(ok, got)
+    assert.equal("", got)
+    local Store = require "drip.store"
+    local store = assert(Store.open(path))
+    assert.equal(0, store.db:prepare("SELECT count(*) FROM history"):first())
+    store:close()
+    os.remove(path)
+  end)
+
+  it("is not there for a scratch store, which keeps no history", function()
+    local Store = require "drip.store"
+    local store = assert(Store.open(":memory:", { scratch = true }))
+    assert.is_nil(store:record_writer())
+    store:close()
+  end)
+end)
