@@ -8,7 +8,9 @@
  * table with keys of mixed types, which the Lua encoder handles (rare, and
  * sorted there by tostring), as it does an object of more than MAX_KEYS
  * keys. Also host.quote, and host.record_line and host.write_record: simulate's
- * JSON Lines record.
+ * JSON Lines record; and for records.c, which writes a record's history row
+ * beside its line, the same encoding into a kept buffer (drip_encode_kept)
+ * and the same line (drip_put_record).
  */
 #include "host.h"
 
