@@ -222,13 +222,18 @@ static int step(lua_State *L, stmt_ud *s) {
   return fail(L, s->db, sqlite3_sql(s->stmt));
 }
 
+/* Step the bound statement to its end, then reset it. */
+static void run_to_end(lua_State *L, stmt_ud *s) {
+  while (step(L, s) == SQLITE_ROW) {
+  }
+  sqlite3_reset(s->stmt);
+}
+
 /* stmt:run(...) -> number of rows changed */
 static int l_stmt_run(lua_State *L) {
   stmt_ud *s = check_stmt(L, 1);
   bind_args(L, s, 2);
-  while (step(L, s) == SQLITE_ROW) {
-  }
-  sqlite3_reset(s->stmt);
+  run_to_end(L, s);
   lua_pushinteger(L, sqlite3_changes(s->db));
   return 1;
 }
@@ -243,9 +248,7 @@ void drip_stmt_run(lua_State *L, int idx, const drip_sql_value *values, int n) {
       fail(L, s->db, sqlite3_sql(s->stmt));
     }
   }
-  while (step(L, s) == SQLITE_ROW) {
-  }
-  sqlite3_reset(s->stmt);
+  run_to_end(L, s);
 }
 
 /* stmt:first(...) -> the columns of the first row, or nothing */

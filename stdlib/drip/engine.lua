@@ -338,13 +338,18 @@ end
 -- the fields' JSON when the caller has it
 function Engine:record(who, kind, fields, fields_json)
   if self.unrecorded then return end
-  local write = self.record_writer -- (the history row and the line in one call; not a variant, which is counted)
-  if write and kind ~= "variant" and write(who.id, self.now, kind, fields_json or fields, who.contact, who.journey) then
-    return
-  end
+  local write = self.record_writer -- (the history row and the line in one call)
+  if write and write(who.id, self.now, kind, fields_json or fields, who.contact, who.journey) then return end
   fields_json = fields_json or json.encode(fields)
   self.store:add_history(who.id, self.now, kind, fields_json)
   self:report(who, kind, fields, fields_json)
+end
+
+-- The variant of a split (or the global control group) an instance goes
+-- down: its record, and its count for the journey's stats.
+function Engine:record_variant(R, split, variant)
+  self:record(R, "variant", { split = split, variant = variant })
+  self.store:count(R.id, "variant", split, variant)
 end
 
 -- The fields of records that name one thing only, and their JSON, kept by
@@ -646,8 +651,7 @@ function Engine:start(def, contact, ev, seq, trigger_name, traits_json)
   local entered = ENTERED_ON[trigger_name]
   self:report(R, "enter", entered[1], entered[2])
   if self.control then -- (each journey's stats then weigh its messages against the control group)
-    self:record(R, "variant", { split = "global_control",
-                                variant = policy.in_control(contact, self.control) and "control" or "treatment" })
+    self:record_variant(R, "global_control", policy.in_control(contact, self.control) and "control" or "treatment")
   end
   if def.timeout then self:add_timer(self.now + def.timeout, id, nil, "expire") end
   self:advance(R)
@@ -1142,7 +1146,7 @@ function Engine:split(R, name, names, weights, total)
       break
     end
   end
-  self:record(R, "variant", { split = name, variant = chosen })
+  self:record_variant(R, name, chosen)
   return chosen
 end
 

@@ -1419,8 +1419,7 @@ end
 
 -- A function that writes a record's history row (as add_history) and its
 -- line to stdout (as host.write_record) in one call (host.record_writer), or
--- nil for a scratch store, which keeps no history. Not for a variant, which
--- add_history counts.
+-- nil for a scratch store, which keeps no history.
 function Store:record_writer()
   if self.scratch then return nil end
   return host.record_writer(self:q("history_add"))
@@ -1429,10 +1428,6 @@ end
 function Store:add_history(instance, at, kind, data_json)
   if self.scratch then return end
   (self.stmts.history_add or self:q("history_add")):run(instance, at, kind, data_json)
-  if kind == "variant" then
-    local v = json.decode(data_json)
-    self:count(instance, "variant", v.split, v.variant)
-  end
 end
 
 -- views for the API and the toolkit ----------------------------------------------
