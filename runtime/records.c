@@ -2,14 +2,15 @@
  * records — simulate's records written in C: each record's history row and
  * its JSON Lines line in one call.
  *
- * Owns: host.record_writer(history_add) -> write, and write(instance, at,
- * kind, fields, contact, journey) -> true, which Engine:record calls when
- * simulate writes its records to stdout as JSON Lines. The fields' JSON (their
- * text, or a table encoded as drip.json.encode encodes it) goes into the
- * history row (history_add: instance, at, kind, data) and after the record's
- * time, contact, journey and kind in its line, made as host.write_record
- * makes it. No Lua string is made for the JSON, the time or the line: the
- * month of cart events writes some 450,000 records.
+ * Owns: host.record_writer(history_add[, lines]) -> write, and write(instance,
+ * at, kind, fields, contact, journey) -> true, which Engine:record calls in
+ * simulate. The fields' JSON (their text, or a table encoded as
+ * drip.json.encode encodes it) goes into the history row (history_add:
+ * instance, at, kind, data) and, unless `lines` is false (simulate's table,
+ * which the engine's sink prints), after the record's time, contact, journey
+ * and kind in its line to stdout, made as host.write_record makes it. No Lua
+ * string is made for the JSON, the time or the line: the month of cart
+ * events writes some 450,000 records.
  * write returns nothing, and does nothing, for what it leaves to the Lua
  * path: a table with keys of mixed types, a contact or journey that is not a
  * string, a time outside the years 0 to 9999. It does not decide which
@@ -20,7 +21,7 @@
 #include <lauxlib.h>
 
 /* write(instance, at, kind, fields, contact, journey) -> true | nothing
- * (upvalue 1: the history_add statement) */
+ * (upvalue 1: the history_add statement; upvalue 2: whether to write lines) */
 static int l_write(lua_State *L) {
   lua_Integer instance = luaL_checkinteger(L, 1), at = luaL_checkinteger(L, 2);
   drip_record_text r = {0};
@@ -38,20 +39,24 @@ static int l_write(lua_State *L) {
   }
   drip_sql_value row[] = {{.i = instance}, {.i = at}, {r.kind, r.kind_len, 0}, {r.fields, r.fields_len, 0}};
   drip_stmt_run(L, lua_upvalueindex(1), row, 4);
+  lua_pushboolean(L, 1);
+  if (!lua_toboolean(L, lua_upvalueindex(2))) return 1;
   r.at = iso;
   r.at_len = sizeof iso;
   r.contact = lua_tolstring(L, 5, &r.contact_len);
   r.journey = lua_tolstring(L, 6, &r.journey_len);
   if (!drip_put_record(&r)) return luaL_error(L, "out of memory");
-  lua_pushboolean(L, 1);
   return 1;
 }
 
-/* host.record_writer(history_add) -> write (see above) */
+/* host.record_writer(history_add[, lines]) -> write (see above; lines
+ * defaults to true) */
 static int l_record_writer(lua_State *L) {
   luaL_checktype(L, 1, LUA_TUSERDATA);
+  int lines = lua_isnoneornil(L, 2) || lua_toboolean(L, 2);
   lua_settop(L, 1);
-  lua_pushcclosure(L, l_write, 1);
+  lua_pushboolean(L, lines);
+  lua_pushcclosure(L, l_write, 2);
   return 1;
 }
 

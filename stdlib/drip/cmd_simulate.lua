@@ -169,10 +169,12 @@ function simulate(opts, path, shown)
     record_writer = store:record_writer()
     record_lines = function(line) io.stdout:write(line) end
   else
+    record_writer = store:record_writer(false) -- (history rows in C; the sink prints the lines)
     sink = function(rec)
       funnel.add(rec)
-      out[#out + 1] = report.line(rec) .. "\n"
-      if #out > 512 then flush() end
+      local n = #out
+      out[n + 1], out[n + 2] = report.line(rec), "\n"
+      if n > 1024 then flush() end
     end
   end
 

@@ -45,7 +45,8 @@ local LIVE_CACHE = tonumber(os.getenv("DRIP_LIVE_CACHE")) or 20000
 -- Engine.new{ store=, sink=function(record) | record_lines=function(json_line),
 --             write_record=function(at, contact, journey, kind, fields_json) -> true | nil,
 --             record_writer=function(instance, at, kind, fields | fields_json, contact, journey) -> true | nil
---               (a record's history row and its line at once: Store:record_writer),
+--               (a record's history row and its line at once, or the row alone before the
+--               sink has the record: Store:record_writer),
 --             conf= (drip.config: timezone,
 --             consent, caps, quiet), unsubscribe={ base=, secret= }, deliver=false,
 --             warn=function(msg), live=false, live_cache=N, known_cache=N, keep_stored=false,
@@ -338,8 +339,11 @@ end
 -- the fields' JSON when the caller has it
 function Engine:record(who, kind, fields, fields_json)
   if self.unrecorded then return end
-  local write = self.record_writer -- (the history row and the line in one call)
-  if write and write(who.id, self.now, kind, fields_json or fields, who.contact, who.journey) then return end
+  local write = self.record_writer -- (the history row and the line in one call; or the row, for a sink)
+  if write and write(who.id, self.now, kind, fields_json or fields, who.contact, who.journey) then
+    if self.sink then self:report(who, kind, fields, fields_json) end
+    return
+  end
   fields_json = fields_json or json.encode(fields)
   self.store:add_history(who.id, self.now, kind, fields_json)
   self:report(who, kind, fields, fields_json)

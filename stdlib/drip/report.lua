@@ -134,9 +134,28 @@ local function describe(rec)
   return describe_stored(rec)
 end
 
+-- make(key), kept by key (at most `limit` keys; the map is dropped whole at
+-- the limit): a table's columns repeat from line to line
+local function kept(limit, make)
+  local map, n = {}, 0
+  return function(key)
+    if key == nil then return make(key) end
+    local value = map[key]
+    if value == nil then
+      value = make(key)
+      if n >= limit then map, n = {}, 0 end
+      map[key], n = value, n + 1
+    end
+    return value
+  end
+end
+local minute_column = kept(1000, function(at) return (at:sub(1, 16):gsub("T", " ")) end)
+local contact_column = kept(10000, function(contact) return pad(clip(contact, 14), 14) end)
+local journey_column = kept(1000, function(journey) return pad(journey, 20) end)
+
 function report.line(rec)
-  return string.format("%s  %s %s %s", rec.at:sub(1, 16):gsub("T", " "), pad(clip(rec.contact, 14), 14),
-    pad(rec.journey or "-", 20), describe(rec))
+  return string.format("%s  %s %s %s", minute_column(rec.at), contact_column(rec.contact),
+    journey_column(rec.journey or "-"), describe(rec))
 end
 
 -- Funnel: counts records as they pass, prints the summary at the end.

@@ -1417,12 +1417,12 @@ function Store:pending_by_channel()
   return out
 end
 
--- A function that writes a record's history row (as add_history) and its
--- line to stdout (as host.write_record) in one call (host.record_writer), or
--- nil for a scratch store, which keeps no history.
-function Store:record_writer()
+-- A function that writes a record's history row (as add_history) and,
+-- unless `lines` is false, its line to stdout (as host.write_record) in one
+-- call (host.record_writer), or nil for a scratch store, which keeps no history.
+function Store:record_writer(lines)
   if self.scratch then return nil end
-  return host.record_writer(self:q("history_add"))
+  return host.record_writer(self:q("history_add"), lines ~= false)
 end
 
 function Store:add_history(instance, at, kind, data_json)

@@ -53,20 +53,26 @@ describe("stats counters", function()
     end
   end)
 
-  it("agree with the rows after drip simulate writes JSON Lines into a store file (the record writer's path)", function()
-    local path = os.tmpname()
-    os.remove(path)
-    local child = assert(io.popen("build/drip simulate --journeys scripts --events examples/events.jsonl --format jsonl --db "
-      .. path .. " 2>&1 >/dev/null"))
-    local errors = child:read("a")
-    assert.is_true((child:close()), errors)
-    local store = assert(Store.open(path))
-    local counted = store:stats_rows(0)
-    assert.is_true(#counted.variants > 0) -- (the example journeys split, and the variants are counted)
-    assert.same(canon(exact(store, 0)), canon(counted))
-    assert.same(canon(store:stats_rows(0)), canon(sim.store:stats_rows(0))) -- (as the engine counts without it)
-    store:close()
-    for _, suffix in ipairs({ "", "-wal", "-shm" }) do os.remove(path .. suffix) end
+  it("agree with the rows after drip simulate fills a store file in either format (the record writer's path)", function()
+    local history = {}
+    for _, format in ipairs({ "jsonl", "table" }) do
+      local path = os.tmpname()
+      os.remove(path)
+      local child = assert(io.popen("build/drip simulate --journeys scripts --events examples/events.jsonl --format "
+        .. format .. " --db " .. path .. " 2>&1 >/dev/null"))
+      local errors = child:read("a")
+      assert.is_true((child:close()), errors)
+      local store = assert(Store.open(path))
+      local counted = store:stats_rows(0)
+      assert.is_true(#counted.variants > 0) -- (the example journeys split, and the variants are counted)
+      assert.same(canon(exact(store, 0)), canon(counted))
+      assert.same(canon(store:stats_rows(0)), canon(sim.store:stats_rows(0))) -- (as the engine counts without it)
+      history[format] = store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all()
+      store:close()
+      for _, suffix in ipairs({ "", "-wal", "-shm" }) do os.remove(path .. suffix) end
+    end
+    assert.is_true(#history.table > 1000)
+    assert.same(history.jsonl, history.table) -- (the table's rows are written in C too, without the lines)
   end)
 
   it("are made from the rows of a store that had none", function()

@@ -91,6 +91,7 @@ describe("Store:record_writer", function()
       local store = assert(Store.open("]] .. db_path .. [["))
       store:begin()
       local write = assert(store:record_writer())
+      local write_row = assert(store:record_writer(false))
       ]] .. body .. [[
       io.stdout:flush()
       store:commit()
@@ -140,6 +141,25 @@ describe("Store:record_writer", function()
     local Store = require "drip.store"
     local store = assert(Store.open(path))
     assert.equal(0, store.db:prepare("SELECT count(*) FROM history"):first())
+    store:close()
+    os.remove(path)
+  end)
+
+  it("writes the history row alone when made with lines false (simulate's table prints the lines)", function()
+    local path = os.tmpname()
+    local got, ok = run_child(path, [[
+      assert(write_row(7, 1793523600, "send", { channel = "sms", message = { text = "Привет, «۱»" } }, "کاربر", "سبد"))
+      assert(write_row(8, 1793523601, "exit", '{"reason":"goal"}', "u2", "j"))
+      assert(write_row(1, 1793523600, "log", {}, 42, "j") == nil) -- (still left to the Lua path)
+    ]])
+    assert.is_true(ok, got)
+    assert.equal("", got)
+    local json = require "drip.json"
+    local Store = require "drip.store"
+    local store = assert(Store.open(path))
+    assert.same({ { 7, 1793523600, "send", json.encode({ channel = "sms", message = { text = "Привет, «۱»" } }) },
+                  { 8, 1793523601, "exit", '{"reason":"goal"}' } },
+                store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all())
     store:close()
     os.remove(path)
   end)
