@@ -40,6 +40,8 @@ start_drip run --journeys "$J" --db "$DB"
 
 # --- health, ingest, dedupe ------------------------------------------------
 expect_eq "healthz" '200 {"ok":true}' "$(req GET /healthz)"
+expect_eq "the server takes no transparent huge pages (a fault that compacts memory would stall a request)" \
+  "0" "$(awk '/^THP_enabled/ { print $2 }' "/proc/$PID/status")"
 TRAITS='{"userId":"ann","traits":{"name":"Ann","email":"ann@x.test","phone":"+15550002222","consent":{"email":true,"sms":true}}}'
 expect_eq "identify" '200 {"accepted":1,"duplicates":0,"ok":true}' "$(req POST /v1/identify "$TRAITS")"
 expect_eq "track" '200 {"accepted":1,"duplicates":0,"ok":true}' \
