@@ -23,20 +23,22 @@
 #define DEFAULT_MEMORY_LIMIT ((size_t)2 << 30)
 
 /* jemalloc's settings, read as the process starts (MALLOC_CONF in the
- * environment still overrides them). Transparent huge pages: a batch
- * command's heap and SQLite's page cache are some hundred MiB touched at
- * random (a woken instance's tables, a contact's cached rows), and with
- * 4 KiB pages most of those touches also miss the TLB. With 2 MiB pages a
- * month of 1,000,000 cart events runs 2-3% faster (user time 0.3-0.4 s
- * less). The symbol is unused where jemalloc is not the allocator (the
- * sanitizers' builds). */
+ * environment still overrides them). Transparent huge pages: simulate's
+ * heap and SQLite's page cache are some hundred MiB touched at random (a
+ * woken instance's tables, a contact's cached rows), and with 4 KiB pages
+ * most of those touches also miss the TLB. With 2 MiB pages a month of
+ * 1,000,000 cart events runs 2-3% faster (user time 0.3-0.4 s less). The
+ * symbol is unused where jemalloc is not the allocator (the sanitizers'
+ * builds). */
 const char *malloc_conf = "thp:always,metadata_thp:always";
 
-/* Only the batch commands take huge pages: for the others (drip run above
- * all), a fault that must first compact memory into a huge page would stall
- * a request. */
+/* Only simulate takes huge pages. Every other command turns them off: in
+ * drip run a fault that must first compact memory into a huge page would
+ * stall a request, and backtest's forked processes would copy 2 MiB at
+ * their first write to a shared page (the month's backtest took 0.8-1 s
+ * more with them). */
 static void huge_pages_for(const char *command) {
-  if (command && (strcmp(command, "simulate") == 0 || strcmp(command, "backtest") == 0)) return;
+  if (command && strcmp(command, "simulate") == 0) return;
   prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0); /* (an old kernel without it: huge pages stay allowed) */
 }
 
