@@ -103,6 +103,16 @@ describe("Store:record_writer", function()
     return got, ok
   end
 
+  -- the history rows the child left in the store file at path (the file then goes)
+  local function history_rows(path)
+    local Store = require "drip.store"
+    local store = assert(Store.open(path))
+    local rows = store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all()
+    store:close()
+    os.remove(path)
+    return rows
+  end
+
   it("writes each record's history row and its line, as add_history and host.write_record do", function()
     local path = os.tmpname()
     local got, ok = run_child(path, [[
@@ -118,13 +128,8 @@ describe("Store:record_writer", function()
     assert.equal(host.record_line("2026-11-01T09:00:00Z", "کاربر", "سبد", "send", json.encode(send))
       .. host.record_line("2026-11-01T09:00:01Z", "u2", "j", "exit", '{"reason":"completed"}')
       .. host.record_line("2026-11-01T09:00:02Z", nil, "j", "log", "{}"), got)
-    local Store = require "drip.store"
-    local store = assert(Store.open(path))
     assert.same({ { 7, 1793523600, "send", json.encode(send) }, { 8, 1793523601, "exit", '{"reason":"completed"}' },
-                  { 9, 1793523602, "log", "{}" } },
-                store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all())
-    store:close()
-    os.remove(path)
+                  { 9, 1793523602, "log", "{}" } }, history_rows(path))
   end)
 
   it("leaves to the Lua path what it cannot write, having written nothing of it", function()
@@ -138,11 +143,7 @@ describe("Store:record_writer", function()
     ]])
     assert.is_true(ok, got)
     assert.equal("", got)
-    local Store = require "drip.store"
-    local store = assert(Store.open(path))
-    assert.equal(0, store.db:prepare("SELECT count(*) FROM history"):first())
-    store:close()
-    os.remove(path)
+    assert.same({}, history_rows(path))
   end)
 
   it("writes the history row alone when made with lines false (simulate's table prints the lines)", function()
@@ -155,13 +156,8 @@ describe("Store:record_writer", function()
     assert.is_true(ok, got)
     assert.equal("", got)
     local json = require "drip.json"
-    local Store = require "drip.store"
-    local store = assert(Store.open(path))
     assert.same({ { 7, 1793523600, "send", json.encode({ channel = "sms", message = { text = "Привет, «۱»" } }) },
-                  { 8, 1793523601, "exit", '{"reason":"goal"}' } },
-                store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all())
-    store:close()
-    os.remove(path)
+                  { 8, 1793523601, "exit", '{"reason":"goal"}' } }, history_rows(path))
   end)
 
   it("is not there for a scratch store, which keeps no history", function()
