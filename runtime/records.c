@@ -2,11 +2,11 @@
  * records — simulate's records written in C: each record's history row and
  * its JSON Lines line in one call.
  *
- * Owns: host.record_writer(history_add[, lines]) -> write, and write(instance,
+ * Owns: host.record_writer(history_add, lines) -> write, and write(instance,
  * at, kind, fields, contact, journey) -> true, which Engine:record calls in
  * simulate. The fields' JSON (their text, or a table encoded as
  * drip.json.encode encodes it) goes into the history row (history_add:
- * instance, at, kind, data) and, unless `lines` is false (simulate's table,
+ * instance, at, kind, data) and, when `lines` (not for simulate's table,
  * which the engine's sink prints), after the record's time, contact, journey
  * and kind in its line to stdout, made as host.write_record makes it. No Lua
  * string is made for the JSON, the time or the line: the month of cart
@@ -49,13 +49,10 @@ static int l_write(lua_State *L) {
   return 1;
 }
 
-/* host.record_writer(history_add[, lines]) -> write (see above; lines
- * defaults to true) */
+/* host.record_writer(history_add, lines) -> write (see above) */
 static int l_record_writer(lua_State *L) {
   luaL_checktype(L, 1, LUA_TUSERDATA);
-  int lines = lua_isnoneornil(L, 2) || lua_toboolean(L, 2);
-  lua_settop(L, 1);
-  lua_pushboolean(L, lines);
+  lua_settop(L, 2);
   lua_pushcclosure(L, l_write, 2);
   return 1;
 }
