@@ -90,6 +90,7 @@ function Engine.new(opts)
     latest = {},      -- journey name -> newest definition
     by_trigger = {},  -- event name -> { definitions }
     late_goals = {},  -- event name -> { definitions whose goal converts `within` a while after the end }
+    route_names = {}, -- event name -> true: route may act on it (see Engine:ingest)
     inactive = {},    -- { def =, secs = } of inactive triggers (and inactive segment triggers)
     segments = {},    -- name -> segment (see drip.segments)
     on_traits = {}, on_did = {}, scheduled = {}, -- segment and schedule triggers (see drip.audience)
@@ -246,7 +247,9 @@ function Engine:index(latest)
     self.store:put_script(def, self.now)
     if def.file then files[def.file] = def.hash end
     local t = def.trigger
+    self:note_route_names(def)
     if t.kind == "event" then
+      self.route_names[t.event] = true
       local list = self.by_trigger[t.event] or {}
       list[#list + 1] = def
       self.by_trigger[t.event] = list
@@ -261,7 +264,19 @@ function Engine:index(latest)
     end
   end
   self:index_audience(names)
+  for name in pairs(self.on_did) do self.route_names[name] = true end
   if self.keep_stored then self.store:set_meta("loaded_files", json.encode(files)) end
+end
+
+-- The events route acts on, beside the triggers: those that end an
+-- instance of def (goal, exit_on). With the events waits ask for, and those
+-- did segments count, they are the names route is given when the store's
+-- every instance is this process's (Store.made_every_instance): an event
+-- of another name (a page view no journey looks at) could neither start,
+-- end nor wake any, and is only stored. The names only grow, as instances
+-- of a journey's earlier versions may still run.
+function Engine:note_route_names(def)
+  for name in pairs(def.ending) do self.route_names[name] = true end
 end
 
 -- a journey loaded now, or one the store has run
@@ -277,6 +292,7 @@ function Engine:def_for(hash)
   def, err = self:compile(source, file, true)
   if not def then error(err) end
   self.defs[hash] = def
+  self:note_route_names(def)
   return def
 end
 
@@ -412,7 +428,9 @@ function Engine:ingest(ev)
       self:note_due(self.now + t.secs, "inactivity")
     end
   end
-  if ev.type == "track" then self:route(ev, seq, fresh) end
+  if ev.type == "track" and (self.route_names[ev.event] or not self.store.made_every_instance) then
+    self:route(ev, seq, fresh)
+  end
   if self.queue[1] and not ev.internal then self:drain() end
   return true
 end
@@ -806,7 +824,10 @@ function Engine:advance(R, ...)
   if req.op == "exit" then return self:finish(R, "exit", nil, req.detail) end
   self.store:set_wait(R.id, req.seq, req.event)
   if req.due then self:add_timer(req.due, R.id, req.seq, "wake") end
-  if req.event then self:note_step_event(R.journey, "waits for", req.event) end
+  if req.event then
+    self.route_names[req.event] = true
+    self:note_step_event(R.journey, "waits for", req.event)
+  end
   self:keep_live(R, req)
 end
 

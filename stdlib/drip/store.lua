@@ -138,6 +138,7 @@ local QUERIES = {
   meta_set = "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   contact_get = "SELECT traits FROM contacts WHERE id = ?",
   contact_any = "SELECT 1 FROM contacts LIMIT 1",
+  instance_any = "SELECT 1 FROM instances LIMIT 1",
   temp_objects = "SELECT count(*) FROM temp.sqlite_master",
   contact_touch = "INSERT OR IGNORE INTO contacts(id, created_at) VALUES (?, ?)",
   contact_put = "INSERT INTO contacts(id, traits, created_at, tz) VALUES (?, ?, ?, ?) "
@@ -1057,6 +1058,8 @@ end
 -- limit: contacts kept (default ACTIVE_CACHE); timers: the table's timers the window reads at a time
 function Store:own_instances(limit, timers)
   if self.made == nil then self.made, self.made_n = not self:q("contact_any"):first() and host.id_set(), 0 end
+  -- every instance of a store that had none is this process's (see Engine:ingest)
+  if self.made_every_instance == nil then self.made_every_instance = not self:q("instance_any"):first() end
   self.active_limit = limit or self.active_limit or ACTIVE_CACHE
   self.timers_kept = timers or self.timers_kept or TIMER_WINDOW
   drop_active_lists(self)

@@ -190,6 +190,38 @@ describe("steps", function()
     end)
   end
 
+  it("an event only a wait_for names, by a name made as the journey runs, wakes it; one no journey names is kept", function()
+    local sim = start([[local e = wait_for("Profile " .. "Completed", "1d")
+      log("got %s", e and e.event or "nothing")]])
+    sim:track("u1", "Page Viewed", {})
+    sim:track("u1", "Profile Completed", {})
+    assert.is_true(sim.store.made_every_instance) -- (route is given only the names journeys act on)
+    assert.same({ "got Profile Completed" }, each_record(sim, "log", "message"))
+    assert.equal(1, sim.store.db:prepare("SELECT count(*) FROM events WHERE name = 'Page Viewed'"):first())
+  end)
+
+  it("a wait_for set by an earlier run on a store file wakes on its event in the next run", function()
+    local dir = helpers.dir({ ["j.lua"] = journey_with([[local e = wait_for("Profile " .. "Completed", "1d")
+      log("got %s", e and e.event or "nothing")]]) })
+    local db = helpers.tmpname()
+    os.remove(db)
+    local function simulate(lines, extra)
+      local path = helpers.tmpname()
+      local f = assert(io.open(path, "w"))
+      f:write(table.concat(lines, "\n"), "\n")
+      f:close()
+      local child = assert(io.popen("build/drip simulate --journeys " .. dir .. " --events " .. path .. " --db " .. db
+        .. " --format jsonl " .. (extra or "") .. " 2>&1"))
+      local out = child:read("a")
+      child:close()
+      return out
+    end
+    simulate({ '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-02T09:00:00Z"}' },
+             "--until 2026-11-02T10:00:00Z")
+    local out = simulate({ '{"type":"track","userId":"u1","event":"Profile Completed","timestamp":"2026-11-02T11:00:00Z"}' })
+    assert.matches('"message":"got Profile Completed"', out, 1, true)
+  end)
+
   it("goal and exit_on end an instance waiting inside wait_for", function()
     local sim = start('wait_for("Never") email { text = "x" }', { extra = 'goal = "Bought", exit_on = "Stop",' })
     sim:track("u1", "Bought", { revenue = 12.5 })
