@@ -265,15 +265,22 @@ static void put_value(out *o, lua_State *L, int idx) {
 }
 
 /* host.encode_json(v) -> text | nothing (mixed keys: the caller's job); raises on what JSON cannot hold */
+/* Raise the error that stopped o's encoding (o->error is cleared first) */
+static int raise_encode_error(lua_State *L, out *o) {
+  const char *error = o->error;
+  o->error = NULL;
+  if (o->mixed == -1) lua_pushfstring(L, "cannot encode a %s as JSON", error);
+  else lua_pushstring(L, error);
+  return lua_error(L);
+}
+
 int drip_encode_json(lua_State *L) {
   luaL_checkany(L, 1);
   out o = {0};
   put_value(&o, L, 1);
   if (o.error) {
     free(o.p);
-    if (o.mixed == -1) lua_pushfstring(L, "cannot encode a %s as JSON", o.error);
-    else lua_pushstring(L, o.error);
-    return lua_error(L);
+    return raise_encode_error(L, &o);
   }
   if (o.mixed) {
     free(o.p);
@@ -400,13 +407,7 @@ const char *drip_encode_kept(lua_State *L, int idx, size_t *len) {
   o.depth = 0;
   o.mixed = 0;
   put_value(&o, L, idx);
-  if (o.error) {
-    const char *error = o.error;
-    int type_error = o.mixed == -1;
-    o.error = NULL;
-    if (type_error) return (luaL_error(L, "cannot encode a %s as JSON", error), NULL);
-    return (luaL_error(L, "%s", error), NULL);
-  }
+  if (o.error) return (raise_encode_error(L, &o), NULL);
   if (o.mixed) return NULL;
   *len = o.len;
   return o.p ? o.p : "";
