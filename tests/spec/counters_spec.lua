@@ -4,6 +4,7 @@
 local testing = require "drip.testing"
 local events = require "drip.events"
 local Store = require "drip.store"
+local helpers = require "helpers"
 
 local KINDS = { "journeys", "exits", "steps", "messages", "engaged", "labels", "variants" }
 
@@ -56,7 +57,7 @@ describe("stats counters", function()
   it("agree with the rows after drip simulate fills a store file in either format (the record writer's path)", function()
     local history = {}
     for _, format in ipairs({ "jsonl", "table" }) do
-      local path = os.tmpname()
+      local path = helpers.tmpname() -- (removed with its -wal and -shm when busted ends)
       os.remove(path)
       local child = assert(io.popen("build/drip simulate --journeys scripts --events examples/events.jsonl --format "
         .. format .. " --db " .. path .. " 2>&1 >/dev/null"))
@@ -69,7 +70,6 @@ describe("stats counters", function()
       assert.same(canon(store:stats_rows(0)), canon(sim.store:stats_rows(0))) -- (as the engine counts without it)
       history[format] = store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all()
       store:close()
-      for _, suffix in ipairs({ "", "-wal", "-shm" }) do os.remove(path .. suffix) end
     end
     assert.is_true(#history.table > 1000)
     assert.same(history.jsonl, history.table) -- (the table's rows are written in C too, without the lines)

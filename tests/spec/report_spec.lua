@@ -1,6 +1,7 @@
 -- drip.report's JSON Lines record (made in C by host.record_line): the same
 -- text as the plain concatenation it replaced, for every shape of record.
 local report = require "drip.report"
+local helpers = require "helpers"
 local json = require "drip.json"
 
 -- the line as a reader sees it: one JSON object in at, contact, journey, kind, fields order
@@ -103,18 +104,17 @@ describe("Store:record_writer", function()
     return got, ok
   end
 
-  -- the history rows the child left in the store file at path (the file then goes)
+  -- the history rows the child left in the store file at path
   local function history_rows(path)
     local Store = require "drip.store"
     local store = assert(Store.open(path))
     local rows = store.db:prepare("SELECT instance, at, kind, data FROM history ORDER BY id"):all()
     store:close()
-    os.remove(path)
     return rows
   end
 
   it("writes each record's history row and its line, as add_history and host.write_record do", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local got, ok = run_child(path, [[
       assert(write(7, 1793523600, "send", { channel = "email", message = { subject = "سلام «۱»", text = "Привет\n" } },
                    "کاربر", "سبد"))
@@ -133,7 +133,7 @@ describe("Store:record_writer", function()
   end)
 
   it("leaves to the Lua path what it cannot write, having written nothing of it", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local got, ok = run_child(path, [[
       assert(write(1, 1793523600, "log", { [1] = "a", b = "c" }, "u1", "j") == nil) -- (keys of mixed types)
       assert(write(1, 1793523600, "log", {}, 42, "j") == nil) -- (a contact that is not a string)
@@ -147,7 +147,7 @@ describe("Store:record_writer", function()
   end)
 
   it("writes the history row alone when made with lines false (simulate's table prints the lines)", function()
-    local path = os.tmpname()
+    local path = helpers.tmpname()
     local got, ok = run_child(path, [[
       assert(write_row(7, 1793523600, "send", { channel = "sms", message = { text = "Привет, «۱»" } }, "کاربر", "سبد"))
       assert(write_row(8, 1793523601, "exit", '{"reason":"goal"}', "u2", "j"))
