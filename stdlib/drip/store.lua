@@ -523,7 +523,8 @@ function Store.open(path, opts)
   local self = objects.new({ db = db, path = path, private = opts.private or false, scratch = opts.scratch or false,
                               stmts = {}, in_tx = false, tally = {},
                               saved = {}, next_ids = {},
-                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {} }, Store)
+                              days = {}, days_n = 0, unwritten = {}, unwritten_n = 0, unwritten_of = {},
+                              unwritten_contacts = {}, unwritten_contacts_n = 0 }, Store)
   local ok, perr = pcall(function()
     if opts.page_size then db:exec("PRAGMA page_size = " .. math.tointeger(opts.page_size)) end
     db:exec("PRAGMA journal_mode = WAL")
@@ -594,12 +595,15 @@ local reads_instances = reader_of("instances", ANSWERED)
 -- reads the table's with timers_after, and holds the unwritten ones itself)
 local reads_timers = reader_of("timers", { timer_put = true, timer_del = true, timers_next_id = true,
                                            timers_after = true })
+-- (and the contacts' traits left unwritten: see Store:put_contact)
+local reads_contacts = reader_of("contacts", { contact_get = true, contact_put = true, contact_touch = true })
 
 -- (the statements that only add rows, made the most, are taken from
 -- self.stmts directly once made: `(self.stmts.x or self:q("x"))`)
 function Store:q(name)
   if self.unwritten_n > 0 and reads_instances[name] then self:write_instances() end
   if self.timer_window and reads_timers[name] then self:write_timers() end
+  if self.unwritten_contacts_n > 0 and reads_contacts[name] then self:write_contacts() end
   local st = self.stmts[name]
   if not st then
     st = self.db:prepare(assert(QUERIES[name], name))
@@ -621,6 +625,7 @@ function Store:begin()
 end
 
 function Store:commit()
+  self:write_contacts()
   self:write_instances()
   self:write_timers()
   self.next_ids = {}
@@ -637,6 +642,7 @@ function Store:rollback()
   self:forget_active()
   self.tally, self.saved = {}, {}
   self:drop_unwritten()
+  self:drop_unwritten_contacts()
   self.next_ids = {}
   if self.in_tx then
     pcall(self.db.exec, self.db, "ROLLBACK")
@@ -658,7 +664,8 @@ end
 -- Savepoints inside a transaction (one per request of a batch): the counts
 -- made since are undone with the rows.
 function Store:savepoint()
-  self:write_instances() -- (a rollback to it drops only the rows made after it)
+  self:write_contacts() -- (a rollback to it drops only the rows made after it)
+  self:write_instances()
   self:write_timers()
   self.db:exec("SAVEPOINT request")
   local copy = {}
@@ -679,6 +686,7 @@ function Store:rollback_to()
   self:drop_unwritten_timers()
   self:forget_active()
   self:drop_unwritten()
+  self:drop_unwritten_contacts()
   self.next_ids = {}
   self.db:exec("ROLLBACK TO request; RELEASE request")
   self.tally = table.remove(self.saved)
@@ -733,12 +741,19 @@ end
 
 -- A consistent, compact copy of the store into a new file at `path` (one
 -- read transaction: writers go on meanwhile)
-function Store:copy_to(path) self.db:prepare("VACUUM INTO ?"):run(path) end
+function Store:copy_to(path)
+  self:write_contacts()
+  self.db:prepare("VACUUM INTO ?"):run(path)
+end
 
 function Store:meta(key) return (self:q("meta_get"):first(key)) end
 function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
 
 -- contacts ------------------------------------------------------------------
+
+-- the most rows of a table kept unwritten (contacts, instances: see
+-- Store:put_contact and Store:add_instance)
+local UNWRITTEN = 10000
 
 -- traits table of a contact, or nil when unknown
 function Store:contact(id)
@@ -751,6 +766,8 @@ function Store:contact_json(id)
   local kept = self.traits
   local traits = kept and kept.map[id]
   if traits then return traits end
+  local unwritten = self.unwritten_contacts[id]
+  if unwritten then return unwritten[1] end
   local made = self.made
   if made and not made:has(id) then return nil end -- (a store that began with none has only those it made)
   traits = self:q("contact_get"):first(id)
@@ -774,22 +791,59 @@ end
 -- make sure the contact exists; true when it was new
 function Store:touch_contact(id, now)
   self:note_made(id)
+  if self.unwritten_contacts[id] then return false end
   local new = self:q("contact_touch"):run(id, now) > 0
   if new then self:made_contact(id, "{}") end
   return new
 end
 
+-- A contact's traits are kept in memory until the transaction commits or a
+-- query reads the contacts table (Store:q), as instances' rows are (see
+-- Store:add_instance), and then written in id order (outside a transaction,
+-- at once): contacts come in no
+-- order, and each written as it came went into a page of the table at
+-- random (a twentieth of the cart month). Store:contact_json and
+-- touch_contact read them. At most UNWRITTEN are kept.
 -- new: the caller knows the contact did not exist before
 function Store:put_contact(id, traits, now, new)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
   local text = json.encode(traits)
   self:note_made(id)
-  self:q("contact_put"):run(id, text, now, tz)
+  local row = self.unwritten_contacts[id]
+  if not self.in_tx then -- (no commit to wait for)
+    self:q("contact_put"):run(id, text, now, tz)
+  elseif row then
+    row[1], row[3] = text, tz
+  else
+    if self.unwritten_contacts_n >= UNWRITTEN then self:write_contacts() end
+    self.unwritten_contacts[id] = { text, now, tz }
+    self.unwritten_contacts_n = self.unwritten_contacts_n + 1
+  end
   if new then
     self:made_contact(id, text)
   elseif self.traits then
     self.traits:put(id, text)
   end
+end
+
+-- write the unwritten contacts, in id order (the first put's time is a new
+-- contact's created_at; a contact already written keeps its own)
+function Store:write_contacts()
+  if self.unwritten_contacts_n == 0 then return end
+  local rows, ids = self.unwritten_contacts, {}
+  for id in pairs(rows) do ids[#ids + 1] = id end
+  table.sort(ids)
+  local put = self:q("contact_put")
+  for i = 1, #ids do
+    local id = ids[i]
+    local row = rows[id]
+    put:run(id, row[1], row[2], row[3])
+  end
+  self:drop_unwritten_contacts()
+end
+
+function Store:drop_unwritten_contacts()
+  self.unwritten_contacts, self.unwritten_contacts_n = {}, 0
 end
 
 -- A contact this process made has no instances but those it will see made:
@@ -943,7 +997,6 @@ end
 -- is above the ids of rows written before it. At most UNWRITTEN are kept (about
 -- as many as a simulation's transaction starts on the cart month; a load
 -- whose instances all sleep would keep a transaction's worth of rows).
-local UNWRITTEN = 10000
 
 function Store:add_instance(journey, version, contact, now, trigger_seq, trigger_name, traits_json)
   if self.unwritten_n >= UNWRITTEN then self:write_instances() end

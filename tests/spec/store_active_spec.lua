@@ -5,8 +5,9 @@
 local Store = require "drip.store"
 local helpers = require "helpers"
 
--- The rows of instances a transaction made are written when it commits (or
--- a query needs them): until then they are store.unwritten's.
+-- The rows of instances and contacts a transaction made are written when it
+-- commits (or a query needs them): until then they are store.unwritten's
+-- and store.unwritten_contacts'.
 local function unwritten_row(store, id)
   local u = store.unwritten[id]
   return u and { u.id, u.journey, u.version, u.contact, u.active, u.entered_at, u.trigger_seq, u.trigger_name, u.traits,
@@ -32,6 +33,14 @@ local function from_rows(store, contact)
     rows[#rows + 1] = { row[1], row[2], row[3], row[10], row[11], row[6] }
   end
   return rows
+end
+
+-- a contact's traits text as its row says, or the row a transaction has
+-- not written yet (store.unwritten_contacts')
+local function traits_of(store, contact)
+  local u = store.unwritten_contacts[contact]
+  if u then return u[1] end
+  return store:q("contact_get"):first(contact)
 end
 
 local function last_entry_of(store, contact, journey)
@@ -117,7 +126,7 @@ describe("active instances kept in memory", function()
       end
       local want = from_rows(store, c)
       assert.same(want, plain(store:active_instances(c)), "step " .. step .. ", contact " .. c)
-      assert.equal(store:q("contact_get"):first(c), store:contact_json(c), "step " .. step .. ", traits of " .. c)
+      assert.equal(traits_of(store, c), store:contact_json(c), "step " .. step .. ", traits of " .. c)
       local j = "j" .. random(3)
       assert.equal(last_entry_of(store, c, j), store:last_entry(c, j),
         "step " .. step .. ", last entry of " .. c .. " into " .. j)
@@ -179,6 +188,40 @@ describe("active instances kept in memory", function()
     store:set_wait(b, 2, "Paid")
     assert.same({ { a, "j1", "v1", 1, "Paid", 1 }, { b, "j2", "v1", 2, "Paid", 2 } }, plain(held))
     assert.same({ { b, "j2", "v1", 2, "Paid", 2 }, { b + 1, "j3", "v1", nil, nil, 4 } }, plain(store:active_instances("u1")))
+    store:close()
+  end)
+
+  it("keep a transaction's contacts until it commits, and answer every reader as their rows would", function()
+    local path = helpers.tmpname()
+    local store = assert(Store.open(path))
+    store:own_instances()
+    store:begin()
+    store:put_contact("zed", { first_name = "Зед", timezone = "Asia/Tehran" }, 100)
+    store:put_contact("amy", { first_name = "Amy" }, 200)
+    store:put_contact("zed", { first_name = "زد", timezone = "Europe/Moscow" }, 300)
+    store:own_instances() -- (the kept traits dropped: what is unwritten answers)
+    assert.equal('{"first_name":"زد","timezone":"Europe/Moscow"}', store:contact_json("zed"))
+    assert.is_false(store:touch_contact("amy", 400)) -- (it exists: not made again)
+    assert.is_true(store:touch_contact("bo", 400))
+    -- a query of the table sees them: the zones, a page of contacts in id order
+    assert.same({ "Europe/Moscow" }, store:contact_zones())
+    local page = store:contacts_page("", 10)
+    assert.same({ "amy", "bo", "zed" }, { page[1][1], page[2][1], page[3][1] })
+    store:put_contact("cy", { n = 1 }, 500)
+    store:commit()
+    store:begin()
+    store:put_contact("dee", { n = 2 }, 600)
+    store:rollback()
+    store:close()
+
+    store = assert(Store.open(path))
+    assert.same({ '{"first_name":"زد","timezone":"Europe/Moscow"}', 100 }, { store:q("contact_row"):first("zed") })
+    assert.same({ '{"n":1}', 500 }, { store:q("contact_row"):first("cy") })
+    assert.is_nil(store:contact_json("dee")) -- (rolled back with its transaction)
+    store:put_contact("dee", { n = 3 }, 700) -- (outside a transaction: written at once)
+    local other = assert(Store.open(path))
+    assert.equal('{"n":3}', other:contact_json("dee"))
+    other:close()
     store:close()
   end)
 end)
