@@ -498,7 +498,7 @@ function Engine:route(ev, seq, fresh)
   for i = 1, #triggered do
     local def = triggered[i]
     if self:matches(def.trigger, ev) and (fresh or self:may_enter(def, contact, rows, ended)) then
-      self:start(def, contact, ev.data, seq, name_of_event, fresh and "{}" or nil)
+      self:start(def, contact, rawget(ev, "data") or tostring(ev.body), seq, name_of_event, fresh and "{}" or nil)
     end
   end
   if self.on_did[name_of_event] then self:enter_did_segments(contact, ev, seq) end
@@ -647,7 +647,7 @@ end
 
 -- An instance's runtime, from its row's fields (wait_seq: the wait it sleeps
 -- in, when it is rebuilt), with its journey's coroutine; event: the trigger
--- event's data, when the caller has it.
+-- event's data, or its text, when the caller has it.
 local function runtime(self, def, history, event, id, contact, entered_at, traits, trigger_seq, trigger_name, wait_seq)
   local R = {
     id = id, contact = contact, journey = def.name, def = def, entered_at = entered_at, entry_traits = traits,
@@ -707,18 +707,24 @@ local function context_pairs(ctx)
   return next, ctx, nil
 end
 
--- The ctx of instance runtime R (with its trigger event's data when the
--- caller has it). Its contact, the traits at entry, is decoded when first
--- read: most journeys wait first, and a wait gives the traits anew (see
--- drip.steps). A replay's event is read from the store when first read:
--- replayed steps return recorded results and rarely need it.
+-- The ctx of instance runtime R (with its trigger event's data, or its
+-- JSON text, when the caller has it). Its contact, the traits at entry, is
+-- decoded when first read: most journeys wait first, and a wait gives the
+-- traits anew (see drip.steps). So is the event: an instance that sleeps
+-- keeps its text (one string, where its data is a handful of tables and
+-- strings to keep and to mark), and one that ends first never decodes it. A
+-- replay's event is read from the store when first read: replayed steps
+-- return recorded results and rarely need it.
 function Engine:context(R, event)
+  local text = type(event) == "string" and event or nil
+  if text then event = nil end
   local function loaded(ctx, key)
     local value
     if key == "contact" then
       value = self:watched(R.entry_traits == "{}" and {} or json.decode(R.entry_traits))
     elseif key == "event" then
-      value = R.trigger_seq and self.store:event(R.trigger_seq)
+      value = text and events.with_properties(json.decode(text))
+        or R.trigger_seq and self.store:event(R.trigger_seq)
         or { type = R.trigger_name, event = R.trigger_name, userId = R.contact, timestamp = time.iso(R.entered_at) }
     else
       return nil

@@ -222,6 +222,21 @@ describe("steps", function()
     assert.matches('"message":"got Profile Completed"', out, 1, true)
   end)
 
+  it("ctx.event is the trigger event of a file's line, whole, when first read after a wait, and keeps a change", function()
+    local dir = helpers.dir({ ["j.lua"] = journey_with([[wait "1h"
+      ctx.event.properties.seen = (ctx.event.properties.seen or 0) + 1
+      wait "1h"
+      log("%s %s %s %s", ctx.event.properties.city, ctx.event.messageId, ctx.event.properties.seen, ctx.event.timestamp)]]) })
+    local path = helpers.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write('{"type":"track","userId":"u1","event":"Go","properties":{"city":"شیراز"},"timestamp":"2026-11-02T09:00:00Z","messageId":"m-1"}\n')
+    f:close()
+    local child = assert(io.popen("build/drip simulate --journeys " .. dir .. " --events " .. path .. " --format jsonl 2>&1"))
+    local out = child:read("a")
+    child:close()
+    assert.matches('"message":"شیراز m-1 1 2026-11-02T09:00:00Z"', out, 1, true)
+  end)
+
   it("goal and exit_on end an instance waiting inside wait_for", function()
     local sim = start('wait_for("Never") email { text = "x" }', { extra = 'goal = "Bought", exit_on = "Stop",' })
     sim:track("u1", "Bought", { revenue = 12.5 })
