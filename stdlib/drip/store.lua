@@ -741,10 +741,7 @@ end
 
 -- A consistent, compact copy of the store into a new file at `path` (one
 -- read transaction: writers go on meanwhile)
-function Store:copy_to(path)
-  self:write_contacts()
-  self.db:prepare("VACUUM INTO ?"):run(path)
-end
+function Store:copy_to(path) self.db:prepare("VACUUM INTO ?"):run(path) end
 
 function Store:meta(key) return (self:q("meta_get"):first(key)) end
 function Store:set_meta(key, value) self:q("meta_set"):run(key, value) end
@@ -797,23 +794,23 @@ function Store:touch_contact(id, now)
   return new
 end
 
--- A contact's traits are kept in memory until the transaction commits or a
--- query reads the contacts table (Store:q), as instances' rows are (see
--- Store:add_instance), and then written in id order (outside a transaction,
--- at once): contacts come in no
--- order, and each written as it came went into a page of the table at
--- random (a twentieth of the cart month). Store:contact_json and
--- touch_contact read them. At most UNWRITTEN are kept.
+-- Within a transaction a contact's traits are kept in memory until it
+-- commits or a query reads the contacts table (Store:q), as instances' rows
+-- are (see Store:add_instance), and then written in id order: contacts come
+-- in no order, and each written as it came went into a page of the table at
+-- random (a twentieth of the cart month's time). Store:contact_json and
+-- touch_contact read them. At most UNWRITTEN are kept; outside a
+-- transaction they are written at once.
 -- new: the caller knows the contact did not exist before
 function Store:put_contact(id, traits, now, new)
   local tz = type(traits.timezone) == "string" and traits.timezone or nil
   local text = json.encode(traits)
   self:note_made(id)
   local row = self.unwritten_contacts[id]
-  if not self.in_tx then -- (no commit to wait for)
-    self:q("contact_put"):run(id, text, now, tz)
-  elseif row then
+  if row then
     row[1], row[3] = text, tz
+  elseif not self.in_tx then
+    self:q("contact_put"):run(id, text, now, tz)
   else
     if self.unwritten_contacts_n >= UNWRITTEN then self:write_contacts() end
     self.unwritten_contacts[id] = { text, now, tz }
