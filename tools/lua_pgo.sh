@@ -3,8 +3,9 @@
 # own source package of the installed liblua5.4-dev (the same version, the
 # same patches and definitions) with the compiler's profile feedback: a build
 # that counts what runs, a training run of drip's engine on it, and a build
-# laid out by those counts. The interpreter's dispatch and table lookups then
-# take fewer stalls; the cart month simulates 3-5% faster (tests/bench/README.md).
+# laid out by those counts: the interpreter's hot paths are placed and
+# inlined by what runs, and a simulation takes about 4% less CPU time
+# (tests/bench/README.md).
 #
 # Leaves BUILD_DIR/lua-pgo/liblua5.4.a, which CMakeLists.txt links when it is
 # there. Needs BUILD_DIR/drip_host.so (the training runs the engine through it,
@@ -61,9 +62,9 @@ package.cpath = "$BUILD/?.so;" .. package.cpath
 os.exit(require("drip.cli").main(arg))
 LUA
 }
-train simulate --journeys scripts --events examples/events.jsonl
-train simulate --journeys scripts/abandoned_cart.lua --events "$OUT.tmp/train/cart.jsonl" --db "$OUT.tmp/train/cart.db" \
-  --format jsonl
+{ train simulate --journeys scripts --events examples/events.jsonl &&
+  train simulate --journeys scripts/abandoned_cart.lua --events "$OUT.tmp/train/cart.jsonl" --db "$OUT.tmp/train/cart.db" \
+    --format jsonl; } || { echo "lua_pgo: the training simulation failed" >&2; exit 1; }
 
 # 4. the library again, laid out by the counts
 cp gen/*.gcda use/
