@@ -264,7 +264,6 @@ static void put_value(out *o, lua_State *L, int idx) {
   }
 }
 
-/* host.encode_json(v) -> text | nothing (mixed keys: the caller's job); raises on what JSON cannot hold */
 /* Raise the error that stopped o's encoding (o->error is cleared first) */
 static int raise_encode_error(lua_State *L, out *o) {
   const char *error = o->error;
@@ -274,6 +273,7 @@ static int raise_encode_error(lua_State *L, out *o) {
   return lua_error(L);
 }
 
+/* host.encode_json(v) -> text | nothing (mixed keys: the caller's job); raises on what JSON cannot hold */
 int drip_encode_json(lua_State *L) {
   luaL_checkany(L, 1);
   out o = {0};

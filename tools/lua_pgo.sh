@@ -8,7 +8,8 @@
 # (tests/bench/README.md).
 #
 # Leaves BUILD_DIR/lua-pgo/liblua5.4.a, which CMakeLists.txt links when it is
-# there. Needs BUILD_DIR/drip_host.so (the training runs the engine through it,
+# there, and beside it the version it was built from: an upgraded
+# liblua5.4-dev (a security fix) is built again at the next `make`. Needs BUILD_DIR/drip_host.so (the training runs the engine through it,
 # in the counting interpreter) and the network to Debian's mirrors (the source
 # comes through apt with a private list of the system's deb lines as deb-src;
 # the system's apt setup is not touched). Exits non-zero, saying why on one
@@ -17,9 +18,10 @@ set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 OUT=$BUILD/lua-pgo
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ -f "$OUT/liblua5.4.a" ] && exit 0
-[ -f "$BUILD/drip_host.so" ] || { echo "lua_pgo: $BUILD/drip_host.so is not built" >&2; exit 1; }
 version=$(dpkg-query -W -f='${source:Version}' liblua5.4-dev)
+[ -f "$OUT/liblua5.4.a" ] && [ "$(cat "$OUT/version" 2>/dev/null)" = "$version" ] && exit 0
+[ -f "$BUILD/drip_host.so" ] || { echo "lua_pgo: $BUILD/drip_host.so is not built" >&2; exit 1; }
+rm -rf "$OUT"
 rm -rf "$OUT.tmp"
 mkdir -p "$OUT.tmp"/{apt/parts,apt/lists/partial,src,gen,use,train}
 cd "$OUT.tmp"
@@ -72,4 +74,5 @@ compile use -fprofile-use -fprofile-partial-training -fprofile-correction
 ar rcs use/liblua5.4.a use/*.o
 mkdir -p "$OUT"
 mv use/liblua5.4.a "$OUT/liblua5.4.a"
+echo "$version" > "$OUT/version"
 cd "$BUILD" && rm -rf "$OUT.tmp"
