@@ -200,25 +200,28 @@ describe("steps", function()
     assert.equal(1, sim.store.db:prepare("SELECT count(*) FROM events WHERE name = 'Page Viewed'"):first())
   end)
 
+  -- `drip simulate --format jsonl` of the journeys in dir on these event lines (and args) -> its output
+  local function simulate_lines(dir, lines, args)
+    local path = helpers.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    local child = assert(io.popen("build/drip simulate --journeys " .. dir .. " --events " .. path .. " --format jsonl "
+      .. (args or "") .. " 2>&1"))
+    local out = child:read("a")
+    child:close()
+    return out
+  end
+
   it("a wait_for set by an earlier run on a store file wakes on its event in the next run", function()
     local dir = helpers.dir({ ["j.lua"] = journey_with([[local e = wait_for("Profile " .. "Completed", "1d")
       log("got %s", e and e.event or "nothing")]]) })
     local db = helpers.tmpname()
     os.remove(db)
-    local function simulate(lines, extra)
-      local path = helpers.tmpname()
-      local f = assert(io.open(path, "w"))
-      f:write(table.concat(lines, "\n"), "\n")
-      f:close()
-      local child = assert(io.popen("build/drip simulate --journeys " .. dir .. " --events " .. path .. " --db " .. db
-        .. " --format jsonl " .. (extra or "") .. " 2>&1"))
-      local out = child:read("a")
-      child:close()
-      return out
-    end
-    simulate({ '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-02T09:00:00Z"}' },
-             "--until 2026-11-02T10:00:00Z")
-    local out = simulate({ '{"type":"track","userId":"u1","event":"Profile Completed","timestamp":"2026-11-02T11:00:00Z"}' })
+    simulate_lines(dir, { '{"type":"track","userId":"u1","event":"Go","timestamp":"2026-11-02T09:00:00Z"}' },
+                   "--db " .. db .. " --until 2026-11-02T10:00:00Z")
+    local out = simulate_lines(dir,
+      { '{"type":"track","userId":"u1","event":"Profile Completed","timestamp":"2026-11-02T11:00:00Z"}' }, "--db " .. db)
     assert.matches('"message":"got Profile Completed"', out, 1, true)
   end)
 
@@ -227,13 +230,8 @@ describe("steps", function()
       ctx.event.properties.seen = (ctx.event.properties.seen or 0) + 1
       wait "1h"
       log("%s %s %s %s", ctx.event.properties.city, ctx.event.messageId, ctx.event.properties.seen, ctx.event.timestamp)]]) })
-    local path = helpers.tmpname()
-    local f = assert(io.open(path, "w"))
-    f:write('{"type":"track","userId":"u1","event":"Go","properties":{"city":"شیراز"},"timestamp":"2026-11-02T09:00:00Z","messageId":"m-1"}\n')
-    f:close()
-    local child = assert(io.popen("build/drip simulate --journeys " .. dir .. " --events " .. path .. " --format jsonl 2>&1"))
-    local out = child:read("a")
-    child:close()
+    local out = simulate_lines(dir, { '{"type":"track","userId":"u1","event":"Go","properties":{"city":"شیراز"},'
+      .. '"timestamp":"2026-11-02T09:00:00Z","messageId":"m-1"}' })
     assert.matches('"message":"شیراز m-1 1 2026-11-02T09:00:00Z"', out, 1, true)
   end)
 
