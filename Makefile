@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 PACKAGES = cmake pkg-config liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlite3 \
            libcurl4-openssl-dev libssl-dev libmicrohttpd-dev lua-busted lua-cjson tzdata curl \
-           python3 openssl libjemalloc-dev dpkg-dev
+           python3 openssl libjemalloc-dev dpkg-dev valgrind
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory # (no "Entering directory" lines from the build)
 

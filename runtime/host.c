@@ -26,6 +26,7 @@ typedef struct {
   size_t growth_base;  /* `used` when the growth limit was set */
   size_t growth_limit; /* how far a step may grow the state past growth_base; 0: no limit */
   int growth_hit;      /* a refusal came from the growth limit */
+  int sized_free;      /* blocks are freed with sdallocx (see sized_free_fits) */
 } alloc_state;
 
 /* jemalloc's sized free, when the process allocates with jemalloc (the drip
@@ -33,11 +34,23 @@ typedef struct {
  * in a plain lua5.4, the sanitizers' builds). */
 extern void sdallocx(void *ptr, size_t size, int flags) __attribute__((weak));
 
+/* Whether blocks from malloc may go to sdallocx: not when a valgrind tool
+ * replaces malloc (memcheck, helgrind, massif: each preloads its
+ * vgpreload_<tool> library, where callgrind preloads only vgpreload_core),
+ * whose blocks handed to jemalloc crashed the process. */
+static int sized_free_fits(void) {
+  if (!sdallocx) return 0;
+  const char *preload = getenv("LD_PRELOAD");
+  for (const char *p = preload; p && (p = strstr(p, "vgpreload_")) != NULL; p += strlen("vgpreload_"))
+    if (strncmp(p + strlen("vgpreload_"), "core", 4) != 0) return 0;
+  return 1;
+}
+
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   alloc_state *st = ud;
   size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    if (ptr && sdallocx) sdallocx(ptr, osize, 0);
+    if (ptr && st->sized_free) sdallocx(ptr, osize, 0);
     else free(ptr);
     st->used -= old;
     return NULL;
@@ -63,6 +76,7 @@ lua_State *drip_host_newstate(size_t limit_bytes) {
   alloc_state *st = calloc(1, sizeof *st);
   if (!st) return NULL;
   st->limit = limit_bytes;
+  st->sized_free = sized_free_fits();
   lua_State *L = lua_newstate(limited_alloc, st);
   if (!L) {
     free(st);
