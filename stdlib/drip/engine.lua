@@ -111,9 +111,6 @@ function Engine.new(opts)
   self.check_options = { consent = false, to = false, phone_country = false, topic = false } -- (see pick_channel)
   self.send_fields = { channel = false, to = false, message = false, kind_of_message = false, segments = false,
                        encoding = false, ucs2_chars = false, topic = false } -- (see send)
-  self.outbox_row = { instance = false, seq = false, kind = false, contact = false, label = false, topic = false,
-                      channel = false, address = false, message = false, status = false, reason = false, id = false,
-                      segments = false, due = false } -- (see send)
   self.random = steps.random_function(self)
   self.api = steps.api(self)
   return self
@@ -1068,10 +1065,9 @@ function Engine:send(R, channels, msg)
   else
     channel, to, last = self:pick_channel(R, channels, kind, msg.to, topic)
   end
-  local row = self.outbox_row -- (the store keeps nothing of it: one table, filled anew for each send)
-  row.instance, row.seq, row.kind, row.contact, row.label, row.topic = R.id, R.pos, kind, R.contact, message_label(msg), topic
-  row.channel, row.address, row.message, row.status, row.reason, row.id, row.segments, row.due =
-    nil, nil, nil, nil, nil, nil, nil, nil
+  local row = { instance = R.id, seq = R.pos, kind = kind, contact = R.contact, label = message_label(msg),
+                topic = topic, channel = nil, address = nil, message = nil, status = nil, reason = nil, id = nil,
+                segments = nil, due = nil } -- (sized for what comes below)
   if not channel then
     row.channel, row.message, row.status, row.reason = last, "{}", "suppressed", to
     self.store:add_outbox(row, self.now)
