@@ -34,16 +34,25 @@ typedef struct {
  * in a plain lua5.4, the sanitizers' builds). */
 extern void sdallocx(void *ptr, size_t size, int flags) __attribute__((weak));
 
-/* Whether blocks from malloc may go to sdallocx: not when a valgrind tool
- * replaces malloc (memcheck, helgrind, massif: each preloads its
- * vgpreload_<tool> library, where callgrind preloads only vgpreload_core),
- * whose blocks handed to jemalloc crashed the process. */
+/* Whether blocks from malloc may go to sdallocx: whether malloc is
+ * jemalloc's own, which its count of the bytes this thread allocated tells
+ * (a tool may replace malloc and free: valgrind's memcheck does, and its
+ * blocks handed to jemalloc crashed the process). */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+  __attribute__((weak));
+static uint64_t jemalloc_allocated(void) {
+  uint64_t bytes = 0;
+  size_t len = sizeof bytes;
+  return mallctl("thread.allocated", &bytes, &len, NULL, 0) == 0 ? bytes : 0;
+}
 static int sized_free_fits(void) {
-  if (!sdallocx) return 0;
-  const char *preload = getenv("LD_PRELOAD");
-  for (const char *p = preload; p && (p = strstr(p, "vgpreload_")) != NULL; p += strlen("vgpreload_"))
-    if (strncmp(p + strlen("vgpreload_"), "core", 4) != 0) return 0;
-  return 1;
+  if (!sdallocx || !mallctl) return 0;
+  enum { PROBE = 4096 };
+  uint64_t before = jemalloc_allocated();
+  void *probe = malloc(PROBE);
+  int fits = probe && jemalloc_allocated() >= before + PROBE;
+  free(probe);
+  return fits;
 }
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
