@@ -49,7 +49,7 @@ static int sized_free_fits(void) {
   if (!sdallocx || !mallctl) return 0;
   enum { PROBE = 4096 };
   uint64_t before = jemalloc_allocated();
-  void *probe = malloc(PROBE);
+  void *volatile probe = malloc(PROBE); /* (volatile: a compiler may not leave it out) */
   int fits = probe && jemalloc_allocated() >= before + PROBE;
   free(probe);
   return fits;
