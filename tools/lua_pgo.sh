@@ -9,8 +9,9 @@
 #
 # Leaves BUILD_DIR/lua-pgo/liblua5.4.a, which CMakeLists.txt links when it is
 # there, and beside it the version it was built from: an upgraded
-# liblua5.4-dev (a security fix) is built again at the next `make`. Needs BUILD_DIR/drip_host.so (the training runs the engine through it,
-# in the counting interpreter) and the network to Debian's mirrors (the source
+# liblua5.4-dev (a security fix) is built again at the next `make`. Needs
+# BUILD_DIR/drip_host.so (the training runs the engine through it, in the
+# counting interpreter) and the network to Debian's mirrors (the source
 # comes through apt with a private list of the system's deb lines as deb-src;
 # the system's apt setup is not touched). Exits non-zero, saying why on one
 # line, when it cannot: drip then links Debian's liblua5.4.a as before.
@@ -21,8 +22,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 version=$(dpkg-query -W -f='${source:Version}' liblua5.4-dev)
 [ -f "$OUT/liblua5.4.a" ] && [ "$(cat "$OUT/version" 2>/dev/null)" = "$version" ] && exit 0
 [ -f "$BUILD/drip_host.so" ] || { echo "lua_pgo: $BUILD/drip_host.so is not built" >&2; exit 1; }
-rm -rf "$OUT"
-rm -rf "$OUT.tmp"
+rm -rf "$OUT" "$OUT.tmp"
 mkdir -p "$OUT.tmp"/{apt/parts,apt/lists/partial,src,gen,use,train}
 cd "$OUT.tmp"
 
